@@ -1,0 +1,47 @@
+/* aecl devices: every platform and device, and which one is the default. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *type_name(aecl_device_type t)
+{
+    switch (t) {
+    case AECL_DEVICE_GPU: return "GPU";
+    case AECL_DEVICE_CPU: return "CPU";
+    case AECL_DEVICE_ACCELERATOR: return "accelerator";
+    default: return "other";
+    }
+}
+
+int cmd_devices(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        printf("usage: aecl devices\n\nLists every OpenCL platform and device with its index (P:D) for --device\n"
+               "and $AECL_DEVICE. The default (marked *) is the first GPU, else the first CPU.\n");
+        return 0;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "aecl devices: unexpected argument '%s'\n", argv[1]);
+        return 2;
+    }
+    aecl_device_info *d;
+    size_t n;
+    aecl_status st = aecl_devices_list(&d, &n);
+    if (st != AECL_OK) return cli_error("devices", st, NULL, "cannot list devices");
+    unsigned last_platform = (unsigned)-1;
+    for (size_t i = 0; i < n; i++) {
+        if (d[i].platform_index != last_platform) {
+            printf("platform %u: %s\n", d[i].platform_index, d[i].platform_name);
+            last_platform = d[i].platform_index;
+        }
+        printf("%c [%u:%u] %s\n", d[i].is_default ? '*' : ' ', d[i].platform_index, d[i].device_index, d[i].name);
+        printf("      vendor %s, type %s, %u compute units\n", d[i].vendor, type_name(d[i].type), d[i].compute_units);
+        printf("      global memory %.1f MiB (largest allocation %.1f MiB), local memory %.1f KiB\n",
+               d[i].global_mem_bytes / 1048576.0, d[i].max_alloc_bytes / 1048576.0, d[i].local_mem_bytes / 1024.0);
+        printf("      max work-group size %zu, %s, driver %s\n", d[i].max_work_group_size, d[i].opencl_c_version,
+               d[i].driver_version);
+    }
+    free(d);
+    return 0;
+}

@@ -1,0 +1,36 @@
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const cli_command commands[] = {
+    {"devices", "list OpenCL platforms and devices", cmd_devices},
+    {"selftest", "build every kernel and run a known computation on a device", cmd_selftest},
+};
+enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
+
+static void usage(FILE *out)
+{
+    fprintf(out, "aecl %s: autoencoders on any OpenCL device\n\nusage: aecl COMMAND [options]\n\ncommands:\n",
+            aecl_version_string());
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'aecl COMMAND --help' describes a command. The device is chosen by --device or\n"
+                 "$AECL_DEVICE: 'P:D' (platform, device index), 'N', or a name substring.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("aecl %s\n", aecl_version_string());
+        return 0;
+    }
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "aecl: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,165 @@
+/* aecl: autoencoders on any OpenCL device.
+ *
+ * The one public header. Every name is prefixed aecl_/AECL_. Handles are opaque,
+ * created by aecl_x_create(..., &out) and freed by aecl_x_free(x) (NULL-safe).
+ *
+ * Errors: every call that can fail because of input, files, the driver or memory
+ * returns an aecl_status. The detail (which call, the OpenCL error name, the build
+ * log, file:line of bad input) is kept in the context and read with
+ * aecl_ctx_last_error(ctx). Calls that have no context yet (device listing, context
+ * creation) keep their message per thread: read it with aecl_ctx_last_error(NULL).
+ * The library never prints (unless a log callback is set) and never exits.
+ *
+ * Thread-safety: an aecl_ctx and everything created from it belong to one thread
+ * at a time. Different contexts may be used from different threads concurrently.
+ */
+#ifndef AECL_H
+#define AECL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AECL_VERSION_MAJOR 0
+#define AECL_VERSION_MINOR 1
+#define AECL_VERSION_PATCH 0
+#define AECL_VERSION_NUMBER (AECL_VERSION_MAJOR * 10000 + AECL_VERSION_MINOR * 100 + AECL_VERSION_PATCH)
+#define AECL_VERSION_STRING "0.1.0"
+
+/* Run-time version: AECL_VERSION_NUMBER of the library actually linked. */
+unsigned aecl_version_number(void);
+const char *aecl_version_string(void);
+
+typedef enum aecl_status {
+    AECL_OK = 0,
+    AECL_ERR_INVALID_ARG,       /* a bad argument from the caller */
+    AECL_ERR_NO_DEVICE,         /* no platform/device, or a selector matched none */
+    AECL_ERR_OPENCL,            /* an OpenCL call failed (message names it) */
+    AECL_ERR_BUILD,             /* a kernel program failed to build (message has the log) */
+    AECL_ERR_HOST_MEMORY,       /* malloc failed or a size overflowed */
+    AECL_ERR_DEVICE_MEMORY,     /* the device cannot hold the allocation */
+    AECL_ERR_IO,                /* a file could not be opened, read or written */
+    AECL_ERR_FORMAT,            /* a file or text is malformed (message has file:line) */
+    AECL_ERR_SHAPE,             /* tensor shapes do not fit together */
+    AECL_ERR_UNSUPPORTED,       /* the device or build lacks a needed feature */
+    AECL_ERR_NUMERIC,           /* a NaN or infinity appeared (e.g. the loss) */
+    AECL_ERR_STATE              /* a call made in the wrong order */
+} aecl_status;
+
+/* Static text for a status code; never NULL. */
+const char *aecl_status_str(aecl_status s);
+
+typedef struct aecl_ctx aecl_ctx;
+
+/* ---- devices -------------------------------------------------------------- */
+
+typedef enum aecl_device_type {
+    AECL_DEVICE_CPU = 1, AECL_DEVICE_GPU = 2, AECL_DEVICE_ACCELERATOR = 4, AECL_DEVICE_OTHER = 8
+} aecl_device_type;
+
+typedef struct aecl_device_info {
+    unsigned platform_index, device_index;
+    char platform_name[128];
+    char name[128];
+    char vendor[128];
+    char driver_version[64];
+    char opencl_c_version[64];
+    aecl_device_type type;
+    unsigned compute_units;
+    uint64_t global_mem_bytes, local_mem_bytes, max_alloc_bytes;
+    size_t max_work_group_size;
+    int is_default;             /* 1 for the device chosen when no selector is given */
+} aecl_device_info;
+
+/* Lists every device of every platform into a malloc'd array (free with free()).
+ * On a machine with no OpenCL platform, returns AECL_ERR_NO_DEVICE. */
+aecl_status aecl_devices_list(aecl_device_info **out, size_t *count);
+
+/* ---- contexts ------------------------------------------------------------- */
+
+typedef void (*aecl_log_fn)(void *user, int level, const char *message);
+enum { AECL_LOG_ERROR = 0, AECL_LOG_WARN = 1, AECL_LOG_INFO = 2, AECL_LOG_DEBUG = 3 };
+
+/* Creates a context on a device chosen by `selector`:
+ *   "P:D"      platform P, device D (indices as printed by aecl_devices_list);
+ *   "N"        the N-th device counting over all platforms;
+ *   any other text: the first device whose name, vendor or platform name contains
+ *              it (case-insensitive);
+ *   NULL or "": $AECL_DEVICE if set, else the first GPU, else the first CPU.
+ * A selector that matches nothing fails with AECL_ERR_NO_DEVICE and a message that
+ * lists the devices that exist. On failure *out is NULL; read the message with
+ * aecl_ctx_last_error(NULL). */
+aecl_status aecl_ctx_create(const char *selector, aecl_ctx **out);
+
+/* Adopts a caller's context and in-order queue. aecl retains them while it uses
+ * them and releases only its own references: the caller's objects stay valid after
+ * aecl_ctx_free. */
+aecl_status aecl_ctx_create_from_cl(cl_context context, cl_command_queue queue, aecl_ctx **out);
+
+void aecl_ctx_free(aecl_ctx *ctx);
+
+/* The last error message of this context (or of this thread when ctx is NULL).
+ * Empty string if none. Valid until the next failing call on the same context. */
+const char *aecl_ctx_last_error(const aecl_ctx *ctx);
+
+/* Messages the library would log (program builds, cache misses) go to fn. */
+void aecl_ctx_set_log(aecl_ctx *ctx, aecl_log_fn fn, void *user, int max_level);
+
+/* The OpenCL objects in use (not retained for the caller). */
+cl_context aecl_ctx_cl_context(const aecl_ctx *ctx);
+cl_command_queue aecl_ctx_cl_queue(const aecl_ctx *ctx);
+cl_device_id aecl_ctx_cl_device(const aecl_ctx *ctx);
+/* Info of the device in use. */
+const aecl_device_info *aecl_ctx_device(const aecl_ctx *ctx);
+
+/* Waits until all work queued by aecl on this context is done. */
+aecl_status aecl_ctx_finish(aecl_ctx *ctx);
+
+/* ---- kernel programs ------------------------------------------------------ */
+
+/* Builds (or fetches from the in-memory and disk caches) the program made from
+ * kernel file `file` (e.g. "selftest.cl") with compiler options `options`.
+ * The returned program is owned by the context: do not release it. */
+aecl_status aecl_program_get(aecl_ctx *ctx, const char *file, const char *options, cl_program *out);
+
+typedef struct aecl_program_stats {
+    unsigned builds_from_source;   /* compiled by the OpenCL compiler */
+    unsigned loads_from_disk;      /* created from a cached binary */
+    unsigned memory_hits;          /* served from this context's table */
+    unsigned cache_rejects;        /* disk entries found bad and rebuilt */
+} aecl_program_stats;
+void aecl_ctx_program_stats(const aecl_ctx *ctx, aecl_program_stats *out);
+
+/* Builds every kernel file with its default options: a self-test that the device
+ * can compile aecl's kernels. */
+aecl_status aecl_build_all_kernels(aecl_ctx *ctx, unsigned *n_programs);
+
+/* Runs a small kernel and checks its result against the host. */
+aecl_status aecl_selftest(aecl_ctx *ctx);
+
+/* ---- buffers -------------------------------------------------------------- */
+
+typedef struct aecl_buffer aecl_buffer;
+
+/* A device buffer of `count` elements of `elem_size` bytes (the product is
+ * overflow-checked). Fails with AECL_ERR_DEVICE_MEMORY when the device cannot hold it. */
+aecl_status aecl_buffer_create(aecl_ctx *ctx, size_t count, size_t elem_size, aecl_buffer **out);
+void aecl_buffer_free(aecl_buffer *buf);
+size_t aecl_buffer_bytes(const aecl_buffer *buf);
+cl_mem aecl_buffer_cl(const aecl_buffer *buf);
+/* Blocking copies of `bytes` bytes at byte `offset`. */
+aecl_status aecl_buffer_upload(aecl_buffer *buf, size_t offset, const void *src, size_t bytes);
+aecl_status aecl_buffer_download(aecl_buffer *buf, size_t offset, void *dst, size_t bytes);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,37 @@
+/* The context struct, shared by the runtime files. Not part of the public API. */
+#ifndef AECL_RT_CTX_H
+#define AECL_RT_CTX_H
+
+#include "aecl.h"
+
+#define AECL_ERRMSG_CAP 16384
+
+typedef struct aecl_prog_entry {
+    char *file;
+    char *options;
+    cl_program program;
+    struct aecl_prog_entry *next;
+} aecl_prog_entry;
+
+struct aecl_ctx {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context context;
+    cl_command_queue queue;
+    int owns_cl;                  /* 0 when adopted from the caller: release only our retains */
+    int profiling;                /* queue has CL_QUEUE_PROFILING_ENABLE */
+    aecl_device_info info;
+    char errmsg[AECL_ERRMSG_CAP];
+    aecl_log_fn log_fn;
+    void *log_user;
+    int log_level;
+    aecl_prog_entry *programs;    /* programs built for this context, by file + options */
+    aecl_program_stats prog_stats;
+    void *blas_choice;            /* reserved for per-shape GEMM path choices */
+};
+
+/* Fills info for one device. */
+void aecl_device_fill_info(cl_platform_id p, cl_device_id d, unsigned pi, unsigned di,
+                           aecl_device_info *info);
+
+#endif

@@ -1,0 +1,172 @@
+/* Platform and device discovery, and the selector grammar of aecl_ctx_create. */
+#include "rt/device.h"
+#include "rt/error.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void info_str(cl_device_id d, cl_device_info what, char *out, size_t cap)
+{
+    out[0] = 0;
+    if (clGetDeviceInfo(d, what, cap, out, NULL) != CL_SUCCESS) out[0] = 0;
+    out[cap - 1] = 0;
+}
+
+void aecl_device_fill_info(cl_platform_id p, cl_device_id d, unsigned pi, unsigned di,
+                           aecl_device_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->platform_index = pi;
+    info->device_index = di;
+    if (clGetPlatformInfo(p, CL_PLATFORM_NAME, sizeof info->platform_name, info->platform_name, NULL))
+        info->platform_name[0] = 0;
+    info_str(d, CL_DEVICE_NAME, info->name, sizeof info->name);
+    info_str(d, CL_DEVICE_VENDOR, info->vendor, sizeof info->vendor);
+    info_str(d, CL_DRIVER_VERSION, info->driver_version, sizeof info->driver_version);
+    info_str(d, CL_DEVICE_OPENCL_C_VERSION, info->opencl_c_version, sizeof info->opencl_c_version);
+    cl_device_type t = 0;
+    clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof t, &t, NULL);
+    info->type = (t & CL_DEVICE_TYPE_GPU) ? AECL_DEVICE_GPU
+               : (t & CL_DEVICE_TYPE_CPU) ? AECL_DEVICE_CPU
+               : (t & CL_DEVICE_TYPE_ACCELERATOR) ? AECL_DEVICE_ACCELERATOR : AECL_DEVICE_OTHER;
+    cl_uint cu = 0;
+    clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL);
+    info->compute_units = cu;
+    cl_ulong v = 0;
+    clGetDeviceInfo(d, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof v, &v, NULL);
+    info->global_mem_bytes = v;
+    v = 0;
+    clGetDeviceInfo(d, CL_DEVICE_LOCAL_MEM_SIZE, sizeof v, &v, NULL);
+    info->local_mem_bytes = v;
+    v = 0;
+    clGetDeviceInfo(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof v, &v, NULL);
+    info->max_alloc_bytes = v;
+    size_t wg = 0;
+    clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
+    info->max_work_group_size = wg ? wg : 1;
+}
+
+void aecl_device_set_free(aecl_device_set *s)
+{
+    free(s->devices);
+    free(s->info);
+    memset(s, 0, sizeof *s);
+}
+
+aecl_status aecl_device_set_load(aecl_device_set *s)
+{
+    memset(s, 0, sizeof *s);
+    cl_uint np = 0;
+    cl_int err = clGetPlatformIDs(0, NULL, &np);
+    if (err == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (err == CL_SUCCESS && np == 0))
+        return aecl_fail(NULL, AECL_ERR_NO_DEVICE,
+                         "no OpenCL platform found (is an ICD such as pocl-opencl-icd installed?)");
+    if (err != CL_SUCCESS) return aecl_fail_cl(NULL, err, "clGetPlatformIDs", __FILE__, __LINE__);
+    cl_platform_id plats[16];
+    if (np > 16) np = 16;
+    AECL_CL_TRY(NULL, clGetPlatformIDs(np, plats, NULL));
+    for (cl_uint p = 0; p < np; p++) {
+        cl_uint nd = 0;
+        if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 0, NULL, &nd) != CL_SUCCESS || nd == 0)
+            continue; /* a platform without devices is not an error */
+        cl_device_id *ds = malloc(nd * sizeof *ds);
+        aecl_device_ref *grown = realloc(s->devices, (s->count + nd) * sizeof *grown);
+        aecl_device_info *ginfo = realloc(s->info, (s->count + nd) * sizeof *ginfo);
+        if (grown) s->devices = grown;
+        if (ginfo) s->info = ginfo;
+        if (!ds || !grown || !ginfo) {
+            free(ds);
+            aecl_device_set_free(s);
+            return aecl_fail(NULL, AECL_ERR_HOST_MEMORY, "out of host memory listing devices");
+        }
+        clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, nd, ds, NULL);
+        for (cl_uint d = 0; d < nd; d++) {
+            s->devices[s->count].platform = plats[p];
+            s->devices[s->count].device = ds[d];
+            aecl_device_fill_info(plats[p], ds[d], p, d, &s->info[s->count]);
+            s->count++;
+        }
+        free(ds);
+    }
+    if (s->count == 0)
+        return aecl_fail(NULL, AECL_ERR_NO_DEVICE, "OpenCL platforms found, but no devices%s",
+                         getenv("POCL_DEVICES") ? " (POCL_DEVICES is set: PoCL 3 names its CPU device 'pthread')" : "");
+    s->default_index = 0;
+    for (size_t i = 0; i < s->count; i++)
+        if (s->info[i].type == AECL_DEVICE_GPU) { s->default_index = i; break; }
+    if (s->info[s->default_index].type != AECL_DEVICE_GPU)
+        for (size_t i = 0; i < s->count; i++)
+            if (s->info[i].type == AECL_DEVICE_CPU) { s->default_index = i; break; }
+    s->info[s->default_index].is_default = 1;
+    return AECL_OK;
+}
+
+static int contains_nocase(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i])) i++;
+        if (i == n) return 1;
+    }
+    return 0;
+}
+
+/* Parses "P:D" or "N"; returns 1 and the set index on a well-formed selector. */
+static int parse_index(const aecl_device_set *s, const char *sel, size_t *out, int *well_formed)
+{
+    unsigned p, d;
+    char tail;
+    *well_formed = 0;
+    if (sscanf(sel, "%u:%u%c", &p, &d, &tail) == 2) {
+        *well_formed = 1;
+        for (size_t i = 0; i < s->count; i++)
+            if (s->info[i].platform_index == p && s->info[i].device_index == d) { *out = i; return 1; }
+        return 0;
+    }
+    if (sscanf(sel, "%u%c", &p, &tail) == 1) {
+        *well_formed = 1;
+        if (p < s->count) { *out = p; return 1; }
+    }
+    return 0;
+}
+
+static void list_devices(const aecl_device_set *s)
+{
+    aecl_error_append(NULL, "; devices are:");
+    for (size_t i = 0; i < s->count; i++)
+        aecl_error_append(NULL, " [%u:%u] %s (%s)%s", s->info[i].platform_index,
+                          s->info[i].device_index, s->info[i].name, s->info[i].platform_name,
+                          i + 1 < s->count ? "," : "");
+}
+
+aecl_status aecl_device_select(const aecl_device_set *s, const char *sel, size_t *out)
+{
+    if (!sel || !*sel) sel = getenv("AECL_DEVICE");
+    if (!sel || !*sel) { *out = s->default_index; return AECL_OK; }
+    int well_formed;
+    if (parse_index(s, sel, out, &well_formed)) return AECL_OK;
+    if (!well_formed)
+        for (size_t i = 0; i < s->count; i++)
+            if (contains_nocase(s->info[i].name, sel) || contains_nocase(s->info[i].vendor, sel) ||
+                contains_nocase(s->info[i].platform_name, sel)) { *out = i; return AECL_OK; }
+    aecl_fail(NULL, AECL_ERR_NO_DEVICE, "no OpenCL device matches selector '%s'", sel);
+    list_devices(s);
+    return AECL_ERR_NO_DEVICE;
+}
+
+aecl_status aecl_devices_list(aecl_device_info **out, size_t *count)
+{
+    if (!out || !count) return aecl_fail(NULL, AECL_ERR_INVALID_ARG, "aecl_devices_list: NULL output");
+    *out = NULL;
+    *count = 0;
+    aecl_device_set s;
+    AECL_TRY(aecl_device_set_load(&s));
+    *out = s.info;
+    *count = s.count;
+    s.info = NULL;
+    aecl_device_set_free(&s);
+    return AECL_OK;
+}

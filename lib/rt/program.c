@@ -1,0 +1,184 @@
+/* aecl_program_get: one build per context and (file, options), served from the
+ * context's table, else from the disk cache, else compiled from source. */
+#include "rt/error.h"
+#include "rt/program.h"
+#include "rt/rt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Every program is OpenCL C 1.2: drivers that default to newer standards must
+ * not let a newer feature slip into kernels that have to run everywhere. */
+#define BASE_OPTIONS "-cl-std=CL1.2"
+
+static char *full_options(const char *options)
+{
+    size_t n = strlen(BASE_OPTIONS) + strlen(options) + 2;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s %s", BASE_OPTIONS, options);
+    return s;
+}
+
+static char *cache_key(const aecl_ctx *ctx, const char *file, const char *opts, const char *src)
+{
+    size_t n = strlen(file) + strlen(opts) + 512;
+    char *k = malloc(n);
+    if (k)
+        snprintf(k, n, "aecl-program-v1\nfile=%s\noptions=%s\nplatform=%s\ndevice=%s\ndriver=%s\nsource=%016llx%016llx",
+                 file, opts, ctx->info.platform_name, ctx->info.name, ctx->info.driver_version,
+                 (unsigned long long)aecl_hash64(src, strlen(src), 0),
+                 (unsigned long long)aecl_hash64(src, strlen(src), 0x51ed270b27a1e2b1ull));
+    return k;
+}
+
+static aecl_status build_failed(aecl_ctx *ctx, cl_program prog, const char *file, const char *opts, cl_int err)
+{
+    size_t n = 0;
+    clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &n);
+    char *log = malloc(n + 1);
+    if (log && clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, n, log, NULL) == CL_SUCCESS)
+        log[n] = 0;
+    else if (log)
+        log[0] = 0;
+    aecl_fail(ctx, AECL_ERR_BUILD, "building cl/%s with options '%s' failed (%s):\n%s", file, opts,
+              aecl_cl_error_name(err), log ? log : "(no build log)");
+    free(log);
+    return AECL_ERR_BUILD;
+}
+
+static aecl_status build_from_source(aecl_ctx *ctx, const char *file, const char *src, const char *opts,
+                                     cl_program *out)
+{
+    cl_int err;
+    cl_program p = clCreateProgramWithSource(ctx->context, 1, &src, NULL, &err);
+    if (err != CL_SUCCESS) return aecl_fail_cl(ctx, err, "clCreateProgramWithSource", __FILE__, __LINE__);
+    err = clBuildProgram(p, 1, &ctx->device, opts, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        aecl_status st = err == CL_BUILD_PROGRAM_FAILURE || err == CL_INVALID_BUILD_OPTIONS
+                             ? build_failed(ctx, p, file, opts, err)
+                             : aecl_fail_cl(ctx, err, "clBuildProgram", __FILE__, __LINE__);
+        clReleaseProgram(p);
+        return st;
+    }
+    *out = p;
+    ctx->prog_stats.builds_from_source++;
+    return AECL_OK;
+}
+
+/* 1 when the cached binary was accepted by the driver. */
+static int build_from_binary(aecl_ctx *ctx, const unsigned char *bin, size_t len, const char *opts, cl_program *out)
+{
+    cl_int err, bstatus;
+    cl_program p = clCreateProgramWithBinary(ctx->context, 1, &ctx->device, &len, &bin, &bstatus, &err);
+    if (err != CL_SUCCESS || bstatus != CL_SUCCESS) {
+        if (p && err == CL_SUCCESS) clReleaseProgram(p);
+        return 0;
+    }
+    if (clBuildProgram(p, 1, &ctx->device, opts, NULL, NULL) != CL_SUCCESS) {
+        clReleaseProgram(p);
+        return 0;
+    }
+    *out = p;
+    return 1;
+}
+
+static void store_binary(aecl_ctx *ctx, const aecl_bincache *c, const char *key, cl_program p)
+{
+    size_t len = 0;
+    if (clGetProgramInfo(p, CL_PROGRAM_BINARY_SIZES, sizeof len, &len, NULL) != CL_SUCCESS || !len) return;
+    unsigned char *bin = malloc(len);
+    if (bin && clGetProgramInfo(p, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS &&
+        !aecl_bincache_write(c, key, bin, len))
+        aecl_log(ctx, AECL_LOG_WARN, "could not write the kernel cache in %s", c->dir);
+    free(bin);
+}
+
+static aecl_status load_or_build(aecl_ctx *ctx, const char *file, const char *opts, cl_program *out)
+{
+    char *src = NULL;
+    AECL_TRY(aecl_kernel_source(ctx, file, &src));
+    char *key = cache_key(ctx, file, opts, src);
+    if (!key) { free(src); return aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory"); }
+    aecl_bincache cache;
+    aecl_bincache_init(&cache);
+    unsigned char *bin = NULL;
+    size_t len = 0;
+    int bad = 0;
+    aecl_status st = AECL_OK;
+    if (aecl_bincache_read(&cache, key, &bin, &len, &bad) && build_from_binary(ctx, bin, len, opts, out)) {
+        ctx->prog_stats.loads_from_disk++;
+    } else {
+        if (bad || bin) {
+            ctx->prog_stats.cache_rejects++;
+            aecl_log(ctx, AECL_LOG_INFO, "kernel cache entry for cl/%s was bad: rebuilding", file);
+        }
+        st = build_from_source(ctx, file, src, opts, out);
+        if (st == AECL_OK) store_binary(ctx, &cache, key, *out);
+    }
+    free(bin);
+    free(key);
+    free(src);
+    return st;
+}
+
+aecl_status aecl_program_get(aecl_ctx *ctx, const char *file, const char *options, cl_program *out)
+{
+    if (!ctx || !file || !out) return aecl_fail(ctx, AECL_ERR_INVALID_ARG, "aecl_program_get: NULL argument");
+    if (!options) options = "";
+    for (aecl_prog_entry *e = ctx->programs; e; e = e->next)
+        if (!strcmp(e->file, file) && !strcmp(e->options, options)) {
+            ctx->prog_stats.memory_hits++;
+            *out = e->program;
+            return AECL_OK;
+        }
+    char *opts = full_options(options);
+    aecl_prog_entry *e = calloc(1, sizeof *e);
+    if (e) { e->file = strdup(file); e->options = strdup(options); }
+    if (!opts || !e || !e->file || !e->options) {
+        free(opts);
+        if (e) { free(e->file); free(e->options); free(e); }
+        return aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    }
+    aecl_status st = load_or_build(ctx, file, opts, &e->program);
+    free(opts);
+    if (st != AECL_OK) { free(e->file); free(e->options); free(e); return st; }
+    e->next = ctx->programs;
+    ctx->programs = e;
+    *out = e->program;
+    return AECL_OK;
+}
+
+void aecl_programs_release(aecl_ctx *ctx)
+{
+    aecl_prog_entry *e = ctx->programs;
+    while (e) {
+        aecl_prog_entry *next = e->next;
+        clReleaseProgram(e->program);
+        free(e->file);
+        free(e->options);
+        free(e);
+        e = next;
+    }
+    ctx->programs = NULL;
+}
+
+void aecl_ctx_program_stats(const aecl_ctx *ctx, aecl_program_stats *out)
+{
+    if (ctx && out) *out = ctx->prog_stats;
+}
+
+aecl_status aecl_build_all_kernels(aecl_ctx *ctx, unsigned *n_programs)
+{
+    char **names;
+    size_t n;
+    AECL_TRY(aecl_kernel_names(ctx, &names, &n));
+    aecl_status st = AECL_OK;
+    for (size_t i = 0; i < n && st == AECL_OK; i++) {
+        cl_program p;
+        st = aecl_program_get(ctx, names[i], "", &p);
+    }
+    if (n_programs) *n_programs = (unsigned)n;
+    aecl_kernel_names_free(names, n);
+    return st;
+}

@@ -1,0 +1,36 @@
+/* Program building: sources (embedded or $AECL_KERNEL_DIR), the per-context table
+ * of built programs, and the on-disk binary cache. */
+#ifndef AECL_RT_PROGRAM_H
+#define AECL_RT_PROGRAM_H
+
+#include "rt/ctx.h"
+
+/* The source text of cl/<file> with its //@require files prepended (malloc'd). */
+aecl_status aecl_kernel_source(aecl_ctx *ctx, const char *file, char **out);
+
+/* Names of all kernel files (embedded, or in $AECL_KERNEL_DIR); malloc'd array of
+ * malloc'd strings, freed with aecl_kernel_names_free. */
+aecl_status aecl_kernel_names(aecl_ctx *ctx, char ***names, size_t *count);
+void aecl_kernel_names_free(char **names, size_t count);
+
+void aecl_programs_release(aecl_ctx *ctx);
+
+/* Disk cache. `key` identifies source + options + device + driver. */
+typedef struct aecl_bincache {
+    int enabled;
+    char dir[1024];
+} aecl_bincache;
+
+void aecl_bincache_init(aecl_bincache *c);   /* from AECL_CACHE, AECL_CACHE_DIR, XDG */
+/* Path of the entry file for key (in c->dir). */
+void aecl_bincache_path(const aecl_bincache *c, const char *key, char *path, size_t cap);
+/* Reads and validates an entry; returns 0 when missing or bad (*bad set when the
+ * entry exists but is unreadable, truncated or from another key). */
+int aecl_bincache_read(const aecl_bincache *c, const char *key, unsigned char **bin, size_t *len, int *bad);
+/* Writes an entry atomically; failures are only logged (the cache is an optimisation). */
+int aecl_bincache_write(const aecl_bincache *c, const char *key, const unsigned char *bin, size_t len);
+
+/* 64-bit FNV-1a, for cache keys. */
+uint64_t aecl_hash64(const void *data, size_t len, uint64_t seed);
+
+#endif

@@ -1,0 +1,28 @@
+/* Internal runtime helpers shared by the graph, ops and nn layers. */
+#ifndef AECL_RT_RT_H
+#define AECL_RT_RT_H
+
+#include "aecl.h"
+#include "rt/ctx.h"
+#include "rt/error.h"
+
+/* A kernel from cl/<file> built with <options> (program cached per context).
+ * The caller owns the kernel (clReleaseKernel). One kernel object per launch site
+ * lets arguments be bound once and replayed. */
+aecl_status aecl_kernel_create(aecl_ctx *ctx, const char *file, const char *options,
+                               const char *name, cl_kernel *out);
+
+/* CL_KERNEL_WORK_GROUP_SIZE of a kernel on the context's device (>= 1). */
+size_t aecl_kernel_max_wg(aecl_ctx *ctx, cl_kernel k);
+
+/* A 1-D work-group size for n items: min(preferred, kernel max), never above
+ * the device limit, and the global size rounded up to it. Kernels must guard
+ * `if (i >= n) return;`. */
+void aecl_range_1d(aecl_ctx *ctx, cl_kernel k, size_t n, size_t *global, size_t *local);
+
+static inline size_t aecl_round_up(size_t x, size_t m) { return m ? (x + m - 1) / m * m : x; }
+
+/* Sets kernel argument i from a value: AECL_ARG(ctx, k, i, value) with a named lvalue. */
+#define AECL_ARG(ctx, k, i, v) AECL_CL_TRY((ctx), clSetKernelArg((k), (i), sizeof(v), &(v)))
+
+#endif
