@@ -1,0 +1,173 @@
+/* Kernel programs: a known result, build logs, the in-memory and disk caches,
+ * corrupt cache entries, and AECL_KERNEL_DIR. */
+#include "check.h"
+#include "rt/program.h"
+#include "rt/rt.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[256];
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Runs selftest_axpb from the given options and returns y[5] for x[5] = 5, a=3, b=-2. */
+static float run_axpb(aecl_ctx *ctx, const char *options)
+{
+    cl_kernel k;
+    if (aecl_kernel_create(ctx, "selftest.cl", options, "selftest_axpb", &k) != AECL_OK) {
+        fprintf(stderr, "%s\n", aecl_ctx_last_error(ctx));
+        return -1e30f;
+    }
+    float x[7] = {0, 1, 2, 3, 4, 5, 6}, y[7];
+    aecl_buffer *bx, *by;
+    aecl_buffer_create(ctx, 7, 4, &bx);
+    aecl_buffer_create(ctx, 7, 4, &by);
+    aecl_buffer_upload(bx, 0, x, sizeof x);
+    cl_mem mx = aecl_buffer_cl(bx), my = aecl_buffer_cl(by);
+    int off = 0, n = 7;
+    float a = 3, b = -2;
+    clSetKernelArg(k, 0, sizeof mx, &mx);
+    clSetKernelArg(k, 1, sizeof off, &off);
+    clSetKernelArg(k, 2, sizeof my, &my);
+    clSetKernelArg(k, 3, sizeof off, &off);
+    clSetKernelArg(k, 4, sizeof a, &a);
+    clSetKernelArg(k, 5, sizeof b, &b);
+    clSetKernelArg(k, 6, sizeof n, &n);
+    size_t g, l;
+    aecl_range_1d(ctx, k, 7, &g, &l);
+    clEnqueueNDRangeKernel(aecl_ctx_cl_queue(ctx), k, 1, NULL, &g, &l, 0, NULL, NULL);
+    aecl_buffer_download(by, 0, y, sizeof y);
+    clReleaseKernel(k);
+    aecl_buffer_free(bx);
+    aecl_buffer_free(by);
+    return y[5];
+}
+
+static void test_known_result_and_caches(void)
+{
+    aecl_ctx *ctx;
+    CHECK_OK(NULL, aecl_ctx_create(NULL, &ctx));
+    CHECK_NEAR(run_axpb(ctx, ""), 13.0, 1e-5);
+    CHECK_NEAR(run_axpb(ctx, "-DSELFTEST_SCALE=2.0f"), 26.0, 1e-5); /* -D options reach the build */
+    aecl_program_stats s;
+    aecl_ctx_program_stats(ctx, &s);
+    CHECK(s.builds_from_source == 2 && s.loads_from_disk == 0);
+    CHECK_NEAR(run_axpb(ctx, ""), 13.0, 1e-5); /* same context: the table serves it */
+    aecl_ctx_program_stats(ctx, &s);
+    CHECK(s.memory_hits == 1 && s.builds_from_source == 2);
+    CHECK_OK(ctx, aecl_selftest(ctx));
+    aecl_ctx_free(ctx);
+
+    /* A new context (think: a new process) loads the binaries from disk. */
+    CHECK_OK(NULL, aecl_ctx_create(NULL, &ctx));
+    CHECK_NEAR(run_axpb(ctx, "-DSELFTEST_SCALE=2.0f"), 26.0, 1e-5);
+    aecl_ctx_program_stats(ctx, &s);
+    CHECK_MSG(s.loads_from_disk == 1 && s.builds_from_source == 0, "disk %u, source %u", s.loads_from_disk,
+              s.builds_from_source);
+    aecl_ctx_free(ctx);
+}
+
+/* Overwrites every entry in the cache folder with `how` damage. */
+static int damage_entries(int how)
+{
+    char cmd[600];
+    if (how == 0) snprintf(cmd, sizeof cmd, "for f in %s/cache/*.bin; do head -c 40 \"$f\" > \"$f.t\" && mv \"$f.t\" \"$f\"; done", tmpdir);
+    else if (how == 1) snprintf(cmd, sizeof cmd, "for f in %s/cache/*.bin; do printf 'garbage' > \"$f\"; done", tmpdir);
+    else snprintf(cmd, sizeof cmd, "for f in %s/cache/*.bin; do n=$(stat -c %%s \"$f\"); printf '\\377\\377\\377\\377' | dd of=\"$f\" bs=1 seek=$((n-8)) conv=notrunc 2>/dev/null; done", tmpdir);
+    return system(cmd);
+}
+
+static void test_corrupt_entries(void)
+{
+    /* Start from one good entry: the one the checks below rebuild each time. */
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -f %s/cache/*.bin", tmpdir);
+    CHECK(system(cmd) == 0);
+    aecl_ctx *first;
+    CHECK_OK(NULL, aecl_ctx_create(NULL, &first));
+    CHECK_NEAR(run_axpb(first, ""), 13.0, 1e-5);
+    aecl_ctx_free(first);
+    for (int how = 0; how < 3; how++) {
+        CHECK_MSG(damage_entries(how) == 0, "damage %d", how);
+        aecl_ctx *ctx;
+        CHECK_OK(NULL, aecl_ctx_create(NULL, &ctx));
+        CHECK_NEAR(run_axpb(ctx, ""), 13.0, 1e-5);
+        aecl_program_stats s;
+        aecl_ctx_program_stats(ctx, &s);
+        CHECK_MSG(s.cache_rejects == 1 && s.builds_from_source == 1, "damage %d: rejects %u, source %u", how,
+                  s.cache_rejects, s.builds_from_source);
+        aecl_ctx_free(ctx);
+        /* ... and the entry was replaced by a good one. */
+        CHECK_OK(NULL, aecl_ctx_create(NULL, &ctx));
+        CHECK_NEAR(run_axpb(ctx, ""), 13.0, 1e-5);
+        aecl_ctx_program_stats(ctx, &s);
+        CHECK(s.loads_from_disk == 1 && s.cache_rejects == 0);
+        aecl_ctx_free(ctx);
+    }
+}
+
+static void test_cache_off(void)
+{
+    setenv("AECL_CACHE", "0", 1);
+    aecl_ctx *ctx;
+    CHECK_OK(NULL, aecl_ctx_create(NULL, &ctx));
+    CHECK_NEAR(run_axpb(ctx, ""), 13.0, 1e-5);
+    aecl_program_stats s;
+    aecl_ctx_program_stats(ctx, &s);
+    CHECK(s.builds_from_source == 1 && s.loads_from_disk == 0);
+    aecl_ctx_free(ctx);
+    unsetenv("AECL_CACHE");
+}
+
+static void test_kernel_dir(void)
+{
+    char dir[300], path[400];
+    snprintf(dir, sizeof dir, "%s/kernels", tmpdir);
+    CHECK(mkdir(dir, 0755) == 0);
+    snprintf(path, sizeof path, "%s/selftest.cl", dir);
+    /* Same kernel, different arithmetic: proves the folder's file is used. */
+    write_text(path, "__kernel void selftest_axpb(__global const float *x, int xo, __global float *y, int yo,\n"
+                     "  float a, float b, int n) { int i = get_global_id(0); if (i < n) y[yo + i] = 100.0f + x[xo + i]; }\n");
+    snprintf(path, sizeof path, "%s/broken.cl", dir);
+    write_text(path, "// a kernel with a syntax error on line 3\n\n__kernel void broken(__global float *x) { x[0] = 1.0f +; }\n");
+    setenv("AECL_KERNEL_DIR", dir, 1);
+    aecl_ctx *ctx;
+    CHECK_OK(NULL, aecl_ctx_create(NULL, &ctx));
+    CHECK_NEAR(run_axpb(ctx, ""), 105.0, 1e-5);
+    cl_program p;
+    CHECK(aecl_program_get(ctx, "broken.cl", "", &p) == AECL_ERR_BUILD);
+    const char *msg = aecl_ctx_last_error(ctx);
+    CHECK_MSG(strstr(msg, "broken.cl") && strstr(msg, "error") && strstr(msg, ":3:"), "message: %s", msg);
+    CHECK(aecl_program_get(ctx, "missing.cl", "", &p) == AECL_ERR_IO);
+    CHECK(strstr(aecl_ctx_last_error(ctx), "missing.cl") != NULL);
+    CHECK(aecl_program_get(ctx, "../etc.cl", "", &p) == AECL_ERR_INVALID_ARG);
+    aecl_ctx_free(ctx);
+    unsetenv("AECL_KERNEL_DIR");
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/aecl-test-programs-XXXXXX");
+    CHECK(mkdtemp(tmpdir) != NULL);
+    char cache[300];
+    snprintf(cache, sizeof cache, "%s/cache", tmpdir);
+    setenv("AECL_CACHE_DIR", cache, 1);
+    test_known_result_and_caches();
+    test_corrupt_entries();
+    test_cache_off();
+    test_kernel_dir();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    return test_finish();
+}
