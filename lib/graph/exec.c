@@ -1,0 +1,87 @@
+/* Replaying a compiled plan, and moving tensors between host and device. */
+#include "graph/plan_internal.h"
+
+#include <stdlib.h>
+
+static aecl_status set_dynamic(aecl_plan *p)
+{
+    cl_uint step = (cl_uint)p->step, rows = (cl_uint)p->valid_rows;
+    for (int i = 0; i < p->n_dyn; i++) {
+        const cl_uint *v = p->dyn[i].kind == 'S' ? &step : &rows;
+        AECL_CL_TRY(p->ctx, clSetKernelArg(p->dyn[i].kernel, p->dyn[i].index, sizeof *v, v));
+    }
+    return AECL_OK;
+}
+
+aecl_status aecl_plan_run(aecl_plan *p)
+{
+    AECL_TRY(set_dynamic(p));
+    for (int i = 0; i < p->n_launches; i++) {
+        aecl_status st = aecl_launch_enqueue(p->ctx, &p->launches[i], NULL);
+        if (st != AECL_OK) {
+            aecl_error_append(p->ctx, " (launch %d, %s)", i, p->launches[i].label);
+            return st;
+        }
+    }
+    p->step++;
+    return AECL_OK;
+}
+
+aecl_status aecl_plan_run_profiled(aecl_plan *p, double *times)
+{
+    AECL_RETURN_IF(!p->ctx->profiling, AECL_ERR_UNSUPPORTED, p->ctx,
+                   "profiling needs a queue created with CL_QUEUE_PROFILING_ENABLE");
+    AECL_TRY(set_dynamic(p));
+    cl_event *ev = calloc((size_t)p->n_launches + 1, sizeof *ev);
+    AECL_RETURN_IF(!ev, AECL_ERR_HOST_MEMORY, p->ctx, "out of host memory");
+    aecl_status st = AECL_OK;
+    int n = 0;
+    for (; n < p->n_launches && st == AECL_OK; n++) st = aecl_launch_enqueue(p->ctx, &p->launches[n], &ev[n]);
+    if (st == AECL_OK) st = clFinish(p->ctx->queue) == CL_SUCCESS ? AECL_OK : aecl_fail(p->ctx, AECL_ERR_OPENCL, "clFinish failed");
+    for (int i = 0; i < n; i++) {
+        cl_ulong t0 = 0, t1 = 0;
+        if (ev[i] && times && st == AECL_OK &&
+            clGetEventProfilingInfo(ev[i], CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) == CL_SUCCESS &&
+            clGetEventProfilingInfo(ev[i], CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) == CL_SUCCESS)
+            times[i] += (double)(t1 - t0) * 1e-9;
+        if (ev[i]) clReleaseEvent(ev[i]);
+    }
+    free(ev);
+    if (st == AECL_OK) p->step++;
+    return st;
+}
+
+int aecl_plan_launch_count(const aecl_plan *p) { return p->n_launches; }
+void aecl_plan_set_step(aecl_plan *p, uint64_t step) { p->step = step; }
+uint64_t aecl_plan_step(const aecl_plan *p) { return p->step; }
+void aecl_plan_set_valid_rows(aecl_plan *p, int rows) { p->valid_rows = rows; }
+
+static aecl_status copy(aecl_plan *p, const aecl_tensor *t, float *host, int write, cl_bool blocking)
+{
+    AECL_RETURN_IF(!t || !host, AECL_ERR_INVALID_ARG, p->ctx, "plan copy: NULL tensor or host pointer");
+    const aecl_tensor *b = t->view_of ? t->view_of : t;
+    AECL_RETURN_IF(b->storage == AECL_STORE_NONE, AECL_ERR_STATE, p->ctx, "tensor '%s' has no storage", t->name);
+    AECL_RETURN_IF(b->storage == AECL_STORE_WORK && b->last_use != 0x7fffffff && !write, AECL_ERR_STATE, p->ctx,
+                   "tensor '%s' is not an output: its memory is reused within a step", t->name);
+    cl_mem m;
+    int off;
+    aecl_plan_tensor_mem(p, t, &m, &off);
+    size_t bytes = t->size * sizeof(float), at = (size_t)off * sizeof(float);
+    if (write)
+        AECL_CL_TRY(p->ctx, clEnqueueWriteBuffer(p->ctx->queue, m, blocking, at, bytes, host, 0, NULL, NULL));
+    else
+        AECL_CL_TRY(p->ctx, clEnqueueReadBuffer(p->ctx->queue, m, blocking, at, bytes, host, 0, NULL, NULL));
+    return AECL_OK;
+}
+
+aecl_status aecl_plan_write(aecl_plan *p, const aecl_tensor *t, const float *src)
+{
+    return copy(p, t, (float *)src, 1, CL_TRUE);
+}
+
+aecl_status aecl_plan_write_async(aecl_plan *p, const aecl_tensor *t, const float *src)
+{
+    return copy(p, t, (float *)src, 1, CL_FALSE);
+}
+
+aecl_status aecl_plan_read(aecl_plan *p, const aecl_tensor *t, float *dst) { return copy(p, t, dst, 0, CL_TRUE); }

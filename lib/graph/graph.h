@@ -1,0 +1,96 @@
+/* Static computation graph: tensors are nodes (op, inputs, shape, flags), as in
+ * ggml. Building has a sticky error state, like a stream: a builder that fails
+ * records the message in the context and returns NULL, builders given NULL return
+ * NULL, and the caller checks aecl_graph_status() once at the end. */
+#ifndef AECL_GRAPH_GRAPH_H
+#define AECL_GRAPH_GRAPH_H
+
+#include "rt/rt.h"
+
+#define AECL_MAX_DIMS 4
+#define AECL_MAX_INPUTS 6
+
+enum {
+    AECL_T_INPUT = 1 << 0,     /* uploaded by the caller before a step */
+    AECL_T_OUTPUT = 1 << 1,    /* kept alive to the end of a step, readable */
+    AECL_T_PARAM = 1 << 2,     /* trainable weights: persistent */
+    AECL_T_LOSS = 1 << 3,      /* a scalar loss */
+    AECL_T_STATE = 1 << 4,     /* optimizer state: persistent, zero-initialised */
+    AECL_T_GRAD = 1 << 5,      /* needs (or is) a gradient */
+    AECL_T_SIDE = 1 << 6,      /* a side-effect node (optimizer update): no storage */
+    AECL_T_CONST = 1 << 7      /* persistent, written once by the caller (host constants) */
+};
+
+typedef struct aecl_op_def aecl_op_def;
+typedef struct aecl_tensor aecl_tensor;
+typedef struct aecl_graph aecl_graph;
+typedef struct aecl_plan aecl_plan;
+
+struct aecl_tensor {
+    int id;                          /* index in the graph's node list = execution order */
+    const aecl_op_def *op;           /* NULL for leaves (inputs, params, state) */
+    int n_in;
+    aecl_tensor *in[AECL_MAX_INPUTS];
+    int ndim;
+    int shape[AECL_MAX_DIMS];        /* row-major; images are NCHW */
+    size_t size;                     /* elements */
+    unsigned flags;
+    char name[48];
+    int ip[8];                       /* op parameters (integers) */
+    float fp[4];                     /* op parameters (floats) */
+    aecl_tensor *grad;               /* gradient, built by aecl_backward */
+    aecl_tensor *view_of;            /* views (reshape) alias this tensor's storage */
+    /* set by the memory plan */
+    int storage;                     /* AECL_STORE_* */
+    size_t offset;                   /* element offset in that storage */
+    int last_use;                    /* id of the last node that reads it */
+};
+
+enum { AECL_STORE_NONE = 0, AECL_STORE_PERSIST = 1, AECL_STORE_WORK = 2 };
+
+struct aecl_graph {
+    aecl_ctx *ctx;
+    aecl_tensor **nodes;
+    int n_nodes, cap;
+    aecl_status status;              /* sticky: first error while building */
+    int n_forward;                   /* nodes [0, n_forward) are the forward pass */
+};
+
+aecl_status aecl_graph_create(aecl_ctx *ctx, aecl_graph **out);
+void aecl_graph_free(aecl_graph *g);
+aecl_status aecl_graph_status(const aecl_graph *g);
+
+/* Records an error on the graph (first one wins) and returns NULL. */
+aecl_tensor *aecl_graph_fail(aecl_graph *g, aecl_status st, const char *fmt, ...) AECL_PRINTF(3, 4);
+
+/* Leaves. shape has ndim entries. */
+aecl_tensor *aecl_input(aecl_graph *g, const char *name, int ndim, const int *shape);
+aecl_tensor *aecl_param(aecl_graph *g, const char *name, int ndim, const int *shape);
+aecl_tensor *aecl_state(aecl_graph *g, const char *name, int ndim, const int *shape);
+
+/* A new node of op with the given inputs (NULL-terminated by n_in) and shape.
+ * Returns NULL (sticky error) if any input is NULL. */
+aecl_tensor *aecl_node(aecl_graph *g, const aecl_op_def *op, const char *name, int ndim, const int *shape,
+                       int n_in, aecl_tensor *const *in);
+
+/* Shape text "2x3x4" for messages (into buf). */
+const char *aecl_shape_str(const aecl_tensor *t, char *buf, size_t cap);
+int aecl_same_shape(const aecl_tensor *a, const aecl_tensor *b);
+/* Rows = shape[0], cols = size / rows: how dense and losses see a tensor. */
+static inline int aecl_rows(const aecl_tensor *t) { return t->shape[0]; }
+static inline int aecl_cols(const aecl_tensor *t) { return (int)(t->size / (size_t)t->shape[0]); }
+
+/* Marks flags (e.g. AECL_T_OUTPUT) on t; returns t. */
+aecl_tensor *aecl_mark(aecl_tensor *t, unsigned flags);
+
+/* ---- autodiff ---------------------------------------------------------------- */
+
+/* Builds the backward graph of a scalar loss: every tensor with AECL_T_GRAD that
+ * the loss depends on gets ->grad. Gradients of a tensor that feeds several nodes
+ * are summed. */
+aecl_status aecl_backward(aecl_graph *g, aecl_tensor *loss);
+
+/* For backward rules: adds gi to x's gradient (x->grad = gi, or x->grad + gi). */
+void aecl_grad_add(aecl_graph *g, aecl_tensor *x, aecl_tensor *gi);
+
+#endif

@@ -1,0 +1,163 @@
+/* The memory plan. Persistent tensors (inputs, parameters, optimizer state,
+ * constants) get fixed regions of one buffer. Every other tensor gets a region of
+ * the work arena for its lifetime only: from the node that produces it to the
+ * last node that reads it (outputs and the loss live to the end). Regions are
+ * taken best-fit from a free list, and an elementwise op may write over its input
+ * when that input dies at the op. Views (reshape) alias their base tensor. */
+#include "graph/plan_internal.h"
+#include "ops/op.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct block { size_t off, len; } block;
+typedef struct freelist { block *b; int n, cap; size_t end; } freelist;
+
+static size_t aligned(size_t n) { return aecl_round_up(n, AECL_ALIGN_ELEMS); }
+
+int aecl_plan_has_storage(const aecl_tensor *t)
+{
+    return !(t->flags & AECL_T_SIDE) && !t->view_of;
+}
+
+static int persistent(const aecl_tensor *t)
+{
+    return (t->flags & (AECL_T_INPUT | AECL_T_PARAM | AECL_T_STATE | AECL_T_CONST)) != 0;
+}
+
+static const aecl_tensor *base_of(const aecl_tensor *t) { return t->view_of ? t->view_of : t; }
+
+static void compute_last_use(aecl_graph *g)
+{
+    for (int i = 0; i < g->n_nodes; i++) g->nodes[i]->last_use = i;
+    for (int i = 0; i < g->n_nodes; i++) {
+        aecl_tensor *t = g->nodes[i];
+        for (int k = 0; k < t->n_in; k++) {
+            aecl_tensor *b = (aecl_tensor *)base_of(t->in[k]);
+            if (b->last_use < i) b->last_use = i;
+        }
+        if (t->flags & (AECL_T_OUTPUT | AECL_T_LOSS)) ((aecl_tensor *)base_of(t))->last_use = INT_MAX;
+    }
+}
+
+/* Best fit: the smallest free block that holds len; else grow the arena (from a
+ * free block at its end, if there is one). */
+static int fl_alloc(freelist *f, size_t len, size_t *off)
+{
+    int best = -1;
+    for (int i = 0; i < f->n; i++)
+        if (f->b[i].len >= len && (best < 0 || f->b[i].len < f->b[best].len)) best = i;
+    if (best >= 0) {
+        *off = f->b[best].off;
+        f->b[best].off += len;
+        f->b[best].len -= len;
+        if (!f->b[best].len) f->b[best] = f->b[--f->n];
+        return 1;
+    }
+    for (int i = 0; i < f->n; i++)
+        if (f->b[i].off + f->b[i].len == f->end) {
+            *off = f->b[i].off;
+            f->end = *off + len;
+            f->b[i] = f->b[--f->n];
+            return 1;
+        }
+    *off = f->end;
+    f->end += len;
+    return 1;
+}
+
+static int fl_free(freelist *f, size_t off, size_t len)
+{
+    /* Merge with neighbours so big tensors can reuse the space of several small ones. */
+    for (int i = 0; i < f->n; i++) {
+        if (f->b[i].off + f->b[i].len == off) { off = f->b[i].off; len += f->b[i].len; f->b[i--] = f->b[--f->n]; }
+        else if (off + len == f->b[i].off) { len += f->b[i].len; f->b[i--] = f->b[--f->n]; }
+    }
+    if (f->n == f->cap) {
+        int cap = f->cap ? f->cap * 2 : 64;
+        block *nb = realloc(f->b, (size_t)cap * sizeof *nb);
+        if (!nb) return 0;
+        f->b = nb;
+        f->cap = cap;
+    }
+    f->b[f->n++] = (block){off, len};
+    return 1;
+}
+
+/* In place: the op allows it, input 0 is a work tensor (not a view of one) of the
+ * same size, dies at this node, and feeds no other input of this node. */
+static int can_take_input(const aecl_tensor *t)
+{
+    if (!t->op || !t->op->inplace_ok || t->n_in < 1) return 0;
+    const aecl_tensor *x = t->in[0];
+    if (x->view_of || persistent(x) || x->storage != AECL_STORE_WORK || x->last_use != t->id) return 0;
+    if (aligned(x->size) != aligned(t->size)) return 0;
+    for (int k = 1; k < t->n_in; k++)
+        if (base_of(t->in[k]) == x) return 0;
+    return 1;
+}
+
+aecl_status aecl_memplan(aecl_plan *p)
+{
+    aecl_graph *g = p->g;
+    compute_last_use(g);
+    freelist f = {0};
+    size_t persist = 0, unplanned = 0;
+    char *taken = calloc((size_t)g->n_nodes + 1, 1); /* storage handed to an in-place successor */
+    AECL_RETURN_IF(!taken, AECL_ERR_HOST_MEMORY, p->ctx, "out of host memory planning memory");
+    for (int i = 0; i < g->n_nodes; i++) {
+        aecl_tensor *t = g->nodes[i];
+        t->storage = AECL_STORE_NONE;
+        if (!aecl_plan_has_storage(t)) continue;
+        if (persistent(t)) {
+            t->storage = AECL_STORE_PERSIST;
+            t->offset = persist;
+            persist += aligned(t->size);
+            continue;
+        }
+        t->storage = AECL_STORE_WORK;
+        unplanned += aligned(t->size);
+        if (p->opt.no_reuse) { t->offset = f.end; f.end += aligned(t->size); continue; }
+        if (can_take_input(t)) {
+            t->offset = t->in[0]->offset;
+            taken[t->in[0]->id] = 1;
+            p->stats.n_inplace++;
+        } else {
+            fl_alloc(&f, aligned(t->size), &t->offset);
+        }
+        /* Free what dies at this node (after its output was placed). */
+        for (int k = 0; k < t->n_in; k++) {
+            const aecl_tensor *x = base_of(t->in[k]);
+            if (x->storage == AECL_STORE_WORK && x->last_use == i && !taken[x->id]) {
+                taken[x->id] = 1; /* free once even if read twice by this node */
+                if (!fl_free(&f, x->offset, aligned(x->size))) { free(taken); free(f.b); return aecl_fail(p->ctx, AECL_ERR_HOST_MEMORY, "out of host memory"); }
+            }
+        }
+        if (t->last_use == i && !taken[i]) { taken[i] = 1; fl_free(&f, t->offset, aligned(t->size)); } /* never read */
+    }
+    free(taken);
+    free(f.b);
+    p->persist_elems = persist ? persist : 1;
+    p->work_elems = f.end ? f.end : 1;
+    p->stats.persist_bytes = persist * sizeof(float);
+    p->stats.work_bytes = f.end * sizeof(float);
+    p->stats.unplanned_bytes = (persist + unplanned) * sizeof(float);
+    return AECL_OK;
+}
+
+int aecl_memplan_dying(const aecl_plan *p, int node_id, const aecl_tensor **out, int cap)
+{
+    const aecl_tensor *t = p->g->nodes[node_id];
+    int n = 0;
+    for (int k = 0; k < t->n_in && n < cap; k++) {
+        const aecl_tensor *x = base_of(t->in[k]);
+        int dup = 0;
+        for (int j = 0; j < n; j++) dup |= out[j] == x;
+        /* In place: the storage lives on in the output, so it is not dead. */
+        int inplace = k == 0 && t->op && t->op->inplace_ok && t->storage == AECL_STORE_WORK &&
+                      x->storage == AECL_STORE_WORK && x->offset == t->offset && !t->view_of;
+        if (!dup && !inplace && x->storage == AECL_STORE_WORK && x->last_use == node_id) out[n++] = x;
+    }
+    return n;
+}

@@ -1,0 +1,77 @@
+/* A compiled graph: a memory plan (two device buffers: persistent tensors, and a
+ * work arena whose regions are reused as tensors die) and a flat list of launches
+ * with arguments bound once. A step enqueues the list; only the per-step scalars
+ * registered as dynamic (the step counter for random numbers and Adam, the count
+ * of valid rows of a short batch) are re-set. */
+#ifndef AECL_GRAPH_PLAN_H
+#define AECL_GRAPH_PLAN_H
+
+#include "graph/graph.h"
+#include "rt/launch.h"
+
+typedef struct aecl_plan_options {
+    uint32_t seed;        /* key of the random streams (dropout, noise, eps) */
+    int poison;           /* debug: fill each work tensor with NaN when it dies */
+    int no_reuse;         /* debug: every work tensor gets its own region */
+} aecl_plan_options;
+
+typedef struct aecl_plan_stats {
+    size_t persist_bytes;     /* inputs, parameters, optimizer state, constants */
+    size_t work_bytes;        /* peak of the work arena under the plan */
+    size_t unplanned_bytes;   /* the same tensors, each in its own region */
+    int n_launches;           /* launches per step (poison fills excluded) */
+    int n_inplace;            /* tensors that took their input's storage */
+} aecl_plan_stats;
+
+aecl_status aecl_plan_compile(aecl_graph *g, const aecl_plan_options *opt, aecl_plan **out);
+void aecl_plan_free(aecl_plan *p);
+const aecl_plan_stats *aecl_plan_get_stats(const aecl_plan *p);
+
+/* Enqueues one step (no host wait). The step counter then advances by one. */
+aecl_status aecl_plan_run(aecl_plan *p);
+/* Like aecl_plan_run, then waits and adds each launch's device time (seconds,
+ * from event profiling) into times[n_launches] (may be NULL). */
+aecl_status aecl_plan_run_profiled(aecl_plan *p, double *times);
+/* All launches, poison fills included: the length of run_profiled's times. */
+int aecl_plan_launch_count(const aecl_plan *p);
+const char *aecl_plan_launch_label(const aecl_plan *p, int i);
+double aecl_plan_launch_flops(const aecl_plan *p, int i);
+
+void aecl_plan_set_step(aecl_plan *p, uint64_t step);
+uint64_t aecl_plan_step(const aecl_plan *p);
+/* Rows of the batch that hold data (the rest is padding of a short last batch):
+ * losses average over these rows only and give the rest zero gradient. */
+void aecl_plan_set_valid_rows(aecl_plan *p, int rows);
+
+/* Blocking copies between the host and a tensor (any tensor with storage). */
+aecl_status aecl_plan_write(aecl_plan *p, const aecl_tensor *t, const float *src);
+aecl_status aecl_plan_read(aecl_plan *p, const aecl_tensor *t, float *dst);
+/* Non-blocking upload for inputs in a training loop (src must stay valid until
+ * the next blocking call or aecl_ctx_finish). */
+aecl_status aecl_plan_write_async(aecl_plan *p, const aecl_tensor *t, const float *src);
+
+/* The device buffer and element offset holding t (views resolved). */
+void aecl_plan_tensor_mem(const aecl_plan *p, const aecl_tensor *t, cl_mem *mem, int *off);
+int aecl_plan_has_storage(const aecl_tensor *t);
+
+/* ---- for op emitters ---------------------------------------------------------- */
+
+/* A kernel owned by the plan (released with it). */
+aecl_status aecl_plan_kernel(aecl_plan *p, const char *file, const char *options, const char *name, cl_kernel *out);
+/* Binds arguments from a format, starting at index 0:
+ *   T  tensor      -> two args: (cl_mem, int element offset)
+ *   i  int         u  unsigned         f  float (passed as double)
+ *   R  the plan's seed (uint)
+ *   S  the step counter (uint, dynamic)      V  valid rows (int, dynamic)
+ *   _  an aecl_tensor* that may be NULL: (mem, off) of a 1-float dummy when NULL */
+aecl_status aecl_plan_args(aecl_plan *p, cl_kernel k, const char *fmt, ...);
+/* Appends a launch of k (plan-owned) with the given geometry. local may be NULL. */
+aecl_status aecl_plan_launch(aecl_plan *p, cl_kernel k, cl_uint dim, const size_t *global, const size_t *local,
+                             const char *label, double flops);
+/* 1-D launch over n items with a work-group size the kernel allows. */
+aecl_status aecl_plan_launch_1d(aecl_plan *p, cl_kernel k, size_t n, const char *label);
+/* Appends a prepared launch; the plan takes ownership of its kernel and data. */
+aecl_status aecl_plan_push(aecl_plan *p, aecl_launch *l);
+aecl_ctx *aecl_plan_ctx(const aecl_plan *p);
+
+#endif

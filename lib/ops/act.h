@@ -1,0 +1,21 @@
+/* Activation codes shared by the host and the kernels (-DACT=... or int args). */
+#ifndef AECL_OPS_ACT_H
+#define AECL_OPS_ACT_H
+
+typedef enum aecl_act {
+    AECL_ACT_NONE = 0,
+    AECL_ACT_RELU = 1,
+    AECL_ACT_LEAKY_RELU = 2,   /* slope in a separate float */
+    AECL_ACT_SIGMOID = 3,
+    AECL_ACT_TANH = 4,
+    AECL_ACT_ELU = 5,          /* alpha 1 */
+    AECL_ACT_SOFTPLUS = 6
+} aecl_act;
+
+/* Host versions, for references and tests. */
+float aecl_act_host(aecl_act a, float x, float slope);
+/* dy/dx written in terms of the output y (every activation here allows it). */
+float aecl_act_grad_host(aecl_act a, float y, float slope);
+const char *aecl_act_name(aecl_act a);
+
+#endif

@@ -1,0 +1,101 @@
+/* Losses per sample: reconstruction (MSE, BCE from logits) and the VAE's KL term.
+ * A per-sample vector [N] is both the anomaly score and, through masked_mean,
+ * the training loss. */
+#include "ops/op.h"
+#include "ops/ops.h"
+
+/* ---- reconstruction ------------------------------------------------------------- */
+
+static aecl_status emit_loss_rows(aecl_plan *p, aecl_tensor *t)
+{
+    const aecl_tensor *z = t->in[0];
+    cl_kernel k;
+    AECL_TRY(aecl_plan_kernel(p, "loss.cl", "", "loss_rows", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TTTiii", z, t->in[1], t, aecl_rows(z), aecl_cols(z), t->ip[0]));
+    return aecl_plan_launch_1d(p, k, (size_t)aecl_rows(z), "loss");
+}
+
+static aecl_status emit_loss_grad(aecl_plan *p, aecl_tensor *t)
+{
+    cl_kernel k;
+    AECL_TRY(aecl_plan_kernel(p, "loss.cl", "", "loss_rows_grad", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TTTTiii", t->in[0], t->in[1], t->in[2], t, (int)t->size, aecl_cols(t), t->ip[0]));
+    return aecl_plan_launch_1d(p, k, t->size, "loss_grad");
+}
+
+static const aecl_op_def op_loss_grad = {"loss_grad", emit_loss_grad, NULL, 0, 0};
+
+/* The target is data: it gets no gradient. */
+static void backward_loss_rows(aecl_graph *g, aecl_tensor *t)
+{
+    aecl_tensor *z = t->in[0];
+    aecl_tensor *in[3] = {z, t->in[1], t->grad};
+    aecl_tensor *gz = aecl_node(g, &op_loss_grad, NULL, z->ndim, z->shape, 3, in);
+    if (gz) { gz->ip[0] = t->ip[0]; gz->flags &= ~(unsigned)AECL_T_GRAD; }
+    aecl_grad_add(g, z, gz);
+}
+
+static const aecl_op_def op_loss_rows = {"loss", emit_loss_rows, backward_loss_rows, 0, 0};
+
+aecl_tensor *aecl_loss_rows(aecl_graph *g, aecl_loss_kind kind, aecl_tensor *pred, aecl_tensor *target)
+{
+    if (!pred || !target) return NULL;
+    if (pred->size != target->size || pred->shape[0] != target->shape[0]) {
+        char a[64], b[64];
+        return aecl_graph_fail(g, AECL_ERR_SHAPE, "loss: prediction %s and target %s differ",
+                               aecl_shape_str(pred, a, sizeof a), aecl_shape_str(target, b, sizeof b));
+    }
+    aecl_tensor *in[2] = {pred, target};
+    int n = pred->shape[0];
+    aecl_tensor *t = aecl_node(g, &op_loss_rows, kind == AECL_LOSS_BCE_LOGITS ? "bce" : "mse", 1, &n, 2, in);
+    if (t) t->ip[0] = kind;
+    return t;
+}
+
+/* ---- KL ---------------------------------------------------------------------------- */
+
+static aecl_status emit_kl_rows(aecl_plan *p, aecl_tensor *t)
+{
+    const aecl_tensor *mu = t->in[0];
+    cl_kernel k;
+    AECL_TRY(aecl_plan_kernel(p, "loss.cl", "", "kl_rows", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TTTii", mu, t->in[1], t, aecl_rows(mu), aecl_cols(mu)));
+    return aecl_plan_launch_1d(p, k, (size_t)aecl_rows(mu), "kl");
+}
+
+static aecl_status emit_kl_grad(aecl_plan *p, aecl_tensor *t)
+{
+    cl_kernel k;
+    AECL_TRY(aecl_plan_kernel(p, "loss.cl", "", "kl_rows_grad", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TTTTiii", t->in[0], t->in[1], t->in[2], t, (int)t->size, aecl_cols(t), t->ip[0]));
+    return aecl_plan_launch_1d(p, k, t->size, "kl_grad");
+}
+
+static const aecl_op_def op_kl_grad = {"kl_grad", emit_kl_grad, NULL, 0, 0};
+
+static void backward_kl_rows(aecl_graph *g, aecl_tensor *t)
+{
+    for (int which = 0; which < 2; which++) {
+        aecl_tensor *x = t->in[which];
+        if (!(x->flags & AECL_T_GRAD)) continue;
+        aecl_tensor *in[3] = {t->in[0], t->in[1], t->grad};
+        aecl_tensor *gx = aecl_node(g, &op_kl_grad, NULL, x->ndim, x->shape, 3, in);
+        if (gx) { gx->ip[0] = which; gx->flags &= ~(unsigned)AECL_T_GRAD; }
+        aecl_grad_add(g, x, gx);
+    }
+}
+
+static const aecl_op_def op_kl_rows = {"kl", emit_kl_rows, backward_kl_rows, 0, 0};
+
+aecl_tensor *aecl_kl_rows(aecl_graph *g, aecl_tensor *mu, aecl_tensor *logvar)
+{
+    if (!mu || !logvar) return NULL;
+    if (!aecl_same_shape(mu, logvar)) {
+        char a[64], b[64];
+        return aecl_graph_fail(g, AECL_ERR_SHAPE, "kl: mu %s and logvar %s differ", aecl_shape_str(mu, a, sizeof a),
+                               aecl_shape_str(logvar, b, sizeof b));
+    }
+    aecl_tensor *in[2] = {mu, logvar};
+    int n = mu->shape[0];
+    return aecl_node(g, &op_kl_rows, NULL, 1, &n, 2, in);
+}

@@ -1,0 +1,25 @@
+/* The op interface. One file per op (family) under lib/ops, kernels under cl/.
+ * Each op has: a builder (shape check, in the op's header section of ops.h), a
+ * forward emitter (launches with arguments bound once), and a backward rule (more
+ * graph nodes). */
+#ifndef AECL_OPS_OP_H
+#define AECL_OPS_OP_H
+
+#include "graph/graph.h"
+#include "graph/plan.h"
+
+struct aecl_op_def {
+    const char *name;
+    /* Appends the launches computing t to the plan. NULL for views (no work). */
+    aecl_status (*emit)(aecl_plan *p, aecl_tensor *t);
+    /* Adds nodes computing the gradients of t's inputs from t->grad (calling
+     * aecl_grad_add for each input with AECL_T_GRAD). NULL: not differentiable. */
+    void (*backward)(aecl_graph *g, aecl_tensor *t);
+    /* 1 when the output may share storage with input 0 if that input dies here
+     * (elementwise ops that read x[i] before writing y[i]). */
+    int inplace_ok;
+    /* 1 for views: the output aliases input 0's storage (reshape/flatten). */
+    int is_view;
+};
+
+#endif

@@ -1,0 +1,51 @@
+/* Graph builders of every op. Each checks shapes and returns a new node, or
+ * NULL with the graph's sticky error set (see graph.h). */
+#ifndef AECL_OPS_OPS_H
+#define AECL_OPS_OPS_H
+
+#include "graph/graph.h"
+#include "ops/act.h"
+
+/* eltwise.c: same-shape elementwise ops */
+aecl_tensor *aecl_add(aecl_graph *g, aecl_tensor *a, aecl_tensor *b);
+aecl_tensor *aecl_sub(aecl_graph *g, aecl_tensor *a, aecl_tensor *b);
+aecl_tensor *aecl_mul(aecl_graph *g, aecl_tensor *a, aecl_tensor *b);
+/* y = alpha * x + beta */
+aecl_tensor *aecl_affine(aecl_graph *g, aecl_tensor *x, float alpha, float beta);
+aecl_tensor *aecl_scale(aecl_graph *g, aecl_tensor *x, float alpha);
+aecl_tensor *aecl_activation(aecl_graph *g, aecl_tensor *x, aecl_act act, float slope);
+/* gx = gy * act'(y), from the activation's output y (backward of aecl_activation) */
+aecl_tensor *aecl_activation_grad(aecl_graph *g, aecl_tensor *y, aecl_tensor *gy, aecl_act act, float slope);
+aecl_tensor *aecl_fill(aecl_graph *g, int ndim, const int *shape, float value);
+
+/* view.c: reshape / flatten (no copy: the result aliases x) */
+aecl_tensor *aecl_reshape(aecl_graph *g, aecl_tensor *x, int ndim, const int *shape);
+aecl_tensor *aecl_flatten(aecl_graph *g, aecl_tensor *x);   /* [N, ...] -> [N, rest] */
+
+/* reduce.c */
+aecl_tensor *aecl_sum(aecl_graph *g, aecl_tensor *x);      /* -> [1] */
+aecl_tensor *aecl_mean(aecl_graph *g, aecl_tensor *x);     /* -> [1] */
+/* Sum over every axis but 1: [N, C, ...] -> [C] (bias gradients). */
+aecl_tensor *aecl_channel_sum(aecl_graph *g, aecl_tensor *x);
+/* y[n, c, ...] = v[c]: spreads a per-channel vector over a tensor shaped like `like`. */
+aecl_tensor *aecl_channel_broadcast(aecl_graph *g, aecl_tensor *v, aecl_tensor *like);
+/* y = x + b[c] per channel (axis 1). */
+aecl_tensor *aecl_add_channel(aecl_graph *g, aecl_tensor *x, aecl_tensor *b);
+/* L1 activity penalty: weight * mean over valid rows of sum |x| (sparse autoencoders). */
+aecl_tensor *aecl_l1_activity(aecl_graph *g, aecl_tensor *x, float weight);
+
+/* loss.c: per-sample losses [N] (summed over features) and their batch mean */
+typedef enum aecl_loss_kind { AECL_LOSS_MSE = 0, AECL_LOSS_BCE_LOGITS = 1 } aecl_loss_kind;
+aecl_tensor *aecl_loss_rows(aecl_graph *g, aecl_loss_kind kind, aecl_tensor *pred, aecl_tensor *target);
+/* KL(N(mu, exp(logvar)) || N(0, I)) per sample: [N, L] x [N, L] -> [N]. */
+aecl_tensor *aecl_kl_rows(aecl_graph *g, aecl_tensor *mu, aecl_tensor *logvar);
+/* scale * (sum of the first valid_rows entries of r) / valid_rows -> [1]; the
+ * valid row count is the plan's dynamic value (short last batches). */
+aecl_tensor *aecl_masked_mean(aecl_graph *g, aecl_tensor *rows, float scale);
+
+/* dense.c: y = act(x W^T + b), x [N, in] (flattened), W [out, in], b [out] or NULL */
+aecl_tensor *aecl_dense(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b, aecl_act act, float slope);
+/* C = op(A) op(B), row-major; op = transpose when the flag is set. */
+aecl_tensor *aecl_matmul(aecl_graph *g, aecl_tensor *a, aecl_tensor *b, int trans_a, int trans_b);
+
+#endif

@@ -1,0 +1,161 @@
+/* Reductions: sum/mean to a scalar, per-channel sums, channel broadcasts, the L1
+ * activity penalty, and the masked batch mean of per-sample losses. */
+#include "ops/op.h"
+#include "ops/ops.h"
+
+enum { MODE_PLAIN = 0, MODE_ABS = 1, MODE_SQUARE = 2 };
+/* ip: [0] mode, [1] row_len, [2] per_row_mean, [3] masked (valid rows dynamic); fp[0] alpha */
+
+static aecl_status emit_reduce(aecl_plan *p, aecl_tensor *t)
+{
+    cl_kernel k;
+    const aecl_tensor *x = t->in[0];
+    AECL_TRY(aecl_plan_kernel(p, "reduce.cl", "", "reduce_sum", &k));
+    const char *fmt = t->ip[3] ? "TTiiVifii" : "TTiiiifii";
+    if (t->ip[3]) AECL_TRY(aecl_plan_args(p, k, fmt, x, t, (int)x->size, t->ip[1], t->ip[0], (double)t->fp[0], t->ip[2], 0));
+    else AECL_TRY(aecl_plan_args(p, k, fmt, x, t, (int)x->size, t->ip[1], 0x7fffffff, t->ip[0], (double)t->fp[0], t->ip[2], 0));
+    size_t wg = aecl_kernel_max_wg(aecl_plan_ctx(p), k), local = 1;
+    while (local * 2 <= wg && local * 2 <= 256) local *= 2;
+    return aecl_plan_launch(p, k, 1, &local, &local, "reduce", 0);
+}
+
+static aecl_status emit_reduce_grad(aecl_plan *p, aecl_tensor *t)
+{
+    const aecl_tensor *src = t->in[2]; /* the forward reduce node, for its parameters */
+    cl_kernel k;
+    AECL_TRY(aecl_plan_kernel(p, "reduce.cl", "", "reduce_sum_grad", &k));
+    if (src->ip[3])
+        AECL_TRY(aecl_plan_args(p, k, "TTTiiVifi", t->in[0], t->in[1], t, (int)t->size, src->ip[1], src->ip[0],
+                                (double)src->fp[0], src->ip[2]));
+    else
+        AECL_TRY(aecl_plan_args(p, k, "TTTiiiifi", t->in[0], t->in[1], t, (int)t->size, src->ip[1], 0x7fffffff,
+                                src->ip[0], (double)src->fp[0], src->ip[2]));
+    return aecl_plan_launch_1d(p, k, t->size, "reduce_grad");
+}
+
+static const aecl_op_def op_reduce_grad = {"reduce_grad", emit_reduce_grad, NULL, 0, 0};
+
+static void backward_reduce(aecl_graph *g, aecl_tensor *t)
+{
+    aecl_tensor *x = t->in[0];
+    aecl_tensor *in[3] = {t->grad, x, t};
+    aecl_tensor *gx = aecl_node(g, &op_reduce_grad, NULL, x->ndim, x->shape, 3, in);
+    if (gx) gx->flags &= ~(unsigned)AECL_T_GRAD;
+    aecl_grad_add(g, x, gx);
+}
+
+static const aecl_op_def op_reduce = {"reduce", emit_reduce, backward_reduce, 0, 0};
+
+static aecl_tensor *reduce(aecl_graph *g, aecl_tensor *x, int mode, int row_len, int per_row_mean, int masked,
+                           float alpha)
+{
+    if (!x) return NULL;
+    int one = 1;
+    aecl_tensor *t = aecl_node(g, &op_reduce, NULL, 1, &one, 1, &x);
+    if (t) {
+        t->ip[0] = mode;
+        t->ip[1] = row_len;
+        t->ip[2] = per_row_mean;
+        t->ip[3] = masked;
+        t->fp[0] = alpha;
+    }
+    return t;
+}
+
+aecl_tensor *aecl_sum(aecl_graph *g, aecl_tensor *x) { return reduce(g, x, MODE_PLAIN, 1, 0, 0, 1.0f); }
+
+aecl_tensor *aecl_mean(aecl_graph *g, aecl_tensor *x)
+{
+    return x ? reduce(g, x, MODE_PLAIN, 1, 0, 0, 1.0f / (float)x->size) : NULL;
+}
+
+aecl_tensor *aecl_masked_mean(aecl_graph *g, aecl_tensor *rows, float scale)
+{
+    if (rows && rows->ndim != 1) {
+        char s[64];
+        return aecl_graph_fail(g, AECL_ERR_SHAPE, "masked_mean: expects per-sample values [N], got %s",
+                               aecl_shape_str(rows, s, sizeof s));
+    }
+    return reduce(g, rows, MODE_PLAIN, 1, 1, 1, scale);
+}
+
+aecl_tensor *aecl_l1_activity(aecl_graph *g, aecl_tensor *x, float weight)
+{
+    return x ? reduce(g, x, MODE_ABS, aecl_cols(x), 1, 1, weight) : NULL;
+}
+
+/* ---- per-channel ---------------------------------------------------------------- */
+
+static void channel_geometry(const aecl_tensor *x, int *outer, int *C, int *inner)
+{
+    *outer = x->shape[0];
+    *C = x->ndim > 1 ? x->shape[1] : 1;
+    *inner = (int)(x->size / ((size_t)*outer * (size_t)*C));
+}
+
+static aecl_status emit_channel_sum(aecl_plan *p, aecl_tensor *t)
+{
+    int outer, C, inner;
+    channel_geometry(t->in[0], &outer, &C, &inner);
+    cl_kernel k;
+    AECL_TRY(aecl_plan_kernel(p, "reduce.cl", "", "channel_sum", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TTiii", t->in[0], t, outer, C, inner));
+    return aecl_plan_launch_1d(p, k, (size_t)C, "channel_sum");
+}
+
+static void backward_channel_sum(aecl_graph *g, aecl_tensor *t)
+{
+    aecl_grad_add(g, t->in[0], aecl_channel_broadcast(g, t->grad, t->in[0]));
+}
+
+static const aecl_op_def op_channel_sum = {"channel_sum", emit_channel_sum, backward_channel_sum, 0, 0};
+
+aecl_tensor *aecl_channel_sum(aecl_graph *g, aecl_tensor *x)
+{
+    if (!x) return NULL;
+    int c = x->ndim > 1 ? x->shape[1] : 1;
+    return aecl_node(g, &op_channel_sum, NULL, 1, &c, 1, &x);
+}
+
+/* in: [0] v, [1] x or absent (n_in == 1 + has_x) ; shape from ip[4..] */
+static aecl_status emit_channel_add(aecl_plan *p, aecl_tensor *t)
+{
+    int outer, C, inner;
+    channel_geometry(t, &outer, &C, &inner);
+    int has_x = t->n_in == 2;
+    cl_kernel k;
+    AECL_TRY(aecl_plan_kernel(p, "reduce.cl", "", "channel_add", &k));
+    AECL_TRY(aecl_plan_args(p, k, "_TTiiii", has_x ? t->in[1] : NULL, t->in[0], t, (int)t->size, C, inner, has_x));
+    return aecl_plan_launch_1d(p, k, t->size, "channel_add");
+}
+
+static void backward_channel_add(aecl_graph *g, aecl_tensor *t)
+{
+    if (t->in[0]->flags & AECL_T_GRAD) aecl_grad_add(g, t->in[0], aecl_channel_sum(g, t->grad));
+    if (t->n_in == 2) aecl_grad_add(g, t->in[1], t->grad);
+}
+
+static const aecl_op_def op_channel_add = {"channel_add", emit_channel_add, backward_channel_add, 0, 0};
+
+static aecl_tensor *channel_add(aecl_graph *g, aecl_tensor *v, aecl_tensor *x, aecl_tensor *like)
+{
+    if (!v || !like) return NULL;
+    int C = like->ndim > 1 ? like->shape[1] : 1;
+    if (v->size != (size_t)C) {
+        char sv[64], sl[64];
+        return aecl_graph_fail(g, AECL_ERR_SHAPE, "channel add: vector %s does not match the %d channels of %s",
+                               aecl_shape_str(v, sv, sizeof sv), C, aecl_shape_str(like, sl, sizeof sl));
+    }
+    aecl_tensor *in[2] = {v, x};
+    return aecl_node(g, &op_channel_add, NULL, like->ndim, like->shape, x ? 2 : 1, in);
+}
+
+aecl_tensor *aecl_channel_broadcast(aecl_graph *g, aecl_tensor *v, aecl_tensor *like)
+{
+    return channel_add(g, v, NULL, like);
+}
+
+aecl_tensor *aecl_add_channel(aecl_graph *g, aecl_tensor *x, aecl_tensor *b)
+{
+    return x ? channel_add(g, b, x, x) : NULL;
+}
