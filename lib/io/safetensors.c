@@ -1,0 +1,483 @@
+/* safetensors reader and writer (F32 tensors only).
+ *
+ * Layout: u64 little-endian N; N bytes of JSON (an object: tensor name ->
+ * {"dtype","shape","data_offsets":[begin,end]}, plus an optional "__metadata__"
+ * object of string -> string), padded with spaces so the data section starts at
+ * a multiple of 8; then the data, little-endian, offsets relative to its start.
+ * The reader validates everything before it trusts an offset. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "io.h"
+#include "rt/error.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* The reference implementation refuses headers above 100 MB: so do we, so that
+ * a corrupt length cannot ask for gigabytes. */
+#define MAX_HEADER ((uint64_t)100000000)
+
+/* ---- writing ------------------------------------------------------------------ */
+
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} sbuf;
+
+static void sb_put(sbuf *s, const char *t, size_t n)
+{
+    if (s->oom) return;
+    if (s->n + n + 1 > s->cap) {
+        size_t nc = (s->cap ? s->cap * 2 : 1024);
+        while (nc < s->n + n + 1) nc *= 2;
+        char *np = realloc(s->p, nc);
+        if (!np) {
+            s->oom = 1;
+            return;
+        }
+        s->p = np;
+        s->cap = nc;
+    }
+    memcpy(s->p + s->n, t, n);
+    s->n += n;
+    s->p[s->n] = 0;
+}
+
+static void sb_str(sbuf *s, const char *t) { sb_put(s, t, strlen(t)); }
+
+static void sb_printf(sbuf *s, const char *fmt, ...)
+{
+    char tmp[64];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n > 0) sb_put(s, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* A JSON string literal. */
+static void sb_json_str(sbuf *s, const char *t)
+{
+    sb_put(s, "\"", 1);
+    for (const unsigned char *q = (const unsigned char *)t; *q; q++) {
+        if (*q == '"' || *q == '\\') {
+            char e[2] = {'\\', (char)*q};
+            sb_put(s, e, 2);
+        } else if (*q < 0x20) {
+            sb_printf(s, "\\u%04x", *q);
+        } else {
+            sb_put(s, (const char *)q, 1);
+        }
+    }
+    sb_put(s, "\"", 1);
+}
+
+static aecl_status check_views(aecl_ctx *ctx, const char *path, const aecl_st_view *t, size_t n,
+                               const char *const *meta, size_t n_meta, size_t *bytes)
+{
+    AECL_RETURN_IF(n && !t, AECL_ERR_INVALID_ARG, ctx, "safetensors '%s': tensors is NULL", path);
+    AECL_RETURN_IF(n_meta && !meta, AECL_ERR_INVALID_ARG, ctx, "safetensors '%s': meta is NULL",
+                   path);
+    for (size_t i = 0; i < n; i++) {
+        AECL_RETURN_IF(!t[i].name || !*t[i].name || strcmp(t[i].name, "__metadata__") == 0,
+                       AECL_ERR_INVALID_ARG, ctx, "safetensors '%s': tensor %zu has a bad name",
+                       path, i);
+        AECL_RETURN_IF(t[i].ndim > AECL_ST_MAX_DIMS, AECL_ERR_INVALID_ARG, ctx,
+                       "safetensors '%s': tensor '%s' has %u dims (max %d)", path, t[i].name,
+                       t[i].ndim, AECL_ST_MAX_DIMS);
+        size_t count = 1;
+        for (unsigned d = 0; d < t[i].ndim; d++)
+            AECL_RETURN_IF(!aecl_mul_size(count, t[i].shape[d], &count), AECL_ERR_INVALID_ARG,
+                           ctx, "safetensors '%s': tensor '%s' shape overflows", path, t[i].name);
+        AECL_RETURN_IF(count && !t[i].data, AECL_ERR_INVALID_ARG, ctx,
+                       "safetensors '%s': tensor '%s' has no data", path, t[i].name);
+        AECL_RETURN_IF(!aecl_mul_size(count, 4, &count) || !aecl_add_size(bytes[i], count,
+                       &bytes[i + 1]), AECL_ERR_INVALID_ARG, ctx,
+                       "safetensors '%s': tensors too large", path);
+        for (size_t j = 0; j < i; j++)
+            AECL_RETURN_IF(strcmp(t[i].name, t[j].name) == 0, AECL_ERR_INVALID_ARG, ctx,
+                           "safetensors '%s': duplicate tensor name '%s'", path, t[i].name);
+    }
+    for (size_t i = 0; i < n_meta; i++) {
+        AECL_RETURN_IF(!meta[2 * i] || !meta[2 * i + 1], AECL_ERR_INVALID_ARG, ctx,
+                       "safetensors '%s': metadata entry %zu is NULL", path, i);
+        for (size_t j = 0; j < i; j++)
+            AECL_RETURN_IF(strcmp(meta[2 * i], meta[2 * j]) == 0, AECL_ERR_INVALID_ARG, ctx,
+                           "safetensors '%s': duplicate metadata key '%s'", path, meta[2 * i]);
+    }
+    return AECL_OK;
+}
+
+/* The JSON header, padded with spaces to a multiple of 8 bytes. off[i] is the
+ * byte offset of tensor i (off[n] = data size). */
+static void build_header(sbuf *s, const aecl_st_view *t, size_t n, const char *const *meta,
+                         size_t n_meta, const size_t *off)
+{
+    sb_put(s, "{", 1);
+    if (n_meta) {
+        sb_str(s, "\"__metadata__\":{");
+        for (size_t i = 0; i < n_meta; i++) {
+            if (i) sb_put(s, ",", 1);
+            sb_json_str(s, meta[2 * i]);
+            sb_put(s, ":", 1);
+            sb_json_str(s, meta[2 * i + 1]);
+        }
+        sb_put(s, "}", 1);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i || n_meta) sb_put(s, ",", 1);
+        sb_json_str(s, t[i].name);
+        sb_str(s, ":{\"dtype\":\"F32\",\"shape\":[");
+        for (unsigned d = 0; d < t[i].ndim; d++) sb_printf(s, "%s%zu", d ? "," : "", t[i].shape[d]);
+        sb_printf(s, "],\"data_offsets\":[%zu,", off[i]);
+        sb_printf(s, "%zu]}", off[i + 1]);
+    }
+    sb_put(s, "}", 1);
+    while (!s->oom && s->n % 8) sb_put(s, " ", 1);
+}
+
+static aecl_status write_body(aecl_ctx *ctx, aecl_atomic_file *f, const sbuf *h,
+                              const aecl_st_view *t, size_t n)
+{
+    uint8_t len[8];
+    for (int i = 0; i < 8; i++) len[i] = (uint8_t)((uint64_t)h->n >> (8 * i));
+    AECL_TRY(aecl_atomic_write(ctx, f, len, 8));
+    AECL_TRY(aecl_atomic_write(ctx, f, h->p, h->n));
+    for (size_t i = 0; i < n; i++) {
+        size_t count = 1;
+        for (unsigned d = 0; d < t[i].ndim; d++) count *= t[i].shape[d];   /* checked */
+        AECL_TRY(aecl_atomic_write_f32le(ctx, f, t[i].data, count));
+    }
+    return AECL_OK;
+}
+
+aecl_status aecl_safetensors_write(aecl_ctx *ctx, const char *path, const aecl_st_view *tensors,
+                                   size_t n, const char *const *meta, size_t n_meta)
+{
+    AECL_RETURN_IF(!path, AECL_ERR_INVALID_ARG, ctx, "aecl_safetensors_write: path is NULL");
+    size_t *off = calloc(n + 1, sizeof *off);
+    AECL_RETURN_IF(!off, AECL_ERR_HOST_MEMORY, ctx, "safetensors '%s': out of memory", path);
+    sbuf h = {0};
+    aecl_status st = check_views(ctx, path, tensors, n, meta, n_meta, off);
+    if (st == AECL_OK) {
+        build_header(&h, tensors, n, meta, n_meta, off);
+        if (h.oom) st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "safetensors '%s': out of memory", path);
+    }
+    free(off);
+    aecl_atomic_file f;
+    if (st == AECL_OK) st = aecl_atomic_open(ctx, path, &f);
+    if (st == AECL_OK) {
+        st = write_body(ctx, &f, &h, tensors, n);
+        if (st == AECL_OK) st = aecl_atomic_commit(ctx, &f);
+        else aecl_atomic_abort(&f);
+    }
+    free(h.p);
+    return st;
+}
+
+/* ---- reading ------------------------------------------------------------------ */
+
+/* A non-negative integer stored in a JSON number (exact up to 2^53). */
+static int json_uint(const cJSON *j, uint64_t *v)
+{
+    if (!cJSON_IsNumber(j)) return 0;
+    double d = j->valuedouble;
+    if (!(d >= 0) || d != floor(d) || d > 9007199254740992.0) return 0;
+    *v = (uint64_t)d;
+    return 1;
+}
+
+typedef struct reader {
+    aecl_ctx *ctx;
+    const char *path;
+    uint64_t data_size;      /* bytes after the header */
+    aecl_safetensors st;
+    uint64_t *begin;         /* per tensor, parallel to st.tensors */
+} reader;
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+static aecl_status read_metadata(reader *r, const cJSON *m)
+{
+    AECL_RETURN_IF(!cJSON_IsObject(m), AECL_ERR_FORMAT, r->ctx,
+                   "safetensors '%s': __metadata__ is not an object", r->path);
+    size_t n = (size_t)cJSON_GetArraySize(m);
+    r->st.meta_keys = calloc(n + 1, sizeof(char *));
+    r->st.meta_values = calloc(n + 1, sizeof(char *));
+    AECL_RETURN_IF(!r->st.meta_keys || !r->st.meta_values, AECL_ERR_HOST_MEMORY, r->ctx,
+                   "safetensors '%s': out of memory", r->path);
+    for (const cJSON *e = m->child; e; e = e->next) {
+        AECL_RETURN_IF(!cJSON_IsString(e), AECL_ERR_FORMAT, r->ctx,
+                       "safetensors '%s': metadata '%s' is not a string", r->path, e->string);
+        for (size_t j = 0; j < r->st.n_meta; j++)
+            AECL_RETURN_IF(strcmp(r->st.meta_keys[j], e->string) == 0, AECL_ERR_FORMAT, r->ctx,
+                           "safetensors '%s': duplicate metadata key '%s'", r->path, e->string);
+        size_t k = r->st.n_meta;
+        r->st.meta_keys[k] = dup_str(e->string);
+        r->st.meta_values[k] = dup_str(e->valuestring);
+        r->st.n_meta++;
+        AECL_RETURN_IF(!r->st.meta_keys[k] || !r->st.meta_values[k], AECL_ERR_HOST_MEMORY,
+                       r->ctx, "safetensors '%s': out of memory", r->path);
+    }
+    return AECL_OK;
+}
+
+static aecl_status read_shape(reader *r, const char *name, const cJSON *shape, aecl_st_tensor *t)
+{
+    AECL_RETURN_IF(!shape, AECL_ERR_FORMAT, r->ctx, "safetensors '%s': tensor '%s' has no shape",
+                   r->path, name);
+    AECL_RETURN_IF(!cJSON_IsArray(shape), AECL_ERR_FORMAT, r->ctx,
+                   "safetensors '%s': tensor '%s': shape is not an array", r->path, name);
+    int nd = cJSON_GetArraySize(shape);
+    AECL_RETURN_IF(nd > AECL_ST_MAX_DIMS, AECL_ERR_UNSUPPORTED, r->ctx,
+                   "safetensors '%s': tensor '%s' has %d dims (aecl reads at most %d)", r->path,
+                   name, nd, AECL_ST_MAX_DIMS);
+    t->ndim = (unsigned)nd;
+    t->count = 1;
+    unsigned d = 0;
+    for (const cJSON *e = shape->child; e; e = e->next, d++) {
+        uint64_t v;
+        AECL_RETURN_IF(!json_uint(e, &v) || v > SIZE_MAX, AECL_ERR_FORMAT, r->ctx,
+                       "safetensors '%s': tensor '%s': shape entry %u is not a size", r->path,
+                       name, d);
+        t->shape[d] = (size_t)v;
+        AECL_RETURN_IF(!aecl_mul_size(t->count, t->shape[d], &t->count), AECL_ERR_FORMAT,
+                       r->ctx, "safetensors '%s': tensor '%s': shape overflows", r->path, name);
+    }
+    return AECL_OK;
+}
+
+static aecl_status read_offsets(reader *r, const char *name, const cJSON *offs,
+                                const aecl_st_tensor *t, uint64_t *begin)
+{
+    uint64_t b, e;
+    AECL_RETURN_IF(!offs, AECL_ERR_FORMAT, r->ctx,
+                   "safetensors '%s': tensor '%s' has no data_offsets", r->path, name);
+    AECL_RETURN_IF(!cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2 ||
+                   !json_uint(offs->child, &b) || !json_uint(offs->child->next, &e),
+                   AECL_ERR_FORMAT, r->ctx,
+                   "safetensors '%s': tensor '%s': data_offsets is not [begin, end]", r->path, name);
+    AECL_RETURN_IF(e < b, AECL_ERR_FORMAT, r->ctx,
+                   "safetensors '%s': tensor '%s': data_offsets [%llu, %llu] end before begin",
+                   r->path, name, (unsigned long long)b, (unsigned long long)e);
+    AECL_RETURN_IF(e > r->data_size, AECL_ERR_FORMAT, r->ctx,
+                   "safetensors '%s': tensor '%s': data_offsets end %llu exceeds the data "
+                   "section (%llu bytes)", r->path, name, (unsigned long long)e,
+                   (unsigned long long)r->data_size);
+    size_t need;
+    AECL_RETURN_IF(!aecl_mul_size(t->count, 4, &need) || need != e - b, AECL_ERR_FORMAT, r->ctx,
+                   "safetensors '%s': tensor '%s': data_offsets [%llu, %llu] hold %llu bytes but "
+                   "the shape needs %zu x 4", r->path, name, (unsigned long long)b,
+                   (unsigned long long)e, (unsigned long long)(e - b), t->count);
+    *begin = b;
+    return AECL_OK;
+}
+
+static aecl_status read_entry(reader *r, const cJSON *j)
+{
+    const char *name = j->string;
+    AECL_RETURN_IF(!cJSON_IsObject(j), AECL_ERR_FORMAT, r->ctx,
+                   "safetensors '%s': entry '%s' is not an object", r->path, name);
+    for (size_t i = 0; i < r->st.n_tensors; i++)
+        AECL_RETURN_IF(strcmp(r->st.tensors[i].name, name) == 0, AECL_ERR_FORMAT, r->ctx,
+                       "safetensors '%s': duplicate tensor name '%s'", r->path, name);
+    const cJSON *dt = cJSON_GetObjectItemCaseSensitive(j, "dtype");
+    AECL_RETURN_IF(!dt, AECL_ERR_FORMAT, r->ctx, "safetensors '%s': tensor '%s' has no dtype",
+                   r->path, name);
+    AECL_RETURN_IF(!cJSON_IsString(dt), AECL_ERR_FORMAT, r->ctx,
+                   "safetensors '%s': tensor '%s': dtype is not a string", r->path, name);
+    AECL_RETURN_IF(strcmp(dt->valuestring, "F32") != 0, AECL_ERR_UNSUPPORTED, r->ctx,
+                   "safetensors '%s': tensor '%s' has dtype %.32s (aecl reads F32 only)",
+                   r->path, name, dt->valuestring);
+    aecl_st_tensor *t = &r->st.tensors[r->st.n_tensors];
+    AECL_TRY(read_shape(r, name, cJSON_GetObjectItemCaseSensitive(j, "shape"), t));
+    AECL_TRY(read_offsets(r, name, cJSON_GetObjectItemCaseSensitive(j, "data_offsets"), t,
+                          &r->begin[r->st.n_tensors]));
+    t->name = dup_str(name);
+    AECL_RETURN_IF(!t->name, AECL_ERR_HOST_MEMORY, r->ctx, "safetensors '%s': out of memory",
+                   r->path);
+    r->st.n_tensors++;
+    return AECL_OK;
+}
+
+/* Sorts tensors by offset (insertion sort keeps begin[] in step) and rejects
+ * overlaps. */
+static aecl_status check_overlap(reader *r)
+{
+    aecl_st_tensor *t = r->st.tensors;
+    for (size_t i = 1; i < r->st.n_tensors; i++)
+        for (size_t k = i; k > 0 && r->begin[k] < r->begin[k - 1]; k--) {
+            aecl_st_tensor tt = t[k];
+            t[k] = t[k - 1];
+            t[k - 1] = tt;
+            uint64_t b = r->begin[k];
+            r->begin[k] = r->begin[k - 1];
+            r->begin[k - 1] = b;
+        }
+    for (size_t i = 1; i < r->st.n_tensors; i++) {
+        uint64_t prev_end = r->begin[i - 1] + t[i - 1].count * 4;
+        AECL_RETURN_IF(r->begin[i] < prev_end, AECL_ERR_FORMAT, r->ctx,
+                       "safetensors '%s': tensors '%s' and '%s' overlap in the data section",
+                       r->path, t[i - 1].name, t[i].name);
+    }
+    return AECL_OK;
+}
+
+static aecl_status parse_header(reader *r, const char *text, size_t n)
+{
+    AECL_RETURN_IF(n == 0 || text[0] != '{', AECL_ERR_FORMAT, r->ctx,
+                   "safetensors '%s': header does not start with '{'", r->path);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, n, &end, 0);
+    if (!root) {
+        size_t at = end && end >= text ? (size_t)(end - text) : 0;
+        return aecl_fail(r->ctx, AECL_ERR_FORMAT,
+                         "safetensors '%s': bad JSON header near byte %zu of %zu", r->path, at, n);
+    }
+    aecl_status st = AECL_OK;
+    for (const char *q = end; q < text + n && st == AECL_OK; q++)
+        if (*q != ' ' && *q != '\n' && *q != '\r' && *q != '\t' && *q != 0)
+            st = aecl_fail(r->ctx, AECL_ERR_FORMAT,
+                           "safetensors '%s': bad JSON header: text after the object at byte %zu",
+                           r->path, (size_t)(q - text));
+    size_t cnt = (size_t)cJSON_GetArraySize(root);
+    if (st == AECL_OK) {
+        r->st.tensors = calloc(cnt + 1, sizeof *r->st.tensors);
+        r->begin = calloc(cnt + 1, sizeof *r->begin);
+        if (!r->st.tensors || !r->begin)
+            st = aecl_fail(r->ctx, AECL_ERR_HOST_MEMORY, "safetensors '%s': out of memory", r->path);
+    }
+    int seen_meta = 0;
+    for (const cJSON *e = root->child; e && st == AECL_OK; e = e->next) {
+        if (strcmp(e->string, "__metadata__") == 0) {
+            st = seen_meta ? aecl_fail(r->ctx, AECL_ERR_FORMAT,
+                                       "safetensors '%s': two __metadata__ entries", r->path)
+                           : read_metadata(r, e);
+            seen_meta = 1;
+        } else {
+            st = read_entry(r, e);
+        }
+    }
+    cJSON_Delete(root);
+    if (st == AECL_OK) st = check_overlap(r);
+    return st;
+}
+
+static aecl_status read_data(reader *r, FILE *fp, uint64_t data_start)
+{
+    for (size_t i = 0; i < r->st.n_tensors; i++) {
+        aecl_st_tensor *t = &r->st.tensors[i];
+        if (t->count == 0) continue;
+        t->data = malloc(t->count * 4);
+        AECL_RETURN_IF(!t->data, AECL_ERR_HOST_MEMORY, r->ctx,
+                       "safetensors '%s': cannot allocate tensor '%s' (%zu floats)", r->path,
+                       t->name, t->count);
+        AECL_RETURN_IF(fseeko(fp, (off_t)(data_start + r->begin[i]), SEEK_SET) != 0 ||
+                       fread(t->data, 4, t->count, fp) != t->count, AECL_ERR_IO, r->ctx,
+                       "safetensors '%s': reading tensor '%s' failed", r->path, t->name);
+        aecl_io_f32_from_le(t->data, t->count);
+    }
+    return AECL_OK;
+}
+
+static aecl_status read_file(reader *r, FILE *fp)
+{
+    char eb[128];
+    struct stat sb;
+    AECL_RETURN_IF(fstat(fileno(fp), &sb) != 0, AECL_ERR_IO, r->ctx, "safetensors '%s': %s",
+                   r->path, aecl_io_strerror(errno, eb, sizeof eb));
+    uint64_t size = (uint64_t)sb.st_size;
+    uint8_t len8[8];
+    AECL_RETURN_IF(size < 8 || fread(len8, 1, 8, fp) != 8, AECL_ERR_FORMAT, r->ctx,
+                   "safetensors '%s': truncated: %llu bytes, too short for the 8-byte header "
+                   "length", r->path, (unsigned long long)size);
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--) n = n << 8 | len8[i];
+    AECL_RETURN_IF(n > size - 8, AECL_ERR_FORMAT, r->ctx,
+                   "safetensors '%s': header length %llu goes beyond the file (%llu bytes)",
+                   r->path, (unsigned long long)n, (unsigned long long)size);
+    AECL_RETURN_IF(n > MAX_HEADER, AECL_ERR_FORMAT, r->ctx,
+                   "safetensors '%s': header length %llu is over the 100 MB limit", r->path,
+                   (unsigned long long)n);
+    char *text = malloc(n + 1);
+    AECL_RETURN_IF(!text, AECL_ERR_HOST_MEMORY, r->ctx, "safetensors '%s': out of memory", r->path);
+    if (fread(text, 1, n, fp) != n) {
+        free(text);
+        return aecl_fail(r->ctx, AECL_ERR_IO, "safetensors '%s': reading the header failed",
+                         r->path);
+    }
+    text[n] = 0;
+    r->data_size = size - 8 - n;
+    aecl_status st = parse_header(r, text, n);
+    free(text);
+    if (st == AECL_OK) st = read_data(r, fp, 8 + n);
+    return st;
+}
+
+aecl_status aecl_safetensors_read(aecl_ctx *ctx, const char *path, aecl_safetensors *out)
+{
+    char eb[128];
+    AECL_RETURN_IF(!out || !path, AECL_ERR_INVALID_ARG, ctx, "aecl_safetensors_read: NULL argument");
+    memset(out, 0, sizeof *out);
+    FILE *fp = fopen(path, "rb");
+    AECL_RETURN_IF(!fp, AECL_ERR_IO, ctx, "cannot open safetensors file '%s': %s", path,
+                   aecl_io_strerror(errno, eb, sizeof eb));
+    reader r;
+    memset(&r, 0, sizeof r);
+    r.ctx = ctx;
+    r.path = path;
+    aecl_status st = read_file(&r, fp);
+    fclose(fp);
+    free(r.begin);
+    if (st != AECL_OK) {
+        aecl_safetensors_free(&r.st);
+        return st;
+    }
+    *out = r.st;
+    return AECL_OK;
+}
+
+const aecl_st_tensor *aecl_safetensors_find(const aecl_safetensors *st, const char *name)
+{
+    if (!st || !name) return NULL;
+    for (size_t i = 0; i < st->n_tensors; i++)
+        if (strcmp(st->tensors[i].name, name) == 0) return &st->tensors[i];
+    return NULL;
+}
+
+const char *aecl_safetensors_meta(const aecl_safetensors *st, const char *key)
+{
+    if (!st || !key) return NULL;
+    for (size_t i = 0; i < st->n_meta; i++)
+        if (strcmp(st->meta_keys[i], key) == 0) return st->meta_values[i];
+    return NULL;
+}
+
+void aecl_safetensors_free(aecl_safetensors *st)
+{
+    if (!st) return;
+    for (size_t i = 0; i < st->n_tensors; i++) {
+        free(st->tensors[i].name);
+        free(st->tensors[i].data);
+    }
+    free(st->tensors);
+    for (size_t i = 0; i < st->n_meta; i++) {
+        free(st->meta_keys[i]);
+        free(st->meta_values[i]);
+    }
+    free(st->meta_keys);
+    free(st->meta_values);
+    memset(st, 0, sizeof *st);
+}
