@@ -1,0 +1,305 @@
+/* .npy writer/reader (round trip, exact header bytes, foreign and bad files),
+ * and the atomic file writer that every io writer uses. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "check.h"
+#include "io/io.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[512];
+
+static void tmp_setup(void)
+{
+    const char *t = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof tmpdir, "%s/aecl_io_npy_XXXXXX", t && *t ? t : "/tmp");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        exit(1);
+    }
+}
+
+static void tmp_cleanup(void)
+{
+    DIR *d = opendir(tmpdir);
+    if (!d) return;
+    struct dirent *e;
+    char p[1024];
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
+            if (unlink(p) != 0) rmdir(p);
+        }
+    closedir(d);
+    rmdir(tmpdir);
+}
+
+static const char *tpath(const char *name)
+{
+    static char p[8][1024];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
+    return p[k];
+}
+
+static int msg_has(const char *needle)
+{
+    return strstr(aecl_ctx_last_error(NULL), needle) != NULL;
+}
+
+#define CHECK_FAIL(expr, status, needle)                                               \
+    do {                                                                               \
+        aecl_status st_ = (expr);                                                      \
+        CHECK_MSG(st_ == (status), "status %s, message: %s", aecl_status_str(st_),     \
+                  aecl_ctx_last_error(NULL));                                          \
+        CHECK_MSG(msg_has(needle), "message lacks '%s': %s", needle,                   \
+                  aecl_ctx_last_error(NULL));                                          \
+    } while (0)
+
+static size_t slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return (size_t)-1;
+    size_t n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    return n;
+}
+
+static void put_bytes(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(p, 1, n, f) != n) {
+        perror(path);
+        exit(1);
+    }
+    fclose(f);
+}
+
+/* Files in tmpdir whose name starts with '.' (temp files left behind). */
+static int leftover_temps(void)
+{
+    DIR *d = opendir(tmpdir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    if (d) closedir(d);
+    return n;
+}
+
+/* ---- .npy ------------------------------------------------------------------- */
+
+static void test_npy_round_trip(void)
+{
+    float m[15];
+    unsigned s = 5;
+    test_fill_uniform(m, 15, -3, 3, &s);
+    CHECK_OK(NULL, aecl_npy_write_2d(NULL, tpath("m.npy"), m, 3, 5));
+    aecl_npy a;
+    CHECK_OK(NULL, aecl_npy_read(NULL, tpath("m.npy"), &a));
+    CHECK(a.ndim == 2 && a.shape[0] == 3 && a.shape[1] == 5 && a.count == 15);
+    CHECK(a.data && memcmp(a.data, m, sizeof m) == 0);
+    aecl_npy_free(&a);
+    aecl_npy_free(&a);
+
+    size_t sh3[3] = {2, 1, 7};
+    CHECK_OK(NULL, aecl_npy_write(NULL, tpath("t.npy"), m, 3, sh3));
+    CHECK_OK(NULL, aecl_npy_read(NULL, tpath("t.npy"), &a));
+    CHECK(a.ndim == 3 && a.shape[2] == 7 && a.count == 14 && a.data && a.data[13] == m[13]);
+    aecl_npy_free(&a);
+
+    CHECK_OK(NULL, aecl_npy_write(NULL, tpath("s.npy"), m, 0, NULL));   /* a scalar */
+    CHECK_OK(NULL, aecl_npy_read(NULL, tpath("s.npy"), &a));
+    CHECK(a.ndim == 0 && a.count == 1 && a.data && a.data[0] == m[0]);
+    aecl_npy_free(&a);
+
+    size_t sh0[2] = {0, 4};
+    CHECK_OK(NULL, aecl_npy_write(NULL, tpath("z.npy"), NULL, 2, sh0));
+    CHECK_OK(NULL, aecl_npy_read(NULL, tpath("z.npy"), &a));
+    CHECK(a.ndim == 2 && a.shape[0] == 0 && a.shape[1] == 4 && a.count == 0 && a.data == NULL);
+    aecl_npy_free(&a);
+}
+
+/* The header numpy itself writes for these shapes. */
+static void check_header(const char *name, const float *data, unsigned ndim, const size_t *shape,
+                         const char *dict)
+{
+    CHECK_OK(NULL, aecl_npy_write(NULL, tpath(name), data, ndim, shape));
+    char buf[4096];
+    size_t n = slurp(tpath(name), buf, sizeof buf);
+    CHECK(n != (size_t)-1 && n >= 10);
+    if (n == (size_t)-1 || n < 10) return;
+    size_t hlen = (unsigned char)buf[8] | (size_t)(unsigned char)buf[9] << 8;
+    CHECK(memcmp(buf, "\x93NUMPY\x01\x00", 8) == 0);
+    CHECK((10 + hlen) % 64 == 0 && buf[10 + hlen - 1] == '\n');
+    size_t dl = strlen(dict);
+    CHECK_MSG(hlen > dl && memcmp(buf + 10, dict, dl) == 0, "header: %.*s", (int)hlen, buf + 10);
+    int spaces = 1;
+    for (size_t i = 10 + dl; i < 10 + hlen - 1; i++) spaces &= buf[i] == ' ';
+    CHECK(spaces);
+    size_t count = 1;
+    for (unsigned d = 0; d < ndim; d++) count *= shape[d];
+    CHECK(n == 10 + hlen + 4 * count);
+}
+
+static void test_npy_header(void)
+{
+    float x[64] = {1.0f};
+    size_t s2[2] = {2, 3}, s1[1] = {7}, s5[5] = {1, 2, 1, 2, 1};
+    check_header("h2.npy", x, 2, s2, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }");
+    check_header("h1.npy", x, 1, s1, "{'descr': '<f4', 'fortran_order': False, 'shape': (7,), }");
+    check_header("h0.npy", x, 0, NULL, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }");
+    check_header("h5.npy", x, 5, s5,
+                 "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 1, 2, 1), }");
+    /* 1.0f little-endian right after the header. */
+    char buf[256];
+    size_t n = slurp(tpath("h1.npy"), buf, sizeof buf);
+    CHECK(n == 128 + 28 && memcmp(buf + 128, "\x00\x00\x80\x3f", 4) == 0);
+}
+
+/* A hand-made .npy of format version `major` with the given header dict. */
+static void craft(const char *name, int major, const char *dict, const void *data, size_t n)
+{
+    char buf[1024];
+    size_t hl = strlen(dict), pre = major == 1 ? 10 : 12;
+    memcpy(buf, "\x93NUMPY", 6);
+    buf[6] = (char)major;
+    buf[7] = 0;
+    buf[8] = (char)(hl & 0xff);
+    buf[9] = (char)(hl >> 8);
+    buf[10] = buf[11] = 0;   /* high bytes of the 4-byte length of versions 2 and 3 */
+    memcpy(buf + pre, dict, hl);
+    memcpy(buf + pre + hl, data, n);
+    put_bytes(tpath(name), buf, pre + hl + n);
+}
+
+static void test_npy_foreign_and_bad(void)
+{
+    const float d[6] = {1, 2, 3, 4, 5, 6};
+    aecl_npy a;
+    /* Version 2.0, keys in another order, double quotes, no trailing comma. */
+    craft("v2.npy", 2, "{\"shape\": (3L, 2), \"fortran_order\": False, \"descr\": \"<f4\"}\n", d,
+          sizeof d);
+    CHECK_OK(NULL, aecl_npy_read(NULL, tpath("v2.npy"), &a));
+    CHECK(a.ndim == 2 && a.shape[0] == 3 && a.shape[1] == 2 && a.data && a.data[5] == 6);
+    aecl_npy_free(&a);
+
+    CHECK_FAIL(aecl_npy_read(NULL, tpath("none.npy"), &a), AECL_ERR_IO, "none.npy");
+    put_bytes(tpath("text.npy"), "hello, this is text", 19);
+    CHECK_FAIL(aecl_npy_read(NULL, tpath("text.npy"), &a), AECL_ERR_FORMAT, "not a .npy file");
+    craft("f8.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }\n", d, 24);
+    CHECK_FAIL(aecl_npy_read(NULL, tpath("f8.npy"), &a), AECL_ERR_UNSUPPORTED, "dtype '<f8'");
+    craft("fo.npy", 1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }\n", d, 24);
+    CHECK_FAIL(aecl_npy_read(NULL, tpath("fo.npy"), &a), AECL_ERR_UNSUPPORTED, "fortran_order True");
+    craft("cut.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n", d, 20);
+    CHECK_FAIL(aecl_npy_read(NULL, tpath("cut.npy"), &a), AECL_ERR_FORMAT,
+               "truncated data: expected 24 bytes, got 20");
+    CHECK(a.data == NULL && a.count == 0);
+    craft("key.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), 'x': 1}\n", d, 24);
+    CHECK_FAIL(aecl_npy_read(NULL, tpath("key.npy"), &a), AECL_ERR_FORMAT, "unknown key");
+    craft("noshape.npy", 1, "{'descr': '<f4', 'fortran_order': False}\n", d, 24);
+    CHECK_FAIL(aecl_npy_read(NULL, tpath("noshape.npy"), &a), AECL_ERR_FORMAT, "lacks");
+    craft("badshape.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }\n", d, 24);
+    CHECK_FAIL(aecl_npy_read(NULL, tpath("badshape.npy"), &a), AECL_ERR_FORMAT, "shape is not");
+    craft("v9.npy", 9, "{}", d, 0);
+    CHECK_FAIL(aecl_npy_read(NULL, tpath("v9.npy"), &a), AECL_ERR_UNSUPPORTED, "version 9.0");
+    size_t big[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+    CHECK_FAIL(aecl_npy_write(NULL, tpath("nine.npy"), d, 9, big), AECL_ERR_INVALID_ARG, "9 dims");
+}
+
+/* ---- the atomic writer (shared by every io writer; tested here) -------------- */
+
+static void test_atomic(void)
+{
+    char buf[256];
+    const char *p = tpath("a.txt");
+    struct stat sb;
+    CHECK_OK(NULL, aecl_write_file_atomic(NULL, p, "first", 5));
+    CHECK(slurp(p, buf, sizeof buf) == 5 && strcmp(buf, "first") == 0);
+    CHECK(stat(p, &sb) == 0 && (sb.st_mode & 0777) == 0644);
+
+    /* Streaming: the target keeps its old content until commit. */
+    chmod(p, 0600);
+    aecl_atomic_file f;
+    CHECK_OK(NULL, aecl_atomic_open(NULL, p, &f));
+    CHECK_OK(NULL, aecl_atomic_write(NULL, &f, "sec", 3));
+    CHECK_OK(NULL, aecl_atomic_printf(NULL, &f, "ond %d", 2));
+    CHECK(slurp(p, buf, sizeof buf) == 5 && strcmp(buf, "first") == 0);
+    CHECK(leftover_temps() == 1);
+    CHECK_OK(NULL, aecl_atomic_commit(NULL, &f));
+    CHECK(slurp(p, buf, sizeof buf) == 8 && strcmp(buf, "second 2") == 0);
+    CHECK(stat(p, &sb) == 0 && (sb.st_mode & 0777) == 0600);   /* mode kept */
+    CHECK(leftover_temps() == 0);
+    CHECK_FAIL(aecl_atomic_write(NULL, &f, "x", 1), AECL_ERR_STATE, "not open");
+    aecl_atomic_abort(&f);   /* harmless after commit */
+
+    /* Abort: old file untouched, temp file gone. */
+    CHECK_OK(NULL, aecl_atomic_open(NULL, p, &f));
+    CHECK_OK(NULL, aecl_atomic_write(NULL, &f, "garbage", 7));
+    aecl_atomic_abort(&f);
+    aecl_atomic_abort(&f);
+    aecl_atomic_abort(NULL);
+    CHECK(slurp(p, buf, sizeof buf) == 8 && strcmp(buf, "second 2") == 0);
+    CHECK(leftover_temps() == 0);
+
+    /* A failed write makes commit refuse: old file untouched, temp removed. */
+    CHECK_OK(NULL, aecl_atomic_open(NULL, p, &f));
+    CHECK_OK(NULL, aecl_atomic_write(NULL, &f, "partial", 7));
+    f.failed = 1;   /* as after a disk-full error */
+    CHECK_FAIL(aecl_atomic_commit(NULL, &f), AECL_ERR_IO, "an earlier write failed");
+    CHECK(slurp(p, buf, sizeof buf) == 8 && strcmp(buf, "second 2") == 0);
+    CHECK(leftover_temps() == 0 && f.fp == NULL);
+
+    /* rename fails (the target is a non-empty folder): error, temp removed. */
+    const char *dir = tpath("sub");
+    mkdir(dir, 0755);
+    char inner[1100];
+    snprintf(inner, sizeof inner, "%s/x", dir);
+    put_bytes(inner, "x", 1);
+    CHECK_FAIL(aecl_write_file_atomic(NULL, dir, "abc", 3), AECL_ERR_IO, "cannot replace");
+    CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode));
+    CHECK(leftover_temps() == 0);
+    unlink(inner);
+    rmdir(dir);
+
+    /* No such folder; a path that names a folder. */
+    char missing[1100];
+    snprintf(missing, sizeof missing, "%s/no/such/file.bin", tmpdir);
+    CHECK_FAIL(aecl_write_file_atomic(NULL, missing, "x", 1), AECL_ERR_IO, "no/such/file.bin");
+    CHECK_FAIL(aecl_atomic_open(NULL, "somewhere/", &f), AECL_ERR_INVALID_ARG, "names a folder");
+    CHECK(f.fp == NULL && f.path == NULL);
+
+    /* Relative path in the current folder. */
+    char cwd[1024];
+    if (getcwd(cwd, sizeof cwd) && chdir(tmpdir) == 0) {
+        CHECK_OK(NULL, aecl_write_file_atomic(NULL, "rel.bin", "rel", 3));
+        CHECK(slurp("rel.bin", buf, sizeof buf) == 3);
+        CHECK(leftover_temps() == 0);
+        CHECK(chdir(cwd) == 0);
+    }
+
+    /* Little-endian float writer. */
+    const float v[2] = {1.0f, -2.0f};
+    CHECK_OK(NULL, aecl_atomic_open(NULL, tpath("f.bin"), &f));
+    CHECK_OK(NULL, aecl_atomic_write_f32le(NULL, &f, v, 2));
+    CHECK_OK(NULL, aecl_atomic_commit(NULL, &f));
+    CHECK(slurp(tpath("f.bin"), buf, sizeof buf) == 8 &&
+          memcmp(buf, "\x00\x00\x80\x3f\x00\x00\x00\xc0", 8) == 0);
+}
+
+int main(void)
+{
+    tmp_setup();
+    test_npy_round_trip();
+    test_npy_header();
+    test_npy_foreign_and_bad();
+    test_atomic();
+    tmp_cleanup();
+    return test_finish();
+}
