@@ -19,13 +19,13 @@ float act_apply(int act, float x, float slope)
     case ACT_LEAKY: return x > 0.0f ? x : slope * x;
     case ACT_SIGMOID: return 1.0f / (1.0f + exp(-x));
     case ACT_TANH: return tanh(x);
-    case ACT_ELU: return x > 0.0f ? x : exp(x) - 1.0f;
+    case ACT_ELU: return x > 0.0f ? x : slope * (exp(x) - 1.0f);
     case ACT_SOFTPLUS: return fmax(x, 0.0f) + log1p(exp(-fabs(x)));
     default: return x;
     }
 }
 
-/* dy/dx from the output y. softplus: sigmoid(x) = 1 - exp(-y). */
+/* dy/dx from the output y (elu: alpha = slope). softplus: sigmoid(x) = 1 - exp(-y). */
 float act_grad(int act, float y, float slope)
 {
     switch (act) {
@@ -33,7 +33,7 @@ float act_grad(int act, float y, float slope)
     case ACT_LEAKY: return y > 0.0f ? 1.0f : slope;
     case ACT_SIGMOID: return y * (1.0f - y);
     case ACT_TANH: return 1.0f - y * y;
-    case ACT_ELU: return y > 0.0f ? 1.0f : y + 1.0f;
+    case ACT_ELU: return y > 0.0f ? 1.0f : y + slope;
     case ACT_SOFTPLUS: return -expm1(-y);
     default: return 1.0f;
     }

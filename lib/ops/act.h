@@ -8,9 +8,13 @@ typedef enum aecl_act {
     AECL_ACT_LEAKY_RELU = 2,   /* slope in a separate float */
     AECL_ACT_SIGMOID = 3,
     AECL_ACT_TANH = 4,
-    AECL_ACT_ELU = 5,          /* alpha 1 */
+    AECL_ACT_ELU = 5,          /* alpha in the slope argument (1 is usual) */
     AECL_ACT_SOFTPLUS = 6
 } aecl_act;
+
+/* Reconstruction losses. BCE is taken on logits (the output layer's
+ * pre-activation), computed stably. */
+typedef enum aecl_loss_kind { AECL_LOSS_MSE = 0, AECL_LOSS_BCE = 1 } aecl_loss_kind;
 
 /* Host versions, for references and tests. */
 float aecl_act_host(aecl_act a, float x, float slope);

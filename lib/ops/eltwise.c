@@ -149,7 +149,7 @@ float aecl_act_host(aecl_act a, float x, float slope)
     case AECL_ACT_LEAKY_RELU: return x > 0 ? x : slope * x;
     case AECL_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
     case AECL_ACT_TANH: return tanhf(x);
-    case AECL_ACT_ELU: return x > 0 ? x : expm1f(x);
+    case AECL_ACT_ELU: return x > 0 ? x : slope * expm1f(x);
     case AECL_ACT_SOFTPLUS: return fmaxf(x, 0) + log1pf(expf(-fabsf(x)));
     default: return x;
     }
@@ -162,7 +162,7 @@ float aecl_act_grad_host(aecl_act a, float y, float slope)
     case AECL_ACT_LEAKY_RELU: return y > 0 ? 1.0f : slope;
     case AECL_ACT_SIGMOID: return y * (1 - y);
     case AECL_ACT_TANH: return 1 - y * y;
-    case AECL_ACT_ELU: return y > 0 ? 1.0f : y + 1;
+    case AECL_ACT_ELU: return y > 0 ? 1.0f : y + slope;
     case AECL_ACT_SOFTPLUS: return -expm1f(-y);
     default: return 1.0f;
     }

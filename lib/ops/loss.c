@@ -47,7 +47,7 @@ aecl_tensor *aecl_loss_rows(aecl_graph *g, aecl_loss_kind kind, aecl_tensor *pre
     }
     aecl_tensor *in[2] = {pred, target};
     int n = pred->shape[0];
-    aecl_tensor *t = aecl_node(g, &op_loss_rows, kind == AECL_LOSS_BCE_LOGITS ? "bce" : "mse", 1, &n, 2, in);
+    aecl_tensor *t = aecl_node(g, &op_loss_rows, kind == AECL_LOSS_BCE ? "bce" : "mse", 1, &n, 2, in);
     if (t) t->ip[0] = kind;
     return t;
 }

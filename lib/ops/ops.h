@@ -35,7 +35,6 @@ aecl_tensor *aecl_add_channel(aecl_graph *g, aecl_tensor *x, aecl_tensor *b);
 aecl_tensor *aecl_l1_activity(aecl_graph *g, aecl_tensor *x, float weight);
 
 /* loss.c: per-sample losses [N] (summed over features) and their batch mean */
-typedef enum aecl_loss_kind { AECL_LOSS_MSE = 0, AECL_LOSS_BCE_LOGITS = 1 } aecl_loss_kind;
 aecl_tensor *aecl_loss_rows(aecl_graph *g, aecl_loss_kind kind, aecl_tensor *pred, aecl_tensor *target);
 /* KL(N(mu, exp(logvar)) || N(0, I)) per sample: [N, L] x [N, L] -> [N]. */
 aecl_tensor *aecl_kl_rows(aecl_graph *g, aecl_tensor *mu, aecl_tensor *logvar);
