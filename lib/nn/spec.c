@@ -1,0 +1,261 @@
+/* Model specs: name tables, defaults, small shape helpers, equality, free. */
+#include "nn/spec_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const spec_kind_names[4] = {"vanilla", "denoising", "convolutional", "variational"};
+const char *const spec_loss_names[2] = {"mse", "bce"};
+const char *const spec_act_names[7] = {"none", "relu", "leaky_relu", "elu",
+                                       "sigmoid", "tanh", "softplus"};
+const char *const spec_layer_names[8] = {"dense", "conv", "convT", "maxpool",
+                                         "avgpool", "upsample", "flatten", "reshape"};
+const char *const spec_upsample_names[2] = {"nearest", "bilinear"};
+const char *const spec_optimizer_names[3] = {"sgd", "adam", "adamw"};
+const char *const spec_noise_names[4] = {"none", "gaussian", "mask", "saltpepper"};
+
+#define NAME_OF(table, i) \
+    ((unsigned)(i) < sizeof(table) / sizeof(table[0]) ? table[(unsigned)(i)] : "?")
+
+const char *aecl_spec_kind_name(aecl_ae_kind k) { return NAME_OF(spec_kind_names, k); }
+const char *aecl_spec_loss_name(aecl_loss_kind k) { return NAME_OF(spec_loss_names, k); }
+const char *aecl_spec_act_name(aecl_act a) { return NAME_OF(spec_act_names, a); }
+const char *aecl_spec_layer_name(aecl_layer_kind k) { return NAME_OF(spec_layer_names, k); }
+const char *aecl_spec_optimizer_name(aecl_optimizer o) { return NAME_OF(spec_optimizer_names, o); }
+const char *aecl_spec_noise_name(aecl_noise_kind n) { return NAME_OF(spec_noise_names, n); }
+
+int spec_lookup(const char *const *names, int n, const char *word)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], word) == 0) return i;
+    return -1;
+}
+
+void spec_fmt_double(double v, char buf[32])
+{
+    /* The first precision that reads back exactly keeps files short ("0.001", not
+     * "0.0010000000000000000208") and printing round-trips. */
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, 32, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+void spec_set_defaults(aecl_model_spec *spec)
+{
+    aecl_spec_train *t = &spec->train;
+    spec->loss = AECL_LOSS_MSE;
+    spec->output_act = AECL_ACT_NONE;
+    t->optimizer = AECL_OPT_ADAM;
+    t->lr = 1e-3;
+    t->momentum = 0;
+    t->nesterov = 0;
+    t->adam_beta1 = 0.9;
+    t->adam_beta2 = 0.999;
+    t->adam_eps = 1e-8;
+    t->batch = 128;
+    t->epochs = 10;
+    t->weight_decay = 0;
+    t->clip_norm = 0;
+    t->dropout = 0;
+    t->l1_activity = 0;
+    t->beta = 1;
+    t->beta_warmup = 0;
+    t->noise = AECL_NOISE_NONE;
+    t->noise_level = 0;
+    t->noise_clip = 1;
+    t->seed = 1;
+}
+
+void spec_buf_printf(spec_buf *b, const char *fmt, ...)
+{
+    if (b->oom) return;
+    for (;;) {
+        size_t room = b->cap - b->len;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) { b->oom = 1; return; }
+        if (b->p && (size_t)n < room) { b->len += (size_t)n; return; }
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap - b->len <= (size_t)n) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) { b->oom = 1; return; }
+        b->p = p;
+        b->cap = cap;
+    }
+}
+
+/* ---- shapes and layers -------------------------------------------------- */
+
+size_t aecl_spec_shape_numel(aecl_spec_shape s)
+{
+    return (size_t)s.c * (size_t)s.h * (size_t)s.w;
+}
+
+int aecl_spec_shape_equal(aecl_spec_shape a, aecl_spec_shape b)
+{
+    return a.rank == b.rank && a.c == b.c && a.h == b.h && a.w == b.w;
+}
+
+char *aecl_spec_shape_str(aecl_spec_shape s, char *buf, size_t cap)
+{
+    if (s.rank == 3) snprintf(buf, cap, "%dx%dx%d", s.c, s.h, s.w);
+    else snprintf(buf, cap, "%d", s.c);
+    return buf;
+}
+
+static void pair_str(spec_buf *b, const char *key, int h, int w, int omit_if)
+{
+    if (h == omit_if && w == omit_if) return;
+    if (h == w) spec_buf_printf(b, " %s=%d", key, h);
+    else spec_buf_printf(b, " %s=%dx%d", key, h, w);
+}
+
+static void act_str(spec_buf *b, aecl_act a, double param)
+{
+    char num[32];
+    spec_buf_printf(b, " %s", aecl_spec_act_name(a));
+    if (a == AECL_ACT_LEAKY_RELU || a == AECL_ACT_ELU) {
+        spec_fmt_double(param, num);
+        spec_buf_printf(b, "(%s)", num);
+    }
+}
+
+void spec_layer_write(spec_buf *b, const aecl_spec_layer *l, int with_dropout)
+{
+    char num[32];
+    spec_buf_printf(b, "%s", aecl_spec_layer_name(l->kind));
+    switch (l->kind) {
+    case AECL_LAYER_DENSE:
+        spec_buf_printf(b, " %d", l->units);
+        break;
+    case AECL_LAYER_CONV:
+    case AECL_LAYER_CONVT:
+        spec_buf_printf(b, " %d %dx%d", l->units, l->kh, l->kw);
+        pair_str(b, "stride", l->stride_h, l->stride_w, 1);
+        pair_str(b, "pad", l->pad_h, l->pad_w, 0);
+        if (l->kind == AECL_LAYER_CONVT) pair_str(b, "outpad", l->outpad_h, l->outpad_w, 0);
+        break;
+    case AECL_LAYER_MAXPOOL:
+    case AECL_LAYER_AVGPOOL:
+        spec_buf_printf(b, " %d", l->factor);
+        break;
+    case AECL_LAYER_UPSAMPLE:
+        spec_buf_printf(b, " %d %s", l->factor, NAME_OF(spec_upsample_names, l->mode));
+        break;
+    case AECL_LAYER_FLATTEN:
+        break;
+    case AECL_LAYER_RESHAPE:
+        spec_buf_printf(b, " %s", aecl_spec_shape_str(l->shape, num, sizeof num));
+        break;
+    }
+    if (aecl_spec_layer_has_weights(l->kind)) act_str(b, l->act, l->act_param);
+    if (with_dropout) {
+        spec_fmt_double(l->dropout, num);
+        spec_buf_printf(b, " dropout=%s", num);
+    }
+}
+
+char *aecl_spec_layer_str(const aecl_spec_layer *l, char *buf, size_t cap)
+{
+    spec_buf b = {0};
+    spec_layer_write(&b, l, l->dropout > 0); /* < 0: not resolved yet */
+    snprintf(buf, cap, "%s", b.p && !b.oom ? b.p : "?");
+    free(b.p);
+    return buf;
+}
+
+int aecl_spec_layer_has_weights(aecl_layer_kind k)
+{
+    return k == AECL_LAYER_DENSE || k == AECL_LAYER_CONV || k == AECL_LAYER_CONVT;
+}
+
+int64_t aecl_spec_layer_params(const aecl_spec_layer *l)
+{
+    int64_t in = (int64_t)l->in.c, out = l->units;
+    switch (l->kind) {
+    case AECL_LAYER_DENSE: return in * out + out;
+    case AECL_LAYER_CONV:
+    case AECL_LAYER_CONVT: return in * out * l->kh * l->kw + out;
+    default: return 0;
+    }
+}
+
+int64_t aecl_spec_param_count(const aecl_model_spec *spec)
+{
+    int64_t n = aecl_spec_layer_params(&spec->latent_layer);
+    if (spec->kind == AECL_AE_VARIATIONAL) n *= 2; /* mu and logvar heads */
+    for (size_t i = 0; i < spec->n_encoder; i++) n += aecl_spec_layer_params(&spec->encoder[i]);
+    for (size_t i = 0; i < spec->n_decoder; i++) n += aecl_spec_layer_params(&spec->decoder[i]);
+    return n;
+}
+
+int aecl_spec_flatten_shape(const aecl_model_spec *spec, aecl_spec_shape *out)
+{
+    for (size_t i = spec->n_encoder; i-- > 0;) {
+        if (spec->encoder[i].kind == AECL_LAYER_FLATTEN) {
+            *out = spec->encoder[i].in;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- equality and free -------------------------------------------------- */
+
+static int layer_equal(const aecl_spec_layer *a, const aecl_spec_layer *b)
+{
+    return a->kind == b->kind && a->units == b->units && a->kh == b->kh && a->kw == b->kw &&
+           a->stride_h == b->stride_h && a->stride_w == b->stride_w && a->pad_h == b->pad_h &&
+           a->pad_w == b->pad_w && a->outpad_h == b->outpad_h && a->outpad_w == b->outpad_w &&
+           a->factor == b->factor && a->mode == b->mode &&
+           aecl_spec_shape_equal(a->shape, b->shape) && a->act == b->act &&
+           a->act_param == b->act_param && a->dropout == b->dropout &&
+           aecl_spec_shape_equal(a->in, b->in) && aecl_spec_shape_equal(a->out, b->out);
+}
+
+static int layers_equal(const aecl_spec_layer *a, size_t na, const aecl_spec_layer *b, size_t nb)
+{
+    if (na != nb) return 0;
+    for (size_t i = 0; i < na; i++)
+        if (!layer_equal(&a[i], &b[i])) return 0;
+    return 1;
+}
+
+static int train_equal(const aecl_spec_train *a, const aecl_spec_train *b)
+{
+    return a->optimizer == b->optimizer && a->lr == b->lr && a->momentum == b->momentum &&
+           a->nesterov == b->nesterov && a->adam_beta1 == b->adam_beta1 &&
+           a->adam_beta2 == b->adam_beta2 && a->adam_eps == b->adam_eps &&
+           a->batch == b->batch && a->epochs == b->epochs &&
+           a->weight_decay == b->weight_decay && a->clip_norm == b->clip_norm &&
+           a->dropout == b->dropout && a->l1_activity == b->l1_activity && a->beta == b->beta &&
+           a->beta_warmup == b->beta_warmup && a->noise == b->noise &&
+           a->noise_level == b->noise_level && a->noise_clip == b->noise_clip &&
+           a->seed == b->seed;
+}
+
+int aecl_spec_equal(const aecl_model_spec *a, const aecl_model_spec *b)
+{
+    if (!a || !b) return a == b;
+    return a->kind == b->kind && aecl_spec_shape_equal(a->input, b->input) &&
+           a->latent == b->latent && a->loss == b->loss && a->output_act == b->output_act &&
+           a->output_act_param == b->output_act_param &&
+           a->decoder_mirror == b->decoder_mirror &&
+           layers_equal(a->encoder, a->n_encoder, b->encoder, b->n_encoder) &&
+           layer_equal(&a->latent_layer, &b->latent_layer) &&
+           layers_equal(a->decoder, a->n_decoder, b->decoder, b->n_decoder) &&
+           train_equal(&a->train, &b->train) && a->n_params == b->n_params;
+}
+
+void aecl_spec_free(aecl_model_spec *spec)
+{
+    if (!spec) return;
+    free(spec->encoder);
+    free(spec->decoder);
+    free(spec);
+}

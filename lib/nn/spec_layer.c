@@ -1,0 +1,155 @@
+/* Layer lines of [encoder] and [decoder]:
+ *
+ *   WORD POSITIONAL... [key=value...] [ACT] [mode]
+ *
+ * The positional arguments come right after the word in a fixed order; options
+ * (`stride=2`), the activation and the upsample mode may follow in any order, each
+ * at most once. */
+#include "nn/spec_internal.h"
+
+#include <string.h>
+
+/* Per layer word: positional count, allowed options, and the usage for messages. */
+typedef struct layer_def {
+    int npos;
+    const char *options;     /* space-separated option names */
+    const char *usage;
+} layer_def;
+
+static const layer_def layer_defs[8] = {
+    [AECL_LAYER_DENSE] = {1, "dropout", "dense UNITS ACT [dropout=P]"},
+    [AECL_LAYER_CONV] = {2, "stride pad dropout",
+                         "conv OUT_CHANNELS KxK [stride=S] [pad=P] ACT [dropout=P]"},
+    [AECL_LAYER_CONVT] = {2, "stride pad outpad dropout",
+                          "convT OUT_CHANNELS KxK [stride=S] [pad=P] [outpad=Q] ACT [dropout=P]"},
+    [AECL_LAYER_MAXPOOL] = {1, "", "maxpool K"},
+    [AECL_LAYER_AVGPOOL] = {1, "", "avgpool K"},
+    [AECL_LAYER_UPSAMPLE] = {1, "", "upsample F [nearest|bilinear]"},
+    [AECL_LAYER_FLATTEN] = {0, "", "flatten"},
+    [AECL_LAYER_RESHAPE] = {1, "", "reshape CxHxW"},
+};
+
+#define LAYER_LIST "dense, conv, convT, maxpool, avgpool, upsample, flatten or reshape"
+
+/* 1 when `name` is one of the space-separated words in `list`. */
+static int word_in(const char *list, const char *name, size_t n)
+{
+    for (const char *s = list; *s;) {
+        size_t len = strcspn(s, " ");
+        if (len == n && strncmp(s, name, n) == 0) return 1;
+        s += len;
+        while (*s == ' ') s++;
+    }
+    return 0;
+}
+
+static aecl_status read_positional(const spec_parser *p, char **tok, aecl_spec_layer *l)
+{
+    switch (l->kind) {
+    case AECL_LAYER_DENSE:
+        return spec_read_int(p, "dense units", tok[1], 1, SPEC_MAX_DIM, &l->units);
+    case AECL_LAYER_CONV:
+    case AECL_LAYER_CONVT:
+        AECL_TRY(spec_read_int(p, "output channels", tok[1], 1, SPEC_MAX_DIM, &l->units));
+        return spec_read_pair(p, "the kernel size", tok[2], 1, SPEC_MAX_DIM, &l->kh, &l->kw);
+    case AECL_LAYER_MAXPOOL:
+    case AECL_LAYER_AVGPOOL:
+        return spec_read_int(p, "the pool size", tok[1], 1, SPEC_MAX_DIM, &l->factor);
+    case AECL_LAYER_UPSAMPLE:
+        return spec_read_int(p, "the upsample factor", tok[1], 1, SPEC_MAX_DIM, &l->factor);
+    case AECL_LAYER_RESHAPE:
+        return spec_read_shape(p, "the reshape target", tok[1], &l->shape);
+    case AECL_LAYER_FLATTEN:
+        break;
+    }
+    return AECL_OK;
+}
+
+static aecl_status read_option(const spec_parser *p, const char *tok, const char *eq,
+                               aecl_spec_layer *l, unsigned *seen)
+{
+    const layer_def *d = &layer_defs[l->kind];
+    size_t n = (size_t)(eq - tok);
+    static const char *const names[4] = {"stride", "pad", "outpad", "dropout"};
+    int which = -1;
+    for (int i = 0; i < 4; i++)
+        if (strlen(names[i]) == n && strncmp(tok, names[i], n) == 0) which = i;
+    if (which < 0 || !word_in(d->options, tok, n))
+        return spec_perr(p, p->line, "found option `%.*s` on %s, expected only the options of "
+                         "`%s`", (int)n, tok, aecl_spec_layer_name(l->kind), d->usage);
+    if (*seen & (1u << which))
+        return spec_perr(p, p->line, "found `%s` a second time, expected each option once", tok);
+    *seen |= 1u << which;
+    const char *v = eq + 1;
+    switch (which) {
+    case 0: return spec_read_pair(p, "stride", v, 1, SPEC_MAX_DIM, &l->stride_h, &l->stride_w);
+    case 1: return spec_read_pair(p, "pad", v, 0, SPEC_MAX_DIM, &l->pad_h, &l->pad_w);
+    case 2: return spec_read_pair(p, "outpad", v, 0, SPEC_MAX_DIM, &l->outpad_h, &l->outpad_w);
+    default: return spec_read_real(p, "dropout", v, R_UNIT, &l->dropout);
+    }
+}
+
+/* A bare word after the positional arguments: the activation or the upsample mode. */
+static aecl_status read_word(const spec_parser *p, const char *tok, aecl_spec_layer *l,
+                             int *have_act, int *have_mode)
+{
+    const layer_def *d = &layer_defs[l->kind];
+    if (l->kind == AECL_LAYER_UPSAMPLE) {
+        int m = spec_lookup(spec_upsample_names, 2, tok);
+        if (m < 0 || *have_mode)
+            return spec_perr(p, p->line, "found `%s` after upsample, expected one mode, nearest "
+                             "or bilinear (`%s`)", tok, d->usage);
+        l->mode = (aecl_upsample_mode)m;
+        *have_mode = 1;
+        return AECL_OK;
+    }
+    if (!aecl_spec_layer_has_weights(l->kind))
+        return spec_perr(p, p->line, "found `%s` after %s, expected nothing more (`%s`)", tok,
+                         aecl_spec_layer_name(l->kind), d->usage);
+    int is_act;
+    aecl_act act;
+    double param;
+    AECL_TRY(spec_read_act(p, tok, &act, &param, &is_act));
+    if (!is_act)
+        return spec_perr(p, p->line, "found `%s` in a %s layer, expected an activation (%s)", tok,
+                         aecl_spec_layer_name(l->kind), SPEC_ACT_LIST);
+    if (*have_act)
+        return spec_perr(p, p->line, "found a second activation `%s`, expected one per layer",
+                         tok);
+    l->act = act, l->act_param = param;
+    *have_act = 1;
+    return AECL_OK;
+}
+
+aecl_status spec_read_layer(const spec_parser *p, char **tok, int n, aecl_spec_layer *l)
+{
+    int kind = spec_lookup(spec_layer_names, 8, tok[0]);
+    if (kind < 0) {
+        if (n > 1 && strcmp(tok[1], "=") == 0)
+            return spec_perr(p, p->line, "found the key `%s` in a layer section, expected a layer "
+                             "(keys go at the top or in [train])", tok[0]);
+        return spec_perr(p, p->line, "found `%s`, expected a layer: %s", tok[0], LAYER_LIST);
+    }
+    const layer_def *d = &layer_defs[kind];
+    *l = (aecl_spec_layer){.kind = (aecl_layer_kind)kind, .line = p->line};
+    if (aecl_spec_layer_has_weights(l->kind)) l->dropout = -1; /* unset: [train] dropout */
+    if (kind == AECL_LAYER_CONV || kind == AECL_LAYER_CONVT) l->stride_h = l->stride_w = 1;
+    if (n - 1 < d->npos)
+        return spec_perr(p, p->line, "found %s with %d argument%s, expected `%s`", tok[0], n - 1,
+                         n == 2 ? "" : "s", d->usage);
+    AECL_TRY(read_positional(p, tok, l));
+    unsigned seen = 0;
+    int have_act = 0, have_mode = 0;
+    for (int i = d->npos + 1; i < n; i++) {
+        const char *eq = strchr(tok[i], '=');
+        if (eq) AECL_TRY(read_option(p, tok[i], eq, l, &seen));
+        else AECL_TRY(read_word(p, tok[i], l, &have_act, &have_mode));
+    }
+    if (aecl_spec_layer_has_weights(l->kind) && !have_act)
+        return spec_perr(p, p->line, "found no activation on %s, expected one of %s (`%s`)",
+                         tok[0], SPEC_ACT_LIST, d->usage);
+    if (kind == AECL_LAYER_CONVT && (l->outpad_h >= l->stride_h || l->outpad_w >= l->stride_w))
+        return spec_perr(p, p->line, "found outpad=%dx%d with stride=%dx%d, expected outpad smaller "
+                         "than the stride", l->outpad_h, l->outpad_w, l->stride_h, l->stride_w);
+    return AECL_OK;
+}
