@@ -171,6 +171,8 @@ static void test_good_texts(void)
     if (s) {
         CHECK(s->n_encoder == 5 && s->n_decoder == 5 && !s->decoder_mirror);
         CHECK(s->encoder[0].act == AECL_ACT_LEAKY_RELU && s->encoder[0].act_param == 0.2);
+        CHECK(s->encoder[2].act == AECL_ACT_ELU && s->encoder[2].act_param == 1.0);
+        CHECK(s->encoder[4].act == AECL_ACT_TANH && s->decoder[0].act == AECL_ACT_SOFTPLUS);
         CHECK(s->encoder[0].dropout == 0.1 && s->encoder[2].dropout == 0.25);
         CHECK(s->encoder[4].dropout == 0);
         CHECK(s->decoder[0].dropout == 0.25 && s->decoder[4].dropout == 0);
@@ -200,6 +202,15 @@ static void test_good_texts(void)
                  "good_linear.model");
     if (s) CHECK(s->n_decoder == 1 && s->n_params == 5 * 2 + 2 + 2 * 5 + 5);
     aecl_spec_free(s);
+}
+
+/* The spec's activation words map to the same codes as the ops' own names. */
+static void test_act_names(void)
+{
+    for (int a = AECL_ACT_NONE; a <= AECL_ACT_SOFTPLUS; a++)
+        CHECK_MSG(strcmp(aecl_spec_act_name((aecl_act)a), aecl_act_name((aecl_act)a)) == 0,
+                  "code %d: spec says %s, ops say %s", a, aecl_spec_act_name((aecl_act)a),
+                  aecl_act_name((aecl_act)a));
 }
 
 /* A spec edited in code: infer_shapes re-derives the mirror and reports AECL_ERR_SHAPE. */
@@ -424,6 +435,7 @@ int main(void)
     test_conv_shapes();
     test_vae_and_mlp();
     test_good_texts();
+    test_act_names();
     test_infer_in_code();
     test_bad_texts();
     test_bad_files();

@@ -8,8 +8,9 @@
 
 const char *const spec_kind_names[4] = {"vanilla", "denoising", "convolutional", "variational"};
 const char *const spec_loss_names[2] = {"mse", "bce"};
-const char *const spec_act_names[7] = {"none", "relu", "leaky_relu", "elu",
-                                       "sigmoid", "tanh", "softplus"};
+/* In the order of aecl_act (ops/act.h). */
+const char *const spec_act_names[7] = {"none", "relu", "leaky_relu", "sigmoid",
+                                       "tanh", "elu", "softplus"};
 const char *const spec_layer_names[8] = {"dense", "conv", "convT", "maxpool",
                                          "avgpool", "upsample", "flatten", "reshape"};
 const char *const spec_upsample_names[2] = {"nearest", "bilinear"};

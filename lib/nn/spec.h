@@ -13,6 +13,7 @@
 #define AECL_NN_SPEC_H
 
 #include "aecl.h"
+#include "ops/act.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -24,20 +25,9 @@ typedef enum aecl_ae_kind {
     AECL_AE_VARIATIONAL
 } aecl_ae_kind;
 
-typedef enum aecl_loss_kind {
-    AECL_LOSS_MSE = 0,
-    AECL_LOSS_BCE          /* binary cross-entropy taken on the logits of the output layer */
-} aecl_loss_kind;
-
-typedef enum aecl_act {
-    AECL_ACT_NONE = 0,
-    AECL_ACT_RELU,
-    AECL_ACT_LEAKY_RELU,   /* act_param = negative slope (default 0.01) */
-    AECL_ACT_ELU,          /* act_param = alpha (default 1) */
-    AECL_ACT_SIGMOID,
-    AECL_ACT_TANH,
-    AECL_ACT_SOFTPLUS
-} aecl_act;
+/* aecl_act (activation codes) and aecl_loss_kind come from ops/act.h, shared with
+ * the kernels, so a spec's values go to the ops unchanged. act_param below is the
+ * leaky_relu slope (default 0.01) or the elu alpha (default 1). */
 
 typedef enum aecl_layer_kind {
     AECL_LAYER_DENSE = 0,  /* units outputs, needs a flat input */
