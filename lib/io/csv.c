@@ -30,7 +30,9 @@ static aecl_status read_all(aecl_ctx *ctx, const char *path, char **out, size_t 
             st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "%s: out of memory reading the file", path);
             break;
         }
-        int r = gzread(gz, buf + n, (unsigned)(cap - n - 1));
+        size_t room = cap - n - 1;
+        if (room > ((size_t)1 << 30)) room = (size_t)1 << 30;   /* gzread counts in unsigned */
+        int r = gzread(gz, buf + n, (unsigned)room);
         if (r < 0) {
             int zerr;
             const char *m = gzerror(gz, &zerr);
