@@ -14,6 +14,7 @@
 
 #include "aecl.h"
 #include "ops/act.h"
+#include "ops/optim.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -42,7 +43,8 @@ typedef enum aecl_layer_kind {
 
 typedef enum aecl_upsample_mode { AECL_UPSAMPLE_NEAREST = 0, AECL_UPSAMPLE_BILINEAR } aecl_upsample_mode;
 
-typedef enum aecl_optimizer { AECL_OPT_SGD = 0, AECL_OPT_ADAM, AECL_OPT_ADAMW } aecl_optimizer;
+/* The optimizer kinds are the ops layer's (ops/optim.h). */
+typedef aecl_opt_kind aecl_optimizer;
 
 typedef enum aecl_noise_kind {
     AECL_NOISE_NONE = 0,
