@@ -132,7 +132,7 @@ static void test_vae_and_mlp(void)
     } else CHECK(m && m->n_decoder == 4);
     aecl_spec_free(m);
     aecl_model_spec *d = load_model("denoising.model");
-    if (d) CHECK(d->train.noise == AECL_NOISE_GAUSSIAN && d->train.noise_level == 0.5);
+    if (d) CHECK(d->train.noise == AECL_SPEC_NOISE_GAUSSIAN && d->train.noise_level == 0.5);
     aecl_spec_free(d);
 }
 
@@ -181,7 +181,7 @@ static void test_good_texts(void)
         CHECK_SHAPE(s->decoder[2].out, S3(16, 8, 12));
         CHECK_SHAPE(s->decoder[3].out, S3(8, 16, 12));
         CHECK(s->output_act == AECL_ACT_SIGMOID);
-        CHECK(s->train.seed == UINT64_MAX && s->train.noise == AECL_NOISE_SALTPEPPER);
+        CHECK(s->train.seed == UINT64_MAX && s->train.noise == AECL_SPEC_NOISE_SALTPEPPER);
     }
     aecl_spec_free(s);
     /* mirror through pools and an encoder-side upsample */

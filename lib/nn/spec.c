@@ -25,7 +25,7 @@ const char *aecl_spec_loss_name(aecl_loss_kind k) { return NAME_OF(spec_loss_nam
 const char *aecl_spec_act_name(aecl_act a) { return NAME_OF(spec_act_names, a); }
 const char *aecl_spec_layer_name(aecl_layer_kind k) { return NAME_OF(spec_layer_names, k); }
 const char *aecl_spec_optimizer_name(aecl_optimizer o) { return NAME_OF(spec_optimizer_names, o); }
-const char *aecl_spec_noise_name(aecl_noise_kind n) { return NAME_OF(spec_noise_names, n); }
+const char *aecl_spec_noise_name(aecl_spec_noise n) { return NAME_OF(spec_noise_names, n); }
 
 int spec_lookup(const char *const *names, int n, const char *word)
 {
@@ -64,7 +64,7 @@ void spec_set_defaults(aecl_model_spec *spec)
     t->l1_activity = 0;
     t->beta = 1;
     t->beta_warmup = 0;
-    t->noise = AECL_NOISE_NONE;
+    t->noise = AECL_SPEC_NOISE_NONE;
     t->noise_level = 0;
     t->noise_clip = 1;
     t->seed = 1;

@@ -46,12 +46,12 @@ typedef enum aecl_upsample_mode { AECL_UPSAMPLE_NEAREST = 0, AECL_UPSAMPLE_BILIN
 /* The optimizer kinds are the ops layer's (ops/optim.h). */
 typedef aecl_opt_kind aecl_optimizer;
 
-typedef enum aecl_noise_kind {
-    AECL_NOISE_NONE = 0,
-    AECL_NOISE_GAUSSIAN,   /* x + N(0, level^2) */
-    AECL_NOISE_MASK,       /* each value set to 0 with probability level */
-    AECL_NOISE_SALTPEPPER  /* each value set to 0 or 1 (even odds) with probability level */
-} aecl_noise_kind;
+typedef enum aecl_spec_noise {
+    AECL_SPEC_NOISE_NONE = 0,
+    AECL_SPEC_NOISE_GAUSSIAN,   /* x + N(0, level^2) */
+    AECL_SPEC_NOISE_MASK,       /* each value set to 0 with probability level */
+    AECL_SPEC_NOISE_SALTPEPPER  /* each value set to 0 or 1 (even odds) with probability level */
+} aecl_spec_noise;
 
 /* The shape of one sample (the batch dimension N is left out). A flat shape has
  * rank 1 and holds its feature count in c, with h = w = 1, so c*h*w is always the
@@ -93,7 +93,7 @@ typedef struct aecl_spec_train {
     double l1_activity;            /* L1 penalty on the latent code, default 0 */
     double beta;                   /* variational only: KL weight, default 1 */
     int beta_warmup;               /* variational only: epochs of linear KL warm-up, default 0 */
-    aecl_noise_kind noise;         /* denoising only (required there) */
+    aecl_spec_noise noise;         /* denoising only (required there) */
     double noise_level;            /* sigma for gaussian, probability for mask/saltpepper */
     int noise_clip;                /* denoising only: clip noisy input to [0,1], default 1 */
     uint64_t seed;                 /* weights init, dropout and noise, default 1 */
@@ -178,6 +178,6 @@ const char *aecl_spec_loss_name(aecl_loss_kind k);
 const char *aecl_spec_act_name(aecl_act a);
 const char *aecl_spec_layer_name(aecl_layer_kind k);
 const char *aecl_spec_optimizer_name(aecl_optimizer o);
-const char *aecl_spec_noise_name(aecl_noise_kind n);
+const char *aecl_spec_noise_name(aecl_spec_noise n);
 
 #endif

@@ -82,12 +82,12 @@ static aecl_status read_noise(spec_parser *p, char *value)
     snprintf(copy, sizeof copy, "%s", value);
     int n = tokenize(value, tok);
     int kind = n >= 1 ? spec_lookup(spec_noise_names, 4, tok[0]) : -1;
-    if (n != 2 || kind <= AECL_NOISE_NONE)
+    if (n != 2 || kind <= AECL_SPEC_NOISE_NONE)
         return spec_perr(p, p->line, "found noise `%s`, expected `gaussian SIGMA`, `mask P` or "
                          "`saltpepper P`", copy);
     aecl_spec_train *t = &p->spec->train;
-    t->noise = (aecl_noise_kind)kind;
-    if (kind == AECL_NOISE_GAUSSIAN)
+    t->noise = (aecl_spec_noise)kind;
+    if (kind == AECL_SPEC_NOISE_GAUSSIAN)
         return spec_read_real(p, "the gaussian noise sigma", tok[1], R_POSITIVE, &t->noise_level);
     return spec_read_real(p, "the noise probability", tok[1], R_OPEN_UNIT, &t->noise_level);
 }
