@@ -56,7 +56,7 @@ void aecl_plan_set_step(aecl_plan *p, uint64_t step) { p->step = step; }
 uint64_t aecl_plan_step(const aecl_plan *p) { return p->step; }
 void aecl_plan_set_valid_rows(aecl_plan *p, int rows) { p->valid_rows = rows; }
 
-static aecl_status copy(aecl_plan *p, const aecl_tensor *t, float *host, int write, cl_bool blocking)
+static aecl_status copy(aecl_plan *p, const aecl_tensor *t, float *host, int write, cl_bool blocking, cl_event *ev)
 {
     AECL_RETURN_IF(!t || !host, AECL_ERR_INVALID_ARG, p->ctx, "plan copy: NULL tensor or host pointer");
     const aecl_tensor *b = t->view_of ? t->view_of : t;
@@ -68,7 +68,7 @@ static aecl_status copy(aecl_plan *p, const aecl_tensor *t, float *host, int wri
     aecl_plan_tensor_mem(p, t, &m, &off);
     size_t bytes = t->size * sizeof(float), at = (size_t)off * sizeof(float);
     if (write)
-        AECL_CL_TRY(p->ctx, clEnqueueWriteBuffer(p->ctx->queue, m, blocking, at, bytes, host, 0, NULL, NULL));
+        AECL_CL_TRY(p->ctx, clEnqueueWriteBuffer(p->ctx->queue, m, blocking, at, bytes, host, 0, NULL, ev));
     else
         AECL_CL_TRY(p->ctx, clEnqueueReadBuffer(p->ctx->queue, m, blocking, at, bytes, host, 0, NULL, NULL));
     return AECL_OK;
@@ -76,12 +76,12 @@ static aecl_status copy(aecl_plan *p, const aecl_tensor *t, float *host, int wri
 
 aecl_status aecl_plan_write(aecl_plan *p, const aecl_tensor *t, const float *src)
 {
-    return copy(p, t, (float *)src, 1, CL_TRUE);
+    return copy(p, t, (float *)src, 1, CL_TRUE, NULL);
 }
 
-aecl_status aecl_plan_write_async(aecl_plan *p, const aecl_tensor *t, const float *src)
+aecl_status aecl_plan_write_event(aecl_plan *p, const aecl_tensor *t, const float *src, cl_event *ev)
 {
-    return copy(p, t, (float *)src, 1, CL_FALSE);
+    return copy(p, t, (float *)src, 1, CL_FALSE, ev);
 }
 
-aecl_status aecl_plan_read(aecl_plan *p, const aecl_tensor *t, float *dst) { return copy(p, t, dst, 0, CL_TRUE); }
+aecl_status aecl_plan_read(aecl_plan *p, const aecl_tensor *t, float *dst) { return copy(p, t, dst, 0, CL_TRUE, NULL); }

@@ -46,9 +46,9 @@ void aecl_plan_set_valid_rows(aecl_plan *p, int rows);
 /* Blocking copies between the host and a tensor (any tensor with storage). */
 aecl_status aecl_plan_write(aecl_plan *p, const aecl_tensor *t, const float *src);
 aecl_status aecl_plan_read(aecl_plan *p, const aecl_tensor *t, float *dst);
-/* Non-blocking upload for inputs in a training loop (src must stay valid until
- * the next blocking call or aecl_ctx_finish). */
-aecl_status aecl_plan_write_async(aecl_plan *p, const aecl_tensor *t, const float *src);
+/* Non-blocking upload for inputs in a training loop: src must stay valid until
+ * *ev (released by the caller) has completed. */
+aecl_status aecl_plan_write_event(aecl_plan *p, const aecl_tensor *t, const float *src, cl_event *ev);
 
 /* The device buffer and element offset holding t (views resolved). */
 void aecl_plan_tensor_mem(const aecl_plan *p, const aecl_tensor *t, cl_mem *mem, int *off);
