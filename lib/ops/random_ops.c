@@ -1,0 +1,194 @@
+/* Ops that draw random numbers: dropout, input noise, reparameterisation.
+ * Kernels in cl/random.cl; the generator and the stream layout in cl/philox.cl.
+ * Each node's stream is (plan seed, op kind, plan step, op id) with op id = the
+ * forward node's id, kept in ip[0]; backward nodes carry the forward's id so
+ * their kernels regenerate the very numbers the forward pass used. */
+#include "ops/op.h"
+#include "ops/philox.h"
+#include "ops/random.h"
+
+#include <limits.h>
+#include <math.h>
+
+/* Kernels index elements as int in blocks of four. */
+static int size_ok(aecl_graph *g, const char *op, const aecl_tensor *x)
+{
+    if (x->size <= (size_t)INT_MAX - 4) return 1;
+    char s[64];
+    aecl_graph_fail(g, AECL_ERR_SHAPE, "%s: %s has too many elements (%zu)", op, aecl_shape_str(x, s, sizeof s),
+                    x->size);
+    return 0;
+}
+
+/* One work-item per Philox block of four elements. */
+static aecl_status launch_blocks(aecl_plan *p, cl_kernel k, const aecl_tensor *t)
+{
+    return aecl_plan_launch_1d(p, k, (t->size + 3) / 4, t->op->name);
+}
+
+/* ---- dropout ------------------------------------------------------------------ */
+
+/* The forward node and its backward node share this: y = mask * scale * in[0]. */
+static aecl_status emit_dropout(aecl_plan *p, aecl_tensor *t)
+{
+    cl_kernel k;
+    double prob = t->fp[0], scale = 1.0f / (1.0f - t->fp[0]);
+    AECL_TRY(aecl_plan_kernel(p, "random.cl", "", "dropout", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TTiffRuSu", t->in[0], t, (int)t->size, prob, scale,
+                            (unsigned)AECL_RNG_STREAM_DROPOUT, (unsigned)t->ip[0]));
+    return launch_blocks(p, k, t);
+}
+
+static const aecl_op_def op_dropout_grad = {"dropout_grad", emit_dropout, NULL, 1, 0};
+
+/* Dropout is linear in x for a fixed mask: dx = the same masking of dy. */
+static void backward_dropout(aecl_graph *g, aecl_tensor *t)
+{
+    aecl_tensor *gy = t->grad;
+    aecl_tensor *gx = aecl_node(g, &op_dropout_grad, NULL, gy->ndim, gy->shape, 1, &gy);
+    if (gx) {
+        gx->ip[0] = t->ip[0];
+        gx->fp[0] = t->fp[0];
+        gx->flags &= ~(unsigned)AECL_T_GRAD;
+    }
+    aecl_grad_add(g, t->in[0], gx);
+}
+
+static const aecl_op_def op_dropout = {"dropout", emit_dropout, backward_dropout, 1, 0};
+
+aecl_tensor *aecl_dropout(aecl_graph *g, aecl_tensor *x, float p)
+{
+    if (!x) return NULL;
+    if (!(p >= 0.0f && p < 1.0f))
+        return aecl_graph_fail(g, AECL_ERR_INVALID_ARG, "dropout: probability %g is outside [0, 1)", (double)p);
+    if (p == 0.0f) return x;
+    if (!size_ok(g, "dropout", x)) return NULL;
+    aecl_tensor *t = aecl_node(g, &op_dropout, NULL, x->ndim, x->shape, 1, &x);
+    if (t) {
+        t->ip[0] = t->id;
+        t->fp[0] = p;
+    }
+    return t;
+}
+
+/* ---- noise ----------------------------------------------------------------------- */
+/* ip: [0] op id, [1] kind, [2] clip; fp[0] param */
+
+static aecl_status emit_noise(aecl_plan *p, aecl_tensor *t)
+{
+    cl_kernel k;
+    AECL_TRY(aecl_plan_kernel(p, "random.cl", "", "noise", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TTiifiRuSu", t->in[0], t, (int)t->size, t->ip[1], (double)t->fp[0], t->ip[2],
+                            (unsigned)AECL_RNG_STREAM_NOISE, (unsigned)t->ip[0]));
+    return launch_blocks(p, k, t);
+}
+
+/* in: [0] dy, [1] the forward's x (for the clip test) */
+static aecl_status emit_noise_grad(aecl_plan *p, aecl_tensor *t)
+{
+    cl_kernel k;
+    AECL_TRY(aecl_plan_kernel(p, "random.cl", "", "noise_grad", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TTTiifiRuSu", t->in[0], t->in[1], t, (int)t->size, t->ip[1], (double)t->fp[0],
+                            t->ip[2], (unsigned)AECL_RNG_STREAM_NOISE, (unsigned)t->ip[0]));
+    return launch_blocks(p, k, t);
+}
+
+static const aecl_op_def op_noise_grad = {"noise_grad", emit_noise_grad, NULL, 1, 0};
+
+static void backward_noise(aecl_graph *g, aecl_tensor *t)
+{
+    aecl_tensor *in[2] = {t->grad, t->in[0]};
+    aecl_tensor *gx = aecl_node(g, &op_noise_grad, NULL, t->ndim, t->shape, 2, in);
+    if (gx) {
+        for (int i = 0; i < 3; i++) gx->ip[i] = t->ip[i];
+        gx->fp[0] = t->fp[0];
+        gx->flags &= ~(unsigned)AECL_T_GRAD;
+    }
+    aecl_grad_add(g, t->in[0], gx);
+}
+
+static const aecl_op_def op_noise = {"noise", emit_noise, backward_noise, 1, 0};
+
+static const char *noise_name(aecl_noise_kind kind)
+{
+    return kind == AECL_NOISE_GAUSSIAN ? "gaussian_noise" : kind == AECL_NOISE_MASK ? "mask_noise" : "salt_pepper";
+}
+
+aecl_tensor *aecl_noise(aecl_graph *g, aecl_tensor *x, aecl_noise_kind kind, float param, int clip)
+{
+    if (!x) return NULL;
+    if (kind != AECL_NOISE_GAUSSIAN && kind != AECL_NOISE_MASK && kind != AECL_NOISE_SALT_PEPPER)
+        return aecl_graph_fail(g, AECL_ERR_INVALID_ARG, "noise: unknown kind %d", (int)kind);
+    if (kind == AECL_NOISE_GAUSSIAN && !(param >= 0.0f && isfinite(param)))
+        return aecl_graph_fail(g, AECL_ERR_INVALID_ARG, "noise: gaussian sigma %g must be finite and >= 0",
+                               (double)param);
+    if (kind != AECL_NOISE_GAUSSIAN && !(param >= 0.0f && param <= 1.0f))
+        return aecl_graph_fail(g, AECL_ERR_INVALID_ARG, "noise: %s probability %g is outside [0, 1]",
+                               noise_name(kind), (double)param);
+    if (param == 0.0f && !clip) return x;
+    if (!size_ok(g, "noise", x)) return NULL;
+    aecl_tensor *t = aecl_node(g, &op_noise, noise_name(kind), x->ndim, x->shape, 1, &x);
+    if (t) {
+        t->ip[0] = t->id;
+        t->ip[1] = (int)kind;
+        t->ip[2] = clip != 0;
+        t->fp[0] = param;
+    }
+    return t;
+}
+
+/* ---- reparameterize ------------------------------------------------------------------ */
+
+static aecl_status emit_reparam(aecl_plan *p, aecl_tensor *t)
+{
+    cl_kernel k;
+    AECL_TRY(aecl_plan_kernel(p, "random.cl", "", "reparam", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TTTiRuSu", t->in[0], t->in[1], t, (int)t->size,
+                            (unsigned)AECL_RNG_STREAM_REPARAM, (unsigned)t->ip[0]));
+    return launch_blocks(p, k, t);
+}
+
+/* in: [0] dz, [1] logvar */
+static aecl_status emit_reparam_grad(aecl_plan *p, aecl_tensor *t)
+{
+    cl_kernel k;
+    AECL_TRY(aecl_plan_kernel(p, "random.cl", "", "reparam_grad", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TTTiRuSu", t->in[0], t->in[1], t, (int)t->size,
+                            (unsigned)AECL_RNG_STREAM_REPARAM, (unsigned)t->ip[0]));
+    return launch_blocks(p, k, t);
+}
+
+static const aecl_op_def op_reparam_grad = {"reparam_grad", emit_reparam_grad, NULL, 1, 0};
+
+static void backward_reparam(aecl_graph *g, aecl_tensor *t)
+{
+    aecl_tensor *lv = t->in[1];
+    aecl_grad_add(g, t->in[0], t->grad);
+    if (!(lv->flags & AECL_T_GRAD)) return;
+    aecl_tensor *in[2] = {t->grad, lv};
+    aecl_tensor *glv = aecl_node(g, &op_reparam_grad, NULL, lv->ndim, lv->shape, 2, in);
+    if (glv) {
+        glv->ip[0] = t->ip[0];
+        glv->flags &= ~(unsigned)AECL_T_GRAD;
+    }
+    aecl_grad_add(g, lv, glv);
+}
+
+/* In place over mu is safe: z[i] is written after mu[i] and logvar[i] are read. */
+static const aecl_op_def op_reparam = {"reparameterize", emit_reparam, backward_reparam, 1, 0};
+
+aecl_tensor *aecl_reparameterize(aecl_graph *g, aecl_tensor *mu, aecl_tensor *logvar, int sample)
+{
+    if (!mu || !logvar) return NULL;
+    if (!aecl_same_shape(mu, logvar)) {
+        char a[64], b[64];
+        return aecl_graph_fail(g, AECL_ERR_SHAPE, "reparameterize: mu %s and logvar %s differ",
+                               aecl_shape_str(mu, a, sizeof a), aecl_shape_str(logvar, b, sizeof b));
+    }
+    if (!sample) return mu;
+    if (!size_ok(g, "reparameterize", mu)) return NULL;
+    aecl_tensor *in[2] = {mu, logvar};
+    aecl_tensor *t = aecl_node(g, &op_reparam, "z", mu->ndim, mu->shape, 2, in);
+    if (t) t->ip[0] = t->id;
+    return t;
+}
