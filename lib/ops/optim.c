@@ -1,0 +1,219 @@
+/* Optimizer update nodes (SGD with momentum/Nesterov, Adam, AdamW), global-norm
+ * gradient clipping, and the learning-rate tensor. See optim.h. */
+#include "ops/optim.h"
+#include "ops/op.h"
+
+#include <math.h>
+#include <stdio.h>
+
+/* Update node: side effect only (no storage), shaped like its parameter.
+ *   in:  [0] param, [1] grad, [2] lr, [3 .. 3+n_state) state, then the sum of
+ *        squares when clipping
+ *   ip:  [0] kind, [1] nesterov, [2] clipping, [3] n_state
+ *   fp:  SGD: [0] momentum;  Adam: [0] beta1, [1] beta2, [2] eps;  both: [3] wd
+ * The clip threshold sits in the sum-of-squares node's fp[0], the initial
+ * learning rate in the lr node's fp[0]. */
+enum { IP_KIND, IP_NESTEROV, IP_CLIP, IP_NSTATE };
+
+static const char *const kind_names[] = {"sgd", "adam", "adamw"};
+
+/* ---- learning rate ------------------------------------------------------------- */
+
+/* The lr tensor is a persistent constant whose "launch" is a one-time write at
+ * compile time: it starts at the configured rate, and a caller's later write
+ * replaces it. Nothing runs per step. */
+static aecl_status emit_lr(aecl_plan *p, aecl_tensor *t) { return aecl_plan_write(p, t, &t->fp[0]); }
+
+static const aecl_op_def op_lr = {"optim_lr", emit_lr, NULL, 0, 0};
+
+static aecl_tensor *lr_tensor(aecl_graph *g, float lr)
+{
+    int one = 1;
+    aecl_tensor *t = aecl_node(g, &op_lr, "optim.lr", 1, &one, 0, NULL);
+    if (t) {
+        t->flags = AECL_T_CONST;
+        t->fp[0] = lr;
+    }
+    return t;
+}
+
+/* ---- sum of squares of all gradients (clipping) ------------------------------------ */
+
+/* in: [0] grad (first link) or [0] previous sum, [1] grad */
+static aecl_status emit_sumsq(aecl_plan *p, aecl_tensor *t)
+{
+    int has_prev = t->n_in == 2;
+    const aecl_tensor *x = t->in[t->n_in - 1];
+    cl_kernel k;
+    AECL_TRY(aecl_plan_kernel(p, "optim.cl", "", "optim_sumsq", &k));
+    AECL_TRY(aecl_plan_args(p, k, "_TTii", has_prev ? t->in[0] : NULL, x, t, (int)x->size, has_prev));
+    /* One work-group (kernel's OPT_WG = 256 bounds it): exact order, no atomics. */
+    size_t wg = aecl_kernel_max_wg(aecl_plan_ctx(p), k), local = 1;
+    while (local * 2 <= wg && local * 2 <= 256) local *= 2;
+    return aecl_plan_launch(p, k, 1, &local, &local, "grad_sumsq", 2.0 * (double)x->size);
+}
+
+static const aecl_op_def op_sumsq_first = {"grad_sumsq", emit_sumsq, NULL, 0, 0};
+/* Later links add onto the previous sum, which dies there: write over it. */
+static const aecl_op_def op_sumsq_acc = {"grad_sumsq", emit_sumsq, NULL, 1, 0};
+
+static aecl_tensor *sumsq_link(aecl_graph *g, aecl_tensor *prev, aecl_tensor *grad, float clip)
+{
+    int one = 1;
+    aecl_tensor *in[2] = {prev, grad};
+    aecl_tensor *t = prev ? aecl_node(g, &op_sumsq_acc, "grad_sumsq", 1, &one, 2, in)
+                          : aecl_node(g, &op_sumsq_first, "grad_sumsq", 1, &one, 1, &grad);
+    if (t) {
+        t->flags &= ~(unsigned)AECL_T_GRAD;
+        t->fp[0] = clip;
+    }
+    return t;
+}
+
+/* ---- updates ---------------------------------------------------------------------- */
+
+static aecl_status emit_update(aecl_plan *p, aecl_tensor *t)
+{
+    int kind = t->ip[IP_KIND], ns = t->ip[IP_NSTATE];
+    aecl_tensor *w = t->in[0], *g = t->in[1], *lr = t->in[2];
+    aecl_tensor *s0 = ns > 0 ? t->in[3] : NULL, *s1 = ns > 1 ? t->in[4] : NULL;
+    aecl_tensor *ss = t->ip[IP_CLIP] ? t->in[3 + ns] : NULL;
+    double clip = ss ? (double)ss->fp[0] : 0.0, wd = (double)t->fp[3];
+    cl_kernel k;
+    if (kind == AECL_OPT_SGD) {
+        AECL_TRY(aecl_plan_kernel(p, "optim.cl", "", "optim_sgd", &k));
+        AECL_TRY(aecl_plan_args(p, k, "TT_T_ififf", w, g, s0, lr, ss, (int)w->size, (double)t->fp[0],
+                                t->ip[IP_NESTEROV], wd, clip));
+    } else {
+        double b1 = t->fp[0], b2 = t->fp[1];
+        AECL_TRY(aecl_plan_kernel(p, "optim.cl", "", "optim_adam", &k));
+        AECL_TRY(aecl_plan_args(p, k, "TTTTT_iSffffffif", w, g, s0, s1, lr, ss, (int)w->size, b1, b2, log(b1),
+                                log(b2), (double)t->fp[2], wd, kind == AECL_OPT_ADAMW, clip));
+    }
+    size_t gsz, lsz;
+    aecl_range_1d(aecl_plan_ctx(p), k, w->size, &gsz, &lsz);
+    return aecl_plan_launch(p, k, 1, &gsz, &lsz, kind_names[kind], 8.0 * (double)w->size);
+}
+
+static const aecl_op_def op_update = {"optim_update", emit_update, NULL, 0, 0};
+
+static aecl_tensor *state_for(aecl_graph *g, const aecl_tensor *w, const char *suffix)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%.40s.%s", w->name, suffix);
+    return aecl_state(g, name, w->ndim, w->shape);
+}
+
+static aecl_tensor *update_node(aecl_graph *g, const aecl_optimizer_config *cfg, aecl_tensor *w, aecl_tensor *lr,
+                                aecl_tensor *ss)
+{
+    aecl_tensor *in[AECL_MAX_INPUTS] = {w, w->grad, lr};
+    int n = 3, ns = 0;
+    if (cfg->kind == AECL_OPT_SGD && cfg->momentum > 0) {
+        in[n++] = state_for(g, w, "mom");
+        ns = 1;
+    } else if (cfg->kind != AECL_OPT_SGD) {
+        in[n++] = state_for(g, w, "m");
+        in[n++] = state_for(g, w, "v");
+        ns = 2;
+    }
+    if (ss) in[n++] = ss;
+    char name[64];
+    snprintf(name, sizeof name, "%.40s.update", w->name);
+    aecl_tensor *t = aecl_node(g, &op_update, name, w->ndim, w->shape, n, in);
+    if (!t) return NULL;
+    t->flags = AECL_T_SIDE; /* no storage, not differentiable */
+    t->ip[IP_KIND] = (int)cfg->kind;
+    t->ip[IP_NESTEROV] = cfg->nesterov != 0;
+    t->ip[IP_CLIP] = ss != NULL;
+    t->ip[IP_NSTATE] = ns;
+    t->fp[0] = cfg->kind == AECL_OPT_SGD ? cfg->momentum : cfg->beta1;
+    t->fp[1] = cfg->beta2;
+    t->fp[2] = cfg->eps;
+    t->fp[3] = cfg->weight_decay;
+    return t;
+}
+
+/* ---- configuration ------------------------------------------------------------------ */
+
+aecl_optimizer_config aecl_optimizer_defaults(aecl_opt_kind kind, float lr)
+{
+    aecl_optimizer_config c = {0};
+    c.kind = kind;
+    c.lr = lr;
+    c.beta1 = 0.9f;
+    c.beta2 = 0.999f;
+    c.eps = 1e-8f;
+    return c;
+}
+
+static int in_unit(float x) { return x >= 0.0f && x < 1.0f; } /* false for NaN */
+
+/* The first bad field, named in the message; NULL when the config is usable. */
+static const char *config_problem(const aecl_optimizer_config *c)
+{
+    if (c->kind != AECL_OPT_SGD && c->kind != AECL_OPT_ADAM && c->kind != AECL_OPT_ADAMW)
+        return "kind is not SGD, Adam or AdamW";
+    if (!(c->lr >= 0.0f) || !isfinite(c->lr)) return "lr must be a finite value >= 0";
+    if (!(c->weight_decay >= 0.0f) || !isfinite(c->weight_decay)) return "weight_decay must be finite and >= 0";
+    if (!(c->clip_norm >= 0.0f) || !isfinite(c->clip_norm)) return "clip_norm must be finite and >= 0 (0: off)";
+    if (c->kind == AECL_OPT_SGD) {
+        if (!in_unit(c->momentum)) return "momentum must be in [0, 1)";
+        if (c->nesterov && c->momentum <= 0.0f) return "nesterov needs momentum > 0";
+        return NULL;
+    }
+    if (!in_unit(c->beta1)) return "beta1 must be in [0, 1)";
+    if (!in_unit(c->beta2)) return "beta2 must be in [0, 1)";
+    if (!(c->eps > 0.0f) || !isfinite(c->eps)) return "eps must be finite and > 0";
+    return NULL;
+}
+
+/* ---- apply ---------------------------------------------------------------------------- */
+
+static int trainable(const aecl_tensor *t) { return (t->flags & AECL_T_PARAM) && t->grad; }
+
+/* AECL_OK, or a state error recorded on the graph. */
+static aecl_status check_graph(aecl_graph *g)
+{
+    int n_params = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (g->nodes[i]->op == &op_update) {
+            aecl_graph_fail(g, AECL_ERR_STATE, "optimizer: already applied to this graph");
+            return g->status;
+        }
+        n_params += trainable(g->nodes[i]);
+    }
+    if (!n_params)
+        aecl_graph_fail(g, AECL_ERR_STATE,
+                        "optimizer: no parameter has a gradient (call aecl_backward on the loss first)");
+    return g->status;
+}
+
+aecl_status aecl_optimizer_apply(aecl_graph *g, const aecl_optimizer_config *cfg, aecl_tensor **lr_out)
+{
+    if (lr_out) *lr_out = NULL;
+    if (!g) return aecl_fail(NULL, AECL_ERR_INVALID_ARG, "aecl_optimizer_apply: NULL graph");
+    if (g->status != AECL_OK) return g->status;
+    if (!cfg) {
+        aecl_graph_fail(g, AECL_ERR_INVALID_ARG, "aecl_optimizer_apply: NULL config");
+        return g->status;
+    }
+    const char *bad = config_problem(cfg);
+    if (bad) {
+        aecl_graph_fail(g, AECL_ERR_INVALID_ARG, "optimizer %s: %s",
+                        (unsigned)cfg->kind <= AECL_OPT_ADAMW ? kind_names[cfg->kind] : "?", bad);
+        return g->status;
+    }
+    AECL_TRY(check_graph(g));
+    int n0 = g->n_nodes; /* the loops below append: look at the graph as it was */
+    aecl_tensor *lr = lr_tensor(g, cfg->lr), *ss = NULL;
+    if (cfg->clip_norm > 0)
+        for (int i = 0; i < n0; i++)
+            if (trainable(g->nodes[i])) ss = sumsq_link(g, ss, g->nodes[i]->grad, cfg->clip_norm);
+    /* Every reader of a parameter was created before this point, and nodes run in
+     * creation order: the updates cannot race a forward or backward read. */
+    for (int i = 0; i < n0 && g->status == AECL_OK; i++)
+        if (trainable(g->nodes[i])) update_node(g, cfg, g->nodes[i], lr, ss);
+    if (g->status == AECL_OK && lr_out) *lr_out = lr;
+    return g->status;
+}
