@@ -1,0 +1,90 @@
+/* Image ops on NCHW float32 tensors: convolution, transposed convolution,
+ * pooling and upsampling. Builders check shapes and return a new node, or NULL
+ * with the graph's sticky error set (message naming the op and the shapes).
+ * Every op is differentiable in every input. */
+#ifndef AECL_OPS_CONV_H
+#define AECL_OPS_CONV_H
+
+#include "graph/graph.h"
+#include "ops/act.h"
+
+/* conv2d.c: y = act(conv(x, w) + b), as PyTorch Conv2d (cross-correlation).
+ *   x [N, C, H, W], w [K, C, kh, kw], b [K] or NULL  ->  [N, K, Ho, Wo]
+ *   Ho = (H + 2 pad - kh) / stride + 1, Wo likewise (floor).
+ * The bias and the activation are fused into the output kernel; the backward
+ * rule differentiates the activation from the output y. */
+aecl_tensor *aecl_conv2d(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b, int stride, int pad,
+                         aecl_act act, float slope);
+
+/* conv_transpose2d.c: y = act(convT(x, w) + b), as PyTorch ConvTranspose2d.
+ *   x [N, C, H, W], w [C, K, kh, kw], b [K] or NULL  ->  [N, K, Ho, Wo]
+ *   Ho = (H - 1) stride - 2 pad + kh + out_pad, with 0 <= out_pad < stride. */
+aecl_tensor *aecl_conv_transpose2d(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b, int stride,
+                                   int pad, int out_pad, aecl_act act, float slope);
+
+/* pool.c: k x k windows, no padding (windows that would cross the border are
+ * dropped, as PyTorch with padding 0 and ceil_mode False):
+ *   [N, C, H, W] -> [N, C, (H - k) / stride + 1, (W - k) / stride + 1]
+ * Max pooling sends the gradient to the first maximum of each window (row-major
+ * order); average pooling spreads it evenly over the k*k inputs. */
+aecl_tensor *aecl_maxpool2d(aecl_graph *g, aecl_tensor *x, int k, int stride);
+aecl_tensor *aecl_avgpool2d(aecl_graph *g, aecl_tensor *x, int k, int stride);
+
+/* upsample.c: [N, C, H, W] -> [N, C, H * factor, W * factor].
+ * mode AECL_UPSAMPLE_NEAREST copies; AECL_UPSAMPLE_BILINEAR interpolates as
+ * PyTorch's interpolate(mode="bilinear", align_corners=False). The backward of
+ * both is the exact adjoint of the forward map. */
+enum { AECL_UPSAMPLE_NEAREST = 0, AECL_UPSAMPLE_BILINEAR = 1 };
+aecl_tensor *aecl_upsample2d(aecl_graph *g, aecl_tensor *x, int factor, int mode);
+
+/* ---- shared by conv2d.c and conv_transpose2d.c (internal) ------------------------ */
+
+/* A gather convolution (the Conv2d map): x [N, C, H, W], w [K, C, kh, kw], b [K]
+ * or NULL -> act(conv + b) [N, K, Ho, Wo] with Ho = (H + 2 pad - kh) / stride + 1.
+ * Also the input gradient of the transposed convolution. No shape checks beyond
+ * the internal ones: the public builders check. */
+aecl_tensor *aecl_conv_gather(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b, int stride, int pad,
+                              aecl_act act, float slope);
+/* A scatter convolution (the ConvTranspose2d map): x [N, C, H, W], w [C, K, kh, kw]
+ * -> [N, K, Ho, Wo] of the given size (Ho = (H - 1) stride - 2 pad + kh + out_pad).
+ * Also the input gradient of the convolution. */
+aecl_tensor *aecl_conv_scatter(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b, int stride,
+                               int pad, int Ho, int Wo, aecl_act act, float slope);
+/* The weight gradient of a gather convolution: dw[k, c, i, j] = sum over n, oh, ow
+ * of dy[n, k, oh, ow] * x[n, c, oh*stride - pad + i, ow*stride - pad + j], with
+ * dy [N, K, Ho, Wo] and x [N, C, H, W] -> [K, C, kh, kw]. The transposed
+ * convolution's weight gradient is this with x and dy swapped. */
+aecl_tensor *aecl_conv_weight_grad(aecl_graph *g, aecl_tensor *x, aecl_tensor *dy, int kh, int kw, int stride,
+                                   int pad);
+
+/* Shared checks of conv2d and conv_transpose2d: 4-D x and w, channels, bias,
+ * stride, padding and activation; wc is the weight axis that must equal x's
+ * channels. Returns x, or NULL with the graph's error set. */
+aecl_tensor *aecl_conv_check(aecl_graph *g, const char *op, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b,
+                             int wc, int stride, int pad, aecl_act act);
+
+/* Kernel blocking for a device (cl/conv.cl macros) and its -D option text. */
+typedef struct aecl_conv_tuning {
+    int vw, p;          /* forward: channels (vector width) x pixels per work-item */
+    int wk, wj, wv;     /* weight gradient: channels x taps per work-item, pixel vector */
+} aecl_conv_tuning;
+aecl_conv_tuning aecl_conv_tuning_for(const aecl_ctx *ctx);
+const char *aecl_conv_options(const aecl_ctx *ctx, char *buf, size_t cap);
+
+/* The weight relayout node: w [A, B, kh, kw] -> [B*kh*kw, Vp] with vectors over A
+ * (mode 0, for conv_fwd) or [A*kh*kw, Vp] with vectors over B (mode 1, for
+ * conv_tr_fwd); Vp is A (B) rounded up to the kernel's vector width. */
+aecl_tensor *aecl_conv_relayout(aecl_graph *g, aecl_tensor *w, int mode);
+/* A gather/scatter node of op: in {x, w, wt, [b]}, output [N, K, Ho, Wo] = shape. */
+aecl_tensor *aecl_conv_node(aecl_graph *g, const aecl_op_def *op, aecl_tensor *x, aecl_tensor *w,
+                            aecl_tensor *wt, aecl_tensor *b, const int *shape, int stride, int pad, aecl_act act,
+                            float slope);
+
+/* Emitter shared by the gather and scatter nodes: in = {x, w, wt, [b]},
+ * ip = {stride, pad, act, has_bias, kh, kw}, fp[0] = slope. */
+aecl_status aecl_conv_emit(aecl_plan *p, aecl_tensor *t, const char *kernel, size_t items, double flops);
+/* Launches n work-items of a 1-D kernel with a work-group size that leaves
+ * every compute unit some groups. */
+aecl_status aecl_conv_launch(aecl_plan *p, cl_kernel k, size_t n, const char *label, double flops);
+
+#endif

@@ -1,0 +1,270 @@
+/* Conv2d (NCHW, PyTorch semantics) as direct implicit-GEMM kernels, and the
+ * pieces it shares with the transposed convolution: device tuning, the weight
+ * relayout node, the emitter and the weight-gradient nodes (im2col + GEMM).
+ *
+ * Node graph of one conv:  wt = relayout(w);  y = conv_fwd(x, wt, b) with the
+ * bias and activation fused. Backward:  dz = act'(y) * dy;  dx = scatter(dz, w)
+ * (the transposed conv);  dw = wgrad(dz, im2col(x));  db = channel_sum(dz). */
+#include "ops/conv.h"
+#include "ops/op.h"
+#include "ops/ops.h"
+
+#include <stdio.h>
+
+/* ---- tuning and launches ------------------------------------------------------------ */
+
+aecl_conv_tuning aecl_conv_tuning_for(const aecl_ctx *ctx)
+{
+    /* CPUs: a register block of 8 channels x 8 pixels is straight AVX code. GPUs:
+     * smaller blocks, more work-items, fewer registers per item. */
+    const aecl_device_info *d = aecl_ctx_device(ctx);
+    if (d && d->type == AECL_DEVICE_CPU) return (aecl_conv_tuning){8, 8, 4, 4, 8};
+    return (aecl_conv_tuning){4, 4, 2, 2, 4};
+}
+
+const char *aecl_conv_options(const aecl_ctx *ctx, char *buf, size_t cap)
+{
+    aecl_conv_tuning t = aecl_conv_tuning_for(ctx);
+    snprintf(buf, cap, "-DCONV_VW=%d -DCONV_P=%d -DCONV_WK=%d -DCONV_WJ=%d -DCONV_WV=%d", t.vw, t.p, t.wk, t.wj,
+             t.wv);
+    return buf;
+}
+
+static aecl_status conv_kernel(aecl_plan *p, const char *name, cl_kernel *k)
+{
+    char opt[128];
+    return aecl_plan_kernel(p, "conv.cl", aecl_conv_options(aecl_plan_ctx(p), opt, sizeof opt), name, k);
+}
+
+aecl_status aecl_conv_launch(aecl_plan *p, cl_kernel k, size_t n, const char *label, double flops)
+{
+    aecl_ctx *ctx = aecl_plan_ctx(p);
+    const aecl_device_info *d = aecl_ctx_device(ctx);
+    size_t g, l;
+    aecl_range_1d(ctx, k, n, &g, &l);
+    /* A conv launch has few, heavy work-items: keep at least 4 groups per
+     * compute unit so no unit idles (GPUs keep warp-sized groups). */
+    size_t groups = 4 * (size_t)(d && d->compute_units ? d->compute_units : 1);
+    size_t least = d && d->type == AECL_DEVICE_CPU ? 1 : 32;
+    while (l > least && (n + l - 1) / l < groups) l /= 2;
+    g = aecl_round_up(n ? n : 1, l);
+    return aecl_plan_launch(p, k, 1, &g, &l, label, flops);
+}
+
+static int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+/* ---- weight relayout ------------------------------------------------------------------ */
+
+/* ip: [0] mode, [1] A, [2] B, [3] KK. Output [rows, Vp]. */
+static aecl_status emit_relayout(aecl_plan *p, aecl_tensor *t)
+{
+    cl_kernel k;
+    AECL_TRY(conv_kernel(p, "conv_relayout", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TTiiiiii", t->in[0], t, t->ip[1], t->ip[2], t->ip[3], t->shape[1], t->ip[0],
+                            (int)t->size));
+    return aecl_conv_launch(p, k, t->size, "conv_relayout", 0);
+}
+
+static const aecl_op_def op_relayout = {"conv_relayout", emit_relayout, NULL, 0, 0};
+
+/* w [A, B, kh, kw] -> [B*kh*kw, roundup(A)] (mode 0) or [A*kh*kw, roundup(B)] (mode 1). */
+aecl_tensor *aecl_conv_relayout(aecl_graph *g, aecl_tensor *w, int mode)
+{
+    int A = w->shape[0], B = w->shape[1], KK = w->shape[2] * w->shape[3];
+    int vw = aecl_conv_tuning_for(g->ctx).vw;
+    int shape[2] = {(mode ? A : B) * KK, ceil_div(mode ? B : A, vw) * vw};
+    aecl_tensor *t = aecl_node(g, &op_relayout, "conv_wt", 2, shape, 1, &w);
+    if (t) {
+        t->ip[0] = mode;
+        t->ip[1] = A;
+        t->ip[2] = B;
+        t->ip[3] = KK;
+        t->flags &= ~(unsigned)AECL_T_GRAD; /* an internal copy: w gets the gradient */
+    }
+    return t;
+}
+
+/* ---- the two forward kernels ----------------------------------------------------------- */
+
+aecl_status aecl_conv_emit(aecl_plan *p, aecl_tensor *t, const char *kernel, size_t items, double flops)
+{
+    const aecl_tensor *x = t->in[0], *wt = t->in[2], *b = t->n_in > 3 ? t->in[3] : NULL;
+    cl_kernel k;
+    AECL_TRY(conv_kernel(p, kernel, &k));
+    AECL_TRY(aecl_plan_args(p, k, "TT_Tiiiiiiiiiiiiiif", x, wt, b, t, x->shape[0], x->shape[1], x->shape[2],
+                            x->shape[3], t->shape[1], wt->shape[1], t->shape[2], t->shape[3], t->ip[4], t->ip[5],
+                            t->ip[0], t->ip[1], b != NULL, t->ip[2], (double)t->fp[0]));
+    return aecl_conv_launch(p, k, items, t->op->name, flops);
+}
+
+aecl_tensor *aecl_conv_node(aecl_graph *g, const aecl_op_def *op, aecl_tensor *x, aecl_tensor *w,
+                              aecl_tensor *wt, aecl_tensor *b, const int *shape, int stride, int pad, aecl_act act,
+                              float slope)
+{
+    aecl_tensor *in[4] = {x, w, wt, b};
+    aecl_tensor *t = aecl_node(g, op, NULL, 4, shape, b ? 4 : 3, in);
+    if (t) {
+        t->ip[0] = stride;
+        t->ip[1] = pad;
+        t->ip[2] = act;
+        t->ip[3] = b != NULL;
+        t->ip[4] = w->shape[2];
+        t->ip[5] = w->shape[3];
+        t->fp[0] = slope;
+    }
+    return t;
+}
+
+static aecl_status emit_gather(aecl_plan *p, aecl_tensor *t)
+{
+    const aecl_tensor *x = t->in[0], *wt = t->in[2];
+    int vw = aecl_conv_tuning_for(aecl_plan_ctx(p)).vw, px = aecl_conv_tuning_for(aecl_plan_ctx(p)).p;
+    size_t items = (size_t)t->shape[0] * (size_t)t->shape[2] * (size_t)ceil_div(t->shape[3], px) *
+                   (size_t)(wt->shape[1] / vw);
+    double flops = 2.0 * (double)t->size * x->shape[1] * t->ip[4] * t->ip[5];
+    return aecl_conv_emit(p, t, "conv_fwd", items, flops);
+}
+
+static void backward_gather(aecl_graph *g, aecl_tensor *t)
+{
+    aecl_tensor *x = t->in[0], *w = t->in[1], *b = t->n_in > 3 ? t->in[3] : NULL;
+    int stride = t->ip[0], pad = t->ip[1];
+    aecl_tensor *dz = aecl_activation_grad(g, t, t->grad, (aecl_act)t->ip[2], t->fp[0]);
+    if (x->flags & AECL_T_GRAD) {
+        aecl_tensor *dx = aecl_conv_scatter(g, dz, w, NULL, stride, pad, x->shape[2], x->shape[3], AECL_ACT_NONE, 0);
+        if (dx) dx->flags &= ~(unsigned)AECL_T_GRAD;
+        aecl_grad_add(g, x, dx);
+    }
+    if (w->flags & AECL_T_GRAD) aecl_grad_add(g, w, aecl_conv_weight_grad(g, x, dz, t->ip[4], t->ip[5], stride, pad));
+    if (b && (b->flags & AECL_T_GRAD)) aecl_grad_add(g, b, aecl_channel_sum(g, dz));
+}
+
+static const aecl_op_def op_gather = {"conv2d", emit_gather, backward_gather, 0, 0};
+
+aecl_tensor *aecl_conv_gather(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b, int stride, int pad,
+                              aecl_act act, float slope)
+{
+    if (!x || !w) return NULL;
+    int shape[4] = {x->shape[0], w->shape[0], (x->shape[2] + 2 * pad - w->shape[2]) / stride + 1,
+                    (x->shape[3] + 2 * pad - w->shape[3]) / stride + 1};
+    return aecl_conv_node(g, &op_gather, x, w, aecl_conv_relayout(g, w, 0), b, shape, stride, pad, act, slope);
+}
+
+/* ---- weight gradient: im2col, a GEMM over pixels, and a sum of batch chunks ----------- */
+
+/* ip: [0] kh, [1] kw, [2] stride, [3] pad. Output [N, C*kh*kw, Ho*Wo]; grid from ip[4..5]. */
+static aecl_status emit_im2col(aecl_plan *p, aecl_tensor *t)
+{
+    const aecl_tensor *x = t->in[0];
+    cl_kernel k;
+    AECL_TRY(conv_kernel(p, "conv_im2col", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TTiiiiiiiiii", x, t, x->shape[1], x->shape[2], x->shape[3], t->ip[4], t->ip[5],
+                            t->ip[0], t->ip[1], t->ip[2], t->ip[3], (int)t->size));
+    return aecl_conv_launch(p, k, t->size, "conv_im2col", 0);
+}
+
+/* in {dy, cols}; ip[0] = batch chunk; output [K, C, kh, kw] or partial sums [S, K, R]. */
+static aecl_status emit_wgrad(aecl_plan *p, aecl_tensor *t)
+{
+    const aecl_tensor *dy = t->in[0], *cols = t->in[1];
+    aecl_conv_tuning tu = aecl_conv_tuning_for(aecl_plan_ctx(p));
+    int N = dy->shape[0], K = dy->shape[1], R = cols->shape[1], P = cols->shape[2];
+    int S = ceil_div(N, t->ip[0]);
+    cl_kernel k;
+    AECL_TRY(conv_kernel(p, "conv_wgrad", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TTTiiiii", dy, cols, t, N, K, R, P, t->ip[0]));
+    size_t items = (size_t)ceil_div(R, tu.wj) * (size_t)ceil_div(K, tu.wk) * (size_t)S;
+    return aecl_conv_launch(p, k, items, "conv2d_wgrad", 2.0 * N * K * (double)R * P);
+}
+
+static aecl_status emit_sum_parts(aecl_plan *p, aecl_tensor *t)
+{
+    const aecl_tensor *part = t->in[0];
+    cl_kernel k;
+    AECL_TRY(conv_kernel(p, "conv_sum_parts", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TTii", part, t, part->shape[0], (int)t->size));
+    return aecl_conv_launch(p, k, t->size, "conv2d_wgrad_sum", 0);
+}
+
+static const aecl_op_def op_im2col = {"conv_im2col", emit_im2col, NULL, 0, 0};
+static const aecl_op_def op_wgrad = {"conv_wgrad", emit_wgrad, NULL, 0, 0};
+static const aecl_op_def op_sum_parts = {"conv_wgrad_sum", emit_sum_parts, NULL, 0, 0};
+
+static aecl_tensor *grad_only(aecl_tensor *t)
+{
+    if (t) t->flags &= ~(unsigned)AECL_T_GRAD;
+    return t;
+}
+
+/* Batch chunks: enough work-items to fill the device, each chunk summing whole
+ * images; the chunk sums are then added in a fixed order (deterministic). */
+static int wgrad_chunk(const aecl_ctx *ctx, int N, int K, int R)
+{
+    aecl_conv_tuning tu = aecl_conv_tuning_for(ctx);
+    const aecl_device_info *d = aecl_ctx_device(ctx);
+    size_t cu = d && d->compute_units ? d->compute_units : 1;
+    size_t want = d && d->type == AECL_DEVICE_CPU ? 4 * cu : 256 * cu;
+    size_t items = (size_t)ceil_div(R, tu.wj) * (size_t)ceil_div(K, tu.wk);
+    size_t S = items >= want ? 1 : (want + items - 1) / items;
+    if (S > (size_t)N) S = (size_t)N;
+    return ceil_div(N, (int)S);
+}
+
+aecl_tensor *aecl_conv_weight_grad(aecl_graph *g, aecl_tensor *x, aecl_tensor *dy, int kh, int kw, int stride,
+                                   int pad)
+{
+    if (!x || !dy) return NULL;
+    int N = x->shape[0], C = x->shape[1], K = dy->shape[1], R = C * kh * kw;
+    int cshape[3] = {N, R, dy->shape[2] * dy->shape[3]};
+    aecl_tensor *cols = grad_only(aecl_node(g, &op_im2col, NULL, 3, cshape, 1, &x));
+    if (cols) {
+        int ip[6] = {kh, kw, stride, pad, dy->shape[2], dy->shape[3]};
+        for (int i = 0; i < 6; i++) cols->ip[i] = ip[i];
+    }
+    int chunk = wgrad_chunk(g->ctx, N, K, R), S = ceil_div(N, chunk);
+    int wshape[4] = {K, C, kh, kw}, pshape[3] = {S, K, R};
+    aecl_tensor *in[2] = {dy, cols};
+    aecl_tensor *dw = grad_only(S == 1 ? aecl_node(g, &op_wgrad, NULL, 4, wshape, 2, in)
+                                       : aecl_node(g, &op_wgrad, NULL, 3, pshape, 2, in));
+    if (dw) dw->ip[0] = chunk;
+    if (S > 1) dw = grad_only(aecl_node(g, &op_sum_parts, NULL, 4, wshape, 1, &dw));
+    return dw;
+}
+
+/* ---- the public builder ------------------------------------------------------------------- */
+
+aecl_tensor *aecl_conv_check(aecl_graph *g, const char *op, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b,
+                             int wc, int stride, int pad, aecl_act act)
+{
+    char sx[64], sw[64], sb[64];
+    aecl_shape_str(x, sx, sizeof sx);
+    aecl_shape_str(w, sw, sizeof sw);
+    if (x->ndim != 4 || w->ndim != 4)
+        return aecl_graph_fail(g, AECL_ERR_SHAPE, "%s: input %s and weight %s must both be 4-D (NCHW)", op, sx, sw);
+    if (w->shape[wc] != x->shape[1])
+        return aecl_graph_fail(g, AECL_ERR_SHAPE, "%s: weight %s expects %d input channels, input %s has %d", op, sw,
+                               w->shape[wc], sx, x->shape[1]);
+    int K = w->shape[1 - wc];
+    if (b && (b->ndim != 1 || b->shape[0] != K))
+        return aecl_graph_fail(g, AECL_ERR_SHAPE, "%s: bias %s does not match the %d output channels of weight %s",
+                               op, aecl_shape_str(b, sb, sizeof sb), K, sw);
+    if (stride < 1 || pad < 0)
+        return aecl_graph_fail(g, AECL_ERR_SHAPE, "%s: stride %d and padding %d (input %s, weight %s)", op, stride,
+                               pad, sx, sw);
+    if ((unsigned)act > AECL_ACT_SOFTPLUS)
+        return aecl_graph_fail(g, AECL_ERR_INVALID_ARG, "%s: unknown activation %d", op, (int)act);
+    return x;
+}
+
+aecl_tensor *aecl_conv2d(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b, int stride, int pad,
+                         aecl_act act, float slope)
+{
+    if (!x || !w) return NULL;
+    if (!aecl_conv_check(g, "conv2d", x, w, b, 1, stride, pad, act)) return NULL;
+    if (x->shape[2] + 2 * pad < w->shape[2] || x->shape[3] + 2 * pad < w->shape[3]) {
+        char sx[64], sw[64];
+        return aecl_graph_fail(g, AECL_ERR_SHAPE, "conv2d: input %s padded by %d is smaller than the kernel of weight %s",
+                               aecl_shape_str(x, sx, sizeof sx), pad, aecl_shape_str(w, sw, sizeof sw));
+    }
+    return aecl_conv_gather(g, x, w, b, stride, pad, act, slope);
+}

@@ -1,0 +1,288 @@
+/* conv2d and conv_transpose2d: forward against direct-loop host references on odd
+ * shapes and the Fashion-MNIST conv autoencoder shapes, full backward (dx, dw, db)
+ * against the same references, finite-difference gradchecks of every input, and
+ * shape errors. */
+#include "gradcheck.h"
+#include "graph/plan.h"
+#include "ops/conv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned seed = 11;
+
+typedef struct cfg {
+    int transposed;
+    int N, C, H, W;      /* input */
+    int K, kh, kw;       /* output channels, kernel */
+    int stride, pad, out_pad;
+    int bias;
+    aecl_act act;
+} cfg;
+
+typedef struct geom {
+    int N, A, B;         /* small-grid channels A, big-grid channels B */
+    int Hs, Ws, Hb, Wb;  /* small grid (conv output / convT input), big grid */
+    int kh, kw, s, p;
+} geom;
+
+/* The relation shared by both ops: small[n,a,oh,ow] <- big[n,b,oh*s-p+i,ow*s-p+j]
+ * through w[a,b,i,j]. conv: small = y, big = x, w [K, C]; convT: small = x,
+ * big = y, w [C, K]. mode 0: small += big w; 1: big += small w; 2: w += small big. */
+static void relate(const geom *g, float *small, float *big, float *w, int mode)
+{
+    for (int n = 0; n < g->N; n++)
+        for (int a = 0; a < g->A; a++)
+            for (int b = 0; b < g->B; b++)
+                for (int oh = 0; oh < g->Hs; oh++)
+                    for (int ow = 0; ow < g->Ws; ow++)
+                        for (int i = 0; i < g->kh; i++)
+                            for (int j = 0; j < g->kw; j++) {
+                                int ih = oh * g->s - g->p + i, iw = ow * g->s - g->p + j;
+                                if (ih < 0 || ih >= g->Hb || iw < 0 || iw >= g->Wb) continue;
+                                float *sv = &small[((n * g->A + a) * g->Hs + oh) * g->Ws + ow];
+                                float *bv = &big[((n * g->B + b) * g->Hb + ih) * g->Wb + iw];
+                                float *wv = &w[((a * g->B + b) * g->kh + i) * g->kw + j];
+                                if (mode == 0) *sv += *bv * *wv;
+                                else if (mode == 1) *bv += *sv * *wv;
+                                else *wv += *sv * *bv;
+                            }
+}
+
+static void out_size(const cfg *c, int *Ho, int *Wo)
+{
+    if (c->transposed) {
+        *Ho = (c->H - 1) * c->stride - 2 * c->pad + c->kh + c->out_pad;
+        *Wo = (c->W - 1) * c->stride - 2 * c->pad + c->kw + c->out_pad;
+    } else {
+        *Ho = (c->H + 2 * c->pad - c->kh) / c->stride + 1;
+        *Wo = (c->W + 2 * c->pad - c->kw) / c->stride + 1;
+    }
+}
+
+static geom geom_of(const cfg *c)
+{
+    int Ho, Wo;
+    out_size(c, &Ho, &Wo);
+    geom g = {c->N, c->K, c->C, Ho, Wo, c->H, c->W, c->kh, c->kw, c->stride, c->pad};
+    if (c->transposed) g = (geom){c->N, c->C, c->K, c->H, c->W, Ho, Wo, c->kh, c->kw, c->stride, c->pad};
+    return g;
+}
+
+static size_t wsize(const cfg *c) { return (size_t)c->C * c->K * c->kh * c->kw; }
+static size_t xsize(const cfg *c) { return (size_t)c->N * c->C * c->H * c->W; }
+static size_t ysize(const cfg *c)
+{
+    int Ho, Wo;
+    out_size(c, &Ho, &Wo);
+    return (size_t)c->N * c->K * Ho * Wo;
+}
+
+/* y = act(op(x, w) + b) on the host */
+static void ref_forward(const cfg *c, const float *x, const float *w, const float *b, float *y)
+{
+    geom g = geom_of(c);
+    size_t ny = ysize(c), plane = ny / ((size_t)c->N * c->K);
+    memset(y, 0, ny * sizeof *y);
+    float *xc = malloc(xsize(c) * sizeof *xc), *wc = malloc(wsize(c) * sizeof *wc);
+    memcpy(xc, x, xsize(c) * sizeof *xc);
+    memcpy(wc, w, wsize(c) * sizeof *wc);
+    if (c->transposed) relate(&g, xc, y, wc, 1);
+    else relate(&g, y, xc, wc, 0);
+    for (size_t i = 0; i < ny; i++)
+        y[i] = aecl_act_host(c->act, y[i] + (c->bias ? b[(i / plane) % (size_t)c->K] : 0.0f), 0.1f);
+    free(xc);
+    free(wc);
+}
+
+static aecl_tensor *build(aecl_graph *g, aecl_tensor **x, void *u)
+{
+    const cfg *c = u;
+    aecl_tensor *b = c->bias ? x[2] : NULL;
+    if (c->transposed)
+        return aecl_conv_transpose2d(g, x[0], x[1], b, c->stride, c->pad, c->out_pad, c->act, 0.1f);
+    return aecl_conv2d(g, x[0], x[1], b, c->stride, c->pad, c->act, 0.1f);
+}
+
+static void make_inputs(const cfg *c, gc_input *in, float **x, float **w, float **b)
+{
+    *x = malloc(xsize(c) * sizeof **x);
+    *w = malloc(wsize(c) * sizeof **w);
+    *b = malloc((size_t)c->K * sizeof **b);
+    test_fill_uniform(*x, xsize(c), -1, 1, &seed);
+    test_fill_uniform(*w, wsize(c), -0.5f, 0.5f, &seed);
+    test_fill_uniform(*b, (size_t)c->K, -0.5f, 0.5f, &seed);
+    in[0] = (gc_input){4, {c->N, c->C, c->H, c->W}, *x, 0};
+    in[1] = c->transposed ? (gc_input){4, {c->C, c->K, c->kh, c->kw}, *w, 0}
+                          : (gc_input){4, {c->K, c->C, c->kh, c->kw}, *w, 0};
+    in[2] = (gc_input){1, {c->K}, *b, 0};
+}
+
+static const char *describe(const cfg *c, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s N%d C%d %dx%d K%d k%dx%d s%d p%d op%d bias%d %s", c->transposed ? "convT" : "conv",
+             c->N, c->C, c->H, c->W, c->K, c->kh, c->kw, c->stride, c->pad, c->out_pad, c->bias,
+             aecl_act_name(c->act));
+    return buf;
+}
+
+static void check_forward(aecl_ctx *ctx, const cfg *c)
+{
+    gc_input in[3];
+    float *x, *w, *b;
+    make_inputs(c, in, &x, &w, &b);
+    size_t ny = ysize(c);
+    float *y = malloc(ny * sizeof *y), *ref = malloc(ny * sizeof *ref);
+    char d[160];
+    if (!gc_forward(ctx, c->bias ? 3 : 2, in, build, (void *)c, y, ny)) {
+        ref_forward(c, x, w, b, ref);
+        CHECK_MSG(test_rel_err(y, ref, ny, 1e-5, 1e-4) <= 1, "forward %s", describe(c, d, sizeof d));
+    }
+    free(x), free(w), free(b), free(y), free(ref);
+}
+
+/* Every gradient in full: loss = sum(y * r), act none, against the relation. */
+static void check_backward(aecl_ctx *ctx, const cfg *c)
+{
+    gc_input in[3];
+    float *x, *w, *b;
+    make_inputs(c, in, &x, &w, &b);
+    size_t ny = ysize(c), nx = xsize(c), nw = wsize(c), plane = ny / ((size_t)c->N * c->K);
+    float *r = malloc(ny * sizeof *r);
+    test_fill_uniform(r, ny, -1, 1, &seed);
+    aecl_graph *g;
+    aecl_graph_create(ctx, &g);
+    aecl_tensor *t[3];
+    for (int i = 0; i < 3; i++) t[i] = aecl_param(g, i == 0 ? "x" : i == 1 ? "w" : "b", in[i].ndim, in[i].shape);
+    aecl_tensor *y = build(g, t, (void *)c);
+    int Ho, Wo;
+    out_size(c, &Ho, &Wo);
+    int ys[4] = {c->N, c->K, Ho, Wo};
+    aecl_tensor *rt = aecl_input(g, "r", 4, ys);
+    aecl_backward(g, aecl_sum(g, aecl_mul(g, y, rt)));
+    for (int i = 0; i < 3; i++) aecl_mark(t[i]->grad, AECL_T_OUTPUT);
+    aecl_plan *p = NULL;
+    aecl_plan_options opt = {.seed = 1, .poison = 1};
+    CHECK_OK(ctx, aecl_graph_status(g));
+    if (aecl_graph_status(g) == AECL_OK) CHECK_OK(ctx, aecl_plan_compile(g, &opt, &p));
+    float *gx = calloc(nx, sizeof *gx), *gw = calloc(nw, sizeof *gw), gb[64] = {0};
+    float *rx = calloc(nx, sizeof *rx), *rw = calloc(nw, sizeof *rw), rb[64] = {0};
+    char d[160];
+    if (p) {
+        for (int i = 0; i < 3; i++) aecl_plan_write(p, t[i], in[i].data);
+        aecl_plan_write(p, rt, r);
+        CHECK_OK(ctx, aecl_plan_run(p));
+        aecl_plan_read(p, t[0]->grad, gx);
+        aecl_plan_read(p, t[1]->grad, gw);
+        aecl_plan_read(p, t[2]->grad, gb);
+        geom ge = geom_of(c);
+        if (c->transposed) { /* small = x, big = y */
+            relate(&ge, rx, r, w, 0);
+            relate(&ge, x, r, rw, 2);
+        } else {             /* small = y, big = x */
+            relate(&ge, r, rx, w, 1);
+            relate(&ge, r, x, rw, 2);
+        }
+        for (size_t i = 0; i < ny; i++) rb[(i / plane) % (size_t)c->K] += r[i];
+        describe(c, d, sizeof d);
+        CHECK_MSG(test_rel_err(gx, rx, nx, 1e-4, 1e-4) <= 1, "dx %s", d);
+        CHECK_MSG(test_rel_err(gw, rw, nw, 1e-3, 1e-4) <= 1, "dw %s", d);
+        if (c->bias) CHECK_MSG(test_rel_err(gb, rb, (size_t)c->K, 1e-3, 1e-4) <= 1, "db %s", d);
+    }
+    aecl_plan_free(p);
+    aecl_graph_free(g);
+    free(x), free(w), free(b), free(r), free(gx), free(gw), free(rx), free(rw);
+}
+
+static void check_grad(aecl_ctx *ctx, const cfg *c)
+{
+    gc_input in[3];
+    float *x, *w, *b;
+    make_inputs(c, in, &x, &w, &b);
+    char d[160];
+    gc_gradcheck(ctx, describe(c, d, sizeof d), c->bias ? 3 : 2, in, build, (void *)c, 1e-3f, 1e-2, 12);
+    free(x), free(w), free(b);
+}
+
+static aecl_tensor *b_conv_bad(aecl_graph *g, int which)
+{
+    int xs[4] = {2, 3, 7, 5}, ws[4] = {4, 2, 3, 3}, wt[4] = {3, 4, 3, 3}, bs[1] = {5};
+    aecl_tensor *x = aecl_input(g, "x", 4, xs);
+    switch (which) {
+    case 0: return aecl_conv2d(g, x, aecl_param(g, "w", 4, ws), NULL, 1, 0, AECL_ACT_NONE, 0);
+    case 1: return aecl_conv2d(g, x, aecl_param(g, "w", 4, wt), aecl_param(g, "b", 1, bs), 1, 0, AECL_ACT_NONE, 0);
+    case 2: return aecl_conv_transpose2d(g, x, aecl_param(g, "w", 4, wt), NULL, 2, 1, 2, AECL_ACT_NONE, 0);
+    case 3: return aecl_conv2d(g, x, aecl_param(g, "w", 4, (int[4]){4, 3, 9, 3}), NULL, 1, 0, AECL_ACT_NONE, 0);
+    default: return aecl_conv_transpose2d(g, x, aecl_param(g, "w", 4, ws), NULL, 1, 0, 0, AECL_ACT_NONE, 0);
+    }
+}
+
+/* Bad shapes fail with a message naming the op and the shapes. */
+static void test_errors(aecl_ctx *ctx)
+{
+    const char *want[5][2] = {{"conv2d", "4x2x3x3"}, {"conv2d", "5"}, {"conv_transpose2d", "output padding 2"},
+                              {"conv2d", "4x3x9x3"}, {"conv_transpose2d", "4x2x3x3"}};
+    for (int i = 0; i < 5; i++) {
+        aecl_graph *g;
+        aecl_graph_create(ctx, &g);
+        CHECK(b_conv_bad(g, i) == NULL);
+        CHECK(aecl_graph_status(g) == AECL_ERR_SHAPE);
+        const char *m = aecl_ctx_last_error(ctx);
+        CHECK_MSG(strstr(m, want[i][0]) && strstr(m, want[i][1]) && strstr(m, "2x3x7x5"), "case %d: %s", i, m);
+        aecl_graph_free(g);
+    }
+}
+
+int main(void)
+{
+    aecl_ctx *ctx = test_ctx();
+    /* odd sizes: 7x5 images, 3 channels, strides 1 and 2, padding 0/1, out_pad 0/1,
+     * batch 1 and 3, kernels 3x3, 2x3, 1x1, every output channel count class */
+    const cfg fwd[] = {
+        {0, 1, 3, 7, 5, 4, 3, 3, 1, 0, 0, 1, AECL_ACT_NONE},
+        {0, 3, 3, 7, 5, 5, 3, 3, 1, 1, 0, 1, AECL_ACT_RELU},
+        {0, 3, 3, 7, 5, 9, 3, 3, 2, 1, 0, 0, AECL_ACT_NONE},
+        {0, 1, 3, 7, 5, 2, 2, 3, 2, 0, 0, 1, AECL_ACT_TANH},
+        {0, 3, 2, 5, 7, 17, 1, 1, 1, 0, 0, 1, AECL_ACT_LEAKY_RELU},
+        {0, 2, 3, 9, 9, 3, 5, 5, 3, 2, 0, 1, AECL_ACT_SIGMOID},
+        {1, 1, 3, 7, 5, 4, 3, 3, 1, 0, 0, 1, AECL_ACT_NONE},
+        {1, 3, 3, 7, 5, 5, 3, 3, 2, 1, 1, 1, AECL_ACT_RELU},
+        {1, 3, 3, 7, 5, 9, 3, 3, 2, 1, 0, 0, AECL_ACT_NONE},
+        {1, 1, 3, 7, 5, 2, 2, 3, 2, 0, 1, 1, AECL_ACT_TANH},
+        {1, 3, 2, 5, 7, 17, 4, 4, 2, 1, 0, 1, AECL_ACT_ELU},
+        {1, 2, 3, 4, 3, 3, 5, 5, 3, 2, 2, 1, AECL_ACT_SOFTPLUS},
+    };
+    /* the Fashion-MNIST conv autoencoder: 1x28x28 -> 32x14x14 -> 64x7x7 -> 32x14x14 -> 1x28x28 */
+    const cfg ae[] = {
+        {0, 3, 1, 28, 28, 32, 3, 3, 2, 1, 0, 1, AECL_ACT_RELU},
+        {0, 3, 32, 14, 14, 64, 3, 3, 2, 1, 0, 1, AECL_ACT_RELU},
+        {1, 3, 64, 7, 7, 32, 3, 3, 2, 1, 1, 1, AECL_ACT_RELU},
+        {1, 3, 32, 14, 14, 1, 3, 3, 2, 1, 1, 1, AECL_ACT_SIGMOID},
+    };
+    for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++) check_forward(ctx, &fwd[i]);
+    for (size_t i = 0; i < sizeof ae / sizeof ae[0]; i++) check_forward(ctx, &ae[i]);
+    for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++) {
+        cfg c = fwd[i];
+        c.act = AECL_ACT_NONE;
+        check_backward(ctx, &c);
+    }
+    for (size_t i = 0; i < sizeof ae / sizeof ae[0]; i++) {
+        cfg c = ae[i];
+        c.act = AECL_ACT_NONE;
+        c.N = 2;
+        check_backward(ctx, &c);
+    }
+    /* finite differences, every input, through fused activations (h small: ELU's
+     * second derivative jumps at 0, and a bias near 0 puts many outputs there) */
+    const cfg gc[] = {
+        {0, 2, 2, 5, 4, 3, 3, 3, 1, 1, 0, 1, AECL_ACT_TANH},
+        {0, 1, 3, 5, 6, 2, 3, 2, 2, 0, 0, 0, AECL_ACT_NONE},
+        {0, 2, 2, 5, 5, 2, 3, 3, 2, 1, 0, 1, AECL_ACT_SIGMOID},
+        {1, 2, 2, 4, 3, 3, 3, 3, 2, 1, 1, 1, AECL_ACT_TANH},
+        {1, 1, 3, 3, 4, 2, 2, 3, 1, 0, 0, 0, AECL_ACT_NONE},
+        {1, 2, 2, 3, 3, 2, 3, 3, 2, 0, 1, 1, AECL_ACT_ELU},
+    };
+    for (size_t i = 0; i < sizeof gc / sizeof gc[0]; i++) check_grad(ctx, &gc[i]);
+    test_errors(ctx);
+    return test_finish();
+}
