@@ -5,6 +5,9 @@
 
 #include "graph/graph.h"
 #include "ops/act.h"
+#include "ops/conv.h"
+#include "ops/optim.h"
+#include "ops/random.h"
 
 /* eltwise.c: same-shape elementwise ops */
 aecl_tensor *aecl_add(aecl_graph *g, aecl_tensor *a, aecl_tensor *b);
