@@ -6,6 +6,9 @@
 static const cli_command commands[] = {
     {"devices", "list OpenCL platforms and devices", cmd_devices},
     {"selftest", "build every kernel and run a known computation on a device", cmd_selftest},
+    {"train", "train an autoencoder from a model file", cmd_train},
+    {"eval", "test loss, MSE and PSNR of a trained model", cmd_eval},
+    {"reconstruct", "evaluate and write a PNG grid of inputs and reconstructions", cmd_eval},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -14,6 +14,7 @@
 
 #include "aecl.h"
 #include "ops/act.h"
+#include "ops/conv.h"
 #include "ops/optim.h"
 
 #include <stddef.h>
@@ -41,7 +42,8 @@ typedef enum aecl_layer_kind {
     AECL_LAYER_RESHAPE     /* to `shape`, same element count */
 } aecl_layer_kind;
 
-typedef enum aecl_upsample_mode { AECL_UPSAMPLE_NEAREST = 0, AECL_UPSAMPLE_BILINEAR } aecl_upsample_mode;
+/* Upsampling modes are the ops layer's (ops/conv.h: AECL_UPSAMPLE_NEAREST, _BILINEAR). */
+typedef int aecl_upsample_mode;
 
 /* The optimizer kinds are the ops layer's (ops/optim.h). */
 typedef aecl_opt_kind aecl_optimizer;

@@ -1,0 +1,54 @@
+/* A network instance: the graph and compiled plan of a model spec at a fixed
+ * batch size, for training (noise, dropout, loss, backward, optimizer) or for
+ * evaluation (forward and per-sample losses only). Parameters are named as in the
+ * weights file (docs/weights.md): encoder.I.weight/bias, latent.weight/bias (a
+ * VAE: mu.* and logvar.*), decoder.I.weight/bias, I the layer's index. */
+#ifndef AECL_NN_NET_H
+#define AECL_NN_NET_H
+
+#include "graph/plan.h"
+#include "nn/spec.h"
+
+typedef enum aecl_net_mode { AECL_NET_TRAIN = 0, AECL_NET_EVAL = 1 } aecl_net_mode;
+
+#define AECL_NET_MAX_PARAMS 64
+
+typedef struct aecl_net {
+    aecl_ctx *ctx;
+    const aecl_model_spec *spec;
+    aecl_net_mode mode;
+    int batch;
+    size_t features;              /* elements per sample */
+    aecl_graph *g;
+    aecl_plan *plan;
+    aecl_tensor *x;               /* input batch [B, C, H, W] or [B, F] */
+    aecl_tensor *code;            /* the latent code (a VAE: its mean) [B, L] */
+    aecl_tensor *logvar;          /* a VAE's log-variance [B, L], else NULL */
+    aecl_tensor *recon;           /* reconstruction in data space, shaped like x */
+    aecl_tensor *rec_rows;        /* per-sample reconstruction loss (sum over features) [B] */
+    aecl_tensor *kl_rows;         /* a VAE's per-sample KL [B], else NULL */
+    aecl_tensor *loss;            /* the training objective [1] */
+    aecl_tensor *lr;              /* learning rate (train mode) */
+    aecl_tensor *beta;            /* KL weight (a VAE) */
+    int n_params;
+    aecl_tensor *params[AECL_NET_MAX_PARAMS];
+    char param_names[AECL_NET_MAX_PARAMS][48];
+} aecl_net;
+
+aecl_status aecl_net_build(aecl_ctx *ctx, const aecl_model_spec *spec, int batch, aecl_net_mode mode,
+                           uint32_t seed, aecl_net **out);
+void aecl_net_free(aecl_net *net);
+
+/* Initial weights from the seed: Glorot/He uniform by the layer's activation,
+ * zero biases. The same seed gives the same weights on every device. */
+aecl_status aecl_net_init_params(aecl_net *net, uint64_t seed);
+
+/* Host copies of all parameters, concatenated in net->params order. */
+size_t aecl_net_param_floats(const aecl_net *net);
+aecl_status aecl_net_read_params(aecl_net *net, float *dst);
+aecl_status aecl_net_write_params(aecl_net *net, const float *src);
+
+/* Element count of a net's tensor (for host buffers). */
+static inline size_t aecl_net_size(const aecl_tensor *t) { return t ? t->size : 0; }
+
+#endif
