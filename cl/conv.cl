@@ -6,20 +6,25 @@
  * conv_tr_fwd  y[n,k,h,w]   = act(b[k] + sum over (c,i,j,ih,iw) with h = ih*s-p+i and
  *              w = iw*s-p+j of x[n,c,ih,iw] w[c,k,i,j])
  *              (ConvTranspose2d forward; also the input gradient of Conv2d)
- * conv_im2col + conv_wgrad: the weight gradient, a GEMM of the output gradient
- *              with the column matrix, both contiguous along the reduced pixels.
+ * conv_wgrad   dw[k,c,i,j] = sum_{n,oh,ow} dy[n,k,oh,ow] x[n,c,oh*s-p+i,ow*s-p+j]
+ *              (the weight gradient of both, with x and dy swapped for ConvTranspose2d)
  *
- * Each work-item of the two forward kernels owns CONV_VW output channels (one
- * vector) times CONV_P output pixels of one row. The weights are first relaid
- * (conv_relayout) so the CONV_VW channels of one tap are contiguous and padded
- * to a multiple of CONV_VW with zeros: every weight load is one in-range vector
- * load, every input value is a scalar broadcast into CONV_VW multiply-adds.
- * conv_tr_fwd groups the pixels of a work-item by output phase (ow mod s), so
- * all of them use the same taps and read consecutive inputs: no tap is visited
- * that contributes nothing.
+ * The input is first copied into a zero-padded buffer (conv_pad) wide enough
+ * for every read of a kernel, so the inner loops have no bounds checks: each
+ * input value is one scalar load broadcast into CONV_VW multiply-adds, each
+ * weight tap one in-range vector load. The weights are relaid (conv_relayout)
+ * so the CONV_VW output channels of one tap are contiguous, zero-padded to a
+ * multiple of CONV_VW; the weight gradient reads the output gradient relaid
+ * the same way (conv_nhwc).
+ *
+ * Work-items: conv_fwd and conv_tr_fwd own CONV_VW channels x CONV_P pixels of
+ * one output row; conv_tr_fwd takes the pixels of one phase (ow mod s), which
+ * share their taps and read consecutive inputs, so no tap is visited that
+ * contributes nothing. conv_wgrad owns CONV_WJ taps x CONV_VW channels and a
+ * chunk of the batch.
  *
  * No local memory, no barriers: on CPUs (PoCL) each work-item is straight vector
- * code; on GPUs the host picks a smaller block through -D options.
+ * code; on GPUs the host picks smaller blocks through -D options.
  */
 
 #ifndef CONV_VW
@@ -28,14 +33,8 @@
 #ifndef CONV_P
 #define CONV_P 8       /* output pixels per work-item (along a row) */
 #endif
-#ifndef CONV_WK
-#define CONV_WK 4      /* weight gradient: output channels per work-item */
-#endif
 #ifndef CONV_WJ
-#define CONV_WJ 4      /* weight gradient: (c, i, j) taps per work-item */
-#endif
-#ifndef CONV_WV
-#define CONV_WV 8      /* weight gradient: pixels per vector: 1, 2, 4, 8 or 16 */
+#define CONV_WJ 8      /* weight gradient: (c, i, j) taps per work-item */
 #endif
 
 #define CONV_CAT_(a, b) a##b
@@ -50,27 +49,18 @@ typedef CONV_CAT(float, CONV_VW) cvec;
 #define CVSTORE(v, p) CONV_CAT(vstore, CONV_VW)((v), 0, (p))
 #endif
 
-#if CONV_WV == 1
-typedef float wvec;
-#define WVLOAD(p) (*(p))
-#define WVSUM(v) (v)
+/* Lane v of a channel vector, through a private copy (no dynamic indexing of
+ * vector components in OpenCL C 1.2). */
+inline void cvec_lanes(cvec v, float *out)
+{
+#if CONV_VW == 1
+    out[0] = v;
 #else
-typedef CONV_CAT(float, CONV_WV) wvec;
-#define WVLOAD(p) CONV_CAT(vload, CONV_WV)(0, (p))
+    CVSTORE(v, out);
 #endif
+}
 
-#if CONV_WV == 2
-#define WVSUM(v) ((v).s0 + (v).s1)
-#elif CONV_WV == 4
-#define WVSUM(v) (((v).s0 + (v).s1) + ((v).s2 + (v).s3))
-#elif CONV_WV == 8
-#define WVSUM4(v) (((v).s0 + (v).s1) + ((v).s2 + (v).s3))
-#define WVSUM(v) WVSUM4((v).lo + (v).hi)
-#elif CONV_WV == 16
-#define WVSUM4(v) (((v).s0 + (v).s1) + ((v).s2 + (v).s3))
-#define WVSUM8(v) WVSUM4((v).lo + (v).hi)
-#define WVSUM(v) WVSUM8((v).lo + (v).hi)
-#endif
+/* ---- layout helpers ---------------------------------------------------------------- */
 
 /* w [A, B, KK] -> wt [B*KK, Vp] (mode 0: vectors over A) or [A*KK, Vp] (mode 1:
  * vectors over B), zero past A (B). n = rows * Vp. */
@@ -86,35 +76,91 @@ __kernel void conv_relayout(__global const float *w, int w_off, __global float *
     wt[wt_off + o] = v < lim ? w[w_off + (a * B + b) * KK + kk] : 0.0f;
 }
 
-/* The epilogue: bias, activation, and the guarded scatter of a block of
- * CONV_P pixels x CONV_VW channels. ow(q) = ow0 + q * dq. */
+/* xp[nc, hp, wp] = x[nc, hp - PT, wp - PL], 0 outside x. One work-item per
+ * padded row: rows = NC * Hp. */
+__kernel void conv_pad(__global const float *x, int x_off, __global float *xp, int xp_off, int H, int W, int Hp,
+                       int Wp, int PT, int PL, int rows)
+{
+    int row = get_global_id(0);
+    if (row >= rows) return;
+    int hp = row % Hp, nc = row / Hp, h = hp - PT;
+    __global float *d = xp + xp_off + row * Wp;
+    if (h < 0 || h >= H) {
+        for (int w = 0; w < Wp; w++) d[w] = 0.0f;
+        return;
+    }
+    __global const float *s = x + x_off + (nc * H + h) * W;
+    int w0 = min(PL, Wp), w1 = min(PL + W, Wp);
+    for (int w = 0; w < w0; w++) d[w] = 0.0f;
+    for (int w = w0; w < w1; w++) d[w] = s[w - PL];
+    for (int w = w1; w < Wp; w++) d[w] = 0.0f;
+}
+
+/* yt[n, p, k] = y[n, k, p] for k < K, 0 for K <= k < Kp. One work-item per (n, p). */
+__kernel void conv_nhwc(__global const float *y, int y_off, __global float *yt, int yt_off, int K, int Kp, int P,
+                        int n_items)
+{
+    int o = get_global_id(0);
+    if (o >= n_items) return;
+    int p = o % P, n = o / P;
+    __global const float *s = y + y_off + n * K * P + p;
+    __global float *d = yt + yt_off + o * Kp;
+    for (int k = 0; k < K; k++) d[k] = s[k * P];
+    for (int k = K; k < Kp; k++) d[k] = 0.0f;
+}
+
+/* ---- forward ------------------------------------------------------------------------- */
+
+/* The activation on a channel vector: eltwise.cl's act_apply in branch-free
+ * vector forms (elu: alpha = slope). */
+inline cvec conv_act(int act, cvec x, float slope)
+{
+    switch (act) {
+    case ACT_RELU: return fmax(x, 0.0f);
+    case ACT_LEAKY: return fmax(x, 0.0f) + slope * fmin(x, 0.0f);
+    case ACT_SIGMOID: return 1.0f / (1.0f + exp(-x));
+    case ACT_TANH: return tanh(x);
+    case ACT_ELU: return fmax(x, 0.0f) + slope * (exp(fmin(x, 0.0f)) - 1.0f);
+    case ACT_SOFTPLUS: return fmax(x, 0.0f) + log1p(exp(-fabs(x)));
+    default: return x;
+    }
+}
+
+/* The epilogue: bias and activation on whole vectors, then the scatter of a
+ * block of CONV_P pixels x CONV_VW channels (channel planes are Ho*Wo apart).
+ * ow(q) = ow0 + q * dq. */
 inline void conv_store(cvec *acc, __global const float *bias, int has_bias, __global float *y, int K, int Ho,
                        int Wo, int n, int oh, int ow0, int dq, int k0, int act, float slope)
 {
-    float bv[CONV_VW];
-    for (int v = 0; v < CONV_VW; v++) bv[v] = has_bias && k0 + v < K ? bias[k0 + v] : 0.0f;
+    float bl[CONV_VW];
+    for (int v = 0; v < CONV_VW; v++) bl[v] = has_bias && k0 + v < K ? bias[k0 + v] : 0.0f;
+    cvec bv = CVLOAD(bl);
+    int plane = Ho * Wo, nv = min(CONV_VW, K - k0);
+    __global float *yb = y + ((n * K + k0) * Ho + oh) * Wo;
     for (int q = 0; q < CONV_P; q++) {
         int ow = ow0 + q * dq;
         if (ow >= Wo) break;
         float a[CONV_VW];
-#if CONV_VW == 1
-        a[0] = acc[q];
-#else
-        CVSTORE(acc[q], a);
-#endif
-        for (int v = 0; v < CONV_VW && k0 + v < K; v++)
-            y[((n * K + k0 + v) * Ho + oh) * Wo + ow] = act_apply(act, a[v] + bv[v], slope);
+        cvec_lanes(conv_act(act, acc[q] + bv, slope), a);
+        __global float *yp = yb + ow;
+        if (nv == CONV_VW) {
+#pragma unroll
+            for (int v = 0; v < CONV_VW; v++) yp[v * plane] = a[v];
+        } else {
+            for (int v = 0; v < nv; v++) yp[v * plane] = a[v];
+        }
     }
 }
 
-#define CONV_GEOM_ARGS                                                               \
-    int N, int C, int H, int W, int K, int Kp, int Ho, int Wo, int kh, int kw, int stride, \
-    int pad, int has_bias, int act, float slope
-
-/* Work-items: kb (fastest: neighbours share input pixels), pixel block, oh, n.
- * wt is [C*kh*kw, Kp]. */
-__kernel void conv_fwd(__global const float *x, int x_off, __global const float *wt, int wt_off,
-                       __global const float *bias, int b_off, __global float *y, int y_off, CONV_GEOM_ARGS)
+/* xp: the input [N, C, Hp, Wp] padded by (pad, pad) top-left and wide enough
+ * for every block (columns up to (ceil(Wo/P)*P - 1)*s + kw). wt [C*kh*kw, Kp].
+ * Work-items: kb (fastest: neighbours share input pixels), pixel block, oh, n.
+ * pad and PL are unused (the padding is in xp): the argument list is
+ * conv_tr_fwd's, so one emitter serves both. */
+__kernel void conv_fwd(__global const float *xp, int x_off, __global const float *wt, int wt_off,
+                       __global const float *bias, int b_off, __global float *y, int y_off, int N, int C, int Hp,
+                       int Wp, int K, int Kp, int Ho, int Wo, int kh, int kw, int stride, int pad, int PL,
+                       int has_bias, int act, float slope)
 {
     int id = get_global_id(0);
     int nkb = Kp / CONV_VW, nwb = (Wo + CONV_P - 1) / CONV_P;
@@ -124,38 +170,36 @@ __kernel void conv_fwd(__global const float *x, int x_off, __global const float 
     id /= nwb;
     int oh = id % Ho, n = id / Ho;
     if (n >= N) return;
-    x += x_off + n * C * H * W;
-    wt += wt_off + kb * CONV_VW;
+    int ow0 = wb * CONV_P;
+    __global const float *xb = xp + x_off + (n * C * Hp + oh * stride) * Wp + ow0 * stride;
+    __global const float *wr = wt + wt_off + kb * CONV_VW;
 
     cvec acc[CONV_P];
+#pragma unroll
     for (int q = 0; q < CONV_P; q++) acc[q] = (cvec)0.0f;
-    int ow0 = wb * CONV_P, ih0 = oh * stride - pad, iw0 = ow0 * stride - pad;
-    for (int c = 0; c < C; c++) {
+    for (int c = 0; c < C; c++, xb += Hp * Wp)
         for (int i = 0; i < kh; i++) {
-            int ih = ih0 + i;
-            if (ih < 0 || ih >= H) continue;
-            __global const float *xr = x + (c * H + ih) * W;
-            __global const float *wr = wt + (c * kh + i) * kw * Kp;
+            __global const float *xr = xb + i * Wp;
             for (int j = 0; j < kw; j++, wr += Kp) {
                 cvec wv = CVLOAD(wr);
-                for (int q = 0; q < CONV_P; q++) {
-                    int iw = iw0 + q * stride + j;
-                    float xs = xr[clamp(iw, 0, W - 1)];
-                    xs = iw >= 0 && iw < W ? xs : 0.0f;
-                    acc[q] = mad((cvec)xs, wv, acc[q]);
-                }
+#pragma unroll
+                for (int q = 0; q < CONV_P; q++) acc[q] = mad((cvec)xr[q * stride + j], wv, acc[q]);
             }
         }
-    }
     conv_store(acc, bias + b_off, has_bias, y + y_off, K, Ho, Wo, n, oh, ow0, 1, kb * CONV_VW, act, slope);
 }
 
-/* Work-items: kb, (phase r, block of same-phase columns), oh, n. Output
- * columns ow = r + s * m for m = qb*CONV_P + q; an input column iw feeds ow
- * through tap j iff ow = iw*s - p + j, i.e. j = (r + p) mod s (+ s t) and
- * iw = m + (r + p - j) / s. wt is [C*kh*kw, Kp] (relaid from [C, K, kh, kw]). */
-__kernel void conv_tr_fwd(__global const float *x, int x_off, __global const float *wt, int wt_off,
-                          __global const float *bias, int b_off, __global float *y, int y_off, CONV_GEOM_ARGS)
+/* Work-items: kb, (phase r, block of same-phase columns), oh, n. Output columns
+ * ow = r + s m for m = qb*CONV_P + q; input column iw feeds ow through tap j iff
+ * ow = iw*s - p + j, i.e. j = (r + p) mod s (+ s t) and iw = m + (r + p - j) / s.
+ * xp: the input [N, C, H, Wp] padded by PL columns on the left (and zeros on the
+ * right) so every iw read lies in the row. wt [C*kh*kw, Kp] (relaid from
+ * [C, K, kh, kw]). The tap loops are outside the channel loop: their integer
+ * divisions run once per tap, not once per channel. */
+__kernel void conv_tr_fwd(__global const float *xp, int x_off, __global const float *wt, int wt_off,
+                          __global const float *bias, int b_off, __global float *y, int y_off, int N, int C, int H,
+                          int Wp, int K, int Kp, int Ho, int Wo, int kh, int kw, int stride, int pad, int PL,
+                          int has_bias, int act, float slope)
 {
     int id = get_global_id(0);
     int nkb = Kp / CONV_VW, nq = (Wo + stride - 1) / stride, nqb = (nq + CONV_P - 1) / CONV_P;
@@ -166,27 +210,23 @@ __kernel void conv_tr_fwd(__global const float *x, int x_off, __global const flo
     int oh = id % Ho, n = id / Ho;
     if (n >= N) return;
     int r = wb % stride, m0 = (wb / stride) * CONV_P;
-    x += x_off + n * C * H * W;
-    wt += wt_off + kb * CONV_VW;
+    __global const float *xn = xp + x_off + n * C * H * Wp + PL + m0;
+    __global const float *wk = wt + wt_off + kb * CONV_VW;
+    int cstride_x = H * Wp, cstride_w = kh * kw * Kp;
 
     cvec acc[CONV_P];
+#pragma unroll
     for (int q = 0; q < CONV_P; q++) acc[q] = (cvec)0.0f;
-    int i0 = (oh + pad) % stride, j0 = (r + pad) % stride;
-    for (int c = 0; c < C; c++) {
-        for (int i = i0; i < kh; i += stride) {
-            int ih = (oh + pad - i) / stride; /* exact: oh + pad - i is a multiple of s */
-            if (ih < 0 || ih >= H) continue;
-            __global const float *xr = x + (c * H + ih) * W;
-            __global const float *wr = wt + (c * kh + i) * kw * Kp;
-            for (int j = j0; j < kw; j += stride) {
-                cvec wv = CVLOAD(wr + j * Kp);
-                int iw0 = m0 + (r + pad - j) / stride;
-                for (int q = 0; q < CONV_P; q++) {
-                    int iw = iw0 + q;
-                    float xs = xr[clamp(iw, 0, W - 1)];
-                    xs = iw >= 0 && iw < W ? xs : 0.0f;
-                    acc[q] = mad((cvec)xs, wv, acc[q]);
-                }
+    for (int i = (oh + pad) % stride; i < kh; i += stride) {
+        int ih = (oh + pad - i) / stride; /* exact: oh + pad - i is a multiple of s */
+        if (ih < 0 || ih >= H) continue;
+        for (int j = (r + pad) % stride; j < kw; j += stride) {
+            __global const float *xr = xn + ih * Wp + (r + pad - j) / stride;
+            __global const float *wr = wk + (i * kw + j) * Kp;
+            for (int c = 0; c < C; c++, xr += cstride_x, wr += cstride_w) {
+                cvec wv = CVLOAD(wr);
+#pragma unroll
+                for (int q = 0; q < CONV_P; q++) acc[q] = mad((cvec)xr[q], wv, acc[q]);
             }
         }
     }
@@ -194,62 +234,51 @@ __kernel void conv_tr_fwd(__global const float *x, int x_off, __global const flo
                act, slope);
 }
 
-/* cols[n, (c*kh + i)*kw + j, oh*Wo + ow] = x[n, c, oh*s - p + i, ow*s - p + j] (0 outside).
- * n_items = N * C*kh*kw * Ho*Wo. */
-__kernel void conv_im2col(__global const float *x, int x_off, __global float *cols, int c_off, int C, int H,
-                          int W, int Ho, int Wo, int kh, int kw, int stride, int pad, int n_items)
-{
-    int o = get_global_id(0);
-    if (o >= n_items) return;
-    int pix = o % (Ho * Wo), r = o / (Ho * Wo);
-    int ow = pix % Wo, oh = pix / Wo;
-    int j = r % kw, i = (r / kw) % kh, nc = r / (kw * kh); /* nc = n*C + c */
-    int ih = oh * stride - pad + i, iw = ow * stride - pad + j;
-    float v = 0.0f;
-    if (ih >= 0 && ih < H && iw >= 0 && iw < W) v = x[x_off + (nc * H + ih) * W + iw];
-    cols[c_off + o] = v;
-}
+/* ---- weight gradient ------------------------------------------------------------------ */
 
-/* part[s, k, r] = sum over n in chunk s, pix of dy[n, k, pix] * cols[n, r, pix]
- * dy [N, K, P], cols [N, R, P]. Work-items: rb (fastest), kb, s. Rows past K or
- * R are clamped (computed twice) and not stored. */
-__kernel void conv_wgrad(__global const float *dy, int dy_off, __global const float *cols, int c_off,
-                         __global float *part, int p_off, int N, int K, int R, int P, int n_chunk)
+/* part[s, k, r] = sum over n in chunk s and output pixels (oh, ow) of
+ * dyt[n, oh*Wo + ow, k] * xp[n, c, oh*s + i, ow*s + j], r = (c*kh + i)*kw + j.
+ * xp is padded as for conv_fwd; dyt [N, Ho*Wo, Kp] (conv_nhwc). Work-items: kb
+ * (fastest), tap block, s. Taps past R are clamped (computed twice, not stored). */
+__kernel void conv_wgrad(__global const float *xp, int x_off, __global const float *dyt, int d_off,
+                         __global float *part, int p_off, int N, int C, int Hp, int Wp, int K, int Kp, int Ho,
+                         int Wo, int kh, int kw, int stride, int n_chunk)
 {
     int id = get_global_id(0);
-    int nrb = (R + CONV_WJ - 1) / CONV_WJ, nkb = (K + CONV_WK - 1) / CONV_WK;
-    int rb = id % nrb;
-    id /= nrb;
-    int kb = id % nkb, s = id / nkb;
+    int R = C * kh * kw, nkb = Kp / CONV_VW, nrb = (R + CONV_WJ - 1) / CONV_WJ;
+    int kb = id % nkb;
+    id /= nkb;
+    int rb = id % nrb, s = id / nrb;
     int n0 = s * n_chunk, n1 = min(N, n0 + n_chunk);
     if (n0 >= N) return;
-    int k0 = kb * CONV_WK, r0 = rb * CONV_WJ;
-    int krow[CONV_WK], rrow[CONV_WJ];
-    for (int a = 0; a < CONV_WK; a++) krow[a] = min(k0 + a, K - 1);
-    for (int b = 0; b < CONV_WJ; b++) rrow[b] = min(r0 + b, R - 1);
+    int k0 = kb * CONV_VW, r0 = rb * CONV_WJ;
+    int off[CONV_WJ];
+    for (int b = 0; b < CONV_WJ; b++) {
+        int r = min(r0 + b, R - 1), j = r % kw, i = (r / kw) % kh, c = r / (kw * kh);
+        off[b] = (c * Hp + i) * Wp + j;
+    }
 
-    wvec acc[CONV_WK][CONV_WJ];
-    float tail[CONV_WK][CONV_WJ];
-    for (int a = 0; a < CONV_WK; a++)
-        for (int b = 0; b < CONV_WJ; b++) { acc[a][b] = (wvec)0.0f; tail[a][b] = 0.0f; }
-    int pv = P - P % CONV_WV;
+    cvec acc[CONV_WJ];
+#pragma unroll
+    for (int b = 0; b < CONV_WJ; b++) acc[b] = (cvec)0.0f;
     for (int n = n0; n < n1; n++) {
-        __global const float *dn = dy + dy_off + n * K * P;
-        __global const float *cn = cols + c_off + n * R * P;
-        for (int p = 0; p < pv; p += CONV_WV) {
-            wvec dv[CONV_WK], cv[CONV_WJ];
-            for (int a = 0; a < CONV_WK; a++) dv[a] = WVLOAD(dn + krow[a] * P + p);
-            for (int b = 0; b < CONV_WJ; b++) cv[b] = WVLOAD(cn + rrow[b] * P + p);
-            for (int a = 0; a < CONV_WK; a++)
-                for (int b = 0; b < CONV_WJ; b++) acc[a][b] = mad(dv[a], cv[b], acc[a][b]);
+        __global const float *xn = xp + x_off + n * C * Hp * Wp;
+        __global const float *dn = dyt + d_off + n * Ho * Wo * Kp + k0;
+        for (int oh = 0; oh < Ho; oh++) {
+            __global const float *xr = xn + oh * stride * Wp;
+            for (int ow = 0; ow < Wo; ow++, dn += Kp, xr += stride) {
+                cvec dv = CVLOAD(dn);
+#pragma unroll
+                for (int b = 0; b < CONV_WJ; b++) acc[b] = mad((cvec)xr[off[b]], dv, acc[b]);
+            }
         }
-        for (int p = pv; p < P; p++)
-            for (int a = 0; a < CONV_WK; a++)
-                for (int b = 0; b < CONV_WJ; b++) tail[a][b] = mad(dn[krow[a] * P + p], cn[rrow[b] * P + p], tail[a][b]);
     }
     part += p_off + s * K * R;
-    for (int a = 0; a < CONV_WK && k0 + a < K; a++)
-        for (int b = 0; b < CONV_WJ && r0 + b < R; b++) part[(k0 + a) * R + r0 + b] = WVSUM(acc[a][b]) + tail[a][b];
+    for (int b = 0; b < CONV_WJ && r0 + b < R; b++) {
+        float a[CONV_VW];
+        cvec_lanes(acc[b], a);
+        for (int v = 0; v < CONV_VW && k0 + v < K; v++) part[(k0 + v) * R + r0 + b] = a[v];
+    }
 }
 
 /* out[i] = sum over s < S of part[s * M + i] */

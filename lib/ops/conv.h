@@ -39,23 +39,13 @@ aecl_tensor *aecl_upsample2d(aecl_graph *g, aecl_tensor *x, int factor, int mode
 
 /* ---- shared by conv2d.c and conv_transpose2d.c (internal) ------------------------ */
 
-/* A gather convolution (the Conv2d map): x [N, C, H, W], w [K, C, kh, kw], b [K]
- * or NULL -> act(conv + b) [N, K, Ho, Wo] with Ho = (H + 2 pad - kh) / stride + 1.
- * Also the input gradient of the transposed convolution. No shape checks beyond
- * the internal ones: the public builders check. */
-aecl_tensor *aecl_conv_gather(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b, int stride, int pad,
-                              aecl_act act, float slope);
-/* A scatter convolution (the ConvTranspose2d map): x [N, C, H, W], w [C, K, kh, kw]
- * -> [N, K, Ho, Wo] of the given size (Ho = (H - 1) stride - 2 pad + kh + out_pad).
- * Also the input gradient of the convolution. */
-aecl_tensor *aecl_conv_scatter(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b, int stride,
-                               int pad, int Ho, int Wo, aecl_act act, float slope);
-/* The weight gradient of a gather convolution: dw[k, c, i, j] = sum over n, oh, ow
- * of dy[n, k, oh, ow] * x[n, c, oh*stride - pad + i, ow*stride - pad + j], with
- * dy [N, K, Ho, Wo] and x [N, C, H, W] -> [K, C, kh, kw]. The transposed
- * convolution's weight gradient is this with x and dy swapped. */
-aecl_tensor *aecl_conv_weight_grad(aecl_graph *g, aecl_tensor *x, aecl_tensor *dy, int kh, int kw, int stride,
-                                   int pad);
+/* Kernel blocking for a device (cl/conv.cl macros) and its -D option text. */
+typedef struct aecl_conv_tuning {
+    int vw;     /* output channels per work-item (vector width) */
+    int p;      /* forward: output pixels per work-item */
+    int wj;     /* weight gradient: taps per work-item */
+} aecl_conv_tuning;
+aecl_conv_tuning aecl_conv_tuning_for(const aecl_ctx *ctx);
 
 /* Shared checks of conv2d and conv_transpose2d: 4-D x and w, channels, bias,
  * stride, padding and activation; wc is the weight axis that must equal x's
@@ -63,28 +53,38 @@ aecl_tensor *aecl_conv_weight_grad(aecl_graph *g, aecl_tensor *x, aecl_tensor *d
 aecl_tensor *aecl_conv_check(aecl_graph *g, const char *op, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b,
                              int wc, int stride, int pad, aecl_act act);
 
-/* Kernel blocking for a device (cl/conv.cl macros) and its -D option text. */
-typedef struct aecl_conv_tuning {
-    int vw, p;          /* forward: channels (vector width) x pixels per work-item */
-    int wk, wj, wv;     /* weight gradient: channels x taps per work-item, pixel vector */
-} aecl_conv_tuning;
-aecl_conv_tuning aecl_conv_tuning_for(const aecl_ctx *ctx);
-const char *aecl_conv_options(const aecl_ctx *ctx, char *buf, size_t cap);
+/* x [N, C, H, W] zero-padded to [N, C, Hp, Wp], x starting at row PT, column PL. */
+aecl_tensor *aecl_conv_pad(aecl_graph *g, aecl_tensor *x, int PT, int PL, int Hp, int Wp);
+/* The padding a gather convolution of x reads (also what the weight gradient reads). */
+aecl_tensor *aecl_conv_gather_pad(aecl_graph *g, aecl_tensor *x, int kh, int kw, int stride, int pad);
 
-/* The weight relayout node: w [A, B, kh, kw] -> [B*kh*kw, Vp] with vectors over A
- * (mode 0, for conv_fwd) or [A*kh*kw, Vp] with vectors over B (mode 1, for
- * conv_tr_fwd); Vp is A (B) rounded up to the kernel's vector width. */
+/* A gather convolution (the Conv2d map): x [N, C, H, W], w [K, C, kh, kw], b [K]
+ * or NULL -> act(conv + b) [N, K, Ho, Wo] with Ho = (H + 2 pad - kh) / stride + 1.
+ * xp: x padded by aecl_conv_gather_pad, or NULL to pad here. Also the input
+ * gradient of the transposed convolution. The public builders check shapes. */
+aecl_tensor *aecl_conv_gather(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, aecl_tensor *w, aecl_tensor *b,
+                              int stride, int pad, aecl_act act, float slope);
+/* A scatter convolution (the ConvTranspose2d map): x [N, C, H, W], w [C, K, kh, kw]
+ * -> [N, K, Ho, Wo] of the given size (Ho = (H - 1) stride - 2 pad + kh + out_pad).
+ * Also the input gradient of the convolution. */
+aecl_tensor *aecl_conv_scatter(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b, int stride,
+                               int pad, int Ho, int Wo, aecl_act act, float slope);
+/* The weight gradient of a gather convolution with padded input xp (from
+ * aecl_conv_gather_pad) and output gradient dy [N, K, Ho, Wo]:
+ *   dw[k, c, i, j] = sum over n, oh, ow of dy[n, k, oh, ow] xp[n, c, oh s + i, ow s + j]
+ * -> [K, C, kh, kw]. The transposed convolution's weight gradient is this with
+ * the roles of its input and output gradient swapped. */
+aecl_tensor *aecl_conv_weight_grad(aecl_graph *g, aecl_tensor *xp, aecl_tensor *dy, int kh, int kw, int stride);
+
+/* Node plumbing shared by the gather and scatter ops: in = {x, w, wt, xp, [b]},
+ * ip = {stride, pad, act, has_bias, kh, kw, PL}, fp[0] = slope. */
 aecl_tensor *aecl_conv_relayout(aecl_graph *g, aecl_tensor *w, int mode);
-/* A gather/scatter node of op: in {x, w, wt, [b]}, output [N, K, Ho, Wo] = shape. */
-aecl_tensor *aecl_conv_node(aecl_graph *g, const aecl_op_def *op, aecl_tensor *x, aecl_tensor *w,
-                            aecl_tensor *wt, aecl_tensor *b, const int *shape, int stride, int pad, aecl_act act,
+aecl_tensor *aecl_conv_node(aecl_graph *g, const aecl_op_def *op, aecl_tensor *x, aecl_tensor *w, aecl_tensor *wt,
+                            aecl_tensor *xp, aecl_tensor *b, const int *shape, int stride, int pad, aecl_act act,
                             float slope);
-
-/* Emitter shared by the gather and scatter nodes: in = {x, w, wt, [b]},
- * ip = {stride, pad, act, has_bias, kh, kw}, fp[0] = slope. */
 aecl_status aecl_conv_emit(aecl_plan *p, aecl_tensor *t, const char *kernel, size_t items, double flops);
-/* Launches n work-items of a 1-D kernel with a work-group size that leaves
- * every compute unit some groups. */
+/* A 1-D launch of n work-items with a work-group size that leaves every compute
+ * unit some groups; flops for profiles. */
 aecl_status aecl_conv_launch(aecl_plan *p, cl_kernel k, size_t n, const char *label, double flops);
 
 #endif

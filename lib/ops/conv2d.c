@@ -1,10 +1,12 @@
 /* Conv2d (NCHW, PyTorch semantics) as direct implicit-GEMM kernels, and the
- * pieces it shares with the transposed convolution: device tuning, the weight
- * relayout node, the emitter and the weight-gradient nodes (im2col + GEMM).
+ * pieces it shares with the transposed convolution: device tuning, the padding,
+ * weight-relayout and transposition nodes, the emitter and the weight gradient.
  *
- * Node graph of one conv:  wt = relayout(w);  y = conv_fwd(x, wt, b) with the
- * bias and activation fused. Backward:  dz = act'(y) * dy;  dx = scatter(dz, w)
- * (the transposed conv);  dw = wgrad(dz, im2col(x));  db = channel_sum(dz). */
+ * One conv:   xp = pad(x);  wt = relayout(w);  y = conv_fwd(xp, wt, b), with the
+ *             bias and activation fused.
+ * Backward:   dz = act'(y) * dy;  dx = scatter(dz, w) (the transposed conv);
+ *             dw = wgrad(xp, nhwc(dz)) (xp kept from the forward);
+ *             db = channel_sum(dz). */
 #include "ops/conv.h"
 #include "ops/op.h"
 #include "ops/ops.h"
@@ -18,22 +20,16 @@ aecl_conv_tuning aecl_conv_tuning_for(const aecl_ctx *ctx)
     /* CPUs: a register block of 8 channels x 8 pixels is straight AVX code. GPUs:
      * smaller blocks, more work-items, fewer registers per item. */
     const aecl_device_info *d = aecl_ctx_device(ctx);
-    if (d && d->type == AECL_DEVICE_CPU) return (aecl_conv_tuning){8, 8, 4, 4, 8};
-    return (aecl_conv_tuning){4, 4, 2, 2, 4};
-}
-
-const char *aecl_conv_options(const aecl_ctx *ctx, char *buf, size_t cap)
-{
-    aecl_conv_tuning t = aecl_conv_tuning_for(ctx);
-    snprintf(buf, cap, "-DCONV_VW=%d -DCONV_P=%d -DCONV_WK=%d -DCONV_WJ=%d -DCONV_WV=%d", t.vw, t.p, t.wk, t.wj,
-             t.wv);
-    return buf;
+    if (d && d->type == AECL_DEVICE_CPU) return (aecl_conv_tuning){8, 8, 8};
+    return (aecl_conv_tuning){4, 4, 4};
 }
 
 static aecl_status conv_kernel(aecl_plan *p, const char *name, cl_kernel *k)
 {
-    char opt[128];
-    return aecl_plan_kernel(p, "conv.cl", aecl_conv_options(aecl_plan_ctx(p), opt, sizeof opt), name, k);
+    aecl_conv_tuning t = aecl_conv_tuning_for(aecl_plan_ctx(p));
+    char opt[96];
+    snprintf(opt, sizeof opt, "-DCONV_VW=%d -DCONV_P=%d -DCONV_WJ=%d", t.vw, t.p, t.wj);
+    return aecl_plan_kernel(p, "conv.cl", opt, name, k);
 }
 
 aecl_status aecl_conv_launch(aecl_plan *p, cl_kernel k, size_t n, const char *label, double flops)
@@ -42,9 +38,9 @@ aecl_status aecl_conv_launch(aecl_plan *p, cl_kernel k, size_t n, const char *la
     const aecl_device_info *d = aecl_ctx_device(ctx);
     size_t g, l;
     aecl_range_1d(ctx, k, n, &g, &l);
-    /* A conv launch has few, heavy work-items: keep at least 4 groups per
-     * compute unit so no unit idles (GPUs keep warp-sized groups). */
-    size_t groups = 4 * (size_t)(d && d->compute_units ? d->compute_units : 1);
+    /* Conv launches have few, heavy work-items: keep at least 8 groups per
+     * compute unit so none idles (GPUs keep warp-sized groups). */
+    size_t groups = 8 * (size_t)(d && d->compute_units ? d->compute_units : 1);
     size_t least = d && d->type == AECL_DEVICE_CPU ? 1 : 32;
     while (l > least && (n + l - 1) / l < groups) l /= 2;
     g = aecl_round_up(n ? n : 1, l);
@@ -53,7 +49,13 @@ aecl_status aecl_conv_launch(aecl_plan *p, cl_kernel k, size_t n, const char *la
 
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
-/* ---- weight relayout ------------------------------------------------------------------ */
+static aecl_tensor *internal(aecl_tensor *t)
+{
+    if (t) t->flags &= ~(unsigned)AECL_T_GRAD; /* a copy or a gradient: no gradient of its own */
+    return t;
+}
+
+/* ---- layout nodes: weight relayout, padding, channels-last ------------------------------ */
 
 /* ip: [0] mode, [1] A, [2] B, [3] KK. Output [rows, Vp]. */
 static aecl_status emit_relayout(aecl_plan *p, aecl_tensor *t)
@@ -67,42 +69,98 @@ static aecl_status emit_relayout(aecl_plan *p, aecl_tensor *t)
 
 static const aecl_op_def op_relayout = {"conv_relayout", emit_relayout, NULL, 0, 0};
 
-/* w [A, B, kh, kw] -> [B*kh*kw, roundup(A)] (mode 0) or [A*kh*kw, roundup(B)] (mode 1). */
 aecl_tensor *aecl_conv_relayout(aecl_graph *g, aecl_tensor *w, int mode)
 {
+    if (!w) return NULL;
     int A = w->shape[0], B = w->shape[1], KK = w->shape[2] * w->shape[3];
     int vw = aecl_conv_tuning_for(g->ctx).vw;
     int shape[2] = {(mode ? A : B) * KK, ceil_div(mode ? B : A, vw) * vw};
-    aecl_tensor *t = aecl_node(g, &op_relayout, "conv_wt", 2, shape, 1, &w);
+    aecl_tensor *t = internal(aecl_node(g, &op_relayout, "conv_wt", 2, shape, 1, &w));
     if (t) {
         t->ip[0] = mode;
         t->ip[1] = A;
         t->ip[2] = B;
         t->ip[3] = KK;
-        t->flags &= ~(unsigned)AECL_T_GRAD; /* an internal copy: w gets the gradient */
     }
     return t;
 }
 
-/* ---- the two forward kernels ----------------------------------------------------------- */
+/* ip: [0] PT, [1] PL */
+static aecl_status emit_pad(aecl_plan *p, aecl_tensor *t)
+{
+    const aecl_tensor *x = t->in[0];
+    int rows = t->shape[0] * t->shape[1] * t->shape[2];
+    cl_kernel k;
+    AECL_TRY(conv_kernel(p, "conv_pad", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TTiiiiiii", x, t, x->shape[2], x->shape[3], t->shape[2], t->shape[3], t->ip[0],
+                            t->ip[1], rows));
+    return aecl_conv_launch(p, k, (size_t)rows, "conv_pad", 0);
+}
+
+static const aecl_op_def op_pad = {"conv_pad", emit_pad, NULL, 0, 0};
+
+aecl_tensor *aecl_conv_pad(aecl_graph *g, aecl_tensor *x, int PT, int PL, int Hp, int Wp)
+{
+    if (!x) return NULL;
+    int shape[4] = {x->shape[0], x->shape[1], Hp, Wp};
+    aecl_tensor *t = internal(aecl_node(g, &op_pad, NULL, 4, shape, 1, &x));
+    if (t) {
+        t->ip[0] = PT;
+        t->ip[1] = PL;
+    }
+    return t;
+}
+
+/* Rows: every oh*s + i; columns: every block of CONV_P pixels, the last one's
+ * unused pixels included. */
+aecl_tensor *aecl_conv_gather_pad(aecl_graph *g, aecl_tensor *x, int kh, int kw, int stride, int pad)
+{
+    if (!x) return NULL;
+    int P = aecl_conv_tuning_for(g->ctx).p;
+    int Ho = (x->shape[2] + 2 * pad - kh) / stride + 1, Wo = (x->shape[3] + 2 * pad - kw) / stride + 1;
+    int Hp = (Ho - 1) * stride + kh, Wp = (ceil_div(Wo, P) * P - 1) * stride + kw;
+    return aecl_conv_pad(g, x, pad, pad, Hp, Wp);
+}
+
+/* [N, K, Ho, Wo] -> [N, Ho*Wo, Kp], channels padded to the vector width with zeros */
+static aecl_status emit_nhwc(aecl_plan *p, aecl_tensor *t)
+{
+    const aecl_tensor *y = t->in[0];
+    cl_kernel k;
+    AECL_TRY(conv_kernel(p, "conv_nhwc", &k));
+    int items = t->shape[0] * t->shape[1];
+    AECL_TRY(aecl_plan_args(p, k, "TTiiii", y, t, y->shape[1], t->shape[2], t->shape[1], items));
+    return aecl_conv_launch(p, k, (size_t)items, "conv_nhwc", 0);
+}
+
+static const aecl_op_def op_nhwc = {"conv_nhwc", emit_nhwc, NULL, 0, 0};
+
+static aecl_tensor *nhwc(aecl_graph *g, aecl_tensor *y)
+{
+    int vw = aecl_conv_tuning_for(g->ctx).vw;
+    int shape[3] = {y->shape[0], y->shape[2] * y->shape[3], ceil_div(y->shape[1], vw) * vw};
+    return internal(aecl_node(g, &op_nhwc, NULL, 3, shape, 1, &y));
+}
+
+/* ---- the conv nodes --------------------------------------------------------------------- */
 
 aecl_status aecl_conv_emit(aecl_plan *p, aecl_tensor *t, const char *kernel, size_t items, double flops)
 {
-    const aecl_tensor *x = t->in[0], *wt = t->in[2], *b = t->n_in > 3 ? t->in[3] : NULL;
+    const aecl_tensor *wt = t->in[2], *xp = t->in[3], *b = t->n_in > 4 ? t->in[4] : NULL;
     cl_kernel k;
     AECL_TRY(conv_kernel(p, kernel, &k));
-    AECL_TRY(aecl_plan_args(p, k, "TT_Tiiiiiiiiiiiiiif", x, wt, b, t, x->shape[0], x->shape[1], x->shape[2],
-                            x->shape[3], t->shape[1], wt->shape[1], t->shape[2], t->shape[3], t->ip[4], t->ip[5],
-                            t->ip[0], t->ip[1], b != NULL, t->ip[2], (double)t->fp[0]));
+    AECL_TRY(aecl_plan_args(p, k, "TT_Tiiiiiiiiiiiiiiif", xp, wt, b, t, xp->shape[0], xp->shape[1], xp->shape[2],
+                            xp->shape[3], t->shape[1], wt->shape[1], t->shape[2], t->shape[3], t->ip[4], t->ip[5],
+                            t->ip[0], t->ip[1], t->ip[6], b != NULL, t->ip[2], (double)t->fp[0]));
     return aecl_conv_launch(p, k, items, t->op->name, flops);
 }
 
-aecl_tensor *aecl_conv_node(aecl_graph *g, const aecl_op_def *op, aecl_tensor *x, aecl_tensor *w,
-                              aecl_tensor *wt, aecl_tensor *b, const int *shape, int stride, int pad, aecl_act act,
-                              float slope)
+aecl_tensor *aecl_conv_node(aecl_graph *g, const aecl_op_def *op, aecl_tensor *x, aecl_tensor *w, aecl_tensor *wt,
+                            aecl_tensor *xp, aecl_tensor *b, const int *shape, int stride, int pad, aecl_act act,
+                            float slope)
 {
-    aecl_tensor *in[4] = {x, w, wt, b};
-    aecl_tensor *t = aecl_node(g, op, NULL, 4, shape, b ? 4 : 3, in);
+    aecl_tensor *in[5] = {x, w, wt, xp, b};
+    aecl_tensor *t = aecl_node(g, op, NULL, 4, shape, b ? 5 : 4, in);
     if (t) {
         t->ip[0] = stride;
         t->ip[1] = pad;
@@ -110,6 +168,7 @@ aecl_tensor *aecl_conv_node(aecl_graph *g, const aecl_op_def *op, aecl_tensor *x
         t->ip[3] = b != NULL;
         t->ip[4] = w->shape[2];
         t->ip[5] = w->shape[3];
+        t->ip[6] = xp->ip[1]; /* PL */
         t->fp[0] = slope;
     }
     return t;
@@ -118,63 +177,54 @@ aecl_tensor *aecl_conv_node(aecl_graph *g, const aecl_op_def *op, aecl_tensor *x
 static aecl_status emit_gather(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *x = t->in[0], *wt = t->in[2];
-    int vw = aecl_conv_tuning_for(aecl_plan_ctx(p)).vw, px = aecl_conv_tuning_for(aecl_plan_ctx(p)).p;
-    size_t items = (size_t)t->shape[0] * (size_t)t->shape[2] * (size_t)ceil_div(t->shape[3], px) *
-                   (size_t)(wt->shape[1] / vw);
+    aecl_conv_tuning tu = aecl_conv_tuning_for(aecl_plan_ctx(p));
+    size_t items = (size_t)t->shape[0] * (size_t)t->shape[2] * (size_t)ceil_div(t->shape[3], tu.p) *
+                   (size_t)(wt->shape[1] / tu.vw);
     double flops = 2.0 * (double)t->size * x->shape[1] * t->ip[4] * t->ip[5];
     return aecl_conv_emit(p, t, "conv_fwd", items, flops);
 }
 
 static void backward_gather(aecl_graph *g, aecl_tensor *t)
 {
-    aecl_tensor *x = t->in[0], *w = t->in[1], *b = t->n_in > 3 ? t->in[3] : NULL;
+    aecl_tensor *x = t->in[0], *w = t->in[1], *xp = t->in[3], *b = t->n_in > 4 ? t->in[4] : NULL;
     int stride = t->ip[0], pad = t->ip[1];
     aecl_tensor *dz = aecl_activation_grad(g, t, t->grad, (aecl_act)t->ip[2], t->fp[0]);
-    if (x->flags & AECL_T_GRAD) {
-        aecl_tensor *dx = aecl_conv_scatter(g, dz, w, NULL, stride, pad, x->shape[2], x->shape[3], AECL_ACT_NONE, 0);
-        if (dx) dx->flags &= ~(unsigned)AECL_T_GRAD;
-        aecl_grad_add(g, x, dx);
-    }
-    if (w->flags & AECL_T_GRAD) aecl_grad_add(g, w, aecl_conv_weight_grad(g, x, dz, t->ip[4], t->ip[5], stride, pad));
+    if (x->flags & AECL_T_GRAD)
+        aecl_grad_add(g, x, internal(aecl_conv_scatter(g, dz, w, NULL, stride, pad, x->shape[2], x->shape[3],
+                                                        AECL_ACT_NONE, 0)));
+    if (w->flags & AECL_T_GRAD) aecl_grad_add(g, w, aecl_conv_weight_grad(g, xp, dz, t->ip[4], t->ip[5], stride));
     if (b && (b->flags & AECL_T_GRAD)) aecl_grad_add(g, b, aecl_channel_sum(g, dz));
 }
 
 static const aecl_op_def op_gather = {"conv2d", emit_gather, backward_gather, 0, 0};
 
-aecl_tensor *aecl_conv_gather(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b, int stride, int pad,
-                              aecl_act act, float slope)
+aecl_tensor *aecl_conv_gather(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, aecl_tensor *w, aecl_tensor *b,
+                              int stride, int pad, aecl_act act, float slope)
 {
     if (!x || !w) return NULL;
+    if (!xp) xp = aecl_conv_gather_pad(g, x, w->shape[2], w->shape[3], stride, pad);
+    if (!xp) return NULL;
     int shape[4] = {x->shape[0], w->shape[0], (x->shape[2] + 2 * pad - w->shape[2]) / stride + 1,
                     (x->shape[3] + 2 * pad - w->shape[3]) / stride + 1};
-    return aecl_conv_node(g, &op_gather, x, w, aecl_conv_relayout(g, w, 0), b, shape, stride, pad, act, slope);
+    return aecl_conv_node(g, &op_gather, x, w, aecl_conv_relayout(g, w, 0), xp, b, shape, stride, pad, act, slope);
 }
 
-/* ---- weight gradient: im2col, a GEMM over pixels, and a sum of batch chunks ----------- */
+/* ---- weight gradient ---------------------------------------------------------------------- */
 
-/* ip: [0] kh, [1] kw, [2] stride, [3] pad. Output [N, C*kh*kw, Ho*Wo]; grid from ip[4..5]. */
-static aecl_status emit_im2col(aecl_plan *p, aecl_tensor *t)
-{
-    const aecl_tensor *x = t->in[0];
-    cl_kernel k;
-    AECL_TRY(conv_kernel(p, "conv_im2col", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTiiiiiiiiii", x, t, x->shape[1], x->shape[2], x->shape[3], t->ip[4], t->ip[5],
-                            t->ip[0], t->ip[1], t->ip[2], t->ip[3], (int)t->size));
-    return aecl_conv_launch(p, k, t->size, "conv_im2col", 0);
-}
-
-/* in {dy, cols}; ip[0] = batch chunk; output [K, C, kh, kw] or partial sums [S, K, R]. */
+/* in {xp, dyt}; ip: [0] batch chunk, [1] kh, [2] kw, [3] stride, [4] Ho, [5] Wo.
+ * Output [K, C, kh, kw], or chunk sums [S, K, C*kh*kw] added by conv_sum_parts. */
 static aecl_status emit_wgrad(aecl_plan *p, aecl_tensor *t)
 {
-    const aecl_tensor *dy = t->in[0], *cols = t->in[1];
+    const aecl_tensor *xp = t->in[0], *dyt = t->in[1];
     aecl_conv_tuning tu = aecl_conv_tuning_for(aecl_plan_ctx(p));
-    int N = dy->shape[0], K = dy->shape[1], R = cols->shape[1], P = cols->shape[2];
-    int S = ceil_div(N, t->ip[0]);
+    int N = xp->shape[0], C = xp->shape[1], K = t->ndim == 4 ? t->shape[0] : t->shape[1], Kp = dyt->shape[2];
+    int R = C * t->ip[1] * t->ip[2], S = ceil_div(N, t->ip[0]);
     cl_kernel k;
     AECL_TRY(conv_kernel(p, "conv_wgrad", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTTiiiii", dy, cols, t, N, K, R, P, t->ip[0]));
-    size_t items = (size_t)ceil_div(R, tu.wj) * (size_t)ceil_div(K, tu.wk) * (size_t)S;
-    return aecl_conv_launch(p, k, items, "conv2d_wgrad", 2.0 * N * K * (double)R * P);
+    AECL_TRY(aecl_plan_args(p, k, "TTTiiiiiiiiiiii", xp, dyt, t, N, C, xp->shape[2], xp->shape[3], K, Kp, t->ip[4],
+                            t->ip[5], t->ip[1], t->ip[2], t->ip[3], t->ip[0]));
+    size_t items = (size_t)(Kp / tu.vw) * (size_t)ceil_div(R, tu.wj) * (size_t)S;
+    return aecl_conv_launch(p, k, items, "conv_wgrad", 2.0 * N * K * (double)R * dyt->shape[1]);
 }
 
 static aecl_status emit_sum_parts(aecl_plan *p, aecl_tensor *t)
@@ -183,18 +233,11 @@ static aecl_status emit_sum_parts(aecl_plan *p, aecl_tensor *t)
     cl_kernel k;
     AECL_TRY(conv_kernel(p, "conv_sum_parts", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTii", part, t, part->shape[0], (int)t->size));
-    return aecl_conv_launch(p, k, t->size, "conv2d_wgrad_sum", 0);
+    return aecl_conv_launch(p, k, t->size, "conv_wgrad_sum", 0);
 }
 
-static const aecl_op_def op_im2col = {"conv_im2col", emit_im2col, NULL, 0, 0};
 static const aecl_op_def op_wgrad = {"conv_wgrad", emit_wgrad, NULL, 0, 0};
 static const aecl_op_def op_sum_parts = {"conv_wgrad_sum", emit_sum_parts, NULL, 0, 0};
-
-static aecl_tensor *grad_only(aecl_tensor *t)
-{
-    if (t) t->flags &= ~(unsigned)AECL_T_GRAD;
-    return t;
-}
 
 /* Batch chunks: enough work-items to fill the device, each chunk summing whole
  * images; the chunk sums are then added in a fixed order (deterministic). */
@@ -204,34 +247,30 @@ static int wgrad_chunk(const aecl_ctx *ctx, int N, int K, int R)
     const aecl_device_info *d = aecl_ctx_device(ctx);
     size_t cu = d && d->compute_units ? d->compute_units : 1;
     size_t want = d && d->type == AECL_DEVICE_CPU ? 4 * cu : 256 * cu;
-    size_t items = (size_t)ceil_div(R, tu.wj) * (size_t)ceil_div(K, tu.wk);
+    size_t items = (size_t)ceil_div(R, tu.wj) * (size_t)ceil_div(K, tu.vw);
     size_t S = items >= want ? 1 : (want + items - 1) / items;
     if (S > (size_t)N) S = (size_t)N;
     return ceil_div(N, (int)S);
 }
 
-aecl_tensor *aecl_conv_weight_grad(aecl_graph *g, aecl_tensor *x, aecl_tensor *dy, int kh, int kw, int stride,
-                                   int pad)
+aecl_tensor *aecl_conv_weight_grad(aecl_graph *g, aecl_tensor *xp, aecl_tensor *dy, int kh, int kw, int stride)
 {
-    if (!x || !dy) return NULL;
-    int N = x->shape[0], C = x->shape[1], K = dy->shape[1], R = C * kh * kw;
-    int cshape[3] = {N, R, dy->shape[2] * dy->shape[3]};
-    aecl_tensor *cols = grad_only(aecl_node(g, &op_im2col, NULL, 3, cshape, 1, &x));
-    if (cols) {
-        int ip[6] = {kh, kw, stride, pad, dy->shape[2], dy->shape[3]};
-        for (int i = 0; i < 6; i++) cols->ip[i] = ip[i];
-    }
+    if (!xp || !dy) return NULL;
+    int N = xp->shape[0], C = xp->shape[1], K = dy->shape[1], R = C * kh * kw;
     int chunk = wgrad_chunk(g->ctx, N, K, R), S = ceil_div(N, chunk);
     int wshape[4] = {K, C, kh, kw}, pshape[3] = {S, K, R};
-    aecl_tensor *in[2] = {dy, cols};
-    aecl_tensor *dw = grad_only(S == 1 ? aecl_node(g, &op_wgrad, NULL, 4, wshape, 2, in)
-                                       : aecl_node(g, &op_wgrad, NULL, 3, pshape, 2, in));
-    if (dw) dw->ip[0] = chunk;
-    if (S > 1) dw = grad_only(aecl_node(g, &op_sum_parts, NULL, 4, wshape, 1, &dw));
+    aecl_tensor *in[2] = {xp, nhwc(g, dy)};
+    aecl_tensor *dw = internal(S == 1 ? aecl_node(g, &op_wgrad, NULL, 4, wshape, 2, in)
+                                      : aecl_node(g, &op_wgrad, NULL, 3, pshape, 2, in));
+    if (dw) {
+        int ip[6] = {chunk, kh, kw, stride, dy->shape[2], dy->shape[3]};
+        for (int i = 0; i < 6; i++) dw->ip[i] = ip[i];
+    }
+    if (S > 1) dw = internal(aecl_node(g, &op_sum_parts, NULL, 4, wshape, 1, &dw));
     return dw;
 }
 
-/* ---- the public builder ------------------------------------------------------------------- */
+/* ---- the public builder --------------------------------------------------------------------- */
 
 aecl_tensor *aecl_conv_check(aecl_graph *g, const char *op, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b,
                              int wc, int stride, int pad, aecl_act act)
@@ -266,5 +305,5 @@ aecl_tensor *aecl_conv2d(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_ten
         return aecl_graph_fail(g, AECL_ERR_SHAPE, "conv2d: input %s padded by %d is smaller than the kernel of weight %s",
                                aecl_shape_str(x, sx, sizeof sx), pad, aecl_shape_str(w, sw, sizeof sw));
     }
-    return aecl_conv_gather(g, x, w, b, stride, pad, act, slope);
+    return aecl_conv_gather(g, x, NULL, w, b, stride, pad, act, slope);
 }

@@ -1,8 +1,9 @@
 /* ConvTranspose2d (NCHW, PyTorch semantics): the adjoint of Conv2d's input map.
- * Forward is a gather by output phase (conv_tr_fwd) with the bias and activation
- * fused. Backward:  dz = act'(y) * dy;  dx = conv(dz, w) (a gather convolution);
- * dw = the conv weight gradient with the roles of x and dz swapped;
- * db = channel_sum(dz). */
+ * Forward: xp = pad(x) (columns only), wt = relayout(w), y = conv_tr_fwd(xp, wt, b),
+ * a gather by output phase with the bias and activation fused.
+ * Backward:  dz = act'(y) * dy;  dzp = pad(dz);  dx = conv(dz, w) (a gather
+ * convolution reading dzp);  dw = the conv weight gradient with the roles of x
+ * and dz swapped (reading dzp too);  db = channel_sum(dz). */
 #include "ops/conv.h"
 #include "ops/op.h"
 #include "ops/ops.h"
@@ -20,16 +21,17 @@ static aecl_status emit_scatter(aecl_plan *p, aecl_tensor *t)
 
 static void backward_scatter(aecl_graph *g, aecl_tensor *t)
 {
-    aecl_tensor *x = t->in[0], *w = t->in[1], *b = t->n_in > 3 ? t->in[3] : NULL;
-    int stride = t->ip[0], pad = t->ip[1];
+    aecl_tensor *x = t->in[0], *w = t->in[1], *b = t->n_in > 4 ? t->in[4] : NULL;
+    int stride = t->ip[0], pad = t->ip[1], kh = t->ip[4], kw = t->ip[5];
     aecl_tensor *dz = aecl_activation_grad(g, t, t->grad, (aecl_act)t->ip[2], t->fp[0]);
+    aecl_tensor *dzp = aecl_conv_gather_pad(g, dz, kh, kw, stride, pad);
     if (x->flags & AECL_T_GRAD) {
         /* out_pad < stride makes the gather's output exactly x's size */
-        aecl_tensor *dx = aecl_conv_gather(g, dz, w, NULL, stride, pad, AECL_ACT_NONE, 0);
+        aecl_tensor *dx = aecl_conv_gather(g, dz, dzp, w, NULL, stride, pad, AECL_ACT_NONE, 0);
         if (dx) dx->flags &= ~(unsigned)AECL_T_GRAD;
         aecl_grad_add(g, x, dx);
     }
-    if (w->flags & AECL_T_GRAD) aecl_grad_add(g, w, aecl_conv_weight_grad(g, dz, x, t->ip[4], t->ip[5], stride, pad));
+    if (w->flags & AECL_T_GRAD) aecl_grad_add(g, w, aecl_conv_weight_grad(g, dzp, x, kh, kw, stride));
     if (b && (b->flags & AECL_T_GRAD)) aecl_grad_add(g, b, aecl_channel_sum(g, dz));
 }
 
@@ -39,8 +41,16 @@ aecl_tensor *aecl_conv_scatter(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, ae
                                int pad, int Ho, int Wo, aecl_act act, float slope)
 {
     if (!x || !w) return NULL;
+    /* Columns read: iw = m + (r + pad - j) / s for m < (blocks of CONV_P same-phase
+     * outputs), r < s, j < kw: from -(kw-1)/s to m_max + (s-1+pad)/s. Rows are
+     * checked in the kernel (once per tap), so they need no padding. */
+    int P = aecl_conv_tuning_for(g->ctx).p, W = x->shape[3];
+    int nqb = ((Wo + stride - 1) / stride + P - 1) / P;
+    int PL = (w->shape[3] - 1) / stride, right = nqb * P + (stride - 1 + pad) / stride;
+    aecl_tensor *xp = aecl_conv_pad(g, x, 0, PL, x->shape[2], PL + (W > right ? W : right));
     int shape[4] = {x->shape[0], w->shape[1], Ho, Wo};
-    return aecl_conv_node(g, &op_scatter, x, w, aecl_conv_relayout(g, w, 1), b, shape, stride, pad, act, slope);
+    return aecl_conv_node(g, &op_scatter, x, w, aecl_conv_relayout(g, w, 1), xp, b, shape, stride, pad, act,
+                          slope);
 }
 
 aecl_tensor *aecl_conv_transpose2d(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b, int stride,
