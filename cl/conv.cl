@@ -49,6 +49,16 @@ typedef CONV_CAT(float, CONV_VW) cvec;
 #define CVSTORE(v, p) CONV_CAT(vstore, CONV_VW)((v), 0, (p))
 #endif
 
+/* Pixel vectors (conv_tr_fwd_px): CONV_P consecutive same-phase pixels. */
+#if CONV_P == 1
+typedef float pvec;
+#define PVLOAD(p) (*(p))
+#else
+typedef CONV_CAT(float, CONV_P) pvec;
+#define PVLOAD(p) CONV_CAT(vload, CONV_P)(0, (p))
+#define PVSTORE(v, p) CONV_CAT(vstore, CONV_P)((v), 0, (p))
+#endif
+
 /* Lane v of a channel vector, through a private copy (no dynamic indexing of
  * vector components in OpenCL C 1.2). */
 inline void cvec_lanes(cvec v, float *out)
@@ -111,20 +121,20 @@ __kernel void conv_nhwc(__global const float *y, int y_off, __global float *yt, 
 
 /* ---- forward ------------------------------------------------------------------------- */
 
-/* The activation on a channel vector: eltwise.cl's act_apply in branch-free
- * vector forms (elu: alpha = slope). */
-inline cvec conv_act(int act, cvec x, float slope)
-{
-    switch (act) {
-    case ACT_RELU: return fmax(x, 0.0f);
-    case ACT_LEAKY: return fmax(x, 0.0f) + slope * fmin(x, 0.0f);
-    case ACT_SIGMOID: return 1.0f / (1.0f + exp(-x));
-    case ACT_TANH: return tanh(x);
-    case ACT_ELU: return fmax(x, 0.0f) + slope * (exp(fmin(x, 0.0f)) - 1.0f);
-    case ACT_SOFTPLUS: return fmax(x, 0.0f) + log1p(exp(-fabs(x)));
-    default: return x;
+/* The activation on a vector: eltwise.cl's act_apply in branch-free vector
+ * forms (elu: alpha = slope), for channel (cvec) and pixel (pvec) vectors. */
+#define CONV_ACT_BODY                                                          \
+    switch (act) {                                                             \
+    case ACT_RELU: return fmax(x, 0.0f);                                       \
+    case ACT_LEAKY: return fmax(x, 0.0f) + slope * fmin(x, 0.0f);              \
+    case ACT_SIGMOID: return 1.0f / (1.0f + exp(-x));                          \
+    case ACT_TANH: return tanh(x);                                             \
+    case ACT_ELU: return fmax(x, 0.0f) + slope * (exp(fmin(x, 0.0f)) - 1.0f);  \
+    case ACT_SOFTPLUS: return fmax(x, 0.0f) + log1p(exp(-fabs(x)));           \
+    default: return x;                                                         \
     }
-}
+inline cvec conv_act(int act, cvec x, float slope) { CONV_ACT_BODY }
+inline pvec conv_act_p(int act, pvec x, float slope) { CONV_ACT_BODY }
 
 /* The epilogue: bias and activation on whole vectors, then the scatter of a
  * block of CONV_P pixels x CONV_VW channels (channel planes are Ho*Wo apart).
@@ -149,6 +159,26 @@ inline void conv_store(cvec *acc, __global const float *bias, int has_bias, __gl
         } else {
             for (int v = 0; v < nv; v++) yp[v * plane] = a[v];
         }
+    }
+}
+
+/* The epilogue of the pixel-vector kernels: one channel k, pixels
+ * ow(q) = ow0 + q * dq. */
+inline void conv_store_px(pvec acc, __global const float *bias, int has_bias, __global float *y, int K, int Ho,
+                          int Wo, int n, int oh, int ow0, int dq, int k, int act, float slope)
+{
+    float a[CONV_P];
+    pvec v = conv_act_p(act, acc + (has_bias ? bias[k] : 0.0f), slope);
+#if CONV_P == 1
+    a[0] = v;
+#else
+    PVSTORE(v, a);
+#endif
+    __global float *yp = y + ((n * K + k) * Ho + oh) * Wo;
+    for (int q = 0; q < CONV_P; q++) {
+        int ow = ow0 + q * dq;
+        if (ow >= Wo) break;
+        yp[ow] = a[q];
     }
 }
 
@@ -187,6 +217,46 @@ __kernel void conv_fwd(__global const float *xp, int x_off, __global const float
             }
         }
     conv_store(acc, bias + b_off, has_bias, y + y_off, K, Ho, Wo, n, oh, ow0, 1, kb * CONV_VW, act, slope);
+}
+
+/* conv_fwd for few output channels (K < CONV_VW / 2) and stride 1: one channel
+ * per work-item, CONV_P consecutive pixels as one vector (one vector load per
+ * tap and input channel), four accumulators over the input channels to hide
+ * the multiply-add latency. Work-items: k (fastest), pixel block, oh, n. Same
+ * arguments as conv_fwd. */
+__kernel void conv_fwd_px(__global const float *xp, int x_off, __global const float *wt, int wt_off,
+                          __global const float *bias, int b_off, __global float *y, int y_off, int N, int C, int Hp,
+                          int Wp, int K, int Kp, int Ho, int Wo, int kh, int kw, int stride, int pad, int PL,
+                          int has_bias, int act, float slope)
+{
+    int id = get_global_id(0);
+    int nwb = (Wo + CONV_P - 1) / CONV_P;
+    int k = id % K;
+    id /= K;
+    int wb = id % nwb;
+    id /= nwb;
+    int oh = id % Ho, n = id / Ho;
+    if (n >= N) return;
+    int ow0 = wb * CONV_P, cx = Hp * Wp, cw = kh * kw * Kp, C4 = C - C % 4;
+    __global const float *xb = xp + x_off + (n * C * Hp + oh) * Wp + ow0;
+    __global const float *wb0 = wt + wt_off + k;
+
+    pvec a0 = (pvec)0.0f, a1 = a0, a2 = a0, a3 = a0;
+    for (int i = 0; i < kh; i++)
+        for (int j = 0; j < kw; j++) {
+            __global const float *xr = xb + i * Wp + j;
+            __global const float *wr = wb0 + (i * kw + j) * Kp;
+            int c = 0;
+            for (; c < C4; c += 4, xr += 4 * cx, wr += 4 * cw) {
+                a0 = mad(PVLOAD(xr), (pvec)wr[0], a0);
+                a1 = mad(PVLOAD(xr + cx), (pvec)wr[cw], a1);
+                a2 = mad(PVLOAD(xr + 2 * cx), (pvec)wr[2 * cw], a2);
+                a3 = mad(PVLOAD(xr + 3 * cx), (pvec)wr[3 * cw], a3);
+            }
+            for (; c < C; c++, xr += cx, wr += cw) a0 = mad(PVLOAD(xr), (pvec)wr[0], a0);
+        }
+    conv_store_px((a0 + a1) + (a2 + a3), bias + b_off, has_bias, y + y_off, K, Ho, Wo, n, oh, ow0, 1, k, act,
+                  slope);
 }
 
 /* Work-items: kb, (phase r, block of same-phase columns), oh, n. Output columns
@@ -232,6 +302,50 @@ __kernel void conv_tr_fwd(__global const float *xp, int x_off, __global const fl
     }
     conv_store(acc, bias + b_off, has_bias, y + y_off, K, Ho, Wo, n, oh, r + stride * m0, stride, kb * CONV_VW,
                act, slope);
+}
+
+/* conv_tr_fwd for few output channels (K < CONV_VW / 2), where channel vectors
+ * would be mostly padding: one channel per work-item, CONV_P same-phase pixels
+ * as one vector (consecutive inputs: one vector load per tap and channel), four
+ * accumulators over the input channels to hide the multiply-add latency.
+ * Work-items: k (fastest), pixel block, oh, n. Same arguments as conv_tr_fwd. */
+__kernel void conv_tr_fwd_px(__global const float *xp, int x_off, __global const float *wt, int wt_off,
+                             __global const float *bias, int b_off, __global float *y, int y_off, int N, int C,
+                             int H, int Wp, int K, int Kp, int Ho, int Wo, int kh, int kw, int stride, int pad,
+                             int PL, int has_bias, int act, float slope)
+{
+    int id = get_global_id(0);
+    int nq = (Wo + stride - 1) / stride, nqb = (nq + CONV_P - 1) / CONV_P;
+    int k = id % K;
+    id /= K;
+    int wb = id % (stride * nqb);
+    id /= stride * nqb;
+    int oh = id % Ho, n = id / Ho;
+    if (n >= N) return;
+    int r = wb % stride, m0 = (wb / stride) * CONV_P;
+    __global const float *xn = xp + x_off + n * C * H * Wp + PL + m0;
+    __global const float *wk = wt + wt_off + k;
+    int cx = H * Wp, cw = kh * kw * Kp, C4 = C - C % 4;
+
+    pvec a0 = (pvec)0.0f, a1 = a0, a2 = a0, a3 = a0;
+    for (int i = (oh + pad) % stride; i < kh; i += stride) {
+        int ih = (oh + pad - i) / stride;
+        if (ih < 0 || ih >= H) continue;
+        for (int j = (r + pad) % stride; j < kw; j += stride) {
+            __global const float *xr = xn + ih * Wp + (r + pad - j) / stride;
+            __global const float *wr = wk + (i * kw + j) * Kp;
+            int c = 0;
+            for (; c < C4; c += 4, xr += 4 * cx, wr += 4 * cw) {
+                a0 = mad(PVLOAD(xr), (pvec)wr[0], a0);
+                a1 = mad(PVLOAD(xr + cx), (pvec)wr[cw], a1);
+                a2 = mad(PVLOAD(xr + 2 * cx), (pvec)wr[2 * cw], a2);
+                a3 = mad(PVLOAD(xr + 3 * cx), (pvec)wr[3 * cw], a3);
+            }
+            for (; c < C; c++, xr += cx, wr += cw) a0 = mad(PVLOAD(xr), (pvec)wr[0], a0);
+        }
+    }
+    conv_store_px((a0 + a1) + (a2 + a3), bias + b_off, has_bias, y + y_off, K, Ho, Wo, n, oh, r + stride * m0,
+                  stride, k, act, slope);
 }
 
 /* ---- weight gradient ------------------------------------------------------------------ */

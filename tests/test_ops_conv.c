@@ -251,6 +251,11 @@ int main(void)
         {1, 1, 3, 7, 5, 2, 2, 3, 2, 0, 1, 1, AECL_ACT_TANH},
         {1, 3, 2, 5, 7, 17, 4, 4, 2, 1, 0, 1, AECL_ACT_ELU},
         {1, 2, 3, 4, 3, 3, 5, 5, 3, 2, 2, 1, AECL_ACT_SOFTPLUS},
+        /* few output channels (pixel-vector kernels), input channels past a multiple of 4 */
+        {0, 3, 3, 7, 5, 1, 3, 3, 1, 1, 0, 1, AECL_ACT_SIGMOID},
+        {0, 2, 6, 6, 7, 2, 3, 3, 1, 1, 0, 1, AECL_ACT_ELU},
+        {1, 2, 6, 4, 5, 1, 3, 3, 2, 1, 1, 1, AECL_ACT_TANH},
+        {1, 1, 9, 3, 6, 3, 2, 2, 1, 0, 0, 0, AECL_ACT_NONE},
     };
     /* the Fashion-MNIST conv autoencoder: 1x28x28 -> 32x14x14 -> 64x7x7 -> 32x14x14 -> 1x28x28 */
     const cfg ae[] = {
@@ -278,6 +283,7 @@ int main(void)
         {0, 2, 2, 5, 4, 3, 3, 3, 1, 1, 0, 1, AECL_ACT_TANH},
         {0, 1, 3, 5, 6, 2, 3, 2, 2, 0, 0, 0, AECL_ACT_NONE},
         {0, 2, 2, 5, 5, 2, 3, 3, 2, 1, 0, 1, AECL_ACT_SIGMOID},
+        {0, 2, 5, 4, 5, 1, 3, 3, 1, 1, 0, 1, AECL_ACT_LEAKY_RELU},
         {1, 2, 2, 4, 3, 3, 3, 3, 2, 1, 1, 1, AECL_ACT_TANH},
         {1, 1, 3, 3, 4, 2, 2, 3, 1, 0, 0, 0, AECL_ACT_NONE},
         {1, 2, 2, 3, 3, 2, 3, 3, 2, 0, 1, 1, AECL_ACT_ELU},

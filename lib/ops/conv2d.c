@@ -178,10 +178,13 @@ static aecl_status emit_gather(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *x = t->in[0], *wt = t->in[2];
     aecl_conv_tuning tu = aecl_conv_tuning_for(aecl_plan_ctx(p));
-    size_t items = (size_t)t->shape[0] * (size_t)t->shape[2] * (size_t)ceil_div(t->shape[3], tu.p) *
-                   (size_t)(wt->shape[1] / tu.vw);
+    size_t rows = (size_t)t->shape[0] * (size_t)t->shape[2] * (size_t)ceil_div(t->shape[3], tu.p);
     double flops = 2.0 * (double)t->size * x->shape[1] * t->ip[4] * t->ip[5];
-    return aecl_conv_emit(p, t, "conv_fwd", items, flops);
+    /* Few output channels and stride 1: vectors over (consecutive) pixels instead
+     * of mostly-padding channel vectors. */
+    if (2 * t->shape[1] < tu.vw && t->ip[0] == 1)
+        return aecl_conv_emit(p, t, "conv_fwd_px", rows * (size_t)t->shape[1], flops);
+    return aecl_conv_emit(p, t, "conv_fwd", rows * (size_t)(wt->shape[1] / tu.vw), flops);
 }
 
 static void backward_gather(aecl_graph *g, aecl_tensor *t)

@@ -13,10 +13,12 @@ static aecl_status emit_scatter(aecl_plan *p, aecl_tensor *t)
     const aecl_tensor *x = t->in[0], *wt = t->in[2];
     aecl_conv_tuning tu = aecl_conv_tuning_for(aecl_plan_ctx(p));
     int stride = t->ip[0], nq = (t->shape[3] + stride - 1) / stride, nqb = (nq + tu.p - 1) / tu.p;
-    size_t items = (size_t)t->shape[0] * (size_t)t->shape[2] * (size_t)(stride * nqb) * (size_t)(wt->shape[1] / tu.vw);
+    size_t rows = (size_t)t->shape[0] * (size_t)t->shape[2] * (size_t)(stride * nqb);
     /* useful work: every input pixel meets every tap once */
     double flops = 2.0 * (double)x->size * t->shape[1] * t->ip[4] * t->ip[5];
-    return aecl_conv_emit(p, t, "conv_tr_fwd", items, flops);
+    /* Few output channels: vectors over pixels instead of mostly-padding channel vectors. */
+    if (2 * t->shape[1] < tu.vw) return aecl_conv_emit(p, t, "conv_tr_fwd_px", rows * (size_t)t->shape[1], flops);
+    return aecl_conv_emit(p, t, "conv_tr_fwd", rows * (size_t)(wt->shape[1] / tu.vw), flops);
 }
 
 static void backward_scatter(aecl_graph *g, aecl_tensor *t)
