@@ -21,7 +21,9 @@
  * one output row; conv_tr_fwd takes the pixels of one phase (ow mod s), which
  * share their taps and read consecutive inputs, so no tap is visited that
  * contributes nothing. conv_wgrad owns CONV_WJ taps x CONV_VW channels and a
- * chunk of the batch.
+ * chunk of the batch. With few output channels (K < CONV_VW / 2) the channel
+ * vectors would be mostly padding: conv_fwd_px (stride 1) and conv_tr_fwd_px
+ * take one channel per work-item and vectors over CONV_P consecutive pixels.
  *
  * No local memory, no barriers: on CPUs (PoCL) each work-item is straight vector
  * code; on GPUs the host picks smaller blocks through -D options.
@@ -31,7 +33,7 @@
 #define CONV_VW 8      /* output channels per work-item: 1, 2, 4, 8 or 16 */
 #endif
 #ifndef CONV_P
-#define CONV_P 8       /* output pixels per work-item (along a row) */
+#define CONV_P 8       /* output pixels per work-item (along a row): 1, 2, 4, 8 or 16 */
 #endif
 #ifndef CONV_WJ
 #define CONV_WJ 8      /* weight gradient: (c, i, j) taps per work-item */
@@ -49,7 +51,7 @@ typedef CONV_CAT(float, CONV_VW) cvec;
 #define CVSTORE(v, p) CONV_CAT(vstore, CONV_VW)((v), 0, (p))
 #endif
 
-/* Pixel vectors (conv_tr_fwd_px): CONV_P consecutive same-phase pixels. */
+/* Pixel vectors (the _px kernels): CONV_P consecutive (same-phase) pixels. */
 #if CONV_P == 1
 typedef float pvec;
 #define PVLOAD(p) (*(p))
