@@ -17,11 +17,18 @@
 
 aecl_conv_tuning aecl_conv_tuning_for(const aecl_ctx *ctx)
 {
-    /* CPUs: a register block of 8 channels x 8 pixels is straight AVX code. GPUs:
-     * smaller blocks, more work-items, fewer registers per item. */
+    /* CPUs: one channel vector of the native SIMD width (16 with AVX-512, 8 with
+     * AVX2) times 8 pixels is a register block of straight vector code; 16 x 8
+     * measured 1.6x faster than 8 x 8 on an AVX-512 PoCL device, 16 pixels spill.
+     * GPUs: small blocks, more work-items, fewer registers per item. */
     const aecl_device_info *d = aecl_ctx_device(ctx);
-    if (d && d->type == AECL_DEVICE_CPU) return (aecl_conv_tuning){8, 8, 8};
-    return (aecl_conv_tuning){4, 4, 4};
+    if (!d || d->type != AECL_DEVICE_CPU) return (aecl_conv_tuning){4, 4, 4};
+    cl_uint native = 0;
+    if (!ctx->device || clGetDeviceInfo(ctx->device, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof native, &native,
+                                        NULL) != CL_SUCCESS)
+        native = 8;
+    int vw = native >= 16 ? 16 : native >= 8 ? 8 : 4;
+    return (aecl_conv_tuning){vw, 8, 8};
 }
 
 static aecl_status conv_kernel(aecl_plan *p, const char *name, cl_kernel *k)
