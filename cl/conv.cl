@@ -88,10 +88,26 @@ __kernel void conv_relayout(__global const float *w, int w_off, __global float *
     wt[wt_off + o] = v < lim ? w[w_off + (a * B + b) * KK + kk] : 0.0f;
 }
 
-/* xp[nc, hp, wp] = x[nc, hp - PT, wp - PL], 0 outside x. One work-item per
- * padded row: rows = NC * Hp. */
-__kernel void conv_pad(__global const float *x, int x_off, __global float *xp, int xp_off, int H, int W, int Hp,
-                       int Wp, int PT, int PL, int rows)
+/* act'(y) on four values: eltwise.cl's act_grad, vectorised (elu: alpha = slope). */
+inline float4 conv_act_grad4(int act, float4 y, float slope)
+{
+    switch (act) {
+    case ACT_RELU: return select((float4)0.0f, (float4)1.0f, y > 0.0f);
+    case ACT_LEAKY: return select((float4)slope, (float4)1.0f, y > 0.0f);
+    case ACT_SIGMOID: return y * (1.0f - y);
+    case ACT_TANH: return 1.0f - y * y;
+    case ACT_ELU: return select(y + slope, (float4)1.0f, y > 0.0f);
+    case ACT_SOFTPLUS: return -expm1(-y);
+    default: return (float4)1.0f;
+    }
+}
+
+/* xp[nc, hp, wp] = x[nc, hp - PT, wp - PL], 0 outside x. With act set, x is an
+ * output gradient and y the activation's output (same shape): the copy is then
+ * x * act'(y), the pre-activation gradient, so no separate pass makes it. One
+ * work-item per padded row (rows = NC * Hp), copying four values at a time. */
+__kernel void conv_pad(__global const float *x, int x_off, __global const float *y, int y_off, __global float *xp,
+                       int xp_off, int H, int W, int Hp, int Wp, int PT, int PL, int act, float slope, int rows)
 {
     int row = get_global_id(0);
     if (row >= rows) return;
@@ -102,22 +118,34 @@ __kernel void conv_pad(__global const float *x, int x_off, __global float *xp, i
         return;
     }
     __global const float *s = x + x_off + (nc * H + h) * W;
-    int w0 = min(PL, Wp), w1 = min(PL + W, Wp);
+    __global const float *ys = y + y_off + (nc * H + h) * W;
+    int w0 = min(PL, Wp), n = min(PL + W, Wp) - w0, n4 = n - n % 4;
     for (int w = 0; w < w0; w++) d[w] = 0.0f;
-    for (int w = w0; w < w1; w++) d[w] = s[w - PL];
-    for (int w = w1; w < Wp; w++) d[w] = 0.0f;
+    __global float *dd = d + w0;
+    if (act) {
+        for (int w = 0; w < n4; w += 4)
+            vstore4(vload4(0, s + w) * conv_act_grad4(act, vload4(0, ys + w), slope), 0, dd + w);
+        for (int w = n4; w < n; w++) dd[w] = s[w] * act_grad(act, ys[w], slope);
+    } else {
+        for (int w = 0; w < n4; w += 4) vstore4(vload4(0, s + w), 0, dd + w);
+        for (int w = n4; w < n; w++) dd[w] = s[w];
+    }
+    for (int w = w0 + n; w < Wp; w++) d[w] = 0.0f;
 }
 
-/* yt[n, p, k] = y[n, k, p] for k < K, 0 for K <= k < Kp. One work-item per (n, p). */
-__kernel void conv_nhwc(__global const float *y, int y_off, __global float *yt, int yt_off, int K, int Kp, int P,
-                        int n_items)
+/* yt[n, oh*Wo + ow, k] = y[n, k, oh + PT, ow + PL] for k < K, 0 for K <= k < Kp:
+ * channels last, read from a tensor [N, K, Hs, Ws] that may be padded. One
+ * work-item per (n, pixel): n_items = N * Ho * Wo. */
+__kernel void conv_nhwc(__global const float *y, int y_off, __global float *yt, int yt_off, int K, int Kp, int Ho,
+                        int Wo, int Hs, int Ws, int PT, int PL, int n_items)
 {
     int o = get_global_id(0);
     if (o >= n_items) return;
-    int p = o % P, n = o / P;
-    __global const float *s = y + y_off + n * K * P + p;
+    int ow = o % Wo, oh = (o / Wo) % Ho, n = o / (Wo * Ho);
+    __global const float *s = y + y_off + (n * K * Hs + oh + PT) * Ws + ow + PL;
     __global float *d = yt + yt_off + o * Kp;
-    for (int k = 0; k < K; k++) d[k] = s[k * P];
+    int plane = Hs * Ws;
+    for (int k = 0; k < K; k++) d[k] = s[k * plane];
     for (int k = K; k < Kp; k++) d[k] = 0.0f;
 }
 

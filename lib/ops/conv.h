@@ -53,28 +53,43 @@ aecl_conv_tuning aecl_conv_tuning_for(const aecl_ctx *ctx);
 aecl_tensor *aecl_conv_check(aecl_graph *g, const char *op, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b,
                              int wc, int stride, int pad, aecl_act act);
 
-/* x [N, C, H, W] zero-padded to [N, C, Hp, Wp], x starting at row PT, column PL. */
-aecl_tensor *aecl_conv_pad(aecl_graph *g, aecl_tensor *x, int PT, int PL, int Hp, int Wp);
-/* The padding a gather convolution of x reads (also what the weight gradient reads). */
-aecl_tensor *aecl_conv_gather_pad(aecl_graph *g, aecl_tensor *x, int kh, int kw, int stride, int pad);
+/* x [N, C, H, W] zero-padded to [N, C, Hp, Wp], x starting at row PT, column PL.
+ * With act (not NONE), x is an output gradient and y the activation's output:
+ * the padded tensor is then x * act'(y), the gradient before the activation. */
+aecl_tensor *aecl_conv_pad(aecl_graph *g, aecl_tensor *x, aecl_tensor *y, aecl_act act, float slope, int PT, int PL,
+                           int Hp, int Wp);
+/* The padding a gather convolution of x reads (also what its weight gradient
+ * reads); it holds all of x, so a channel sum of it is x's channel sum. */
+aecl_tensor *aecl_conv_gather_pad(aecl_graph *g, aecl_tensor *x, aecl_tensor *y, aecl_act act, float slope, int kh,
+                                  int kw, int stride, int pad);
+/* The padding a scatter convolution of x into Wo output columns reads (columns
+ * only; it holds all of x too). */
+aecl_tensor *aecl_conv_scatter_pad(aecl_graph *g, aecl_tensor *x, aecl_tensor *y, aecl_act act, float slope, int kw,
+                                   int stride, int pad, int Wo);
+/* Channels last: y [N, K, Hs, Ws] -> [N, Ho*Wo, Kp] from rows PT.. and columns PL..
+ * (a padded tensor's interior), channels zero-padded to the vector width. */
+aecl_tensor *aecl_conv_nhwc(aecl_graph *g, aecl_tensor *y, int Ho, int Wo, int PT, int PL);
 
 /* A gather convolution (the Conv2d map): x [N, C, H, W], w [K, C, kh, kw], b [K]
  * or NULL -> act(conv + b) [N, K, Ho, Wo] with Ho = (H + 2 pad - kh) / stride + 1.
- * xp: x padded by aecl_conv_gather_pad, or NULL to pad here. Also the input
- * gradient of the transposed convolution. The public builders check shapes. */
+ * xp: x padded by aecl_conv_gather_pad, or NULL to pad here (x then only gives
+ * the shape when xp is given). Also the input gradient of the transposed
+ * convolution. The public builders check shapes. */
 aecl_tensor *aecl_conv_gather(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, aecl_tensor *w, aecl_tensor *b,
                               int stride, int pad, aecl_act act, float slope);
 /* A scatter convolution (the ConvTranspose2d map): x [N, C, H, W], w [C, K, kh, kw]
  * -> [N, K, Ho, Wo] of the given size (Ho = (H - 1) stride - 2 pad + kh + out_pad).
- * Also the input gradient of the convolution. */
-aecl_tensor *aecl_conv_scatter(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b, int stride,
-                               int pad, int Ho, int Wo, aecl_act act, float slope);
+ * xp: x padded by aecl_conv_scatter_pad, or NULL. Also the input gradient of the
+ * convolution. */
+aecl_tensor *aecl_conv_scatter(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, aecl_tensor *w, aecl_tensor *b,
+                               int stride, int pad, int Ho, int Wo, aecl_act act, float slope);
 /* The weight gradient of a gather convolution with padded input xp (from
- * aecl_conv_gather_pad) and output gradient dy [N, K, Ho, Wo]:
+ * aecl_conv_gather_pad) and output gradient dyt (aecl_conv_nhwc of dy [N, K, Ho, Wo]):
  *   dw[k, c, i, j] = sum over n, oh, ow of dy[n, k, oh, ow] xp[n, c, oh s + i, ow s + j]
  * -> [K, C, kh, kw]. The transposed convolution's weight gradient is this with
  * the roles of its input and output gradient swapped. */
-aecl_tensor *aecl_conv_weight_grad(aecl_graph *g, aecl_tensor *xp, aecl_tensor *dy, int kh, int kw, int stride);
+aecl_tensor *aecl_conv_weight_grad(aecl_graph *g, aecl_tensor *xp, aecl_tensor *dyt, int K, int kh, int kw,
+                                   int stride, int Ho, int Wo);
 
 /* Node plumbing shared by the gather and scatter ops: in = {x, w, wt, xp, [b]},
  * ip = {stride, pad, act, has_bias, kh, kw, PL}, fp[0] = slope. */

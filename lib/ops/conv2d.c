@@ -4,9 +4,10 @@
  *
  * One conv:   xp = pad(x);  wt = relayout(w);  y = conv_fwd(xp, wt, b), with the
  *             bias and activation fused.
- * Backward:   dz = act'(y) * dy;  dx = scatter(dz, w) (the transposed conv);
- *             dw = wgrad(xp, nhwc(dz)) (xp kept from the forward);
- *             db = channel_sum(dz). */
+ * Backward:   dzp = pad(dy * act'(y)) (the activation's gradient fused into the
+ *             copy the scatter reads);  dx = scatter(dzp, w) (the transposed conv);
+ *             dw = wgrad(xp, nhwc(dzp)) (xp kept from the forward);
+ *             db = channel_sum(dzp) (the padding adds zeros). */
 #include "ops/conv.h"
 #include "ops/op.h"
 #include "ops/ops.h"
@@ -92,61 +93,90 @@ aecl_tensor *aecl_conv_relayout(aecl_graph *g, aecl_tensor *w, int mode)
     return t;
 }
 
-/* ip: [0] PT, [1] PL */
+/* in {x, [y]}; ip: [0] PT, [1] PL, [2] act; fp[0] slope */
 static aecl_status emit_pad(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *x = t->in[0];
     int rows = t->shape[0] * t->shape[1] * t->shape[2];
     cl_kernel k;
     AECL_TRY(conv_kernel(p, "conv_pad", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTiiiiiii", x, t, x->shape[2], x->shape[3], t->shape[2], t->shape[3], t->ip[0],
-                            t->ip[1], rows));
+    AECL_TRY(aecl_plan_args(p, k, "T_Tiiiiiiifi", x, t->n_in > 1 ? t->in[1] : NULL, t, x->shape[2], x->shape[3],
+                            t->shape[2], t->shape[3], t->ip[0], t->ip[1], t->ip[2], (double)t->fp[0], rows));
     return aecl_conv_launch(p, k, (size_t)rows, "conv_pad", 0);
 }
 
 static const aecl_op_def op_pad = {"conv_pad", emit_pad, NULL, 0, 0};
 
-aecl_tensor *aecl_conv_pad(aecl_graph *g, aecl_tensor *x, int PT, int PL, int Hp, int Wp)
+aecl_tensor *aecl_conv_pad(aecl_graph *g, aecl_tensor *x, aecl_tensor *y, aecl_act act, float slope, int PT, int PL,
+                           int Hp, int Wp)
 {
-    if (!x) return NULL;
+    if (!x || (act != AECL_ACT_NONE && !y)) return NULL;
     int shape[4] = {x->shape[0], x->shape[1], Hp, Wp};
-    aecl_tensor *t = internal(aecl_node(g, &op_pad, NULL, 4, shape, 1, &x));
+    aecl_tensor *in[2] = {x, y};
+    aecl_tensor *t = internal(aecl_node(g, &op_pad, NULL, 4, shape, act != AECL_ACT_NONE ? 2 : 1, in));
     if (t) {
         t->ip[0] = PT;
         t->ip[1] = PL;
+        t->ip[2] = act;
+        t->fp[0] = slope;
     }
     return t;
 }
 
+static int imax(int a, int b) { return a > b ? a : b; }
+
 /* Rows: every oh*s + i; columns: every block of CONV_P pixels, the last one's
- * unused pixels included. */
-aecl_tensor *aecl_conv_gather_pad(aecl_graph *g, aecl_tensor *x, int kh, int kw, int stride, int pad)
+ * unused pixels included; and all of x. */
+aecl_tensor *aecl_conv_gather_pad(aecl_graph *g, aecl_tensor *x, aecl_tensor *y, aecl_act act, float slope, int kh,
+                                  int kw, int stride, int pad)
+{
+    if (!x) return NULL;
+    int P = aecl_conv_tuning_for(g->ctx).p, H = x->shape[2], W = x->shape[3];
+    int Ho = (H + 2 * pad - kh) / stride + 1, Wo = (W + 2 * pad - kw) / stride + 1;
+    int Hp = imax((Ho - 1) * stride + kh, pad + H), Wp = imax((ceil_div(Wo, P) * P - 1) * stride + kw, pad + W);
+    return aecl_conv_pad(g, x, y, act, slope, pad, pad, Hp, Wp);
+}
+
+/* Columns read by conv_tr_fwd: iw = m + (r + pad - j) / s for m below the blocks
+ * of CONV_P same-phase outputs, r < s, j < kw: from -(kw-1)/s to m_max +
+ * (s-1+pad)/s. Rows are checked in the kernel (once per tap): no row padding. */
+aecl_tensor *aecl_conv_scatter_pad(aecl_graph *g, aecl_tensor *x, aecl_tensor *y, aecl_act act, float slope, int kw,
+                                   int stride, int pad, int Wo)
 {
     if (!x) return NULL;
     int P = aecl_conv_tuning_for(g->ctx).p;
-    int Ho = (x->shape[2] + 2 * pad - kh) / stride + 1, Wo = (x->shape[3] + 2 * pad - kw) / stride + 1;
-    int Hp = (Ho - 1) * stride + kh, Wp = (ceil_div(Wo, P) * P - 1) * stride + kw;
-    return aecl_conv_pad(g, x, pad, pad, Hp, Wp);
+    int nqb = ceil_div(ceil_div(Wo, stride), P);
+    int PL = (kw - 1) / stride, right = nqb * P + (stride - 1 + pad) / stride;
+    return aecl_conv_pad(g, x, y, act, slope, 0, PL, x->shape[2], PL + imax(x->shape[3], right));
 }
 
-/* [N, K, Ho, Wo] -> [N, Ho*Wo, Kp], channels padded to the vector width with zeros */
+/* in {y}; ip: [0] Ho, [1] Wo, [2] PT, [3] PL. Output [N, Ho*Wo, Kp]. */
 static aecl_status emit_nhwc(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *y = t->in[0];
+    int items = t->shape[0] * t->shape[1];
     cl_kernel k;
     AECL_TRY(conv_kernel(p, "conv_nhwc", &k));
-    int items = t->shape[0] * t->shape[1];
-    AECL_TRY(aecl_plan_args(p, k, "TTiiii", y, t, y->shape[1], t->shape[2], t->shape[1], items));
+    AECL_TRY(aecl_plan_args(p, k, "TTiiiiiiiii", y, t, y->shape[1], t->shape[2], t->ip[0], t->ip[1], y->shape[2],
+                            y->shape[3], t->ip[2], t->ip[3], items));
     return aecl_conv_launch(p, k, (size_t)items, "conv_nhwc", 0);
 }
 
 static const aecl_op_def op_nhwc = {"conv_nhwc", emit_nhwc, NULL, 0, 0};
 
-static aecl_tensor *nhwc(aecl_graph *g, aecl_tensor *y)
+aecl_tensor *aecl_conv_nhwc(aecl_graph *g, aecl_tensor *y, int Ho, int Wo, int PT, int PL)
 {
+    if (!y) return NULL;
     int vw = aecl_conv_tuning_for(g->ctx).vw;
-    int shape[3] = {y->shape[0], y->shape[2] * y->shape[3], ceil_div(y->shape[1], vw) * vw};
-    return internal(aecl_node(g, &op_nhwc, NULL, 3, shape, 1, &y));
+    int shape[3] = {y->shape[0], Ho * Wo, ceil_div(y->shape[1], vw) * vw};
+    aecl_tensor *t = internal(aecl_node(g, &op_nhwc, NULL, 3, shape, 1, &y));
+    if (t) {
+        t->ip[0] = Ho;
+        t->ip[1] = Wo;
+        t->ip[2] = PT;
+        t->ip[3] = PL;
+    }
+    return t;
 }
 
 /* ---- the conv nodes --------------------------------------------------------------------- */
@@ -197,13 +227,17 @@ static aecl_status emit_gather(aecl_plan *p, aecl_tensor *t)
 static void backward_gather(aecl_graph *g, aecl_tensor *t)
 {
     aecl_tensor *x = t->in[0], *w = t->in[1], *xp = t->in[3], *b = t->n_in > 4 ? t->in[4] : NULL;
-    int stride = t->ip[0], pad = t->ip[1];
-    aecl_tensor *dz = aecl_activation_grad(g, t, t->grad, (aecl_act)t->ip[2], t->fp[0]);
+    int stride = t->ip[0], pad = t->ip[1], kh = t->ip[4], kw = t->ip[5], H = x->shape[2], W = x->shape[3];
+    /* dz = dy * act'(y), padded for the scatter that makes dx */
+    aecl_tensor *dzp = aecl_conv_scatter_pad(g, t->grad, t, (aecl_act)t->ip[2], t->fp[0], kw, stride, pad, W);
     if (x->flags & AECL_T_GRAD)
-        aecl_grad_add(g, x, internal(aecl_conv_scatter(g, dz, w, NULL, stride, pad, x->shape[2], x->shape[3],
-                                                        AECL_ACT_NONE, 0)));
-    if (w->flags & AECL_T_GRAD) aecl_grad_add(g, w, aecl_conv_weight_grad(g, xp, dz, t->ip[4], t->ip[5], stride));
-    if (b && (b->flags & AECL_T_GRAD)) aecl_grad_add(g, b, aecl_channel_sum(g, dz));
+        aecl_grad_add(g, x, internal(aecl_conv_scatter(g, t->grad, dzp, w, NULL, stride, pad, H, W, AECL_ACT_NONE,
+                                                        0)));
+    if (w->flags & AECL_T_GRAD) {
+        aecl_tensor *dzt = aecl_conv_nhwc(g, dzp, t->shape[2], t->shape[3], 0, dzp ? dzp->ip[1] : 0);
+        aecl_grad_add(g, w, aecl_conv_weight_grad(g, xp, dzt, t->shape[1], kh, kw, stride, t->shape[2], t->shape[3]));
+    }
+    if (b && (b->flags & AECL_T_GRAD)) aecl_grad_add(g, b, aecl_channel_sum(g, dzp));
 }
 
 static const aecl_op_def op_gather = {"conv2d", emit_gather, backward_gather, 0, 0};
@@ -212,7 +246,7 @@ aecl_tensor *aecl_conv_gather(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, ae
                               int stride, int pad, aecl_act act, float slope)
 {
     if (!x || !w) return NULL;
-    if (!xp) xp = aecl_conv_gather_pad(g, x, w->shape[2], w->shape[3], stride, pad);
+    if (!xp) xp = aecl_conv_gather_pad(g, x, NULL, AECL_ACT_NONE, 0, w->shape[2], w->shape[3], stride, pad);
     if (!xp) return NULL;
     int shape[4] = {x->shape[0], w->shape[0], (x->shape[2] + 2 * pad - w->shape[2]) / stride + 1,
                     (x->shape[3] + 2 * pad - w->shape[3]) / stride + 1};
@@ -221,13 +255,13 @@ aecl_tensor *aecl_conv_gather(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, ae
 
 /* ---- weight gradient ---------------------------------------------------------------------- */
 
-/* in {xp, dyt}; ip: [0] batch chunk, [1] kh, [2] kw, [3] stride, [4] Ho, [5] Wo.
+/* in {xp, dyt}; ip: [0] batch chunk, [1] kh, [2] kw, [3] stride, [4] Ho, [5] Wo, [6] K.
  * Output [K, C, kh, kw], or chunk sums [S, K, C*kh*kw] added by conv_sum_parts. */
 static aecl_status emit_wgrad(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *xp = t->in[0], *dyt = t->in[1];
     aecl_conv_tuning tu = aecl_conv_tuning_for(aecl_plan_ctx(p));
-    int N = xp->shape[0], C = xp->shape[1], K = t->ndim == 4 ? t->shape[0] : t->shape[1], Kp = dyt->shape[2];
+    int N = xp->shape[0], C = xp->shape[1], K = t->ip[6], Kp = dyt->shape[2];
     int R = C * t->ip[1] * t->ip[2], S = ceil_div(N, t->ip[0]);
     cl_kernel k;
     AECL_TRY(conv_kernel(p, "conv_wgrad", &k));
@@ -263,18 +297,19 @@ static int wgrad_chunk(const aecl_ctx *ctx, int N, int K, int R)
     return ceil_div(N, (int)S);
 }
 
-aecl_tensor *aecl_conv_weight_grad(aecl_graph *g, aecl_tensor *xp, aecl_tensor *dy, int kh, int kw, int stride)
+aecl_tensor *aecl_conv_weight_grad(aecl_graph *g, aecl_tensor *xp, aecl_tensor *dyt, int K, int kh, int kw,
+                                   int stride, int Ho, int Wo)
 {
-    if (!xp || !dy) return NULL;
-    int N = xp->shape[0], C = xp->shape[1], K = dy->shape[1], R = C * kh * kw;
+    if (!xp || !dyt) return NULL;
+    int N = xp->shape[0], C = xp->shape[1], R = C * kh * kw;
     int chunk = wgrad_chunk(g->ctx, N, K, R), S = ceil_div(N, chunk);
     int wshape[4] = {K, C, kh, kw}, pshape[3] = {S, K, R};
-    aecl_tensor *in[2] = {xp, nhwc(g, dy)};
+    aecl_tensor *in[2] = {xp, dyt};
     aecl_tensor *dw = internal(S == 1 ? aecl_node(g, &op_wgrad, NULL, 4, wshape, 2, in)
                                       : aecl_node(g, &op_wgrad, NULL, 3, pshape, 2, in));
     if (dw) {
-        int ip[6] = {chunk, kh, kw, stride, dy->shape[2], dy->shape[3]};
-        for (int i = 0; i < 6; i++) dw->ip[i] = ip[i];
+        int ip[7] = {chunk, kh, kw, stride, Ho, Wo, K};
+        for (int i = 0; i < 7; i++) dw->ip[i] = ip[i];
     }
     if (S > 1) dw = internal(aecl_node(g, &op_sum_parts, NULL, 4, wshape, 1, &dw));
     return dw;

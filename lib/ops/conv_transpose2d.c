@@ -1,9 +1,10 @@
 /* ConvTranspose2d (NCHW, PyTorch semantics): the adjoint of Conv2d's input map.
  * Forward: xp = pad(x) (columns only), wt = relayout(w), y = conv_tr_fwd(xp, wt, b),
  * a gather by output phase with the bias and activation fused.
- * Backward:  dz = act'(y) * dy;  dzp = pad(dz);  dx = conv(dz, w) (a gather
- * convolution reading dzp);  dw = the conv weight gradient with the roles of x
- * and dz swapped (reading dzp too);  db = channel_sum(dz). */
+ * Backward:  dzp = pad(dy * act'(y)) (the activation's gradient fused into the
+ * copy);  dx = conv(dz, w) (a gather convolution reading dzp);  dw = the conv
+ * weight gradient with the roles of x and dz swapped (reading dzp and x
+ * channels-last);  db = channel_sum(dzp) (the padding adds zeros). */
 #include "ops/conv.h"
 #include "ops/op.h"
 #include "ops/ops.h"
@@ -25,31 +26,28 @@ static void backward_scatter(aecl_graph *g, aecl_tensor *t)
 {
     aecl_tensor *x = t->in[0], *w = t->in[1], *b = t->n_in > 4 ? t->in[4] : NULL;
     int stride = t->ip[0], pad = t->ip[1], kh = t->ip[4], kw = t->ip[5];
-    aecl_tensor *dz = aecl_activation_grad(g, t, t->grad, (aecl_act)t->ip[2], t->fp[0]);
-    aecl_tensor *dzp = aecl_conv_gather_pad(g, dz, kh, kw, stride, pad);
+    aecl_tensor *dzp = aecl_conv_gather_pad(g, t->grad, t, (aecl_act)t->ip[2], t->fp[0], kh, kw, stride, pad);
     if (x->flags & AECL_T_GRAD) {
         /* out_pad < stride makes the gather's output exactly x's size */
-        aecl_tensor *dx = aecl_conv_gather(g, dz, dzp, w, NULL, stride, pad, AECL_ACT_NONE, 0);
+        aecl_tensor *dx = aecl_conv_gather(g, t->grad, dzp, w, NULL, stride, pad, AECL_ACT_NONE, 0);
         if (dx) dx->flags &= ~(unsigned)AECL_T_GRAD;
         aecl_grad_add(g, x, dx);
     }
-    if (w->flags & AECL_T_GRAD) aecl_grad_add(g, w, aecl_conv_weight_grad(g, dzp, x, kh, kw, stride));
-    if (b && (b->flags & AECL_T_GRAD)) aecl_grad_add(g, b, aecl_channel_sum(g, dz));
+    if (w->flags & AECL_T_GRAD) {
+        aecl_tensor *xt = aecl_conv_nhwc(g, x, x->shape[2], x->shape[3], 0, 0);
+        aecl_grad_add(g, w, aecl_conv_weight_grad(g, dzp, xt, x->shape[1], kh, kw, stride, x->shape[2], x->shape[3]));
+    }
+    if (b && (b->flags & AECL_T_GRAD)) aecl_grad_add(g, b, aecl_channel_sum(g, dzp));
 }
 
 static const aecl_op_def op_scatter = {"conv_transpose2d", emit_scatter, backward_scatter, 0, 0};
 
-aecl_tensor *aecl_conv_scatter(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b, int stride,
-                               int pad, int Ho, int Wo, aecl_act act, float slope)
+aecl_tensor *aecl_conv_scatter(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, aecl_tensor *w, aecl_tensor *b,
+                               int stride, int pad, int Ho, int Wo, aecl_act act, float slope)
 {
     if (!x || !w) return NULL;
-    /* Columns read: iw = m + (r + pad - j) / s for m < (blocks of CONV_P same-phase
-     * outputs), r < s, j < kw: from -(kw-1)/s to m_max + (s-1+pad)/s. Rows are
-     * checked in the kernel (once per tap), so they need no padding. */
-    int P = aecl_conv_tuning_for(g->ctx).p, W = x->shape[3];
-    int nqb = ((Wo + stride - 1) / stride + P - 1) / P;
-    int PL = (w->shape[3] - 1) / stride, right = nqb * P + (stride - 1 + pad) / stride;
-    aecl_tensor *xp = aecl_conv_pad(g, x, 0, PL, x->shape[2], PL + (W > right ? W : right));
+    if (!xp) xp = aecl_conv_scatter_pad(g, x, NULL, AECL_ACT_NONE, 0, w->shape[3], stride, pad, Wo);
+    if (!xp) return NULL;
     int shape[4] = {x->shape[0], w->shape[1], Ho, Wo};
     return aecl_conv_node(g, &op_scatter, x, w, aecl_conv_relayout(g, w, 1), xp, b, shape, stride, pad, act,
                           slope);
@@ -73,5 +71,5 @@ aecl_tensor *aecl_conv_transpose2d(aecl_graph *g, aecl_tensor *x, aecl_tensor *w
         return aecl_graph_fail(g, AECL_ERR_SHAPE,
                                "conv_transpose2d: input %s, weight %s, stride %d, padding %d give an empty %dx%d output",
                                sx, sw, stride, pad, Ho, Wo);
-    return aecl_conv_scatter(g, x, w, b, stride, pad, Ho, Wo, act, slope);
+    return aecl_conv_scatter(g, x, NULL, w, b, stride, pad, Ho, Wo, act, slope);
 }
