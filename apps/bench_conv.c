@@ -2,7 +2,8 @@
  * conv autoencoder (1x28x28 -> conv 32 s2 -> conv 64 s2 -> convT 32 s2 -> convT 1 s2,
  * 3x3 kernels), per launch: device time from event profiling, and GFLOP/s.
  *
- *   bench_conv [batch=128] [steps=5]     (device: $AECL_DEVICE)
+ *   bench_conv [batch=128] [steps=5]     (device: $AECL_DEVICE; BENCH_ALL=1 lists
+ *                                        every launch, not only those over 0.2 ms)
  *
  * With OpenBLAS, the SGEMM of the same shape as the largest conv (the implicit
  * GEMM of conv 2: M=64, N=batch*49, K=288) is timed as a yardstick. */

@@ -425,6 +425,30 @@ __kernel void conv_wgrad(__global const float *xp, int x_off, __global const flo
     }
 }
 
+/* The bias gradient: part[s, k] = sum over n in chunk s of the plane x[n, k, :]
+ * (plane floats; a padded gradient's zeros add nothing). Work-items: k
+ * (fastest), s. Four vector accumulators keep the adds independent. */
+__kernel void conv_chsum(__global const float *x, int x_off, __global float *part, int p_off, int N, int K,
+                         int plane, int n_chunk, int n_items)
+{
+    int id = get_global_id(0);
+    if (id >= n_items) return;
+    int k = id % K, s = id / K, n1 = min(N, (s + 1) * n_chunk), p16 = plane - plane % 16;
+    float4 a0 = (float4)0.0f, a1 = a0, a2 = a0, a3 = a0;
+    float t = 0.0f;
+    for (int n = s * n_chunk; n < n1; n++) {
+        __global const float *p = x + x_off + (n * K + k) * plane;
+        for (int i = 0; i < p16; i += 16) {
+            a0 += vload4(0, p + i);
+            a1 += vload4(0, p + i + 4);
+            a2 += vload4(0, p + i + 8);
+            a3 += vload4(0, p + i + 12);
+        }
+        for (int i = p16; i < plane; i++) t += p[i];
+    }
+    part[p_off + s * K + k] = dot((a0 + a1) + (a2 + a3), (float4)1.0f) + t;
+}
+
 /* out[i] = sum over s < S of part[s * M + i] */
 __kernel void conv_sum_parts(__global const float *part, int p_off, __global float *out, int o_off, int S, int M)
 {

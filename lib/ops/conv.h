@@ -91,6 +91,10 @@ aecl_tensor *aecl_conv_scatter(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, a
 aecl_tensor *aecl_conv_weight_grad(aecl_graph *g, aecl_tensor *xp, aecl_tensor *dyt, int K, int kh, int kw,
                                    int stride, int Ho, int Wo);
 
+/* The bias gradient: dz [N, K, ...] summed over every axis but 1 -> [K] (in
+ * batch chunks added in a fixed order when K alone cannot fill the device). */
+aecl_tensor *aecl_conv_bias_grad(aecl_graph *g, aecl_tensor *dz);
+
 /* Node plumbing shared by the gather and scatter ops: in = {x, w, wt, xp, [b]},
  * ip = {stride, pad, act, has_bias, kh, kw, PL}, fp[0] = slope. */
 aecl_tensor *aecl_conv_relayout(aecl_graph *g, aecl_tensor *w, int mode);

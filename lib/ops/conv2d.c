@@ -7,7 +7,7 @@
  * Backward:   dzp = pad(dy * act'(y)) (the activation's gradient fused into the
  *             copy the scatter reads);  dx = scatter(dzp, w) (the transposed conv);
  *             dw = wgrad(xp, nhwc(dzp)) (xp kept from the forward);
- *             db = channel_sum(dzp) (the padding adds zeros). */
+ *             db = bias_grad(dzp) (per-channel sums; the padding adds zeros). */
 #include "ops/conv.h"
 #include "ops/op.h"
 #include "ops/ops.h"
@@ -237,7 +237,7 @@ static void backward_gather(aecl_graph *g, aecl_tensor *t)
         aecl_tensor *dzt = aecl_conv_nhwc(g, dzp, t->shape[2], t->shape[3], 0, dzp ? dzp->ip[1] : 0);
         aecl_grad_add(g, w, aecl_conv_weight_grad(g, xp, dzt, t->shape[1], kh, kw, stride, t->shape[2], t->shape[3]));
     }
-    if (b && (b->flags & AECL_T_GRAD)) aecl_grad_add(g, b, aecl_channel_sum(g, dzp));
+    if (b && (b->flags & AECL_T_GRAD)) aecl_grad_add(g, b, aecl_conv_bias_grad(g, dzp));
 }
 
 static const aecl_op_def op_gather = {"conv2d", emit_gather, backward_gather, 0, 0};
@@ -277,11 +277,44 @@ static aecl_status emit_sum_parts(aecl_plan *p, aecl_tensor *t)
     cl_kernel k;
     AECL_TRY(conv_kernel(p, "conv_sum_parts", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTii", part, t, part->shape[0], (int)t->size));
-    return aecl_conv_launch(p, k, t->size, "conv_wgrad_sum", 0);
+    return aecl_conv_launch(p, k, t->size, "conv_sum_parts", 0);
 }
 
 static const aecl_op_def op_wgrad = {"conv_wgrad", emit_wgrad, NULL, 0, 0};
-static const aecl_op_def op_sum_parts = {"conv_wgrad_sum", emit_sum_parts, NULL, 0, 0};
+static const aecl_op_def op_sum_parts = {"conv_sum_parts", emit_sum_parts, NULL, 0, 0};
+
+/* in {dz [N, K, ...]}; ip[0] batch chunk. Output [K], or chunk sums [S, K]. */
+static aecl_status emit_chsum(aecl_plan *p, aecl_tensor *t)
+{
+    const aecl_tensor *dz = t->in[0];
+    int N = dz->shape[0], K = dz->shape[1], S = ceil_div(N, t->ip[0]);
+    int plane = (int)(dz->size / ((size_t)N * (size_t)K)), items = K * S;
+    cl_kernel k;
+    AECL_TRY(conv_kernel(p, "conv_chsum", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TTiiiii", dz, t, N, K, plane, t->ip[0], items));
+    return aecl_conv_launch(p, k, (size_t)items, "conv_bias_grad", 0);
+}
+
+static const aecl_op_def op_chsum = {"conv_bias_grad", emit_chsum, NULL, 0, 0};
+
+aecl_tensor *aecl_conv_bias_grad(aecl_graph *g, aecl_tensor *dz)
+{
+    if (!dz) return NULL;
+    const aecl_device_info *d = aecl_ctx_device(g->ctx);
+    int N = dz->shape[0], K = dz->shape[1];
+    size_t cu = d && d->compute_units ? d->compute_units : 1;
+    size_t want = d && d->type == AECL_DEVICE_CPU ? 8 * cu : 256 * cu;
+    int S = (size_t)K >= want ? 1 : (int)((want + (size_t)K - 1) / (size_t)K);
+    if (S > N) S = N;
+    int chunk = ceil_div(N, S);
+    S = ceil_div(N, chunk);
+    int pshape[2] = {S, K};
+    aecl_tensor *db = internal(S == 1 ? aecl_node(g, &op_chsum, NULL, 1, &K, 1, &dz)
+                                      : aecl_node(g, &op_chsum, NULL, 2, pshape, 1, &dz));
+    if (db) db->ip[0] = chunk;
+    if (S > 1) db = internal(aecl_node(g, &op_sum_parts, NULL, 1, &K, 1, &db));
+    return db;
+}
 
 /* Batch chunks: enough work-items to fill the device, each chunk summing whole
  * images; the chunk sums are then added in a fixed order (deterministic). */

@@ -4,7 +4,7 @@
  * Backward:  dzp = pad(dy * act'(y)) (the activation's gradient fused into the
  * copy);  dx = conv(dz, w) (a gather convolution reading dzp);  dw = the conv
  * weight gradient with the roles of x and dz swapped (reading dzp and x
- * channels-last);  db = channel_sum(dzp) (the padding adds zeros). */
+ * channels-last);  db = per-channel sums of dzp (the padding adds zeros). */
 #include "ops/conv.h"
 #include "ops/op.h"
 #include "ops/ops.h"
@@ -37,7 +37,7 @@ static void backward_scatter(aecl_graph *g, aecl_tensor *t)
         aecl_tensor *xt = aecl_conv_nhwc(g, x, x->shape[2], x->shape[3], 0, 0);
         aecl_grad_add(g, w, aecl_conv_weight_grad(g, dzp, xt, x->shape[1], kh, kw, stride, x->shape[2], x->shape[3]));
     }
-    if (b && (b->flags & AECL_T_GRAD)) aecl_grad_add(g, b, aecl_channel_sum(g, dzp));
+    if (b && (b->flags & AECL_T_GRAD)) aecl_grad_add(g, b, aecl_conv_bias_grad(g, dzp));
 }
 
 static const aecl_op_def op_scatter = {"conv_transpose2d", emit_scatter, backward_scatter, 0, 0};
