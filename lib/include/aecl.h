@@ -159,6 +159,12 @@ cl_mem aecl_buffer_cl(const aecl_buffer *buf);
 aecl_status aecl_buffer_upload(aecl_buffer *buf, size_t offset, const void *src, size_t bytes);
 aecl_status aecl_buffer_download(aecl_buffer *buf, size_t offset, void *dst, size_t bytes);
 
+/* ---- trained models (applications) ---------------------------------------- */
+/* (section owned by the model API: aecl_model_* calls on host memory) */
+
+/* ---- zero-copy calls on the caller's OpenCL buffers --------------------------- */
+/* (section owned by the embedding API: aecl_model_*_cl calls) */
+
 #ifdef __cplusplus
 }
 #endif
