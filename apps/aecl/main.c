@@ -9,6 +9,7 @@ static const cli_command commands[] = {
     {"train", "train an autoencoder from a model file", cmd_train},
     {"eval", "test loss, MSE and PSNR of a trained model", cmd_eval},
     {"reconstruct", "evaluate and write a PNG grid of inputs and reconstructions", cmd_eval},
+    {"bench", "GEMM GFLOP/s and samples/s of the reference models on a device", cmd_bench},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -1,0 +1,246 @@
+/* aecl bench: GEMM GFLOP/s (aecl's kernels and CLBlast) at the reference models'
+ * shapes, and training/inference samples/s, device time per op, host overhead
+ * and planned device memory of the four reference models. Medians of several
+ * runs. --json prints one JSON object instead of tables. */
+#include "cli.h"
+#include "nn/net.h"
+#include "ops/gemm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct gemm_shape { const char *what; int M, N, K, ta, tb; } gemm_shape;
+
+/* batch 128, MLP 784-512-128-32: forward (x W^T), input gradients (NN), weight gradients (TN) */
+static const gemm_shape shapes[] = {
+    {"fwd 784->512", 128, 512, 784, 0, 1}, {"fwd 512->128", 128, 128, 512, 0, 1}, {"fwd 128->32", 128, 32, 128, 0, 1},
+    {"fwd 32->128", 128, 128, 32, 0, 1},   {"fwd 128->512", 128, 512, 128, 0, 1}, {"fwd 512->784", 128, 784, 512, 0, 1},
+    {"dX 512->784", 128, 784, 512, 0, 0},  {"dX 128->512", 128, 512, 128, 0, 0},  {"dW 784x512", 512, 784, 128, 1, 0},
+    {"dW 512x128", 128, 512, 128, 1, 0},   {"dW 512x784", 784, 512, 128, 1, 0},
+};
+enum { N_SHAPES = sizeof shapes / sizeof shapes[0] };
+
+static const char *models[] = {"mlp.model", "denoising.model", "vae.model", "conv.model"};
+enum { N_MODELS = 4 };
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return v[n / 2];
+}
+
+/* GFLOP/s of one path: `reps` launches between two waits, median of `runs`. */
+static aecl_status gemm_rate(aecl_ctx *ctx, const gemm_shape *s, aecl_gemm_path path, int runs, double *gflops)
+{
+    aecl_buffer *a = NULL, *b = NULL, *c = NULL;
+    size_t na = (size_t)s->M * s->K, nb = (size_t)s->K * s->N, nc = (size_t)s->M * s->N;
+    aecl_status st = aecl_buffer_create(ctx, na, 4, &a);
+    if (st == AECL_OK) st = aecl_buffer_create(ctx, nb, 4, &b);
+    if (st == AECL_OK) st = aecl_buffer_create(ctx, nc, 4, &c);
+    aecl_gemm_desc d = aecl_gemm_desc_default();
+    d.M = s->M; d.N = s->N; d.K = s->K; d.trans_a = s->ta; d.trans_b = s->tb; d.path = path;
+    aecl_launch l = {0};
+    if (st == AECL_OK) st = aecl_gemm_prepare(ctx, &d, aecl_buffer_cl(a), 0, aecl_buffer_cl(b), 0, aecl_buffer_cl(c), 0, NULL, 0, &l);
+    double t[32];
+    enum { REPS = 10 };
+    for (int r = 0; st == AECL_OK && r <= runs; r++) {
+        double t0 = cli_now();
+        for (int i = 0; i < REPS && st == AECL_OK; i++) st = aecl_launch_enqueue(ctx, &l, NULL);
+        if (st == AECL_OK) st = aecl_ctx_finish(ctx);
+        if (r > 0) t[r - 1] = (cli_now() - t0) / REPS; /* run 0 warms up */
+    }
+    if (st == AECL_OK) *gflops = 2.0 * s->M * s->N * s->K / median(t, runs) * 1e-9;
+    aecl_launch_release(&l);
+    aecl_buffer_free(a); aecl_buffer_free(b); aecl_buffer_free(c);
+    return st;
+}
+
+typedef struct model_figures {
+    double train_sps, infer_sps, host_ms, step_ms;
+    size_t train_bytes, infer_bytes, unplanned_bytes;
+    int launches;
+    char top_ops[512];
+} model_figures;
+
+/* Median wall time of a step; the host part is the time to enqueue it. */
+static aecl_status time_steps(aecl_ctx *ctx, aecl_net *n, int runs, double *wall, double *host)
+{
+    double w[64], h[64];
+    for (int i = 0; i < 3; i++) AECL_TRY(aecl_plan_run(n->plan));
+    AECL_TRY(aecl_ctx_finish(ctx));
+    for (int i = 0; i < runs; i++) {
+        double t0 = cli_now();
+        AECL_TRY(aecl_plan_run(n->plan));
+        h[i] = cli_now() - t0;
+        AECL_TRY(aecl_ctx_finish(ctx));
+        w[i] = cli_now() - t0;
+    }
+    *wall = median(w, runs);
+    *host = median(h, runs);
+    return AECL_OK;
+}
+
+/* Device time per op label over a profiled step: the three largest shares. */
+static aecl_status op_profile(aecl_net *n, char *out, size_t cap)
+{
+    int nl = aecl_plan_launch_count(n->plan);
+    double *t = calloc((size_t)nl, sizeof *t), total = 0;
+    if (!t) return AECL_ERR_HOST_MEMORY;
+    aecl_status st = AECL_OK;
+    for (int r = 0; r < 3 && st == AECL_OK; r++) st = aecl_plan_run_profiled(n->plan, t);
+    const char *labels[64];
+    double sums[64];
+    int nlab = 0;
+    for (int i = 0; i < nl; i++) {
+        const char *lab = aecl_plan_launch_label(n->plan, i);
+        int k = 0;
+        while (k < nlab && strcmp(labels[k], lab)) k++;
+        if (k == nlab && nlab < 64) { labels[nlab] = lab; sums[nlab++] = 0; }
+        if (k < 64) sums[k] += t[i] / 3;
+        total += t[i] / 3;
+    }
+    size_t len = 0;
+    out[0] = 0;
+    for (int pick = 0; pick < 3 && pick < nlab; pick++) {
+        int best = 0;
+        for (int k = 1; k < nlab; k++) if (sums[k] > sums[best]) best = k;
+        len += (size_t)snprintf(out + len, cap - len, "%s%s %.2f ms (%.0f%%)", pick ? ", " : "", labels[best],
+                                sums[best] * 1e3, 100 * sums[best] / (total > 0 ? total : 1));
+        sums[best] = -1;
+        if (len >= cap) break;
+    }
+    free(t);
+    return st;
+}
+
+static aecl_status bench_model(aecl_ctx *ctx, const aecl_model_spec *spec, int batch, int runs, model_figures *f)
+{
+    aecl_net *n = NULL;
+    double wall, host;
+    AECL_TRY(aecl_net_build(ctx, spec, batch, AECL_NET_TRAIN, 1, &n));
+    aecl_status st = aecl_net_init_params(n, 1);
+    if (st == AECL_OK) st = time_steps(ctx, n, runs, &wall, &host);
+    if (st == AECL_OK) st = op_profile(n, f->top_ops, sizeof f->top_ops);
+    if (st == AECL_OK) {
+        const aecl_plan_stats *s = aecl_plan_get_stats(n->plan);
+        f->train_sps = batch / wall;
+        f->step_ms = wall * 1e3;
+        f->host_ms = host * 1e3;
+        f->train_bytes = s->persist_bytes + s->work_bytes;
+        f->unplanned_bytes = s->unplanned_bytes;
+        f->launches = s->n_launches;
+    }
+    aecl_net_free(n);
+    n = NULL;
+    if (st == AECL_OK) st = aecl_net_build(ctx, spec, batch, AECL_NET_EVAL, 1, &n);
+    if (st == AECL_OK) st = time_steps(ctx, n, runs, &wall, &host);
+    if (st == AECL_OK) {
+        const aecl_plan_stats *s = aecl_plan_get_stats(n->plan);
+        f->infer_sps = batch / wall;
+        f->infer_bytes = s->persist_bytes + s->work_bytes;
+    }
+    aecl_net_free(n);
+    return st;
+}
+
+/* models/ beside the working directory, the program's source tree or its install. */
+static void models_dir(const char *given, char *out, size_t cap)
+{
+    if (given) { snprintf(out, cap, "%s", given); return; }
+    const char *cands[] = {"models", "../models", "/usr/local/share/aecl/models", "/usr/share/aecl/models"};
+    for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) {
+        char p[1100];
+        snprintf(p, sizeof p, "%s/mlp.model", cands[i]);
+        if (!access(p, R_OK)) { snprintf(out, cap, "%s", cands[i]); return; }
+    }
+    snprintf(out, cap, "models");
+}
+
+static void usage(void)
+{
+    printf("usage: aecl bench [--device SEL] [--models DIR] [--batch B] [--runs N] [--json] [--no-gemm] [--no-models]\n\n"
+           "GEMM GFLOP/s of aecl's kernels and CLBlast at the MLP's batch-128 shapes, then training and\n"
+           "inference samples/s, host enqueue time per step, planned device memory and the largest ops\n"
+           "by device time for models/{mlp,denoising,vae,conv}.model. Medians of N runs (default 7).\n");
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    const char *device = NULL, *mdir_arg = NULL;
+    int json = 0, batch = 128, runs = 7, do_gemm = 1, do_models = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(); return 0; }
+        if (!strcmp(a, "--json")) { json = 1; continue; }
+        if (!strcmp(a, "--no-gemm")) { do_gemm = 0; continue; }
+        if (!strcmp(a, "--no-models")) { do_models = 0; continue; }
+        int ok = v != NULL;
+        if (ok && !strcmp(a, "--device")) device = v;
+        else if (ok && !strcmp(a, "--models")) mdir_arg = v;
+        else if (ok && !strcmp(a, "--batch")) ok = (batch = atoi(v)) > 0;
+        else if (ok && !strcmp(a, "--runs")) ok = (runs = atoi(v)) > 0 && runs <= 31;
+        else ok = 0;
+        if (!ok) { fprintf(stderr, "aecl bench: bad option or value: %s %s\n", a, v ? v : ""); return 2; }
+        i++;
+    }
+    aecl_ctx *ctx;
+    if (cli_open_ctx("bench", device, &ctx)) return 1;
+    aecl_status st = AECL_OK;
+    const char *dev = aecl_ctx_device(ctx)->name;
+    if (json) printf("{\"device\": \"%s\", \"runs\": %d, \"gemm\": [", dev, runs);
+    else printf("device: %s; medians of %d runs\n", dev, runs);
+    for (int i = 0; do_gemm && i < N_SHAPES && st == AECL_OK; i++) {
+        double own = 0, blas = 0;
+        st = gemm_rate(ctx, &shapes[i], AECL_GEMM_OWN, runs, &own);
+        if (st == AECL_OK) st = gemm_rate(ctx, &shapes[i], AECL_GEMM_CLBLAST, runs, &blas);
+        if (st != AECL_OK) break;
+        if (json)
+            printf("%s{\"op\": \"%s\", \"M\": %d, \"N\": %d, \"K\": %d, \"trans_a\": %d, \"trans_b\": %d, \"aecl_gflops\": %.2f, "
+                   "\"clblast_gflops\": %.2f}", i ? ", " : "", shapes[i].what, shapes[i].M, shapes[i].N, shapes[i].K,
+                   shapes[i].ta, shapes[i].tb, own, blas);
+        else {
+            if (!i) printf("\nGEMM (GFLOP/s)       M     N     K  op      aecl  CLBlast  ratio\n");
+            printf("  %-14s %5d %5d %5d  %s%s  %7.1f  %7.1f  %5.2fx\n", shapes[i].what, shapes[i].M, shapes[i].N,
+                   shapes[i].K, shapes[i].ta ? "T" : "N", shapes[i].tb ? "T" : "N", own, blas, own / blas);
+        }
+    }
+    if (json) printf("], \"models\": [");
+    char mdir[1024];
+    models_dir(mdir_arg, mdir, sizeof mdir);
+    for (int m = 0; do_models && m < N_MODELS && st == AECL_OK; m++) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", mdir, models[m]);
+        aecl_model_spec *spec = NULL;
+        model_figures f = {0};
+        st = aecl_spec_parse_file(ctx, path, &spec);
+        if (st == AECL_OK) st = bench_model(ctx, spec, batch, runs, &f);
+        aecl_spec_free(spec);
+        if (st != AECL_OK) break;
+        if (json)
+            printf("%s{\"model\": \"%s\", \"batch\": %d, \"train_samples_per_s\": %.1f, \"infer_samples_per_s\": %.1f, "
+                   "\"step_ms\": %.3f, \"host_enqueue_ms\": %.4f, \"launches\": %d, \"train_bytes\": %zu, "
+                   "\"unplanned_bytes\": %zu, \"infer_bytes\": %zu, \"top_ops\": \"%s\"}", m ? ", " : "", models[m], batch,
+                   f.train_sps, f.infer_sps, f.step_ms, f.host_ms, f.launches, f.train_bytes, f.unplanned_bytes,
+                   f.infer_bytes, f.top_ops);
+        else {
+            printf("\n%s, batch %d: train %.0f samples/s (step %.2f ms, host enqueue %.3f ms, %d launches), "
+                   "inference %.0f samples/s\n", models[m], batch, f.train_sps, f.step_ms, f.host_ms, f.launches,
+                   f.infer_sps);
+            printf("  device memory: training %.2f MiB planned (%.2f MiB unplanned), inference %.2f MiB\n",
+                   f.train_bytes / 1048576.0, f.unplanned_bytes / 1048576.0, f.infer_bytes / 1048576.0);
+            printf("  largest ops by device time per training step: %s\n", f.top_ops);
+        }
+    }
+    if (json) printf("]}\n");
+    int rc = st == AECL_OK ? 0 : cli_error("bench", st, ctx, "benchmark failed");
+    aecl_ctx_free(ctx);
+    return rc;
+}
