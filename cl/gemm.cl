@@ -2,21 +2,28 @@
  *   C[M,N] = act(alpha * op(A) * op(B) + beta * C + bias[N])
  * op(A) is A[M,K] (TRANS_A 0) or A^T with A stored [K,M] (TRANS_A 1);
  * op(B) is B[K,N] (TRANS_B 0) or B^T with B stored [N,K] (TRANS_B 1).
+ * Each buffer comes with an element offset (operands may sit in one arena).
  *
- * Three kernels, chosen by the host from the transposes:
- *   gemm_outer  (TRANS_B 0): each work-item owns an RM x (VW*RNV) block of C and,
- *               per k, multiplies RM broadcast A values by RNV vectors of one B row.
- *               B rows are contiguous along N, so every load is a vector load.
- *   gemm_dot    (TRANS_A 0, TRANS_B 1): rows of A and of B are both contiguous along
- *               K, so each work-item keeps RM x RN vector partial sums along K and
- *               reduces them at the end: no transposition of B is ever needed.
- *   gemm_simple (any transposes, TT in particular): one output per work-item.
- * gemm_epilogue applies bias + activation in place (after CLBlast's SGEMM).
+ * Kernels (the host picks one from the transposes, K and the device):
+ *   gemm_outer  any transposes. Each work-item owns an RM x (VW*RNV) block of C
+ *               and, per k, multiplies RM broadcast values of op(A) by RNV vectors
+ *               of one row of op(B). With TRANS_B the rows of op(B) are columns
+ *               of B, so VW x VW tiles of B are loaded along K and transposed in
+ *               registers first.
+ *   gemm_packed TRANS_B 1 (x W^T, the dense forward), K <= KMAX. A work-group
+ *               transposes its panel of B once into local memory, then its items
+ *               run the gemm_outer register block over their rows of C. For CPUs.
+ *   gemm_dot    TRANS_A 0, TRANS_B 1, any K. Rows of A and of B are both
+ *               contiguous along K: each work-item keeps RM x RN vector partial
+ *               sums along K and adds their lanes at the end. Good for long K.
+ *   gemm_epilogue  bias + activation in place (after CLBlast's SGEMM).
  *
- * There is no local memory and no barrier: on CPUs (PoCL) a work-group of one
- * work-item runs the register block as straight vector code; on GPUs the blocks
- * still work (caches serve the reuse), but the host usually prefers CLBlast there.
- * Edge blocks (M or N not a multiple of the block) take a guarded path.
+ * On CPUs (PoCL) a work-item is straight-line vector code over its register block
+ * (fma on floatVW, VW = the device's preferred width) and work-groups are small;
+ * on GPUs gemm_outer and gemm_dot run with float4 and rely on caches (the host
+ * usually measures CLBlast faster there). Only gemm_packed uses local memory
+ * (KMAX * VW * RNV floats) and a barrier. Blocks that cross the edge of C take a
+ * guarded path, so no size needs to be a multiple of anything.
  */
 
 #ifndef TRANS_A
@@ -77,9 +84,6 @@ typedef float16 vec_t;
 #else
 #error "VW must be 1, 2, 4, 8 or 16"
 #endif
-/* Lane i of HALVE(x, y) sums two lanes of x (i < VW/2) or of y: applied as a tree
- * to VW vectors it leaves the full sum of vector i in lane i. */
-#define HALVE(x, y) ((vec_t)((x).even, (y).even) + (vec_t)((x).odd, (y).odd))
 
 /* The activation, written once for scalars and vectors (the builtins overload). */
 #if ACT == 0
@@ -131,6 +135,15 @@ inline float finish1(float acc, float alpha, float beta, __global const float *c
     return ACTIVATE(v, slope);
 }
 
+/* GEMM_ONLY=n keeps only kernel n (1 gemm_outer, 2 gemm_packed, 3 gemm_dot,
+ * 4 gemm_epilogue): the host builds just the one it launches, which saves
+ * compile time. Unset: all of them. */
+#ifdef GEMM_ONLY
+#define GEMM_WANT(n) (GEMM_ONLY == (n))
+#else
+#define GEMM_WANT(n) 1
+#endif
+
 #define GEMM_ARGS                                                              \
     int M, int N, int K, float alpha, float beta,                              \
     __global const float *A, int a_off, int lda,                               \
@@ -141,6 +154,37 @@ inline float finish1(float acc, float alpha, float beta, __global const float *c
 /* ---- gemm_outer: op(B) = B[K,N] ------------------------------------------- */
 #define NB (VW * RNV)
 
+/* acc[i][j] += op(A)[row(i), k] * b[j] for the whole register block. */
+#define OUTER_STEP_ROWS(k, b, ROW)                                             \
+    do {                                                                       \
+        _Pragma("unroll") for (int i = 0; i < RM; i++) {                       \
+            float a_ = A_AT(ROW(i), (k));                                      \
+            _Pragma("unroll") for (int j = 0; j < RNV; j++)                    \
+                acc[i][j] = MAD((vec_t)a_, (b)[j], acc[i][j]);                 \
+        }                                                                      \
+    } while (0)
+#define ROW_PLAIN(i) (m0 + (i))
+#define OUTER_STEP(k, b) OUTER_STEP_ROWS(k, b, ROW_PLAIN)
+
+/* Transposes VW vectors in place: afterwards t[c] holds lane c of every input
+ * (log2(VW) rounds of even/odd shuffles). */
+#if VW > 1
+#define TRANSPOSE_VW(t)                                                        \
+    do {                                                                       \
+        _Pragma("unroll") for (int w_ = 1; w_ < VW; w_ *= 2) {                 \
+            vec_t u_[VW];                                                      \
+            _Pragma("unroll") for (int r_ = 0; r_ < VW / 2; r_++) {            \
+                u_[r_] = (vec_t)((t)[2 * r_].even, (t)[2 * r_ + 1].even);      \
+                u_[VW / 2 + r_] = (vec_t)((t)[2 * r_].odd, (t)[2 * r_ + 1].odd); \
+            }                                                                  \
+            _Pragma("unroll") for (int r_ = 0; r_ < VW; r_++) (t)[r_] = u_[r_]; \
+        }                                                                      \
+    } while (0)
+#else
+#define TRANSPOSE_VW(t) ((void)0)
+#endif
+
+#if GEMM_WANT(1)
 /* A full block: every load and store is in range. */
 inline void outer_full(int m0, int n0, int K, float alpha, float beta,
                        __global const float *A, int lda, __global const float *B, int ldb,
@@ -152,18 +196,46 @@ inline void outer_full(int m0, int n0, int K, float alpha, float beta,
 #pragma unroll
         for (int j = 0; j < RNV; j++) acc[i][j] = (vec_t)0.0f;
 
+#if !TRANS_B
     __global const float *bp = B + n0;
     for (int k = 0; k < K; k++, bp += ldb) {
         vec_t b[RNV];
 #pragma unroll
         for (int j = 0; j < RNV; j++) b[j] = VLOAD(bp + j * VW);
+        OUTER_STEP(k, b);
+    }
+#else
+    /* B is stored [N,K]: load VW rows of VW consecutive k and transpose them in
+     * registers, giving VW vectors along N. */
+    int kv = K - K % VW;
+    for (int k0 = 0; k0 < kv; k0 += VW) {
+        vec_t bt[RNV][VW];
 #pragma unroll
-        for (int i = 0; i < RM; i++) {
-            float a = A_AT(m0 + i, k);
+        for (int j = 0; j < RNV; j++) {
 #pragma unroll
-            for (int j = 0; j < RNV; j++) acc[i][j] = MAD((vec_t)a, b[j], acc[i][j]);
+            for (int r = 0; r < VW; r++) bt[j][r] = VLOAD(B + (n0 + j * VW + r) * ldb + k0);
+            TRANSPOSE_VW(bt[j]);
+        }
+#pragma unroll
+        for (int kk = 0; kk < VW; kk++) {
+            vec_t b[RNV];
+#pragma unroll
+            for (int j = 0; j < RNV; j++) b[j] = bt[j][kk];
+            OUTER_STEP(k0 + kk, b);
         }
     }
+    for (int k = kv; k < K; k++) {
+        vec_t b[RNV];
+        float g[VW];
+#pragma unroll
+        for (int j = 0; j < RNV; j++) {
+#pragma unroll
+            for (int r = 0; r < VW; r++) g[r] = B[(n0 + j * VW + r) * ldb + k];
+            b[j] = VLOAD(g);
+        }
+        OUTER_STEP(k, b);
+    }
+#endif
 
 #if HAS_BIAS
     vec_t bv[RNV];
@@ -194,13 +266,11 @@ inline void outer_edge(int m0, int n0, int M, int N, int K, float alpha, float b
     int mc = min(RM, M - m0), nc = min(NB, N - n0);
     for (int i = 0; i < RM; i++)
         for (int j = 0; j < NB; j++) acc[i][j] = 0.0f;
-    for (int k = 0; k < K; k++) {
-        __global const float *bp = B + k * ldb + n0;
+    for (int k = 0; k < K; k++)
         for (int i = 0; i < mc; i++) {
             float a = A_AT(m0 + i, k);
-            for (int j = 0; j < nc; j++) acc[i][j] = MAD(a, bp[j], acc[i][j]);
+            for (int j = 0; j < nc; j++) acc[i][j] = MAD(a, B_AT(k, n0 + j), acc[i][j]);
         }
-    }
     for (int i = 0; i < mc; i++)
         for (int j = 0; j < nc; j++) {
             __global float *cp = C + (m0 + i) * ldc + n0 + j;
@@ -215,15 +285,120 @@ __kernel void gemm_outer(GEMM_ARGS)
     A += a_off;
     B += b_off;
     C += c_off;
+#if HAS_BIAS
     bias += bias_off;
+#endif
     if (m0 + RM <= M && n0 + NB <= N)
         outer_full(m0, n0, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope);
     else
         outer_edge(m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope);
 }
 
+#endif /* GEMM_WANT(1) */
+
+/* ---- gemm_packed: op(B) = B^T with B stored [N,K], panel in local memory -------
+ * A work-group owns NB columns of C: its items first transpose the B panel
+ * (NB rows of B, all of K) into local memory as rows of op(B), zero-padded, then
+ * each item runs the gemm_outer register block over its MS rows of C reading B
+ * from the panel. The transposition is paid once per group instead of once per
+ * register block. Needs K <= KMAX (the host checks); meant for CPUs, where local
+ * memory is ordinary cached memory. */
+#if GEMM_WANT(2)
+#ifndef KMAX
+#define KMAX 1024
+#endif
+#define ROW_CLAMPED(i) min(m0 + (i), M - 1)
+
+inline void packed_panel(__local float *bt, int n0, int N, int K, __global const float *B, int ldb)
+{
+    int ly = get_local_size(1), li = get_local_id(1), kp = (K + VW - 1) / VW * VW;
+    for (int t = li; t < kp / VW * RNV; t += ly) {
+        int kt = t / RNV * VW, j = t % RNV;
+        vec_t r[VW];
+#pragma unroll
+        for (int x = 0; x < VW; x++) {
+            int n = n0 + j * VW + x;
+            if (n < N && kt + VW <= K) {
+                r[x] = VLOAD(B + n * ldb + kt);
+            } else {
+                float g[VW];
+                for (int y = 0; y < VW; y++) g[y] = n < N && kt + y < K ? B[n * ldb + kt + y] : 0.0f;
+                r[x] = VLOAD(g);
+            }
+        }
+        TRANSPOSE_VW(r);
+#pragma unroll
+        for (int x = 0; x < VW; x++) VSTORE(r[x], bt + (kt + x) * NB + j * VW);
+    }
+}
+
+__kernel void gemm_packed(GEMM_ARGS, int MS)
+{
+    __local float bt[KMAX * NB];
+    int n0 = get_group_id(0) * NB;
+    A += a_off;
+    B += b_off;
+    C += c_off;
+#if HAS_BIAS
+    bias += bias_off;
+#endif
+    packed_panel(bt, n0, N, K, B, ldb);
+    barrier(CLK_LOCAL_MEM_FENCE);
+
+    int nc = min(NB, N - n0), m_end = min(M, (int)get_global_id(1) * MS + MS);
+    for (int m0 = get_global_id(1) * MS; m0 < m_end; m0 += RM) {
+        vec_t acc[RM][RNV];
+#pragma unroll
+        for (int i = 0; i < RM; i++)
+#pragma unroll
+            for (int j = 0; j < RNV; j++) acc[i][j] = (vec_t)0.0f;
+        /* Rows past M repeat row M-1 (computed, never stored): one loop for all. */
+        for (int k = 0; k < K; k++) {
+            vec_t b[RNV];
+#pragma unroll
+            for (int j = 0; j < RNV; j++) b[j] = VLOAD(bt + k * NB + j * VW);
+            OUTER_STEP_ROWS(k, b, ROW_CLAMPED);
+        }
+        if (m0 + RM <= M && nc == NB) {
+#if HAS_BIAS
+            vec_t bv[RNV];
+#pragma unroll
+            for (int j = 0; j < RNV; j++) bv[j] = VLOAD(bias + n0 + j * VW);
+#endif
+#pragma unroll
+            for (int i = 0; i < RM; i++)
+#pragma unroll
+                for (int j = 0; j < RNV; j++) {
+                    __global float *cp = C + (m0 + i) * ldc + n0 + j * VW;
+                    vec_t v = alpha * acc[i][j];
+                    if (beta != 0.0f) v = MAD((vec_t)beta, VLOAD(cp), v);
+#if HAS_BIAS
+                    v += bv[j];
+#endif
+                    VSTORE(ACTIVATE(v, slope), cp);
+                }
+        } else {
+            /* (i is unrolled so acc stays in registers) */
+            float s[RNV * VW];
+#pragma unroll
+            for (int i = 0; i < RM; i++) {
+                if (m0 + i >= M) break;
+#pragma unroll
+                for (int j = 0; j < RNV; j++) VSTORE(acc[i][j], s + j * VW);
+                for (int j = 0; j < nc; j++) {
+                    __global float *cp = C + (m0 + i) * ldc + n0 + j;
+                    *cp = finish1(s[j], alpha, beta, cp, bias, n0 + j, slope);
+                }
+            }
+        }
+    }
+}
+
+#endif /* GEMM_WANT(2) */
+
 /* ---- gemm_dot: op(A) = A[M,K], op(B) = B^T with B stored [N,K] ------------- */
 
+#if GEMM_WANT(3)
 /* RM x RN dot products of rows of A and B, vectorised along K; rows past M or N
  * are clamped to the last valid row (computed twice, stored once). */
 __kernel void gemm_dot(GEMM_ARGS)
@@ -233,7 +408,9 @@ __kernel void gemm_dot(GEMM_ARGS)
     A += a_off;
     B += b_off;
     C += c_off;
+#if HAS_BIAS
     bias += bias_off;
+#endif
 
     __global const float *ap[RM], *bp[RN];
 #pragma unroll
@@ -261,29 +438,10 @@ __kernel void gemm_dot(GEMM_ARGS)
     }
 
     float s[RM][RN];
-#if VW > 1 && (RM * RN) % VW == 0 && !defined(NO_TREE)
-    /* Reduce VW accumulators at a time with a transpose-add tree: VW-1 vector adds
-     * instead of VW horizontal sums (this matters when K is small). */
-#pragma unroll
-    for (int g = 0; g < RM * RN; g += VW) {
-        vec_t t[VW];
-#pragma unroll
-        for (int x = 0; x < VW; x++) t[x] = acc[(g + x) / RN][(g + x) % RN];
-#pragma unroll
-        for (int w = VW; w > 1; w /= 2)
-#pragma unroll
-            for (int x = 0; x < w / 2; x++) t[x] = HALVE(t[2 * x], t[2 * x + 1]);
-        float r[VW];
-        VSTORE(t[0], r);
-#pragma unroll
-        for (int x = 0; x < VW; x++) s[(g + x) / RN][(g + x) % RN] = r[x];
-    }
-#else
 #pragma unroll
     for (int i = 0; i < RM; i++)
 #pragma unroll
         for (int j = 0; j < RN; j++) s[i][j] = VSUM(acc[i][j]);
-#endif
     for (int k = kv; k < K; k++) {
 #pragma unroll
         for (int i = 0; i < RM; i++)
@@ -299,22 +457,10 @@ __kernel void gemm_dot(GEMM_ARGS)
         }
 }
 
-/* ---- gemm_simple: any transposes, one output per work-item ------------------ */
-__kernel void gemm_simple(GEMM_ARGS)
-{
-    int n = get_global_id(0), m = get_global_id(1);
-    if (n >= N || m >= M) return;
-    A += a_off;
-    B += b_off;
-    C += c_off;
-    bias += bias_off;
-    float acc = 0.0f;
-    for (int k = 0; k < K; k++) acc = MAD(A_AT(m, k), B_AT(k, n), acc);
-    __global float *cp = C + m * ldc + n;
-    *cp = finish1(acc, alpha, beta, cp, bias, n, slope);
-}
+#endif /* GEMM_WANT(3) */
 
 /* ---- gemm_epilogue: C = act(C + bias) in place, after CLBlast ---------------- */
+#if GEMM_WANT(4)
 __kernel void gemm_epilogue(int M, int N, __global float *C, int c_off, int ldc,
                             __global const float *bias, int bias_off, float slope)
 {
@@ -327,3 +473,4 @@ __kernel void gemm_epilogue(int M, int N, __global float *C, int c_off, int ldc,
 #endif
     *cp = ACTIVATE(v, slope);
 }
+#endif /* GEMM_WANT(4) */

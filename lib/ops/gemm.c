@@ -1,133 +1,371 @@
 /* GEMM launches: aecl's kernels (cl/gemm.cl) specialised by -D options, or CLBlast
- * followed by the epilogue kernel. */
+ * followed by the epilogue kernel. The path for AUTO comes from gemm_select.c. */
 #include "ops/gemm.h"
 
 #include <clblast_c.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 aecl_gemm_desc aecl_gemm_desc_default(void)
 {
-    aecl_gemm_desc d = {0};
+    aecl_gemm_desc d;
+    memset(&d, 0, sizeof d);
     d.alpha = 1.0f;
     return d;
 }
 
-/* Register blocks per kernel: the host's grid must match the kernel's macros. */
-enum { VW = 4, RNV = 1, RM = 4, RN = 4 };
-
-static const char *kernel_name(const aecl_gemm_desc *d)
+aecl_gemm_desc aecl_gemm_desc_make(int M, int N, int K, int trans_a, int trans_b)
 {
-    if (!d->trans_b) return "gemm_outer";
-    if (!d->trans_a) return "gemm_dot";
-    return "gemm_simple";
+    aecl_gemm_desc d = aecl_gemm_desc_default();
+    d.M = M;
+    d.N = N;
+    d.K = K;
+    d.trans_a = trans_a;
+    d.trans_b = trans_b;
+    return d;
 }
 
-static void grid(const aecl_gemm_desc *d, size_t global[2])
+/* ---- checks ----------------------------------------------------------------- */
+
+/* Row strides after defaulting 0 to the packed width. */
+static void strides(const aecl_gemm_desc *d, int *lda, int *ldb, int *ldc)
 {
-    size_t nb = !d->trans_b ? VW * RNV : !d->trans_a ? RN : 1, mb = d->trans_a && d->trans_b ? 1 : RM;
-    global[0] = ((size_t)d->N + nb - 1) / nb;
-    global[1] = ((size_t)d->M + mb - 1) / mb;
+    *lda = d->lda ? d->lda : (d->trans_a ? d->M : d->K);
+    *ldb = d->ldb ? d->ldb : (d->trans_b ? d->K : d->N);
+    *ldc = d->ldc ? d->ldc : d->N;
 }
 
-static aecl_status set_args(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B,
-                            int b_off, cl_mem C, int c_off, cl_mem bias, int bias_off)
+/* One operand of rows x cols with row stride ld at element offset off must lie
+ * inside the buffer, and every index must fit the kernels' int arithmetic. */
+static aecl_status check_operand(aecl_ctx *ctx, const char *name, cl_mem m, int off, int rows, int cols, int ld)
 {
-    int lda = d->trans_a ? d->M : d->K, ldb = d->trans_b ? d->K : d->N, ldc = d->N;
+    AECL_RETURN_IF(!m, AECL_ERR_INVALID_ARG, ctx, "gemm: buffer %s is NULL", name);
+    AECL_RETURN_IF(off < 0, AECL_ERR_INVALID_ARG, ctx, "gemm: offset of %s is negative (%d)", name, off);
+    AECL_RETURN_IF(ld < cols, AECL_ERR_INVALID_ARG, ctx, "gemm: row stride of %s (%d) is below its width %d",
+                   name, ld, cols);
+    size_t span, end, bytes = 0;
+    int ok = aecl_mul_size((size_t)(rows - 1), (size_t)ld, &span) && aecl_add_size(span, (size_t)cols, &span) &&
+             aecl_add_size(span, (size_t)off, &end);
+    AECL_RETURN_IF(!ok || end > INT_MAX, AECL_ERR_INVALID_ARG, ctx,
+                   "gemm: %s spans more elements than an int can index", name);
+    AECL_CL_TRY(ctx, clGetMemObjectInfo(m, CL_MEM_SIZE, sizeof bytes, &bytes, NULL));
+    AECL_RETURN_IF(end > bytes / sizeof(float), AECL_ERR_INVALID_ARG, ctx,
+                   "gemm: %s needs elements [%d, %zu) but its buffer holds %zu floats", name, off, end,
+                   bytes / sizeof(float));
+    return AECL_OK;
+}
+
+static aecl_status check_desc(aecl_ctx *ctx, const aecl_gemm_desc *d)
+{
+    AECL_RETURN_IF(!ctx, AECL_ERR_INVALID_ARG, NULL, "gemm: context is NULL");
+    AECL_RETURN_IF(!d, AECL_ERR_INVALID_ARG, ctx, "gemm: desc is NULL");
+    AECL_RETURN_IF(d->M < 1 || d->N < 1 || d->K < 1, AECL_ERR_SHAPE, ctx, "gemm: bad sizes M=%d N=%d K=%d",
+                   d->M, d->N, d->K);
+    AECL_RETURN_IF((d->trans_a != 0 && d->trans_a != 1) || (d->trans_b != 0 && d->trans_b != 1),
+                   AECL_ERR_INVALID_ARG, ctx, "gemm: trans_a/trans_b must be 0 or 1 (got %d, %d)", d->trans_a,
+                   d->trans_b);
+    AECL_RETURN_IF((int)d->act < AECL_ACT_NONE || (int)d->act > AECL_ACT_SOFTPLUS, AECL_ERR_INVALID_ARG, ctx,
+                   "gemm: unknown activation %d", (int)d->act);
+    AECL_RETURN_IF(d->path != AECL_GEMM_AUTO && d->path != AECL_GEMM_OWN && d->path != AECL_GEMM_CLBLAST,
+                   AECL_ERR_INVALID_ARG, ctx, "gemm: unknown path %d", (int)d->path);
+    AECL_RETURN_IF(d->lda < 0 || d->ldb < 0 || d->ldc < 0, AECL_ERR_INVALID_ARG, ctx, "gemm: negative row stride");
+    return AECL_OK;
+}
+
+static aecl_status check_all(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B, int b_off,
+                             cl_mem C, int c_off, cl_mem bias, int bias_off)
+{
+    AECL_TRY(check_desc(ctx, d));
+    int lda, ldb, ldc;
+    strides(d, &lda, &ldb, &ldc);
+    AECL_TRY(check_operand(ctx, "A", A, a_off, d->trans_a ? d->K : d->M, d->trans_a ? d->M : d->K, lda));
+    AECL_TRY(check_operand(ctx, "B", B, b_off, d->trans_b ? d->N : d->K, d->trans_b ? d->K : d->N, ldb));
+    AECL_TRY(check_operand(ctx, "C", C, c_off, d->M, d->N, ldc));
+    if (bias) AECL_TRY(check_operand(ctx, "bias", bias, bias_off, 1, d->N, d->N));
+    return AECL_OK;
+}
+
+/* ---- aecl's kernels ----------------------------------------------------------- */
+
+/* A kernel and its register block (these become -D options) and its grid. */
+typedef struct gemm_cfg {
+    const char *kernel;
+    int vw, rm, rnv, rn, kmax;
+    int block_m, block_n;    /* C elements per work-item (block_m: rows per item) */
+    size_t global[2], local[2];
+} gemm_cfg;
+
+static int preferred_float_width(aecl_ctx *ctx)
+{
+    cl_uint w = 0;
+    if (clGetDeviceInfo(ctx->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof w, &w, NULL) != CL_SUCCESS)
+        w = 4;
+    return w >= 16 ? 16 : w >= 8 ? 8 : 4;
+}
+
+/* Longest K whose B panel (K x block_n floats) gemm_packed keeps in local memory:
+ * 1024 (covers the layers we train) when the device has room for twice that. */
+static int packed_kmax(aecl_ctx *ctx, int block_n)
+{
+    uint64_t room = ctx->info.local_mem_bytes / 2 / ((uint64_t)block_n * sizeof(float));
+    return room >= 1024 ? 1024 : (int)(room / 16 * 16);
+}
+
+/* CPUs: the device's preferred vector width and 8 x 2 vector register blocks
+ * (16 accumulators), measured on PoCL with AVX-512; x W^T goes through the packed
+ * panel while K fits. Other devices: a portable 4 x 4 block of float4. */
+static gemm_cfg choose_cfg(aecl_ctx *ctx, const aecl_gemm_desc *d)
+{
+    int cpu = ctx->info.type == AECL_DEVICE_CPU;
+    gemm_cfg c = {"gemm_outer", cpu ? preferred_float_width(ctx) : 4, 4, 1, 4, 0, 0, 0, {0, 0}, {0, 0}};
+    if (cpu) {
+        c.rm = 8;
+        c.rnv = 2;
+    }
+    c.block_m = c.rm;
+    c.block_n = c.vw * c.rnv;
+    if (!d->trans_b) return c;
+    if (cpu && d->K <= (c.kmax = packed_kmax(ctx, c.block_n))) {
+        c.kernel = "gemm_packed";
+        return c;
+    }
+    c.kmax = 0;
+    if (!d->trans_a && d->K >= 64) {
+        /* x W^T with a long K: dot products along K beat transposing B tiles. */
+        c.kernel = "gemm_dot";
+        c.block_m = c.rm = 4;
+        c.block_n = c.rn = 4;
+        return c;
+    }
+    if (cpu && c.vw == 16) {
+        /* the transposed B tile takes VW registers: one vector column, more rows */
+        c.rm = c.block_m = 16;
+        c.rnv = 1;
+        c.block_n = c.vw;
+    }
+    return c;
+}
+
+static size_t pow2_at_most(size_t x)
+{
+    size_t p = 1;
+    while (p * 2 <= x) p *= 2;
+    return p;
+}
+
+static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
+
+/* Grid of gemm_outer / gemm_dot. CPUs: work-groups of (1 x ly) register blocks,
+ * about four per compute unit (PoCL runs a group's items as a loop; many tiny
+ * groups cost scheduling, too few leave cores idle). GPUs: up to 16 x 16 items,
+ * at most 256 and at most the kernel's limit. */
+static void grid_blocks(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_desc *d, gemm_cfg *c)
+{
+    size_t gx = div_up((size_t)d->N, (size_t)c->block_n), gy = div_up((size_t)d->M, (size_t)c->block_m);
+    size_t wg = aecl_kernel_max_wg(ctx, k), lx = 1, ly = 1;
+    if (ctx->info.type == AECL_DEVICE_CPU) {
+        size_t target = 4 * (ctx->info.compute_units ? ctx->info.compute_units : 1);
+        while (ly * 2 <= gy && ly * 2 <= wg && div_up(gy, ly * 2) * gx >= target) ly *= 2;
+    } else {
+        if (wg > 256) wg = 256;
+        lx = pow2_at_most(gx < 16 ? gx : 16);
+        ly = pow2_at_most(gy < 16 ? gy : 16);
+        while (lx * ly > wg) {
+            if (ly >= lx) ly /= 2;
+            else lx /= 2;
+        }
+    }
+    c->local[0] = lx;
+    c->local[1] = ly;
+    c->global[0] = aecl_round_up(gx, lx);
+    c->global[1] = aecl_round_up(gy, ly);
+}
+
+/* Grid of gemm_packed: one work-group per panel of block_n columns (more when
+ * there are fewer panels than 2 per compute unit), its items splitting the rows so
+ * that there are about four items per compute unit in all. Sets block_m (= MS). */
+static void grid_packed(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_desc *d, gemm_cfg *c)
+{
+    size_t cu = ctx->info.compute_units ? ctx->info.compute_units : 1;
+    size_t gx = div_up((size_t)d->N, (size_t)c->block_n), rb = div_up((size_t)d->M, (size_t)c->rm);
+    size_t per_panel = div_up(4 * cu, gx);
+    if (per_panel > rb) per_panel = rb;
+    c->block_m = (int)(div_up(rb, per_panel) * (size_t)c->rm);
+    size_t gy = div_up((size_t)d->M, (size_t)c->block_m), groups = div_up(2 * cu, gx);
+    if (groups > gy) groups = gy;
+    size_t ly = div_up(gy, groups), wg = aecl_kernel_max_wg(ctx, k);
+    if (ly > wg) ly = wg;
+    c->local[0] = 1;
+    c->local[1] = ly;
+    c->global[0] = gx;
+    c->global[1] = aecl_round_up(gy, ly);
+}
+
+static aecl_status set_gemm_args(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_desc *d, cl_mem A, int a_off,
+                                 cl_mem B, int b_off, cl_mem C, int c_off, cl_mem bias, int bias_off)
+{
+    int lda, ldb, ldc;
+    strides(d, &lda, &ldb, &ldc);
+    /* Without a bias the kernel never reads that argument, but it must be a buffer. */
     cl_mem bm = bias ? bias : C;
-    cl_int e = 0;
+    int bo = bias ? bias_off : 0;
     cl_uint i = 0;
-#define ARG(v) e |= clSetKernelArg(k, i++, sizeof(v), &(v))
-    ARG(d->M); ARG(d->N); ARG(d->K); ARG(d->alpha); ARG(d->beta);
-    ARG(A); ARG(a_off); ARG(lda); ARG(B); ARG(b_off); ARG(ldb); ARG(C); ARG(c_off); ARG(ldc);
-    ARG(bm); ARG(bias_off); ARG(d->slope);
-#undef ARG
-    AECL_RETURN_IF(e != CL_SUCCESS, AECL_ERR_OPENCL, ctx, "gemm: clSetKernelArg failed");
+    AECL_ARG(ctx, k, i++, d->M);
+    AECL_ARG(ctx, k, i++, d->N);
+    AECL_ARG(ctx, k, i++, d->K);
+    AECL_ARG(ctx, k, i++, d->alpha);
+    AECL_ARG(ctx, k, i++, d->beta);
+    AECL_ARG(ctx, k, i++, A);
+    AECL_ARG(ctx, k, i++, a_off);
+    AECL_ARG(ctx, k, i++, lda);
+    AECL_ARG(ctx, k, i++, B);
+    AECL_ARG(ctx, k, i++, b_off);
+    AECL_ARG(ctx, k, i++, ldb);
+    AECL_ARG(ctx, k, i++, C);
+    AECL_ARG(ctx, k, i++, c_off);
+    AECL_ARG(ctx, k, i++, ldc);
+    AECL_ARG(ctx, k, i++, bm);
+    AECL_ARG(ctx, k, i++, bo);
+    AECL_ARG(ctx, k, i++, d->slope);
     return AECL_OK;
 }
 
 static aecl_status prepare_own(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B, int b_off,
                                cl_mem C, int c_off, cl_mem bias, int bias_off, aecl_launch *out)
 {
-    char opts[160];
-    snprintf(opts, sizeof opts, "-DTRANS_A=%d -DTRANS_B=%d -DACT=%d -DHAS_BIAS=%d -DVW=%d -DRNV=%d -DRM=%d -DRN=%d",
-             d->trans_a, d->trans_b, (int)d->act, bias != NULL, VW, RNV, RM, RN);
+    gemm_cfg c = choose_cfg(ctx, d);
+    int packed = !strcmp(c.kernel, "gemm_packed"), only = packed ? 2 : !strcmp(c.kernel, "gemm_dot") ? 3 : 1;
+    char opts[240], kmax[32] = "";
+    if (packed) snprintf(kmax, sizeof kmax, " -DKMAX=%d", c.kmax);
+    snprintf(opts, sizeof opts,
+             "-DGEMM_ONLY=%d -DTRANS_A=%d -DTRANS_B=%d -DACT=%d -DHAS_BIAS=%d -DVW=%d -DRM=%d -DRNV=%d -DRN=%d%s", only,
+             d->trans_a, d->trans_b, (int)d->act, bias != NULL, c.vw, c.rm, c.rnv, c.rn, kmax);
     cl_kernel k;
-    AECL_TRY(aecl_kernel_create(ctx, "gemm.cl", opts, kernel_name(d), &k));
-    aecl_status st = set_args(ctx, k, d, A, a_off, B, b_off, C, c_off, bias, bias_off);
-    if (st != AECL_OK) { clReleaseKernel(k); return st; }
-    *out = (aecl_launch){.label = "gemm", .kernel = k, .dim = 2, .flops = 2.0 * d->M * d->N * d->K};
-    grid(d, out->global);
+    AECL_TRY(aecl_kernel_create(ctx, "gemm.cl", opts, c.kernel, &k));
+    if (packed) grid_packed(ctx, k, d, &c);
+    else grid_blocks(ctx, k, d, &c);
+    aecl_status st = set_gemm_args(ctx, k, d, A, a_off, B, b_off, C, c_off, bias, bias_off);
+    cl_int err = packed ? clSetKernelArg(k, 17, sizeof c.block_m, &c.block_m) : CL_SUCCESS;
+    if (st == AECL_OK && err != CL_SUCCESS) st = aecl_fail_cl(ctx, err, "clSetKernelArg(MS)", __FILE__, __LINE__);
+    if (st != AECL_OK) {
+        clReleaseKernel(k);
+        return st;
+    }
+    memset(out, 0, sizeof *out);
+    out->label = "gemm";
+    out->kernel = k;
+    out->dim = 2;
+    out->global[0] = c.global[0];
+    out->global[1] = c.global[1];
+    out->local[0] = c.local[0];
+    out->local[1] = c.local[1];
+    out->global[2] = out->local[2] = 1;
+    out->flops = 2.0 * d->M * d->N * d->K;
     return AECL_OK;
 }
 
-/* CLBlast path: the operands and an epilogue kernel, enqueued by a host fn. */
+/* ---- CLBlast + epilogue ------------------------------------------------------- */
+
+/* The operands of a CLBlast call; the epilogue kernel (if any) is the launch's
+ * kernel, so aecl_launch_release frees it. */
 typedef struct clblast_call {
     aecl_gemm_desc d;
+    int lda, ldb, ldc;
     cl_mem A, B, C;
     int a_off, b_off, c_off;
-    cl_kernel epilogue;       /* NULL when there is no bias and no activation */
-    size_t eg[2];
 } clblast_call;
 
 static aecl_status clblast_fn(aecl_ctx *ctx, const aecl_launch *l, cl_event *ev)
 {
     const clblast_call *c = l->data;
     const aecl_gemm_desc *d = &c->d;
-    cl_command_queue q = aecl_ctx_cl_queue(ctx);
-    CLBlastStatusCode s = CLBlastSgemm(CLBlastLayoutRowMajor, d->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-                                       d->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)d->M,
-                                       (size_t)d->N, (size_t)d->K, d->alpha, c->A, (size_t)c->a_off,
-                                       (size_t)(d->trans_a ? d->M : d->K), c->B, (size_t)c->b_off,
-                                       (size_t)(d->trans_b ? d->K : d->N), d->beta, c->C, (size_t)c->c_off,
-                                       (size_t)d->N, &q, c->epilogue ? NULL : ev);
-    AECL_RETURN_IF(s != CLBlastSuccess, AECL_ERR_OPENCL, ctx, "CLBlastSgemm failed with status %d", (int)s);
-    if (c->epilogue)
-        AECL_CL_TRY(ctx, clEnqueueNDRangeKernel(q, c->epilogue, 2, NULL, c->eg, NULL, 0, NULL, ev));
+    cl_command_queue q = ctx->queue;
+    CLBlastStatusCode s = CLBlastSgemm(
+        CLBlastLayoutRowMajor, d->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+        d->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)d->M, (size_t)d->N, (size_t)d->K, d->alpha,
+        c->A, (size_t)c->a_off, (size_t)c->lda, c->B, (size_t)c->b_off, (size_t)c->ldb, d->beta, c->C,
+        (size_t)c->c_off, (size_t)c->ldc, &q, l->kernel ? NULL : ev);
+    AECL_RETURN_IF(s != CLBlastSuccess, AECL_ERR_OPENCL, ctx,
+                   "CLBlastSgemm failed with status %d (M=%d N=%d K=%d trans %d%d)", (int)s, d->M, d->N, d->K,
+                   d->trans_a, d->trans_b);
+    if (l->kernel)
+        AECL_CL_TRY(ctx, clEnqueueNDRangeKernel(q, l->kernel, 2, NULL, l->global, l->local[0] ? l->local : NULL,
+                                                0, NULL, ev));
     return AECL_OK;
 }
 
-static aecl_status prepare_clblast(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B, int b_off,
-                                   cl_mem C, int c_off, cl_mem bias, int bias_off, aecl_launch *out)
+static aecl_status make_epilogue(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem C, int c_off, int ldc,
+                                 cl_mem bias, int bias_off, aecl_launch *out)
+{
+    char opts[64];
+    snprintf(opts, sizeof opts, "-DGEMM_ONLY=4 -DACT=%d -DHAS_BIAS=%d", (int)d->act, bias != NULL);
+    cl_kernel k;
+    AECL_TRY(aecl_kernel_create(ctx, "gemm.cl", opts, "gemm_epilogue", &k));
+    out->kernel = k; /* owned by the launch from here on */
+    cl_mem bm = bias ? bias : C;
+    int bo = bias ? bias_off : 0;
+    AECL_ARG(ctx, k, 0, d->M);
+    AECL_ARG(ctx, k, 1, d->N);
+    AECL_ARG(ctx, k, 2, C);
+    AECL_ARG(ctx, k, 3, c_off);
+    AECL_ARG(ctx, k, 4, ldc);
+    AECL_ARG(ctx, k, 5, bm);
+    AECL_ARG(ctx, k, 6, bo);
+    AECL_ARG(ctx, k, 7, d->slope);
+    /* One item per element of C; rows of 16-64 items suit CPUs and GPUs alike. */
+    size_t wg = aecl_kernel_max_wg(ctx, k);
+    size_t lx = pow2_at_most(d->N < 64 ? (size_t)d->N : 64);
+    while (lx > wg) lx /= 2;
+    out->local[0] = lx;
+    out->local[1] = 1;
+    out->global[0] = aecl_round_up((size_t)d->N, lx);
+    out->global[1] = (size_t)d->M;
+    return AECL_OK;
+}
+
+static aecl_status prepare_clblast(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B,
+                                   int b_off, cl_mem C, int c_off, cl_mem bias, int bias_off, aecl_launch *out)
 {
     clblast_call *c = calloc(1, sizeof *c);
-    AECL_RETURN_IF(!c, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
-    *c = (clblast_call){*d, A, B, C, a_off, b_off, c_off, NULL, {(size_t)d->N, (size_t)d->M}};
+    AECL_RETURN_IF(!c, AECL_ERR_HOST_MEMORY, ctx, "gemm: out of host memory");
+    c->d = *d;
+    strides(d, &c->lda, &c->ldb, &c->ldc);
+    c->A = A;
+    c->B = B;
+    c->C = C;
+    c->a_off = a_off;
+    c->b_off = b_off;
+    c->c_off = c_off;
+    memset(out, 0, sizeof *out);
+    out->label = "gemm_clblast";
+    out->fn = clblast_fn;
+    out->data = c;
+    out->dim = 2;
+    out->flops = 2.0 * d->M * d->N * d->K;
     if (bias || d->act != AECL_ACT_NONE) {
-        char opts[96];
-        snprintf(opts, sizeof opts, "-DACT=%d -DHAS_BIAS=%d", (int)d->act, bias != NULL);
-        aecl_status st = aecl_kernel_create(ctx, "gemm.cl", opts, "gemm_epilogue", &c->epilogue);
-        cl_mem bm = bias ? bias : C;
-        cl_int e = CL_SUCCESS;
-        if (st == AECL_OK) {
-            e |= clSetKernelArg(c->epilogue, 0, sizeof d->M, &d->M);
-            e |= clSetKernelArg(c->epilogue, 1, sizeof d->N, &d->N);
-            e |= clSetKernelArg(c->epilogue, 2, sizeof C, &C);
-            e |= clSetKernelArg(c->epilogue, 3, sizeof c_off, &c_off);
-            e |= clSetKernelArg(c->epilogue, 4, sizeof d->N, &d->N);
-            e |= clSetKernelArg(c->epilogue, 5, sizeof bm, &bm);
-            e |= clSetKernelArg(c->epilogue, 6, sizeof bias_off, &bias_off);
-            e |= clSetKernelArg(c->epilogue, 7, sizeof d->slope, &d->slope);
-            if (e != CL_SUCCESS) st = aecl_fail(ctx, AECL_ERR_OPENCL, "gemm epilogue: clSetKernelArg failed");
-        }
+        aecl_status st = make_epilogue(ctx, d, C, c_off, c->ldc, bias, bias_off, out);
         if (st != AECL_OK) {
-            if (c->epilogue) clReleaseKernel(c->epilogue);
-            free(c);
+            aecl_launch_release(out);
+            memset(out, 0, sizeof *out);
             return st;
         }
     }
-    /* The epilogue kernel is owned through the launch's kernel slot (released with it). */
-    *out = (aecl_launch){.label = "gemm_clblast", .kernel = c->epilogue, .fn = clblast_fn, .data = c,
-                         .flops = 2.0 * d->M * d->N * d->K};
     return AECL_OK;
 }
+
+/* ---- entry points -------------------------------------------------------------- */
 
 aecl_status aecl_gemm_prepare(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B, int b_off,
                               cl_mem C, int c_off, cl_mem bias, int bias_off, aecl_launch *out)
 {
-    AECL_RETURN_IF(d->M < 1 || d->N < 1 || d->K < 1, AECL_ERR_SHAPE, ctx, "gemm: bad sizes M=%d N=%d K=%d", d->M, d->N,
-                   d->K);
-    if (d->path == AECL_GEMM_CLBLAST)
+    AECL_RETURN_IF(!out, AECL_ERR_INVALID_ARG, ctx, "gemm: output launch is NULL");
+    memset(out, 0, sizeof *out);
+    AECL_TRY(check_all(ctx, d, A, a_off, B, b_off, C, c_off, bias, bias_off));
+    aecl_gemm_path path = d->path;
+    if (path == AECL_GEMM_AUTO) AECL_TRY(aecl_gemm_select(ctx, d, bias != NULL, &path));
+    if (path == AECL_GEMM_CLBLAST)
         return prepare_clblast(ctx, d, A, a_off, B, b_off, C, c_off, bias, bias_off, out);
     return prepare_own(ctx, d, A, a_off, B, b_off, C, c_off, bias, bias_off, out);
 }

@@ -1,33 +1,77 @@
-/* Row-major SGEMM with a fused epilogue, prepared once and replayed:
- *   C[M,N] = act(alpha * op(A) op(B) + beta * C + bias[N])
- * op(A) = A[M,K] or A^T (A stored [K,M]); op(B) = B[K,N] or B^T (B stored [N,K]).
- * Operands are (cl_mem, element offset) so they can sit inside one arena. */
+/* SGEMM with a fused bias + activation epilogue, row-major:
+ *
+ *   C[M,N] = act(alpha * op(A) * op(B) + beta * C + bias[N])
+ *
+ * op(A) is A[M,K], or A^T with A stored [K,M] (trans_a); op(B) is B[K,N], or B^T
+ * with B stored [N,K] (trans_b). All four transpose combinations work. Every
+ * operand is a cl_mem plus an element offset, so tensors may share one arena.
+ *
+ * Two implementations: CLBlast's SGEMM followed by a small bias/activation kernel,
+ * or aecl's own kernels (cl/gemm.cl) with the epilogue fused. AECL_GEMM_AUTO takes
+ * whichever measured faster for this device and shape (gemm_select.c; the choice is
+ * cached in a text file beside the kernel binaries).
+ *
+ * Prepare once, replay many times: aecl_gemm_prepare binds every argument into an
+ * aecl_launch; aecl_launch_enqueue replays it; aecl_launch_release frees it. The
+ * buffers must outlive the launch (it does not retain them).
+ */
 #ifndef AECL_OPS_GEMM_H
 #define AECL_OPS_GEMM_H
 
 #include "ops/act.h"
 #include "rt/launch.h"
 
-typedef enum aecl_gemm_path { AECL_GEMM_AUTO = 0, AECL_GEMM_OWN = 1, AECL_GEMM_CLBLAST = 2 } aecl_gemm_path;
+typedef enum aecl_gemm_path {
+    AECL_GEMM_AUTO = 0,      /* the faster one, by measurement (cached) */
+    AECL_GEMM_OWN = 1,       /* cl/gemm.cl, epilogue fused */
+    AECL_GEMM_CLBLAST = 2    /* CLBlastSgemm + epilogue kernel */
+} aecl_gemm_path;
 
 typedef struct aecl_gemm_desc {
-    int M, N, K;
-    int trans_a, trans_b;
-    float alpha, beta;
+    int M, N, K;             /* >= 1 */
+    int trans_a, trans_b;    /* 0 or 1 */
+    int lda, ldb, ldc;       /* row strides in elements; 0: packed (K or M, N or K, N) */
+    float alpha, beta;       /* beta 0: C is not read (may hold NaN) */
     aecl_act act;
-    float slope;              /* leaky_relu slope / elu alpha */
-    aecl_gemm_path path;      /* AUTO: aecl's kernels (see docs/performance.md) */
+    float slope;             /* leaky_relu slope; elu alpha */
+    aecl_gemm_path path;
 } aecl_gemm_desc;
 
-/* alpha 1, beta 0, no activation, AUTO path. */
+/* alpha 1, beta 0, no activation, packed strides, AUTO path; sizes 0 (set them). */
 aecl_gemm_desc aecl_gemm_desc_default(void);
+/* The same with sizes and transposes. */
+aecl_gemm_desc aecl_gemm_desc_make(int M, int N, int K, int trans_a, int trans_b);
 
-/* Fills *out with a launch computing the product (bias may be NULL). */
-aecl_status aecl_gemm_prepare(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B, int b_off,
-                              cl_mem C, int c_off, cl_mem bias, int bias_off, aecl_launch *out);
+/* Checks d and the buffer sizes, picks the path (AUTO may measure, the first time
+ * for this device and shape) and fills *out with a ready launch. bias may be NULL
+ * (then bias_off is ignored). On failure *out is zeroed. */
+aecl_status aecl_gemm_prepare(aecl_ctx *ctx, const aecl_gemm_desc *d,
+                              cl_mem A, int a_off, cl_mem B, int b_off,
+                              cl_mem C, int c_off, cl_mem bias, int bias_off,
+                              aecl_launch *out);
 
-/* Prepare, enqueue, release: for tests and one-off products. */
-aecl_status aecl_gemm(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B, int b_off, cl_mem C,
-                      int c_off, cl_mem bias, int bias_off);
+/* prepare + enqueue + release: for tests and one-off calls (does not wait). */
+aecl_status aecl_gemm(aecl_ctx *ctx, const aecl_gemm_desc *d,
+                      cl_mem A, int a_off, cl_mem B, int b_off,
+                      cl_mem C, int c_off, cl_mem bias, int bias_off);
+
+/* The path AUTO resolves to for d with or without a bias (d->path itself is
+ * ignored): from this context's table, else the cache file, else by timing both
+ * paths on scratch buffers (the caller's buffers are never touched) and recording
+ * the winner. Key: device name + driver version + M, N, K, transposes, and whether
+ * there is an epilogue. A path that fails to run (e.g. CLBlast on a device it
+ * rejects) loses; AUTO fails only when both do. */
+aecl_status aecl_gemm_select(aecl_ctx *ctx, const aecl_gemm_desc *d, int has_bias, aecl_gemm_path *out);
+
+/* Median seconds per call of each path over `rounds` interleaved rounds on scratch
+ * buffers (0 for a path that could not run). Used by the selection and benchmarks. */
+typedef struct aecl_gemm_timing {
+    double own_s, clblast_s;
+} aecl_gemm_timing;
+aecl_status aecl_gemm_measure(aecl_ctx *ctx, const aecl_gemm_desc *d, int has_bias, int rounds,
+                              aecl_gemm_timing *out);
+
+/* Name of the cache file of path choices (in the aecl cache folder). */
+#define AECL_GEMM_CHOICE_FILE "gemm_choice.txt"
 
 #endif
