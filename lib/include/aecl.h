@@ -160,7 +160,76 @@ aecl_status aecl_buffer_upload(aecl_buffer *buf, size_t offset, const void *src,
 aecl_status aecl_buffer_download(aecl_buffer *buf, size_t offset, void *dst, size_t bytes);
 
 /* ---- trained models (applications) ---------------------------------------- */
-/* (section owned by the model API: aecl_model_* calls on host memory) */
+/* (section owned by the model API: aecl_model_* calls on host memory)
+ *
+ * A model is a weights file written by `aecl train` (safetensors with the model
+ * text inside) loaded onto a context. Samples are float rows of
+ * aecl_model_input_size() values (images C x H x W, planar, in [0, 1]); codes are
+ * rows of aecl_model_latent_size() values. Every call takes any n >= 1: samples
+ * go through the device in batches of at most aecl_model_set_batch() rows (the
+ * last one padded and masked), and the networks for each batch size are built on
+ * first use and kept until aecl_model_free. Results are deterministic: a VAE is
+ * run at its mean code unless a call says otherwise, so a sample's result does
+ * not depend on n or on its place in the batch.
+ * Buffers are the caller's; the model keeps no pointer to them. Errors: invalid
+ * arguments (NULL buffers, n = 0, a VAE-only call on another kind) are
+ * AECL_ERR_INVALID_ARG; device failures as elsewhere; messages via
+ * aecl_ctx_last_error(ctx). A model belongs to its context's thread. */
+typedef struct aecl_model aecl_model;
+
+typedef enum aecl_model_kind {
+    AECL_MODEL_VANILLA = 0, AECL_MODEL_DENOISING = 1, AECL_MODEL_CONVOLUTIONAL = 2, AECL_MODEL_VARIATIONAL = 3
+} aecl_model_kind;
+
+/* Per-sample scores of aecl_model_scores (y = the reconstruction of x). */
+typedef enum aecl_score_kind {
+    AECL_SCORE_MSE = 0,   /* mean over features of (x - y)^2 */
+    AECL_SCORE_LOSS = 1,  /* the training objective of the sample: MSE per feature, or
+                             BCE summed over features; + beta * KL for a VAE */
+    AECL_SCORE_ELBO = 2   /* VAE only: the negative ELBO at the mean code: reconstruction
+                             loss summed over features (BCE: nats) + KL */
+} aecl_score_kind;
+
+/* Loads a weights file. Fails with AECL_ERR_IO / AECL_ERR_FORMAT (not an aecl
+ * weights file, missing or misshapen tensors). On failure *out is NULL. */
+aecl_status aecl_model_load(aecl_ctx *ctx, const char *path, aecl_model **out);
+void aecl_model_free(aecl_model *model);
+
+aecl_model_kind aecl_model_get_kind(const aecl_model *model);
+/* "vanilla", "denoising", "convolutional", "variational". */
+const char *aecl_model_kind_name(const aecl_model *model);
+/* Input shape: rank 3 (c, h, w) for images, rank 1 (c features, h = w = 1). */
+int aecl_model_input_shape(const aecl_model *model, int *c, int *h, int *w);
+size_t aecl_model_input_size(const aecl_model *model);   /* c * h * w */
+size_t aecl_model_latent_size(const aecl_model *model);
+/* A 64-bit FNV-1a hash of the model text and weights: tells models apart. */
+uint64_t aecl_model_hash(const aecl_model *model);
+/* Largest batch sent to the device at once (default 128; 1..65536). */
+aecl_status aecl_model_set_batch(aecl_model *model, int batch);
+/* Seed of the random draws of aecl_model_encode(..., sample = 1) (default: the
+ * model's training seed). Sample i's draw depends on the seed and i only. */
+void aecl_model_set_seed(aecl_model *model, uint64_t seed);
+
+/* z[n * latent] = the codes of x[n * input_size]. A VAE gives its mean code, or
+ * with sample != 0 a draw mu + exp(logvar / 2) * eps (sample must be 0 for other
+ * kinds). */
+aecl_status aecl_model_encode(aecl_model *model, const float *x, size_t n, float *z, int sample);
+/* x[n * input_size] = the decoder's output for codes z[n * latent]. */
+aecl_status aecl_model_decode(aecl_model *model, const float *z, size_t n, float *x);
+/* y[n * input_size] = decode(encode(x)) (a VAE: at the mean code). */
+aecl_status aecl_model_reconstruct(aecl_model *model, const float *x, size_t n, float *y);
+/* scores[n]: one per sample, of the kind asked. */
+aecl_status aecl_model_scores(aecl_model *model, const float *x, size_t n, aecl_score_kind kind, float *scores);
+/* VAE only: x[n * input_size] = decodes of n codes drawn from N(0, I) with seed. */
+aecl_status aecl_model_sample(aecl_model *model, size_t n, uint64_t seed, float *x);
+
+/* Ranking metrics of anomaly scores (higher = more anomalous) against labels
+ * (is_anomaly[i] != 0): exact, with tied scores handled (AUROC counts a tied
+ * pair as one half; AUPRC is the average precision over distinct thresholds).
+ * AECL_ERR_INVALID_ARG when either class is empty or a score is NaN
+ * (message in the thread slot, aecl_ctx_last_error(NULL)). */
+aecl_status aecl_auroc(const float *scores, const int *is_anomaly, size_t n, double *out);
+aecl_status aecl_auprc(const float *scores, const int *is_anomaly, size_t n, double *out);
 
 /* ---- zero-copy calls on the caller's OpenCL buffers --------------------------- */
 /* For applications that keep their data on the device: a trained model runs on

@@ -117,7 +117,9 @@ static aecl_tensor *latent(aecl_net *n, aecl_tensor *h)
     n->code = aecl_dense(n->g, h, w, b, AECL_ACT_NONE, 0);
     layer_params(n, "logvar", l, &w, &b);
     n->logvar = aecl_dense(n->g, h, w, b, AECL_ACT_NONE, 0);
-    return aecl_reparameterize(n->g, n->code, n->logvar, 1);
+    /* Training and evaluation decode a sample (the ELBO's estimate); inference
+     * decodes the mean, so its outputs do not depend on the batch layout. */
+    return aecl_reparameterize(n->g, n->code, n->logvar, n->mode == AECL_NET_INFER ? 0 : 1);
 }
 
 static aecl_noise_kind noise_kind(aecl_spec_noise k)
@@ -161,13 +163,30 @@ static aecl_optimizer_config optimizer_config(const aecl_spec_train *t)
     return c;
 }
 
+/* The decoder alone: the code is the input, the reconstruction the output. */
+static aecl_status build_decode_graph(aecl_net *n)
+{
+    int shape[2] = {n->batch, n->spec->latent};
+    aecl_tensor *logits;
+    n->x = aecl_input(n->g, "z", 2, shape);
+    n->recon = aecl_mark(decoder(n, n->x, &logits), AECL_T_OUTPUT);
+    return aecl_graph_status(n->g);
+}
+
 static aecl_status build_graph(aecl_net *n)
 {
     const aecl_model_spec *s = n->spec;
     aecl_graph *g = n->g;
+    if (n->mode == AECL_NET_DECODE) return build_decode_graph(n);
     int shape[4] = {n->batch, s->input.c, s->input.h, s->input.w};
     n->x = aecl_input(g, "x", s->input.rank == 1 ? 2 : 4, shape);
     aecl_tensor *in = n->x;
+    if (n->mode == AECL_NET_ENCODE) {
+        latent(n, encoder(n, in));
+        aecl_mark(n->code, AECL_T_OUTPUT);
+        if (n->logvar) aecl_mark(n->logvar, AECL_T_OUTPUT);
+        return aecl_graph_status(g);
+    }
     if (n->mode == AECL_NET_TRAIN && s->kind == AECL_AE_DENOISING)
         in = aecl_noise(g, in, noise_kind(s->train.noise), (float)s->train.noise_level, s->train.noise_clip);
     aecl_tensor *logits;
@@ -182,11 +201,13 @@ static aecl_status build_graph(aecl_net *n)
     return aecl_graph_status(g);
 }
 
-aecl_status aecl_net_build(aecl_ctx *ctx, const aecl_model_spec *spec, int batch, aecl_net_mode mode, uint32_t seed,
-                           aecl_net **out)
+/* The net's graph without a plan (no device work). */
+static aecl_status net_graph(aecl_ctx *ctx, const aecl_model_spec *spec, int batch, aecl_net_mode mode, aecl_net **out)
 {
     *out = NULL;
     AECL_RETURN_IF(batch < 1, AECL_ERR_INVALID_ARG, ctx, "batch size %d: must be at least 1", batch);
+    AECL_RETURN_IF(mode < AECL_NET_TRAIN || mode > AECL_NET_DECODE, AECL_ERR_INVALID_ARG, ctx, "unknown net mode %d",
+                   (int)mode);
     aecl_net *n = calloc(1, sizeof *n);
     AECL_RETURN_IF(!n, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
     n->ctx = ctx;
@@ -196,8 +217,19 @@ aecl_status aecl_net_build(aecl_ctx *ctx, const aecl_model_spec *spec, int batch
     n->features = aecl_spec_shape_numel(spec->input);
     aecl_status st = aecl_graph_create(ctx, &n->g);
     if (st == AECL_OK) st = build_graph(n);
+    if (st != AECL_OK) { aecl_net_free(n); return st; }
+    *out = n;
+    return AECL_OK;
+}
+
+aecl_status aecl_net_build(aecl_ctx *ctx, const aecl_model_spec *spec, int batch, aecl_net_mode mode, uint32_t seed,
+                           aecl_net **out)
+{
+    aecl_net *n = NULL;
+    *out = NULL;
+    AECL_TRY(net_graph(ctx, spec, batch, mode, &n));
     aecl_plan_options opt = {.seed = seed};
-    if (st == AECL_OK) st = aecl_plan_compile(n->g, &opt, &n->plan);
+    aecl_status st = aecl_plan_compile(n->g, &opt, &n->plan);
     if (st == AECL_OK && n->beta) {
         float one = 1.0f;
         st = aecl_plan_write(n->plan, n->beta, &one);
@@ -274,6 +306,34 @@ aecl_status aecl_net_write_params(aecl_net *n, const float *src)
     for (int i = 0; i < n->n_params; i++) {
         AECL_TRY(aecl_plan_write(n->plan, n->params[i], src));
         src += n->params[i]->size;
+    }
+    return AECL_OK;
+}
+
+aecl_status aecl_net_layout_of(aecl_ctx *ctx, const aecl_model_spec *spec, aecl_net_layout *out)
+{
+    memset(out, 0, sizeof *out);
+    aecl_net *n = NULL;
+    AECL_TRY(net_graph(ctx, spec, 1, AECL_NET_EVAL, &n));
+    out->n = n->n_params;
+    for (int i = 0; i < n->n_params; i++) {
+        memcpy(out->names[i], n->param_names[i], sizeof out->names[i]);
+        out->offset[i] = out->total;
+        out->size[i] = n->params[i]->size;
+        out->total += n->params[i]->size;
+    }
+    aecl_net_free(n);
+    return AECL_OK;
+}
+
+aecl_status aecl_net_write_params_layout(aecl_net *n, const aecl_net_layout *layout, const float *weights)
+{
+    for (int i = 0; i < n->n_params; i++) {
+        int k = 0;
+        while (k < layout->n && strcmp(layout->names[k], n->param_names[i])) k++;
+        AECL_RETURN_IF(k == layout->n || layout->size[k] != n->params[i]->size, AECL_ERR_STATE, n->ctx,
+                       "parameter '%s' is not in the weights layout (or has another size)", n->param_names[i]);
+        AECL_TRY(aecl_plan_write(n->plan, n->params[i], weights + layout->offset[k]));
     }
     return AECL_OK;
 }

@@ -1,6 +1,7 @@
 /* A network instance: the graph and compiled plan of a model spec at a fixed
- * batch size, for training (noise, dropout, loss, backward, optimizer) or for
- * evaluation (forward and per-sample losses only). Parameters are named as in the
+ * batch size, for training (noise, dropout, loss, backward, optimizer), for
+ * evaluation (forward and per-sample losses only), or for the applications:
+ * inference at the mean code, the encoder alone, the decoder alone. Parameters are named as in the
  * weights file (docs/weights.md): encoder.I.weight/bias, latent.weight/bias (a
  * VAE: mu.* and logvar.*), decoder.I.weight/bias, I the layer's index. */
 #ifndef AECL_NN_NET_H
@@ -9,7 +10,13 @@
 #include "graph/plan.h"
 #include "nn/spec.h"
 
-typedef enum aecl_net_mode { AECL_NET_TRAIN = 0, AECL_NET_EVAL = 1 } aecl_net_mode;
+typedef enum aecl_net_mode {
+    AECL_NET_TRAIN = 0,
+    AECL_NET_EVAL = 1,    /* forward + per-sample losses; a VAE decodes a sample of z */
+    AECL_NET_INFER = 2,   /* as EVAL, but a VAE decodes its mean code: deterministic */
+    AECL_NET_ENCODE = 3,  /* encoder and latent layer only: x -> code (+ logvar) */
+    AECL_NET_DECODE = 4   /* decoder only: the input x is the code [B, L] -> recon */
+} aecl_net_mode;
 
 #define AECL_NET_MAX_PARAMS 64
 
@@ -21,11 +28,12 @@ typedef struct aecl_net {
     size_t features;              /* elements per sample */
     aecl_graph *g;
     aecl_plan *plan;
-    aecl_tensor *x;               /* input batch [B, C, H, W] or [B, F] */
-    aecl_tensor *code;            /* the latent code (a VAE: its mean) [B, L] */
+    aecl_tensor *x;               /* input batch [B, C, H, W] or [B, F] (DECODE: the code [B, L]) */
+    aecl_tensor *code;            /* the latent code (a VAE: its mean) [B, L]; NULL in DECODE */
     aecl_tensor *logvar;          /* a VAE's log-variance [B, L], else NULL */
-    aecl_tensor *recon;           /* reconstruction in data space, shaped like x */
-    aecl_tensor *rec_rows;        /* per-sample reconstruction loss (sum over features) [B] */
+    aecl_tensor *recon;           /* reconstruction in data space, shaped like the input; NULL in ENCODE */
+    aecl_tensor *rec_rows;        /* per-sample reconstruction loss (sum over features) [B]
+                                     (NULL in ENCODE and DECODE, as are kl_rows and loss) */
     aecl_tensor *kl_rows;         /* a VAE's per-sample KL [B], else NULL */
     aecl_tensor *loss;            /* the training objective [1] */
     aecl_tensor *lr;              /* learning rate (train mode) */
@@ -47,6 +55,22 @@ aecl_status aecl_net_init_params(aecl_net *net, uint64_t seed);
 size_t aecl_net_param_floats(const aecl_net *net);
 aecl_status aecl_net_read_params(aecl_net *net, float *dst);
 aecl_status aecl_net_write_params(aecl_net *net, const float *src);
+
+/* Where each parameter of the whole model lies in a weights array (the order of
+ * a TRAIN/EVAL/INFER net's params, the order aecl_weights_load returns). ENCODE
+ * and DECODE nets hold a subset of these tensors: they are written by name. */
+typedef struct aecl_net_layout {
+    int n;
+    char names[AECL_NET_MAX_PARAMS][48];
+    size_t offset[AECL_NET_MAX_PARAMS], size[AECL_NET_MAX_PARAMS];
+    size_t total;                 /* floats in the whole array */
+} aecl_net_layout;
+
+/* The layout of spec's parameters (builds the graph only: no device work). */
+aecl_status aecl_net_layout_of(aecl_ctx *ctx, const aecl_model_spec *spec, aecl_net_layout *out);
+/* Writes each of net's parameters from `weights`, laid out as `layout` says,
+ * finding each by name (AECL_ERR_STATE if one is missing or differs in size). */
+aecl_status aecl_net_write_params_layout(aecl_net *net, const aecl_net_layout *layout, const float *weights);
 
 /* Element count of a net's tensor (for host buffers). */
 static inline size_t aecl_net_size(const aecl_tensor *t) { return t ? t->size : 0; }

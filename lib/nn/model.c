@@ -1,0 +1,254 @@
+/* The public model API (aecl.h, "trained models"): a weights file on a context,
+ * with networks built lazily per (mode, batch size) and kept. */
+#include "nn/app.h"
+#include "nn/train.h"
+#include "ops/philox.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MODEL_MAX_NETS 8
+#define MODEL_RNG_STREAM 16u   /* host draws of the model API (not a kernel stream) */
+
+struct aecl_model {
+    aecl_ctx *ctx;
+    aecl_model_spec *spec;
+    float *weights;              /* in layout order */
+    aecl_net_layout layout;
+    uint64_t hash, seed;
+    int max_batch;
+    int n_nets, evict;           /* cache; evict = next slot to replace when full */
+    aecl_net *nets[MODEL_MAX_NETS];
+};
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+aecl_status aecl_model_load(aecl_ctx *ctx, const char *path, aecl_model **out)
+{
+    AECL_RETURN_IF(!out, AECL_ERR_INVALID_ARG, ctx, "aecl_model_load: out is NULL");
+    *out = NULL;
+    AECL_RETURN_IF(!ctx || !path, AECL_ERR_INVALID_ARG, ctx, "aecl_model_load: NULL context or path");
+    aecl_model *m = calloc(1, sizeof *m);
+    AECL_RETURN_IF(!m, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
+    m->ctx = ctx;
+    m->max_batch = 128;
+    aecl_status st = aecl_weights_load(ctx, path, &m->spec, &m->weights);
+    if (st == AECL_OK) st = aecl_net_layout_of(ctx, m->spec, &m->layout);
+    char *text = NULL;
+    if (st == AECL_OK && aecl_spec_print(m->spec, &text) != AECL_OK)
+        st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "cannot print the model spec");
+    if (st != AECL_OK) { aecl_model_free(m); return st; }
+    m->hash = fnv1a(0xcbf29ce484222325ull, text, strlen(text));
+    m->hash = fnv1a(m->hash, m->weights, m->layout.total * sizeof *m->weights);
+    free(text);
+    m->seed = m->spec->train.seed;
+    *out = m;
+    return AECL_OK;
+}
+
+void aecl_model_free(aecl_model *m)
+{
+    if (!m) return;
+    for (int i = 0; i < m->n_nets; i++) aecl_net_free(m->nets[i]);
+    free(m->weights);
+    aecl_spec_free(m->spec);
+    free(m);
+}
+
+aecl_model_kind aecl_model_get_kind(const aecl_model *m) { return (aecl_model_kind)m->spec->kind; }
+const char *aecl_model_kind_name(const aecl_model *m) { return aecl_spec_kind_name(m->spec->kind); }
+size_t aecl_model_input_size(const aecl_model *m) { return aecl_spec_shape_numel(m->spec->input); }
+size_t aecl_model_latent_size(const aecl_model *m) { return (size_t)m->spec->latent; }
+uint64_t aecl_model_hash(const aecl_model *m) { return m->hash; }
+void aecl_model_set_seed(aecl_model *m, uint64_t seed) { m->seed = seed; }
+const aecl_model_spec *aecl_model_spec_of(const aecl_model *m) { return m->spec; }
+aecl_ctx *aecl_model_ctx(const aecl_model *m) { return m->ctx; }
+
+int aecl_model_input_shape(const aecl_model *m, int *c, int *h, int *w)
+{
+    if (c) *c = m->spec->input.c;
+    if (h) *h = m->spec->input.h;
+    if (w) *w = m->spec->input.w;
+    return m->spec->input.rank;
+}
+
+aecl_status aecl_model_set_batch(aecl_model *m, int batch)
+{
+    AECL_RETURN_IF(batch < 1 || batch > 65536, AECL_ERR_INVALID_ARG, m->ctx, "batch %d: must be in 1..65536", batch);
+    m->max_batch = batch;
+    return AECL_OK;
+}
+
+/* The cached net of (mode, batch), built and loaded with the weights on first use. */
+static aecl_status get_net(aecl_model *m, aecl_net_mode mode, int batch, aecl_net **out)
+{
+    for (int i = 0; i < m->n_nets; i++)
+        if (m->nets[i]->mode == mode && m->nets[i]->batch == batch) { *out = m->nets[i]; return AECL_OK; }
+    aecl_net *n = NULL;
+    AECL_TRY(aecl_net_build(m->ctx, m->spec, batch, mode, (uint32_t)m->spec->train.seed, &n));
+    aecl_status st = aecl_net_write_params_layout(n, &m->layout, m->weights);
+    if (st == AECL_OK && n->beta) { float b = (float)m->spec->train.beta; st = aecl_plan_write(n->plan, n->beta, &b); }
+    if (st != AECL_OK) { aecl_net_free(n); return st; }
+    int slot;
+    if (m->n_nets < MODEL_MAX_NETS) slot = m->n_nets++;
+    else {
+        /* Full: replace the oldest (no pass holds a net across get_net calls). */
+        slot = m->evict;
+        aecl_net_free(m->nets[slot]);
+        m->evict = (slot + 1) % MODEL_MAX_NETS;
+    }
+    m->nets[slot] = n;
+    *out = n;
+    return AECL_OK;
+}
+
+/* What a pass reads back: each array, when not NULL, gets n rows. */
+typedef struct pass_out {
+    float *recon, *code, *logvar, *rec, *kl;
+} pass_out;
+
+static aecl_status read_rows(aecl_net *n, const aecl_tensor *t, float *tmp, float *dst, size_t from, int rows)
+{
+    if (!dst || !t) return AECL_OK;
+    size_t cols = t->size / (size_t)n->batch;
+    AECL_TRY(aecl_plan_read(n->plan, t, tmp));
+    memcpy(dst + from * cols, tmp, (size_t)rows * cols * sizeof *tmp);
+    return AECL_OK;
+}
+
+/* Runs `in` (n rows of in_cols) through the mode's net in batches of at most
+ * max_batch rows; the last batch is padded with zeros and masked. */
+static aecl_status run_pass(aecl_model *m, aecl_net_mode mode, const float *in, size_t in_cols, size_t n,
+                            const pass_out *o)
+{
+    int batch = n < (size_t)m->max_batch ? (int)n : m->max_batch;
+    aecl_net *net = NULL;
+    AECL_TRY(get_net(m, mode, batch, &net));
+    size_t widest = in_cols > net->features ? in_cols : net->features;
+    if ((size_t)m->spec->latent > widest) widest = (size_t)m->spec->latent;
+    float *xb = calloc((size_t)batch * in_cols, sizeof *xb), *tmp = malloc((size_t)batch * widest * sizeof *tmp);
+    aecl_status st = xb && tmp ? AECL_OK : aecl_fail(m->ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    for (size_t from = 0; from < n && st == AECL_OK; from += (size_t)batch) {
+        int rows = (int)(n - from < (size_t)batch ? n - from : (size_t)batch);
+        memcpy(xb, in + from * in_cols, (size_t)rows * in_cols * sizeof *xb);
+        if (rows < batch) memset(xb + (size_t)rows * in_cols, 0, (size_t)(batch - rows) * in_cols * sizeof *xb);
+        aecl_plan_set_valid_rows(net->plan, rows);
+        st = aecl_plan_write(net->plan, net->x, xb);
+        if (st == AECL_OK) st = aecl_plan_run(net->plan);
+        if (st == AECL_OK) st = read_rows(net, net->recon, tmp, o->recon, from, rows);
+        if (st == AECL_OK) st = read_rows(net, net->code, tmp, o->code, from, rows);
+        if (st == AECL_OK) st = read_rows(net, net->logvar, tmp, o->logvar, from, rows);
+        if (st == AECL_OK) st = read_rows(net, net->rec_rows, tmp, o->rec, from, rows);
+        if (st == AECL_OK) st = read_rows(net, net->kl_rows, tmp, o->kl, from, rows);
+    }
+    free(xb);
+    free(tmp);
+    return st;
+}
+
+static aecl_status check_args(aecl_model *m, const void *in, size_t n, const void *out, const char *call)
+{
+    AECL_RETURN_IF(!m, AECL_ERR_INVALID_ARG, NULL, "%s: model is NULL", call);
+    AECL_RETURN_IF(!in || !out, AECL_ERR_INVALID_ARG, m->ctx, "%s: NULL buffer", call);
+    AECL_RETURN_IF(n == 0, AECL_ERR_INVALID_ARG, m->ctx, "%s: n is 0", call);
+    return AECL_OK;
+}
+
+static int is_vae(const aecl_model *m) { return m->spec->kind == AECL_AE_VARIATIONAL; }
+
+aecl_status aecl_model_encode(aecl_model *m, const float *x, size_t n, float *z, int sample)
+{
+    AECL_TRY(check_args(m, x, n, z, "aecl_model_encode"));
+    AECL_RETURN_IF(sample && !is_vae(m), AECL_ERR_INVALID_ARG, m->ctx,
+                   "aecl_model_encode: sampling needs a variational model (this one is %s)", aecl_model_kind_name(m));
+    size_t L = (size_t)m->spec->latent;
+    float *lv = sample ? malloc(n * L * sizeof *lv) : NULL;
+    AECL_RETURN_IF(sample && !lv, AECL_ERR_HOST_MEMORY, m->ctx, "out of host memory");
+    pass_out o = {.code = z, .logvar = lv};
+    aecl_status st = run_pass(m, AECL_NET_ENCODE, x, aecl_model_input_size(m), n, &o);
+    /* z = mu + exp(logvar / 2) eps, eps keyed by (seed, sample index, dimension). */
+    for (size_t i = 0; st == AECL_OK && lv && i < n; i++)
+        for (size_t k = 0; k < L; k++) {
+            float eps = aecl_rng_normal((uint32_t)m->seed, MODEL_RNG_STREAM, (uint32_t)i, (uint32_t)(m->seed >> 32), (uint32_t)k);
+            z[i * L + k] += expf(0.5f * lv[i * L + k]) * eps;
+        }
+    free(lv);
+    return st;
+}
+
+aecl_status aecl_model_decode(aecl_model *m, const float *z, size_t n, float *x)
+{
+    AECL_TRY(check_args(m, z, n, x, "aecl_model_decode"));
+    pass_out o = {.recon = x};
+    return run_pass(m, AECL_NET_DECODE, z, (size_t)m->spec->latent, n, &o);
+}
+
+aecl_status aecl_model_reconstruct(aecl_model *m, const float *x, size_t n, float *y)
+{
+    AECL_TRY(check_args(m, x, n, y, "aecl_model_reconstruct"));
+    return aecl_model_forward(m, x, n, y, NULL, NULL, NULL);
+}
+
+aecl_status aecl_model_forward(aecl_model *m, const float *x, size_t n, float *recon, float *mse, float *loss,
+                               float *elbo)
+{
+    AECL_TRY(check_args(m, x, n, x, "aecl_model_forward"));
+    AECL_RETURN_IF(elbo && !is_vae(m), AECL_ERR_INVALID_ARG, m->ctx,
+                   "the negative ELBO needs a variational model (this one is %s)", aecl_model_kind_name(m));
+    size_t f = aecl_model_input_size(m);
+    float *y = recon ? recon : mse ? malloc(n * f * sizeof *y) : NULL;
+    float *rec = loss || elbo ? malloc(n * sizeof *rec) : NULL, *kl = (loss || elbo) && is_vae(m) ? malloc(n * sizeof *kl) : NULL;
+    aecl_status st = (mse && !y) || ((loss || elbo) && (!rec || (is_vae(m) && !kl)))
+                         ? aecl_fail(m->ctx, AECL_ERR_HOST_MEMORY, "out of host memory") : AECL_OK;
+    pass_out o = {.recon = y, .rec = rec, .kl = kl};
+    if (st == AECL_OK) st = run_pass(m, AECL_NET_INFER, x, f, n, &o);
+    double beta = m->spec->train.beta, per = m->spec->loss == AECL_LOSS_MSE ? 1.0 / (double)f : 1.0;
+    for (size_t i = 0; st == AECL_OK && i < n; i++) {
+        if (mse) {
+            double s = 0;
+            for (size_t k = 0; k < f; k++) s += (double)(x[i * f + k] - y[i * f + k]) * (x[i * f + k] - y[i * f + k]);
+            mse[i] = (float)(s / (double)f);
+        }
+        double k = kl ? kl[i] : 0.0;
+        if (loss) loss[i] = (float)(rec[i] * per + (kl ? beta * k : 0.0));
+        if (elbo) elbo[i] = (float)(rec[i] + k);
+    }
+    if (y != recon) free(y);
+    free(rec);
+    free(kl);
+    return st;
+}
+
+aecl_status aecl_model_scores(aecl_model *m, const float *x, size_t n, aecl_score_kind kind, float *scores)
+{
+    AECL_TRY(check_args(m, x, n, scores, "aecl_model_scores"));
+    switch (kind) {
+    case AECL_SCORE_MSE: return aecl_model_forward(m, x, n, NULL, scores, NULL, NULL);
+    case AECL_SCORE_LOSS: return aecl_model_forward(m, x, n, NULL, NULL, scores, NULL);
+    case AECL_SCORE_ELBO: return aecl_model_forward(m, x, n, NULL, NULL, NULL, scores);
+    }
+    return aecl_fail(m->ctx, AECL_ERR_INVALID_ARG, "aecl_model_scores: unknown score kind %d", (int)kind);
+}
+
+aecl_status aecl_model_sample(aecl_model *m, size_t n, uint64_t seed, float *x)
+{
+    AECL_TRY(check_args(m, x, n, x, "aecl_model_sample"));
+    AECL_RETURN_IF(!is_vae(m), AECL_ERR_INVALID_ARG, m->ctx,
+                   "sampling needs a variational model (this one is %s)", aecl_model_kind_name(m));
+    size_t L = (size_t)m->spec->latent;
+    float *z = malloc(n * L * sizeof *z);
+    AECL_RETURN_IF(!z, AECL_ERR_HOST_MEMORY, m->ctx, "out of host memory");
+    /* Their own stream keeps these draws apart from aecl_model_encode's. */
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < L; k++)
+            z[i * L + k] = aecl_rng_normal((uint32_t)seed, MODEL_RNG_STREAM + 1, (uint32_t)i, (uint32_t)(seed >> 32), (uint32_t)k);
+    aecl_status st = aecl_model_decode(m, z, n, x);
+    free(z);
+    return st;
+}
