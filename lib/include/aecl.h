@@ -104,6 +104,9 @@ aecl_status aecl_ctx_create(const char *selector, aecl_ctx **out);
  * aecl_ctx_free. */
 aecl_status aecl_ctx_create_from_cl(cl_context context, cl_command_queue queue, aecl_ctx **out);
 
+/* Waits for the context's queue, then frees its programs and memory and releases
+ * aecl's references to its OpenCL objects. Free the context's buffers and models
+ * first. NULL-safe. */
 void aecl_ctx_free(aecl_ctx *ctx);
 
 /* The last error message of this context (or of this thread when ctx is NULL).
@@ -152,7 +155,9 @@ typedef struct aecl_buffer aecl_buffer;
 /* A device buffer of `count` elements of `elem_size` bytes (the product is
  * overflow-checked). Fails with AECL_ERR_DEVICE_MEMORY when the device cannot hold it. */
 aecl_status aecl_buffer_create(aecl_ctx *ctx, size_t count, size_t elem_size, aecl_buffer **out);
+/* Releases the buffer; NULL-safe. */
 void aecl_buffer_free(aecl_buffer *buf);
+/* Its size in bytes, and its OpenCL buffer (owned by aecl: do not release it). */
 size_t aecl_buffer_bytes(const aecl_buffer *buf);
 cl_mem aecl_buffer_cl(const aecl_buffer *buf);
 /* Blocking copies of `bytes` bytes at byte `offset`. */
