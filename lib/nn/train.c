@@ -1,9 +1,11 @@
 /* The training loop: shuffled mini-batches replayed through one compiled plan,
- * a loss read every few steps, validation after each epoch. */
-#include "io/io.h"
+ * a loss read every few steps, validation, the learning-rate schedule and early
+ * stopping after each epoch, checkpoints and resuming; evaluation. */
 #include "nn/train.h"
+#include "rt/error.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +16,55 @@ static double now_s(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
+
+/* ---- schedules and the monitor ------------------------------------------------ */
+
+aecl_status aecl_schedule_parse(aecl_ctx *ctx, const char *text, aecl_schedule *out)
+{
+    memset(out, 0, sizeof *out);
+    int n = 0, every = 0;
+    double f = 0;
+    if (!strcmp(text, "none")) return AECL_OK;
+    if (!strcmp(text, "cosine")) { out->kind = AECL_SCHED_COSINE; return AECL_OK; }
+    int step = !strncmp(text, "step:", 5), plateau = !strncmp(text, "plateau:", 8);
+    if ((step || plateau) && sscanf(text + (step ? 5 : 8), "%d:%lf%n", &every, &f, &n) == 2 && !text[(step ? 5 : 8) + n]
+        && every > 0 && f > 0 && f <= 1) {
+        *out = (aecl_schedule){step ? AECL_SCHED_STEP : AECL_SCHED_PLATEAU, every, f};
+        return AECL_OK;
+    }
+    return aecl_fail(ctx, AECL_ERR_INVALID_ARG,
+                     "schedule '%s': expected none, step:EVERY:GAMMA, cosine or plateau:PATIENCE:FACTOR "
+                     "(EVERY and PATIENCE whole epochs >= 1, GAMMA and FACTOR in (0, 1])", text);
+}
+
+double aecl_schedule_lr(const aecl_schedule *s, double base, int epoch, int epochs)
+{
+    if (s->kind == AECL_SCHED_STEP) return base * pow(s->factor, (double)(epoch / s->every));
+    if (s->kind == AECL_SCHED_COSINE && epochs > 0) return base * 0.5 * (1.0 + cos(3.14159265358979323846 * epoch / epochs));
+    return base;
+}
+
+aecl_train_monitor aecl_monitor_init(double base_lr)
+{
+    return (aecl_train_monitor){.best = INFINITY, .lr = base_lr};
+}
+
+int aecl_monitor_update(aecl_train_monitor *m, const aecl_schedule *s, int patience, double loss)
+{
+    if (loss < m->best - 1e-4 * fabs(m->best) || (isinf(m->best) && isfinite(loss))) {
+        m->best = loss;
+        m->bad_epochs = m->plateau_bad = 0;
+        return 0;
+    }
+    m->bad_epochs++;
+    if (s->kind == AECL_SCHED_PLATEAU && ++m->plateau_bad >= s->every) {
+        m->lr *= s->factor;
+        m->plateau_bad = 0;
+    }
+    return patience > 0 && m->bad_epochs >= patience;
+}
+
+/* ---- the loop ------------------------------------------------------------------ */
 
 /* Fisher-Yates with a per-epoch stream, so a run (or a resumed one) is reproducible. */
 static void shuffle(size_t *idx, size_t n, uint64_t seed, int epoch)
@@ -66,32 +117,161 @@ static double beta_at(const aecl_model_spec *spec, int epoch)
     return b;
 }
 
-static aecl_status run_epoch(aecl_net *n, const aecl_dataset *d, const aecl_train_opts *o, int epoch, size_t *idx,
-                             staging *s, aecl_train_progress *pr)
+/* One run's state: the loop position lives in `ck`, which is what a checkpoint saves. */
+typedef struct run {
+    aecl_ctx *ctx;
+    const aecl_model_spec *spec;
+    const aecl_dataset *train, *val;
+    const aecl_train_opts *o;
+    aecl_net *n;
+    staging s;
+    size_t *idx;
+    float *w;
+    double base_lr;
+    long steps;                /* per epoch */
+    aecl_checkpoint_info ck;   /* current position, monitor and running loss */
+    char saved[96];            /* where the last good checkpoint stands ("" = none) */
+    aecl_train_progress pr;
+} run;
+
+static aecl_status save_checkpoint(run *r)
 {
-    long steps = (long)((d->n + (size_t)n->batch - 1) / (size_t)n->batch);
-    double sum = 0, t0 = now_s();
-    int reads = 0;
-    shuffle(idx, d->n, o->seed, epoch);
-    for (long st = 0; st < steps; st++) {
+    r->ck.plan_step = aecl_plan_step(r->n->plan);
+    AECL_TRY(aecl_checkpoint_save(r->n, r->o->checkpoint, &r->ck, r->o->scaling));
+    /* Mid-epoch: ck.epoch is 0-based; at a boundary it counts completed epochs. */
+    snprintf(r->saved, sizeof r->saved, "; the last good checkpoint holds epoch %d, step %ld",
+             r->ck.epoch + (r->ck.step != 0), r->ck.step ? r->ck.step : r->steps);
+    return AECL_OK;
+}
+
+/* 1 when a step-count checkpoint falls after the step just run. */
+static int checkpoint_due(const run *r)
+{
+    return r->o->checkpoint && r->o->checkpoint_every > 0 && aecl_plan_step(r->n->plan) % (uint64_t)r->o->checkpoint_every == 0;
+}
+
+static const char *nonfinite(double v)
+{
+    return isnan(v) ? "NaN" : v > 0 ? "infinite" : "-infinite";
+}
+
+/* Reads the loss (a host sync: the rate is measured after it). */
+static aecl_status read_loss(run *r, int epoch, long st, size_t samples, double t0)
+{
+    float l;
+    AECL_TRY(aecl_plan_read(r->n->plan, r->n->loss, &l));
+    AECL_RETURN_IF(!isfinite(l), AECL_ERR_NUMERIC, r->ctx,
+                   "the training loss became %s at epoch %d, step %ld: lower the learning rate%s", nonfinite(l), epoch + 1,
+                   st + 1, r->saved);
+    r->ck.loss_sum += l;
+    r->ck.loss_reads++;
+    r->pr.step = st + 1;
+    r->pr.train_loss = r->ck.loss_sum / r->ck.loss_reads;
+    r->pr.samples_per_s = (double)samples / (now_s() - t0);
+    return AECL_OK;
+}
+
+static aecl_status run_epoch(run *r, int epoch, long first)
+{
+    aecl_net *n = r->n;
+    const aecl_dataset *d = r->train;
+    int every = r->o->report_every > 0 ? r->o->report_every : 10;
+    double t0 = now_s();
+    shuffle(r->idx, d->n, r->o->seed, epoch);
+    for (long st = first; st < r->steps; st++) {
         size_t from = (size_t)st * (size_t)n->batch;
         int rows = (int)(d->n - from < (size_t)n->batch ? d->n - from : (size_t)n->batch);
-        AECL_TRY(upload(n, s, st, d, idx, from, rows));
+        AECL_TRY(upload(n, &r->s, st, d, r->idx, from, rows));
         AECL_TRY(aecl_plan_run(n->plan));
-        if ((st + 1) % o->report_every == 0 || st + 1 == steps) {
-            float l;
-            AECL_TRY(aecl_plan_read(n->plan, n->loss, &l));
-            AECL_RETURN_IF(!isfinite(l), AECL_ERR_NUMERIC, n->ctx,
-                           "the training loss became %g at epoch %d, step %ld: lower the learning rate", l, epoch + 1, st + 1);
-            sum += l;
-            reads++;
-            pr->step = st + 1;
-            pr->train_loss = sum / reads;
-            pr->samples_per_s = (double)(from + (size_t)rows) / (now_s() - t0);
-            if (o->cb) o->cb(o->user, pr);
+        if ((st + 1) % every == 0 || st + 1 == r->steps) {
+            AECL_TRY(read_loss(r, epoch, st, from + (size_t)rows - (size_t)first * (size_t)n->batch, t0));
+            if (r->o->cb) r->o->cb(r->o->user, &r->pr);
+        }
+        /* A step checkpoint on an epoch's last step is written after validation. */
+        if (st + 1 < r->steps && checkpoint_due(r)) {
+            r->ck.epoch = epoch;
+            r->ck.step = st + 1;
+            AECL_TRY(save_checkpoint(r));
         }
     }
     return AECL_OK;
+}
+
+static aecl_status set_rates(run *r, int e)
+{
+    const aecl_schedule *s = &r->o->schedule;
+    r->ck.lr = s->kind == AECL_SCHED_PLATEAU ? r->ck.monitor.lr : aecl_schedule_lr(s, r->base_lr, e, r->o->epochs);
+    float lr = (float)r->ck.lr;
+    AECL_TRY(aecl_plan_write(r->n->plan, r->n->lr, &lr));
+    r->pr.lr = r->ck.lr;
+    if (!r->n->beta) return AECL_OK;
+    float b = (float)beta_at(r->spec, e);
+    return aecl_plan_write(r->n->plan, r->n->beta, &b);
+}
+
+/* Validation and the monitor after epoch e; *stop when early stopping ends the run. */
+static aecl_status end_epoch(run *r, int e, int *stop)
+{
+    AECL_TRY(aecl_net_read_params(r->n, r->w));
+    double monitored = r->pr.train_loss;
+    r->pr.val_loss = NAN;
+    if (r->val && r->val->n) {
+        aecl_eval_result ev;
+        AECL_TRY(aecl_evaluate(r->ctx, r->spec, r->w, r->val, r->o->batch, NULL, &ev));
+        AECL_RETURN_IF(!isfinite(ev.loss), AECL_ERR_NUMERIC, r->ctx,
+                       "the validation loss became %s after epoch %d: lower the learning rate%s", nonfinite(ev.loss), e + 1,
+                       r->saved);
+        monitored = r->pr.val_loss = ev.loss;
+    }
+    double best = r->ck.monitor.best;
+    *stop = aecl_monitor_update(&r->ck.monitor, &r->o->schedule, r->o->patience, monitored);
+    r->pr.improved = r->ck.monitor.best != best;
+    r->pr.stopping = *stop;
+    r->ck.epoch = e + 1;
+    r->ck.step = 0;
+    r->ck.loss_sum = 0;
+    r->ck.loss_reads = 0;
+    r->pr.checkpointed = r->o->checkpoint && (r->o->checkpoint_every == 0 || checkpoint_due(r));
+    if (r->pr.checkpointed) AECL_TRY(save_checkpoint(r));
+    r->pr.epoch_done = 1;
+    if (r->o->cb) r->o->cb(r->o->user, &r->pr);
+    return AECL_OK;
+}
+
+static aecl_status resume(run *r)
+{
+    aecl_checkpoint_info ci;
+    AECL_TRY(aecl_checkpoint_load(r->n, r->o->resume, &ci));
+    AECL_RETURN_IF(ci.batch != r->o->batch || ci.seed != r->o->seed, AECL_ERR_INVALID_ARG, r->ctx,
+                   "%s: the checkpoint was made with batch %d and seed %llu, this run has batch %d and seed %llu",
+                   r->o->resume, ci.batch, (unsigned long long)ci.seed, r->o->batch, (unsigned long long)r->o->seed);
+    AECL_RETURN_IF(ci.step < 0 || ci.step >= r->steps || ci.epoch < 0, AECL_ERR_INVALID_ARG, r->ctx,
+                   "%s: the checkpoint stands at step %ld of an epoch of %ld steps (another data set?)", r->o->resume,
+                   ci.step, r->steps);
+    r->ck = ci;
+    return AECL_OK;
+}
+
+static aecl_status train_loop(run *r)
+{
+    int stop = 0;
+    r->ck = (aecl_checkpoint_info){.seed = r->o->seed, .batch = r->o->batch, .monitor = aecl_monitor_init(r->base_lr)};
+    AECL_TRY(aecl_net_init_params(r->n, r->o->seed));
+    if (r->o->resume) {
+        AECL_TRY(resume(r));
+        /* A run that early stopping had ended stays ended. */
+        stop = r->o->patience > 0 && r->ck.monitor.bad_epochs >= r->o->patience;
+    }
+    for (int e = r->ck.epoch; e < r->o->epochs && !stop; e++) {
+        r->pr.epoch = e + 1;
+        r->pr.val_loss = NAN;
+        r->pr.epoch_done = r->pr.improved = r->pr.stopping = r->pr.checkpointed = 0;
+        r->pr.train_loss = r->ck.loss_reads ? r->ck.loss_sum / r->ck.loss_reads : NAN;
+        AECL_TRY(set_rates(r, e));
+        AECL_TRY(run_epoch(r, e, r->ck.step));
+        AECL_TRY(end_epoch(r, e, &stop));
+    }
+    return aecl_net_read_params(r->n, r->w);
 }
 
 aecl_status aecl_train(aecl_ctx *ctx, const aecl_model_spec *spec, const aecl_dataset *train, const aecl_dataset *val,
@@ -102,37 +282,32 @@ aecl_status aecl_train(aecl_ctx *ctx, const aecl_model_spec *spec, const aecl_da
                    "the data has %zu features per sample, the model's input takes %zu", train->features,
                    aecl_spec_shape_numel(spec->input));
     AECL_RETURN_IF(train->n == 0, AECL_ERR_INVALID_ARG, ctx, "the training set is empty");
-    aecl_net *n = NULL;
-    AECL_TRY(aecl_net_build(ctx, spec, o->batch, AECL_NET_TRAIN, (uint32_t)o->seed, &n));
-    staging s = {{malloc((size_t)o->batch * train->features * sizeof(float)), malloc((size_t)o->batch * train->features * sizeof(float))}, {0}};
-    size_t *idx = malloc(train->n * sizeof *idx);
-    float *w = malloc(aecl_net_param_floats(n) * sizeof *w);
-    aecl_status st = (!s.buf[0] || !s.buf[1] || !idx || !w) ? aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory") : AECL_OK;
-    if (st == AECL_OK) st = aecl_net_init_params(n, o->seed);
-    if (st == AECL_OK && o->lr > 0) { float lr = (float)o->lr; st = aecl_plan_write(n->plan, n->lr, &lr); }
-    aecl_train_progress pr = {.epochs = o->epochs, .steps_per_epoch = (long)((train->n + (size_t)o->batch - 1) / (size_t)o->batch)};
-    for (int e = 0; e < o->epochs && st == AECL_OK; e++) {
-        pr.epoch = e + 1;
-        pr.val_loss = NAN;
-        pr.epoch_done = 0;
-        if (n->beta) { float b = (float)beta_at(spec, e); st = aecl_plan_write(n->plan, n->beta, &b); }
-        if (st == AECL_OK) st = run_epoch(n, train, o, e, idx, &s, &pr);
-        if (st == AECL_OK) st = aecl_net_read_params(n, w);
-        if (st == AECL_OK && val && val->n) {
-            aecl_eval_result r;
-            st = aecl_evaluate(ctx, spec, w, val, o->batch, NULL, &r);
-            pr.val_loss = r.loss;
-        }
-        pr.epoch_done = 1;
-        if (st == AECL_OK && o->cb) o->cb(o->user, &pr);
-    }
-    staging_free(&s);
-    free(idx);
-    aecl_net_free(n);
-    if (st != AECL_OK) { free(w); return st; }
-    *weights = w;
+    AECL_RETURN_IF(o->batch < 1 || o->epochs < 1, AECL_ERR_INVALID_ARG, ctx, "batch %d, epochs %d: both must be >= 1",
+                   o->batch, o->epochs);
+    AECL_RETURN_IF(o->checkpoint_every < 0, AECL_ERR_INVALID_ARG, ctx, "checkpoint interval %ld: must be >= 0",
+                   o->checkpoint_every);
+    run r = {.ctx = ctx, .spec = spec, .train = train, .val = val, .o = o,
+             .base_lr = o->lr > 0 ? o->lr : spec->train.lr,
+             .steps = (long)((train->n + (size_t)o->batch - 1) / (size_t)o->batch)};
+    r.pr = (aecl_train_progress){.epochs = o->epochs, .steps_per_epoch = r.steps, .batch = o->batch, .val_loss = NAN};
+    aecl_status st = aecl_net_build(ctx, spec, o->batch, AECL_NET_TRAIN, (uint32_t)o->seed, &r.n);
+    if (st != AECL_OK) return st;
+    size_t stage = (size_t)o->batch * train->features * sizeof(float);
+    r.s = (staging){{malloc(stage), malloc(stage)}, {0}};
+    r.idx = malloc(train->n * sizeof *r.idx);
+    r.w = malloc(aecl_net_param_floats(r.n) * sizeof *r.w);
+    if (!r.s.buf[0] || !r.s.buf[1] || !r.idx || !r.w) st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    if (st == AECL_OK && o->resume) snprintf(r.saved, sizeof r.saved, "; %s is unchanged", o->resume);
+    if (st == AECL_OK) st = train_loop(&r);
+    staging_free(&r.s);
+    free(r.idx);
+    aecl_net_free(r.n);
+    if (st != AECL_OK) { free(r.w); return st; }
+    *weights = r.w;
     return AECL_OK;
 }
+
+/* ---- evaluation ------------------------------------------------------------------ */
 
 static void eval_batch(aecl_net *n, const aecl_dataset *d, size_t from, int rows, float *rec, float *kl, float *recon,
                        double *loss_sum, double *sq_sum)
@@ -182,40 +357,4 @@ aecl_status aecl_evaluate(aecl_ctx *ctx, const aecl_model_spec *spec, const floa
     free(xb); free(recon); free(rec); free(kl);
     aecl_net_free(n);
     return st;
-}
-
-aecl_status aecl_dataset_load_idx(aecl_ctx *ctx, const char *images_path, const char *labels_path, size_t limit,
-                                  size_t expect, aecl_dataset *out)
-{
-    memset(out, 0, sizeof *out);
-    aecl_idx img, lab;
-    AECL_TRY(aecl_idx_read(ctx, images_path, limit, AECL_IDX_SCALE01, &img));
-    if (expect && img.item_elems != expect) {
-        aecl_idx_free(&img);
-        return aecl_fail(ctx, AECL_ERR_SHAPE, "%s: samples of %zu values, the model's input takes %zu", images_path,
-                         img.item_elems, expect);
-    }
-    out->x = img.data;
-    out->n = img.dims[0];
-    out->features = img.item_elems;
-    img.data = NULL;
-    aecl_idx_free(&img);
-    if (!labels_path) return AECL_OK;
-    aecl_status st = aecl_idx_read(ctx, labels_path, limit, AECL_IDX_RAW_U8, &lab);
-    if (st == AECL_OK && lab.dims[0] != out->n)
-        st = aecl_fail(ctx, AECL_ERR_FORMAT, "%s: %zu labels for %zu images", labels_path, lab.dims[0], out->n);
-    if (st == AECL_OK && !(out->labels = malloc(out->n * sizeof *out->labels)))
-        st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
-    for (size_t i = 0; st == AECL_OK && i < out->n; i++) out->labels[i] = lab.u8[i];
-    aecl_idx_free(&lab);
-    if (st != AECL_OK) aecl_dataset_free(out);
-    return st;
-}
-
-void aecl_dataset_free(aecl_dataset *d)
-{
-    if (!d) return;
-    free(d->x);
-    free(d->labels);
-    memset(d, 0, sizeof *d);
 }

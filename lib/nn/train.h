@@ -1,10 +1,15 @@
-/* Data sets, training loop, weights files. */
+/* Data sets and their scaling, the training loop with its schedules, early
+ * stopping and checkpoints, evaluation, weights files (docs/training.md,
+ * docs/weights.md). */
 #ifndef AECL_NN_TRAIN_H
 #define AECL_NN_TRAIN_H
 
+#include "io/io.h"
 #include "nn/net.h"
 
-/* Samples as float rows in [0, 1] (images scaled by 1/255), optional labels. */
+/* ---- data sets (data.c) ------------------------------------------------------- */
+
+/* Samples as float rows (images scaled by 1/255 into [0, 1]), optional labels. */
 typedef struct aecl_dataset {
     float *x;
     size_t n, features;
@@ -16,15 +21,99 @@ typedef struct aecl_dataset {
  * against `expect` features when expect > 0. */
 aecl_status aecl_dataset_load_idx(aecl_ctx *ctx, const char *images_path, const char *labels_path, size_t limit,
                                   size_t expect, aecl_dataset *out);
+/* Reads a CSV file of numeric rows (header auto-detected, opts may be NULL; a
+ * label column as opts says, kept as labels when all its values are integers).
+ * limit > 0 keeps the first `limit` rows; expect > 0 checks the column count. */
+aecl_status aecl_dataset_load_csv(aecl_ctx *ctx, const char *path, const aecl_csv_opts *opts, size_t limit,
+                                  size_t expect, aecl_dataset *out);
+/* Moves a seeded random `fraction` (0 < fraction < 1) of `all` into *val and the
+ * rest, in their original order, into *train; *all is emptied. Both parts get at
+ * least one sample. */
+aecl_status aecl_dataset_split(aecl_ctx *ctx, aecl_dataset *all, double fraction, uint64_t seed,
+                               aecl_dataset *train, aecl_dataset *val);
 void aecl_dataset_free(aecl_dataset *d);
 
+/* ---- scaling (data.c) --------------------------------------------------------
+ * Per-feature x' = (x - offset) * scale, fitted on the training data and kept in
+ * the weights file's metadata ("aecl.scaling") so later data gets the same. */
+typedef enum aecl_scale_kind {
+    AECL_SCALE_NONE = 0,
+    AECL_SCALE_MINMAX,        /* to [0, 1]: offset min, scale 1 / (max - min) */
+    AECL_SCALE_STANDARD       /* offset mean, scale 1 / std (population std) */
+} aecl_scale_kind;
+
+typedef struct aecl_scaling {
+    aecl_scale_kind kind;
+    size_t features;          /* 0 with AECL_SCALE_NONE */
+    float *offset, *scale;    /* features each, NULL with AECL_SCALE_NONE */
+} aecl_scaling;
+
+/* "none", "minmax", "standard". */
+const char *aecl_scale_name(aecl_scale_kind k);
+/* Parses one of those names; AECL_ERR_INVALID_ARG naming the choices otherwise. */
+aecl_status aecl_scale_parse(aecl_ctx *ctx, const char *name, aecl_scale_kind *out);
+/* Statistics of n rows. A constant feature gets scale 1 (it maps to 0). */
+aecl_status aecl_scaling_fit(aecl_ctx *ctx, aecl_scale_kind kind, const float *x, size_t n, size_t features,
+                             aecl_scaling *out);
+/* Scales n rows in place. AECL_ERR_SHAPE (message in the thread slot) when
+ * `features` is not the scaling's; kind none does nothing. */
+aecl_status aecl_scaling_apply(const aecl_scaling *s, float *x, size_t n, size_t features);
+/* The metadata text: "none", or "minmax F o1,...,oF s1,...,sF" (%.9g, exact
+ * float round trip). *text is malloc'd. */
+aecl_status aecl_scaling_format(aecl_ctx *ctx, const aecl_scaling *s, char **text);
+/* Parses that text; `where` names its source in messages. */
+aecl_status aecl_scaling_parse(aecl_ctx *ctx, const char *text, const char *where, aecl_scaling *out);
+/* The scaling in a safetensors file's metadata: none when the key is absent. */
+aecl_status aecl_scaling_from_meta(aecl_ctx *ctx, const aecl_safetensors *st, const char *path, aecl_scaling *out);
+void aecl_scaling_free(aecl_scaling *s);
+
+/* ---- learning-rate schedules and the epoch monitor (train_sched in train.c) --- */
+typedef enum aecl_sched_kind {
+    AECL_SCHED_NONE = 0,
+    AECL_SCHED_STEP,          /* lr = base * gamma^floor(epoch / every) */
+    AECL_SCHED_COSINE,        /* lr = base * (1 + cos(pi * epoch / epochs)) / 2 */
+    AECL_SCHED_PLATEAU        /* lr *= factor after `patience` epochs without improvement */
+} aecl_sched_kind;
+
+typedef struct aecl_schedule {
+    aecl_sched_kind kind;
+    int every;                /* step: epochs per decay; plateau: patience */
+    double factor;            /* step: gamma; plateau: factor (both in (0, 1]) */
+} aecl_schedule;
+
+/* "none", "step:EVERY:GAMMA", "cosine", "plateau:PATIENCE:FACTOR". */
+aecl_status aecl_schedule_parse(aecl_ctx *ctx, const char *text, aecl_schedule *out);
+/* The rate of 0-based `epoch` of `epochs` for none/step/cosine (closed forms);
+ * plateau returns base (its rate lives in the monitor). */
+double aecl_schedule_lr(const aecl_schedule *s, double base, int epoch, int epochs);
+
+/* What the loop tracks from epoch to epoch (checkpoints save it). A loss
+ * improves when it is below best by more than 0.01% of |best|. */
+typedef struct aecl_train_monitor {
+    double best;              /* best monitored loss so far (INFINITY at first) */
+    int bad_epochs;           /* epochs since the best (early stopping) */
+    int plateau_bad;          /* epochs since the best or the last reduction */
+    double lr;                /* the plateau schedule's current rate */
+} aecl_train_monitor;
+
+aecl_train_monitor aecl_monitor_init(double base_lr);
+/* Feeds one epoch's monitored loss: reduces m->lr under a plateau schedule;
+ * returns 1 when early stopping (patience > 0) says to stop. */
+int aecl_monitor_update(aecl_train_monitor *m, const aecl_schedule *s, int patience, double loss);
+
+/* ---- training (train.c) ------------------------------------------------------ */
 typedef struct aecl_train_progress {
-    int epoch, epochs;
+    int epoch, epochs;        /* 1-based */
     long step, steps_per_epoch;
+    int batch;
     double train_loss;        /* running mean of the losses read this epoch */
-    double val_loss;          /* after an epoch; NaN until then */
+    double val_loss;          /* after an epoch; NaN until then or without validation */
     double samples_per_s;
+    double lr;                /* this epoch's learning rate */
     int epoch_done;           /* 1 at the end-of-epoch report */
+    int improved;             /* at epoch end: the monitored loss improved */
+    int stopping;             /* at epoch end: early stopping ends the run here */
+    int checkpointed;         /* a checkpoint was written at this report */
 } aecl_train_progress;
 
 typedef void (*aecl_train_cb)(void *user, const aecl_train_progress *p);
@@ -33,15 +122,26 @@ typedef struct aecl_train_opts {
     int epochs, batch;
     double lr;                /* <= 0: the model file's */
     uint64_t seed;
-    int report_every;         /* steps between loss reads (each is a host sync) */
+    int report_every;         /* steps between loss reads (each is a host sync); <= 0: 10 */
+    aecl_schedule schedule;   /* zero: constant rate */
+    int patience;             /* early stopping: epochs without improvement; 0 = off */
+    const aecl_scaling *scaling; /* stored in checkpoints (may be NULL) */
+    const char *checkpoint;   /* checkpoint file, or NULL */
+    long checkpoint_every;    /* steps between checkpoints; 0 = at each epoch's end */
+    const char *resume;       /* continue from this checkpoint, or NULL */
     aecl_train_cb cb;
     void *user;
 } aecl_train_opts;
 
-/* Trains a freshly initialised network on `train`, evaluating on `val` (may be
- * NULL) after each epoch. Stops with AECL_ERR_NUMERIC if the loss turns NaN or
- * infinite. On success *weights (malloc'd, aecl_net_param_floats of an eval net)
- * holds the trained parameters. */
+/* Trains a network on `train`, validating on `val` (may be NULL) after each epoch;
+ * the monitored loss (early stopping, plateau) is the validation loss, else the
+ * epoch's training loss. Starts from the seed's initial weights, or from
+ * opts->resume (same model, batch and seed, else AECL_ERR_INVALID_ARG): a resumed
+ * run ends with the weights the uninterrupted run would have. Stops with
+ * AECL_ERR_NUMERIC when the loss turns NaN or infinite; the checkpoint file then
+ * still holds the last good state (checkpoints are only written from finite
+ * weights and loss). On success *weights (malloc'd, aecl_net_param_floats of an
+ * eval net) holds the final parameters. */
 aecl_status aecl_train(aecl_ctx *ctx, const aecl_model_spec *spec, const aecl_dataset *train,
                        const aecl_dataset *val, const aecl_train_opts *opts, float **weights);
 
@@ -55,10 +155,40 @@ typedef struct aecl_eval_result {
 aecl_status aecl_evaluate(aecl_ctx *ctx, const aecl_model_spec *spec, const float *weights, const aecl_dataset *d,
                           int batch, float *recon_out /* n * features or NULL */, aecl_eval_result *out);
 
-/* Weights files: safetensors with the spec text in the metadata ("aecl.model"). */
+/* ---- checkpoints (checkpoint.c) ------------------------------------------------
+ * safetensors with every parameter and optimizer-state tensor under its graph
+ * name and the loop's position in the metadata (docs/training.md). */
+typedef struct aecl_checkpoint_info {
+    int epoch;                /* completed epochs */
+    long step;                /* steps done within epoch `epoch` (0 at an epoch boundary) */
+    uint64_t plan_step;       /* the plan's step counter (Adam, random streams) */
+    uint64_t seed;
+    int batch;
+    double lr;                /* the rate in use */
+    double loss_sum;          /* the running training loss of the current epoch */
+    int loss_reads;
+    aecl_train_monitor monitor;
+} aecl_checkpoint_info;
+
+/* Writes net's parameters and state with `info`, the model text and the
+ * scaling (may be NULL), atomically. */
+aecl_status aecl_checkpoint_save(aecl_net *net, const char *path, const aecl_checkpoint_info *info,
+                                 const aecl_scaling *scaling);
+/* Reads a checkpoint into a training net of the same model (the spec text must
+ * match: AECL_ERR_INVALID_ARG otherwise) and sets its step counter. */
+aecl_status aecl_checkpoint_load(aecl_net *net, const char *path, aecl_checkpoint_info *info);
+
+/* ---- weights files (weights.c) ----------------------------------------------
+ * safetensors with the spec text ("aecl.model") and the scaling ("aecl.scaling")
+ * in the metadata. aecl_weights_load also reads checkpoints (their parameters). */
 aecl_status aecl_weights_save(aecl_ctx *ctx, const char *path, const aecl_net *net, const float *weights);
+aecl_status aecl_weights_save_scaled(aecl_ctx *ctx, const char *path, const aecl_net *net, const float *weights,
+                                     const aecl_scaling *scaling);
 /* Reads the spec from the metadata, then the tensors by name into net order
  * (checking every shape); *weights is malloc'd. */
 aecl_status aecl_weights_load(aecl_ctx *ctx, const char *path, aecl_model_spec **spec, float **weights);
+/* The same plus the scaling (kind none when the file has none). */
+aecl_status aecl_weights_load_scaled(aecl_ctx *ctx, const char *path, aecl_model_spec **spec, float **weights,
+                                     aecl_scaling *scaling);
 
 #endif

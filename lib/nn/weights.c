@@ -1,5 +1,6 @@
 /* Weights files: safetensors holding every parameter under its layer name, with
- * the model spec's canonical text in the metadata so one file is a whole model. */
+ * the model spec's canonical text and the data scaling in the metadata, so one
+ * file is a whole model (docs/weights.md). */
 #include "io/io.h"
 #include "nn/train.h"
 
@@ -7,6 +8,12 @@
 #include <string.h>
 
 aecl_status aecl_weights_save(aecl_ctx *ctx, const char *path, const aecl_net *net, const float *weights)
+{
+    return aecl_weights_save_scaled(ctx, path, net, weights, NULL);
+}
+
+aecl_status aecl_weights_save_scaled(aecl_ctx *ctx, const char *path, const aecl_net *net, const float *weights,
+                                     const aecl_scaling *scaling)
 {
     aecl_st_view v[AECL_NET_MAX_PARAMS];
     const float *p = weights;
@@ -16,11 +23,13 @@ aecl_status aecl_weights_save(aecl_ctx *ctx, const char *path, const aecl_net *n
         for (int k = 0; k < t->ndim; k++) v[i].shape[k] = (size_t)t->shape[k];
         p += t->size;
     }
-    char *text = NULL;
+    char *text = NULL, *scale = NULL;
     AECL_RETURN_IF(aecl_spec_print(net->spec, &text) != AECL_OK, AECL_ERR_HOST_MEMORY, ctx, "cannot print the model spec");
-    const char *meta[4] = {"aecl.model", text, "aecl.version", AECL_VERSION_STRING};
-    aecl_status st = aecl_safetensors_write(ctx, path, v, (size_t)net->n_params, meta, 2);
+    aecl_status st = aecl_scaling_format(ctx, scaling, &scale);
+    const char *meta[6] = {"aecl.model", text, "aecl.scaling", scale, "aecl.version", AECL_VERSION_STRING};
+    if (st == AECL_OK) st = aecl_safetensors_write(ctx, path, v, (size_t)net->n_params, meta, 3);
     free(text);
+    free(scale);
     return st;
 }
 
@@ -41,6 +50,13 @@ static aecl_status copy_tensor(aecl_ctx *ctx, const char *path, const aecl_safet
 
 aecl_status aecl_weights_load(aecl_ctx *ctx, const char *path, aecl_model_spec **spec, float **weights)
 {
+    return aecl_weights_load_scaled(ctx, path, spec, weights, NULL);
+}
+
+aecl_status aecl_weights_load_scaled(aecl_ctx *ctx, const char *path, aecl_model_spec **spec, float **weights,
+                                     aecl_scaling *scaling)
+{
+    if (scaling) memset(scaling, 0, sizeof *scaling);
     *spec = NULL;
     *weights = NULL;
     aecl_safetensors st;
@@ -57,11 +73,17 @@ aecl_status aecl_weights_load(aecl_ctx *ctx, const char *path, aecl_model_spec *
         r = copy_tensor(ctx, path, &st, n, i, p);
         p += n->params[i]->size;
     }
-    if (r == AECL_OK && st.n_tensors != (size_t)n->n_params)
+    /* A checkpoint also holds the optimizer state: only its parameters are read. */
+    int ck = aecl_safetensors_meta(&st, "aecl.checkpoint") != NULL;
+    if (r == AECL_OK && !ck && st.n_tensors != (size_t)n->n_params)
         r = aecl_fail(ctx, AECL_ERR_FORMAT, "%s: %zu tensors, the model has %d", path, st.n_tensors, n->n_params);
+    if (r == AECL_OK && scaling) r = aecl_scaling_from_meta(ctx, &st, path, scaling);
+    if (r == AECL_OK && scaling && scaling->kind != AECL_SCALE_NONE && scaling->features != n->features)
+        r = aecl_fail(ctx, AECL_ERR_FORMAT, "%s: a scaling of %zu features for a model input of %zu", path,
+                      scaling->features, n->features);
     aecl_net_free(n);
     aecl_safetensors_free(&st);
-    if (r != AECL_OK) { free(w); aecl_spec_free(*spec); *spec = NULL; return r; }
+    if (r != AECL_OK) { if (scaling) aecl_scaling_free(scaling); free(w); aecl_spec_free(*spec); *spec = NULL; return r; }
     *weights = w;
     return AECL_OK;
 }

@@ -1,0 +1,171 @@
+/* Checkpoints: a training net's parameters and optimizer state (the graph's
+ * AECL_T_STATE tensors, "<param>.m" etc.) under their graph names, with the
+ * loop's position in the metadata, so a killed run resumes exactly. */
+#include "nn/train.h"
+#include "rt/error.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_CK_TENSORS = 4 * AECL_NET_MAX_PARAMS, N_META = 16 };
+
+/* Parameters first (in net order), then every state tensor in graph order. */
+static int ck_tensors(const aecl_net *n, aecl_tensor **out)
+{
+    int k = 0;
+    for (int i = 0; i < n->n_params; i++) out[k++] = n->params[i];
+    for (int i = 0; i < n->g->n_nodes && k < MAX_CK_TENSORS; i++)
+        if (n->g->nodes[i]->flags & AECL_T_STATE) out[k++] = n->g->nodes[i];
+    return k;
+}
+
+static int all_finite(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return 0;
+    return 1;
+}
+
+/* Host copies of the tensors, one block; views into it for the writer. */
+static aecl_status read_all(aecl_net *n, aecl_tensor **t, int nt, aecl_st_view *v, float **block)
+{
+    size_t total = 0;
+    for (int i = 0; i < nt; i++) total += t[i]->size;
+    float *b = *block = malloc((total ? total : 1) * sizeof *b);
+    AECL_RETURN_IF(!b, AECL_ERR_HOST_MEMORY, n->ctx, "out of host memory");
+    for (int i = 0; i < nt; i++) {
+        AECL_TRY(aecl_plan_read(n->plan, t[i], b));
+        AECL_RETURN_IF(!all_finite(b, t[i]->size), AECL_ERR_NUMERIC, n->ctx,
+                       "tensor '%s' holds NaN or infinite values: checkpoint not written", t[i]->name);
+        v[i] = (aecl_st_view){.name = t[i]->name, .ndim = (unsigned)t[i]->ndim, .data = b};
+        for (int d = 0; d < t[i]->ndim; d++) v[i].shape[d] = (size_t)t[i]->shape[d];
+        b += t[i]->size;
+    }
+    return AECL_OK;
+}
+
+typedef char meta_val[40];
+
+static void fill_meta(const aecl_checkpoint_info *ci, const char **meta, meta_val *val)
+{
+    static const char *const keys[] = {"aecl.epoch", "aecl.step", "aecl.plan_step", "aecl.seed", "aecl.batch",
+                                       "aecl.lr", "aecl.loss_sum", "aecl.loss_reads", "aecl.best", "aecl.bad_epochs",
+                                       "aecl.plateau_bad", "aecl.plateau_lr"};
+    snprintf(val[0], sizeof val[0], "%d", ci->epoch);
+    snprintf(val[1], sizeof val[0], "%ld", ci->step);
+    snprintf(val[2], sizeof val[0], "%" PRIu64, ci->plan_step);
+    snprintf(val[3], sizeof val[0], "%" PRIu64, ci->seed);
+    snprintf(val[4], sizeof val[0], "%d", ci->batch);
+    snprintf(val[5], sizeof val[0], "%.17g", ci->lr);
+    snprintf(val[6], sizeof val[0], "%.17g", ci->loss_sum);
+    snprintf(val[7], sizeof val[0], "%d", ci->loss_reads);
+    snprintf(val[8], sizeof val[0], "%.17g", ci->monitor.best);
+    snprintf(val[9], sizeof val[0], "%d", ci->monitor.bad_epochs);
+    snprintf(val[10], sizeof val[0], "%d", ci->monitor.plateau_bad);
+    snprintf(val[11], sizeof val[0], "%.17g", ci->monitor.lr);
+    for (int i = 0; i < 12; i++) { meta[2 * i] = keys[i]; meta[2 * i + 1] = val[i]; }
+}
+
+aecl_status aecl_checkpoint_save(aecl_net *n, const char *path, const aecl_checkpoint_info *ci,
+                                 const aecl_scaling *scaling)
+{
+    AECL_RETURN_IF(n->mode != AECL_NET_TRAIN, AECL_ERR_INVALID_ARG, n->ctx, "checkpoints are of training nets");
+    aecl_tensor *t[MAX_CK_TENSORS];
+    aecl_st_view v[MAX_CK_TENSORS];
+    int nt = ck_tensors(n, t);
+    float *block = NULL;
+    char *model = NULL, *scale = NULL;
+    aecl_status st = read_all(n, t, nt, v, &block);
+    if (st == AECL_OK && aecl_spec_print(n->spec, &model) != AECL_OK)
+        st = aecl_fail(n->ctx, AECL_ERR_HOST_MEMORY, "cannot print the model spec");
+    if (st == AECL_OK) st = aecl_scaling_format(n->ctx, scaling, &scale);
+    if (st == AECL_OK) {
+        const char *meta[2 * N_META];
+        meta_val val[12];
+        fill_meta(ci, meta, val);
+        const char *fixed[] = {"aecl.model", model, "aecl.scaling", scale, "aecl.checkpoint", "1",
+                               "aecl.version", AECL_VERSION_STRING};
+        memcpy(meta + 24, fixed, sizeof fixed);
+        st = aecl_safetensors_write(n->ctx, path, v, (size_t)nt, meta, 16);
+    }
+    free(block);
+    free(model);
+    free(scale);
+    return st;
+}
+
+/* Integer or double metadata, strictly parsed. */
+static aecl_status meta_num(aecl_ctx *ctx, const aecl_safetensors *s, const char *path, const char *key, double *out)
+{
+    const char *v = aecl_safetensors_meta(s, key);
+    char *end = NULL;
+    if (v) *out = strtod(v, &end);
+    AECL_RETURN_IF(!v || end == v || *end, AECL_ERR_FORMAT, ctx, "%s: checkpoint metadata '%s' is %s", path, key,
+                   v ? "not a number" : "missing");
+    return AECL_OK;
+}
+
+static aecl_status read_info(aecl_ctx *ctx, const aecl_safetensors *s, const char *path, aecl_checkpoint_info *ci)
+{
+    double v[12];
+    static const char *const keys[] = {"aecl.epoch", "aecl.step", "aecl.plan_step", "aecl.seed", "aecl.batch",
+                                       "aecl.lr", "aecl.loss_sum", "aecl.loss_reads", "aecl.best", "aecl.bad_epochs",
+                                       "aecl.plateau_bad", "aecl.plateau_lr"};
+    for (int i = 0; i < 12; i++) AECL_TRY(meta_num(ctx, s, path, keys[i], &v[i]));
+    ci->epoch = (int)v[0];
+    ci->step = (long)v[1];
+    ci->plan_step = strtoull(aecl_safetensors_meta(s, "aecl.plan_step"), NULL, 10);
+    ci->seed = strtoull(aecl_safetensors_meta(s, "aecl.seed"), NULL, 10);
+    ci->batch = (int)v[4];
+    ci->lr = v[5];
+    ci->loss_sum = v[6];
+    ci->loss_reads = (int)v[7];
+    ci->monitor = (aecl_train_monitor){.best = v[8], .bad_epochs = (int)v[9], .plateau_bad = (int)v[10], .lr = v[11]};
+    return AECL_OK;
+}
+
+static aecl_status same_model(aecl_net *n, const aecl_safetensors *s, const char *path)
+{
+    const char *text = aecl_safetensors_meta(s, "aecl.model");
+    AECL_RETURN_IF(!aecl_safetensors_meta(s, "aecl.checkpoint") || !text, AECL_ERR_FORMAT, n->ctx,
+                   "%s: not an aecl checkpoint (no aecl.checkpoint metadata)", path);
+    aecl_model_spec *spec = NULL;
+    AECL_TRY(aecl_spec_parse_string(n->ctx, text, path, &spec));
+    int same = aecl_spec_equal(spec, n->spec);
+    aecl_spec_free(spec);
+    AECL_RETURN_IF(!same, AECL_ERR_INVALID_ARG, n->ctx, "%s: the checkpoint is of a different model", path);
+    return AECL_OK;
+}
+
+static aecl_status load_tensor(aecl_net *n, const aecl_safetensors *s, const char *path, const aecl_tensor *t)
+{
+    const aecl_st_tensor *f = aecl_safetensors_find(s, t->name);
+    AECL_RETURN_IF(!f, AECL_ERR_FORMAT, n->ctx, "%s: tensor '%s' is missing", path, t->name);
+    int same = f->ndim == (unsigned)t->ndim;
+    for (int k = 0; same && k < t->ndim; k++) same = f->shape[k] == (size_t)t->shape[k];
+    char buf[64];
+    AECL_RETURN_IF(!same, AECL_ERR_FORMAT, n->ctx, "%s: tensor '%s' has the wrong shape (the model needs %s)", path,
+                   t->name, aecl_shape_str(t, buf, sizeof buf));
+    return aecl_plan_write(n->plan, t, f->data);
+}
+
+aecl_status aecl_checkpoint_load(aecl_net *n, const char *path, aecl_checkpoint_info *ci)
+{
+    AECL_RETURN_IF(n->mode != AECL_NET_TRAIN, AECL_ERR_INVALID_ARG, n->ctx, "checkpoints are of training nets");
+    aecl_safetensors s;
+    AECL_TRY(aecl_safetensors_read(n->ctx, path, &s));
+    aecl_tensor *t[MAX_CK_TENSORS];
+    int nt = ck_tensors(n, t);
+    aecl_status st = same_model(n, &s, path);
+    if (st == AECL_OK) st = read_info(n->ctx, &s, path, ci);
+    for (int i = 0; st == AECL_OK && i < nt; i++) st = load_tensor(n, &s, path, t[i]);
+    if (st == AECL_OK && s.n_tensors != (size_t)nt)
+        st = aecl_fail(n->ctx, AECL_ERR_FORMAT, "%s: %zu tensors, the training net has %d (another optimizer?)", path,
+                       s.n_tensors, nt);
+    if (st == AECL_OK) aecl_plan_set_step(n->plan, ci->plan_step);
+    aecl_safetensors_free(&s);
+    return st;
+}
