@@ -229,6 +229,78 @@ static void test_caller_objects(const host_model *h)
     free(x);
 }
 
+/* ---- a convolutional BCE model: decoder with convT, reshape, sigmoid of logits ---- */
+
+static const char *conv_bce_text =
+    "kind = convolutional\ninput = 1x8x8\nlatent = 6\nloss = bce\noutput_activation = sigmoid\n"
+    "[encoder]\nconv 4 3x3 stride=2 pad=1 relu\nflatten\n[decoder]\nmirror\n";
+
+/* Writes a weights file of freshly initialised parameters (no training needed). */
+static int conv_weights(aecl_ctx *ctx, const char *path, aecl_model_spec **spec)
+{
+    aecl_net *n = NULL;
+    float *w = NULL;
+    int ok = aecl_spec_parse_string(ctx, conv_bce_text, "conv_bce", spec) == AECL_OK &&
+             aecl_net_build(ctx, *spec, 1, AECL_NET_EVAL, 1, &n) == AECL_OK && aecl_net_init_params(n, 5) == AECL_OK &&
+             (w = malloc(aecl_net_param_floats(n) * sizeof *w)) && aecl_net_read_params(n, w) == AECL_OK &&
+             aecl_weights_save(ctx, path, n, w) == AECL_OK;
+    free(w);
+    aecl_net_free(n);
+    return ok;
+}
+
+static void test_conv_bce(void)
+{
+    aecl_ctx *ctx = test_ctx();
+    char path[600];
+    snprintf(path, sizeof path, "%s/test_embed_conv.safetensors", getenv("AECL_BINARY_DIR"));
+    aecl_model_spec *spec = NULL;
+    CHECK_MSG(conv_weights(ctx, path, &spec), "%s", aecl_ctx_last_error(ctx));
+    if (!spec) return;
+    const size_t rows = 7, feat = 64, lat = 6;
+    float x[7 * 64], code[7 * 6], recon[7 * 64], score[7], ev_recon[7 * 64];
+    unsigned seed = 3;
+    test_fill_uniform(x, rows * feat, 0, 1, &seed);
+    aecl_cl_model *m = NULL;
+    aecl_buffer *xb = NULL, *zb = NULL, *rb = NULL, *sb = NULL;
+    CHECK_OK(ctx, aecl_cl_model_load(ctx, path, 3, &m));   /* chunks of 3, 3, 1 */
+    CHECK_OK(ctx, aecl_buffer_create(ctx, rows * feat, sizeof(float), &xb));
+    CHECK_OK(ctx, aecl_buffer_create(ctx, rows * lat, sizeof(float), &zb));
+    CHECK_OK(ctx, aecl_buffer_create(ctx, rows * feat, sizeof(float), &rb));
+    CHECK_OK(ctx, aecl_buffer_create(ctx, rows, sizeof(float), &sb));
+    if (!m || !xb || !zb || !rb || !sb) goto done;
+    CHECK(aecl_cl_model_latent(m) == lat && aecl_cl_model_features(m) == feat);
+    CHECK_OK(ctx, aecl_buffer_upload(xb, 0, x, sizeof x));
+    CHECK_OK(ctx, aecl_cl_model_encode(m, aecl_buffer_cl(xb), 0, rows, aecl_buffer_cl(zb), 0, 0, NULL, NULL));
+    CHECK_OK(ctx, aecl_cl_model_decode(m, aecl_buffer_cl(zb), 0, rows, aecl_buffer_cl(rb), 0, 0, NULL, NULL));
+    CHECK_OK(ctx, aecl_cl_model_scores(m, aecl_buffer_cl(xb), 0, rows, aecl_buffer_cl(sb), 0, 0, NULL, NULL));
+    CHECK_OK(ctx, aecl_buffer_download(zb, 0, code, sizeof code));
+    CHECK_OK(ctx, aecl_buffer_download(rb, 0, recon, sizeof recon));
+    CHECK_OK(ctx, aecl_buffer_download(sb, 0, score, sizeof score));
+    /* decode(encode(x)) is the host-memory path's reconstruction. */
+    aecl_model_spec *s2 = NULL;
+    float *w = NULL;
+    CHECK_OK(ctx, aecl_weights_load(ctx, path, &s2, &w));
+    aecl_dataset d = {.x = x, .n = rows, .features = feat};
+    aecl_eval_result er;
+    if (s2) CHECK_OK(ctx, aecl_evaluate(ctx, s2, w, &d, 4, ev_recon, &er));
+    CHECK_MSG(test_rel_err(recon, ev_recon, rows * feat, 1e-5, 1e-4) <= 1, "conv decode(encode) vs aecl_evaluate");
+    for (size_t r = 0; r < rows; r++) {
+        double bce = 0;
+        for (size_t k = 0; k < feat; k++) {
+            double p = ev_recon[r * feat + k], t = x[r * feat + k];
+            bce -= t * log(p) + (1 - t) * log(1 - p);
+        }
+        CHECK_NEAR(score[r], bce, 1e-3 * bce + 1e-3);
+    }
+    aecl_spec_free(s2);
+    free(w);
+done:
+    aecl_buffer_free(sb), aecl_buffer_free(rb), aecl_buffer_free(zb), aecl_buffer_free(xb);
+    aecl_cl_model_free(m);
+    aecl_spec_free(spec);
+}
+
 int main(void)
 {
     aecl_ctx *ctx = test_ctx();
@@ -240,6 +312,7 @@ int main(void)
         test_example(ctx, &h);
         test_caller_objects(&h);
     }
+    test_conv_bce();
     aecl_net_free(h.names);
     aecl_spec_free(h.spec);
     free(h.w);
