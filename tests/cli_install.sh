@@ -10,6 +10,9 @@ ok() { if eval "$1"; then pass=$((pass+1)); else echo "FAILED: $1"; fail=$((fail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 prefix="$tmp/prefix"
+# A sanitizer build's library needs its consumers built with the same runtime.
+san=""
+grep -q "^AECL_SANITIZE:BOOL=ON" "$bin/CMakeCache.txt" 2>/dev/null && san="-fsanitize=address,undefined"
 
 cmake --install "$bin" --prefix "$prefix" >"$tmp/install.log" 2>&1; rc=$?
 ok '[ $rc -eq 0 ]' || cat "$tmp/install.log"
@@ -30,7 +33,7 @@ ok '[ $rc -eq 0 ] && grep -q "^aecl [0-9]" <<<"$out"'
 ok '[ $rc -eq 0 ] && [ -s "$tmp/tiny.safetensors" ]' || cat "$tmp/train.log"
 
 # find_package(aecl): shared and static.
-cmake -S "$src/tests/consumer" -B "$tmp/build" -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/cfg.log" 2>&1 &&
+cmake -S "$src/tests/consumer" -B "$tmp/build" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_FLAGS="$san" >"$tmp/cfg.log" 2>&1 &&
     cmake --build "$tmp/build" >"$tmp/build.log" 2>&1; rc=$?
 ok '[ $rc -eq 0 ]' || cat "$tmp/cfg.log" "$tmp/build.log"
 for app in app app_static; do
@@ -43,11 +46,11 @@ ok 'ldd "$tmp/build/app" | grep -q "$prefix.*libaecl.so"'
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 flags=$(pkg-config --cflags --libs aecl); rc=$?
 ok '[ $rc -eq 0 ] && [ "$(pkg-config --modversion aecl)" = "$("$prefix/bin/aecl" --version | cut -d" " -f2)" ]'
-cc -std=c11 -Wall -Wextra -Werror "$src/tests/consumer/main.c" -o "$tmp/app_pc" $flags -lm 2>"$tmp/cc.log"; rc=$?
+cc $san -std=c11 -Wall -Wextra -Werror "$src/tests/consumer/main.c" -o "$tmp/app_pc" $flags -lm 2>"$tmp/cc.log"; rc=$?
 ok '[ $rc -eq 0 ]' || cat "$tmp/cc.log"
 out=$(LD_LIBRARY_PATH="$libdir" "$tmp/app_pc" "$tmp/tiny.safetensors" 2>&1); rc=$?
 ok '[ $rc -eq 0 ] && grep -q "encode: ok" <<<"$out"' || echo "$out"
-cc -std=c11 "$src/tests/consumer/main.c" -o "$tmp/app_pc_static" $(pkg-config --cflags aecl) \
+cc $san -std=c11 "$src/tests/consumer/main.c" -o "$tmp/app_pc_static" $(pkg-config --cflags aecl) \
     "$libdir/libaecl.a" $(pkg-config --libs-only-other --libs --static aecl | sed 's/-laecl//') -lm 2>"$tmp/cc2.log"; rc=$?
 ok '[ $rc -eq 0 ]' || cat "$tmp/cc2.log"
 out=$("$tmp/app_pc_static" 2>&1); rc=$?
