@@ -175,7 +175,10 @@ aecl_status aecl_buffer_download(aecl_buffer *buf, size_t offset, void *dst, siz
  * last one padded and masked), and the networks for each batch size are built on
  * first use and kept until aecl_model_free. Results are deterministic: a VAE is
  * run at its mean code unless a call says otherwise, so a sample's result does
- * not depend on n or on its place in the batch.
+ * not depend on n or on its place in the batch. Data in and out is in the data's
+ * own units: a model trained with a scaling (aecl train --scale) scales its
+ * inputs and unscales its outputs itself; scores are measured in the scaled
+ * space the model was trained in.
  * Buffers are the caller's; the model keeps no pointer to them. Errors: invalid
  * arguments (NULL buffers, n = 0, a VAE-only call on another kind) are
  * AECL_ERR_INVALID_ARG; device failures as elsewhere; messages via

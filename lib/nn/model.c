@@ -15,6 +15,7 @@ struct aecl_model {
     aecl_ctx *ctx;
     aecl_model_spec *spec;
     float *weights;              /* in layout order */
+    aecl_scaling scaling;        /* of the training data (kind none for images) */
     aecl_net_layout layout;
     uint64_t hash, seed;
     int max_batch;
@@ -38,7 +39,10 @@ aecl_status aecl_model_load(aecl_ctx *ctx, const char *path, aecl_model **out)
     AECL_RETURN_IF(!m, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
     m->ctx = ctx;
     m->max_batch = 128;
-    aecl_status st = aecl_weights_load(ctx, path, &m->spec, &m->weights);
+    aecl_status st = aecl_weights_load_scaled(ctx, path, &m->spec, &m->weights, &m->scaling);
+    if (st == AECL_OK && m->scaling.kind != AECL_SCALE_NONE && m->scaling.features != aecl_spec_shape_numel(m->spec->input))
+        st = aecl_fail(ctx, AECL_ERR_FORMAT, "%s: the scaling covers %zu features, the model takes %zu", path,
+                       m->scaling.features, aecl_spec_shape_numel(m->spec->input));
     if (st == AECL_OK) st = aecl_net_layout_of(ctx, m->spec, &m->layout);
     char *text = NULL;
     if (st == AECL_OK && aecl_spec_print(m->spec, &text) != AECL_OK)
@@ -57,6 +61,7 @@ void aecl_model_free(aecl_model *m)
     if (!m) return;
     for (int i = 0; i < m->n_nets; i++) aecl_net_free(m->nets[i]);
     free(m->weights);
+    aecl_scaling_free(&m->scaling);
     aecl_spec_free(m->spec);
     free(m);
 }
@@ -161,6 +166,30 @@ static aecl_status check_args(aecl_model *m, const void *in, size_t n, const voi
 }
 
 static int is_vae(const aecl_model *m) { return m->spec->kind == AECL_AE_VARIATIONAL; }
+static int scaled(const aecl_model *m) { return m->scaling.kind != AECL_SCALE_NONE; }
+
+/* Inputs in the model's space: x itself, or a scaled copy in *copy (freed by the caller). */
+static aecl_status to_model_space(aecl_model *m, const float *x, size_t n, float **copy, const float **out)
+{
+    *copy = NULL;
+    *out = x;
+    if (!scaled(m)) return AECL_OK;
+    size_t f = aecl_model_input_size(m);
+    *copy = malloc(n * f * sizeof **copy);
+    AECL_RETURN_IF(!*copy, AECL_ERR_HOST_MEMORY, m->ctx, "out of host memory");
+    memcpy(*copy, x, n * f * sizeof **copy);
+    aecl_scaling_apply(&m->scaling, *copy, n, f);
+    *out = *copy;
+    return AECL_OK;
+}
+
+/* Outputs back in the data's units: x = x' / scale + offset. */
+static void to_data_space(const aecl_model *m, float *y, size_t n)
+{
+    size_t f = m->scaling.features;
+    for (size_t i = 0; scaled(m) && i < n; i++)
+        for (size_t k = 0; k < f; k++) y[i * f + k] = y[i * f + k] / m->scaling.scale[k] + m->scaling.offset[k];
+}
 
 aecl_status aecl_model_encode(aecl_model *m, const float *x, size_t n, float *z, int sample)
 {
@@ -171,7 +200,11 @@ aecl_status aecl_model_encode(aecl_model *m, const float *x, size_t n, float *z,
     float *lv = sample ? malloc(n * L * sizeof *lv) : NULL;
     AECL_RETURN_IF(sample && !lv, AECL_ERR_HOST_MEMORY, m->ctx, "out of host memory");
     pass_out o = {.code = z, .logvar = lv};
-    aecl_status st = run_pass(m, AECL_NET_ENCODE, x, aecl_model_input_size(m), n, &o);
+    float *copy;
+    const float *xs;
+    aecl_status st = to_model_space(m, x, n, &copy, &xs);
+    if (st == AECL_OK) st = run_pass(m, AECL_NET_ENCODE, xs, aecl_model_input_size(m), n, &o);
+    free(copy);
     /* z = mu + exp(logvar / 2) eps, eps keyed by (seed, sample index, dimension). */
     for (size_t i = 0; st == AECL_OK && lv && i < n; i++)
         for (size_t k = 0; k < L; k++) {
@@ -186,7 +219,9 @@ aecl_status aecl_model_decode(aecl_model *m, const float *z, size_t n, float *x)
 {
     AECL_TRY(check_args(m, z, n, x, "aecl_model_decode"));
     pass_out o = {.recon = x};
-    return run_pass(m, AECL_NET_DECODE, z, (size_t)m->spec->latent, n, &o);
+    AECL_TRY(run_pass(m, AECL_NET_DECODE, z, (size_t)m->spec->latent, n, &o));
+    to_data_space(m, x, n);
+    return AECL_OK;
 }
 
 aecl_status aecl_model_reconstruct(aecl_model *m, const float *x, size_t n, float *y)
@@ -207,7 +242,11 @@ aecl_status aecl_model_forward(aecl_model *m, const float *x, size_t n, float *r
     aecl_status st = (mse && !y) || ((loss || elbo) && (!rec || (is_vae(m) && !kl)))
                          ? aecl_fail(m->ctx, AECL_ERR_HOST_MEMORY, "out of host memory") : AECL_OK;
     pass_out o = {.recon = y, .rec = rec, .kl = kl};
-    if (st == AECL_OK) st = run_pass(m, AECL_NET_INFER, x, f, n, &o);
+    float *copy = NULL;
+    const float *xs = x;
+    if (st == AECL_OK) st = to_model_space(m, x, n, &copy, &xs);
+    if (st == AECL_OK) st = run_pass(m, AECL_NET_INFER, xs, f, n, &o);
+    x = xs;   /* scores are measured where the model works */
     double beta = m->spec->train.beta, per = m->spec->loss == AECL_LOSS_MSE ? 1.0 / (double)f : 1.0;
     for (size_t i = 0; st == AECL_OK && i < n; i++) {
         if (mse) {
@@ -219,7 +258,9 @@ aecl_status aecl_model_forward(aecl_model *m, const float *x, size_t n, float *r
         if (loss) loss[i] = (float)(rec[i] * per + (kl ? beta * k : 0.0));
         if (elbo) elbo[i] = (float)(rec[i] + k);
     }
+    if (st == AECL_OK && recon) to_data_space(m, recon, n);
     if (y != recon) free(y);
+    free(copy);
     free(rec);
     free(kl);
     return st;
