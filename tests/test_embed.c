@@ -1,6 +1,7 @@
 /* Zero-copy model calls on the caller's OpenCL buffers (aecl_cl_model_*), and
  * apps/embed_example: codes, scores and reconstructions against a plain C forward
- * pass of the weights file and against the host-memory path (aecl_evaluate);
+ * pass of the weights file and against the host-memory paths (aecl_evaluate, and
+ * aecl_model_* for a model with feature scaling);
  * argument checks (another context's buffer, short buffers, no rows); the
  * caller's objects are intact after aecl's handles are freed. */
 #include "check.h"
@@ -301,6 +302,69 @@ done:
     aecl_spec_free(spec);
 }
 
+/* ---- a model trained with feature scaling, against the host-memory model API ---- */
+
+static const char *tabular_text =
+    "kind = vanilla\ninput = 30\nlatent = 4\nloss = mse\noutput_activation = none\n"
+    "[encoder]\ndense 16 relu\ndense 8 relu\n[decoder]\nmirror\n";
+
+enum { TF = 30, TL = 4, TR = 11 };
+
+static int scaled_weights(aecl_ctx *ctx, const char *path)
+{
+    aecl_model_spec *spec = NULL;
+    aecl_net *n = NULL;
+    float *w = NULL, off[TF], sc[TF];
+    for (int k = 0; k < TF; k++) off[k] = 0.1f * (float)k, sc[k] = 1.0f / (0.5f + 0.05f * (float)k);
+    aecl_scaling scaling = {AECL_SCALE_STANDARD, TF, off, sc};
+    int ok = aecl_spec_parse_string(ctx, tabular_text, "tabular", &spec) == AECL_OK &&
+             aecl_net_build(ctx, spec, 1, AECL_NET_EVAL, 1, &n) == AECL_OK && aecl_net_init_params(n, 9) == AECL_OK &&
+             (w = malloc(aecl_net_param_floats(n) * sizeof *w)) && aecl_net_read_params(n, w) == AECL_OK &&
+             aecl_weights_save_scaled(ctx, path, n, w, &scaling) == AECL_OK;
+    free(w);
+    aecl_net_free(n);
+    aecl_spec_free(spec);
+    return ok;
+}
+
+static void test_scaled_vs_model_api(void)
+{
+    aecl_ctx *ctx = test_ctx();
+    char path[600];
+    snprintf(path, sizeof path, "%s/test_embed_scaled.safetensors", getenv("AECL_BINARY_DIR"));
+    CHECK_MSG(scaled_weights(ctx, path), "%s", aecl_ctx_last_error(ctx));
+    float x[TR * TF], z[TR * TL], y[TR * TF], sc[TR], hz[TR * TL], hy[TR * TF], hsc[TR];
+    unsigned seed = 11;
+    test_fill_uniform(x, TR * TF, 0, 3, &seed);
+    aecl_cl_model *m = NULL;
+    aecl_model *hm = NULL;
+    aecl_buffer *xb = NULL, *zb = NULL, *yb = NULL, *sb = NULL;
+    CHECK_OK(ctx, aecl_cl_model_load(ctx, path, 4, &m));
+    CHECK_OK(ctx, aecl_model_load(ctx, path, &hm));
+    CHECK_OK(ctx, aecl_buffer_create(ctx, TR * TF, sizeof(float), &xb));
+    CHECK_OK(ctx, aecl_buffer_create(ctx, TR * TL, sizeof(float), &zb));
+    CHECK_OK(ctx, aecl_buffer_create(ctx, TR * TF, sizeof(float), &yb));
+    CHECK_OK(ctx, aecl_buffer_create(ctx, TR, sizeof(float), &sb));
+    if (m && hm && xb && zb && yb && sb) {
+        CHECK_OK(ctx, aecl_buffer_upload(xb, 0, x, sizeof x));
+        CHECK_OK(ctx, aecl_cl_model_encode(m, aecl_buffer_cl(xb), 0, TR, aecl_buffer_cl(zb), 0, 0, NULL, NULL));
+        CHECK_OK(ctx, aecl_cl_model_decode(m, aecl_buffer_cl(zb), 0, TR, aecl_buffer_cl(yb), 0, 0, NULL, NULL));
+        CHECK_OK(ctx, aecl_cl_model_scores(m, aecl_buffer_cl(xb), 0, TR, aecl_buffer_cl(sb), 0, 0, NULL, NULL));
+        CHECK_OK(ctx, aecl_buffer_download(zb, 0, z, sizeof z));
+        CHECK_OK(ctx, aecl_buffer_download(yb, 0, y, sizeof y));
+        CHECK_OK(ctx, aecl_buffer_download(sb, 0, sc, sizeof sc));
+        CHECK_OK(ctx, aecl_model_encode(hm, x, TR, hz, 0));
+        CHECK_OK(ctx, aecl_model_decode(hm, hz, TR, hy));
+        CHECK_OK(ctx, aecl_model_scores(hm, x, TR, AECL_SCORE_MSE, hsc));
+        CHECK_MSG(test_rel_err(z, hz, TR * TL, 1e-5, 1e-4) <= 1, "scaled encode vs aecl_model_encode");
+        CHECK_MSG(test_rel_err(y, hy, TR * TF, 1e-5, 1e-4) <= 1, "scaled decode vs aecl_model_decode");
+        for (int r = 0; r < TR; r++) CHECK_NEAR(sc[r], hsc[r] * TF, 1e-4 * hsc[r] * TF + 1e-5);
+    }
+    aecl_buffer_free(sb), aecl_buffer_free(yb), aecl_buffer_free(zb), aecl_buffer_free(xb);
+    aecl_model_free(hm);
+    aecl_cl_model_free(m);
+}
+
 int main(void)
 {
     aecl_ctx *ctx = test_ctx();
@@ -313,6 +377,7 @@ int main(void)
         test_caller_objects(&h);
     }
     test_conv_bce();
+    test_scaled_vs_model_api();
     aecl_net_free(h.names);
     aecl_spec_free(h.spec);
     free(h.w);

@@ -254,7 +254,10 @@ typedef struct aecl_cl_model aecl_cl_model;
 
 /* Loads a weights file written by `aecl train` (the model text is inside it) and
  * prepares the network for batches of up to `batch` rows (larger calls run in
- * chunks of `batch`). The decoder-only network is built on the first decode call.
+ * chunks of `batch`). The encoder is built here, the decoder and the scoring
+ * network on their first call. Data is in the data's own units: a model trained
+ * with feature scaling scales its inputs and unscales its reconstructions on the
+ * device, as aecl_model_* do on the host.
  * Errors: AECL_ERR_IO / AECL_ERR_FORMAT for the file, AECL_ERR_INVALID_ARG for
  * batch < 1, device errors while building. On failure *out is NULL. */
 aecl_status aecl_cl_model_load(aecl_ctx *ctx, const char *weights_path, int batch, aecl_cl_model **out);
@@ -282,7 +285,8 @@ aecl_status aecl_cl_model_decode(aecl_cl_model *m, cl_mem code, size_t code_off,
                                  size_t recon_off, cl_uint n_wait, const cl_event *wait, cl_event *done);
 /* Anomaly scores: for each of `rows` samples of x, the reconstruction loss of the
  * model summed over its features (squared error for an MSE model, binary cross
- * entropy for a BCE one), one float per row written at byte scores_off.
+ * entropy for a BCE one; a VAE at its mean code; in the model's scaled space),
+ * one float per row written at byte scores_off.
  * Ordering, events and errors as aecl_cl_model_encode. */
 aecl_status aecl_cl_model_scores(aecl_cl_model *m, cl_mem x, size_t x_off, size_t rows, cl_mem scores,
                                  size_t scores_off, cl_uint n_wait, const cl_event *wait, cl_event *done);

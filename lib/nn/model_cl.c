@@ -2,109 +2,113 @@
  * (aecl.h, "zero-copy calls"). Each call is a chain of device commands on the
  * context's in-order queue: copy a chunk of the caller's rows into the plan's
  * input tensor, run the plan, copy the output tensor into the caller's buffer.
- * The caller's wait list gates the first command and the returned event marks the
- * last, so the in-order queue orders everything between. Nothing passes through
- * the host, and aecl holds no reference to the caller's objects. */
+ * A model trained with feature scaling gets two more small plans on the device:
+ * x' = (x - offset) * scale before the encoder, y = y' / scale + offset after the
+ * decoder (as aecl_model_* do on the host). The caller's wait list gates the first
+ * command and the returned event marks the last, so the in-order queue orders
+ * everything between. Nothing passes through the host, and aecl holds no
+ * reference to the caller's objects. */
 #include "aecl.h"
 #include "nn/train.h"
 #include "ops/ops.h"
 #include "rt/error.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
+
+/* Three networks at the model's batch size, each built on first use: the
+ * encoder alone, the decoder alone, and the full net at the mean code (scores). */
+enum { NET_ENCODE, NET_DECODE, NET_SCORE, N_NETS };
+
+/* A plan with one input and one output tensor (a net, or a scaling step). */
+typedef struct stage {
+    aecl_graph *g;
+    aecl_plan *plan;
+    aecl_tensor *in, *out;
+} stage;
 
 struct aecl_cl_model {
     aecl_ctx *ctx;
     aecl_model_spec *spec;
-    float *weights;           /* all parameters in eval-net order (for the decoder net) */
+    float *weights;           /* all parameters, laid out as `layout` */
+    aecl_net_layout layout;
     int batch;
     size_t features, latent;
-    aecl_net *net;            /* the eval net: code, reconstruction, per-sample losses */
-    /* Decoder only (built on the first decode): code -> reconstruction. */
-    aecl_graph *dg;
-    aecl_plan *dplan;
-    aecl_tensor *dz, *drecon;
+    aecl_net *nets[N_NETS];
+    aecl_scaling scaling;
+    stage scale, unscale;     /* with scaling only: data -> model space and back */
 };
 
-/* ---- the decoder-only network --------------------------------------------------- */
+static const aecl_net_mode net_modes[N_NETS] = {AECL_NET_ENCODE, AECL_NET_DECODE, AECL_NET_INFER};
 
-/* The eval net's host weights of the parameter named `name`, or NULL. */
-static const float *net_weights(const aecl_cl_model *m, const char *name, size_t size)
+static aecl_status get_net(aecl_cl_model *m, int which, aecl_net **out)
 {
-    const float *w = m->weights;
-    for (int i = 0; i < m->net->n_params; i++) {
-        if (strcmp(m->net->param_names[i], name) == 0) return m->net->params[i]->size == size ? w : NULL;
-        w += m->net->params[i]->size;
+    if (!m->nets[which]) {
+        aecl_net *n = NULL;
+        AECL_TRY(aecl_net_build(m->ctx, m->spec, m->batch, net_modes[which], (uint32_t)m->spec->train.seed, &n));
+        aecl_status st = aecl_net_write_params_layout(n, &m->layout, m->weights);
+        if (st != AECL_OK) {
+            aecl_net_free(n);
+            return st;
+        }
+        m->nets[which] = n;
     }
-    return NULL;
-}
-
-/* Weight and bias of a decoder layer, with the eval net's names and layouts
- * (dense [out, in], convT [C, K, kh, kw], conv [K, C, kh, kw]). */
-static void dec_params(aecl_graph *g, size_t i, const aecl_spec_layer *l, aecl_tensor **w, aecl_tensor **b)
-{
-    char name[48];
-    int ws[4] = {l->units, (int)aecl_spec_shape_numel(l->in), 0, 0}, nd = 2;
-    if (l->kind == AECL_LAYER_CONV) { nd = 4; ws[1] = l->in.c; ws[2] = l->kh; ws[3] = l->kw; }
-    if (l->kind == AECL_LAYER_CONVT) { nd = 4; ws[0] = l->in.c; ws[1] = l->units; ws[2] = l->kh; ws[3] = l->kw; }
-    snprintf(name, sizeof name, "decoder.%zu.weight", i);
-    *w = aecl_param(g, name, nd, ws);
-    snprintf(name, sizeof name, "decoder.%zu.bias", i);
-    *b = aecl_param(g, name, 1, &l->units);
-}
-
-/* One decoder layer in evaluation mode (no dropout), as the eval net applies it. */
-static aecl_tensor *dec_layer(aecl_graph *g, int batch, size_t i, const aecl_spec_layer *l, aecl_tensor *x, int logits)
-{
-    aecl_tensor *w = NULL, *b = NULL;
-    aecl_act act = logits ? AECL_ACT_NONE : l->act;
-    float slope = (float)l->act_param;
-    int shape[4] = {batch, l->out.c, l->out.h, l->out.w};
-    if (aecl_spec_layer_has_weights(l->kind)) dec_params(g, i, l, &w, &b);
-    switch (l->kind) {
-    case AECL_LAYER_DENSE: return aecl_dense(g, x, w, b, act, slope);
-    case AECL_LAYER_CONV: return aecl_conv2d(g, x, w, b, l->stride_h, l->pad_h, act, slope);
-    case AECL_LAYER_CONVT: return aecl_conv_transpose2d(g, x, w, b, l->stride_h, l->pad_h, l->outpad_h, act, slope);
-    case AECL_LAYER_MAXPOOL: return aecl_maxpool2d(g, x, l->factor, l->factor);
-    case AECL_LAYER_AVGPOOL: return aecl_avgpool2d(g, x, l->factor, l->factor);
-    case AECL_LAYER_UPSAMPLE: return aecl_upsample2d(g, x, l->factor, l->mode == AECL_UPSAMPLE_BILINEAR);
-    case AECL_LAYER_FLATTEN: return aecl_flatten(g, x);
-    case AECL_LAYER_RESHAPE: return aecl_reshape(g, x, l->out.rank == 1 ? 2 : 4, shape);
-    }
-    return aecl_graph_fail(g, AECL_ERR_UNSUPPORTED, "decoder.%zu: unknown layer kind", i);
-}
-
-static aecl_status build_decoder_graph(aecl_cl_model *m)
-{
-    const aecl_model_spec *s = m->spec;
-    size_t out = 0;
-    for (size_t i = 0; i < s->n_decoder; i++)
-        if (aecl_spec_layer_has_weights(s->decoder[i].kind)) out = i;
-    int bce = s->loss == AECL_LOSS_BCE, zs[2] = {m->batch, s->latent};
-    AECL_TRY(aecl_graph_create(m->ctx, &m->dg));
-    m->dz = aecl_input(m->dg, "z", 2, zs);
-    aecl_tensor *y = m->dz;
-    for (size_t i = 0; i < s->n_decoder; i++) y = dec_layer(m->dg, m->batch, i, &s->decoder[i], y, bce && i == out);
-    /* As the eval net: under BCE the output layer gives logits, the data their sigmoid. */
-    if (bce) y = aecl_activation(m->dg, y, AECL_ACT_SIGMOID, 0);
-    m->drecon = aecl_mark(y, AECL_T_OUTPUT);
-    return aecl_graph_status(m->dg);
-}
-
-static aecl_status build_decoder(aecl_cl_model *m)
-{
-    AECL_TRY(build_decoder_graph(m));
-    aecl_plan_options opt = {.seed = (uint32_t)m->spec->train.seed};
-    AECL_TRY(aecl_plan_compile(m->dg, &opt, &m->dplan));
-    for (int i = 0; i < m->dg->n_nodes; i++) {
-        aecl_tensor *t = m->dg->nodes[i];
-        if (!(t->flags & AECL_T_PARAM)) continue;
-        const float *w = net_weights(m, t->name, t->size);
-        AECL_RETURN_IF(!w, AECL_ERR_STATE, m->ctx, "decoder: parameter '%s' not found in the model", t->name);
-        AECL_TRY(aecl_plan_write(m->dplan, t, w));
-    }
+    *out = m->nets[which];
     return AECL_OK;
+}
+
+/* ---- feature scaling on the device ----------------------------------------------- */
+
+/* A [batch, features] constant holding `row` in every row. */
+static aecl_tensor *row_const(aecl_cl_model *m, stage *st, const char *name)
+{
+    int shape[2] = {m->batch, (int)m->features};
+    return aecl_mark(aecl_input(st->g, name, 2, shape), AECL_T_CONST);
+}
+
+static aecl_status write_rows(aecl_cl_model *m, stage *st, const aecl_tensor *t, const float *row, int invert)
+{
+    float *v = malloc((size_t)m->batch * m->features * sizeof *v);
+    AECL_RETURN_IF(!v, AECL_ERR_HOST_MEMORY, m->ctx, "out of host memory");
+    for (size_t i = 0; i < (size_t)m->batch * m->features; i++) {
+        float r = row[i % m->features];
+        v[i] = invert ? 1.0f / r : r;
+    }
+    aecl_status s = aecl_plan_write(st->plan, t, v);
+    free(v);
+    return s;
+}
+
+/* forward: y = (x - offset) * scale; else y = x * (1 / scale) + offset. */
+static aecl_status build_scale(aecl_cl_model *m, stage *st, int forward)
+{
+    int shape[2] = {m->batch, (int)m->features};
+    AECL_TRY(aecl_graph_create(m->ctx, &st->g));
+    st->in = aecl_input(st->g, "x", 2, shape);
+    aecl_tensor *off = row_const(m, st, "offset"), *sc = row_const(m, st, forward ? "scale" : "inv_scale");
+    aecl_tensor *y = forward ? aecl_mul(st->g, aecl_sub(st->g, st->in, off), sc)
+                             : aecl_add(st->g, aecl_mul(st->g, st->in, sc), off);
+    st->out = aecl_mark(y, AECL_T_OUTPUT);
+    AECL_TRY(aecl_graph_status(st->g));
+    aecl_plan_options opt = {0};
+    AECL_TRY(aecl_plan_compile(st->g, &opt, &st->plan));
+    AECL_TRY(write_rows(m, st, off, m->scaling.offset, 0));
+    return write_rows(m, st, sc, m->scaling.scale, !forward);
+}
+
+static void stage_free(stage *st)
+{
+    aecl_plan_free(st->plan);
+    aecl_graph_free(st->g);
+}
+
+static aecl_status build_scaling(aecl_cl_model *m)
+{
+    if (m->scaling.kind == AECL_SCALE_NONE) return AECL_OK;
+    AECL_RETURN_IF(m->scaling.features != m->features, AECL_ERR_FORMAT, m->ctx,
+                   "the weights file's scaling has %zu features, the model takes %zu", m->scaling.features,
+                   m->features);
+    AECL_TRY(build_scale(m, &m->scale, 1));
+    return build_scale(m, &m->unscale, 0);
 }
 
 /* ---- handle --------------------------------------------------------------------- */
@@ -119,15 +123,20 @@ aecl_status aecl_cl_model_load(aecl_ctx *ctx, const char *weights_path, int batc
     AECL_RETURN_IF(!m, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
     m->ctx = ctx;
     m->batch = batch;
-    aecl_status st = aecl_weights_load(ctx, weights_path, &m->spec, &m->weights);
-    if (st == AECL_OK) st = aecl_net_build(ctx, m->spec, batch, AECL_NET_EVAL, (uint32_t)m->spec->train.seed, &m->net);
-    if (st == AECL_OK) st = aecl_net_write_params(m->net, m->weights);
+    aecl_net *enc = NULL;
+    aecl_status st = aecl_weights_load_scaled(ctx, weights_path, &m->spec, &m->weights, &m->scaling);
+    if (st == AECL_OK) {
+        m->features = aecl_spec_shape_numel(m->spec->input);
+        m->latent = (size_t)m->spec->latent;
+        st = aecl_net_layout_of(ctx, m->spec, &m->layout);
+    }
+    if (st == AECL_OK) st = build_scaling(m);
+    /* The encoder now, so that a model that cannot run fails here, not at a call. */
+    if (st == AECL_OK) st = get_net(m, NET_ENCODE, &enc);
     if (st != AECL_OK) {
         aecl_cl_model_free(m);
         return st;
     }
-    m->features = m->net->features;
-    m->latent = (size_t)m->spec->latent;
     *out = m;
     return AECL_OK;
 }
@@ -135,11 +144,14 @@ aecl_status aecl_cl_model_load(aecl_ctx *ctx, const char *weights_path, int batc
 void aecl_cl_model_free(aecl_cl_model *m)
 {
     if (!m) return;
-    /* Commands may still read the plans' buffers: let them finish first. */
-    if (m->net || m->dplan) aecl_ctx_finish(m->ctx);
-    aecl_plan_free(m->dplan);
-    aecl_graph_free(m->dg);
-    aecl_net_free(m->net);
+    /* Commands may still read the nets' buffers: let them finish first. */
+    int built = 0;
+    for (int i = 0; i < N_NETS; i++) built |= m->nets[i] != NULL;
+    if (built || m->scale.plan) aecl_ctx_finish(m->ctx);
+    for (int i = 0; i < N_NETS; i++) aecl_net_free(m->nets[i]);
+    stage_free(&m->scale);
+    stage_free(&m->unscale);
+    aecl_scaling_free(&m->scaling);
     aecl_spec_free(m->spec);
     free(m->weights);
     free(m);
@@ -186,11 +198,11 @@ static aecl_status check_events(aecl_cl_model *m, const char *call, cl_uint n_wa
     return AECL_OK;
 }
 
-/* One call's plan and its two ends. */
+/* One call: up to three plans run in turn (scale, net, unscale), each stage's
+ * output copied to the next one's input. */
 typedef struct chain {
-    aecl_plan *plan;
-    const aecl_tensor *in, *out;
-    size_t in_row, out_row;   /* floats per row */
+    stage st[3];
+    int n;
 } chain;
 
 typedef struct ends {
@@ -201,33 +213,50 @@ typedef struct ends {
     cl_event *done;
 } ends;
 
-/* Copies rows [r, r + n) in, runs the plan, copies them out; `first`/`last` pick
- * the chunk that takes the wait list and the one that gives the event. */
+/* Floats per row of a stage tensor. */
+static size_t row_floats(const aecl_cl_model *m, const aecl_tensor *t) { return t->size / (size_t)m->batch; }
+
+/* Enqueues a copy of `bytes`; wait list and event as given. */
+static aecl_status copy(aecl_cl_model *m, cl_mem from, size_t from_at, cl_mem to, size_t to_at, size_t bytes,
+                        cl_uint n_wait, const cl_event *wait, cl_event *ev)
+{
+    AECL_CL_TRY(m->ctx, clEnqueueCopyBuffer(aecl_ctx_cl_queue(m->ctx), from, to, from_at, to_at, bytes, n_wait, wait,
+                                            ev));
+    return AECL_OK;
+}
+
+/* Rows [r, r + n): the caller's rows into the first stage, each stage run and
+ * passed on, the last stage's rows into the caller's buffer. The first chunk
+ * takes the wait list, the last one gives the event. */
 static aecl_status run_chunk(aecl_cl_model *m, const chain *c, const ends *e, size_t r, size_t n)
 {
-    cl_command_queue q = aecl_ctx_cl_queue(m->ctx);
-    cl_mem pin, pout;
-    int oin, oout;
-    aecl_plan_tensor_mem(c->plan, c->in, &pin, &oin);
-    aecl_plan_tensor_mem(c->plan, c->out, &pout, &oout);
     const size_t f = sizeof(float);
+    size_t in_row = row_floats(m, c->st[0].in), out_row = row_floats(m, c->st[c->n - 1].out);
     int first = r == 0, last = r + n >= e->rows;
-    AECL_CL_TRY(m->ctx, clEnqueueCopyBuffer(q, e->src, pin, e->src_off + r * c->in_row * f, (size_t)oin * f,
-                                            n * c->in_row * f, first ? e->n_wait : 0, first ? e->wait : NULL, NULL));
-    aecl_plan_set_valid_rows(c->plan, (int)n);
-    AECL_TRY(aecl_plan_run(c->plan));
-    AECL_CL_TRY(m->ctx, clEnqueueCopyBuffer(q, pout, e->dst, (size_t)oout * f, e->dst_off + r * c->out_row * f,
-                                            n * c->out_row * f, 0, NULL, last ? e->done : NULL));
-    return AECL_OK;
+    cl_mem mem, next;
+    int off, next_off;
+    aecl_plan_tensor_mem(c->st[0].plan, c->st[0].in, &mem, &off);
+    AECL_TRY(copy(m, e->src, e->src_off + r * in_row * f, mem, (size_t)off * f, n * in_row * f,
+                  first ? e->n_wait : 0, first ? e->wait : NULL, NULL));
+    for (int i = 0; i < c->n; i++) {
+        aecl_plan_set_valid_rows(c->st[i].plan, (int)n);
+        AECL_TRY(aecl_plan_run(c->st[i].plan));
+        aecl_plan_tensor_mem(c->st[i].plan, c->st[i].out, &mem, &off);
+        if (i + 1 == c->n) break;
+        aecl_plan_tensor_mem(c->st[i + 1].plan, c->st[i + 1].in, &next, &next_off);
+        AECL_TRY(copy(m, mem, (size_t)off * f, next, (size_t)next_off * f, n * row_floats(m, c->st[i].out) * f, 0,
+                      NULL, NULL));
+    }
+    return copy(m, mem, (size_t)off * f, e->dst, e->dst_off + r * out_row * f, n * out_row * f, 0, NULL,
+                last ? e->done : NULL);
 }
 
 static aecl_status run_chain(aecl_cl_model *m, const char *call, const chain *c, const ends *e)
 {
-    if (e->done) *e->done = NULL;
     AECL_RETURN_IF(e->rows == 0, AECL_ERR_INVALID_ARG, m->ctx, "%s: rows must be at least 1", call);
     AECL_TRY(check_events(m, call, e->n_wait, e->wait));
-    AECL_TRY(check_buffer(m, call, "input", e->src, e->src_off, e->rows, c->in_row));
-    AECL_TRY(check_buffer(m, call, "output", e->dst, e->dst_off, e->rows, c->out_row));
+    AECL_TRY(check_buffer(m, call, "input", e->src, e->src_off, e->rows, row_floats(m, c->st[0].in)));
+    AECL_TRY(check_buffer(m, call, "output", e->dst, e->dst_off, e->rows, row_floats(m, c->st[c->n - 1].out)));
     size_t b = (size_t)m->batch;
     for (size_t r = 0; r < e->rows; r += b) {
         aecl_status st = run_chunk(m, c, e, r, e->rows - r < b ? e->rows - r : b);
@@ -239,45 +268,39 @@ static aecl_status run_chain(aecl_cl_model *m, const char *call, const chain *c,
     return AECL_OK;
 }
 
-#define CHECK_MODEL(m, call)                                                                     \
-    do {                                                                                         \
-        if (!(m)) return aecl_fail(NULL, AECL_ERR_INVALID_ARG, "%s: model is NULL", call);       \
-    } while (0)
+/* Runs one call on the net `which`: data in through the scaling (encode, scores),
+ * the decoder's output out through the unscaling (decode). */
+static aecl_status call(aecl_cl_model *m, const char *name, int which, const ends *e)
+{
+    if (!m) return aecl_fail(NULL, AECL_ERR_INVALID_ARG, "%s: model is NULL", name);
+    if (e->done) *e->done = NULL;
+    aecl_net *n = NULL;
+    AECL_TRY(get_net(m, which, &n));
+    stage net = {n->g, n->plan, n->x, which == NET_ENCODE ? n->code : which == NET_DECODE ? n->recon : n->rec_rows};
+    chain c = {.n = 0};
+    if (m->scale.plan && which != NET_DECODE) c.st[c.n++] = m->scale;
+    c.st[c.n++] = net;
+    if (m->unscale.plan && which == NET_DECODE) c.st[c.n++] = m->unscale;
+    return run_chain(m, name, &c, e);
+}
 
 aecl_status aecl_cl_model_encode(aecl_cl_model *m, cl_mem x, size_t x_off, size_t rows, cl_mem code,
                                  size_t code_off, cl_uint n_wait, const cl_event *wait, cl_event *done)
 {
-    CHECK_MODEL(m, "aecl_cl_model_encode");
-    chain c = {m->net->plan, m->net->x, m->net->code, m->features, m->latent};
     ends e = {x, code, x_off, code_off, rows, n_wait, wait, done};
-    return run_chain(m, "aecl_cl_model_encode", &c, &e);
+    return call(m, "aecl_cl_model_encode", NET_ENCODE, &e);
 }
 
 aecl_status aecl_cl_model_decode(aecl_cl_model *m, cl_mem code, size_t code_off, size_t rows, cl_mem recon,
                                  size_t recon_off, cl_uint n_wait, const cl_event *wait, cl_event *done)
 {
-    CHECK_MODEL(m, "aecl_cl_model_decode");
-    if (done) *done = NULL;
-    if (!m->dplan) {
-        aecl_status st = build_decoder(m);
-        if (st != AECL_OK) {
-            aecl_plan_free(m->dplan);
-            aecl_graph_free(m->dg);
-            m->dplan = NULL;
-            m->dg = NULL;
-            return st;
-        }
-    }
-    chain c = {m->dplan, m->dz, m->drecon, m->latent, m->features};
     ends e = {code, recon, code_off, recon_off, rows, n_wait, wait, done};
-    return run_chain(m, "aecl_cl_model_decode", &c, &e);
+    return call(m, "aecl_cl_model_decode", NET_DECODE, &e);
 }
 
 aecl_status aecl_cl_model_scores(aecl_cl_model *m, cl_mem x, size_t x_off, size_t rows, cl_mem scores,
                                  size_t scores_off, cl_uint n_wait, const cl_event *wait, cl_event *done)
 {
-    CHECK_MODEL(m, "aecl_cl_model_scores");
-    chain c = {m->net->plan, m->net->x, m->net->rec_rows, m->features, 1};
     ends e = {x, scores, x_off, scores_off, rows, n_wait, wait, done};
-    return run_chain(m, "aecl_cl_model_scores", &c, &e);
+    return call(m, "aecl_cl_model_scores", NET_SCORE, &e);
 }
