@@ -1,0 +1,256 @@
+/* Checkpoints, schedules and early stopping on a small Fashion-MNIST subset:
+ * a resumed run (from an epoch boundary or mid-epoch) ends with the very weights
+ * of the uninterrupted run; a diverging run stops with AECL_ERR_NUMERIC and leaves
+ * the last good checkpoint loadable; schedules match their closed forms; early
+ * stopping stops after `patience` epochs without improvement. */
+#include "check.h"
+#include "nn/train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DATA "/usr/share/datasets/fashion-mnist/"
+
+/* Noise, dropout and Adam: every piece of state a resume must restore. */
+static const char *model_text = "kind = denoising\ninput = 784\nlatent = 8\nloss = mse\noutput_activation = sigmoid\n"
+                                "[encoder]\ndense 32 relu dropout=0.1\n[decoder]\nmirror\n"
+                                "[train]\noptimizer = adam\nlr = 3e-3\nnoise = gaussian 0.3\n";
+
+typedef struct log_state { int epochs_seen, stopping, improved_last; double last_lr[8]; } log_state;
+
+static void on_progress(void *user, const aecl_train_progress *p)
+{
+    log_state *l = user;
+    if (!p->epoch_done) return;
+    l->epochs_seen++;
+    l->stopping = p->stopping;
+    if (p->epoch - 1 < 8) l->last_lr[p->epoch - 1] = p->lr;
+}
+
+static char *tmp_path(const char *tag)
+{
+    static char paths[4][64];
+    static int k;
+    char *p = paths[k++ % 4];
+    snprintf(p, 64, "/tmp/aecl-ck-%s-XXXXXX", tag);
+    int fd = mkstemp(p);
+    if (fd >= 0) close(fd);
+    unlink(p); /* the trainer creates it */
+    return p;
+}
+
+static float *train(aecl_ctx *ctx, const aecl_model_spec *s, const aecl_dataset *tr, const aecl_dataset *val,
+                    aecl_train_opts o, aecl_status *st_out)
+{
+    float *w = NULL;
+    aecl_status st = aecl_train(ctx, s, tr, val, &o, &w);
+    if (st_out) *st_out = st;
+    else CHECK_OK(ctx, st);
+    return w;
+}
+
+static void test_resume(aecl_ctx *ctx, const aecl_model_spec *s, const aecl_dataset *tr, const aecl_dataset *val,
+                        size_t nw)
+{
+    /* 300 samples, batch 64: 5 steps per epoch, the last one short. */
+    aecl_train_opts base = {.epochs = 3, .batch = 64, .seed = 11, .report_every = 2,
+                            .schedule = {AECL_SCHED_PLATEAU, 1, 0.5}};
+    float *full = train(ctx, s, tr, val, base, NULL);
+    char *ck = tmp_path("a");
+
+    /* Checkpoints at steps 7 and 14 (epochs 2 and 3, mid-epoch) do not change the run. */
+    aecl_train_opts o = base;
+    o.checkpoint = ck;
+    o.checkpoint_every = 7;
+    float *w = train(ctx, s, tr, val, o, NULL);
+    CHECK(full && w && !memcmp(full, w, nw * sizeof *w));
+    free(w);
+    /* The file now holds step 14 = epoch 3, step 4: resume from it. */
+    o = base;
+    o.resume = ck;
+    w = train(ctx, s, tr, val, o, NULL);
+    CHECK_MSG(full && w && !memcmp(full, w, nw * sizeof *w), "mid-epoch resume differs");
+    free(w);
+
+    /* An epoch-boundary checkpoint after epoch 1 of a 1-epoch run, resumed to 3. */
+    o = base;
+    o.epochs = 1;
+    o.checkpoint = ck;
+    free(train(ctx, s, tr, val, o, NULL));
+    o = base;
+    o.resume = ck;
+    log_state l = {0};
+    o.cb = on_progress;
+    o.user = &l;
+    w = train(ctx, s, tr, val, o, NULL);
+    CHECK_MSG(full && w && !memcmp(full, w, nw * sizeof *w), "epoch-boundary resume differs");
+    CHECK(l.epochs_seen == 2);
+    free(w);
+
+    /* Resuming with another seed or batch is refused. */
+    o.seed = 12;
+    float *bad = NULL;
+    CHECK(aecl_train(ctx, s, tr, val, &o, &bad) == AECL_ERR_INVALID_ARG && !bad);
+    CHECK(strstr(aecl_ctx_last_error(ctx), "seed") != NULL);
+    /* A checkpoint is also a weights file (its parameters). */
+    aecl_model_spec *s2 = NULL;
+    float *w2 = NULL;
+    CHECK_OK(ctx, aecl_weights_load(ctx, ck, &s2, &w2));
+    CHECK(s2 && aecl_spec_equal(s, s2));
+    aecl_spec_free(s2);
+    free(w2);
+    unlink(ck);
+    free(full);
+}
+
+static int all_finite(const float *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(w[i])) return 0;
+    return 1;
+}
+
+static void test_nan(aecl_ctx *ctx, const aecl_model_spec *s, const aecl_dataset *tr, size_t nw)
+{
+    char *ck = tmp_path("nan");
+    aecl_train_opts o = {.epochs = 1, .batch = 64, .seed = 3, .report_every = 1, .checkpoint = ck};
+    float *good = train(ctx, s, tr, NULL, o, NULL);
+    /* A huge rate diverges: the run stops, the checkpoint keeps epoch 1's state
+     * (per-step checkpoints are refused once the weights are no longer finite). */
+    o.lr = 1e12;
+    o.epochs = 2;
+    o.checkpoint_every = 1;
+    aecl_status st;
+    float *w = train(ctx, s, tr, NULL, o, &st);
+    CHECK(st == AECL_ERR_NUMERIC && !w);
+    const char *msg = aecl_ctx_last_error(ctx);
+    CHECK_MSG(strstr(msg, "loss became") && strstr(msg, "lower the learning rate"), "%s", msg);
+    aecl_model_spec *s2 = NULL;
+    float *w2 = NULL;
+    CHECK_OK(ctx, aecl_weights_load(ctx, ck, &s2, &w2));
+    CHECK(w2 && all_finite(w2, nw));
+    aecl_spec_free(s2);
+    free(w2);
+    /* Without per-step checkpoints the file is exactly epoch 1's. */
+    o.checkpoint_every = 0;
+    o.epochs = 1;
+    o.lr = 0;
+    free(train(ctx, s, tr, NULL, o, NULL));
+    o.lr = 1e12;
+    o.epochs = 2;
+    w = train(ctx, s, tr, NULL, o, &st);
+    CHECK(st == AECL_ERR_NUMERIC && !w);
+    CHECK_OK(ctx, aecl_weights_load(ctx, ck, &s2, &w2));
+    CHECK(good && w2 && !memcmp(good, w2, nw * sizeof *w2));
+    aecl_spec_free(s2);
+    free(w2);
+    free(good);
+    unlink(ck);
+}
+
+static void test_schedules(aecl_ctx *ctx)
+{
+    aecl_schedule s;
+    CHECK_OK(ctx, aecl_schedule_parse(ctx, "step:3:0.5", &s));
+    CHECK(s.kind == AECL_SCHED_STEP && s.every == 3 && s.factor == 0.5);
+    for (int e = 0; e < 10; e++) CHECK_NEAR(aecl_schedule_lr(&s, 0.1, e, 10), 0.1 * pow(0.5, e / 3), 1e-15);
+    CHECK_OK(ctx, aecl_schedule_parse(ctx, "cosine", &s));
+    for (int e = 0; e < 10; e++)
+        CHECK_NEAR(aecl_schedule_lr(&s, 0.1, e, 10), 0.05 * (1 + cos(3.14159265358979 * e / 10)), 1e-12);
+    CHECK_NEAR(aecl_schedule_lr(&s, 0.1, 5, 10), 0.05, 1e-12);
+    CHECK_OK(ctx, aecl_schedule_parse(ctx, "none", &s));
+    CHECK(aecl_schedule_lr(&s, 0.1, 7, 10) == 0.1);
+    const char *bad[] = {"step", "step:0:0.5", "step:2:1.5", "step:2:0.5x", "plateau:2", "cosine:1", "linear", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) CHECK(aecl_schedule_parse(ctx, bad[i], &s) == AECL_ERR_INVALID_ARG);
+    /* Plateau: after 2 epochs without improvement the rate halves, the count restarts. */
+    CHECK_OK(ctx, aecl_schedule_parse(ctx, "plateau:2:0.5", &s));
+    aecl_train_monitor m = aecl_monitor_init(1.0);
+    double losses[] = {5, 4, 4, 4, 4, 4, 3.9, 3.9999, 3.9};
+    double lr[] = {1, 1, 1, 0.5, 0.5, 0.25, 0.25, 0.25, 0.125};
+    for (int e = 0; e < 9; e++) {
+        CHECK(aecl_monitor_update(&m, &s, 0, losses[e]) == 0);
+        CHECK_MSG(m.lr == lr[e], "epoch %d: lr %g, expected %g", e, m.lr, lr[e]);
+    }
+    /* Early stopping: patience 2 stops at the second epoch without improvement. */
+    aecl_schedule none = {0};
+    m = aecl_monitor_init(1.0);
+    CHECK(!aecl_monitor_update(&m, &none, 2, 1.0) && !aecl_monitor_update(&m, &none, 2, 0.9));
+    CHECK(!aecl_monitor_update(&m, &none, 2, 0.95));
+    CHECK(!aecl_monitor_update(&m, &none, 2, 0.8)); /* improvement resets the count */
+    CHECK(!aecl_monitor_update(&m, &none, 2, 0.8) && aecl_monitor_update(&m, &none, 2, 0.85));
+}
+
+static void test_early_stop(aecl_ctx *ctx, const aecl_model_spec *s, const aecl_dataset *tr, const aecl_dataset *val)
+{
+    /* A rate too small to move the validation loss by 0.01%: the best is epoch 1,
+     * so patience 2 ends the run after epoch 3 of 10. */
+    log_state l = {0};
+    aecl_train_opts o = {.epochs = 10, .batch = 64, .seed = 3, .lr = 1e-12, .patience = 2, .cb = on_progress, .user = &l};
+    free(train(ctx, s, tr, val, o, NULL));
+    CHECK_MSG(l.epochs_seen == 3 && l.stopping, "%d epochs, stopping %d", l.epochs_seen, l.stopping);
+    /* The step schedule reaches the device: the reported rates are the closed form. */
+    l = (log_state){0};
+    o = (aecl_train_opts){.epochs = 3, .batch = 64, .seed = 3, .schedule = {AECL_SCHED_STEP, 1, 0.5}, .cb = on_progress,
+                          .user = &l};
+    free(train(ctx, s, tr, NULL, o, NULL));
+    CHECK(l.last_lr[0] == 3e-3 && l.last_lr[1] == 1.5e-3 && l.last_lr[2] == 0.75e-3);
+}
+
+static void test_weights_scaling(aecl_ctx *ctx, const aecl_model_spec *s, const aecl_dataset *tr, size_t nw)
+{
+    aecl_scaling sc, sc2;
+    CHECK_OK(ctx, aecl_scaling_fit(ctx, AECL_SCALE_STANDARD, tr->x, tr->n, tr->features, &sc));
+    aecl_net *n = NULL;
+    CHECK_OK(ctx, aecl_net_build(ctx, s, 1, AECL_NET_EVAL, 1, &n));
+    float *w = calloc(nw, sizeof *w);
+    for (size_t i = 0; w && i < nw; i++) w[i] = (float)i * 1e-4f;
+    char *path = tmp_path("w");
+    CHECK_OK(ctx, aecl_weights_save_scaled(ctx, path, n, w, &sc));
+    aecl_model_spec *s2 = NULL;
+    float *w2 = NULL;
+    CHECK_OK(ctx, aecl_weights_load_scaled(ctx, path, &s2, &w2, &sc2));
+    CHECK(w2 && !memcmp(w, w2, nw * sizeof *w));
+    CHECK(sc2.kind == AECL_SCALE_STANDARD && sc2.features == tr->features);
+    CHECK(sc2.offset && !memcmp(sc.offset, sc2.offset, tr->features * sizeof(float)));
+    CHECK(sc2.scale && !memcmp(sc.scale, sc2.scale, tr->features * sizeof(float)));
+    aecl_scaling_free(&sc2);
+    aecl_spec_free(s2);
+    free(w2);
+    /* Without a scaling: kind none. */
+    CHECK_OK(ctx, aecl_weights_save(ctx, path, n, w));
+    CHECK_OK(ctx, aecl_weights_load_scaled(ctx, path, &s2, &w2, &sc2));
+    CHECK(sc2.kind == AECL_SCALE_NONE && !sc2.offset);
+    aecl_spec_free(s2);
+    free(w2);
+    unlink(path);
+    free(w);
+    aecl_net_free(n);
+    aecl_scaling_free(&sc);
+}
+
+int main(void)
+{
+    aecl_ctx *ctx = test_ctx();
+    aecl_dataset tr, val;
+    CHECK_OK(ctx, aecl_dataset_load_idx(ctx, DATA "train-images-idx3-ubyte.gz", NULL, 300, 784, &tr));
+    CHECK_OK(ctx, aecl_dataset_load_idx(ctx, DATA "t10k-images-idx3-ubyte.gz", NULL, 100, 784, &val));
+    aecl_model_spec *s = NULL;
+    CHECK_OK(ctx, aecl_spec_parse_string(ctx, model_text, "test.model", &s));
+    aecl_net *n = NULL;
+    if (s) CHECK_OK(ctx, aecl_net_build(ctx, s, 1, AECL_NET_EVAL, 1, &n));
+    size_t nw = n ? aecl_net_param_floats(n) : 0;
+    aecl_net_free(n);
+    test_schedules(ctx);
+    if (nw) {
+        test_resume(ctx, s, &tr, &val, nw);
+        test_nan(ctx, s, &tr, nw);
+        test_early_stop(ctx, s, &tr, &val);
+        test_weights_scaling(ctx, s, &tr, nw);
+    }
+    aecl_spec_free(s);
+    aecl_dataset_free(&tr);
+    aecl_dataset_free(&val);
+    return test_finish();
+}
