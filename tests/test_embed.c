@@ -186,6 +186,30 @@ static void test_caller_objects(const host_model *h)
     CHECK_OK(ctx, aecl_cl_model_encode(m, xb, 3 * sizeof(float), rows, zb, 5 * sizeof(float), 1, &up, &done));
     CHECK(done != NULL);
 
+    /* A wait list that is not complete yet: the call only enqueues (no host wait),
+     * and nothing runs before the gate opens. */
+    cl_event gate = clCreateUserEvent(c, &err), scored = NULL;
+    cl_mem sb = clCreateBuffer(c, CL_MEM_READ_WRITE, rows * sizeof(float), NULL, &err);
+    CHECK_OK(ctx, aecl_cl_model_scores(m, xb, 3 * sizeof(float), rows, sb, 0, 1, &gate, &scored));
+    cl_int es = CL_COMPLETE;
+    if (scored) clGetEventInfo(scored, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof es, &es, NULL);
+    CHECK_MSG(es > CL_COMPLETE, "the scores ran before their wait list completed (status %d)", (int)es);
+    clSetUserEventStatus(gate, CL_COMPLETE);
+    CHECK(scored && clWaitForEvents(1, &scored) == CL_SUCCESS);
+    float scores[5], sx[784], sz[32], sr[784];
+    CHECK(clEnqueueReadBuffer(q, sb, CL_TRUE, 0, sizeof scores, scores, 0, NULL, NULL) == CL_SUCCESS);
+    for (size_t r = 0; r < rows; r++) {
+        memcpy(sx, x + r * feat, sizeof sx);
+        host_encode(h, sx, sz);
+        host_decode(h, sz, sr);
+        double se = 0;
+        for (size_t k = 0; k < feat; k++) se += ((double)sr[k] - sx[k]) * ((double)sr[k] - sx[k]);
+        CHECK_NEAR(scores[r], se, 1e-3 * se + 1e-4);
+    }
+    if (scored) clReleaseEvent(scored);
+    clReleaseEvent(gate);
+    clReleaseMemObject(sb);
+
     /* Bad arguments: no rows, a short buffer, a buffer of another context. */
     aecl_status st = aecl_cl_model_encode(m, xb, 0, 0, zb, 0, 0, NULL, NULL);
     CHECK(st == AECL_ERR_INVALID_ARG);

@@ -254,8 +254,8 @@ typedef struct aecl_cl_model aecl_cl_model;
 
 /* Loads a weights file written by `aecl train` (the model text is inside it) and
  * prepares the network for batches of up to `batch` rows (larger calls run in
- * chunks of `batch`). The encoder is built here, the decoder and the scoring
- * network on their first call. Data is in the data's own units: a model trained
+ * chunks of `batch`). Its networks are built here, so the calls below only
+ * enqueue work and never wait on the host. Data is in the data's own units: a model trained
  * with feature scaling scales its inputs and unscales its reconstructions on the
  * device, as aecl_model_* do on the host.
  * Errors: AECL_ERR_IO / AECL_ERR_FORMAT for the file, AECL_ERR_INVALID_ARG for

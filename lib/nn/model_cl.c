@@ -15,8 +15,8 @@
 
 #include <stdlib.h>
 
-/* Three networks at the model's batch size, each built on first use: the
- * encoder alone, the decoder alone, and the full net at the mean code (scores). */
+/* Three networks at the model's batch size, built at load: the encoder alone,
+ * the decoder alone, and the full net at the mean code (scores). */
 enum { NET_ENCODE, NET_DECODE, NET_SCORE, N_NETS };
 
 /* A plan with one input and one output tensor (a net, or a scaling step). */
@@ -123,7 +123,7 @@ aecl_status aecl_cl_model_load(aecl_ctx *ctx, const char *weights_path, int batc
     AECL_RETURN_IF(!m, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
     m->ctx = ctx;
     m->batch = batch;
-    aecl_net *enc = NULL;
+    aecl_net *net = NULL;
     aecl_status st = aecl_weights_load_scaled(ctx, weights_path, &m->spec, &m->weights, &m->scaling);
     if (st == AECL_OK) {
         m->features = aecl_spec_shape_numel(m->spec->input);
@@ -131,8 +131,9 @@ aecl_status aecl_cl_model_load(aecl_ctx *ctx, const char *weights_path, int batc
         st = aecl_net_layout_of(ctx, m->spec, &m->layout);
     }
     if (st == AECL_OK) st = build_scaling(m);
-    /* The encoder now, so that a model that cannot run fails here, not at a call. */
-    if (st == AECL_OK) st = get_net(m, NET_ENCODE, &enc);
+    /* Every net now: building one writes its weights with blocking copies, which
+     * inside a call could wait forever behind a caller's unfinished wait list. */
+    for (int i = 0; i < N_NETS && st == AECL_OK; i++) st = get_net(m, i, &net);
     if (st != AECL_OK) {
         aecl_cl_model_free(m);
         return st;
