@@ -135,6 +135,14 @@ static void test_example(aecl_ctx *ctx, const host_model *h)
         CHECK_NEAR(norm[r], sqrt(n2), 1e-3 * sqrt(n2) + 1e-5);
         CHECK_NEAR(score[r], se, 1e-3 * se + 1e-4);   /* MSE model: squared error summed per sample */
     }
+    /* The host-memory model API (the file-based path) gives the same codes. */
+    aecl_model *hm = NULL;
+    float *hz = malloc(rows * lat * sizeof *hz);
+    CHECK_OK(ctx, aecl_model_load(ctx, weights_path, &hm));
+    if (hm) CHECK_OK(ctx, aecl_model_encode(hm, x, rows, hz, 0));
+    if (hm) CHECK_MSG(test_rel_err(code, hz, rows * lat, 1e-5, 1e-4) <= 1, "zero-copy codes vs aecl_model_encode");
+    aecl_model_free(hm);
+    free(hz);
     /* The host-memory path of the library gives the same reconstructions. */
     aecl_dataset d = {.x = x, .n = rows, .features = feat};
     float *ev_recon = malloc(rows * feat * sizeof *ev_recon);
