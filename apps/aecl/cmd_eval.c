@@ -1,91 +1,104 @@
-/* aecl eval / aecl reconstruct: test loss, MSE and PSNR of a trained model, and a
- * PNG grid of inputs (top rows) beside their reconstructions (bottom rows). */
+/* aecl eval / aecl reconstruct: per-sample and mean loss, MSE and PSNR of a
+ * trained model, and a PNG grid of inputs (top rows) above their reconstructions
+ * (bottom rows). */
 #include "cli.h"
 #include "io/io.h"
+#include "nn/app.h"
 #include "nn/train.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static void usage(const char *cmd)
 {
+    int rec = !strcmp(cmd, "reconstruct");
     printf("usage: aecl %s WEIGHTS [options]\n\n"
-           "Evaluates a trained model (a weights file from aecl train) on the test images:\n"
-           "mean loss, MSE per pixel and PSNR%s.\n\n"
-           "  --data DIR     folder with t10k-images-idx3-ubyte[.gz] (default /usr/share/datasets/fashion-mnist)\n"
-           "  --limit N      the first N test samples (default all)\n"
-           "  --grid FILE    PNG of 16 inputs (top) and their reconstructions (bottom)%s\n"
-           "  --batch N      evaluation batch (default 128)\n"
-           "  --device SEL   OpenCL device\n",
-           cmd, !strcmp(cmd, "reconstruct") ? ", and the reconstruction grid" : "",
-           !strcmp(cmd, "reconstruct") ? " (default reconstruction.png)" : "");
+           "Evaluates a trained model (a weights file from aecl train) on data: mean loss (the\n"
+           "training objective; a VAE at its mean code), MSE per value and PSNR%s.\n\n"
+           "  --grid FILE         PNG of 16 inputs (top) and their reconstructions (bottom)%s\n"
+           "  --per-sample FILE   CSV of index,loss,mse,psnr(,label) per sample\n%s",
+           cmd, rec ? ", and the reconstruction grid" : "", rec ? " (default reconstruction.png)" : "",
+           app_common_help);
 }
 
-static aecl_status write_grid(aecl_ctx *ctx, const char *path, const aecl_model_spec *spec, const aecl_dataset *d,
+/* Up to 8 inputs, then the same layout of reconstructions, twice over. */
+static aecl_status write_grid(aecl_ctx *ctx, const aecl_model *m, const char *path, const aecl_dataset *d,
                               const float *recon)
 {
     enum { COLS = 8, ROWS = 2 };
-    size_t n = d->n < COLS * ROWS ? d->n : COLS * ROWS, f = d->features;
-    float *img = malloc(2 * n * f * sizeof *img);
+    size_t f = d->features, per = d->n < COLS ? d->n : COLS, rows = d->n >= 2 * COLS ? ROWS : 1, k = 0;
+    float *img = malloc(2 * rows * per * f * sizeof *img);
     AECL_RETURN_IF(!img, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
-    /* Rows of inputs, then the same layout of reconstructions. */
-    memcpy(img, d->x, n * f * sizeof *img);
-    memcpy(img + n * f, recon, n * f * sizeof *img);
-    int c = spec->input.rank == 3 ? spec->input.c : 1;
-    size_t h = spec->input.rank == 3 ? (size_t)spec->input.h : 1, w = spec->input.rank == 3 ? (size_t)spec->input.w : f;
-    aecl_status st = aecl_png_write_grid(ctx, path, img, 2 * n, c, h, w, n < COLS ? n : COLS, 1, 1.0f);
+    for (size_t r = 0; r < rows; r++) {
+        memcpy(img + k * f, d->x + r * per * f, per * f * sizeof *img);
+        memcpy(img + (k + per) * f, recon + r * per * f, per * f * sizeof *img);
+        k += 2 * per;
+    }
+    aecl_status st = app_write_grid(ctx, m, path, img, k, per);
     free(img);
+    return st;
+}
+
+static aecl_status write_per_sample(aecl_ctx *ctx, const char *path, const aecl_dataset *d, const float *loss,
+                                    const float *mse)
+{
+    float *rows = malloc(d->n * 4 * sizeof *rows);
+    AECL_RETURN_IF(!rows, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
+    for (size_t i = 0; i < d->n; i++) {
+        rows[4 * i] = (float)i;
+        rows[4 * i + 1] = loss[i];
+        rows[4 * i + 2] = mse[i];
+        rows[4 * i + 3] = (float)aecl_psnr(mse[i]);
+    }
+    static const char *const names[] = {"index", "loss", "mse", "psnr"};
+    aecl_status st = aecl_csv_write(ctx, path, rows, d->n, 4, names, d->labels, "label");
+    free(rows);
     return st;
 }
 
 int cmd_eval(int argc, char **argv)
 {
-    const char *cmd = argv[0], *weights = NULL, *data = "/usr/share/datasets/fashion-mnist", *device = NULL;
-    const char *grid = !strcmp(cmd, "reconstruct") ? "reconstruction.png" : NULL;
-    long limit = 0, batch = 128;
+    const char *cmd = argv[0], *grid = !strcmp(cmd, "reconstruct") ? "reconstruction.png" : NULL, *per_sample = NULL;
+    app_args a;
+    app_args_init(&a);
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end = NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(cmd); return 0; }
-        if (a[0] != '-' && !weights) { weights = a; continue; }
-        int ok = v != NULL;
-        if (!ok) ;
-        else if (!strcmp(a, "--data")) data = v;
-        else if (!strcmp(a, "--grid")) grid = v;
-        else if (!strcmp(a, "--device")) device = v;
-        else if (!strcmp(a, "--limit")) { limit = strtol(v, &end, 10); ok = !*end && limit >= 0; }
-        else if (!strcmp(a, "--batch")) { batch = strtol(v, &end, 10); ok = !*end && batch > 0; }
-        else ok = 0;
-        if (!ok) { fprintf(stderr, "aecl %s: bad option or value: %s %s\n", cmd, a, v ? v : ""); return 2; }
+        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(k, "--help") || !strcmp(k, "-h")) { usage(cmd); return 0; }
+        if (k[0] != '-' && !a.weights) { a.weights = k; continue; }
+        int r = app_common_option(cmd, &a, k, v);
+        if (r < 0) return 2;
+        if (r == 0 && v && !strcmp(k, "--grid")) grid = v;
+        else if (r == 0 && v && !strcmp(k, "--per-sample")) per_sample = v;
+        else if (r == 0) return app_usage_error(cmd, "unknown option or missing value: %s", k);
         i++;
     }
-    if (!weights) { fprintf(stderr, "aecl %s: no weights file given (see aecl %s --help)\n", cmd, cmd); return 2; }
     aecl_ctx *ctx;
-    if (cli_open_ctx(cmd, device, &ctx)) return 1;
-    aecl_model_spec *spec = NULL;
-    float *w = NULL, *recon = NULL;
-    aecl_dataset d = {0};
-    aecl_eval_result r;
-    char te[1200];
-    snprintf(te, sizeof te, "%s/t10k-images-idx3-ubyte.gz", data);
-    if (access(te, R_OK)) snprintf(te, sizeof te, "%s/t10k-images-idx3-ubyte", data);
-    aecl_status st = aecl_weights_load(ctx, weights, &spec, &w);
-    if (st == AECL_OK) st = aecl_dataset_load_idx(ctx, te, NULL, (size_t)limit, aecl_spec_shape_numel(spec->input), &d);
-    if (st == AECL_OK && !(recon = malloc(d.n * d.features * sizeof *recon)))
-        st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
-    if (st == AECL_OK) st = aecl_evaluate(ctx, spec, w, &d, (int)batch, recon, &r);
+    aecl_model *m;
+    int rc = app_open_model(cmd, &a, &ctx, &m);
+    if (rc) return rc;
+    aecl_dataset d;
+    if (app_load_or_fail(cmd, ctx, m, &a, &d)) { aecl_model_free(m); aecl_ctx_free(ctx); return 1; }
+    size_t f = d.features;
+    float *recon = malloc(d.n * f * sizeof *recon), *loss = malloc(d.n * sizeof *loss), *mse = malloc(d.n * sizeof *mse);
+    aecl_status st = recon && loss && mse ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    if (st == AECL_OK) st = aecl_model_forward(m, d.x, d.n, recon, mse, loss, NULL);
     if (st == AECL_OK) {
-        printf("%s on %zu test samples: loss %.5f  MSE per pixel %.5f  PSNR %.2f dB\n", weights, d.n, r.loss, r.mse, r.psnr);
-        if (grid) st = write_grid(ctx, grid, spec, &d, recon);
-        if (st == AECL_OK && grid) printf("reconstructions written to %s (inputs on top)\n", grid);
+        double ml = 0, mm = 0;
+        for (size_t i = 0; i < d.n; i++) { ml += loss[i]; mm += mse[i]; }
+        ml /= (double)d.n;
+        mm /= (double)d.n;
+        printf("%s on %zu samples: loss %.5f  MSE %.5f  PSNR %.2f dB\n", a.weights, d.n, ml, mm, aecl_psnr(mm));
+        if (per_sample) st = write_per_sample(ctx, per_sample, &d, loss, mse);
+        if (st == AECL_OK && per_sample) printf("per-sample values written to %s\n", per_sample);
+        if (st == AECL_OK && grid) st = write_grid(ctx, m, grid, &d, recon);
+        if (st == AECL_OK && grid) printf("reconstructions written to %s (inputs above their reconstructions)\n", grid);
     }
-    int rc = st == AECL_OK ? 0 : cli_error(cmd, st, ctx, "evaluation failed");
-    free(recon);
-    free(w);
+    rc = st == AECL_OK ? 0 : cli_error(cmd, st, ctx, "evaluation failed");
+    free(recon); free(loss); free(mse);
     aecl_dataset_free(&d);
-    aecl_spec_free(spec);
+    aecl_model_free(m);
     aecl_ctx_free(ctx);
     return rc;
 }

@@ -9,6 +9,14 @@ static const cli_command commands[] = {
     {"train", "train an autoencoder from a model file", cmd_train},
     {"eval", "test loss, MSE and PSNR of a trained model", cmd_eval},
     {"reconstruct", "evaluate and write a PNG grid of inputs and reconstructions", cmd_eval},
+    {"encode", "latent codes of data, to CSV or .npy", cmd_encode},
+    {"denoise", "clean noisy inputs; PSNR before and after", cmd_denoise},
+    {"anomaly", "anomaly scores, a threshold, AUROC and AUPRC", cmd_anomaly},
+    {"compress", "store samples as quantized latent codes", cmd_compress},
+    {"decompress", "restore samples from a compress file", cmd_decompress},
+    {"sample", "new samples from a variational model (PNG grid)", cmd_sample},
+    {"interpolate", "decodes along a walk between two samples' codes (VAE)", cmd_interpolate},
+    {"scatter", "2-D plot of the latent codes coloured by label", cmd_scatter},
     {"bench", "GEMM GFLOP/s and samples/s of the reference models on a device", cmd_bench},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };

@@ -1,0 +1,219 @@
+/* What the application subcommands share: the common options (weights, data,
+ * labels, limit, batch, device), loading data of any supported kind, opening the
+ * model, and image grids in the model's input shape. */
+#include "cli.h"
+#include "io/io.h"
+#include "nn/app.h"
+#include "nn/train.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char app_common_help[] =
+    "  --data PATH         a folder with [t10k|train]-images-idx3-ubyte[.gz] (+ labels), an IDX image\n"
+    "                      file, a CSV file (*.csv[.gz]) or a .npy array (default " APP_DEFAULT_DATA ")\n"
+    "  --split S           test (default) or train: which files of a folder\n"
+    "  --labels FILE       labels (IDX, or .npy) for an IDX or .npy --data (default: beside the images)\n"
+    "  --label-column C    CSV: the label column, by header name or 0-based index (-1 = last)\n"
+    "  --limit N           the first N samples (default all)\n"
+    "  --batch N           samples per device batch (default 128)\n"
+    "  --device SEL        OpenCL device (see aecl devices)\n";
+
+static int parse_long(const char *s, long *v, long lo)
+{
+    char *end;
+    *v = strtol(s, &end, 10);
+    return *s && !*end && *v >= lo;
+}
+
+int app_common_option(const char *cmd, app_args *a, const char *k, const char *v)
+{
+    static const char *const names[] = {"--data", "--split", "--labels", "--label-column", "--limit", "--batch", "--device"};
+    int which = -1;
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
+        if (!strcmp(k, names[i])) which = i;
+    if (which < 0) return 0;
+    int ok = v != NULL;
+    if (ok) switch (which) {
+        case 0: a->data = v; a->data_given = 1; break;
+        case 1: a->split = v; ok = !strcmp(v, "test") || !strcmp(v, "train"); break;
+        case 2: a->labels = v; break;
+        case 3: a->label_col = v; break;
+        case 4: ok = parse_long(v, &a->limit, 0); break;
+        case 5: ok = parse_long(v, &a->batch, 1) && a->batch <= 65536; break;
+        case 6: a->device = v; break;
+        }
+    if (!ok) return app_usage_error(cmd, "bad value for %s: '%s'", k, v ? v : "(missing)"), -1;
+    return 1;
+}
+
+void app_args_init(app_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->data = APP_DEFAULT_DATA;
+    a->split = "test";
+    a->batch = 128;
+}
+
+int app_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "aecl %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see aecl %s --help)\n", cmd);
+    va_end(ap);
+    return 2;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+int app_is_csv(const char *path) { return strstr(path, ".csv") || strstr(path, ".CSV"); }
+
+static int is_dir(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* dir/name.gz if readable, else dir/name (a missing file is reported by its reader). */
+static void pick_file(char *out, size_t cap, const char *dir, const char *name)
+{
+    snprintf(out, cap, "%s/%s.gz", dir, name);
+    if (access(out, R_OK)) snprintf(out, cap, "%s/%s", dir, name);
+}
+
+static aecl_status load_npy(aecl_ctx *ctx, const char *path, size_t limit, size_t expect, aecl_dataset *d)
+{
+    aecl_npy a;
+    AECL_TRY(aecl_npy_read(ctx, path, &a));
+    size_t n = a.ndim ? a.shape[0] : 0, f = n ? a.count / n : 0;
+    aecl_status st = AECL_OK;
+    if (n == 0) st = aecl_fail(ctx, AECL_ERR_FORMAT, "%s: no samples", path);
+    else if (expect && f != expect)
+        st = aecl_fail(ctx, AECL_ERR_SHAPE, "%s: samples of %zu values, the model's input takes %zu", path, f, expect);
+    if (st != AECL_OK) { aecl_npy_free(&a); return st; }
+    d->x = a.data;
+    d->n = limit && limit < n ? limit : n;
+    d->features = f;
+    a.data = NULL;
+    aecl_npy_free(&a);
+    return AECL_OK;
+}
+
+/* Labels from an IDX labels file or a .npy of integral values. */
+static aecl_status load_labels(aecl_ctx *ctx, const char *path, aecl_dataset *d)
+{
+    d->labels = malloc(d->n * sizeof *d->labels);
+    AECL_RETURN_IF(!d->labels, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
+    aecl_status st = AECL_OK;
+    if (ends_with(path, ".npy")) {
+        aecl_npy a;
+        AECL_TRY(aecl_npy_read(ctx, path, &a));
+        if (a.count < d->n) st = aecl_fail(ctx, AECL_ERR_FORMAT, "%s: %zu labels for %zu samples", path, a.count, d->n);
+        for (size_t i = 0; st == AECL_OK && i < d->n; i++) d->labels[i] = (int32_t)a.data[i];
+        aecl_npy_free(&a);
+        return st;
+    }
+    aecl_idx lab;
+    AECL_TRY(aecl_idx_read(ctx, path, d->n, AECL_IDX_RAW_U8, &lab));
+    if (lab.dims[0] != d->n) st = aecl_fail(ctx, AECL_ERR_FORMAT, "%s: %zu labels for %zu samples", path, lab.dims[0], d->n);
+    for (size_t i = 0; st == AECL_OK && i < d->n; i++) d->labels[i] = lab.u8[i];
+    aecl_idx_free(&lab);
+    return st;
+}
+
+static void csv_opts(const app_args *a, aecl_csv_opts *c)
+{
+    memset(c, 0, sizeof *c);
+    if (!a->label_col) return;
+    char *end;
+    long idx = strtol(a->label_col, &end, 10);
+    c->has_label = 1;
+    if (*end || !*a->label_col) c->label_name = a->label_col;
+    else c->label_index = (int)idx;
+}
+
+aecl_status app_load_data(aecl_ctx *ctx, const app_args *a, const char *path, const char *split, size_t limit,
+                          size_t expect, aecl_dataset *d)
+{
+    memset(d, 0, sizeof *d);
+    char img[1200], lab[1200] = "";
+    if (app_is_csv(path)) {
+        aecl_csv_opts o;
+        csv_opts(a, &o);
+        return aecl_dataset_load_csv(ctx, path, &o, limit, expect, d);
+    }
+    AECL_RETURN_IF(a->label_col, AECL_ERR_INVALID_ARG, ctx, "--label-column needs CSV data, not '%s'", path);
+    aecl_status st;
+    if (ends_with(path, ".npy")) st = load_npy(ctx, path, limit, expect, d);
+    else {
+        if (is_dir(path)) {
+            char name[64];
+            snprintf(name, sizeof name, "%s-images-idx3-ubyte", !strcmp(split, "train") ? "train" : "t10k");
+            pick_file(img, sizeof img, path, name);
+            snprintf(name, sizeof name, "%s-labels-idx1-ubyte", !strcmp(split, "train") ? "train" : "t10k");
+            pick_file(lab, sizeof lab, path, name);
+        } else {
+            /* An IDX image file's labels beside it: ...-images-idx3-... -> ...-labels-idx1-... */
+            snprintf(img, sizeof img, "%s", path);
+            char *p = strstr(img, "images-idx3");
+            if (p) { snprintf(lab, sizeof lab, "%.*slabels-idx1%s", (int)(p - img), img, p + 11); }
+        }
+        st = aecl_dataset_load_idx(ctx, img, NULL, limit, expect, d);
+    }
+    const char *labels = a->labels ? a->labels : lab[0] && !access(lab, R_OK) ? lab : NULL;
+    if (st == AECL_OK && labels && !d->labels) st = load_labels(ctx, labels, d);
+    if (st != AECL_OK) aecl_dataset_free(d);
+    return st;
+}
+
+int app_open_model(const char *cmd, const app_args *a, aecl_ctx **ctx, aecl_model **m)
+{
+    *m = NULL;
+    if (!a->weights) return app_usage_error(cmd, "no weights file given");
+    if (cli_open_ctx(cmd, a->device, ctx)) return 1;
+    aecl_status st = aecl_model_load(*ctx, a->weights, m);
+    if (st == AECL_OK) st = aecl_model_set_batch(*m, (int)a->batch);
+    if (st == AECL_OK) return 0;
+    cli_error(cmd, st, *ctx, "cannot load the model");
+    aecl_model_free(*m);
+    *m = NULL;
+    aecl_ctx_free(*ctx);
+    *ctx = NULL;
+    return 1;
+}
+
+int app_load_or_fail(const char *cmd, aecl_ctx *ctx, const aecl_model *m, const app_args *a, aecl_dataset *d)
+{
+    aecl_status st = app_load_data(ctx, a, a->data, a->split, (size_t)a->limit, aecl_model_input_size(m), d);
+    if (st != AECL_OK) return cli_error(cmd, st, ctx, "cannot read the data");
+    if (d->n == 0) return fprintf(stderr, "aecl %s: %s holds no samples\n", cmd, a->data), 1;
+    return 0;
+}
+
+aecl_status app_write_grid(aecl_ctx *ctx, const aecl_model *m, const char *path, const float *images, size_t n,
+                           size_t cols)
+{
+    int c, h, w;
+    int rank = aecl_model_input_shape(m, &c, &h, &w);
+    /* Flat samples are drawn as one-pixel-high strips. */
+    if (rank != 3) { w = c * h * w; c = 1; h = 1; }
+    if (c != 1 && c != 3) { h *= c; c = 1; }   /* other channel counts: channels stacked vertically */
+    return aecl_png_write_grid(ctx, path, images, n, c, (size_t)h, (size_t)w, cols < n ? cols : n, 1, 1.0f);
+}
+
+double app_mean_mse(const float *a, const float *b, size_t n, size_t f)
+{
+    double s = 0;
+    for (size_t i = 0; i < n * f; i++) s += (double)(a[i] - b[i]) * (a[i] - b[i]);
+    return s / ((double)n * (double)f);
+}

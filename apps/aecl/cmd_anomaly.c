@@ -1,0 +1,231 @@
+/* aecl anomaly: per-sample anomaly scores (reconstruction error, or a VAE's
+ * negative ELBO), a threshold, and AUROC/AUPRC against labels. */
+#include "cli.h"
+#include "io/io.h"
+#include "nn/app.h"
+#include "nn/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(void)
+{
+    printf("usage: aecl anomaly WEIGHTS [options]\n\n"
+           "Scores every sample of --data (higher = more anomalous). A threshold flags anomalies;\n"
+           "labels that say which samples are anomalous give AUROC and AUPRC (exact, ties\n"
+           "counted as halves / grouped).\n\n"
+           "  --score KIND        mse (default: mean squared reconstruction error), loss (the\n"
+           "                      training objective), elbo (VAE: negative ELBO at the mean code)\n"
+           "  --elbo              the same as --score elbo\n"
+           "  --contamination F   threshold: flag the top fraction F of the scored samples\n"
+           "  --quantile Q        threshold: the Q-quantile of the reference scores (see --ref-data)\n"
+           "  --threshold X       threshold: X\n"
+           "  --ref-data PATH     reference (normal) data for --quantile (default: a folder's\n"
+           "                      training split, or --data itself)\n"
+           "  --ref-limit N       the first N reference samples (default 2000)\n"
+           "  --normal-class K    one-class setup: label K is normal, every other label anomalous\n"
+           "                      (the reference keeps only class K)\n"
+           "  --anomaly-class K   label K is anomalous, the others normal\n"
+           "                      (without either, labels of 0/1 say anomalous = 1)\n"
+           "  --out FILE          CSV of index,score(,anomaly)(,label) per sample\n%s",
+           app_common_help);
+}
+
+typedef struct anomaly_args {
+    aecl_score_kind score;
+    double contamination, quantile, threshold;   /* NaN when not given */
+    const char *ref_data, *out;
+    long ref_limit, normal_class, anomaly_class; /* -1 when not given */
+} anomaly_args;
+
+static int parse_num(const char *v, double *out, double lo, double hi)
+{
+    char *end;
+    *out = strtod(v, &end);
+    return *v && !*end && *out >= lo && *out <= hi;
+}
+
+static int option(anomaly_args *o, const char *k, const char *v)
+{
+    double x;
+    if (!strcmp(k, "--score")) {
+        o->score = !strcmp(v, "mse") ? AECL_SCORE_MSE : !strcmp(v, "loss") ? AECL_SCORE_LOSS : AECL_SCORE_ELBO;
+        return !strcmp(v, "mse") || !strcmp(v, "loss") || !strcmp(v, "elbo");
+    }
+    if (!strcmp(k, "--contamination")) return parse_num(v, &o->contamination, 0, 1) && o->contamination > 0 && o->contamination < 1;
+    if (!strcmp(k, "--quantile")) return parse_num(v, &o->quantile, 0, 1);
+    if (!strcmp(k, "--threshold")) return parse_num(v, &o->threshold, -HUGE_VAL, HUGE_VAL);
+    if (!strcmp(k, "--ref-data")) { o->ref_data = v; return 1; }
+    if (!strcmp(k, "--out")) { o->out = v; return 1; }
+    if (!strcmp(k, "--ref-limit")) { int ok = parse_num(v, &x, 1, 1e12); o->ref_limit = (long)x; return ok && x == floor(x); }
+    if (!strcmp(k, "--normal-class")) { int ok = parse_num(v, &x, 0, 1e9); o->normal_class = (long)x; return ok && x == floor(x); }
+    if (!strcmp(k, "--anomaly-class")) { int ok = parse_num(v, &x, 0, 1e9); o->anomaly_class = (long)x; return ok && x == floor(x); }
+    return -1;
+}
+
+static int parse(int argc, char **argv, app_args *a, anomaly_args *o, int *help)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(k, "--help") || !strcmp(k, "-h")) { *help = 1; return 0; }
+        if (k[0] != '-' && !a->weights) { a->weights = k; continue; }
+        if (!strcmp(k, "--elbo")) { o->score = AECL_SCORE_ELBO; continue; }
+        int r = app_common_option("anomaly", a, k, v);
+        if (r < 0) return 2;
+        if (r == 0) {
+            if (!v) return app_usage_error("anomaly", "unknown option or missing value: %s", k);
+            r = option(o, k, v);
+            if (r < 0) return app_usage_error("anomaly", "unknown option: %s", k);
+            if (r == 0) return app_usage_error("anomaly", "bad value for %s: '%s'", k, v);
+        }
+        i++;
+    }
+    int thresholds = !isnan(o->contamination) + !isnan(o->quantile) + !isnan(o->threshold);
+    if (thresholds > 1) return app_usage_error("anomaly", "give one of --contamination, --quantile, --threshold");
+    if (o->normal_class >= 0 && o->anomaly_class >= 0)
+        return app_usage_error("anomaly", "--normal-class and --anomaly-class exclude each other");
+    return 0;
+}
+
+/* Reference scores for --quantile: normal samples only in the one-class setup. */
+static aecl_status ref_scores(aecl_ctx *ctx, aecl_model *m, const app_args *a, const anomaly_args *o, float **out,
+                              size_t *n)
+{
+    aecl_dataset r;
+    const char *path = o->ref_data ? o->ref_data : a->data;
+    /* A folder's training files (a file is read whole). */
+    AECL_TRY(app_load_data(ctx, a, path, "train", o->normal_class >= 0 ? 0 : (size_t)o->ref_limit, aecl_model_input_size(m), &r));
+    size_t f = r.features, k = 0;
+    if (o->normal_class >= 0) {
+        if (!r.labels) { aecl_dataset_free(&r); return aecl_fail(ctx, AECL_ERR_INVALID_ARG, "%s: --normal-class needs labels", path); }
+        for (size_t i = 0; i < r.n && k < (size_t)o->ref_limit; i++)
+            if (r.labels[i] == o->normal_class) memmove(r.x + k++ * f, r.x + i * f, f * sizeof *r.x);
+        r.n = k;
+    }
+    aecl_status st = r.n ? AECL_OK : aecl_fail(ctx, AECL_ERR_INVALID_ARG, "%s: no reference samples", path);
+    float *s = st == AECL_OK ? malloc(r.n * sizeof *s) : NULL;
+    if (st == AECL_OK && !s) st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    if (st == AECL_OK) st = aecl_model_scores(m, r.x, r.n, o->score, s);
+    *n = r.n;
+    aecl_dataset_free(&r);
+    if (st != AECL_OK) { free(s); return st; }
+    *out = s;
+    return AECL_OK;
+}
+
+static aecl_status pick_threshold(aecl_ctx *ctx, aecl_model *m, const app_args *a, const anomaly_args *o,
+                                  const float *scores, size_t n, double *thr)
+{
+    *thr = NAN;
+    if (!isnan(o->threshold)) *thr = o->threshold;
+    else if (!isnan(o->contamination)) *thr = aecl_quantile(scores, n, 1.0 - o->contamination);
+    else if (!isnan(o->quantile)) {
+        float *ref = NULL;
+        size_t nr = 0;
+        AECL_TRY(ref_scores(ctx, m, a, o, &ref, &nr));
+        *thr = aecl_quantile(ref, nr, o->quantile);
+        printf("reference: %zu samples, %.4g-quantile of their scores %.6g\n", nr, o->quantile, *thr);
+        free(ref);
+    }
+    return AECL_OK;
+}
+
+/* Ground truth from labels: 1 anomalous, 0 normal; NULL when the labels do not say. */
+static int *truth(const aecl_dataset *d, const anomaly_args *o)
+{
+    if (!d->labels) return NULL;
+    int binary = 1;
+    for (size_t i = 0; i < d->n; i++) binary &= d->labels[i] == 0 || d->labels[i] == 1;
+    if (o->normal_class < 0 && o->anomaly_class < 0 && !binary) return NULL;
+    int *t = malloc(d->n * sizeof *t);
+    for (size_t i = 0; t && i < d->n; i++)
+        t[i] = o->normal_class >= 0 ? d->labels[i] != o->normal_class
+             : o->anomaly_class >= 0 ? d->labels[i] == o->anomaly_class : d->labels[i] == 1;
+    return t;
+}
+
+static void report(const float *s, const int *t, size_t n, double thr)
+{
+    size_t flagged = 0, tp = 0, pos = 0;
+    for (size_t i = 0; i < n; i++) {
+        int f = !isnan(thr) && s[i] > thr;
+        flagged += f;
+        if (t) { pos += t[i] != 0; tp += f && t[i]; }
+    }
+    if (!isnan(thr)) printf("threshold %.6g: %zu of %zu samples flagged anomalous (%.2f%%)\n", thr, flagged, n, 100.0 * flagged / n);
+    if (!t) return;
+    double auroc, auprc;
+    if (aecl_auroc(s, t, n, &auroc) != AECL_OK || aecl_auprc(s, t, n, &auprc) != AECL_OK) {
+        printf("AUROC/AUPRC: %s\n", aecl_ctx_last_error(NULL));
+        return;
+    }
+    printf("%zu anomalous of %zu by the labels: AUROC %.4f  AUPRC %.4f (chance %.4f)\n", pos, n, auroc, auprc, (double)pos / n);
+    if (!isnan(thr)) {
+        double p = flagged ? (double)tp / flagged : 0, r = pos ? (double)tp / pos : 0;
+        printf("at the threshold: precision %.4f  recall %.4f  F1 %.4f\n", p, r, p + r > 0 ? 2 * p * r / (p + r) : 0.0);
+    }
+}
+
+static aecl_status write_scores(aecl_ctx *ctx, const char *path, const float *s, size_t n, double thr, const int32_t *labels)
+{
+    size_t cols = isnan(thr) ? 2 : 3;
+    float *rows = malloc(n * cols * sizeof *rows);
+    AECL_RETURN_IF(!rows, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
+    for (size_t i = 0; i < n; i++) {
+        rows[i * cols] = (float)i;
+        rows[i * cols + 1] = s[i];
+        if (cols == 3) rows[i * cols + 2] = s[i] > thr ? 1.0f : 0.0f;
+    }
+    static const char *const names[] = {"index", "score", "anomaly"};
+    aecl_status st = aecl_csv_write(ctx, path, rows, n, cols, names, labels, "label");
+    free(rows);
+    return st;
+}
+
+int cmd_anomaly(int argc, char **argv)
+{
+    const char *cmd = "anomaly";
+    app_args a;
+    app_args_init(&a);
+    anomaly_args o = {.score = AECL_SCORE_MSE, .contamination = NAN, .quantile = NAN, .threshold = NAN,
+                      .ref_limit = 2000, .normal_class = -1, .anomaly_class = -1};
+    int help = 0, rc = parse(argc, argv, &a, &o, &help);
+    if (help) { usage(); return 0; }
+    if (rc) return rc;
+    aecl_ctx *ctx;
+    aecl_model *m;
+    if ((rc = app_open_model(cmd, &a, &ctx, &m))) return rc;
+    if (o.score == AECL_SCORE_ELBO && aecl_model_get_kind(m) != AECL_MODEL_VARIATIONAL) {
+        fprintf(stderr, "aecl anomaly: --elbo needs a variational model; %s is %s\n", a.weights, aecl_model_kind_name(m));
+        aecl_model_free(m);
+        aecl_ctx_free(ctx);
+        return 2;
+    }
+    aecl_dataset d;
+    if (app_load_or_fail(cmd, ctx, m, &a, &d)) { aecl_model_free(m); aecl_ctx_free(ctx); return 1; }
+    float *s = malloc(d.n * sizeof *s);
+    int *t = NULL;
+    double thr = NAN;
+    aecl_status st = s ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    if (st == AECL_OK && (o.normal_class >= 0 || o.anomaly_class >= 0) && !d.labels)
+        st = aecl_fail(ctx, AECL_ERR_INVALID_ARG, "%s: the data has no labels (--labels FILE)", a.data);
+    if (st == AECL_OK) st = aecl_model_scores(m, d.x, d.n, o.score, s);
+    if (st == AECL_OK) st = pick_threshold(ctx, m, &a, &o, s, d.n, &thr);
+    if (st == AECL_OK) {
+        static const char *const kinds[] = {"mean squared reconstruction error", "training loss", "negative ELBO"};
+        printf("%zu samples scored by %s: median %.6g\n", d.n, kinds[o.score], aecl_quantile(s, d.n, 0.5));
+        t = truth(&d, &o);
+        report(s, t, d.n, thr);
+        if (o.out) st = write_scores(ctx, o.out, s, d.n, thr, d.labels);
+        if (st == AECL_OK && o.out) printf("scores written to %s\n", o.out);
+    }
+    rc = st == AECL_OK ? 0 : cli_error(cmd, st, ctx, "anomaly scoring failed");
+    free(s);
+    free(t);
+    aecl_dataset_free(&d);
+    aecl_model_free(m);
+    aecl_ctx_free(ctx);
+    return rc;
+}

@@ -1,0 +1,92 @@
+/* aecl encode: the latent codes of data, to CSV or .npy. */
+#include "cli.h"
+#include "io/io.h"
+#include "nn/train.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(void)
+{
+    printf("usage: aecl encode WEIGHTS [options]\n\n"
+           "Writes the latent code of every sample: a VAE's mean code, or a draw with --sample.\n"
+           "A CSV gets a header z0,z1,... and a last label column when the data has labels;\n"
+           "a .npy gets an n x latent float32 array.\n\n"
+           "  --out FILE          codes.csv (default), or a .npy file\n"
+           "  --sample            VAE: draw z = mu + sigma * eps instead of the mean\n"
+           "  --seed S            the draws' seed (default: the model's)\n%s",
+           app_common_help);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+static aecl_status write_codes(aecl_ctx *ctx, const char *out, const float *z, size_t n, size_t L, const int32_t *labels)
+{
+    if (ends_with(out, ".npy")) return aecl_npy_write_2d(ctx, out, z, n, L);
+    char **names = calloc(L, sizeof *names), *buf = malloc(L * 24);
+    aecl_status st = names && buf ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    for (size_t k = 0; st == AECL_OK && k < L; k++) {
+        names[k] = buf + 24 * k;
+        snprintf(names[k], 24, "z%zu", k);
+    }
+    if (st == AECL_OK) st = aecl_csv_write(ctx, out, z, n, L, (const char *const *)names, labels, "label");
+    free(names);
+    free(buf);
+    return st;
+}
+
+int cmd_encode(int argc, char **argv)
+{
+    const char *cmd = "encode", *out = "codes.csv";
+    int sample = 0;
+    long long seed = -1;
+    app_args a;
+    app_args_init(&a);
+    for (int i = 1; i < argc; i++) {
+        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(k, "--help") || !strcmp(k, "-h")) { usage(); return 0; }
+        if (k[0] != '-' && !a.weights) { a.weights = k; continue; }
+        if (!strcmp(k, "--sample")) { sample = 1; continue; }
+        int r = app_common_option(cmd, &a, k, v);
+        if (r < 0) return 2;
+        char *end = NULL;
+        if (r == 0 && v && !strcmp(k, "--out")) out = v;
+        else if (r == 0 && v && !strcmp(k, "--seed")) {
+            seed = strtoll(v, &end, 10);
+            if (!*v || *end || seed < 0) return app_usage_error(cmd, "bad value for --seed: '%s'", v);
+        } else if (r == 0) return app_usage_error(cmd, "unknown option or missing value: %s", k);
+        i++;
+    }
+    aecl_ctx *ctx;
+    aecl_model *m;
+    int rc = app_open_model(cmd, &a, &ctx, &m);
+    if (rc) return rc;
+    if (sample && aecl_model_get_kind(m) != AECL_MODEL_VARIATIONAL) {
+        fprintf(stderr, "aecl encode: --sample needs a variational model; %s is %s\n", a.weights, aecl_model_kind_name(m));
+        aecl_model_free(m);
+        aecl_ctx_free(ctx);
+        return 2;
+    }
+    if (seed >= 0) aecl_model_set_seed(m, (uint64_t)seed);
+    aecl_dataset d;
+    if (app_load_or_fail(cmd, ctx, m, &a, &d)) { aecl_model_free(m); aecl_ctx_free(ctx); return 1; }
+    size_t L = aecl_model_latent_size(m);
+    float *z = malloc(d.n * L * sizeof *z);
+    aecl_status st = z ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    if (st == AECL_OK) st = aecl_model_encode(m, d.x, d.n, z, sample);
+    if (st == AECL_OK) st = write_codes(ctx, out, z, d.n, L, d.labels);
+    if (st == AECL_OK)
+        printf("%zu codes of %zu values (%s) written to %s%s\n", d.n, L, sample ? "draws" : aecl_model_get_kind(m) == AECL_MODEL_VARIATIONAL ? "means" : "codes", out,
+               d.labels && !ends_with(out, ".npy") ? " with labels" : "");
+    rc = st == AECL_OK ? 0 : cli_error(cmd, st, ctx, "encoding failed");
+    free(z);
+    aecl_dataset_free(&d);
+    aecl_model_free(m);
+    aecl_ctx_free(ctx);
+    return rc;
+}

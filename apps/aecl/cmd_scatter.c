@@ -1,0 +1,72 @@
+/* aecl scatter: a 2-D plot of the latent codes coloured by label (the codes
+ * themselves for a latent size of 2, else their first two principal components). */
+#include "cli.h"
+#include "io/io.h"
+#include "nn/app.h"
+#include "nn/train.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(void)
+{
+    printf("usage: aecl scatter WEIGHTS [options]\n\n"
+           "Encodes --data (a VAE: mean codes) and plots the codes in 2-D, one colour per label\n"
+           "(labels 0-9: matplotlib's tab10; others black). A latent size of 2 is plotted as\n"
+           "is; larger codes are projected on their first two principal components.\n\n"
+           "  --out FILE          the PNG (default scatter.png)\n"
+           "  --size WxH          pixels (default 640x480, each at least 32)\n%s",
+           app_common_help);
+}
+
+int cmd_scatter(int argc, char **argv)
+{
+    const char *cmd = "scatter", *out = "scatter.png";
+    unsigned long width = 640, height = 480;
+    app_args a;
+    app_args_init(&a);
+    for (int i = 1; i < argc; i++) {
+        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(k, "--help") || !strcmp(k, "-h")) { usage(); return 0; }
+        if (k[0] != '-' && !a.weights) { a.weights = k; continue; }
+        int r = app_common_option(cmd, &a, k, v);
+        if (r < 0) return 2;
+        char extra;
+        if (r == 0 && v && !strcmp(k, "--out")) out = v;
+        else if (r == 0 && v && !strcmp(k, "--size")) {
+            if (sscanf(v, "%lux%lu%c", &width, &height, &extra) != 2 || width < 32 || height < 32 || width > 16384 ||
+                height > 16384)
+                return app_usage_error(cmd, "bad value for --size: '%s' (WxH, 32..16384)", v);
+        } else if (r == 0) return app_usage_error(cmd, "unknown option or missing value: %s", k);
+        i++;
+    }
+    aecl_ctx *ctx;
+    aecl_model *m;
+    int rc = app_open_model(cmd, &a, &ctx, &m);
+    if (rc) return rc;
+    size_t L = aecl_model_latent_size(m);
+    if (L < 2) {
+        fprintf(stderr, "aecl scatter: the latent size is %zu: nothing to plot in 2-D\n", L);
+        aecl_model_free(m);
+        aecl_ctx_free(ctx);
+        return 1;
+    }
+    aecl_dataset d;
+    if (app_load_or_fail(cmd, ctx, m, &a, &d)) { aecl_model_free(m); aecl_ctx_free(ctx); return 1; }
+    float *z = malloc(d.n * L * sizeof *z), *xy = malloc(d.n * 2 * sizeof *xy);
+    aecl_status st = z && xy ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    if (st == AECL_OK) st = aecl_model_encode(m, d.x, d.n, z, 0);
+    if (st == AECL_OK) st = aecl_pca2(ctx, z, d.n, L, xy);
+    if (st == AECL_OK) st = aecl_png_write_scatter(ctx, out, xy, d.n, d.labels, width, height);
+    if (st == AECL_OK)
+        printf("%zu codes %s written to %s (%lux%lu%s)\n", d.n, L == 2 ? "(latent 2)" : "(first two principal components)",
+               out, width, height, d.labels ? ", coloured by label" : ", no labels");
+    rc = st == AECL_OK ? 0 : cli_error(cmd, st, ctx, "scatter plot failed");
+    free(z);
+    free(xy);
+    aecl_dataset_free(&d);
+    aecl_model_free(m);
+    aecl_ctx_free(ctx);
+    return rc;
+}
