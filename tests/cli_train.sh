@@ -1,0 +1,87 @@
+#!/bin/bash
+# aecl train end to end on small data: IDX and CSV input, scaling in the weights
+# file, exact resume from checkpoints, schedules, early stopping, divergence, and
+# the exit status of every kind of mistake (2: a bad option, 1: a bad file).
+aecl="$1"
+src="${AECL_SOURCE_DIR:-$(dirname "$0")/..}"
+dir=$(mktemp -d /tmp/aecl-cli-train-XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+fail=0 pass=0
+ok() { if eval "$1"; then pass=$((pass+1)); else echo "FAILED: $1"; fail=$((fail+1)); fi; }
+mlp="$src/models/mlp.model" tab="$src/models/tabular.model"
+small="--limit 300 --val-limit 100 --batch 64"
+
+# IDX (the default data): plain lines when stdout is not a terminal; the weights load.
+out=$("$aecl" train "$mlp" $small --epochs 1 --out "$dir/w1.st" 2>&1); rc=$?
+ok '[ $rc -eq 0 ] && [ -s "$dir/w1.st" ]'
+ok 'grep -q "epoch 1/1  train loss [0-9.]*  val loss" <<<"$out" && ! grep -q $'"'"'\r'"'"' <<<"$out"'
+out=$("$aecl" eval "$dir/w1.st" --limit 100 2>&1); rc=$?
+ok '[ $rc -eq 0 ] && grep -q "loss" <<<"$out"'
+
+# Resuming a run from an epoch-boundary or a mid-epoch checkpoint gives the same file.
+sched="--schedule step:1:0.5"
+"$aecl" train "$mlp" $small $sched --epochs 2 --out "$dir/full.st" >/dev/null 2>&1
+"$aecl" train "$mlp" $small $sched --epochs 1 --out "$dir/e1.st" --checkpoint "$dir/ck.st" >/dev/null 2>&1
+out=$("$aecl" train "$mlp" $small $sched --epochs 2 --out "$dir/res.st" --resume "$dir/ck.st" 2>&1); rc=$?
+ok '[ $rc -eq 0 ] && cmp -s "$dir/full.st" "$dir/res.st" && grep -q "resuming from" <<<"$out"'
+ok '[ $(grep -c "^epoch" <<<"$out") -eq 1 ]'
+"$aecl" train "$mlp" $small $sched --epochs 2 --out "$dir/x.st" --checkpoint "$dir/ck7.st" --checkpoint-every 7 >/dev/null 2>&1
+ok 'cmp -s "$dir/full.st" "$dir/x.st"'
+"$aecl" train "$mlp" $small $sched --epochs 2 --out "$dir/res7.st" --resume "$dir/ck7.st" >/dev/null 2>&1
+ok 'cmp -s "$dir/full.st" "$dir/res7.st"'
+# Another seed than the checkpoint's: refused.
+err=$("$aecl" train "$mlp" $small --epochs 2 --seed 9 --out "$dir/bad.st" --resume "$dir/ck.st" 2>&1 >/dev/null); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "seed" <<<"$err" && [ ! -e "$dir/bad.st" ]'
+
+# A diverging run stops with a clear message, writes no weights, keeps the checkpoint.
+cp "$dir/ck.st" "$dir/ck.bak"
+err=$("$aecl" train "$mlp" $small --epochs 2 --lr 1e9 --out "$dir/nan.st" --checkpoint "$dir/ck.st" 2>&1 >/dev/null); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "loss became" <<<"$err" && grep -q -- "--resume" <<<"$err"'
+ok '[ ! -e "$dir/nan.st" ] && cmp -s "$dir/ck.st" "$dir/ck.bak"'
+
+# Early stopping: nothing improves at this rate, so patience 1 ends the run after epoch 2.
+out=$("$aecl" train "$mlp" $small --epochs 5 --lr 1e-12 --patience 1 --out "$dir/es.st" 2>&1); rc=$?
+ok '[ $rc -eq 0 ] && [ $(grep -c "^epoch" <<<"$out") -eq 2 ] && grep -q "early stopping" <<<"$out"'
+out=$("$aecl" train "$mlp" $small --epochs 2 --schedule cosine --out "$dir/cos.st" 2>&1)
+ok 'grep -q "epoch 2/2.*lr 0.0005 " <<<"$out"'
+
+# CSV: header, a label column by name, standardization stored in the weights file.
+awk 'BEGIN { srand(3); printf "id"; for (j = 1; j <= 30; j++) printf ",f%d", j; print ",label";
+             for (i = 0; i < 200; i++) { printf "%d", i; for (j = 1; j <= 30; j++) printf ",%.4f", 10 * j + rand() * j;
+                                          printf ",%d\n", i % 3 } }' >"$dir/tab.csv"
+cut -d, -f2- "$dir/tab.csv" >"$dir/tab30.csv"             # 30 features + label
+tail -n +2 "$dir/tab30.csv" >"$dir/nohead.csv"
+out=$("$aecl" train "$tab" --data "$dir/tab30.csv" --label-column label --scale standard --val-split 0.2 --epochs 1 \
+      --out "$dir/tab.st" 2>&1); rc=$?
+ok '[ $rc -eq 0 ] && grep -q "on 160 samples.*validating on 40" <<<"$out"'
+ok 'head -c 4000 "$dir/tab.st" | grep -a -q "\"aecl.scaling\":\"standard 30 "'
+out=$("$aecl" train "$tab" --data "$dir/nohead.csv" --label-column -1 --scale minmax --val-data "$dir/nohead.csv" \
+      --val-limit 50 --epochs 1 --out "$dir/tab2.st" 2>&1); rc=$?
+ok '[ $rc -eq 0 ] && grep -q "validating on 50" <<<"$out"'
+ok 'head -c 4000 "$dir/tab2.st" | grep -a -q "\"aecl.scaling\":\"minmax 30 "'
+# 31 columns (the id) for a model of 30: a bad file, exit 1, naming both numbers.
+err=$("$aecl" train "$tab" --data "$dir/tab.csv" --label-column label --epochs 1 --out "$dir/t3.st" 2>&1 >/dev/null); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "31 values.*takes 30" <<<"$err" && [ ! -e "$dir/t3.st" ]'
+
+# Bad options: exit 2 with a message.
+for bad in "--epochs 0" "--batch x" "--lr -1" "--val-split 1.5" "--schedule bogus" "--schedule step:2:3" \
+           "--scale foo" "--frobnicate 1" "--patience -1" "--label-column 2" "--checkpoint-every 5" \
+           "--val-split 0.1 --val-data $dir/tab30.csv" "--epochs"; do
+    err=$("$aecl" train "$mlp" $bad 2>&1 >/dev/null); rc=$?
+    ok '[ $rc -eq 2 ] && grep -q "aecl train: " <<<"$err"' || echo "   (options: $bad)"
+done
+"$aecl" train >/dev/null 2>&1; rc=$?
+ok '[ $rc -eq 2 ]'
+# Bad files: exit 1 with the library's message; nothing written.
+err=$("$aecl" train "$dir/nope.model" --out "$dir/n1.st" 2>&1 >/dev/null); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "nope.model" <<<"$err" && [ ! -e "$dir/n1.st" ]'
+err=$("$aecl" train "$tab" --data "$dir/missing.csv" --out "$dir/n2.st" 2>&1 >/dev/null); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "missing.csv" <<<"$err" && [ ! -e "$dir/n2.st" ]'
+err=$("$aecl" train "$mlp" $small --epochs 1 --out "$dir/no/such/dir/w.st" 2>&1 >/dev/null); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "no/such/dir" <<<"$err"'
+printf 'not a checkpoint' >"$dir/junk.st"
+err=$("$aecl" train "$mlp" $small --epochs 1 --resume "$dir/junk.st" --out "$dir/n3.st" 2>&1 >/dev/null); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "junk.st" <<<"$err" && [ ! -e "$dir/n3.st" ]'
+ok '[ -z "$(ls "$dir" | grep -v "\.st$\|\.csv$\|\.bak$")" ]'   # no temp files left behind
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
