@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L /* setenv */
 /* GEMM against a plain C reference (double accumulation): every transpose
  * combination, odd sizes that are multiples of no tile, bias on/off, every
  * activation, alpha/beta, row strides, nonzero offsets, both forced paths; the rest
@@ -193,6 +194,26 @@ static void test_sizes_and_transposes(aecl_ctx *ctx)
                 if (i % 4 == 2) g.pad = 3;
                 run_case(ctx, &g, "sizes");
             }
+}
+
+/* Kernels the normal choice does not reach on this device (AECL_GEMM_KERNEL):
+ * gemm_outer with TRANS_B (its in-register transposition), gemm_dot, gemm_packed
+ * where it is not the default, and the portable (GPU) parameter set. */
+static void test_kernel_variants(aecl_ctx *ctx)
+{
+    static const char *variants[] = {"outer", "dot", "packed", "portable"};
+    static const int sz[][3] = {{127, 129, 65}, {33, 17, 40}, {64, 48, 32}, {5, 70, 1}};
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        setenv("AECL_GEMM_KERNEL", variants[v], 1);
+        for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++)
+            for (int t = 0; t < 4; t++) {
+                gcase g = {sz[i][0], sz[i][1], sz[i][2], t & 1, t >> 1, 1.0f, i == 1 ? 0.5f : 0.0f, AECL_ACT_NONE,
+                           0, 1, i == 2 ? 3 : 0, AECL_GEMM_OWN};
+                if ((!g.tb && v != 3) || (v == 1 && g.ta)) continue; /* no such variant there */
+                run_case(ctx, &g, variants[v]);
+            }
+    }
+    unsetenv("AECL_GEMM_KERNEL");
 }
 
 static void test_activations(aecl_ctx *ctx)
@@ -395,6 +416,7 @@ int main(void)
     aecl_ctx *ctx = test_ctx();
     test_bad_arguments(ctx);
     test_sizes_and_transposes(ctx);
+    test_kernel_variants(ctx);
     test_activations(ctx);
     test_alpha_beta(ctx);
     test_replay(ctx);

@@ -113,12 +113,21 @@ static int packed_kmax(aecl_ctx *ctx, int block_n)
     return room >= 1024 ? 1024 : (int)(room / 16 * 16);
 }
 
+/* $AECL_GEMM_KERNEL forces a kernel where it applies, for tests and tuning:
+ * "outer", "packed" (trans_b, K <= KMAX), "dot" (NT only), "portable" (the
+ * non-CPU parameters on any device). Anything else: the normal choice. */
+static int forced(const char *name)
+{
+    const char *f = getenv("AECL_GEMM_KERNEL");
+    return f && !strcmp(f, name);
+}
+
 /* CPUs: the device's preferred vector width and 8 x 2 vector register blocks
  * (16 accumulators), measured on PoCL with AVX-512; x W^T goes through the packed
  * panel while K fits. Other devices: a portable 4 x 4 block of float4. */
 static gemm_cfg choose_cfg(aecl_ctx *ctx, const aecl_gemm_desc *d)
 {
-    int cpu = ctx->info.type == AECL_DEVICE_CPU;
+    int cpu = ctx->info.type == AECL_DEVICE_CPU && !forced("portable");
     gemm_cfg c = {"gemm_outer", cpu ? preferred_float_width(ctx) : 4, 4, 1, 4, 0, 0, 0, {0, 0}, {0, 0}};
     if (cpu) {
         c.rm = 8;
@@ -127,12 +136,13 @@ static gemm_cfg choose_cfg(aecl_ctx *ctx, const aecl_gemm_desc *d)
     c.block_m = c.rm;
     c.block_n = c.vw * c.rnv;
     if (!d->trans_b) return c;
-    if (cpu && d->K <= (c.kmax = packed_kmax(ctx, c.block_n))) {
+    int kmax = packed_kmax(ctx, c.block_n), outer = forced("outer");
+    if (d->K <= kmax && ((cpu && !outer && !forced("dot")) || forced("packed"))) {
         c.kernel = "gemm_packed";
+        c.kmax = kmax;
         return c;
     }
-    c.kmax = 0;
-    if (!d->trans_a && d->K >= 64) {
+    if (!d->trans_a && !outer && (d->K >= 64 || forced("dot"))) {
         /* x W^T with a long K: dot products along K beat transposing B tiles. */
         c.kernel = "gemm_dot";
         c.block_m = c.rm = 4;
