@@ -111,5 +111,20 @@ ok '[ $rc -eq 0 ] && [ "$(png_size sc.png)" = 320x240 ] && grep -q "principal co
 "$aecl" scatter mlp.st --size 10x10 >/dev/null 2>&1; rc=$?
 ok '[ $rc -eq 2 ]'
 
+# Tabular data: a CSV with a label column, a model trained with a minmax scaling;
+# every 40th row is an outlier (label 1), which the scores must rank first.
+awk 'BEGIN { srand(5); printf "f0"; for (k = 1; k < 30; k++) printf ",f%d", k; print ",label";
+  for (i = 0; i < 240; i++) { a = i % 40 == 0;
+    for (k = 0; k < 30; k++) { v = 10 * sin(k * 0.3 + i * 0.01) + rand(); if (a) v += 20 * rand(); printf "%s%.4f", k ? "," : "", v }
+    print "," a } }' > tab.csv
+"$aecl" train "$models/tabular.model" --data tab.csv --label-column label --scale minmax --epochs 3 --val-split 0.2 --out tab.st >/dev/null; rc=$?
+ok '[ $rc -eq 0 ] && [ -s tab.st ]'
+out=$("$aecl" anomaly tab.st --data tab.csv --label-column label --contamination 0.05); rc=$?
+ok '[ $rc -eq 0 ] && grep -q "6 anomalous of 240 by the labels: AUROC 1.0000" <<<"$out"'
+"$aecl" encode tab.st --data tab.csv --label-column label --out tc.npy >/dev/null; rc=$?
+ok '[ $rc -eq 0 ] && [ "$(stat -c %s tc.npy)" = $((128 + 240 * 4 * 4)) ]'
+err=$("$aecl" eval mlp.st --data tab.csv --label-column label 2>&1); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "30" <<<"$err"'
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
