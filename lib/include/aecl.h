@@ -255,9 +255,9 @@ typedef struct aecl_cl_model aecl_cl_model;
 /* Loads a weights file written by `aecl train` (the model text is inside it) and
  * prepares the network for batches of up to `batch` rows (larger calls run in
  * chunks of `batch`). Its networks are built here, so the calls below only
- * enqueue work and never wait on the host. Data is in the data's own units: a model trained
- * with feature scaling scales its inputs and unscales its reconstructions on the
- * device, as aecl_model_* do on the host.
+ * enqueue work and never wait on the host. Data is in the data's own units: a
+ * model trained with feature scaling scales its inputs and unscales its
+ * reconstructions on the device, as aecl_model_* do on the host.
  * Errors: AECL_ERR_IO / AECL_ERR_FORMAT for the file, AECL_ERR_INVALID_ARG for
  * batch < 1, device errors while building. On failure *out is NULL. */
 aecl_status aecl_cl_model_load(aecl_ctx *ctx, const char *weights_path, int batch, aecl_cl_model **out);
