@@ -237,6 +237,7 @@ static void file_add(aecl_ctx *ctx, const choice_key *k, aecl_gemm_path path, co
     snprintf(tmp, sizeof tmp, "%s.XXXXXX", file);
     int fd = mkstemp(tmp);
     if (fd < 0) return;
+    (void)fchmod(fd, 0644); /* mkstemp's 0600 would hide the file from other users of a shared cache */
     FILE *fp = fdopen(fd, "w");
     if (!fp) {
         close(fd);
