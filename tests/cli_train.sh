@@ -66,6 +66,7 @@ ok '[ $rc -eq 1 ] && grep -q "31 values.*takes 30" <<<"$err" && [ ! -e "$dir/t3.
 # Bad options: exit 2 with a message.
 for bad in "--epochs 0" "--batch x" "--lr -1" "--val-split 1.5" "--schedule bogus" "--schedule step:2:3" \
            "--scale foo" "--frobnicate 1" "--patience -1" "--label-column 2" "--checkpoint-every 5" \
+           "--checkpoint x --checkpoint-every 5 --checkpoint-epochs 2" "--checkpoint-epochs 0" \
            "--val-split 0.1 --val-data $dir/tab30.csv" "--epochs"; do
     err=$("$aecl" train "$mlp" $bad 2>&1 >/dev/null); rc=$?
     ok '[ $rc -eq 2 ] && grep -q "aecl train: " <<<"$err"' || echo "   (options: $bad)"

@@ -18,7 +18,7 @@ static const char *model_text = "kind = denoising\ninput = 784\nlatent = 8\nloss
                                 "[encoder]\ndense 32 relu dropout=0.1\n[decoder]\nmirror\n"
                                 "[train]\noptimizer = adam\nlr = 3e-3\nnoise = gaussian 0.3\n";
 
-typedef struct log_state { int epochs_seen, stopping, improved_last; double last_lr[8]; } log_state;
+typedef struct log_state { int epochs_seen, stopping, ck_mask; double last_lr[8]; } log_state;
 
 static void on_progress(void *user, const aecl_train_progress *p)
 {
@@ -26,6 +26,7 @@ static void on_progress(void *user, const aecl_train_progress *p)
     if (!p->epoch_done) return;
     l->epochs_seen++;
     l->stopping = p->stopping;
+    if (p->checkpointed) l->ck_mask |= 1 << (p->epoch - 1);
     if (p->epoch - 1 < 8) l->last_lr[p->epoch - 1] = p->lr;
 }
 
@@ -87,6 +88,24 @@ static void test_resume(aecl_ctx *ctx, const aecl_model_spec *s, const aecl_data
     w = train(ctx, s, tr, val, o, NULL);
     CHECK_MSG(full && w && !memcmp(full, w, nw * sizeof *w), "epoch-boundary resume differs");
     CHECK(l.epochs_seen == 2);
+    free(w);
+
+    /* Every 2nd epoch: only epoch 2 of 3 is saved; resuming from it ends the same. */
+    o = base;
+    o.checkpoint = ck;
+    o.checkpoint_epochs = 2;
+    l = (log_state){0};
+    o.cb = on_progress;
+    o.user = &l;
+    free(train(ctx, s, tr, val, o, NULL));
+    CHECK_MSG(l.ck_mask == 2, "checkpointed epochs mask %d", l.ck_mask);
+    o = base;
+    o.resume = ck;
+    l = (log_state){0};
+    o.cb = on_progress;
+    o.user = &l;
+    w = train(ctx, s, tr, val, o, NULL);
+    CHECK(full && w && !memcmp(full, w, nw * sizeof *w) && l.epochs_seen == 1);
     free(w);
 
     /* Resuming with another seed or batch is refused. */

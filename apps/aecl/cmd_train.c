@@ -43,6 +43,7 @@ static void usage(void)
            "  --out FILE           weights file to write (default model.safetensors)\n"
            "  --checkpoint FILE    write a checkpoint (weights, optimizer state, position) at each epoch's end\n"
            "  --checkpoint-every N ... every N steps instead\n"
+           "  --checkpoint-epochs N ... every N epochs instead\n"
            "  --resume FILE        continue a run from its checkpoint (same model, data, batch and seed);\n"
            "                       it keeps checkpointing to FILE unless --checkpoint says otherwise\n"
            "  --device SEL         OpenCL device (see aecl devices)\n");
@@ -50,7 +51,7 @@ static void usage(void)
 
 typedef struct args {
     const char *model, *data, *out, *device, *label_col, *val_data, *checkpoint, *resume, *scale, *schedule;
-    long limit, val_limit, epochs, batch, seed, patience, ck_every, report_every;
+    long limit, val_limit, epochs, batch, seed, patience, ck_every, ck_epochs, report_every;
     double lr, val_split;
 } args;
 
@@ -105,11 +106,11 @@ static int parse_opt(args *a, const char *k, const char *v)
     for (int i = 0; i < 9; i++)
         if (!strcmp(k, str_names[i])) { *strs[i] = v; return *v != 0; }
     long *nums[] = {&a->limit, &a->val_limit, &a->epochs, &a->batch, &a->seed, &a->patience, &a->ck_every,
-                    &a->report_every};
+                    &a->ck_epochs, &a->report_every};
     static const char *const num_names[] = {"--limit", "--val-limit", "--epochs", "--batch", "--seed", "--patience",
-                                            "--checkpoint-every", "--report-every"};
-    static const long num_min[] = {0, 0, 1, 1, 0, 0, 1, 1};
-    for (int i = 0; i < 8; i++)
+                                            "--checkpoint-every", "--checkpoint-epochs", "--report-every"};
+    static const long num_min[] = {0, 0, 1, 1, 0, 0, 1, 1, 1};
+    for (int i = 0; i < 9; i++)
         if (!strcmp(k, num_names[i])) return parse_long(v, nums[i], num_min[i]);
     if (!strcmp(k, "--lr")) return parse_double(v, &a->lr) && a->lr > 0;
     if (!strcmp(k, "--val-split")) return parse_double(v, &a->val_split) && a->val_split > 0 && a->val_split < 1;
@@ -159,7 +160,9 @@ static int parse_args(int argc, char **argv, args *a, aecl_scale_kind *scale, ae
     if (aecl_schedule_parse(NULL, a->schedule, sched) != AECL_OK) return bad("%s", aecl_ctx_last_error(NULL));
     if (a->val_data && a->val_split > 0) return bad("%s", "--val-data and --val-split exclude each other");
     if (a->label_col && !is_csv(a->data)) return bad("--label-column needs CSV data, not '%s'", a->data);
-    if (a->ck_every && !a->checkpoint && !a->resume) return bad("%s", "--checkpoint-every needs --checkpoint FILE");
+    if ((a->ck_every || a->ck_epochs) && !a->checkpoint && !a->resume)
+        return bad("%s", "--checkpoint-every and --checkpoint-epochs need --checkpoint FILE");
+    if (a->ck_every && a->ck_epochs) return bad("%s", "--checkpoint-every and --checkpoint-epochs exclude each other");
     if (!a->checkpoint) a->checkpoint = a->resume;
     return 0;
 }
@@ -282,7 +285,7 @@ int cmd_train(int argc, char **argv)
                          .batch = a.batch > 0 ? (int)a.batch : spec ? spec->train.batch : 128,
                          .lr = a.lr, .seed = seed, .report_every = (int)a.report_every, .schedule = sched,
                          .patience = (int)a.patience, .scaling = &sc, .checkpoint = a.checkpoint,
-                         .checkpoint_every = a.ck_every, .resume = a.resume, .cb = on_progress, .user = &ps};
+                         .checkpoint_every = a.ck_every, .checkpoint_epochs = (int)a.ck_epochs, .resume = a.resume, .cb = on_progress, .user = &ps};
     if (st == AECL_OK) st = train_and_save(ctx, &a, spec, &o, &tr, &val);
     if (ps.tty && st != AECL_OK) printf("\n");
     rc = st == AECL_OK ? 0 : cli_error("train", st, ctx, "training failed");

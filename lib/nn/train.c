@@ -231,7 +231,8 @@ static aecl_status end_epoch(run *r, int e, int *stop)
     r->ck.step = 0;
     r->ck.loss_sum = 0;
     r->ck.loss_reads = 0;
-    r->pr.checkpointed = r->o->checkpoint && (r->o->checkpoint_every == 0 || checkpoint_due(r));
+    int per = r->o->checkpoint_epochs > 1 ? r->o->checkpoint_epochs : 1;
+    r->pr.checkpointed = r->o->checkpoint && (r->o->checkpoint_every ? checkpoint_due(r) : (e + 1) % per == 0);
     if (r->pr.checkpointed) AECL_TRY(save_checkpoint(r));
     r->pr.epoch_done = 1;
     if (r->o->cb) r->o->cb(r->o->user, &r->pr);

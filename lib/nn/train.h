@@ -127,7 +127,8 @@ typedef struct aecl_train_opts {
     int patience;             /* early stopping: epochs without improvement; 0 = off */
     const aecl_scaling *scaling; /* stored in checkpoints (may be NULL) */
     const char *checkpoint;   /* checkpoint file, or NULL */
-    long checkpoint_every;    /* steps between checkpoints; 0 = at each epoch's end */
+    long checkpoint_every;    /* steps between checkpoints; 0 = at epoch ends: */
+    int checkpoint_epochs;    /* epochs between those (<= 1: every epoch) */
     const char *resume;       /* continue from this checkpoint, or NULL */
     aecl_train_cb cb;
     void *user;
