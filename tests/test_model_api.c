@@ -75,6 +75,8 @@ static void mlp(aecl_ctx *ctx, const aecl_dataset *d)
         mean_mse += mse[i] / (double)N;
     }
     CHECK_MSG(host_worst < 1e-5, "MSE score vs host: relative %g", host_worst);
+    /* An MSE model's loss is its MSE per value: device loss rows vs host sums. */
+    CHECK_MSG(max_abs_diff(loss, mse, N) < 1e-6, "loss vs MSE scores: %g", max_abs_diff(loss, mse, N));
     aecl_eval_result r;
     float *w = NULL;
     aecl_model_spec *spec = NULL;
@@ -103,6 +105,50 @@ static void mlp(aecl_ctx *ctx, const aecl_dataset *d)
     free(z); free(y); free(y2); free(mse); free(loss); free(one);
     aecl_model_free(m);
     unlink(path);
+}
+
+/* The negative ELBO from the host: BCE of the reconstruction y (at the mean
+ * code) plus the KL of mu and logvar read from an encoder-only net. */
+static void check_elbo(aecl_ctx *ctx, aecl_model *m, const char *path, const float *x, int n, float *y,
+                       const float *elbo)
+{
+    size_t F = 784, L = aecl_model_latent_size(m);
+    aecl_model_spec *spec = NULL;
+    float *w = NULL;
+    aecl_net *net = NULL;
+    aecl_net_layout lay;
+    CHECK_OK(ctx, aecl_weights_load(ctx, path, &spec, &w));
+    if (spec) CHECK_OK(ctx, aecl_net_build(ctx, spec, n, AECL_NET_ENCODE, 1, &net));
+    if (net) CHECK_OK(ctx, aecl_net_layout_of(ctx, spec, &lay));
+    float *mu = malloc(n * L * sizeof *mu), *lv = malloc(n * L * sizeof *lv);
+    if (net && mu && lv) {
+        CHECK(net->recon == NULL && net->rec_rows == NULL && net->n_params == 6);   /* encoder, mu, logvar */
+        CHECK_OK(ctx, aecl_net_write_params_layout(net, &lay, w));
+        aecl_plan_set_valid_rows(net->plan, n);
+        CHECK_OK(ctx, aecl_plan_write(net->plan, net->x, x));
+        CHECK_OK(ctx, aecl_plan_run(net->plan));
+        CHECK_OK(ctx, aecl_plan_read(net->plan, net->code, mu));
+        CHECK_OK(ctx, aecl_plan_read(net->plan, net->logvar, lv));
+        CHECK_OK(ctx, aecl_model_reconstruct(m, x, (size_t)n, y));
+        double worst = 0;
+        for (int i = 0; i < n; i++) {
+            double e = 0;
+            for (size_t k = 0; k < F; k++) {
+                double p = fmin(fmax(y[i * F + k], 1e-7), 1 - 1e-7), t = x[i * F + k];
+                e -= t * log(p) + (1 - t) * log(1 - p);
+            }
+            for (size_t k = 0; k < L; k++) {
+                double u = mu[i * L + k], v = lv[i * L + k];
+                e += -0.5 * (1 + v - u * u - exp(v));
+            }
+            worst = fmax(worst, fabs(e - elbo[i]) / e);
+        }
+        printf("negative ELBO vs host: worst relative difference %.2g\n", worst);
+        CHECK_MSG(worst < 1e-3, "ELBO vs host: relative %g", worst);
+    }
+    free(mu); free(lv); free(w);
+    aecl_net_free(net);
+    aecl_spec_free(spec);
 }
 
 static void vae(aecl_ctx *ctx, const aecl_dataset *d)
@@ -135,6 +181,7 @@ static void vae(aecl_ctx *ctx, const aecl_dataset *d)
     CHECK_OK(ctx, aecl_model_scores(m, d->x, n, AECL_SCORE_LOSS, loss));
     CHECK_OK(ctx, aecl_model_scores(m, d->x, n, AECL_SCORE_ELBO, elbo));
     CHECK(max_abs_diff(loss, elbo, n) < 1e-3 && elbo[0] > 100);
+    check_elbo(ctx, m, path, d->x, n, y, elbo);
     CHECK_OK(ctx, aecl_model_sample(m, 5, 7, y));
     CHECK_OK(ctx, aecl_model_sample(m, 5, 7, y2));
     CHECK(memcmp(y, y2, 5 * F * sizeof *y) == 0);
