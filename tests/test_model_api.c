@@ -182,6 +182,21 @@ static void vae(aecl_ctx *ctx, const aecl_dataset *d)
     CHECK_OK(ctx, aecl_model_scores(m, d->x, n, AECL_SCORE_ELBO, elbo));
     CHECK(max_abs_diff(loss, elbo, n) < 1e-3 && elbo[0] > 100);
     check_elbo(ctx, m, path, d->x, n, y, elbo);
+    /* With one draw of z per sample, the mean loss is aecl_evaluate's (same batch size). */
+    aecl_model_spec *spec = NULL;
+    float *w = NULL;
+    aecl_eval_result r;
+    aecl_dataset sub = {.x = d->x, .n = n, .features = F};
+    CHECK_OK(ctx, aecl_weights_load(ctx, path, &spec, &w));
+    if (w) CHECK_OK(ctx, aecl_evaluate(ctx, spec, w, &sub, 32, NULL, &r));
+    for (int pass = 0; w && pass < 2; pass++) {   /* twice: the draws restart with each call */
+        CHECK_OK(ctx, aecl_model_forward_ex(m, d->x, n, 1, NULL, NULL, loss, NULL));
+        double mean = 0;
+        for (int i = 0; i < n; i++) mean += loss[i] / n;
+        CHECK_MSG(fabs(mean - r.loss) < 1e-5 * r.loss, "sampled loss %g vs aecl_evaluate %g", mean, r.loss);
+    }
+    free(w);
+    aecl_spec_free(spec);
     CHECK_OK(ctx, aecl_model_sample(m, 5, 7, y));
     CHECK_OK(ctx, aecl_model_sample(m, 5, 7, y2));
     CHECK(memcmp(y, y2, 5 * F * sizeof *y) == 0);

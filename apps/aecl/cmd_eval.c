@@ -16,7 +16,9 @@ static void usage(const char *cmd)
     int rec = !strcmp(cmd, "reconstruct");
     printf("usage: aecl %s WEIGHTS [options]\n\n"
            "Evaluates a trained model (a weights file from aecl train) on data: mean loss (the\n"
-           "training objective; a VAE at its mean code), MSE per value and PSNR%s.\n\n"
+           "training objective; a VAE decodes one draw of z per sample, as in training), MSE per\n"
+           "value and PSNR%s.\n\n"
+           "  --mean              VAE: decode the mean code instead (deterministic)\n"
            "  --grid FILE         PNG of 16 inputs (top) and their reconstructions (bottom)%s\n"
            "  --per-sample FILE   CSV of index,loss,mse,psnr(,label) per sample\n%s",
            cmd, rec ? ", and the reconstruction grid" : "", rec ? " (default reconstruction.png)" : "",
@@ -61,12 +63,14 @@ static aecl_status write_per_sample(aecl_ctx *ctx, const char *path, const aecl_
 int cmd_eval(int argc, char **argv)
 {
     const char *cmd = argv[0], *grid = !strcmp(cmd, "reconstruct") ? "reconstruction.png" : NULL, *per_sample = NULL;
+    int mean = 0;
     app_args a;
     app_args_init(&a);
     for (int i = 1; i < argc; i++) {
         const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(k, "--help") || !strcmp(k, "-h")) { usage(cmd); return 0; }
         if (k[0] != '-' && !a.weights) { a.weights = k; continue; }
+        if (!strcmp(k, "--mean")) { mean = 1; continue; }
         int r = app_common_option(cmd, &a, k, v);
         if (r < 0) return 2;
         if (r == 0 && v && !strcmp(k, "--grid")) grid = v;
@@ -83,13 +87,15 @@ int cmd_eval(int argc, char **argv)
     size_t f = d.features;
     float *recon = malloc(d.n * f * sizeof *recon), *loss = malloc(d.n * sizeof *loss), *mse = malloc(d.n * sizeof *mse);
     aecl_status st = recon && loss && mse ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
-    if (st == AECL_OK) st = aecl_model_forward(m, d.x, d.n, recon, mse, loss, NULL);
+    int vae = aecl_model_get_kind(m) == AECL_MODEL_VARIATIONAL;
+    if (st == AECL_OK) st = aecl_model_forward_ex(m, d.x, d.n, vae && !mean, recon, mse, loss, NULL);
     if (st == AECL_OK) {
         double ml = 0, mm = 0;
         for (size_t i = 0; i < d.n; i++) { ml += loss[i]; mm += mse[i]; }
         ml /= (double)d.n;
         mm /= (double)d.n;
-        printf("%s on %zu samples: loss %.5f  MSE %.5f  PSNR %.2f dB\n", a.weights, d.n, ml, mm, aecl_psnr(mm));
+        printf("%s on %zu samples: loss %.5f  MSE %.5f  PSNR %.2f dB%s\n", a.weights, d.n, ml, mm, aecl_psnr(mm),
+               !vae ? "" : mean ? " (at the mean code)" : " (one draw of z per sample)");
         if (per_sample) st = write_per_sample(ctx, per_sample, &d, loss, mse);
         if (st == AECL_OK && per_sample) printf("per-sample values written to %s\n", per_sample);
         if (st == AECL_OK && grid) st = write_grid(ctx, m, grid, &d, recon);

@@ -17,6 +17,11 @@ aecl_ctx *aecl_model_ctx(const aecl_model *model);
  * else AECL_ERR_INVALID_ARG). The public calls are built on this. */
 aecl_status aecl_model_forward(aecl_model *model, const float *x, size_t n, float *recon, float *mse, float *loss,
                                float *elbo);
+/* The same; sample_z != 0 runs a VAE as aecl_evaluate does, decoding one draw of
+ * z per sample (the ELBO's usual estimate): the draws depend on the batch layout
+ * (batch size and position), and equal aecl_evaluate's at the same batch size. */
+aecl_status aecl_model_forward_ex(aecl_model *model, const float *x, size_t n, int sample_z, float *recon, float *mse,
+                                  float *loss, float *elbo);
 
 /* ---- app_metrics.c -------------------------------------------------------------- */
 

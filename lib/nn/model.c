@@ -135,6 +135,9 @@ static aecl_status run_pass(aecl_model *m, aecl_net_mode mode, const float *in, 
     int batch = n < (size_t)m->max_batch ? (int)n : m->max_batch;
     aecl_net *net = NULL;
     AECL_TRY(get_net(m, mode, batch, &net));
+    /* Random streams (a VAE's z in EVAL mode) restart with each pass, as in a
+     * fresh net: the same call gives the same numbers, those of aecl_evaluate. */
+    aecl_plan_set_step(net->plan, 0);
     size_t widest = in_cols > net->features ? in_cols : net->features;
     if ((size_t)m->spec->latent > widest) widest = (size_t)m->spec->latent;
     float *xb = calloc((size_t)batch * in_cols, sizeof *xb), *tmp = malloc((size_t)batch * widest * sizeof *tmp);
@@ -233,6 +236,12 @@ aecl_status aecl_model_reconstruct(aecl_model *m, const float *x, size_t n, floa
 aecl_status aecl_model_forward(aecl_model *m, const float *x, size_t n, float *recon, float *mse, float *loss,
                                float *elbo)
 {
+    return aecl_model_forward_ex(m, x, n, 0, recon, mse, loss, elbo);
+}
+
+aecl_status aecl_model_forward_ex(aecl_model *m, const float *x, size_t n, int sample_z, float *recon, float *mse,
+                                  float *loss, float *elbo)
+{
     AECL_TRY(check_args(m, x, n, x, "aecl_model_forward"));
     AECL_RETURN_IF(elbo && !is_vae(m), AECL_ERR_INVALID_ARG, m->ctx,
                    "the negative ELBO needs a variational model (this one is %s)", aecl_model_kind_name(m));
@@ -245,7 +254,7 @@ aecl_status aecl_model_forward(aecl_model *m, const float *x, size_t n, float *r
     float *copy = NULL;
     const float *xs = x;
     if (st == AECL_OK) st = to_model_space(m, x, n, &copy, &xs);
-    if (st == AECL_OK) st = run_pass(m, AECL_NET_INFER, xs, f, n, &o);
+    if (st == AECL_OK) st = run_pass(m, sample_z && is_vae(m) ? AECL_NET_EVAL : AECL_NET_INFER, xs, f, n, &o);
     x = xs;   /* scores are measured where the model works */
     double beta = m->spec->train.beta, per = m->spec->loss == AECL_LOSS_MSE ? 1.0 / (double)f : 1.0;
     for (size_t i = 0; st == AECL_OK && i < n; i++) {
