@@ -27,7 +27,7 @@ static void usage_decompress(void)
     printf("usage: aecl decompress WEIGHTS CODES [options]\n\n"
            "Restores the samples of a codes file written by aecl compress with the same model.\n\n"
            "  --out FILE.npy      the restored samples (n x features, float32)\n"
-           "  --grid FILE         PNG grid of the restored samples (default restored.png)\n"
+           "  --grid FILE         PNG grid of the first 64 restored samples (default restored.png)\n"
            "  --cols N            samples per grid row (default 8)\n"
            "  --force             decode even if the file names another model (same latent size)\n"
            "  --batch N, --device SEL\n");
@@ -153,7 +153,7 @@ int cmd_decompress(int argc, char **argv)
         printf("%zu samples restored from %s (%u-bit codes of %zu values)\n", cf.n, codes, cf.bits, cf.latent);
         if (out) st = aecl_npy_write_2d(ctx, out, y, cf.n, f);
         if (st == AECL_OK && out) printf("samples written to %s\n", out);
-        if (st == AECL_OK && grid) st = app_write_grid(ctx, m, grid, y, cf.n, (size_t)cols);
+        if (st == AECL_OK && grid) st = app_write_grid(ctx, m, grid, y, cf.n < 64 ? cf.n : 64, (size_t)cols);
         if (st == AECL_OK && grid) printf("grid written to %s\n", grid);
     }
     rc = st == AECL_OK ? 0 : cli_error(cmd, st, ctx, "decompression failed");
