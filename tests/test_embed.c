@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static char weights_path[512];
@@ -239,12 +240,14 @@ static void test_caller_objects(const host_model *h)
     /* aecl is gone: the caller's context, queue, buffers and event are intact. */
     CHECK(clWaitForEvents(1, &done) == CL_SUCCESS);
     clReleaseEvent(done);   /* an event holds its context */
-    /* aecl's own references are gone; CLBlast's program cache (used when the GEMM
-     * path is measured) may still hold one of its own, which the caller's release
-     * does not need to wait for. */
+    /* Every reference aecl (and CLBlast, through aecl) took is gone. */
     cl_uint after = refcount_ctx(c);
-    CHECK_MSG(after >= ctx_refs && after <= ctx_refs + 1, "context references %u, before aecl %u", after, ctx_refs);
-    if (after != ctx_refs) fprintf(stderr, "note: %u context reference(s) beyond the caller's remain (CLBlast cache)\n", after - ctx_refs);
+    /* PoCL drops finished commands' references from a helper thread: allow it 2 s. */
+    for (int i = 0; i < 200 && after != ctx_refs; i++) {
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+        after = refcount_ctx(c);
+    }
+    CHECK_MSG(after == ctx_refs, "context references %u, before aecl %u", after, ctx_refs);
     CHECK(refcount_mem(xb) == 1 && refcount_mem(zb) == 1);
     CHECK(clEnqueueReadBuffer(q, zb, CL_TRUE, 5 * sizeof(float), sizeof code, code, 0, NULL, NULL) == CL_SUCCESS);
     double worst = 0;

@@ -292,6 +292,7 @@ static aecl_status clblast_fn(aecl_ctx *ctx, const aecl_launch *l, cl_event *ev)
     const clblast_call *c = l->data;
     const aecl_gemm_desc *d = &c->d;
     cl_command_queue q = ctx->queue;
+    ctx->used_clblast = 1;
     CLBlastStatusCode s = CLBlastSgemm(
         CLBlastLayoutRowMajor, d->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
         d->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)d->M, (size_t)d->N, (size_t)d->K, d->alpha,

@@ -3,6 +3,7 @@
 #include "rt/error.h"
 #include "rt/program.h"
 
+#include <clblast_c.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,10 @@ void aecl_ctx_free(aecl_ctx *ctx)
     if (ctx->queue) clFinish(ctx->queue);
     aecl_programs_release(ctx);
     free(ctx->blas_choice);
+    /* CLBlast caches programs per context and keeps a reference to it: without
+     * this, an adopted context would outlive the caller's release. The cache is
+     * process-wide, so other contexts rebuild their CLBlast kernels on next use. */
+    if (ctx->used_clblast) CLBlastClearCache();
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->context) clReleaseContext(ctx->context);
     free(ctx);

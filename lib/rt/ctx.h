@@ -27,7 +27,8 @@ struct aecl_ctx {
     int log_level;
     aecl_prog_entry *programs;    /* programs built for this context, by file + options */
     aecl_program_stats prog_stats;
-    void *blas_choice;            /* reserved for per-shape GEMM path choices */
+    void *blas_choice;            /* per-shape GEMM path choices (ops/gemm_select.c) */
+    int used_clblast;             /* CLBlast ran on this context: its cache holds the context */
 };
 
 /* Fills info for one device. */
