@@ -83,6 +83,11 @@ ok '[ $rc -eq 1 ] && grep -q "no/such/dir" <<<"$err"'
 printf 'not a checkpoint' >"$dir/junk.st"
 err=$("$aecl" train "$mlp" $small --epochs 1 --resume "$dir/junk.st" --out "$dir/n3.st" 2>&1 >/dev/null); rc=$?
 ok '[ $rc -eq 1 ] && grep -q "junk.st" <<<"$err" && [ ! -e "$dir/n3.st" ]'
+# --class keeps one label: 312 of the first 3000 training images are class 3 (Fashion-MNIST's dress).
+out=$("$aecl" train "$mlp" --class 3 --limit 3000 --val-limit 500 --epochs 1 --out "$dir/c3.st" 2>&1); rc=$?
+ok '[ $rc -eq 0 ] && grep -q "on 312 samples" <<<"$out"'
+err=$("$aecl" train "$mlp" --class 3 --data /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz --epochs 1 --out "$dir/c4.st" 2>&1 >/dev/null); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "class" <<<"$err" && [ ! -e "$dir/c4.st" ]'
 ok '[ -z "$(ls "$dir" | grep -v "\.st$\|\.csv$\|\.bak$")" ]'   # no temp files left behind
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -24,6 +24,8 @@ static void usage(void)
            "  --label-column C     CSV: the label column, by header name or 0-based index (-1 = last);\n"
            "                       it is left out of the features\n"
            "  --limit N            use the first N training samples (default all)\n"
+           "  --class K            train (and validate) on the samples labelled K only: the one-class setup\n"
+           "                       for anomaly detection (IDX folders with label files, or CSV with --label-column)\n"
            "  --val-data FILE      validate on this IDX or CSV file (default: a folder's t10k images)\n"
            "  --val-split F        validate on a seeded random fraction F of the training data instead\n"
            "  --val-limit N        the first N validation samples (default 10000, 0 = no validation)\n"
@@ -51,7 +53,7 @@ static void usage(void)
 
 typedef struct args {
     const char *model, *data, *out, *device, *label_col, *val_data, *checkpoint, *resume, *scale, *schedule;
-    long limit, val_limit, epochs, batch, seed, patience, ck_every, ck_epochs, report_every;
+    long limit, val_limit, epochs, batch, seed, patience, ck_every, ck_epochs, report_every, klass;
     double lr, val_split;
 } args;
 
@@ -106,11 +108,11 @@ static int parse_opt(args *a, const char *k, const char *v)
     for (int i = 0; i < 9; i++)
         if (!strcmp(k, str_names[i])) { *strs[i] = v; return *v != 0; }
     long *nums[] = {&a->limit, &a->val_limit, &a->epochs, &a->batch, &a->seed, &a->patience, &a->ck_every,
-                    &a->ck_epochs, &a->report_every};
+                    &a->ck_epochs, &a->report_every, &a->klass};
     static const char *const num_names[] = {"--limit", "--val-limit", "--epochs", "--batch", "--seed", "--patience",
-                                            "--checkpoint-every", "--checkpoint-epochs", "--report-every"};
-    static const long num_min[] = {0, 0, 1, 1, 0, 0, 1, 1, 1};
-    for (int i = 0; i < 9; i++)
+                                            "--checkpoint-every", "--checkpoint-epochs", "--report-every", "--class"};
+    static const long num_min[] = {0, 0, 1, 1, 0, 0, 1, 1, 1, 0};
+    for (int i = 0; i < 10; i++)
         if (!strcmp(k, num_names[i])) return parse_long(v, nums[i], num_min[i]);
     if (!strcmp(k, "--lr")) return parse_double(v, &a->lr) && a->lr > 0;
     if (!strcmp(k, "--val-split")) return parse_double(v, &a->val_split) && a->val_split > 0 && a->val_split < 1;
@@ -140,7 +142,7 @@ static int is_dir(const char *path)
 static int parse_args(int argc, char **argv, args *a, aecl_scale_kind *scale, aecl_schedule *sched, int *help)
 {
     *a = (args){.data = DEFAULT_DATA, .out = "model.safetensors", .val_limit = 10000, .epochs = -1, .batch = -1,
-                .seed = -1, .lr = -1, .scale = "none", .schedule = "none"};
+                .seed = -1, .lr = -1, .scale = "none", .schedule = "none", .klass = -1};
     for (int i = 1; i < argc; i++) {
         const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(k, "--help") || !strcmp(k, "-h")) { *help = 1; return 0; }
@@ -160,6 +162,7 @@ static int parse_args(int argc, char **argv, args *a, aecl_scale_kind *scale, ae
     if (aecl_schedule_parse(NULL, a->schedule, sched) != AECL_OK) return bad("%s", aecl_ctx_last_error(NULL));
     if (a->val_data && a->val_split > 0) return bad("%s", "--val-data and --val-split exclude each other");
     if (a->label_col && !is_csv(a->data)) return bad("--label-column needs CSV data, not '%s'", a->data);
+    if (a->klass >= 0 && is_csv(a->data) && !a->label_col) return bad("%s", "--class on CSV data needs --label-column");
     if ((a->ck_every || a->ck_epochs) && !a->checkpoint && !a->resume)
         return bad("%s", "--checkpoint-every and --checkpoint-epochs need --checkpoint FILE");
     if (a->ck_every && a->ck_epochs) return bad("%s", "--checkpoint-every and --checkpoint-epochs exclude each other");
@@ -186,7 +189,18 @@ static aecl_status load_file(aecl_ctx *ctx, const args *a, const char *path, lon
     if (!is_csv(path)) return aecl_dataset_load_idx(ctx, path, NULL, (size_t)limit, expect, d);
     aecl_csv_opts c;
     csv_opts(a, &c);
-    return aecl_dataset_load_csv(ctx, path, &c, (size_t)limit, expect, d);
+    AECL_TRY(aecl_dataset_load_csv(ctx, path, &c, (size_t)limit, expect, d));
+    return a->klass >= 0 ? aecl_dataset_keep_label(ctx, d, (int32_t)a->klass) : AECL_OK;
+}
+
+/* An IDX image file of a folder, with its labels when a class is selected
+ * (--limit counts samples before the selection). */
+static aecl_status load_idx_dir(aecl_ctx *ctx, const args *a, const char *images, const char *labels, long limit,
+                                size_t expect, aecl_dataset *d)
+{
+    if (a->klass < 0) return aecl_dataset_load_idx(ctx, images, NULL, (size_t)limit, expect, d);
+    AECL_TRY(aecl_dataset_load_idx(ctx, images, labels, (size_t)limit, expect, d));
+    return aecl_dataset_keep_label(ctx, d, (int32_t)a->klass);
 }
 
 /* "DIR/name.gz" when it exists, else "DIR/name". */
@@ -199,10 +213,17 @@ static void idx_path(char *buf, size_t cap, const char *dir, const char *name)
 static aecl_status load_data(aecl_ctx *ctx, const args *a, size_t expect, uint64_t seed, aecl_dataset *tr,
                              aecl_dataset *val)
 {
-    char path[4200], te[4200];
+    char path[4200], te[4200], lab[4200];
     int dir = is_dir(a->data);
-    if (dir) idx_path(path, sizeof path, a->data, "train-images-idx3-ubyte");
-    AECL_TRY(load_file(ctx, a, dir ? path : a->data, a->limit, expect, tr));
+    if (dir) {
+        idx_path(path, sizeof path, a->data, "train-images-idx3-ubyte");
+        idx_path(lab, sizeof lab, a->data, "train-labels-idx1-ubyte");
+        AECL_TRY(load_idx_dir(ctx, a, path, lab, a->limit, expect, tr));
+    } else {
+        AECL_RETURN_IF(a->klass >= 0 && !is_csv(a->data), AECL_ERR_INVALID_ARG, ctx,
+                       "--class needs a data folder (with its label files) or CSV data with --label-column");
+        AECL_TRY(load_file(ctx, a, a->data, a->limit, expect, tr));
+    }
     if (a->val_split > 0) {
         aecl_dataset all = *tr;
         aecl_status st = aecl_dataset_split(ctx, &all, a->val_split, seed, tr, val);
@@ -214,7 +235,8 @@ static aecl_status load_data(aecl_ctx *ctx, const args *a, size_t expect, uint64
     if (a->val_data) return load_file(ctx, a, a->val_data, a->val_limit, expect, val);
     if (!dir) return AECL_OK;
     idx_path(te, sizeof te, a->data, "t10k-images-idx3-ubyte");
-    return access(te, R_OK) ? AECL_OK : aecl_dataset_load_idx(ctx, te, NULL, (size_t)a->val_limit, expect, val);
+    idx_path(lab, sizeof lab, a->data, "t10k-labels-idx1-ubyte");
+    return access(te, R_OK) ? AECL_OK : load_idx_dir(ctx, a, te, lab, a->val_limit, expect, val);
 }
 
 static aecl_status scale_data(aecl_ctx *ctx, aecl_scale_kind kind, aecl_dataset *tr, aecl_dataset *val,

@@ -265,3 +265,18 @@ void aecl_scaling_free(aecl_scaling *s)
     free(s->scale);
     memset(s, 0, sizeof *s);
 }
+
+aecl_status aecl_dataset_keep_label(aecl_ctx *ctx, aecl_dataset *d, int32_t label)
+{
+    AECL_RETURN_IF(!d->labels, AECL_ERR_INVALID_ARG, ctx, "selecting class %d needs labels, and this data set has none",
+                   (int)label);
+    size_t kept = 0;
+    for (size_t i = 0; i < d->n; i++)
+        if (d->labels[i] == label) {
+            if (kept != i) memmove(d->x + kept * d->features, d->x + i * d->features, d->features * sizeof *d->x);
+            d->labels[kept++] = label;
+        }
+    AECL_RETURN_IF(!kept, AECL_ERR_INVALID_ARG, ctx, "no sample has label %d", (int)label);
+    d->n = kept;
+    return AECL_OK;
+}

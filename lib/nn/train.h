@@ -31,6 +31,9 @@ aecl_status aecl_dataset_load_csv(aecl_ctx *ctx, const char *path, const aecl_cs
  * least one sample. */
 aecl_status aecl_dataset_split(aecl_ctx *ctx, aecl_dataset *all, double fraction, uint64_t seed,
                                aecl_dataset *train, aecl_dataset *val);
+/* Keeps only the samples labelled `label` (the one-class setup: train on the
+ * normal class only). The data set needs labels; none left is an error. */
+aecl_status aecl_dataset_keep_label(aecl_ctx *ctx, aecl_dataset *d, int32_t label);
 void aecl_dataset_free(aecl_dataset *d);
 
 /* ---- scaling (data.c) --------------------------------------------------------
