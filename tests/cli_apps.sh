@@ -64,6 +64,8 @@ ok '[ $rc -eq 0 ] && grep -q "AUROC 0\.[0-9]*  AUPRC 0\.[0-9]*" <<<"$out" && gre
 ok '[ "$(rows an.csv)" = 301 ] && [ "$(head -1 an.csv)" = "index,score,anomaly,label" ]'
 out=$("$aecl" anomaly vae.st --limit 200 --elbo --quantile 0.9 --ref-limit 100 --anomaly-class 8); rc=$?
 ok '[ $rc -eq 0 ] && grep -q "reference: 100 samples" <<<"$out" && grep -q "negative ELBO" <<<"$out" && grep -q AUROC <<<"$out"'
+out=$("$aecl" anomaly mlp.st --limit 100 --normal-class 0 --quantile 0.5 --ref-data d.npy --ref-limit 30); rc=$?
+ok '[ $rc -eq 0 ] && grep -q "reference: 30 samples" <<<"$out" && grep -q AUROC <<<"$out"'   # unlabelled reference: all normal
 out=$("$aecl" anomaly mlp.st --limit 100 --threshold 0.5); rc=$?
 ok '[ $rc -eq 0 ] && grep -q "threshold 0.5: 0 of 100" <<<"$out" && ! grep -q AUROC <<<"$out"'
 "$aecl" anomaly mlp.st --elbo --limit 10 >/dev/null 2>&1; rc=$?

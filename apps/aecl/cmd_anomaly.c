@@ -26,7 +26,7 @@ static void usage(void)
            "                      training split, or --data itself)\n"
            "  --ref-limit N       the first N reference samples (default 2000)\n"
            "  --normal-class K    one-class setup: label K is normal, every other label anomalous\n"
-           "                      (the reference keeps only class K)\n"
+           "                      (a labelled reference keeps only class K)\n"
            "  --anomaly-class K   label K is anomalous, the others normal\n"
            "                      (without either, labels of 0/1 say anomalous = 1)\n"
            "  --out FILE          CSV of index,score(,anomaly)(,label) per sample\n%s",
@@ -95,15 +95,19 @@ static aecl_status ref_scores(aecl_ctx *ctx, aecl_model *m, const app_args *a, c
 {
     aecl_dataset r;
     const char *path = o->ref_data ? o->ref_data : a->data;
+    app_args ra = *a;
+    if (o->ref_data) ra.labels = NULL;   /* --labels belong to --data */
     /* A folder's training files (a file is read whole). */
-    AECL_TRY(app_load_data(ctx, a, path, "train", o->normal_class >= 0 ? 0 : (size_t)o->ref_limit, aecl_model_input_size(m), &r));
+    AECL_TRY(app_load_data(ctx, &ra, path, "train", o->normal_class >= 0 ? 0 : (size_t)o->ref_limit,
+                           aecl_model_input_size(m), &r));
     size_t f = r.features, k = 0;
-    if (o->normal_class >= 0) {
-        if (!r.labels) { aecl_dataset_free(&r); return aecl_fail(ctx, AECL_ERR_INVALID_ARG, "%s: --normal-class needs labels", path); }
+    if (o->normal_class >= 0 && r.labels) {
+        /* Keep the normal class only (a reference without labels counts as normal). */
         for (size_t i = 0; i < r.n && k < (size_t)o->ref_limit; i++)
             if (r.labels[i] == o->normal_class) memmove(r.x + k++ * f, r.x + i * f, f * sizeof *r.x);
         r.n = k;
     }
+    if (r.n > (size_t)o->ref_limit) r.n = (size_t)o->ref_limit;
     aecl_status st = r.n ? AECL_OK : aecl_fail(ctx, AECL_ERR_INVALID_ARG, "%s: no reference samples", path);
     float *s = st == AECL_OK ? malloc(r.n * sizeof *s) : NULL;
     if (st == AECL_OK && !s) st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
