@@ -58,25 +58,24 @@ __kernel void optim_sgd(__global float *w, int w_off, __global const float *g, i
  * -expm1(t * log(beta)) (log on the host in double): 1 - pow(beta, t) in float
  * loses most digits to cancellation when beta is near 1. decoupled: AdamW
  * (w -= lr * wd * w), else wd * w joins the gradient (L2). */
+/* The bias corrections 1 - beta^t of this step, once per step for every Adam
+ * update (one work-item): computing them in each update kernel cost a barrier
+ * or a transcendental per element. */
+__kernel void optim_adam_bc(__global float *bc, int bc_off, uint step, float log_beta1, float log_beta2)
+{
+    float t = (float)step + 1.0f;
+    bc[bc_off] = -expm1(t * log_beta1);
+    bc[bc_off + 1] = -expm1(t * log_beta2);
+}
+
 __kernel void optim_adam(__global float *w, int w_off, __global const float *g, int g_off, __global float *m,
                          int m_off, __global float *v, int v_off, __global const float *lr, int lr_off,
-                         __global const float *ss, int ss_off, int n, uint step, float beta1, float beta2,
-                         float log_beta1, float log_beta2, float eps, float weight_decay, int decoupled,
-                         float clip)
+                         __global const float *ss, int ss_off, __global const float *bc, int bc_off, int n,
+                         float beta1, float beta2, float eps, float weight_decay, int decoupled, float clip)
 {
-    /* The corrections are the same for every item: one item per group computes
-     * them (expm1 per item made this kernel ten times slower on PoCL). All items
-     * reach the barrier before the range guard. */
-    __local float bc[2];
-    if (get_local_id(0) == 0) {
-        float t = (float)step + 1.0f;
-        bc[0] = -expm1(t * log_beta1);
-        bc[1] = -expm1(t * log_beta2);
-    }
-    barrier(CLK_LOCAL_MEM_FENCE);
     int i = get_global_id(0);
     if (i >= n) return;
-    float bc1 = bc[0], bc2 = bc[1];
+    float bc1 = bc[bc_off], bc2 = bc[bc_off + 1];
     float rate = lr[lr_off];
     float wi = w[w_off + i];
     float d = opt_clip_scale(ss, ss_off, clip) * g[g_off + i];

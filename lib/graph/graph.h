@@ -8,7 +8,7 @@
 #include "rt/rt.h"
 
 #define AECL_MAX_DIMS 4
-#define AECL_MAX_INPUTS 6
+#define AECL_MAX_INPUTS 8
 
 enum {
     AECL_T_INPUT = 1 << 0,     /* uploaded by the caller before a step */

@@ -86,9 +86,10 @@ static aecl_status emit_update(aecl_plan *p, aecl_tensor *t)
                                 t->ip[IP_NESTEROV], wd, clip));
     } else {
         double b1 = t->fp[0], b2 = t->fp[1];
+        aecl_tensor *bc = t->in[t->n_in - 1];
         AECL_TRY(aecl_plan_kernel(p, "optim.cl", "", "optim_adam", &k));
-        AECL_TRY(aecl_plan_args(p, k, "TTTTT_iSffffffif", w, g, s0, s1, lr, ss, (int)w->size, b1, b2, log(b1),
-                                log(b2), (double)t->fp[2], wd, kind == AECL_OPT_ADAMW, clip));
+        AECL_TRY(aecl_plan_args(p, k, "TTTTT_Tiffffif", w, g, s0, s1, lr, ss, bc, (int)w->size, b1, b2,
+                                (double)t->fp[2], wd, kind == AECL_OPT_ADAMW, clip));
     }
     size_t gsz, lsz;
     aecl_range_1d(aecl_plan_ctx(p), k, w->size, &gsz, &lsz);
@@ -96,6 +97,30 @@ static aecl_status emit_update(aecl_plan *p, aecl_tensor *t)
 }
 
 static const aecl_op_def op_update = {"optim_update", emit_update, NULL, 0, 0};
+
+/* Adam's bias corrections for the current step: a 2-float work tensor read by
+ * every update (fp: log beta1, log beta2, from the host in double). */
+static aecl_status emit_adam_bc(aecl_plan *p, aecl_tensor *t)
+{
+    cl_kernel k;
+    AECL_TRY(aecl_plan_kernel(p, "optim.cl", "", "optim_adam_bc", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TSff", t, (double)t->fp[0], (double)t->fp[1]));
+    size_t one = 1;
+    return aecl_plan_launch(p, k, 1, &one, &one, "adam_bc", 0);
+}
+
+static const aecl_op_def op_adam_bc = {"adam_bias_correction", emit_adam_bc, NULL, 0, 0};
+
+static aecl_tensor *adam_bc_node(aecl_graph *g, const aecl_optimizer_config *cfg)
+{
+    int two = 2;
+    aecl_tensor *t = aecl_node(g, &op_adam_bc, "optim.adam_bc", 1, &two, 0, NULL);
+    if (t) {
+        t->fp[0] = (float)log((double)cfg->beta1);
+        t->fp[1] = (float)log((double)cfg->beta2);
+    }
+    return t;
+}
 
 static aecl_tensor *state_for(aecl_graph *g, const aecl_tensor *w, const char *suffix)
 {
@@ -105,7 +130,7 @@ static aecl_tensor *state_for(aecl_graph *g, const aecl_tensor *w, const char *s
 }
 
 static aecl_tensor *update_node(aecl_graph *g, const aecl_optimizer_config *cfg, aecl_tensor *w, aecl_tensor *lr,
-                                aecl_tensor *ss)
+                                aecl_tensor *ss, aecl_tensor *bc)
 {
     aecl_tensor *in[AECL_MAX_INPUTS] = {w, w->grad, lr};
     int n = 3, ns = 0;
@@ -118,6 +143,7 @@ static aecl_tensor *update_node(aecl_graph *g, const aecl_optimizer_config *cfg,
         ns = 2;
     }
     if (ss) in[n++] = ss;
+    if (bc) in[n++] = bc; /* Adam: always the last input */
     char name[64];
     snprintf(name, sizeof name, "%.40s.update", w->name);
     aecl_tensor *t = aecl_node(g, &op_update, name, w->ndim, w->shape, n, in);
@@ -207,13 +233,14 @@ aecl_status aecl_optimizer_apply(aecl_graph *g, const aecl_optimizer_config *cfg
     AECL_TRY(check_graph(g));
     int n0 = g->n_nodes; /* the loops below append: look at the graph as it was */
     aecl_tensor *lr = lr_tensor(g, cfg->lr), *ss = NULL;
+    aecl_tensor *bc = cfg->kind == AECL_OPT_SGD ? NULL : adam_bc_node(g, cfg);
     if (cfg->clip_norm > 0)
         for (int i = 0; i < n0; i++)
             if (trainable(g->nodes[i])) ss = sumsq_link(g, ss, g->nodes[i]->grad, cfg->clip_norm);
     /* Every reader of a parameter was created before this point, and nodes run in
      * creation order: the updates cannot race a forward or backward read. */
     for (int i = 0; i < n0 && g->status == AECL_OK; i++)
-        if (trainable(g->nodes[i])) update_node(g, cfg, g->nodes[i], lr, ss);
+        if (trainable(g->nodes[i])) update_node(g, cfg, g->nodes[i], lr, ss, bc);
     if (g->status == AECL_OK && lr_out) *lr_out = lr;
     return g->status;
 }
