@@ -17,15 +17,27 @@ float loss_dterm(int kind, float z, float t)
     return 2.0f * (z - t);
 }
 
+#ifndef LOSS_WG
+#define LOSS_WG 64  /* >= the local size; a power of two */
+#endif
+
+/* One work-group per sample: its items stride over the features and a local
+ * tree sums them (a row per item left most of a wide device idle). */
 __kernel void loss_rows(__global const float *z, int z_off, __global const float *t, int t_off,
                         __global float *out, int out_off, int rows, int cols, int kind)
 {
-    int r = get_global_id(0);
-    if (r >= rows) return;
+    __local float part[LOSS_WG];
+    int r = get_group_id(0), lid = get_local_id(0), ls = get_local_size(0);
     size_t base = (size_t)r * cols;
     float s = 0.0f;
-    for (int c = 0; c < cols; c++) s += loss_term(kind, z[z_off + base + c], t[t_off + base + c]);
-    out[out_off + r] = s;
+    for (int c = lid; c < cols; c += ls) s += loss_term(kind, z[z_off + base + c], t[t_off + base + c]);
+    part[lid] = s;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int w = ls / 2; w > 0; w /= 2) {
+        if (lid < w) part[lid] += part[lid + w];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0 && r < rows) out[out_off + r] = part[0];
 }
 
 /* gz[r, c] = grow[r] * dl/dz */

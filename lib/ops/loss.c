@@ -12,7 +12,11 @@ static aecl_status emit_loss_rows(aecl_plan *p, aecl_tensor *t)
     cl_kernel k;
     AECL_TRY(aecl_plan_kernel(p, "loss.cl", "", "loss_rows", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTiii", z, t->in[1], t, aecl_rows(z), aecl_cols(z), t->ip[0]));
-    return aecl_plan_launch_1d(p, k, (size_t)aecl_rows(z), "loss");
+    /* A work-group per sample, of a power of two up to the kernel's LOSS_WG (64). */
+    size_t wg = aecl_kernel_max_wg(aecl_plan_ctx(p), k), local = 1;
+    while (local * 2 <= wg && local * 2 <= 64 && local * 2 <= (size_t)aecl_cols(z)) local *= 2;
+    size_t global = (size_t)aecl_rows(z) * local;
+    return aecl_plan_launch(p, k, 1, &global, &local, "loss", 0);
 }
 
 static aecl_status emit_loss_grad(aecl_plan *p, aecl_tensor *t)
