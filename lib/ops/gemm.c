@@ -375,6 +375,11 @@ aecl_status aecl_gemm_prepare(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, 
     memset(out, 0, sizeof *out);
     AECL_TRY(check_all(ctx, d, A, a_off, B, b_off, C, c_off, bias, bias_off));
     aecl_gemm_path path = d->path;
+    /* $AECL_GEMM=own|clblast decides for AUTO: benchmarks compare whole models on
+     * either path (aecl bench --gemm). */
+    const char *env = getenv("AECL_GEMM");
+    if (path == AECL_GEMM_AUTO && env && !strcmp(env, "own")) path = AECL_GEMM_OWN;
+    if (path == AECL_GEMM_AUTO && env && !strcmp(env, "clblast")) path = AECL_GEMM_CLBLAST;
     if (path == AECL_GEMM_AUTO) AECL_TRY(aecl_gemm_select(ctx, d, bias != NULL, &path));
     if (path == AECL_GEMM_CLBLAST)
         return prepare_clblast(ctx, d, A, a_off, B, b_off, C, c_off, bias, bias_off, out);
