@@ -201,8 +201,10 @@ typedef enum aecl_score_kind {
 /* Loads a weights file. Fails with AECL_ERR_IO / AECL_ERR_FORMAT (not an aecl
  * weights file, missing or misshapen tensors). On failure *out is NULL. */
 aecl_status aecl_model_load(aecl_ctx *ctx, const char *path, aecl_model **out);
+/* Frees the model and the networks it built (NULL-safe); the context stays. */
 void aecl_model_free(aecl_model *model);
 
+/* The kind of autoencoder the model file declares. */
 aecl_model_kind aecl_model_get_kind(const aecl_model *model);
 /* "vanilla", "denoising", "convolutional", "variational". */
 const char *aecl_model_kind_name(const aecl_model *model);
