@@ -148,10 +148,10 @@ static void run_variant(aecl_ctx *ctx, const aecl_optimizer_config *cfg, const c
         problem_free(&P);
         return;
     }
-    /* The plan's shape: one update per parameter, one sum-of-squares link per
-     * gradient when clipping. */
+    /* The plan's shape: one fused update for both parameters, one sum-of-squares
+     * link per gradient when clipping. */
     const char *ulabel = cfg->kind == AECL_OPT_SGD ? "sgd" : cfg->kind == AECL_OPT_ADAM ? "adam" : "adamw";
-    CHECK_MSG(count_launches(P.p, ulabel) == 2, "%s: %d update launches", name, count_launches(P.p, ulabel));
+    CHECK_MSG(count_launches(P.p, ulabel) == 1, "%s: %d update launches", name, count_launches(P.p, ulabel));
     CHECK(count_launches(P.p, "grad_sumsq") == (cfg->clip_norm > 0 ? 2 : 0));
 
     float w1[N1], w2[N2], tg[N1], c[N2], g1[N1], dev1[N1], dev2[N2];

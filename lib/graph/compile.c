@@ -145,17 +145,21 @@ static aecl_status poison_fn(aecl_ctx *ctx, const aecl_launch *l, cl_event *ev)
 
 static aecl_status push_poison(aecl_plan *p, int node)
 {
-    const aecl_tensor *dying[AECL_MAX_INPUTS];
-    int n = aecl_memplan_dying(p, node, dying, AECL_MAX_INPUTS);
-    for (int i = 0; i < n; i++) {
+    int cap = AECL_MAX_INPUTS + p->g->nodes[node]->n_extra;
+    const aecl_tensor **dying = malloc((size_t)cap * sizeof *dying);
+    AECL_RETURN_IF(!dying, AECL_ERR_HOST_MEMORY, p->ctx, "out of host memory");
+    int n = aecl_memplan_dying(p, node, dying, cap);
+    aecl_status st = AECL_OK;
+    for (int i = 0; i < n && st == AECL_OK; i++) {
         void *data = malloc(sizeof(poison_data) + sizeof(aecl_plan *));
-        AECL_RETURN_IF(!data, AECL_ERR_HOST_MEMORY, p->ctx, "out of host memory");
+        if (!data) { st = aecl_fail(p->ctx, AECL_ERR_HOST_MEMORY, "out of host memory"); break; }
         *(poison_data *)data = (poison_data){dying[i]->offset, aecl_round_up(dying[i]->size, AECL_ALIGN_ELEMS)};
         *(aecl_plan **)((poison_data *)data + 1) = p;
         aecl_launch l = {.label = "poison", .fn = poison_fn, .data = data};
-        AECL_TRY(aecl_plan_push(p, &l));
+        st = aecl_plan_push(p, &l);
     }
-    return AECL_OK;
+    free(dying);
+    return st;
 }
 
 static aecl_status create_buffers(aecl_plan *p)

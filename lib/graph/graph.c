@@ -18,7 +18,10 @@ aecl_status aecl_graph_create(aecl_ctx *ctx, aecl_graph **out)
 void aecl_graph_free(aecl_graph *g)
 {
     if (!g) return;
-    for (int i = 0; i < g->n_nodes; i++) free(g->nodes[i]);
+    for (int i = 0; i < g->n_nodes; i++) {
+        free(g->nodes[i]->extra);
+        free(g->nodes[i]);
+    }
     free(g->nodes);
     free(g);
 }
@@ -121,4 +124,16 @@ aecl_tensor *aecl_node(aecl_graph *g, const aecl_op_def *op, const char *name, i
     }
     if (op->is_view) t->view_of = in[0]->view_of ? in[0]->view_of : in[0];
     return t;
+}
+
+void aecl_node_add_extra(aecl_graph *g, aecl_tensor *t, aecl_tensor *x)
+{
+    if (!t || !x) return;
+    aecl_tensor **n = realloc(t->extra, (size_t)(t->n_extra + 1) * sizeof *n);
+    if (!n) {
+        aecl_graph_fail(g, AECL_ERR_HOST_MEMORY, "out of host memory building the graph");
+        return;
+    }
+    t->extra = n;
+    t->extra[t->n_extra++] = x;
 }

@@ -31,6 +31,10 @@ struct aecl_tensor {
     const aecl_op_def *op;           /* NULL for leaves (inputs, params, state) */
     int n_in;
     aecl_tensor *in[AECL_MAX_INPUTS];
+    aecl_tensor **extra;             /* more tensors the op reads or writes (a fused
+                                        optimizer's parameters, gradients, state): the
+                                        memory plan keeps them alive up to this node */
+    int n_extra;
     int ndim;
     int shape[AECL_MAX_DIMS];        /* row-major; images are NCHW */
     size_t size;                     /* elements */
@@ -79,6 +83,9 @@ int aecl_same_shape(const aecl_tensor *a, const aecl_tensor *b);
 /* Rows = shape[0], cols = size / rows: how dense and losses see a tensor. */
 static inline int aecl_rows(const aecl_tensor *t) { return t->shape[0]; }
 static inline int aecl_cols(const aecl_tensor *t) { return (int)(t->size / (size_t)t->shape[0]); }
+
+/* Adds x to t's extra inputs (sticky error on failure). */
+void aecl_node_add_extra(aecl_graph *g, aecl_tensor *t, aecl_tensor *x);
 
 /* Marks flags (e.g. AECL_T_OUTPUT) on t; returns t. */
 aecl_tensor *aecl_mark(aecl_tensor *t, unsigned flags);

@@ -33,8 +33,8 @@ static void compute_last_use(aecl_graph *g)
     for (int i = 0; i < g->n_nodes; i++) g->nodes[i]->last_use = i;
     for (int i = 0; i < g->n_nodes; i++) {
         aecl_tensor *t = g->nodes[i];
-        for (int k = 0; k < t->n_in; k++) {
-            aecl_tensor *b = (aecl_tensor *)base_of(t->in[k]);
+        for (int k = 0; k < t->n_in + t->n_extra; k++) {
+            aecl_tensor *b = (aecl_tensor *)base_of(k < t->n_in ? t->in[k] : t->extra[k - t->n_in]);
             if (b->last_use < i) b->last_use = i;
         }
         if (t->flags & (AECL_T_OUTPUT | AECL_T_LOSS)) ((aecl_tensor *)base_of(t))->last_use = INT_MAX;
@@ -127,8 +127,8 @@ aecl_status aecl_memplan(aecl_plan *p)
             fl_alloc(&f, aligned(t->size), &t->offset);
         }
         /* Free what dies at this node (after its output was placed). */
-        for (int k = 0; k < t->n_in; k++) {
-            const aecl_tensor *x = base_of(t->in[k]);
+        for (int k = 0; k < t->n_in + t->n_extra; k++) {
+            const aecl_tensor *x = base_of(k < t->n_in ? t->in[k] : t->extra[k - t->n_in]);
             if (x->storage == AECL_STORE_WORK && x->last_use == i && !taken[x->id]) {
                 taken[x->id] = 1; /* free once even if read twice by this node */
                 if (!fl_free(&f, x->offset, aligned(x->size))) { free(taken); free(f.b); return aecl_fail(p->ctx, AECL_ERR_HOST_MEMORY, "out of host memory"); }
@@ -150,8 +150,8 @@ int aecl_memplan_dying(const aecl_plan *p, int node_id, const aecl_tensor **out,
 {
     const aecl_tensor *t = p->g->nodes[node_id];
     int n = 0;
-    for (int k = 0; k < t->n_in && n < cap; k++) {
-        const aecl_tensor *x = base_of(t->in[k]);
+    for (int k = 0; k < t->n_in + t->n_extra && n < cap; k++) {
+        const aecl_tensor *x = base_of(k < t->n_in ? t->in[k] : t->extra[k - t->n_in]);
         int dup = 0;
         for (int j = 0; j < n; j++) dup |= out[j] == x;
         /* In place: the storage lives on in the output, so it is not dead. */

@@ -6,11 +6,8 @@
 #include <math.h>
 #include <stdio.h>
 
-/* Update node: side effect only (no storage), shaped like its parameter.
- *   in:  [0] param, [1] grad, [2] lr, [3 .. 3+n_state) state, then the sum of
- *        squares when clipping
- *   ip:  [0] kind, [1] nesterov, [2] clipping, [3] n_state
- *   fp:  SGD: [0] momentum;  Adam: [0] beta1, [1] beta2, [2] eps;  both: [3] wd
+/* The update is one fused node for all parameters (see "the fused update"
+ * below); its ip: [0] kind, [1] nesterov, [2] clipping, [3] n_state, [4] n_params.
  * The clip threshold sits in the sum-of-squares node's fp[0], the initial
  * learning rate in the lr node's fp[0]. */
 enum { IP_KIND, IP_NESTEROV, IP_CLIP, IP_NSTATE };
@@ -70,36 +67,89 @@ static aecl_tensor *sumsq_link(aecl_graph *g, aecl_tensor *prev, aecl_tensor *gr
     return t;
 }
 
-/* ---- updates ---------------------------------------------------------------------- */
+/* ---- the fused update ---------------------------------------------------------------
+ *
+ * One node and one launch update every parameter (launches are what a step costs
+ * on PoCL). The parameters and their state sit in the persistent buffer, the
+ * gradients in the work arena; a table (8 ints per parameter, stored as float
+ * bits in a persistent tensor written at compile time) gives each one's offsets
+ * and its first element in the launch's flat index range.
+ *   in:    [0] lr, [1] table, then the sum of squares (clipping), then Adam's
+ *          bias corrections
+ *   extra: per parameter: w, g, then its n_state state tensors
+ *   ip:    [0] kind, [1] nesterov, [2] clipping, [3] n_state, [4] n_params
+ *   fp:    SGD: [0] momentum;  Adam: [0] beta1, [1] beta2, [2] eps;  both: [3] wd */
+enum { IP_NPARAMS = 4, TAB_W = 0, TAB_G, TAB_S0, TAB_S1, TAB_START, TAB_N, TAB_STRIDE = 8 };
+
+static aecl_status check_mem(aecl_plan *p, const aecl_tensor *t, cl_mem want, const char *what)
+{
+    cl_mem m;
+    int off;
+    aecl_plan_tensor_mem(p, t, &m, &off);
+    AECL_RETURN_IF(m != want, AECL_ERR_STATE, aecl_plan_ctx(p),
+                   "optimizer: %s '%s' is not where the fused update expects it", what, t->name);
+    return AECL_OK;
+}
+
+/* Fills the offset table; returns the total element count in *total. */
+static aecl_status fill_table(aecl_plan *p, const aecl_tensor *t, int32_t *tab, int *total)
+{
+    int ns = t->ip[IP_NSTATE], per = 2 + ns, start = 0;
+    cl_mem pm, gm;
+    int off;
+    aecl_plan_tensor_mem(p, t->extra[0], &pm, &off);
+    aecl_plan_tensor_mem(p, t->extra[1], &gm, &off);
+    for (int k = 0; k < t->ip[IP_NPARAMS]; k++) {
+        aecl_tensor *const *e = t->extra + k * per;
+        int32_t *row = tab + k * TAB_STRIDE;
+        AECL_TRY(check_mem(p, e[0], pm, "parameter"));
+        AECL_TRY(check_mem(p, e[1], gm, "gradient"));
+        aecl_plan_tensor_mem(p, e[0], &pm, &row[TAB_W]);
+        aecl_plan_tensor_mem(p, e[1], &gm, &row[TAB_G]);
+        for (int s = 0; s < ns; s++) {
+            AECL_TRY(check_mem(p, e[2 + s], pm, "optimizer state"));
+            aecl_plan_tensor_mem(p, e[2 + s], &pm, &row[TAB_S0 + s]);
+        }
+        row[TAB_START] = start;
+        row[TAB_N] = (int32_t)e[0]->size;
+        start += (int)e[0]->size;
+    }
+    *total = start;
+    return AECL_OK;
+}
 
 static aecl_status emit_update(aecl_plan *p, aecl_tensor *t)
 {
-    int kind = t->ip[IP_KIND], ns = t->ip[IP_NSTATE];
-    aecl_tensor *w = t->in[0], *g = t->in[1], *lr = t->in[2];
-    aecl_tensor *s0 = ns > 0 ? t->in[3] : NULL, *s1 = ns > 1 ? t->in[4] : NULL;
-    aecl_tensor *ss = t->ip[IP_CLIP] ? t->in[3 + ns] : NULL;
+    int kind = t->ip[IP_KIND], np = t->ip[IP_NPARAMS], total;
+    aecl_tensor *lr = t->in[0], *tab = t->in[1];
+    aecl_tensor *ss = t->ip[IP_CLIP] ? t->in[2] : NULL, *bc = kind != AECL_OPT_SGD ? t->in[t->n_in - 1] : NULL;
     double clip = ss ? (double)ss->fp[0] : 0.0, wd = (double)t->fp[3];
+    float *bits = calloc((size_t)np * TAB_STRIDE, sizeof *bits);
+    AECL_RETURN_IF(!bits, AECL_ERR_HOST_MEMORY, aecl_plan_ctx(p), "out of host memory");
+    aecl_status st = fill_table(p, t, (int32_t *)bits, &total);
+    if (st == AECL_OK) st = aecl_plan_write(p, tab, bits); /* ints carried as float bits */
+    free(bits);
+    AECL_TRY(st);
     cl_kernel k;
     if (kind == AECL_OPT_SGD) {
-        AECL_TRY(aecl_plan_kernel(p, "optim.cl", "", "optim_sgd", &k));
-        AECL_TRY(aecl_plan_args(p, k, "TT_T_ififf", w, g, s0, lr, ss, (int)w->size, (double)t->fp[0],
-                                t->ip[IP_NESTEROV], wd, clip));
+        AECL_TRY(aecl_plan_kernel(p, "optim.cl", "", "optim_sgd_all", &k));
+        AECL_TRY(aecl_plan_args(p, k, "TTTiiT_fiff", t->extra[0], t->extra[1], tab, np, total, lr, ss,
+                                (double)t->fp[0], t->ip[IP_NESTEROV], wd, clip));
     } else {
-        double b1 = t->fp[0], b2 = t->fp[1];
-        aecl_tensor *bc = t->in[t->n_in - 1];
-        AECL_TRY(aecl_plan_kernel(p, "optim.cl", "", "optim_adam", &k));
-        AECL_TRY(aecl_plan_args(p, k, "TTTTT_Tiffffif", w, g, s0, s1, lr, ss, bc, (int)w->size, b1, b2,
-                                (double)t->fp[2], wd, kind == AECL_OPT_ADAMW, clip));
+        AECL_TRY(aecl_plan_kernel(p, "optim.cl", "", "optim_adam_all", &k));
+        AECL_TRY(aecl_plan_args(p, k, "TTTiiT_Tffffif", t->extra[0], t->extra[1], tab, np, total, lr, ss, bc,
+                                (double)t->fp[0], (double)t->fp[1], (double)t->fp[2], wd, kind == AECL_OPT_ADAMW,
+                                clip));
     }
     size_t gsz, lsz;
-    aecl_range_1d(aecl_plan_ctx(p), k, w->size, &gsz, &lsz);
-    return aecl_plan_launch(p, k, 1, &gsz, &lsz, kind_names[kind], 8.0 * (double)w->size);
+    aecl_range_1d(aecl_plan_ctx(p), k, (size_t)total, &gsz, &lsz);
+    return aecl_plan_launch(p, k, 1, &gsz, &lsz, kind_names[kind], 8.0 * total);
 }
 
 static const aecl_op_def op_update = {"optim_update", emit_update, NULL, 0, 0};
 
 /* Adam's bias corrections for the current step: a 2-float work tensor read by
- * every update (fp: log beta1, log beta2, from the host in double). */
+ * the update (fp: log beta1, log beta2, from the host in double). */
 static aecl_status emit_adam_bc(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
@@ -129,35 +179,45 @@ static aecl_tensor *state_for(aecl_graph *g, const aecl_tensor *w, const char *s
     return aecl_state(g, name, w->ndim, w->shape);
 }
 
-static aecl_tensor *update_node(aecl_graph *g, const aecl_optimizer_config *cfg, aecl_tensor *w, aecl_tensor *lr,
-                                aecl_tensor *ss, aecl_tensor *bc)
+static int n_state(const aecl_optimizer_config *cfg)
 {
-    aecl_tensor *in[AECL_MAX_INPUTS] = {w, w->grad, lr};
-    int n = 3, ns = 0;
-    if (cfg->kind == AECL_OPT_SGD && cfg->momentum > 0) {
-        in[n++] = state_for(g, w, "mom");
-        ns = 1;
-    } else if (cfg->kind != AECL_OPT_SGD) {
-        in[n++] = state_for(g, w, "m");
-        in[n++] = state_for(g, w, "v");
-        ns = 2;
-    }
+    return cfg->kind != AECL_OPT_SGD ? 2 : cfg->momentum > 0 ? 1 : 0;
+}
+
+static aecl_tensor *update_node(aecl_graph *g, const aecl_optimizer_config *cfg, aecl_tensor *lr, aecl_tensor *ss,
+                                aecl_tensor *bc, int n_params)
+{
+    int shape = TAB_STRIDE * n_params;
+    aecl_tensor *tab = aecl_mark(aecl_input(g, "optim.table", 1, &shape), AECL_T_CONST);
+    tab->flags &= ~(unsigned)AECL_T_INPUT;
+    aecl_tensor *in[4] = {lr, tab};
+    int n = 2;
     if (ss) in[n++] = ss;
     if (bc) in[n++] = bc; /* Adam: always the last input */
-    char name[64];
-    snprintf(name, sizeof name, "%.40s.update", w->name);
-    aecl_tensor *t = aecl_node(g, &op_update, name, w->ndim, w->shape, n, in);
+    int one = 1;
+    aecl_tensor *t = aecl_node(g, &op_update, "optim.update", 1, &one, n, in);
     if (!t) return NULL;
     t->flags = AECL_T_SIDE; /* no storage, not differentiable */
     t->ip[IP_KIND] = (int)cfg->kind;
     t->ip[IP_NESTEROV] = cfg->nesterov != 0;
     t->ip[IP_CLIP] = ss != NULL;
-    t->ip[IP_NSTATE] = ns;
+    t->ip[IP_NSTATE] = n_state(cfg);
+    t->ip[IP_NPARAMS] = n_params;
     t->fp[0] = cfg->kind == AECL_OPT_SGD ? cfg->momentum : cfg->beta1;
     t->fp[1] = cfg->beta2;
     t->fp[2] = cfg->eps;
     t->fp[3] = cfg->weight_decay;
     return t;
+}
+
+/* The parameter's tensors join the fused node's extra inputs: w, g, state. */
+static void add_param(aecl_graph *g, aecl_tensor *t, const aecl_optimizer_config *cfg, aecl_tensor *w)
+{
+    static const char *const names[2][2] = {{"mom", ""}, {"m", "v"}};
+    aecl_node_add_extra(g, t, w);
+    aecl_node_add_extra(g, t, w->grad);
+    for (int s = 0; s < n_state(cfg); s++)
+        aecl_node_add_extra(g, t, state_for(g, w, names[cfg->kind != AECL_OPT_SGD][s]));
 }
 
 /* ---- configuration ------------------------------------------------------------------ */
@@ -238,9 +298,12 @@ aecl_status aecl_optimizer_apply(aecl_graph *g, const aecl_optimizer_config *cfg
         for (int i = 0; i < n0; i++)
             if (trainable(g->nodes[i])) ss = sumsq_link(g, ss, g->nodes[i]->grad, cfg->clip_norm);
     /* Every reader of a parameter was created before this point, and nodes run in
-     * creation order: the updates cannot race a forward or backward read. */
-    for (int i = 0; i < n0 && g->status == AECL_OK; i++)
-        if (trainable(g->nodes[i])) update_node(g, cfg, g->nodes[i], lr, ss, bc);
+     * creation order: the update cannot race a forward or backward read. */
+    int n_params = 0;
+    for (int i = 0; i < n0; i++) n_params += trainable(g->nodes[i]);
+    aecl_tensor *up = update_node(g, cfg, lr, ss, bc, n_params);
+    for (int i = 0; i < n0 && up && g->status == AECL_OK; i++)
+        if (trainable(g->nodes[i])) add_param(g, up, cfg, g->nodes[i]);
     if (g->status == AECL_OK && lr_out) *lr_out = lr;
     return g->status;
 }
