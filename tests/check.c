@@ -1,5 +1,8 @@
 #include "check.h"
+#include <dirent.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 int check_failures, check_passes;
 static aecl_ctx *shared_ctx;
@@ -39,4 +42,45 @@ int test_finish(void)
 {
     printf("%d passed, %d failed\n", check_passes, check_failures);
     return check_failures ? 1 : 0;
+}
+
+char test_tmpdir[512];
+
+void test_tmp_setup(const char *tag)
+{
+    const char *t = getenv("TMPDIR");
+    snprintf(test_tmpdir, sizeof test_tmpdir, "%s/aecl_%s_XXXXXX", t && *t ? t : "/tmp", tag);
+    if (!mkdtemp(test_tmpdir)) {
+        perror("mkdtemp");
+        exit(1);
+    }
+}
+
+void test_tmp_cleanup(void)
+{
+    DIR *d = opendir(test_tmpdir);
+    if (!d) return;
+    struct dirent *e;
+    char p[1024];
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(p, sizeof p, "%s/%s", test_tmpdir, e->d_name);
+            unlink(p);
+        }
+    closedir(d);
+    rmdir(test_tmpdir);
+}
+
+const char *test_path(const char *name)
+{
+    static char p[8][1024];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(p[k], sizeof p[k], "%s/%s", test_tmpdir, name);
+    return p[k];
+}
+
+int test_msg_has(const char *needle)
+{
+    return strstr(aecl_ctx_last_error(NULL), needle) != NULL;
 }

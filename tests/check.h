@@ -49,6 +49,17 @@ double test_rel_err(const float *a, const float *b, size_t n, double atol, doubl
 /* Fills x with uniform values in [lo, hi) from a fixed-seed generator. */
 void test_fill_uniform(float *x, size_t n, float lo, float hi, unsigned *state);
 
+/* A fresh folder for a test's files under $TMPDIR (or /tmp), named after tag;
+ * test_tmp_cleanup removes it with its files. test_path gives tmpdir/name (eight
+ * rotating buffers). */
+extern char test_tmpdir[512];
+void test_tmp_setup(const char *tag);
+void test_tmp_cleanup(void);
+const char *test_path(const char *name);
+
+/* 1 when the thread's last error message (calls without a context) contains needle. */
+int test_msg_has(const char *needle);
+
 /* Prints "N passed, N failed" and returns the exit code. */
 int test_finish(void);
 

@@ -11,46 +11,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static char tmpdir[512];
 
-static void tmp_setup(void)
-{
-    const char *t = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/aecl_io_csv_XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        exit(1);
-    }
-}
-
-static void tmp_cleanup(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d) return;
-    struct dirent *e;
-    char p[1024];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            unlink(p);
-        }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
-static const char *tpath(const char *name)
-{
-    static char p[8][1024];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-    return p[k];
-}
-
-/* Writes text to tmpdir/name and returns the path. */
+/* Writes text to test_tmpdir/name and returns the path. */
 static const char *put(const char *name, const char *text)
 {
-    const char *p = tpath(name);
+    const char *p = test_path(name);
     FILE *f = fopen(p, "wb");
     if (!f || fputs(text, f) < 0) {
         perror(p);
@@ -71,17 +36,12 @@ static char *slurp(const char *path)
     return buf;
 }
 
-static int msg_has(const char *needle)
-{
-    return strstr(aecl_ctx_last_error(NULL), needle) != NULL;
-}
-
 #define CHECK_FAIL(expr, status, needle)                                               \
     do {                                                                               \
         aecl_status st_ = (expr);                                                      \
         CHECK_MSG(st_ == (status), "status %s, message: %s", aecl_status_str(st_),     \
                   aecl_ctx_last_error(NULL));                                          \
-        CHECK_MSG(msg_has(needle), "message lacks '%s': %s", needle,                   \
+        CHECK_MSG(test_msg_has(needle), "message lacks '%s': %s", needle,                   \
                   aecl_ctx_last_error(NULL));                                          \
     } while (0)
 
@@ -167,10 +127,10 @@ static void test_header_modes(void)
     aecl_csv_free(&c);
 
     /* gzip-compressed input. */
-    gzFile g = gzopen(tpath("z.csv.gz"), "wb");
+    gzFile g = gzopen(test_path("z.csv.gz"), "wb");
     gzputs(g, "u,v\n1,2\n3,4\n5,6\n");
     gzclose(g);
-    CHECK_OK(NULL, aecl_csv_read(NULL, tpath("z.csv.gz"), NULL, &c));
+    CHECK_OK(NULL, aecl_csv_read(NULL, test_path("z.csv.gz"), NULL, &c));
     CHECK(c.rows == 3 && c.cols == 2 && c.data && c.data[5] == 6);
     aecl_csv_free(&c);
 }
@@ -179,7 +139,7 @@ static void test_errors(void)
 {
     aecl_csv c;
     aecl_csv_opts o = {0};
-    CHECK_FAIL(aecl_csv_read(NULL, tpath("missing.csv"), NULL, &c), AECL_ERR_IO, "missing.csv");
+    CHECK_FAIL(aecl_csv_read(NULL, test_path("missing.csv"), NULL, &c), AECL_ERR_IO, "missing.csv");
     const char *p = put("fields.csv", "a,b,c,d,e,f\n1,2,3,4,5,6\n\n1,2,3,4,5,6\n"
                                       "1,2,3,4,5,6\n1,2,3,4,5,6\n1,2,3,4,5\n");
     CHECK_FAIL(aecl_csv_read(NULL, p, NULL, &c), AECL_ERR_FORMAT,
@@ -240,7 +200,7 @@ static void test_write(void)
     const float m[6] = {0.1f, 1.0f, -2.5f, 1e-8f, 3.14159274f, 100000.0f};
     const char *names[3] = {"z0", "a,b", "say \"x\""};
     const int32_t labels[2] = {7, -1};
-    const char *p = tpath("w.csv");
+    const char *p = test_path("w.csv");
     CHECK_OK(NULL, aecl_csv_write(NULL, p, m, 2, 3, names, labels, "class"));
     const char *text = slurp(p);
     CHECK_MSG(text && strcmp(text, "z0,\"a,b\",\"say \"\"x\"\"\",class\n"
@@ -261,7 +221,7 @@ static void test_write(void)
     unsigned s = 12345;
     test_fill_uniform(big, R * C, -1000.0f, 1000.0f, &s);
     for (int i = 0; i < R * C; i += 7) big[i] *= 1e-30f;
-    p = tpath("big.csv");
+    p = test_path("big.csv");
     CHECK_OK(NULL, aecl_csv_write(NULL, p, big, R, C, NULL, NULL, NULL));
     CHECK_OK(NULL, aecl_csv_read(NULL, p, NULL, &c));
     CHECK(c.rows == R && c.cols == C && c.names == NULL);
@@ -272,26 +232,26 @@ static void test_write(void)
 
     /* Labels only (an index column), default label name. */
     const char *none[1] = {NULL};
-    CHECK_OK(NULL, aecl_csv_write(NULL, tpath("l.csv"), NULL, 2, 0, none, labels, NULL));
-    text = slurp(tpath("l.csv"));
+    CHECK_OK(NULL, aecl_csv_write(NULL, test_path("l.csv"), NULL, 2, 0, none, labels, NULL));
+    text = slurp(test_path("l.csv"));
     CHECK_MSG(text && strcmp(text, "label\n7\n-1\n") == 0, "got:\n%s", text);
 
     /* Writing into a missing folder fails and names the path. */
     char bad[1100];
-    snprintf(bad, sizeof bad, "%s/no/such/dir/x.csv", tmpdir);
+    snprintf(bad, sizeof bad, "%s/no/such/dir/x.csv", test_tmpdir);
     CHECK_FAIL(aecl_csv_write(NULL, bad, m, 2, 3, NULL, NULL, NULL), AECL_ERR_IO, "x.csv");
-    CHECK_FAIL(aecl_csv_write(NULL, tpath("n.csv"), NULL, 2, 3, NULL, NULL, NULL),
+    CHECK_FAIL(aecl_csv_write(NULL, test_path("n.csv"), NULL, 2, 3, NULL, NULL, NULL),
                AECL_ERR_INVALID_ARG, "data is NULL");
 }
 
 int main(void)
 {
-    tmp_setup();
+    test_tmp_setup("io_csv");
     test_header_label_by_name();
     test_separators();
     test_header_modes();
     test_errors();
     test_write();
-    tmp_cleanup();
+    test_tmp_cleanup();
     return test_finish();
 }

@@ -12,41 +12,6 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static char tmpdir[512];
-
-static void tmp_setup(void)
-{
-    const char *t = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/aecl_io_idx_XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        exit(1);
-    }
-}
-
-static void tmp_cleanup(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d) return;
-    struct dirent *e;
-    char p[1024];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            unlink(p);
-        }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
-static const char *tpath(const char *name)
-{
-    static char p[8][1024];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-    return p[k];
-}
 
 static void write_plain(const char *path, const void *data, size_t n)
 {
@@ -85,17 +50,12 @@ static size_t idx_header(uint8_t *buf, unsigned dtype, unsigned ndim, const uint
     return 4 + 4 * (size_t)ndim;
 }
 
-static int msg_has(const char *needle)
-{
-    return strstr(aecl_ctx_last_error(NULL), needle) != NULL;
-}
-
 #define CHECK_FAIL(expr, status, needle)                                               \
     do {                                                                               \
         aecl_status st_ = (expr);                                                      \
         CHECK_MSG(st_ == (status), "status %s, message: %s", aecl_status_str(st_),     \
                   aecl_ctx_last_error(NULL));                                          \
-        CHECK_MSG(msg_has(needle), "message lacks '%s': %s", needle,                   \
+        CHECK_MSG(test_msg_has(needle), "message lacks '%s': %s", needle,                   \
                   aecl_ctx_last_error(NULL));                                          \
     } while (0)
 
@@ -111,16 +71,16 @@ static void make_small_files(void)
     uint32_t l[1] = {5};
     labels_len = idx_header(labels_file, 0x08, 1, l);
     for (int i = 0; i < 5; i++) labels_file[labels_len++] = (uint8_t)i;
-    write_plain(tpath("img.idx"), images_file, images_len);
-    write_gz(tpath("img.idx.gz"), images_file, images_len);
-    write_plain(tpath("lab.idx"), labels_file, labels_len);
-    write_gz(tpath("lab.idx.gz"), labels_file, labels_len);
+    write_plain(test_path("img.idx"), images_file, images_len);
+    write_gz(test_path("img.idx.gz"), images_file, images_len);
+    write_plain(test_path("lab.idx"), labels_file, labels_len);
+    write_gz(test_path("lab.idx.gz"), labels_file, labels_len);
 }
 
 static void test_small_images(const char *name)
 {
     aecl_idx x;
-    CHECK_OK(NULL, aecl_idx_read_images(NULL, tpath(name), 0, 0, &x));
+    CHECK_OK(NULL, aecl_idx_read_images(NULL, test_path(name), 0, 0, &x));
     CHECK(x.ndim == 3 && x.dims[0] == 5 && x.dims[1] == 3 && x.dims[2] == 4);
     CHECK(x.file_items == 5 && x.item_elems == 12 && x.count == 60 && x.u8 == NULL);
     CHECK(x.dtype == AECL_IDX_UBYTE);
@@ -129,7 +89,7 @@ static void test_small_images(const char *name)
     CHECK_MSG(ok, "raw pixel values differ in %s", name);
     aecl_idx_free(&x);
 
-    CHECK_OK(NULL, aecl_idx_read_images(NULL, tpath(name), 2, 1, &x));
+    CHECK_OK(NULL, aecl_idx_read_images(NULL, test_path(name), 2, 1, &x));
     CHECK(x.dims[0] == 2 && x.file_items == 5 && x.count == 24);
     ok = x.data != NULL;
     for (int i = 0; ok && i < 24; i++)
@@ -138,7 +98,7 @@ static void test_small_images(const char *name)
     aecl_idx_free(&x);
     aecl_idx_free(&x);   /* harmless twice */
 
-    CHECK_OK(NULL, aecl_idx_read_images(NULL, tpath(name), 99, 0, &x));   /* limit > items */
+    CHECK_OK(NULL, aecl_idx_read_images(NULL, test_path(name), 99, 0, &x));   /* limit > items */
     CHECK(x.dims[0] == 5 && x.count == 60);
     aecl_idx_free(&x);
 }
@@ -146,11 +106,11 @@ static void test_small_images(const char *name)
 static void test_small_labels(const char *name)
 {
     aecl_idx y;
-    CHECK_OK(NULL, aecl_idx_read_labels(NULL, tpath(name), 0, &y));
+    CHECK_OK(NULL, aecl_idx_read_labels(NULL, test_path(name), 0, &y));
     CHECK(y.ndim == 1 && y.dims[0] == 5 && y.count == 5 && y.data == NULL && y.u8 != NULL);
     for (int i = 0; y.u8 && i < 5; i++) CHECK(y.u8[i] == i);
     aecl_idx_free(&y);
-    CHECK_OK(NULL, aecl_idx_read_labels(NULL, tpath(name), 3, &y));
+    CHECK_OK(NULL, aecl_idx_read_labels(NULL, test_path(name), 3, &y));
     CHECK(y.dims[0] == 3 && y.count == 3 && y.file_items == 5);
     aecl_idx_free(&y);
 }
@@ -168,13 +128,13 @@ static void test_dtypes(void)
         memcpy(&u, &want[i], 4);
         for (int b = 0; b < 4; b++) buf[n++] = (uint8_t)(u >> (24 - 8 * b));
     }
-    write_gz(tpath("f32.idx.gz"), buf, n);
+    write_gz(test_path("f32.idx.gz"), buf, n);
     aecl_idx x;
-    CHECK_OK(NULL, aecl_idx_read(NULL, tpath("f32.idx.gz"), 0, AECL_IDX_SCALE01, &x));
+    CHECK_OK(NULL, aecl_idx_read(NULL, test_path("f32.idx.gz"), 0, AECL_IDX_SCALE01, &x));
     CHECK(x.dtype == AECL_IDX_FLOAT32 && x.ndim == 2 && x.count == 6);
     for (int i = 0; x.data && i < 6; i++) CHECK(x.data[i] == want[i]);   /* no scaling */
     aecl_idx_free(&x);
-    CHECK_FAIL(aecl_idx_read(NULL, tpath("f32.idx.gz"), 0, AECL_IDX_RAW_U8, &x),
+    CHECK_FAIL(aecl_idx_read(NULL, test_path("f32.idx.gz"), 0, AECL_IDX_RAW_U8, &x),
                AECL_ERR_FORMAT, "float32");
 
     n = idx_header(buf, 0x0E, 2, d);
@@ -184,8 +144,8 @@ static void test_dtypes(void)
         memcpy(&u, &v, 8);
         for (int b = 0; b < 8; b++) buf[n++] = (uint8_t)(u >> (56 - 8 * b));
     }
-    write_plain(tpath("f64.idx"), buf, n);
-    CHECK_OK(NULL, aecl_idx_read(NULL, tpath("f64.idx"), 0, 0, &x));
+    write_plain(test_path("f64.idx"), buf, n);
+    CHECK_OK(NULL, aecl_idx_read(NULL, test_path("f64.idx"), 0, 0, &x));
     for (int i = 0; x.data && i < 6; i++) CHECK(x.data[i] == want[i]);
     aecl_idx_free(&x);
 
@@ -193,8 +153,8 @@ static void test_dtypes(void)
     n = idx_header(buf, 0x0C, 2, d);
     for (int i = 0; i < 6; i++)
         for (int b = 0; b < 4; b++) buf[n++] = (uint8_t)((uint32_t)ints[i] >> (24 - 8 * b));
-    write_plain(tpath("i32.idx"), buf, n);
-    CHECK_OK(NULL, aecl_idx_read(NULL, tpath("i32.idx"), 1, 0, &x));
+    write_plain(test_path("i32.idx"), buf, n);
+    CHECK_OK(NULL, aecl_idx_read(NULL, test_path("i32.idx"), 1, 0, &x));
     CHECK(x.dims[0] == 1 && x.count == 3);
     for (int i = 0; x.data && i < 3; i++) CHECK(x.data[i] == (float)ints[i]);
     aecl_idx_free(&x);
@@ -204,15 +164,15 @@ static void test_dtypes(void)
         buf[n++] = (uint8_t)((uint16_t)ints[i] >> 8);
         buf[n++] = (uint8_t)ints[i];
     }
-    write_plain(tpath("i16.idx"), buf, n);
-    CHECK_OK(NULL, aecl_idx_read(NULL, tpath("i16.idx"), 0, 0, &x));
+    write_plain(test_path("i16.idx"), buf, n);
+    CHECK_OK(NULL, aecl_idx_read(NULL, test_path("i16.idx"), 0, 0, &x));
     for (int i = 0; x.data && i < 6; i++) CHECK(x.data[i] == (float)ints[i]);
     aecl_idx_free(&x);
 
     n = idx_header(buf, 0x09, 2, d);
     for (int i = 0; i < 6; i++) buf[n++] = (uint8_t)(int8_t)ints[i];
-    write_plain(tpath("i8.idx"), buf, n);
-    CHECK_OK(NULL, aecl_idx_read(NULL, tpath("i8.idx"), 0, 0, &x));
+    write_plain(test_path("i8.idx"), buf, n);
+    CHECK_OK(NULL, aecl_idx_read(NULL, test_path("i8.idx"), 0, 0, &x));
     for (int i = 0; x.data && i < 6; i++) CHECK(x.data[i] == (float)ints[i]);
     aecl_idx_free(&x);
 }
@@ -221,38 +181,38 @@ static void test_errors(void)
 {
     aecl_idx x;
     memset(&x, 0x5a, sizeof x);
-    CHECK_FAIL(aecl_idx_read_images(NULL, tpath("nope.idx.gz"), 0, 0, &x), AECL_ERR_IO,
+    CHECK_FAIL(aecl_idx_read_images(NULL, test_path("nope.idx.gz"), 0, 0, &x), AECL_ERR_IO,
                "nope.idx.gz");
     CHECK(x.data == NULL && x.u8 == NULL && x.count == 0);   /* zeroed on failure */
     aecl_idx_free(&x);
 
     /* Wrong magic: labels read as images and the other way round. */
-    CHECK_FAIL(aecl_idx_read_images(NULL, tpath("lab.idx.gz"), 0, 0, &x), AECL_ERR_FORMAT,
+    CHECK_FAIL(aecl_idx_read_images(NULL, test_path("lab.idx.gz"), 0, 0, &x), AECL_ERR_FORMAT,
                "expected 0x00000803, found 0x00000801");
-    CHECK_FAIL(aecl_idx_read_labels(NULL, tpath("img.idx"), 0, &x), AECL_ERR_FORMAT,
+    CHECK_FAIL(aecl_idx_read_labels(NULL, test_path("img.idx"), 0, &x), AECL_ERR_FORMAT,
                "expected 0x00000801, found 0x00000803");
 
     /* Not IDX at all. */
-    write_plain(tpath("text.idx"), "hello world\n", 12);
-    CHECK_FAIL(aecl_idx_read(NULL, tpath("text.idx"), 0, 0, &x), AECL_ERR_FORMAT,
+    write_plain(test_path("text.idx"), "hello world\n", 12);
+    CHECK_FAIL(aecl_idx_read(NULL, test_path("text.idx"), 0, 0, &x), AECL_ERR_FORMAT,
                "not an IDX file: magic 0x68656c6c");
-    write_plain(tpath("empty.idx"), "", 0);
-    CHECK_FAIL(aecl_idx_read(NULL, tpath("empty.idx"), 0, 0, &x), AECL_ERR_FORMAT,
+    write_plain(test_path("empty.idx"), "", 0);
+    CHECK_FAIL(aecl_idx_read(NULL, test_path("empty.idx"), 0, 0, &x), AECL_ERR_FORMAT,
                "truncated header");
 
     /* Truncated data, plain and gzip: 16 + 60 bytes cut to 16 + 50. */
-    write_plain(tpath("cut.idx"), images_file, images_len - 10);
-    CHECK_FAIL(aecl_idx_read_images(NULL, tpath("cut.idx"), 0, 0, &x), AECL_ERR_FORMAT,
+    write_plain(test_path("cut.idx"), images_file, images_len - 10);
+    CHECK_FAIL(aecl_idx_read_images(NULL, test_path("cut.idx"), 0, 0, &x), AECL_ERR_FORMAT,
                "expected 60 bytes after the header, got 50");
-    write_gz(tpath("cut.idx.gz"), images_file, images_len - 10);
-    CHECK_FAIL(aecl_idx_read_images(NULL, tpath("cut.idx.gz"), 0, 0, &x), AECL_ERR_FORMAT,
+    write_gz(test_path("cut.idx.gz"), images_file, images_len - 10);
+    CHECK_FAIL(aecl_idx_read_images(NULL, test_path("cut.idx.gz"), 0, 0, &x), AECL_ERR_FORMAT,
                "expected 60 bytes after the header, got 50");
     /* ... but a subset that fits in what is there reads fine. */
-    CHECK_OK(NULL, aecl_idx_read_images(NULL, tpath("cut.idx.gz"), 4, 0, &x));
+    CHECK_OK(NULL, aecl_idx_read_images(NULL, test_path("cut.idx.gz"), 4, 0, &x));
     CHECK(x.dims[0] == 4);
     aecl_idx_free(&x);
-    write_plain(tpath("cuthead.idx"), images_file, 9);
-    CHECK_FAIL(aecl_idx_read_images(NULL, tpath("cuthead.idx"), 0, 0, &x), AECL_ERR_FORMAT,
+    write_plain(test_path("cuthead.idx"), images_file, 9);
+    CHECK_FAIL(aecl_idx_read_images(NULL, test_path("cuthead.idx"), 0, 0, &x), AECL_ERR_FORMAT,
                "truncated header: expected 3 dims");
 
     /* A truncated gzip stream (the compressed file cut short). */
@@ -261,19 +221,19 @@ static void test_errors(void)
     size_t n = idx_header(big, 0x08, 3, d);
     unsigned s = 1;
     for (int i = 0; i < 4000; i++) big[n++] = (uint8_t)((s = s * 1103515245u + 12345u) >> 24);
-    write_gz(tpath("big.idx.gz"), big, n);
-    size_t gz_n = file_size(tpath("big.idx.gz"));
+    write_gz(test_path("big.idx.gz"), big, n);
+    size_t gz_n = file_size(test_path("big.idx.gz"));
     uint8_t *gz = malloc(gz_n);
-    FILE *f = fopen(tpath("big.idx.gz"), "rb");
+    FILE *f = fopen(test_path("big.idx.gz"), "rb");
     CHECK(f && fread(gz, 1, gz_n, f) == gz_n);
     if (f) fclose(f);
-    write_plain(tpath("bigcut.idx.gz"), gz, gz_n / 2);
-    CHECK_FAIL(aecl_idx_read(NULL, tpath("bigcut.idx.gz"), 0, 0, &x), AECL_ERR_FORMAT,
+    write_plain(test_path("bigcut.idx.gz"), gz, gz_n / 2);
+    CHECK_FAIL(aecl_idx_read(NULL, test_path("bigcut.idx.gz"), 0, 0, &x), AECL_ERR_FORMAT,
                "truncated data: expected 4000 bytes after the header, got");
     /* Corrupt deflate data: an invalid block type right after the gzip header. */
     gz[10] = 0xff;
-    write_plain(tpath("bad.idx.gz"), gz, gz_n);
-    CHECK_FAIL(aecl_idx_read(NULL, tpath("bad.idx.gz"), 0, 0, &x), AECL_ERR_FORMAT,
+    write_plain(test_path("bad.idx.gz"), gz, gz_n);
+    CHECK_FAIL(aecl_idx_read(NULL, test_path("bad.idx.gz"), 0, 0, &x), AECL_ERR_FORMAT,
                "corrupt gzip data");
     free(gz);
 
@@ -281,18 +241,18 @@ static void test_errors(void)
      * without allocating what they claim. */
     uint32_t huge[4] = {0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu};
     n = idx_header(big, 0x0D, 4, huge);
-    write_plain(tpath("overflow.idx"), big, n + 8);
-    CHECK_FAIL(aecl_idx_read(NULL, tpath("overflow.idx"), 0, 0, &x), AECL_ERR_FORMAT,
+    write_plain(test_path("overflow.idx"), big, n + 8);
+    CHECK_FAIL(aecl_idx_read(NULL, test_path("overflow.idx"), 0, 0, &x), AECL_ERR_FORMAT,
                "overflow");
     uint32_t large[3] = {0x7fffffffu, 28, 28};
     n = idx_header(big, 0x08, 3, large);
-    write_plain(tpath("large.idx"), big, n + 100);
-    CHECK_FAIL(aecl_idx_read(NULL, tpath("large.idx"), 0, 0, &x), AECL_ERR_FORMAT,
+    write_plain(test_path("large.idx"), big, n + 100);
+    CHECK_FAIL(aecl_idx_read(NULL, test_path("large.idx"), 0, 0, &x), AECL_ERR_FORMAT,
                "got 100");
     uint32_t nine[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
     n = idx_header(big, 0x08, 9, nine);
-    write_plain(tpath("ninedims.idx"), big, n + 1);
-    CHECK_FAIL(aecl_idx_read(NULL, tpath("ninedims.idx"), 0, 0, &x), AECL_ERR_FORMAT, "9 dims");
+    write_plain(test_path("ninedims.idx"), big, n + 1);
+    CHECK_FAIL(aecl_idx_read(NULL, test_path("ninedims.idx"), 0, 0, &x), AECL_ERR_FORMAT, "9 dims");
 }
 
 /* The real Fashion-MNIST files, when installed. */
@@ -363,7 +323,7 @@ static void test_fashion_mnist(void)
 
 int main(void)
 {
-    tmp_setup();
+    test_tmp_setup("io_idx");
     make_small_files();
     test_small_images("img.idx");
     test_small_images("img.idx.gz");
@@ -372,6 +332,6 @@ int main(void)
     test_dtypes();
     test_errors();
     test_fashion_mnist();
-    tmp_cleanup();
+    test_tmp_cleanup();
     return test_finish();
 }

@@ -11,53 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[512];
-
-static void tmp_setup(void)
-{
-    const char *t = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/aecl_io_npy_XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        exit(1);
-    }
-}
-
-static void tmp_cleanup(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d) return;
-    struct dirent *e;
-    char p[1024];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            if (unlink(p) != 0) rmdir(p);
-        }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
-static const char *tpath(const char *name)
-{
-    static char p[8][1024];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-    return p[k];
-}
-
-static int msg_has(const char *needle)
-{
-    return strstr(aecl_ctx_last_error(NULL), needle) != NULL;
-}
 
 #define CHECK_FAIL(expr, status, needle)                                               \
     do {                                                                               \
         aecl_status st_ = (expr);                                                      \
         CHECK_MSG(st_ == (status), "status %s, message: %s", aecl_status_str(st_),     \
                   aecl_ctx_last_error(NULL));                                          \
-        CHECK_MSG(msg_has(needle), "message lacks '%s': %s", needle,                   \
+        CHECK_MSG(test_msg_has(needle), "message lacks '%s': %s", needle,                   \
                   aecl_ctx_last_error(NULL));                                          \
     } while (0)
 
@@ -81,10 +41,10 @@ static void put_bytes(const char *path, const void *p, size_t n)
     fclose(f);
 }
 
-/* Files in tmpdir whose name starts with '.' (temp files left behind). */
+/* Files in test_tmpdir whose name starts with '.' (temp files left behind). */
 static int leftover_temps(void)
 {
-    DIR *d = opendir(tmpdir);
+    DIR *d = opendir(test_tmpdir);
     int n = 0;
     struct dirent *e;
     while (d && (e = readdir(d)))
@@ -100,28 +60,28 @@ static void test_npy_round_trip(void)
     float m[15];
     unsigned s = 5;
     test_fill_uniform(m, 15, -3, 3, &s);
-    CHECK_OK(NULL, aecl_npy_write_2d(NULL, tpath("m.npy"), m, 3, 5));
+    CHECK_OK(NULL, aecl_npy_write_2d(NULL, test_path("m.npy"), m, 3, 5));
     aecl_npy a;
-    CHECK_OK(NULL, aecl_npy_read(NULL, tpath("m.npy"), &a));
+    CHECK_OK(NULL, aecl_npy_read(NULL, test_path("m.npy"), &a));
     CHECK(a.ndim == 2 && a.shape[0] == 3 && a.shape[1] == 5 && a.count == 15);
     CHECK(a.data && memcmp(a.data, m, sizeof m) == 0);
     aecl_npy_free(&a);
     aecl_npy_free(&a);
 
     size_t sh3[3] = {2, 1, 7};
-    CHECK_OK(NULL, aecl_npy_write(NULL, tpath("t.npy"), m, 3, sh3));
-    CHECK_OK(NULL, aecl_npy_read(NULL, tpath("t.npy"), &a));
+    CHECK_OK(NULL, aecl_npy_write(NULL, test_path("t.npy"), m, 3, sh3));
+    CHECK_OK(NULL, aecl_npy_read(NULL, test_path("t.npy"), &a));
     CHECK(a.ndim == 3 && a.shape[2] == 7 && a.count == 14 && a.data && a.data[13] == m[13]);
     aecl_npy_free(&a);
 
-    CHECK_OK(NULL, aecl_npy_write(NULL, tpath("s.npy"), m, 0, NULL));   /* a scalar */
-    CHECK_OK(NULL, aecl_npy_read(NULL, tpath("s.npy"), &a));
+    CHECK_OK(NULL, aecl_npy_write(NULL, test_path("s.npy"), m, 0, NULL));   /* a scalar */
+    CHECK_OK(NULL, aecl_npy_read(NULL, test_path("s.npy"), &a));
     CHECK(a.ndim == 0 && a.count == 1 && a.data && a.data[0] == m[0]);
     aecl_npy_free(&a);
 
     size_t sh0[2] = {0, 4};
-    CHECK_OK(NULL, aecl_npy_write(NULL, tpath("z.npy"), NULL, 2, sh0));
-    CHECK_OK(NULL, aecl_npy_read(NULL, tpath("z.npy"), &a));
+    CHECK_OK(NULL, aecl_npy_write(NULL, test_path("z.npy"), NULL, 2, sh0));
+    CHECK_OK(NULL, aecl_npy_read(NULL, test_path("z.npy"), &a));
     CHECK(a.ndim == 2 && a.shape[0] == 0 && a.shape[1] == 4 && a.count == 0 && a.data == NULL);
     aecl_npy_free(&a);
 }
@@ -130,9 +90,9 @@ static void test_npy_round_trip(void)
 static void check_header(const char *name, const float *data, unsigned ndim, const size_t *shape,
                          const char *dict)
 {
-    CHECK_OK(NULL, aecl_npy_write(NULL, tpath(name), data, ndim, shape));
+    CHECK_OK(NULL, aecl_npy_write(NULL, test_path(name), data, ndim, shape));
     char buf[4096];
-    size_t n = slurp(tpath(name), buf, sizeof buf);
+    size_t n = slurp(test_path(name), buf, sizeof buf);
     CHECK(n != (size_t)-1 && n >= 10);
     if (n == (size_t)-1 || n < 10) return;
     size_t hlen = (unsigned char)buf[8] | (size_t)(unsigned char)buf[9] << 8;
@@ -159,7 +119,7 @@ static void test_npy_header(void)
                  "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 1, 2, 1), }");
     /* 1.0f little-endian right after the header. */
     char buf[256];
-    size_t n = slurp(tpath("h1.npy"), buf, sizeof buf);
+    size_t n = slurp(test_path("h1.npy"), buf, sizeof buf);
     CHECK(n == 128 + 28 && memcmp(buf + 128, "\x00\x00\x80\x3f", 4) == 0);
 }
 
@@ -176,7 +136,7 @@ static void craft(const char *name, int major, const char *dict, const void *dat
     buf[10] = buf[11] = 0;   /* high bytes of the 4-byte length of versions 2 and 3 */
     memcpy(buf + pre, dict, hl);
     memcpy(buf + pre + hl, data, n);
-    put_bytes(tpath(name), buf, pre + hl + n);
+    put_bytes(test_path(name), buf, pre + hl + n);
 }
 
 static void test_npy_foreign_and_bad(void)
@@ -186,31 +146,31 @@ static void test_npy_foreign_and_bad(void)
     /* Version 2.0, keys in another order, double quotes, no trailing comma. */
     craft("v2.npy", 2, "{\"shape\": (3L, 2), \"fortran_order\": False, \"descr\": \"<f4\"}\n", d,
           sizeof d);
-    CHECK_OK(NULL, aecl_npy_read(NULL, tpath("v2.npy"), &a));
+    CHECK_OK(NULL, aecl_npy_read(NULL, test_path("v2.npy"), &a));
     CHECK(a.ndim == 2 && a.shape[0] == 3 && a.shape[1] == 2 && a.data && a.data[5] == 6);
     aecl_npy_free(&a);
 
-    CHECK_FAIL(aecl_npy_read(NULL, tpath("none.npy"), &a), AECL_ERR_IO, "none.npy");
-    put_bytes(tpath("text.npy"), "hello, this is text", 19);
-    CHECK_FAIL(aecl_npy_read(NULL, tpath("text.npy"), &a), AECL_ERR_FORMAT, "not a .npy file");
+    CHECK_FAIL(aecl_npy_read(NULL, test_path("none.npy"), &a), AECL_ERR_IO, "none.npy");
+    put_bytes(test_path("text.npy"), "hello, this is text", 19);
+    CHECK_FAIL(aecl_npy_read(NULL, test_path("text.npy"), &a), AECL_ERR_FORMAT, "not a .npy file");
     craft("f8.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }\n", d, 24);
-    CHECK_FAIL(aecl_npy_read(NULL, tpath("f8.npy"), &a), AECL_ERR_UNSUPPORTED, "dtype '<f8'");
+    CHECK_FAIL(aecl_npy_read(NULL, test_path("f8.npy"), &a), AECL_ERR_UNSUPPORTED, "dtype '<f8'");
     craft("fo.npy", 1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }\n", d, 24);
-    CHECK_FAIL(aecl_npy_read(NULL, tpath("fo.npy"), &a), AECL_ERR_UNSUPPORTED, "fortran_order True");
+    CHECK_FAIL(aecl_npy_read(NULL, test_path("fo.npy"), &a), AECL_ERR_UNSUPPORTED, "fortran_order True");
     craft("cut.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n", d, 20);
-    CHECK_FAIL(aecl_npy_read(NULL, tpath("cut.npy"), &a), AECL_ERR_FORMAT,
+    CHECK_FAIL(aecl_npy_read(NULL, test_path("cut.npy"), &a), AECL_ERR_FORMAT,
                "truncated data: expected 24 bytes, got 20");
     CHECK(a.data == NULL && a.count == 0);
     craft("key.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), 'x': 1}\n", d, 24);
-    CHECK_FAIL(aecl_npy_read(NULL, tpath("key.npy"), &a), AECL_ERR_FORMAT, "unknown key");
+    CHECK_FAIL(aecl_npy_read(NULL, test_path("key.npy"), &a), AECL_ERR_FORMAT, "unknown key");
     craft("noshape.npy", 1, "{'descr': '<f4', 'fortran_order': False}\n", d, 24);
-    CHECK_FAIL(aecl_npy_read(NULL, tpath("noshape.npy"), &a), AECL_ERR_FORMAT, "lacks");
+    CHECK_FAIL(aecl_npy_read(NULL, test_path("noshape.npy"), &a), AECL_ERR_FORMAT, "lacks");
     craft("badshape.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }\n", d, 24);
-    CHECK_FAIL(aecl_npy_read(NULL, tpath("badshape.npy"), &a), AECL_ERR_FORMAT, "shape is not");
+    CHECK_FAIL(aecl_npy_read(NULL, test_path("badshape.npy"), &a), AECL_ERR_FORMAT, "shape is not");
     craft("v9.npy", 9, "{}", d, 0);
-    CHECK_FAIL(aecl_npy_read(NULL, tpath("v9.npy"), &a), AECL_ERR_UNSUPPORTED, "version 9.0");
+    CHECK_FAIL(aecl_npy_read(NULL, test_path("v9.npy"), &a), AECL_ERR_UNSUPPORTED, "version 9.0");
     size_t big[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
-    CHECK_FAIL(aecl_npy_write(NULL, tpath("nine.npy"), d, 9, big), AECL_ERR_INVALID_ARG, "9 dims");
+    CHECK_FAIL(aecl_npy_write(NULL, test_path("nine.npy"), d, 9, big), AECL_ERR_INVALID_ARG, "9 dims");
 }
 
 /* ---- the atomic writer (shared by every io writer; tested here) -------------- */
@@ -218,7 +178,7 @@ static void test_npy_foreign_and_bad(void)
 static void test_atomic(void)
 {
     char buf[256];
-    const char *p = tpath("a.txt");
+    const char *p = test_path("a.txt");
     struct stat sb;
     CHECK_OK(NULL, aecl_write_file_atomic(NULL, p, "first", 5));
     CHECK(slurp(p, buf, sizeof buf) == 5 && strcmp(buf, "first") == 0);
@@ -257,7 +217,7 @@ static void test_atomic(void)
     CHECK(leftover_temps() == 0 && f.fp == NULL);
 
     /* rename fails (the target is a non-empty folder): error, temp removed. */
-    const char *dir = tpath("sub");
+    const char *dir = test_path("sub");
     mkdir(dir, 0755);
     char inner[1100];
     snprintf(inner, sizeof inner, "%s/x", dir);
@@ -270,14 +230,14 @@ static void test_atomic(void)
 
     /* No such folder; a path that names a folder. */
     char missing[1100];
-    snprintf(missing, sizeof missing, "%s/no/such/file.bin", tmpdir);
+    snprintf(missing, sizeof missing, "%s/no/such/file.bin", test_tmpdir);
     CHECK_FAIL(aecl_write_file_atomic(NULL, missing, "x", 1), AECL_ERR_IO, "no/such/file.bin");
     CHECK_FAIL(aecl_atomic_open(NULL, "somewhere/", &f), AECL_ERR_INVALID_ARG, "names a folder");
     CHECK(f.fp == NULL && f.path == NULL);
 
     /* Relative path in the current folder. */
     char cwd[1024];
-    if (getcwd(cwd, sizeof cwd) && chdir(tmpdir) == 0) {
+    if (getcwd(cwd, sizeof cwd) && chdir(test_tmpdir) == 0) {
         CHECK_OK(NULL, aecl_write_file_atomic(NULL, "rel.bin", "rel", 3));
         CHECK(slurp("rel.bin", buf, sizeof buf) == 3);
         CHECK(leftover_temps() == 0);
@@ -286,20 +246,20 @@ static void test_atomic(void)
 
     /* Little-endian float writer. */
     const float v[2] = {1.0f, -2.0f};
-    CHECK_OK(NULL, aecl_atomic_open(NULL, tpath("f.bin"), &f));
+    CHECK_OK(NULL, aecl_atomic_open(NULL, test_path("f.bin"), &f));
     CHECK_OK(NULL, aecl_atomic_write_f32le(NULL, &f, v, 2));
     CHECK_OK(NULL, aecl_atomic_commit(NULL, &f));
-    CHECK(slurp(tpath("f.bin"), buf, sizeof buf) == 8 &&
+    CHECK(slurp(test_path("f.bin"), buf, sizeof buf) == 8 &&
           memcmp(buf, "\x00\x00\x80\x3f\x00\x00\x00\xc0", 8) == 0);
 }
 
 int main(void)
 {
-    tmp_setup();
+    test_tmp_setup("io_npy");
     test_npy_round_trip();
     test_npy_header();
     test_npy_foreign_and_bad();
     test_atomic();
-    tmp_cleanup();
+    test_tmp_cleanup();
     return test_finish();
 }

@@ -10,53 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static char tmpdir[512];
-
-static void tmp_setup(void)
-{
-    const char *t = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/aecl_io_png_XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        exit(1);
-    }
-}
-
-static void tmp_cleanup(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d) return;
-    struct dirent *e;
-    char p[1024];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            unlink(p);
-        }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
-static const char *tpath(const char *name)
-{
-    static char p[8][1024];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-    return p[k];
-}
-
-static int msg_has(const char *needle)
-{
-    return strstr(aecl_ctx_last_error(NULL), needle) != NULL;
-}
 
 #define CHECK_FAIL(expr, status, needle)                                               \
     do {                                                                               \
         aecl_status st_ = (expr);                                                      \
         CHECK_MSG(st_ == (status), "status %s, message: %s", aecl_status_str(st_),     \
                   aecl_ctx_last_error(NULL));                                          \
-        CHECK_MSG(msg_has(needle), "message lacks '%s': %s", needle,                   \
+        CHECK_MSG(test_msg_has(needle), "message lacks '%s': %s", needle,                   \
                   aecl_ctx_last_error(NULL));                                          \
     } while (0)
 
@@ -77,9 +37,9 @@ static void test_gray_and_rgb(void)
     g[0] = NAN;
     g[1] = 0.5f;
     g[2] = 1.0f / 255.0f;
-    CHECK_OK(NULL, aecl_png_write(NULL, tpath("g.png"), g, W, H, 1));
+    CHECK_OK(NULL, aecl_png_write(NULL, test_path("g.png"), g, W, H, 1));
     aecl_image im;
-    CHECK_OK(NULL, aecl_png_read(NULL, tpath("g.png"), &im));
+    CHECK_OK(NULL, aecl_png_read(NULL, test_path("g.png"), &im));
     CHECK(im.width == W && im.height == H && im.channels == 1);
     int same = im.pixels != NULL;
     for (int i = 0; same && i < W * H; i++) same = im.pixels[i] == expect_u8(g[i]);
@@ -90,8 +50,8 @@ static void test_gray_and_rgb(void)
 
     float c[W * H * 3];
     test_fill_uniform(c, W * H * 3, 0.0f, 1.0f, &s);
-    CHECK_OK(NULL, aecl_png_write(NULL, tpath("c.png"), c, W, H, 3));
-    CHECK_OK(NULL, aecl_png_read(NULL, tpath("c.png"), &im));
+    CHECK_OK(NULL, aecl_png_write(NULL, test_path("c.png"), c, W, H, 3));
+    CHECK_OK(NULL, aecl_png_read(NULL, test_path("c.png"), &im));
     CHECK(im.width == W && im.height == H && im.channels == 3);
     same = im.pixels != NULL;
     for (int i = 0; same && i < W * H * 3; i++) same = im.pixels[i] == expect_u8(c[i]);
@@ -99,18 +59,18 @@ static void test_gray_and_rgb(void)
     aecl_image_free(&im);
 
     /* Overwriting an existing PNG replaces it. */
-    CHECK_OK(NULL, aecl_png_write(NULL, tpath("c.png"), g, W, H, 1));
-    CHECK_OK(NULL, aecl_png_read(NULL, tpath("c.png"), &im));
+    CHECK_OK(NULL, aecl_png_write(NULL, test_path("c.png"), g, W, H, 1));
+    CHECK_OK(NULL, aecl_png_read(NULL, test_path("c.png"), &im));
     CHECK(im.channels == 1);
     aecl_image_free(&im);
 
-    CHECK_FAIL(aecl_png_write(NULL, tpath("x.png"), g, W, H, 2), AECL_ERR_INVALID_ARG, "channels");
-    CHECK_FAIL(aecl_png_write(NULL, tpath("x.png"), g, 0, H, 1), AECL_ERR_INVALID_ARG, "size");
-    CHECK_FAIL(aecl_png_read(NULL, tpath("x.png"), &im), AECL_ERR_IO, "x.png");
-    FILE *f = fopen(tpath("text.png"), "wb");
+    CHECK_FAIL(aecl_png_write(NULL, test_path("x.png"), g, W, H, 2), AECL_ERR_INVALID_ARG, "channels");
+    CHECK_FAIL(aecl_png_write(NULL, test_path("x.png"), g, 0, H, 1), AECL_ERR_INVALID_ARG, "size");
+    CHECK_FAIL(aecl_png_read(NULL, test_path("x.png"), &im), AECL_ERR_IO, "x.png");
+    FILE *f = fopen(test_path("text.png"), "wb");
     fputs("this is not a PNG file at all", f);
     fclose(f);
-    CHECK_FAIL(aecl_png_read(NULL, tpath("text.png"), &im), AECL_ERR_FORMAT, "text.png");
+    CHECK_FAIL(aecl_png_read(NULL, test_path("text.png"), &im), AECL_ERR_FORMAT, "text.png");
     CHECK(im.pixels == NULL);
 }
 
@@ -146,10 +106,10 @@ static void check_grid(size_t n, int c, size_t h, size_t w, size_t cols, int bor
                        grid_ref(imgs, n, c, h, w, ec, b, 1.0f, x, y, ch);
     CHECK_MSG(same, "grid n=%zu c=%d %zux%zu cols=%zu border=%d differs", n, c, h, w, cols, border);
 
-    CHECK_OK(NULL, aecl_png_write_grid(NULL, tpath("grid.png"), imgs, n, c, h, w, cols, border,
+    CHECK_OK(NULL, aecl_png_write_grid(NULL, test_path("grid.png"), imgs, n, c, h, w, cols, border,
                                        1.0f));
     aecl_image im;
-    CHECK_OK(NULL, aecl_png_read(NULL, tpath("grid.png"), &im));
+    CHECK_OK(NULL, aecl_png_read(NULL, test_path("grid.png"), &im));
     CHECK(im.width == gw && im.height == gh && im.channels == c);
     same = im.pixels != NULL && g != NULL;
     for (size_t i = 0; same && i < gw * gh * (size_t)c; i++) same = im.pixels[i] == expect_u8(g[i]);
@@ -220,9 +180,9 @@ static void test_scatter(void)
         CHECK(labs(sx[2] / (long)count[2] - W / 2) <= 2 && labs(sy[2] / (long)count[2] - H / 2) <= 2);
     }
 
-    CHECK_OK(NULL, aecl_png_write_scatter(NULL, tpath("s.png"), xy, N, lab, W, H));
+    CHECK_OK(NULL, aecl_png_write_scatter(NULL, test_path("s.png"), xy, N, lab, W, H));
     aecl_image im;
-    CHECK_OK(NULL, aecl_png_read(NULL, tpath("s.png"), &im));
+    CHECK_OK(NULL, aecl_png_read(NULL, test_path("s.png"), &im));
     CHECK(im.width == W && im.height == H && im.channels == 3);
     CHECK(im.pixels && memcmp(im.pixels, rgb, (size_t)W * H * 3) == 0);
     aecl_image_free(&im);
@@ -242,10 +202,10 @@ static void test_scatter(void)
 
 int main(void)
 {
-    tmp_setup();
+    test_tmp_setup("io_png");
     test_gray_and_rgb();
     test_grid();
     test_scatter();
-    tmp_cleanup();
+    test_tmp_cleanup();
     return test_finish();
 }

@@ -12,53 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[512];
-
-static void tmp_setup(void)
-{
-    const char *t = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/aecl_io_st_XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        exit(1);
-    }
-}
-
-static void tmp_cleanup(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d) return;
-    struct dirent *e;
-    char p[1024];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            unlink(p);
-        }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
-static const char *tpath(const char *name)
-{
-    static char p[8][1024];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-    return p[k];
-}
-
-static int msg_has(const char *needle)
-{
-    return strstr(aecl_ctx_last_error(NULL), needle) != NULL;
-}
 
 #define CHECK_FAIL(expr, status, needle)                                               \
     do {                                                                               \
         aecl_status st_ = (expr);                                                      \
         CHECK_MSG(st_ == (status), "status %s, message: %s", aecl_status_str(st_),     \
                   aecl_ctx_last_error(NULL));                                          \
-        CHECK_MSG(msg_has(needle), "message lacks '%s': %s", needle,                   \
+        CHECK_MSG(test_msg_has(needle), "message lacks '%s': %s", needle,                   \
                   aecl_ctx_last_error(NULL));                                          \
     } while (0)
 
@@ -87,7 +47,7 @@ static const char *craft(const char *name, const char *json, size_t pad, const v
 {
     size_t n = strlen(json), padded = pad ? (n + pad - 1) / pad * pad : n;
     uint64_t stored = len_override ? len_override : padded;
-    const char *p = tpath(name);
+    const char *p = test_path(name);
     FILE *f = fopen(p, "wb");
     uint8_t le[8];
     for (int i = 0; i < 8; i++) le[i] = (uint8_t)(stored >> (8 * i));
@@ -115,7 +75,7 @@ static void test_round_trip(void)
     };
     const char *meta[] = {"aecl.model", "kind = vae\nlatent = 2\n", "epoch", "3",
                           "odd \"key\"\\", "tab\there \xc3\xa9"};
-    const char *p = tpath("model.safetensors");
+    const char *p = test_path("model.safetensors");
     CHECK_OK(NULL, aecl_safetensors_write(NULL, p, v, 4, meta, 3));
 
     aecl_safetensors st;
@@ -175,8 +135,8 @@ static void test_round_trip(void)
     free(f);
 
     /* No tensors, no metadata: a valid (empty) file "{}" padded to 8. */
-    CHECK_OK(NULL, aecl_safetensors_write(NULL, tpath("empty.safetensors"), NULL, 0, NULL, 0));
-    CHECK_OK(NULL, aecl_safetensors_read(NULL, tpath("empty.safetensors"), &st));
+    CHECK_OK(NULL, aecl_safetensors_write(NULL, test_path("empty.safetensors"), NULL, 0, NULL, 0));
+    CHECK_OK(NULL, aecl_safetensors_read(NULL, test_path("empty.safetensors"), &st));
     CHECK(st.n_tensors == 0 && st.n_meta == 0);
     aecl_safetensors_free(&st);
 }
@@ -206,12 +166,12 @@ static void test_corrupt(void)
     aecl_safetensors st;
     const char *p;
 
-    CHECK_FAIL(aecl_safetensors_read(NULL, tpath("missing.safetensors"), &st), AECL_ERR_IO,
+    CHECK_FAIL(aecl_safetensors_read(NULL, test_path("missing.safetensors"), &st), AECL_ERR_IO,
                "missing.safetensors");
-    FILE *f = fopen(tpath("short.safetensors"), "wb");
+    FILE *f = fopen(test_path("short.safetensors"), "wb");
     fwrite("\x10\0\0", 1, 3, f);
     fclose(f);
-    CHECK_FAIL(aecl_safetensors_read(NULL, tpath("short.safetensors"), &st), AECL_ERR_FORMAT,
+    CHECK_FAIL(aecl_safetensors_read(NULL, test_path("short.safetensors"), &st), AECL_ERR_FORMAT,
                "truncated: 3 bytes");
     p = craft("beyond.safetensors", "{}", 8, NULL, 0, 1000);
     CHECK_FAIL(aecl_safetensors_read(NULL, p, &st), AECL_ERR_FORMAT,
@@ -279,7 +239,7 @@ static void test_write_errors(void)
 {
     float x[2] = {1, 2};
     aecl_st_view dup[2] = {{"a", 1, {2}, x}, {"a", 1, {2}, x}};
-    const char *p = tpath("bad.safetensors");
+    const char *p = test_path("bad.safetensors");
     CHECK_FAIL(aecl_safetensors_write(NULL, p, dup, 2, NULL, 0), AECL_ERR_INVALID_ARG,
                "duplicate tensor name 'a'");
     aecl_st_view meta_name[1] = {{"__metadata__", 1, {2}, x}};
@@ -298,11 +258,11 @@ static void test_write_errors(void)
 
 int main(void)
 {
-    tmp_setup();
+    test_tmp_setup("io_st");
     test_round_trip();
     test_foreign_layout();
     test_corrupt();
     test_write_errors();
-    tmp_cleanup();
+    test_tmp_cleanup();
     return test_finish();
 }
