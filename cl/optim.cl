@@ -36,50 +36,36 @@ __kernel void optim_sumsq(__global const float *prev, int prev_off, __global con
     if (lid == 0) y[y_off] = (has_prev ? prev[prev_off] : 0.0f) + part[0];
 }
 
-/* The fused updates run over the concatenation of all parameters: item i finds
- * its parameter in the table (8 ints per parameter, float bits: w, g, s0, s1
- * offsets, first item, count) by binary search. P holds parameters and state,
- * G the gradients. */
+/* The fused updates: work-group c updates chunk c, described by row c of the
+ * table (8 ints as float bits: offsets of its first element in w, g and the two
+ * state tensors, and its length). P holds parameters and state, G gradients. */
 #define TAB_W 0
 #define TAB_G 1
 #define TAB_S0 2
 #define TAB_S1 3
-#define TAB_START 4
+#define TAB_N 4
 #define TAB_STRIDE 8
-
-int opt_find(__global const float *tab, int n_params, int i)
-{
-    int lo = 0, hi = n_params - 1;
-    while (lo < hi) {
-        int mid = (lo + hi + 1) / 2;
-        if (as_int(tab[mid * TAB_STRIDE + TAB_START]) <= i) lo = mid;
-        else hi = mid - 1;
-    }
-    return lo;
-}
 
 /* SGD: d = scale * g + wd * w; with momentum, buf = momentum * buf + d and the
  * step is buf (or d + momentum * buf for Nesterov); w -= lr * step. */
 __kernel void optim_sgd_all(__global float *P, int p_unused, __global const float *G, int g_unused,
-                            __global const float *tab, int tab_off, int n_params, int total,
-                            __global const float *lr, int lr_off, __global const float *ss, int ss_off,
-                            float momentum, int nesterov, float weight_decay, float clip)
+                            __global const float *tab, int tab_off, __global const float *lr, int lr_off,
+                            __global const float *ss, int ss_off, float momentum, int nesterov,
+                            float weight_decay, float clip)
 {
-    int i = get_global_id(0);
-    if (i >= total) return;
-    tab += tab_off;
-    __global const float *row = tab + opt_find(tab, n_params, i) * TAB_STRIDE;
-    int j = i - as_int(row[TAB_START]);
-    int w = as_int(row[TAB_W]) + j;
-    float wi = P[w];
-    float d = opt_clip_scale(ss, ss_off, clip) * G[as_int(row[TAB_G]) + j] + weight_decay * wi;
-    if (momentum > 0.0f) {
-        int s = as_int(row[TAB_S0]) + j;
-        float b = momentum * P[s] + d;
-        P[s] = b;
-        d = nesterov ? d + momentum * b : b;
+    __global const float *row = tab + tab_off + get_group_id(0) * TAB_STRIDE;
+    int w0 = as_int(row[TAB_W]), g0 = as_int(row[TAB_G]), s0 = as_int(row[TAB_S0]), n = as_int(row[TAB_N]);
+    float rate = lr[lr_off], scale = opt_clip_scale(ss, ss_off, clip);
+    for (int j = get_local_id(0); j < n; j += get_local_size(0)) {
+        float wi = P[w0 + j];
+        float d = scale * G[g0 + j] + weight_decay * wi;
+        if (momentum > 0.0f) {
+            float b = momentum * P[s0 + j] + d;
+            P[s0 + j] = b;
+            d = nesterov ? d + momentum * b : b;
+        }
+        P[w0 + j] = wi - rate * d;
     }
-    P[w] = wi - lr[lr_off] * d;
 }
 
 /* The bias corrections 1 - beta^t of this step, once per step for every Adam
@@ -95,26 +81,23 @@ __kernel void optim_adam_bc(__global float *bc, int bc_off, uint step, float log
 /* Adam / AdamW at step t = step + 1 with the step's bias corrections bc.
  * decoupled: AdamW (w -= lr * wd * w), else wd * w joins the gradient (L2). */
 __kernel void optim_adam_all(__global float *P, int p_unused, __global const float *G, int g_unused,
-                             __global const float *tab, int tab_off, int n_params, int total,
-                             __global const float *lr, int lr_off, __global const float *ss, int ss_off,
-                             __global const float *bc, int bc_off, float beta1, float beta2, float eps,
-                             float weight_decay, int decoupled, float clip)
+                             __global const float *tab, int tab_off, __global const float *lr, int lr_off,
+                             __global const float *ss, int ss_off, __global const float *bc, int bc_off,
+                             float beta1, float beta2, float eps, float weight_decay, int decoupled, float clip)
 {
-    int i = get_global_id(0);
-    if (i >= total) return;
-    tab += tab_off;
-    __global const float *row = tab + opt_find(tab, n_params, i) * TAB_STRIDE;
-    int j = i - as_int(row[TAB_START]);
-    int w = as_int(row[TAB_W]) + j, m = as_int(row[TAB_S0]) + j, v = as_int(row[TAB_S1]) + j;
-    float bc1 = bc[bc_off], bc2 = bc[bc_off + 1];
-    float rate = lr[lr_off];
-    float wi = P[w];
-    float d = opt_clip_scale(ss, ss_off, clip) * G[as_int(row[TAB_G]) + j];
-    if (decoupled) wi -= rate * weight_decay * wi;
-    else d += weight_decay * wi;
-    float mi = beta1 * P[m] + (1.0f - beta1) * d;
-    float vi = beta2 * P[v] + (1.0f - beta2) * d * d;
-    P[m] = mi;
-    P[v] = vi;
-    P[w] = wi - rate * (mi / bc1) / (sqrt(vi / bc2) + eps);
+    __global const float *row = tab + tab_off + get_group_id(0) * TAB_STRIDE;
+    int w0 = as_int(row[TAB_W]), g0 = as_int(row[TAB_G]), m0 = as_int(row[TAB_S0]), v0 = as_int(row[TAB_S1]);
+    int n = as_int(row[TAB_N]);
+    float bc1 = bc[bc_off], bc2 = bc[bc_off + 1], rate = lr[lr_off], scale = opt_clip_scale(ss, ss_off, clip);
+    for (int j = get_local_id(0); j < n; j += get_local_size(0)) {
+        float wi = P[w0 + j];
+        float d = scale * G[g0 + j];
+        if (decoupled) wi -= rate * weight_decay * wi;
+        else d += weight_decay * wi;
+        float mi = beta1 * P[m0 + j] + (1.0f - beta1) * d;
+        float vi = beta2 * P[v0 + j] + (1.0f - beta2) * d * d;
+        P[m0 + j] = mi;
+        P[v0 + j] = vi;
+        P[w0 + j] = wi - rate * (mi / bc1) / (sqrt(vi / bc2) + eps);
+    }
 }

@@ -67,7 +67,7 @@ typedef struct model_figures {
     double train_sps, infer_sps, host_ms, step_ms;
     size_t train_bytes, infer_bytes, unplanned_bytes;
     int launches;
-    char top_ops[512];
+    char top_ops[4096];
 } model_figures;
 
 /* Median wall time of a step; the host part is the time to enqueue it. */
@@ -88,7 +88,7 @@ static aecl_status time_steps(aecl_ctx *ctx, aecl_net *n, int runs, double *wall
     return AECL_OK;
 }
 
-/* Device time per op label over a profiled step: the three largest shares. */
+/* Device time per op label over a profiled step (mean of 3), largest first. */
 static aecl_status op_profile(aecl_net *n, char *out, size_t cap)
 {
     int nl = aecl_plan_launch_count(n->plan);
@@ -109,7 +109,7 @@ static aecl_status op_profile(aecl_net *n, char *out, size_t cap)
     }
     size_t len = 0;
     out[0] = 0;
-    for (int pick = 0; pick < 3 && pick < nlab; pick++) {
+    for (int pick = 0; pick < nlab; pick++) {
         int best = 0;
         for (int k = 1; k < nlab; k++) if (sums[k] > sums[best]) best = k;
         len += (size_t)snprintf(out + len, cap - len, "%s%s %.2f ms (%.0f%%)", pick ? ", " : "", labels[best],
@@ -227,7 +227,7 @@ int cmd_bench(int argc, char **argv)
         if (json)
             printf("%s{\"model\": \"%s\", \"batch\": %d, \"train_samples_per_s\": %.1f, \"infer_samples_per_s\": %.1f, "
                    "\"step_ms\": %.3f, \"host_enqueue_ms\": %.4f, \"launches\": %d, \"train_bytes\": %zu, "
-                   "\"unplanned_bytes\": %zu, \"infer_bytes\": %zu, \"top_ops\": \"%s\"}", m ? ", " : "", models[m], batch,
+                   "\"unplanned_bytes\": %zu, \"infer_bytes\": %zu, \"ops\": \"%s\"}", m ? ", " : "", models[m], batch,
                    f.train_sps, f.infer_sps, f.step_ms, f.host_ms, f.launches, f.train_bytes, f.unplanned_bytes,
                    f.infer_bytes, f.top_ops);
         else {
@@ -236,7 +236,7 @@ int cmd_bench(int argc, char **argv)
                    f.infer_sps);
             printf("  device memory: training %.2f MiB planned (%.2f MiB unplanned), inference %.2f MiB\n",
                    f.train_bytes / 1048576.0, f.unplanned_bytes / 1048576.0, f.infer_bytes / 1048576.0);
-            printf("  largest ops by device time per training step: %s\n", f.top_ops);
+            printf("  device time per op of a training step: %s\n", f.top_ops);
         }
     }
     if (json) printf("]}\n");

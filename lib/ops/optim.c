@@ -71,15 +71,19 @@ static aecl_tensor *sumsq_link(aecl_graph *g, aecl_tensor *prev, aecl_tensor *gr
  *
  * One node and one launch update every parameter (launches are what a step costs
  * on PoCL). The parameters and their state sit in the persistent buffer, the
- * gradients in the work arena; a table (8 ints per parameter, stored as float
- * bits in a persistent tensor written at compile time) gives each one's offsets
- * and its first element in the launch's flat index range.
+ * gradients in the work arena. The parameters are cut into chunks of CHUNK
+ * elements, one work-group each; a table (8 ints per chunk, stored as float bits
+ * in a persistent tensor written at compile time) gives a chunk's offsets in w, g
+ * and the state, and its length. A group's items then walk contiguous elements of
+ * one parameter, which vectorises as well as a per-parameter kernel.
  *   in:    [0] lr, [1] table, then the sum of squares (clipping), then Adam's
  *          bias corrections
  *   extra: per parameter: w, g, then its n_state state tensors
- *   ip:    [0] kind, [1] nesterov, [2] clipping, [3] n_state, [4] n_params
+ *   ip:    [0] kind, [1] nesterov, [2] clipping, [3] n_state, [4] n_params, [5] n_chunks
  *   fp:    SGD: [0] momentum;  Adam: [0] beta1, [1] beta2, [2] eps;  both: [3] wd */
-enum { IP_NPARAMS = 4, TAB_W = 0, TAB_G, TAB_S0, TAB_S1, TAB_START, TAB_N, TAB_STRIDE = 8 };
+enum { IP_NPARAMS = 4, IP_NCHUNKS, TAB_W = 0, TAB_G, TAB_S0, TAB_S1, TAB_N, TAB_STRIDE = 8, CHUNK = 256 };
+
+static int chunks_of(size_t n) { return (int)((n + CHUNK - 1) / CHUNK); }
 
 static aecl_status check_mem(aecl_plan *p, const aecl_tensor *t, cl_mem want, const char *what)
 {
@@ -91,59 +95,62 @@ static aecl_status check_mem(aecl_plan *p, const aecl_tensor *t, cl_mem want, co
     return AECL_OK;
 }
 
-/* Fills the offset table; returns the total element count in *total. */
-static aecl_status fill_table(aecl_plan *p, const aecl_tensor *t, int32_t *tab, int *total)
+/* Fills the chunk table. */
+static aecl_status fill_table(aecl_plan *p, const aecl_tensor *t, int32_t *tab)
 {
-    int ns = t->ip[IP_NSTATE], per = 2 + ns, start = 0;
+    int ns = t->ip[IP_NSTATE], per = 2 + ns, c = 0;
     cl_mem pm, gm;
-    int off;
-    aecl_plan_tensor_mem(p, t->extra[0], &pm, &off);
-    aecl_plan_tensor_mem(p, t->extra[1], &gm, &off);
+    int off[4] = {0, 0, 0, 0};
+    aecl_plan_tensor_mem(p, t->extra[0], &pm, &off[0]);
+    aecl_plan_tensor_mem(p, t->extra[1], &gm, &off[1]);
     for (int k = 0; k < t->ip[IP_NPARAMS]; k++) {
         aecl_tensor *const *e = t->extra + k * per;
-        int32_t *row = tab + k * TAB_STRIDE;
         AECL_TRY(check_mem(p, e[0], pm, "parameter"));
         AECL_TRY(check_mem(p, e[1], gm, "gradient"));
-        aecl_plan_tensor_mem(p, e[0], &pm, &row[TAB_W]);
-        aecl_plan_tensor_mem(p, e[1], &gm, &row[TAB_G]);
+        aecl_plan_tensor_mem(p, e[0], &pm, &off[0]);
+        aecl_plan_tensor_mem(p, e[1], &gm, &off[1]);
         for (int s = 0; s < ns; s++) {
             AECL_TRY(check_mem(p, e[2 + s], pm, "optimizer state"));
-            aecl_plan_tensor_mem(p, e[2 + s], &pm, &row[TAB_S0 + s]);
+            aecl_plan_tensor_mem(p, e[2 + s], &pm, &off[2 + s]);
         }
-        row[TAB_START] = start;
-        row[TAB_N] = (int32_t)e[0]->size;
-        start += (int)e[0]->size;
+        for (size_t j = 0; j < e[0]->size; j += CHUNK, c++) {
+            int32_t *row = tab + c * TAB_STRIDE;
+            for (int q = 0; q < 4; q++) row[TAB_W + q] = off[q] + (int32_t)j;
+            row[TAB_N] = (int32_t)(e[0]->size - j < CHUNK ? e[0]->size - j : CHUNK);
+        }
     }
-    *total = start;
     return AECL_OK;
 }
 
 static aecl_status emit_update(aecl_plan *p, aecl_tensor *t)
 {
-    int kind = t->ip[IP_KIND], np = t->ip[IP_NPARAMS], total;
+    int kind = t->ip[IP_KIND], nc = t->ip[IP_NCHUNKS];
     aecl_tensor *lr = t->in[0], *tab = t->in[1];
     aecl_tensor *ss = t->ip[IP_CLIP] ? t->in[2] : NULL, *bc = kind != AECL_OPT_SGD ? t->in[t->n_in - 1] : NULL;
     double clip = ss ? (double)ss->fp[0] : 0.0, wd = (double)t->fp[3];
-    float *bits = calloc((size_t)np * TAB_STRIDE, sizeof *bits);
+    float *bits = calloc((size_t)nc * TAB_STRIDE, sizeof *bits);
     AECL_RETURN_IF(!bits, AECL_ERR_HOST_MEMORY, aecl_plan_ctx(p), "out of host memory");
-    aecl_status st = fill_table(p, t, (int32_t *)bits, &total);
+    aecl_status st = fill_table(p, t, (int32_t *)bits);
     if (st == AECL_OK) st = aecl_plan_write(p, tab, bits); /* ints carried as float bits */
     free(bits);
     AECL_TRY(st);
     cl_kernel k;
     if (kind == AECL_OPT_SGD) {
         AECL_TRY(aecl_plan_kernel(p, "optim.cl", "", "optim_sgd_all", &k));
-        AECL_TRY(aecl_plan_args(p, k, "TTTiiT_fiff", t->extra[0], t->extra[1], tab, np, total, lr, ss,
+        AECL_TRY(aecl_plan_args(p, k, "TTTT_fiff", t->extra[0], t->extra[1], tab, lr, ss,
                                 (double)t->fp[0], t->ip[IP_NESTEROV], wd, clip));
     } else {
         AECL_TRY(aecl_plan_kernel(p, "optim.cl", "", "optim_adam_all", &k));
-        AECL_TRY(aecl_plan_args(p, k, "TTTiiT_Tffffif", t->extra[0], t->extra[1], tab, np, total, lr, ss, bc,
+        AECL_TRY(aecl_plan_args(p, k, "TTTT_Tffffif", t->extra[0], t->extra[1], tab, lr, ss, bc,
                                 (double)t->fp[0], (double)t->fp[1], (double)t->fp[2], wd, kind == AECL_OPT_ADAMW,
                                 clip));
     }
-    size_t gsz, lsz;
-    aecl_range_1d(aecl_plan_ctx(p), k, (size_t)total, &gsz, &lsz);
-    return aecl_plan_launch(p, k, 1, &gsz, &lsz, kind_names[kind], 8.0 * total);
+    /* One work-group per chunk; a device allowing fewer than CHUNK items per
+     * group has each item loop over several elements. */
+    size_t wg = aecl_kernel_max_wg(aecl_plan_ctx(p), k), lsz = 1;
+    while (lsz * 2 <= wg && lsz * 2 <= CHUNK) lsz *= 2;
+    size_t gsz = (size_t)nc * lsz;
+    return aecl_plan_launch(p, k, 1, &gsz, &lsz, kind_names[kind], 0);
 }
 
 static const aecl_op_def op_update = {"optim_update", emit_update, NULL, 0, 0};
@@ -185,9 +192,9 @@ static int n_state(const aecl_optimizer_config *cfg)
 }
 
 static aecl_tensor *update_node(aecl_graph *g, const aecl_optimizer_config *cfg, aecl_tensor *lr, aecl_tensor *ss,
-                                aecl_tensor *bc, int n_params)
+                                aecl_tensor *bc, int n_params, int n_chunks)
 {
-    int shape = TAB_STRIDE * n_params;
+    int shape = TAB_STRIDE * n_chunks;
     aecl_tensor *tab = aecl_mark(aecl_input(g, "optim.table", 1, &shape), AECL_T_CONST);
     tab->flags &= ~(unsigned)AECL_T_INPUT;
     aecl_tensor *in[4] = {lr, tab};
@@ -203,6 +210,7 @@ static aecl_tensor *update_node(aecl_graph *g, const aecl_optimizer_config *cfg,
     t->ip[IP_CLIP] = ss != NULL;
     t->ip[IP_NSTATE] = n_state(cfg);
     t->ip[IP_NPARAMS] = n_params;
+    t->ip[IP_NCHUNKS] = n_chunks;
     t->fp[0] = cfg->kind == AECL_OPT_SGD ? cfg->momentum : cfg->beta1;
     t->fp[1] = cfg->beta2;
     t->fp[2] = cfg->eps;
@@ -299,9 +307,10 @@ aecl_status aecl_optimizer_apply(aecl_graph *g, const aecl_optimizer_config *cfg
             if (trainable(g->nodes[i])) ss = sumsq_link(g, ss, g->nodes[i]->grad, cfg->clip_norm);
     /* Every reader of a parameter was created before this point, and nodes run in
      * creation order: the update cannot race a forward or backward read. */
-    int n_params = 0;
-    for (int i = 0; i < n0; i++) n_params += trainable(g->nodes[i]);
-    aecl_tensor *up = update_node(g, cfg, lr, ss, bc, n_params);
+    int n_params = 0, n_chunks = 0;
+    for (int i = 0; i < n0; i++)
+        if (trainable(g->nodes[i])) { n_params++; n_chunks += chunks_of(g->nodes[i]->size); }
+    aecl_tensor *up = update_node(g, cfg, lr, ss, bc, n_params, n_chunks);
     for (int i = 0; i < n0 && up && g->status == AECL_OK; i++)
         if (trainable(g->nodes[i])) add_param(g, up, cfg, g->nodes[i]);
     if (g->status == AECL_OK && lr_out) *lr_out = lr;
