@@ -75,3 +75,16 @@ __kernel void kl_rows_grad(__global const float *mu, int mu_off, __global const 
     float d = which == 0 ? mu[mu_off + i] : 0.5f * (exp(lv[lv_off + i]) - 1.0f);
     g[g_off + i] = grow[grow_off + i / cols] * d;
 }
+
+/* The fused gradient of mean_rows(loss rows) with respect to z: the batch mean's
+ * gradient (g * scale / valid rows, 0 past them) and the loss's own in one pass. */
+__kernel void loss_mean_grad(__global const float *z, int z_off, __global const float *t, int t_off,
+                             __global const float *g, int g_off, __global float *gz, int gz_off, int n, int cols,
+                             int rows, int valid, int kind, float scale)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int used = min(rows, valid);
+    float f = g[g_off] * scale / (float)max(1, used);
+    gz[gz_off + i] = i / cols < used ? f * loss_dterm(kind, z[z_off + i], t[t_off + i]) : 0.0f;
+}

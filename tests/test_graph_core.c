@@ -30,6 +30,10 @@ static aecl_tensor *b_loss_mean(aecl_graph *g, aecl_tensor **x, void *u)
 {
     return aecl_masked_mean(g, aecl_loss_rows(g, AECL_LOSS_MSE, x[0], x[1]), 0.5f);
 }
+static aecl_tensor *b_loss_fused(aecl_graph *g, aecl_tensor **x, void *u)
+{
+    return aecl_loss_mean(g, (aecl_loss_kind)(intptr_t)u, x[0], x[1], 0.5f, NULL);
+}
 static aecl_tensor *b_kl(aecl_graph *g, aecl_tensor **x, void *u) { return aecl_kl_rows(g, x[0], x[1]); }
 static aecl_tensor *b_reshape(aecl_graph *g, aecl_tensor **x, void *u)
 {
@@ -140,6 +144,14 @@ static void test_losses(aecl_ctx *ctx)
     gc_input big[2] = {{2, {1, 2}, zb, 0}, {2, {1, 2}, tb, 1}};
     if (!gc_forward(ctx, 2, big, b_loss, (void *)(intptr_t)1, yb, 1)) CHECK_NEAR(yb[0], 2000.0, 1e-2);
     gc_gradcheck(ctx, "masked_mean", 2, in, b_loss_mean, NULL, 1e-3f, 1e-2, 40);
+    /* The fused loss gives the unfused one's value and its gradient. */
+    float fused[1], plain[1];
+    if (!gc_forward(ctx, 2, in, b_loss_fused, (void *)(intptr_t)0, fused, 1) &&
+        !gc_forward(ctx, 2, in, b_loss_mean, NULL, plain, 1))
+        CHECK(fused[0] == plain[0]);
+    for (int kind = 0; kind < 2; kind++)
+        gc_gradcheck(ctx, kind ? "fused bce mean" : "fused mse mean", 2, in, b_loss_fused, (void *)(intptr_t)kind,
+                     1e-3f, 1e-2, 40);
     float mu[R * C], lv[R * C];
     test_fill_uniform(mu, R * C, -2, 2, &seed);
     test_fill_uniform(lv, R * C, -2, 1, &seed);
@@ -153,13 +165,14 @@ static void test_losses(aecl_ctx *ctx)
 }
 
 /* A masked mean over valid rows only: rows past the valid count add nothing. */
-static void test_valid_rows(aecl_ctx *ctx)
+static void test_valid_rows(aecl_ctx *ctx, int fused)
 {
     aecl_graph *g;
     aecl_graph_create(ctx, &g);
     int s[2] = {4, 3};
     aecl_tensor *z = aecl_param(g, "z", 2, s), *t = aecl_input(g, "t", 2, s);
-    aecl_tensor *loss = aecl_masked_mean(g, aecl_loss_rows(g, AECL_LOSS_MSE, z, t), 1.0f);
+    aecl_tensor *loss = fused ? aecl_loss_mean(g, AECL_LOSS_MSE, z, t, 1.0f, NULL)
+                              : aecl_masked_mean(g, aecl_loss_rows(g, AECL_LOSS_MSE, z, t), 1.0f);
     aecl_backward(g, loss);
     aecl_mark(z->grad, AECL_T_OUTPUT);
     aecl_plan *p = NULL;
@@ -187,6 +200,7 @@ int main(void)
     test_binary(ctx);
     test_reductions(ctx);
     test_losses(ctx);
-    test_valid_rows(ctx);
+    test_valid_rows(ctx, 0);
+    test_valid_rows(ctx, 1);
     return test_finish();
 }

@@ -135,9 +135,10 @@ static void objective(aecl_net *n, aecl_tensor *logits)
 {
     const aecl_model_spec *s = n->spec;
     aecl_graph *g = n->g;
-    n->rec_rows = aecl_mark(aecl_loss_rows(g, s->loss, logits, n->x), AECL_T_OUTPUT);
+    aecl_tensor *rows = NULL;
     float scale = s->loss == AECL_LOSS_MSE ? 1.0f / (float)n->features : 1.0f;
-    aecl_tensor *loss = aecl_masked_mean(g, n->rec_rows, scale);
+    aecl_tensor *loss = aecl_loss_mean(g, s->loss, logits, n->x, scale, &rows);
+    n->rec_rows = aecl_mark(rows, AECL_T_OUTPUT);
     if (n->logvar) {
         int one = 1;
         n->kl_rows = aecl_mark(aecl_kl_rows(g, n->code, n->logvar), AECL_T_OUTPUT);

@@ -103,3 +103,52 @@ aecl_tensor *aecl_kl_rows(aecl_graph *g, aecl_tensor *mu, aecl_tensor *logvar)
     int n = mu->shape[0];
     return aecl_node(g, &op_kl_rows, NULL, 1, &n, 2, in);
 }
+
+/* ---- the batch loss, fused with its gradient ------------------------------------- */
+
+/* A view of the scalar mean (no launch forward); backward goes straight from the
+ * scalar's gradient to the prediction's in one kernel, skipping the per-sample
+ * gradient vector. in: [0] mean (masked mean of the rows), [1] prediction,
+ * [2] target; ip[0] kind; fp[0] the mean's scale. */
+static aecl_status emit_loss_mean_grad(aecl_plan *p, aecl_tensor *t)
+{
+    const aecl_tensor *z = t->in[0];
+    cl_kernel k;
+    AECL_TRY(aecl_plan_kernel(p, "loss.cl", "", "loss_mean_grad", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TTTTiiiVif", z, t->in[1], t->in[2], t, (int)t->size, aecl_cols(z), aecl_rows(z),
+                            t->ip[0], (double)t->fp[0]));
+    return aecl_plan_launch_1d(p, k, t->size, "loss_grad");
+}
+
+static const aecl_op_def op_loss_mean_grad = {"loss_mean_grad", emit_loss_mean_grad, NULL, 0, 0};
+
+static void backward_loss_mean(aecl_graph *g, aecl_tensor *t)
+{
+    aecl_tensor *z = t->in[1];
+    aecl_tensor *in[3] = {z, t->in[2], t->grad};
+    aecl_tensor *gz = aecl_node(g, &op_loss_mean_grad, NULL, z->ndim, z->shape, 3, in);
+    if (gz) {
+        gz->ip[0] = t->ip[0];
+        gz->fp[0] = t->fp[0];
+        gz->flags &= ~(unsigned)AECL_T_GRAD;
+    }
+    aecl_grad_add(g, z, gz);
+}
+
+static const aecl_op_def op_loss_mean = {"loss_mean", NULL, backward_loss_mean, 0, 1};
+
+aecl_tensor *aecl_loss_mean(aecl_graph *g, aecl_loss_kind kind, aecl_tensor *pred, aecl_tensor *target, float scale,
+                            aecl_tensor **rows_out)
+{
+    aecl_tensor *rows = aecl_loss_rows(g, kind, pred, target);
+    if (rows_out) *rows_out = rows;
+    aecl_tensor *mean = aecl_masked_mean(g, rows, scale);
+    if (!mean) return NULL;
+    aecl_tensor *in[3] = {mean, pred, target};
+    aecl_tensor *t = aecl_node(g, &op_loss_mean, "loss_mean", 1, mean->shape, 3, in);
+    if (t) {
+        t->ip[0] = kind;
+        t->fp[0] = scale;
+    }
+    return t;
+}

@@ -44,6 +44,11 @@ aecl_tensor *aecl_kl_rows(aecl_graph *g, aecl_tensor *mu, aecl_tensor *logvar);
 /* scale * (sum of the first valid_rows entries of r) / valid_rows -> [1]; the
  * valid row count is the plan's dynamic value (short last batches). */
 aecl_tensor *aecl_masked_mean(aecl_graph *g, aecl_tensor *rows, float scale);
+/* masked_mean(loss_rows(kind, pred, target), scale) whose backward computes the
+ * prediction's gradient in one kernel (loss and gradient fused). *rows_out (may
+ * be NULL) gets the per-sample losses, for scores. */
+aecl_tensor *aecl_loss_mean(aecl_graph *g, aecl_loss_kind kind, aecl_tensor *pred, aecl_tensor *target, float scale,
+                            aecl_tensor **rows_out);
 
 /* dense.c: y = act(x W^T + b), x [N, in] (flattened), W [out, in], b [out] or NULL */
 aecl_tensor *aecl_dense(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b, aecl_act act, float slope);
