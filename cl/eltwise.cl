@@ -1,4 +1,4 @@
-/* Elementwise kernels: binary ops, activations and their gradients, fills.
+/* Elementwise kernels: binary ops, activations and their gradients, broadcasts.
  * Every buffer is (pointer, element offset); n is the element count. */
 #ifndef ELT_VEC
 #define ELT_VEC 1   /* reserved for a vectorised variant */
@@ -74,13 +74,6 @@ __kernel void elt_act_grad(__global const float *y, int y_off, __global const fl
     int i = get_global_id(0);
     if (i >= n) return;
     gx[gx_off + i] = gy[gy_off + i] * act_grad(act, y[y_off + i], slope);
-}
-
-__kernel void elt_fill(__global float *y, int y_off, int n, float v)
-{
-    int i = get_global_id(0);
-    if (i >= n) return;
-    y[y_off + i] = v;
 }
 
 /* y[i] = alpha * s[0]: the gradient of a sum (or mean) spread over its input. */

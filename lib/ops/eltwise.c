@@ -3,6 +3,7 @@
 #include "ops/ops.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 /* ---- binary ------------------------------------------------------------------ */
 
@@ -123,12 +124,16 @@ aecl_tensor *aecl_activation_grad(aecl_graph *g, aecl_tensor *y, aecl_tensor *gy
 
 /* ---- fill ---------------------------------------------------------------------- */
 
+/* A constant is persistent and written once when the plan is compiled: the
+ * loss's seed gradient costs no launch per step. */
 static aecl_status emit_fill(aecl_plan *p, aecl_tensor *t)
 {
-    cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "eltwise.cl", "", "elt_fill", &k));
-    AECL_TRY(aecl_plan_args(p, k, "Tif", t, (int)t->size, (double)t->fp[0]));
-    return aecl_plan_launch_1d(p, k, t->size, "fill");
+    float *v = malloc(t->size * sizeof *v);
+    AECL_RETURN_IF(!v, AECL_ERR_HOST_MEMORY, aecl_plan_ctx(p), "out of host memory");
+    for (size_t i = 0; i < t->size; i++) v[i] = t->fp[0];
+    aecl_status st = aecl_plan_write(p, t, v);
+    free(v);
+    return st;
 }
 
 static const aecl_op_def op_fill = {"fill", emit_fill, NULL, 0, 0};
@@ -136,7 +141,10 @@ static const aecl_op_def op_fill = {"fill", emit_fill, NULL, 0, 0};
 aecl_tensor *aecl_fill(aecl_graph *g, int ndim, const int *shape, float value)
 {
     aecl_tensor *t = aecl_node(g, &op_fill, NULL, ndim, shape, 0, NULL);
-    if (t) t->fp[0] = value;
+    if (t) {
+        t->fp[0] = value;
+        t->flags = AECL_T_CONST;
+    }
     return t;
 }
 

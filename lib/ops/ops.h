@@ -19,6 +19,7 @@ aecl_tensor *aecl_scale(aecl_graph *g, aecl_tensor *x, float alpha);
 aecl_tensor *aecl_activation(aecl_graph *g, aecl_tensor *x, aecl_act act, float slope);
 /* gx = gy * act'(y), from the activation's output y (backward of aecl_activation) */
 aecl_tensor *aecl_activation_grad(aecl_graph *g, aecl_tensor *y, aecl_tensor *gy, aecl_act act, float slope);
+/* A constant tensor, written once when the plan is compiled (no launch per step). */
 aecl_tensor *aecl_fill(aecl_graph *g, int ndim, const int *shape, float value);
 
 /* view.c: reshape / flatten (no copy: the result aliases x) */
