@@ -84,3 +84,15 @@ int test_msg_has(const char *needle)
 {
     return strstr(aecl_ctx_last_error(NULL), needle) != NULL;
 }
+
+void test_write_file(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, n, f) != n) {
+        perror(path);
+        exit(1);
+    }
+    fclose(f);
+}
+
+void test_write_text(const char *path, const char *text) { test_write_file(path, text, strlen(text)); }

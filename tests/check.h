@@ -57,6 +57,10 @@ void test_tmp_setup(const char *tag);
 void test_tmp_cleanup(void);
 const char *test_path(const char *name);
 
+/* Writes n bytes to path (test fixtures); exits the test on failure. */
+void test_write_file(const char *path, const void *data, size_t n);
+void test_write_text(const char *path, const char *text);
+
 /* 1 when the thread's last error message (calls without a context) contains needle. */
 int test_msg_has(const char *needle);
 

@@ -13,16 +13,6 @@
 #include <zlib.h>
 
 
-static void write_plain(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, n, f) != n) {
-        perror(path);
-        exit(1);
-    }
-    fclose(f);
-}
-
 static void write_gz(const char *path, const void *data, size_t n)
 {
     gzFile g = gzopen(path, "wb");
@@ -71,9 +61,9 @@ static void make_small_files(void)
     uint32_t l[1] = {5};
     labels_len = idx_header(labels_file, 0x08, 1, l);
     for (int i = 0; i < 5; i++) labels_file[labels_len++] = (uint8_t)i;
-    write_plain(test_path("img.idx"), images_file, images_len);
+    test_write_file(test_path("img.idx"), images_file, images_len);
     write_gz(test_path("img.idx.gz"), images_file, images_len);
-    write_plain(test_path("lab.idx"), labels_file, labels_len);
+    test_write_file(test_path("lab.idx"), labels_file, labels_len);
     write_gz(test_path("lab.idx.gz"), labels_file, labels_len);
 }
 
@@ -144,7 +134,7 @@ static void test_dtypes(void)
         memcpy(&u, &v, 8);
         for (int b = 0; b < 8; b++) buf[n++] = (uint8_t)(u >> (56 - 8 * b));
     }
-    write_plain(test_path("f64.idx"), buf, n);
+    test_write_file(test_path("f64.idx"), buf, n);
     CHECK_OK(NULL, aecl_idx_read(NULL, test_path("f64.idx"), 0, 0, &x));
     for (int i = 0; x.data && i < 6; i++) CHECK(x.data[i] == want[i]);
     aecl_idx_free(&x);
@@ -153,7 +143,7 @@ static void test_dtypes(void)
     n = idx_header(buf, 0x0C, 2, d);
     for (int i = 0; i < 6; i++)
         for (int b = 0; b < 4; b++) buf[n++] = (uint8_t)((uint32_t)ints[i] >> (24 - 8 * b));
-    write_plain(test_path("i32.idx"), buf, n);
+    test_write_file(test_path("i32.idx"), buf, n);
     CHECK_OK(NULL, aecl_idx_read(NULL, test_path("i32.idx"), 1, 0, &x));
     CHECK(x.dims[0] == 1 && x.count == 3);
     for (int i = 0; x.data && i < 3; i++) CHECK(x.data[i] == (float)ints[i]);
@@ -164,14 +154,14 @@ static void test_dtypes(void)
         buf[n++] = (uint8_t)((uint16_t)ints[i] >> 8);
         buf[n++] = (uint8_t)ints[i];
     }
-    write_plain(test_path("i16.idx"), buf, n);
+    test_write_file(test_path("i16.idx"), buf, n);
     CHECK_OK(NULL, aecl_idx_read(NULL, test_path("i16.idx"), 0, 0, &x));
     for (int i = 0; x.data && i < 6; i++) CHECK(x.data[i] == (float)ints[i]);
     aecl_idx_free(&x);
 
     n = idx_header(buf, 0x09, 2, d);
     for (int i = 0; i < 6; i++) buf[n++] = (uint8_t)(int8_t)ints[i];
-    write_plain(test_path("i8.idx"), buf, n);
+    test_write_file(test_path("i8.idx"), buf, n);
     CHECK_OK(NULL, aecl_idx_read(NULL, test_path("i8.idx"), 0, 0, &x));
     for (int i = 0; x.data && i < 6; i++) CHECK(x.data[i] == (float)ints[i]);
     aecl_idx_free(&x);
@@ -193,15 +183,15 @@ static void test_errors(void)
                "expected 0x00000801, found 0x00000803");
 
     /* Not IDX at all. */
-    write_plain(test_path("text.idx"), "hello world\n", 12);
+    test_write_file(test_path("text.idx"), "hello world\n", 12);
     CHECK_FAIL(aecl_idx_read(NULL, test_path("text.idx"), 0, 0, &x), AECL_ERR_FORMAT,
                "not an IDX file: magic 0x68656c6c");
-    write_plain(test_path("empty.idx"), "", 0);
+    test_write_file(test_path("empty.idx"), "", 0);
     CHECK_FAIL(aecl_idx_read(NULL, test_path("empty.idx"), 0, 0, &x), AECL_ERR_FORMAT,
                "truncated header");
 
     /* Truncated data, plain and gzip: 16 + 60 bytes cut to 16 + 50. */
-    write_plain(test_path("cut.idx"), images_file, images_len - 10);
+    test_write_file(test_path("cut.idx"), images_file, images_len - 10);
     CHECK_FAIL(aecl_idx_read_images(NULL, test_path("cut.idx"), 0, 0, &x), AECL_ERR_FORMAT,
                "expected 60 bytes after the header, got 50");
     write_gz(test_path("cut.idx.gz"), images_file, images_len - 10);
@@ -211,7 +201,7 @@ static void test_errors(void)
     CHECK_OK(NULL, aecl_idx_read_images(NULL, test_path("cut.idx.gz"), 4, 0, &x));
     CHECK(x.dims[0] == 4);
     aecl_idx_free(&x);
-    write_plain(test_path("cuthead.idx"), images_file, 9);
+    test_write_file(test_path("cuthead.idx"), images_file, 9);
     CHECK_FAIL(aecl_idx_read_images(NULL, test_path("cuthead.idx"), 0, 0, &x), AECL_ERR_FORMAT,
                "truncated header: expected 3 dims");
 
@@ -227,12 +217,12 @@ static void test_errors(void)
     FILE *f = fopen(test_path("big.idx.gz"), "rb");
     CHECK(f && fread(gz, 1, gz_n, f) == gz_n);
     if (f) fclose(f);
-    write_plain(test_path("bigcut.idx.gz"), gz, gz_n / 2);
+    test_write_file(test_path("bigcut.idx.gz"), gz, gz_n / 2);
     CHECK_FAIL(aecl_idx_read(NULL, test_path("bigcut.idx.gz"), 0, 0, &x), AECL_ERR_FORMAT,
                "truncated data: expected 4000 bytes after the header, got");
     /* Corrupt deflate data: an invalid block type right after the gzip header. */
     gz[10] = 0xff;
-    write_plain(test_path("bad.idx.gz"), gz, gz_n);
+    test_write_file(test_path("bad.idx.gz"), gz, gz_n);
     CHECK_FAIL(aecl_idx_read(NULL, test_path("bad.idx.gz"), 0, 0, &x), AECL_ERR_FORMAT,
                "corrupt gzip data");
     free(gz);
@@ -241,17 +231,17 @@ static void test_errors(void)
      * without allocating what they claim. */
     uint32_t huge[4] = {0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu};
     n = idx_header(big, 0x0D, 4, huge);
-    write_plain(test_path("overflow.idx"), big, n + 8);
+    test_write_file(test_path("overflow.idx"), big, n + 8);
     CHECK_FAIL(aecl_idx_read(NULL, test_path("overflow.idx"), 0, 0, &x), AECL_ERR_FORMAT,
                "overflow");
     uint32_t large[3] = {0x7fffffffu, 28, 28};
     n = idx_header(big, 0x08, 3, large);
-    write_plain(test_path("large.idx"), big, n + 100);
+    test_write_file(test_path("large.idx"), big, n + 100);
     CHECK_FAIL(aecl_idx_read(NULL, test_path("large.idx"), 0, 0, &x), AECL_ERR_FORMAT,
                "got 100");
     uint32_t nine[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
     n = idx_header(big, 0x08, 9, nine);
-    write_plain(test_path("ninedims.idx"), big, n + 1);
+    test_write_file(test_path("ninedims.idx"), big, n + 1);
     CHECK_FAIL(aecl_idx_read(NULL, test_path("ninedims.idx"), 0, 0, &x), AECL_ERR_FORMAT, "9 dims");
 }
 

@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 #define CHECK_FAIL(expr, status, needle)                                               \
     do {                                                                               \
         aecl_status st_ = (expr);                                                      \
@@ -29,16 +28,6 @@ static size_t slurp(const char *path, char *buf, size_t cap)
     fclose(f);
     buf[n] = 0;
     return n;
-}
-
-static void put_bytes(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(p, 1, n, f) != n) {
-        perror(path);
-        exit(1);
-    }
-    fclose(f);
 }
 
 /* Files in test_tmpdir whose name starts with '.' (temp files left behind). */
@@ -136,7 +125,7 @@ static void craft(const char *name, int major, const char *dict, const void *dat
     buf[10] = buf[11] = 0;   /* high bytes of the 4-byte length of versions 2 and 3 */
     memcpy(buf + pre, dict, hl);
     memcpy(buf + pre + hl, data, n);
-    put_bytes(test_path(name), buf, pre + hl + n);
+    test_write_file(test_path(name), buf, pre + hl + n);
 }
 
 static void test_npy_foreign_and_bad(void)
@@ -151,7 +140,7 @@ static void test_npy_foreign_and_bad(void)
     aecl_npy_free(&a);
 
     CHECK_FAIL(aecl_npy_read(NULL, test_path("none.npy"), &a), AECL_ERR_IO, "none.npy");
-    put_bytes(test_path("text.npy"), "hello, this is text", 19);
+    test_write_file(test_path("text.npy"), "hello, this is text", 19);
     CHECK_FAIL(aecl_npy_read(NULL, test_path("text.npy"), &a), AECL_ERR_FORMAT, "not a .npy file");
     craft("f8.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }\n", d, 24);
     CHECK_FAIL(aecl_npy_read(NULL, test_path("f8.npy"), &a), AECL_ERR_UNSUPPORTED, "dtype '<f8'");
@@ -221,7 +210,7 @@ static void test_atomic(void)
     mkdir(dir, 0755);
     char inner[1100];
     snprintf(inner, sizeof inner, "%s/x", dir);
-    put_bytes(inner, "x", 1);
+    test_write_file(inner, "x", 1);
     CHECK_FAIL(aecl_write_file_atomic(NULL, dir, "abc", 3), AECL_ERR_IO, "cannot replace");
     CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode));
     CHECK(leftover_temps() == 0);

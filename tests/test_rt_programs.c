@@ -11,15 +11,6 @@
 
 static char tmpdir[256];
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    CHECK(f != NULL);
-    if (!f) return;
-    fputs(text, f);
-    fclose(f);
-}
-
 /* Runs selftest_axpb from the given options and returns y[5] for x[5] = 5, a=3, b=-2. */
 static float run_axpb(aecl_ctx *ctx, const char *options)
 {
@@ -136,10 +127,10 @@ static void test_kernel_dir(void)
     CHECK(mkdir(dir, 0755) == 0);
     snprintf(path, sizeof path, "%s/selftest.cl", dir);
     /* Same kernel, different arithmetic: proves the folder's file is used. */
-    write_text(path, "__kernel void selftest_axpb(__global const float *x, int xo, __global float *y, int yo,\n"
+    test_write_text(path, "__kernel void selftest_axpb(__global const float *x, int xo, __global float *y, int yo,\n"
                      "  float a, float b, int n) { int i = get_global_id(0); if (i < n) y[yo + i] = 100.0f + x[xo + i]; }\n");
     snprintf(path, sizeof path, "%s/broken.cl", dir);
-    write_text(path, "// a kernel with a syntax error on line 3\n\n__kernel void broken(__global float *x) { x[0] = 1.0f +; }\n");
+    test_write_text(path, "// a kernel with a syntax error on line 3\n\n__kernel void broken(__global float *x) { x[0] = 1.0f +; }\n");
     setenv("AECL_KERNEL_DIR", dir, 1);
     aecl_ctx *ctx;
     CHECK_OK(NULL, aecl_ctx_create(NULL, &ctx));
