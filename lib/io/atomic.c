@@ -194,7 +194,8 @@ aecl_status aecl_atomic_commit(aecl_ctx *ctx, aecl_atomic_file *f)
     }
     int fd = fileno(f->fp);
     errno = 0;
-    if (fflush(f->fp) != 0 || fsync(fd) != 0) {
+    /* ferror: callers may also write through f->fp directly (fprintf). */
+    if (ferror(f->fp) || fflush(f->fp) != 0 || fsync(fd) != 0) {
         int e = errno;
         st = aecl_fail(ctx, AECL_ERR_IO, "writing '%s' failed: %s", f->path,
                        aecl_io_strerror(e ? e : EIO, eb, sizeof eb));

@@ -11,6 +11,7 @@
  * ignored as a whole. AECL_CACHE=0 turns the file off (measure once per context). */
 #define _POSIX_C_SOURCE 200809L
 #include "ops/gemm.h"
+#include "io/io.h"
 #include "rt/program.h"
 
 #include <errno.h>
@@ -211,52 +212,30 @@ static int keep_fn(void *user, const char *line, const char *dev, const char *dr
     return 0;
 }
 
-static int mkdir_parents(const char *file)
-{
-    char dir[1200];
-    snprintf(dir, sizeof dir, "%s", file);
-    char *slash = strrchr(dir, '/');
-    if (!slash || slash == dir) return 0;
-    *slash = 0;
-    for (char *p = dir + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(dir, 0755) && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    return (mkdir(dir, 0755) && errno != EEXIST) ? -1 : 0;
-}
-
 /* Adds (or replaces) this device's line for k: the existing file is re-read just
  * before, so decisions of other processes are kept. Best effort: the cache is an
  * optimisation, a failure only means measuring again next time. */
 static void file_add(aecl_ctx *ctx, const choice_key *k, aecl_gemm_path path, const aecl_gemm_timing *t)
 {
-    char file[1200], tmp[1300], dev[256], drv[256];
-    if (!choice_path(file, sizeof file) || mkdir_parents(file)) return;
-    snprintf(tmp, sizeof tmp, "%s.XXXXXX", file);
-    int fd = mkstemp(tmp);
-    if (fd < 0) return;
-    (void)fchmod(fd, 0644); /* mkstemp's 0600 would hide the file from other users of a shared cache */
-    FILE *fp = fdopen(fd, "w");
-    if (!fp) {
-        close(fd);
-        unlink(tmp);
+    char file[1200], dev[256], drv[256];
+    aecl_bincache c;
+    aecl_bincache_init(&c);
+    aecl_atomic_file f;
+    if (!choice_path(file, sizeof file) || !aecl_bincache_make_dir(&c) || aecl_atomic_open(ctx, file, &f) != AECL_OK)
         return;
-    }
     device_fields(ctx, dev, drv, sizeof dev);
-    fputs(HEADER, fp);
+    fputs(HEADER, f.fp);
     char *old = read_choices(file);
     if (old) {
-        keeper kp = {{dev, drv, k, path, 0}, fp};
+        keeper kp = {{dev, drv, k, path, 0}, f.fp};
         each_line(old, keep_fn, &kp);
         free(old);
     }
-    fprintf(fp, "%s\t%s\t%d %d %d %d %d %d\t%s\t%.1f\t%.1f\n", dev, drv, k->M, k->N, k->K, k->ta, k->tb, k->epi,
+    fprintf(f.fp, "%s\t%s\t%d %d %d %d %d %d\t%s\t%.1f\t%.1f\n", dev, drv, k->M, k->N, k->K, k->ta, k->tb, k->epi,
             path == AECL_GEMM_CLBLAST ? "clblast" : "own", t->own_s * 1e6, t->clblast_s * 1e6);
-    int ok = !ferror(fp);
-    ok = (fclose(fp) == 0) && ok;
-    if (!ok || rename(tmp, file)) unlink(tmp);
+    /* Written as a new file (mode 0644, readable by others sharing the cache),
+     * renamed over the old one: readers never see half a file. */
+    aecl_atomic_commit(ctx, &f);
 }
 
 /* ---- measuring ------------------------------------------------------------------ */

@@ -3,6 +3,7 @@
  * in a file named by the hash of the key. The key text is stored too, so a hash
  * collision or an entry from another driver is detected, not trusted. Anything
  * wrong with an entry makes the caller rebuild and replace it: never fatal. */
+#include "io/io.h"
 #include "rt/program.h"
 
 #include <errno.h>
@@ -10,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #define MAGIC "AECLBIN1"
@@ -103,22 +103,23 @@ int aecl_bincache_read(const aecl_bincache *c, const char *key, unsigned char **
     return 1;
 }
 
-int aecl_bincache_write(const aecl_bincache *c, const char *key, const unsigned char *bin, size_t len)
+int aecl_bincache_make_dir(const aecl_bincache *c)
 {
-    if (!c->enabled || mkdir_p(c->dir)) return 0;
-    char path[1200], tmp[1300];
+    return c->enabled && mkdir_p(c->dir) == 0;
+}
+
+int aecl_bincache_write(aecl_ctx *ctx, const aecl_bincache *c, const char *key, const unsigned char *bin, size_t len)
+{
+    if (!aecl_bincache_make_dir(c)) return 0;
+    char path[1200];
     aecl_bincache_path(c, key, path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) return 0;
-    FILE *fp = fdopen(fd, "wb");
-    if (!fp) { close(fd); unlink(tmp); return 0; }
     uint32_t klen = (uint32_t)strlen(key), crc = (uint32_t)crc32(0L, bin, (uInt)len);
     uint64_t plen = len;
-    int ok = fwrite(MAGIC, 1, 8, fp) == 8 && fwrite(&klen, 4, 1, fp) == 1 &&
-             fwrite(key, 1, klen, fp) == klen && fwrite(&plen, 8, 1, fp) == 1 &&
-             fwrite(&crc, 4, 1, fp) == 1 && fwrite(bin, 1, len, fp) == len;
-    ok = (fclose(fp) == 0) && ok;
-    if (!ok || rename(tmp, path)) { unlink(tmp); return 0; }
-    return 1;
+    aecl_atomic_file f;
+    if (aecl_atomic_open(ctx, path, &f) != AECL_OK) return 0;
+    int ok = aecl_atomic_write(ctx, &f, MAGIC, 8) == AECL_OK && aecl_atomic_write(ctx, &f, &klen, 4) == AECL_OK &&
+             aecl_atomic_write(ctx, &f, key, klen) == AECL_OK && aecl_atomic_write(ctx, &f, &plen, 8) == AECL_OK &&
+             aecl_atomic_write(ctx, &f, &crc, 4) == AECL_OK && aecl_atomic_write(ctx, &f, bin, len) == AECL_OK;
+    if (!ok) { aecl_atomic_abort(&f); return 0; }
+    return aecl_atomic_commit(ctx, &f) == AECL_OK;
 }

@@ -89,7 +89,7 @@ static void store_binary(aecl_ctx *ctx, const aecl_bincache *c, const char *key,
     if (clGetProgramInfo(p, CL_PROGRAM_BINARY_SIZES, sizeof len, &len, NULL) != CL_SUCCESS || !len) return;
     unsigned char *bin = malloc(len);
     if (bin && clGetProgramInfo(p, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS &&
-        !aecl_bincache_write(c, key, bin, len))
+        !aecl_bincache_write(ctx, c, key, bin, len))
         aecl_log(ctx, AECL_LOG_WARN, "could not write the kernel cache in %s", c->dir);
     free(bin);
 }

@@ -27,8 +27,11 @@ void aecl_bincache_path(const aecl_bincache *c, const char *key, char *path, siz
 /* Reads and validates an entry; returns 0 when missing or bad (*bad set when the
  * entry exists but is unreadable, truncated or from another key). */
 int aecl_bincache_read(const aecl_bincache *c, const char *key, unsigned char **bin, size_t *len, int *bad);
-/* Writes an entry atomically; failures are only logged (the cache is an optimisation). */
-int aecl_bincache_write(const aecl_bincache *c, const char *key, const unsigned char *bin, size_t len);
+/* Creates the cache folder (and its parents); 1 when it exists and the cache is on. */
+int aecl_bincache_make_dir(const aecl_bincache *c);
+/* Writes an entry atomically (io/atomic.c); returns 0 on failure, which callers
+ * only log: the cache is an optimisation. */
+int aecl_bincache_write(aecl_ctx *ctx, const aecl_bincache *c, const char *key, const unsigned char *bin, size_t len);
 
 /* 64-bit FNV-1a, for cache keys. */
 uint64_t aecl_hash64(const void *data, size_t len, uint64_t seed);
