@@ -34,13 +34,6 @@ typedef struct result {
     aecl_gemm_path auto_path;
 } result;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -116,7 +109,7 @@ typedef struct contender {
 
 static int run_burst(aecl_ctx *ctx, const shape *s, const bufs *b, contender *c, int reps, double *secs)
 {
-    double t0 = now_s();
+    double t0 = aecl_now_s();
     if (c->kind == 1) {
 #ifdef AECL_HAVE_OPENBLAS
         for (int r = 0; r < reps; r++)
@@ -133,7 +126,7 @@ static int run_burst(aecl_ctx *ctx, const shape *s, const bufs *b, contender *c,
             if (aecl_launch_enqueue(ctx, &c->l, NULL) != AECL_OK) return 0;
         if (aecl_ctx_finish(ctx) != AECL_OK) return 0;
     }
-    *secs = (now_s() - t0) / reps;
+    *secs = (aecl_now_s() - t0) / reps;
     return 1;
 }
 

@@ -9,13 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -36,12 +29,12 @@ static int bench(aecl_ctx *ctx, const aecl_model_spec *spec, int batch, aecl_net
     for (int i = 0; i < 3; i++) aecl_plan_run(n->plan); /* warm-up */
     aecl_ctx_finish(ctx);
     for (int i = 0; i < steps; i++) {
-        double t0 = now_s();
+        double t0 = aecl_now_s();
         aecl_plan_run(n->plan);
-        double t1 = now_s();
+        double t1 = aecl_now_s();
         aecl_ctx_finish(ctx);
         host[i] = t1 - t0;
-        wall[i] = now_s() - t0;
+        wall[i] = aecl_now_s() - t0;
         memset(t, 0, (size_t)nl * sizeof *t);
         aecl_plan_run_profiled(n->plan, t);
         for (int k = 0; k < nl; k++) dev[i] += t[k];

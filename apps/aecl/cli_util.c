@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "rt/rt.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,9 +26,4 @@ int cli_wants_help(int argc, char **argv)
     return 0;
 }
 
-double cli_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+double cli_now(void) { return aecl_now_s(); }

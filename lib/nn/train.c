@@ -10,13 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* ---- schedules and the monitor ------------------------------------------------ */
 
 aecl_status aecl_schedule_parse(aecl_ctx *ctx, const char *text, aecl_schedule *out)
@@ -167,7 +160,7 @@ static aecl_status read_loss(run *r, int epoch, long st, size_t samples, double 
     r->ck.loss_reads++;
     r->pr.step = st + 1;
     r->pr.train_loss = r->ck.loss_sum / r->ck.loss_reads;
-    r->pr.samples_per_s = (double)samples / (now_s() - t0);
+    r->pr.samples_per_s = (double)samples / (aecl_now_s() - t0);
     return AECL_OK;
 }
 
@@ -176,7 +169,7 @@ static aecl_status run_epoch(run *r, int epoch, long first)
     aecl_net *n = r->n;
     const aecl_dataset *d = r->train;
     int every = r->o->report_every > 0 ? r->o->report_every : 10;
-    double t0 = now_s();
+    double t0 = aecl_now_s();
     shuffle(r->idx, d->n, r->o->seed, epoch);
     for (long st = first; st < r->steps; st++) {
         size_t from = (size_t)st * (size_t)n->batch;

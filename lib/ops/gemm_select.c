@@ -240,13 +240,6 @@ static void file_add(aecl_ctx *ctx, const choice_key *k, aecl_gemm_path path, co
 
 /* ---- measuring ------------------------------------------------------------------ */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -256,10 +249,10 @@ static int cmp_double(const void *a, const void *b)
 /* Seconds per call of `reps` back-to-back enqueues (wall time, to clFinish). */
 static aecl_status time_launch(aecl_ctx *ctx, const aecl_launch *l, int reps, double *secs)
 {
-    double t0 = now_s();
+    double t0 = aecl_now_s();
     for (int r = 0; r < reps; r++) AECL_TRY(aecl_launch_enqueue(ctx, l, NULL));
     AECL_CL_TRY(ctx, clFinish(ctx->queue));
-    *secs = (now_s() - t0) / reps;
+    *secs = (aecl_now_s() - t0) / reps;
     return AECL_OK;
 }
 
@@ -307,7 +300,7 @@ static int warm_path(aecl_ctx *ctx, const aecl_gemm_desc *d, aecl_gemm_path p, c
     aecl_gemm_desc dd = *d;
     dd.path = p;
     dd.lda = dd.ldb = dd.ldc = 0;
-    double t;
+    double t = 0;
     if (aecl_gemm_prepare(ctx, &dd, s->a, 0, s->b, 0, s->c, 0, s->bias, 0, l) != AECL_OK) return 0;
     if (time_launch(ctx, l, 1, &t) != AECL_OK || time_launch(ctx, l, 1, &t) != AECL_OK) {
         aecl_launch_release(l);

@@ -20,6 +20,9 @@ size_t aecl_kernel_max_wg(aecl_ctx *ctx, cl_kernel k);
  * `if (i >= n) return;`. */
 void aecl_range_1d(aecl_ctx *ctx, cl_kernel k, size_t n, size_t *global, size_t *local);
 
+/* Seconds on a monotonic clock. */
+double aecl_now_s(void);
+
 static inline size_t aecl_round_up(size_t x, size_t m) { return m ? (x + m - 1) / m * m : x; }
 
 /* Sets kernel argument i from a value: AECL_ARG(ctx, k, i, value) with a named lvalue. */
