@@ -420,6 +420,15 @@ int main(void)
     test_activations(ctx);
     test_alpha_beta(ctx);
     test_replay(ctx);
+    /* A private cache folder: other tests running in parallel add their own
+     * lines to the shared one while this test asserts on the file's content. */
+    char *shared = getenv("AECL_CACHE_DIR") ? strdup(getenv("AECL_CACHE_DIR")) : NULL;
+    test_tmp_setup("gemm_cache");
+    setenv("AECL_CACHE_DIR", test_tmpdir, 1);
     test_auto_choice(ctx);
+    test_tmp_cleanup();
+    if (shared) setenv("AECL_CACHE_DIR", shared, 1);
+    else unsetenv("AECL_CACHE_DIR");
+    free(shared);
     return test_finish();
 }
