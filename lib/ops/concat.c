@@ -49,7 +49,7 @@ static aecl_status emit_slice_grad(aecl_plan *p, aecl_tensor *t)
     return aecl_plan_launch_1d(p, k, t->size, "slice_grad");
 }
 
-static const aecl_op_def op_slice_grad = {"slice_grad", emit_slice_grad, NULL, 0, 0};
+static const aecl_op_def op_slice_grad = {"slice_grad", emit_slice_grad, NULL, 0, 0, NULL};
 
 /* dx: dy placed back at the slice, zero elsewhere (one launch writes all of dx). */
 static void backward_slice(aecl_graph *g, aecl_tensor *t)
@@ -63,7 +63,7 @@ static void backward_slice(aecl_graph *g, aecl_tensor *t)
     aecl_grad_add(g, x, gx);
 }
 
-static const aecl_op_def op_slice = {"slice", emit_slice, backward_slice, 0, 0};
+static const aecl_op_def op_slice = {"slice", emit_slice, backward_slice, 0, 0, NULL};
 
 aecl_tensor *aecl_slice(aecl_graph *g, aecl_tensor *x, int axis, int start, int len)
 {
@@ -123,7 +123,7 @@ static void backward_concat(aecl_graph *g, aecl_tensor *t)
     if (b->flags & AECL_T_GRAD) aecl_grad_add(g, b, aecl_slice(g, t->grad, axis, ca, b->shape[axis]));
 }
 
-static const aecl_op_def op_concat = {"concat", emit_concat, backward_concat, 0, 0};
+static const aecl_op_def op_concat = {"concat", emit_concat, backward_concat, 0, 0, NULL};
 
 aecl_tensor *aecl_concat(aecl_graph *g, aecl_tensor *a, aecl_tensor *b, int axis)
 {

@@ -75,7 +75,7 @@ static aecl_status emit_relayout(aecl_plan *p, aecl_tensor *t)
     return aecl_conv_launch(p, k, t->size, "conv_relayout", 0);
 }
 
-static const aecl_op_def op_relayout = {"conv_relayout", emit_relayout, NULL, 0, 0};
+static const aecl_op_def op_relayout = {"conv_relayout", emit_relayout, NULL, 0, 0, NULL};
 
 aecl_tensor *aecl_conv_relayout(aecl_graph *g, aecl_tensor *w, int mode)
 {
@@ -105,7 +105,7 @@ static aecl_status emit_pad(aecl_plan *p, aecl_tensor *t)
     return aecl_conv_launch(p, k, (size_t)rows, "conv_pad", 0);
 }
 
-static const aecl_op_def op_pad = {"conv_pad", emit_pad, NULL, 0, 0};
+static const aecl_op_def op_pad = {"conv_pad", emit_pad, NULL, 0, 0, NULL};
 
 aecl_tensor *aecl_conv_pad(aecl_graph *g, aecl_tensor *x, aecl_tensor *y, aecl_act act, float slope, int PT, int PL,
                            int Hp, int Wp)
@@ -162,7 +162,7 @@ static aecl_status emit_nhwc(aecl_plan *p, aecl_tensor *t)
     return aecl_conv_launch(p, k, (size_t)items, "conv_nhwc", 0);
 }
 
-static const aecl_op_def op_nhwc = {"conv_nhwc", emit_nhwc, NULL, 0, 0};
+static const aecl_op_def op_nhwc = {"conv_nhwc", emit_nhwc, NULL, 0, 0, NULL};
 
 aecl_tensor *aecl_conv_nhwc(aecl_graph *g, aecl_tensor *y, int Ho, int Wo, int PT, int PL)
 {
@@ -240,7 +240,7 @@ static void backward_gather(aecl_graph *g, aecl_tensor *t)
     if (b && (b->flags & AECL_T_GRAD)) aecl_grad_add(g, b, aecl_conv_bias_grad(g, dzp));
 }
 
-static const aecl_op_def op_gather = {"conv2d", emit_gather, backward_gather, 0, 0};
+static const aecl_op_def op_gather = {"conv2d", emit_gather, backward_gather, 0, 0, NULL};
 
 aecl_tensor *aecl_conv_gather(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, aecl_tensor *w, aecl_tensor *b,
                               int stride, int pad, aecl_act act, float slope)
@@ -280,8 +280,8 @@ static aecl_status emit_sum_parts(aecl_plan *p, aecl_tensor *t)
     return aecl_conv_launch(p, k, t->size, "conv_sum_parts", 0);
 }
 
-static const aecl_op_def op_wgrad = {"conv_wgrad", emit_wgrad, NULL, 0, 0};
-static const aecl_op_def op_sum_parts = {"conv_sum_parts", emit_sum_parts, NULL, 0, 0};
+static const aecl_op_def op_wgrad = {"conv_wgrad", emit_wgrad, NULL, 0, 0, NULL};
+static const aecl_op_def op_sum_parts = {"conv_sum_parts", emit_sum_parts, NULL, 0, 0, NULL};
 
 /* in {dz [N, K, ...]}; ip[0] batch chunk. Output [K], or chunk sums [S, K]. */
 static aecl_status emit_chsum(aecl_plan *p, aecl_tensor *t)
@@ -295,7 +295,7 @@ static aecl_status emit_chsum(aecl_plan *p, aecl_tensor *t)
     return aecl_conv_launch(p, k, (size_t)items, "conv_bias_grad", 0);
 }
 
-static const aecl_op_def op_chsum = {"conv_bias_grad", emit_chsum, NULL, 0, 0};
+static const aecl_op_def op_chsum = {"conv_bias_grad", emit_chsum, NULL, 0, 0, NULL};
 
 aecl_tensor *aecl_conv_bias_grad(aecl_graph *g, aecl_tensor *dz)
 {

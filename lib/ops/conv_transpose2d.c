@@ -40,7 +40,7 @@ static void backward_scatter(aecl_graph *g, aecl_tensor *t)
     if (b && (b->flags & AECL_T_GRAD)) aecl_grad_add(g, b, aecl_conv_bias_grad(g, dzp));
 }
 
-static const aecl_op_def op_scatter = {"conv_transpose2d", emit_scatter, backward_scatter, 0, 0};
+static const aecl_op_def op_scatter = {"conv_transpose2d", emit_scatter, backward_scatter, 0, 0, NULL};
 
 aecl_tensor *aecl_conv_scatter(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, aecl_tensor *w, aecl_tensor *b,
                                int stride, int pad, int Ho, int Wo, aecl_act act, float slope)

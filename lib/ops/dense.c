@@ -49,7 +49,7 @@ static void backward_matmul(aecl_graph *g, aecl_tensor *t)
     if (t->ip[3]) aecl_grad_add(g, t->in[2], aecl_channel_sum(g, gz));
 }
 
-static const aecl_op_def op_matmul = {"matmul", emit_matmul, backward_matmul, 0, 0};
+static const aecl_op_def op_matmul = {"matmul", emit_matmul, backward_matmul, 0, 0, NULL};
 
 static aecl_tensor *matmul_node(aecl_graph *g, aecl_tensor *a, aecl_tensor *b, aecl_tensor *bias, int ta, int tb,
                                 aecl_act act, float slope)

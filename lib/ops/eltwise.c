@@ -27,9 +27,9 @@ static void backward_binary(aecl_graph *g, aecl_tensor *t)
     if (b->flags & AECL_T_GRAD) aecl_grad_add(g, b, t->ip[0] == 1 ? aecl_scale(g, gy, -1.0f) : gy);
 }
 
-static const aecl_op_def op_add = {"add", emit_binary, backward_binary, 1, 0};
-static const aecl_op_def op_sub = {"sub", emit_binary, backward_binary, 1, 0};
-static const aecl_op_def op_mul = {"mul", emit_binary, backward_binary, 1, 0};
+static const aecl_op_def op_add = {"add", emit_binary, backward_binary, 1, 0, NULL};
+static const aecl_op_def op_sub = {"sub", emit_binary, backward_binary, 1, 0, NULL};
+static const aecl_op_def op_mul = {"mul", emit_binary, backward_binary, 1, 0, NULL};
 
 static aecl_tensor *binary(aecl_graph *g, const aecl_op_def *op, int code, aecl_tensor *a, aecl_tensor *b)
 {
@@ -64,7 +64,7 @@ static void backward_affine(aecl_graph *g, aecl_tensor *t)
     aecl_grad_add(g, t->in[0], aecl_scale(g, t->grad, t->fp[0]));
 }
 
-static const aecl_op_def op_affine = {"affine", emit_affine, backward_affine, 1, 0};
+static const aecl_op_def op_affine = {"affine", emit_affine, backward_affine, 1, 0, NULL};
 
 aecl_tensor *aecl_affine(aecl_graph *g, aecl_tensor *x, float alpha, float beta)
 {
@@ -99,9 +99,9 @@ static aecl_status emit_act_grad(aecl_plan *p, aecl_tensor *t)
     return aecl_plan_launch_1d(p, k, t->size, "act_grad");
 }
 
-static const aecl_op_def op_act = {"activation", emit_act, backward_act, 1, 0};
+static const aecl_op_def op_act = {"activation", emit_act, backward_act, 1, 0, NULL};
 /* In place over gy (input 1 is y, read at the same index first): not input 0, so no. */
-static const aecl_op_def op_act_grad = {"activation_grad", emit_act_grad, NULL, 0, 0};
+static const aecl_op_def op_act_grad = {"activation_grad", emit_act_grad, NULL, 0, 0, NULL};
 
 aecl_tensor *aecl_activation(aecl_graph *g, aecl_tensor *x, aecl_act act, float slope)
 {
@@ -136,7 +136,7 @@ static aecl_status emit_fill(aecl_plan *p, aecl_tensor *t)
     return st;
 }
 
-static const aecl_op_def op_fill = {"fill", emit_fill, NULL, 0, 0};
+static const aecl_op_def op_fill = {"fill", emit_fill, NULL, 0, 0, NULL};
 
 aecl_tensor *aecl_fill(aecl_graph *g, int ndim, const int *shape, float value)
 {

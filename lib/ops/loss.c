@@ -27,7 +27,7 @@ static aecl_status emit_loss_grad(aecl_plan *p, aecl_tensor *t)
     return aecl_plan_launch_1d(p, k, t->size, "loss_grad");
 }
 
-static const aecl_op_def op_loss_grad = {"loss_grad", emit_loss_grad, NULL, 0, 0};
+static const aecl_op_def op_loss_grad = {"loss_grad", emit_loss_grad, NULL, 0, 0, NULL};
 
 /* The target is data: it gets no gradient. */
 static void backward_loss_rows(aecl_graph *g, aecl_tensor *t)
@@ -39,7 +39,7 @@ static void backward_loss_rows(aecl_graph *g, aecl_tensor *t)
     aecl_grad_add(g, z, gz);
 }
 
-static const aecl_op_def op_loss_rows = {"loss", emit_loss_rows, backward_loss_rows, 0, 0};
+static const aecl_op_def op_loss_rows = {"loss", emit_loss_rows, backward_loss_rows, 0, 0, NULL};
 
 aecl_tensor *aecl_loss_rows(aecl_graph *g, aecl_loss_kind kind, aecl_tensor *pred, aecl_tensor *target)
 {
@@ -75,7 +75,7 @@ static aecl_status emit_kl_grad(aecl_plan *p, aecl_tensor *t)
     return aecl_plan_launch_1d(p, k, t->size, "kl_grad");
 }
 
-static const aecl_op_def op_kl_grad = {"kl_grad", emit_kl_grad, NULL, 0, 0};
+static const aecl_op_def op_kl_grad = {"kl_grad", emit_kl_grad, NULL, 0, 0, NULL};
 
 static void backward_kl_rows(aecl_graph *g, aecl_tensor *t)
 {
@@ -89,7 +89,7 @@ static void backward_kl_rows(aecl_graph *g, aecl_tensor *t)
     }
 }
 
-static const aecl_op_def op_kl_rows = {"kl", emit_kl_rows, backward_kl_rows, 0, 0};
+static const aecl_op_def op_kl_rows = {"kl", emit_kl_rows, backward_kl_rows, 0, 0, NULL};
 
 aecl_tensor *aecl_kl_rows(aecl_graph *g, aecl_tensor *mu, aecl_tensor *logvar)
 {
@@ -120,7 +120,7 @@ static aecl_status emit_loss_mean_grad(aecl_plan *p, aecl_tensor *t)
     return aecl_plan_launch_1d(p, k, t->size, "loss_grad");
 }
 
-static const aecl_op_def op_loss_mean_grad = {"loss_mean_grad", emit_loss_mean_grad, NULL, 0, 0};
+static const aecl_op_def op_loss_mean_grad = {"loss_mean_grad", emit_loss_mean_grad, NULL, 0, 0, NULL};
 
 static void backward_loss_mean(aecl_graph *g, aecl_tensor *t)
 {
@@ -135,7 +135,7 @@ static void backward_loss_mean(aecl_graph *g, aecl_tensor *t)
     aecl_grad_add(g, z, gz);
 }
 
-static const aecl_op_def op_loss_mean = {"loss_mean", NULL, backward_loss_mean, 0, 1};
+static const aecl_op_def op_loss_mean = {"loss_mean", NULL, backward_loss_mean, 0, 1, NULL};
 
 aecl_tensor *aecl_loss_mean(aecl_graph *g, aecl_loss_kind kind, aecl_tensor *pred, aecl_tensor *target, float scale,
                             aecl_tensor **rows_out)

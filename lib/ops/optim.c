@@ -21,7 +21,7 @@ static const char *const kind_names[] = {"sgd", "adam", "adamw"};
  * replaces it. Nothing runs per step. */
 static aecl_status emit_lr(aecl_plan *p, aecl_tensor *t) { return aecl_plan_write(p, t, &t->fp[0]); }
 
-static const aecl_op_def op_lr = {"optim_lr", emit_lr, NULL, 0, 0};
+static const aecl_op_def op_lr = {"optim_lr", emit_lr, NULL, 0, 0, NULL};
 
 static aecl_tensor *lr_tensor(aecl_graph *g, float lr)
 {
@@ -50,9 +50,9 @@ static aecl_status emit_sumsq(aecl_plan *p, aecl_tensor *t)
     return aecl_plan_launch(p, k, 1, &local, &local, "grad_sumsq", 2.0 * (double)x->size);
 }
 
-static const aecl_op_def op_sumsq_first = {"grad_sumsq", emit_sumsq, NULL, 0, 0};
+static const aecl_op_def op_sumsq_first = {"grad_sumsq", emit_sumsq, NULL, 0, 0, NULL};
 /* Later links add onto the previous sum, which dies there: write over it. */
-static const aecl_op_def op_sumsq_acc = {"grad_sumsq", emit_sumsq, NULL, 1, 0};
+static const aecl_op_def op_sumsq_acc = {"grad_sumsq", emit_sumsq, NULL, 1, 0, NULL};
 
 static aecl_tensor *sumsq_link(aecl_graph *g, aecl_tensor *prev, aecl_tensor *grad, float clip)
 {
@@ -153,7 +153,7 @@ static aecl_status emit_update(aecl_plan *p, aecl_tensor *t)
     return aecl_plan_launch(p, k, 1, &gsz, &lsz, kind_names[kind], 0);
 }
 
-static const aecl_op_def op_update = {"optim_update", emit_update, NULL, 0, 0};
+static const aecl_op_def op_update = {"optim_update", emit_update, NULL, 0, 0, NULL};
 
 /* Adam's bias corrections for the current step: a 2-float work tensor read by
  * the update (fp: log beta1, log beta2, from the host in double). */
@@ -166,7 +166,7 @@ static aecl_status emit_adam_bc(aecl_plan *p, aecl_tensor *t)
     return aecl_plan_launch(p, k, 1, &one, &one, "adam_bc", 0);
 }
 
-static const aecl_op_def op_adam_bc = {"adam_bias_correction", emit_adam_bc, NULL, 0, 0};
+static const aecl_op_def op_adam_bc = {"adam_bias_correction", emit_adam_bc, NULL, 0, 0, NULL};
 
 static aecl_tensor *adam_bc_node(aecl_graph *g, const aecl_optimizer_config *cfg)
 {

@@ -31,7 +31,7 @@ static aecl_status emit_pool_grad(aecl_plan *p, aecl_tensor *t)
     return aecl_plan_launch_1d(p, k, t->size, t->ip[0] ? "avgpool2d_grad" : "maxpool2d_grad");
 }
 
-static const aecl_op_def op_pool_grad = {"pool2d_grad", emit_pool_grad, NULL, 0, 0};
+static const aecl_op_def op_pool_grad = {"pool2d_grad", emit_pool_grad, NULL, 0, 0, NULL};
 
 static void backward_pool(aecl_graph *g, aecl_tensor *t)
 {
@@ -45,8 +45,8 @@ static void backward_pool(aecl_graph *g, aecl_tensor *t)
     aecl_grad_add(g, x, gx);
 }
 
-static const aecl_op_def op_maxpool = {"maxpool2d", emit_pool, backward_pool, 0, 0};
-static const aecl_op_def op_avgpool = {"avgpool2d", emit_pool, backward_pool, 0, 0};
+static const aecl_op_def op_maxpool = {"maxpool2d", emit_pool, backward_pool, 0, 0, NULL};
+static const aecl_op_def op_avgpool = {"avgpool2d", emit_pool, backward_pool, 0, 0, NULL};
 
 static aecl_tensor *pool(aecl_graph *g, const aecl_op_def *op, int mode, aecl_tensor *x, int k, int stride)
 {

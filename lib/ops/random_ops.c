@@ -39,7 +39,7 @@ static aecl_status emit_dropout(aecl_plan *p, aecl_tensor *t)
     return launch_blocks(p, k, t);
 }
 
-static const aecl_op_def op_dropout_grad = {"dropout_grad", emit_dropout, NULL, 1, 0};
+static const aecl_op_def op_dropout_grad = {"dropout_grad", emit_dropout, NULL, 1, 0, NULL};
 
 /* Dropout is linear in x for a fixed mask: dx = the same masking of dy. */
 static void backward_dropout(aecl_graph *g, aecl_tensor *t)
@@ -54,7 +54,7 @@ static void backward_dropout(aecl_graph *g, aecl_tensor *t)
     aecl_grad_add(g, t->in[0], gx);
 }
 
-static const aecl_op_def op_dropout = {"dropout", emit_dropout, backward_dropout, 1, 0};
+static const aecl_op_def op_dropout = {"dropout", emit_dropout, backward_dropout, 1, 0, NULL};
 
 aecl_tensor *aecl_dropout(aecl_graph *g, aecl_tensor *x, float p)
 {
@@ -93,7 +93,7 @@ static aecl_status emit_noise_grad(aecl_plan *p, aecl_tensor *t)
     return launch_blocks(p, k, t);
 }
 
-static const aecl_op_def op_noise_grad = {"noise_grad", emit_noise_grad, NULL, 1, 0};
+static const aecl_op_def op_noise_grad = {"noise_grad", emit_noise_grad, NULL, 1, 0, NULL};
 
 static void backward_noise(aecl_graph *g, aecl_tensor *t)
 {
@@ -107,7 +107,7 @@ static void backward_noise(aecl_graph *g, aecl_tensor *t)
     aecl_grad_add(g, t->in[0], gx);
 }
 
-static const aecl_op_def op_noise = {"noise", emit_noise, backward_noise, 1, 0};
+static const aecl_op_def op_noise = {"noise", emit_noise, backward_noise, 1, 0, NULL};
 
 static const char *noise_name(aecl_noise_kind kind)
 {
@@ -158,7 +158,7 @@ static aecl_status emit_reparam_grad(aecl_plan *p, aecl_tensor *t)
     return launch_blocks(p, k, t);
 }
 
-static const aecl_op_def op_reparam_grad = {"reparam_grad", emit_reparam_grad, NULL, 1, 0};
+static const aecl_op_def op_reparam_grad = {"reparam_grad", emit_reparam_grad, NULL, 1, 0, NULL};
 
 static void backward_reparam(aecl_graph *g, aecl_tensor *t)
 {
@@ -175,7 +175,7 @@ static void backward_reparam(aecl_graph *g, aecl_tensor *t)
 }
 
 /* In place over mu is safe: z[i] is written after mu[i] and logvar[i] are read. */
-static const aecl_op_def op_reparam = {"reparameterize", emit_reparam, backward_reparam, 1, 0};
+static const aecl_op_def op_reparam = {"reparameterize", emit_reparam, backward_reparam, 1, 0, NULL};
 
 aecl_tensor *aecl_reparameterize(aecl_graph *g, aecl_tensor *mu, aecl_tensor *logvar, int sample)
 {

@@ -33,7 +33,7 @@ static aecl_status emit_reduce_grad(aecl_plan *p, aecl_tensor *t)
     return aecl_plan_launch_1d(p, k, t->size, "reduce_grad");
 }
 
-static const aecl_op_def op_reduce_grad = {"reduce_grad", emit_reduce_grad, NULL, 0, 0};
+static const aecl_op_def op_reduce_grad = {"reduce_grad", emit_reduce_grad, NULL, 0, 0, NULL};
 
 static void backward_reduce(aecl_graph *g, aecl_tensor *t)
 {
@@ -44,7 +44,7 @@ static void backward_reduce(aecl_graph *g, aecl_tensor *t)
     aecl_grad_add(g, x, gx);
 }
 
-static const aecl_op_def op_reduce = {"reduce", emit_reduce, backward_reduce, 0, 0};
+static const aecl_op_def op_reduce = {"reduce", emit_reduce, backward_reduce, 0, 0, NULL};
 
 static aecl_tensor *reduce(aecl_graph *g, aecl_tensor *x, int mode, int row_len, int per_row_mean, int masked,
                            float alpha)
@@ -108,7 +108,7 @@ static void backward_channel_sum(aecl_graph *g, aecl_tensor *t)
     aecl_grad_add(g, t->in[0], aecl_channel_broadcast(g, t->grad, t->in[0]));
 }
 
-static const aecl_op_def op_channel_sum = {"channel_sum", emit_channel_sum, backward_channel_sum, 0, 0};
+static const aecl_op_def op_channel_sum = {"channel_sum", emit_channel_sum, backward_channel_sum, 0, 0, NULL};
 
 aecl_tensor *aecl_channel_sum(aecl_graph *g, aecl_tensor *x)
 {
@@ -135,7 +135,7 @@ static void backward_channel_add(aecl_graph *g, aecl_tensor *t)
     if (t->n_in == 2) aecl_grad_add(g, t->in[1], t->grad);
 }
 
-static const aecl_op_def op_channel_add = {"channel_add", emit_channel_add, backward_channel_add, 0, 0};
+static const aecl_op_def op_channel_add = {"channel_add", emit_channel_add, backward_channel_add, 0, 0, NULL};
 
 static aecl_tensor *channel_add(aecl_graph *g, aecl_tensor *v, aecl_tensor *x, aecl_tensor *like)
 {

@@ -25,7 +25,7 @@ static aecl_status emit_upsample_grad(aecl_plan *p, aecl_tensor *t)
     return aecl_plan_launch_1d(p, k, t->size, "upsample2d_grad");
 }
 
-static const aecl_op_def op_upsample_grad = {"upsample2d_grad", emit_upsample_grad, NULL, 0, 0};
+static const aecl_op_def op_upsample_grad = {"upsample2d_grad", emit_upsample_grad, NULL, 0, 0, NULL};
 
 static void backward_upsample(aecl_graph *g, aecl_tensor *t)
 {
@@ -39,7 +39,7 @@ static void backward_upsample(aecl_graph *g, aecl_tensor *t)
     aecl_grad_add(g, x, gx);
 }
 
-static const aecl_op_def op_upsample = {"upsample2d", emit_upsample, backward_upsample, 0, 0};
+static const aecl_op_def op_upsample = {"upsample2d", emit_upsample, backward_upsample, 0, 0, NULL};
 
 aecl_tensor *aecl_upsample2d(aecl_graph *g, aecl_tensor *x, int factor, int mode)
 {

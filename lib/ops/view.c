@@ -8,7 +8,7 @@ static void backward_view(aecl_graph *g, aecl_tensor *t)
     aecl_grad_add(g, x, aecl_reshape(g, t->grad, x->ndim, x->shape));
 }
 
-static const aecl_op_def op_view = {"reshape", NULL, backward_view, 0, 1};
+static const aecl_op_def op_view = {"reshape", NULL, backward_view, 0, 1, NULL};
 
 aecl_tensor *aecl_reshape(aecl_graph *g, aecl_tensor *x, int ndim, const int *shape)
 {
