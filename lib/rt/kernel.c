@@ -2,21 +2,37 @@
 #include "rt/launch.h"
 #include "rt/program.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+
+static aecl_status kernel_of(aecl_ctx *ctx, cl_program p, const char *where, const char *name, cl_kernel *out)
+{
+    cl_int err;
+    *out = clCreateKernel(p, name, &err);
+    if (err != CL_SUCCESS) {
+        aecl_fail_cl(ctx, err, "clCreateKernel", __FILE__, __LINE__);
+        aecl_error_append(ctx, " (kernel '%s' in %s)", name, where);
+        return err == CL_INVALID_KERNEL_NAME ? AECL_ERR_INVALID_ARG : AECL_ERR_OPENCL;
+    }
+    return AECL_OK;
+}
 
 aecl_status aecl_kernel_create(aecl_ctx *ctx, const char *file, const char *options,
                                const char *name, cl_kernel *out)
 {
     cl_program p;
     AECL_TRY(aecl_program_get(ctx, file, options, &p));
-    cl_int err;
-    *out = clCreateKernel(p, name, &err);
-    if (err != CL_SUCCESS) {
-        aecl_fail_cl(ctx, err, "clCreateKernel", __FILE__, __LINE__);
-        aecl_error_append(ctx, " (kernel '%s' in cl/%s)", name, file);
-        return err == CL_INVALID_KERNEL_NAME ? AECL_ERR_INVALID_ARG : AECL_ERR_OPENCL;
-    }
-    return AECL_OK;
+    char where[300];
+    snprintf(where, sizeof where, "cl/%s", file);
+    return kernel_of(ctx, p, where, name, out);
+}
+
+aecl_status aecl_kernel_create_text(aecl_ctx *ctx, const char *name, const char *src, const char *kernel,
+                                    cl_kernel *out)
+{
+    cl_program p;
+    AECL_TRY(aecl_program_from_text(ctx, name, src, &p));
+    return kernel_of(ctx, p, name, kernel, out);
 }
 
 size_t aecl_kernel_max_wg(aecl_ctx *ctx, cl_kernel k)

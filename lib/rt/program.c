@@ -41,7 +41,9 @@ static aecl_status build_failed(aecl_ctx *ctx, cl_program prog, const char *file
         log[n] = 0;
     else if (log)
         log[0] = 0;
-    aecl_fail(ctx, AECL_ERR_BUILD, "building cl/%s with options '%s' failed (%s):\n%s", file, opts,
+    /* Generated programs are named "name#hash" and have no file under cl/. */
+    aecl_fail(ctx, AECL_ERR_BUILD, "building %s%s with options '%s' failed (%s):\n%s", strchr(file, '#') ? "" : "cl/",
+              file, opts,
               aecl_cl_error_name(err), log ? log : "(no build log)");
     free(log);
     return AECL_ERR_BUILD;
@@ -94,12 +96,10 @@ static void store_binary(aecl_ctx *ctx, const aecl_bincache *c, const char *key,
     free(bin);
 }
 
-static aecl_status load_or_build(aecl_ctx *ctx, const char *file, const char *opts, cl_program *out)
+static aecl_status load_or_build(aecl_ctx *ctx, const char *file, const char *src, const char *opts, cl_program *out)
 {
-    char *src = NULL;
-    AECL_TRY(aecl_kernel_source(ctx, file, &src));
     char *key = cache_key(ctx, file, opts, src);
-    if (!key) { free(src); return aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory"); }
+    AECL_RETURN_IF(!key, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
     aecl_bincache cache;
     aecl_bincache_init(&cache);
     unsigned char *bin = NULL;
@@ -118,35 +118,62 @@ static aecl_status load_or_build(aecl_ctx *ctx, const char *file, const char *op
     }
     free(bin);
     free(key);
-    free(src);
     return st;
 }
 
-aecl_status aecl_program_get(aecl_ctx *ctx, const char *file, const char *options, cl_program *out)
+/* The table entry for (name, options), or NULL. */
+static cl_program find_program(aecl_ctx *ctx, const char *name, const char *options)
 {
-    if (!ctx || !file || !out) return aecl_fail(ctx, AECL_ERR_INVALID_ARG, "aecl_program_get: NULL argument");
-    if (!options) options = "";
     for (aecl_prog_entry *e = ctx->programs; e; e = e->next)
-        if (!strcmp(e->file, file) && !strcmp(e->options, options)) {
+        if (!strcmp(e->file, name) && !strcmp(e->options, options)) {
             ctx->prog_stats.memory_hits++;
-            *out = e->program;
-            return AECL_OK;
+            return e->program;
         }
+    return NULL;
+}
+
+/* Builds (or loads) src and adds it to the context's table under (name, options). */
+static aecl_status add_program(aecl_ctx *ctx, const char *name, const char *src, const char *options, cl_program *out)
+{
     char *opts = full_options(options);
     aecl_prog_entry *e = calloc(1, sizeof *e);
-    if (e) { e->file = strdup(file); e->options = strdup(options); }
+    if (e) { e->file = strdup(name); e->options = strdup(options); }
     if (!opts || !e || !e->file || !e->options) {
         free(opts);
         if (e) { free(e->file); free(e->options); free(e); }
         return aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
     }
-    aecl_status st = load_or_build(ctx, file, opts, &e->program);
+    aecl_status st = load_or_build(ctx, name, src, opts, &e->program);
     free(opts);
     if (st != AECL_OK) { free(e->file); free(e->options); free(e); return st; }
     e->next = ctx->programs;
     ctx->programs = e;
     *out = e->program;
     return AECL_OK;
+}
+
+aecl_status aecl_program_get(aecl_ctx *ctx, const char *file, const char *options, cl_program *out)
+{
+    if (!ctx || !file || !out) return aecl_fail(ctx, AECL_ERR_INVALID_ARG, "aecl_program_get: NULL argument");
+    if (!options) options = "";
+    if ((*out = find_program(ctx, file, options))) return AECL_OK;
+    char *src = NULL;
+    AECL_TRY(aecl_kernel_source(ctx, file, &src));
+    aecl_status st = add_program(ctx, file, src, options, out);
+    free(src);
+    return st;
+}
+
+aecl_status aecl_program_from_text(aecl_ctx *ctx, const char *name, const char *src, cl_program *out)
+{
+    if (!ctx || !name || !src || !out)
+        return aecl_fail(ctx, AECL_ERR_INVALID_ARG, "aecl_program_from_text: NULL argument");
+    /* The table key carries a hash of the text: two different texts under one
+     * name never share a program. */
+    char key[256];
+    snprintf(key, sizeof key, "%.200s#%016llx", name, (unsigned long long)aecl_hash64(src, strlen(src), 0));
+    if ((*out = find_program(ctx, key, ""))) return AECL_OK;
+    return add_program(ctx, key, src, "", out);
 }
 
 void aecl_programs_release(aecl_ctx *ctx)

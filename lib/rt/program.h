@@ -13,6 +13,10 @@ aecl_status aecl_kernel_source(aecl_ctx *ctx, const char *file, char **out);
 aecl_status aecl_kernel_names(aecl_ctx *ctx, char ***names, size_t *count);
 void aecl_kernel_names_free(char **names, size_t count);
 
+/* A program from generated text (fused kernels), built once per context and text
+ * and kept in the disk cache like a file's; `name` is for messages and the key. */
+aecl_status aecl_program_from_text(aecl_ctx *ctx, const char *name, const char *src, cl_program *out);
+
 void aecl_programs_release(aecl_ctx *ctx);
 
 /* Disk cache. `key` identifies source + options + device + driver. */

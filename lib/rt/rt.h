@@ -12,6 +12,10 @@
 aecl_status aecl_kernel_create(aecl_ctx *ctx, const char *file, const char *options,
                                const char *name, cl_kernel *out);
 
+/* A kernel from generated source text (see aecl_program_from_text). */
+aecl_status aecl_kernel_create_text(aecl_ctx *ctx, const char *name, const char *src, const char *kernel,
+                                    cl_kernel *out);
+
 /* CL_KERNEL_WORK_GROUP_SIZE of a kernel on the context's device (>= 1). */
 size_t aecl_kernel_max_wg(aecl_ctx *ctx, cl_kernel k);
 
