@@ -38,6 +38,15 @@ aecl_status aecl_plan_kernel(aecl_plan *p, const char *file, const char *options
     return AECL_OK;
 }
 
+aecl_status aecl_plan_kernel_text(aecl_plan *p, const char *what, const char *src, const char *name, cl_kernel *out)
+{
+    AECL_RETURN_IF(!grow((void **)&p->kernels, &p->cap_kernels, p->n_kernels + 1, sizeof(cl_kernel)),
+                   AECL_ERR_HOST_MEMORY, p->ctx, "out of host memory");
+    AECL_TRY(aecl_kernel_create_text(p->ctx, what, src, name, out));
+    p->kernels[p->n_kernels++] = *out;
+    return AECL_OK;
+}
+
 static aecl_status add_dyn(aecl_plan *p, cl_kernel k, cl_uint idx, char kind)
 {
     AECL_RETURN_IF(!grow((void **)&p->dyn, &p->cap_dyn, p->n_dyn + 1, sizeof *p->dyn), AECL_ERR_HOST_MEMORY,
@@ -208,7 +217,8 @@ aecl_status aecl_plan_compile(aecl_graph *g, const aecl_plan_options *opt, aecl_
     p->g = g;
     if (opt) p->opt = *opt;
     p->valid_rows = 0x7fffffff;
-    aecl_status st = aecl_memplan(p);
+    aecl_status st = p->opt.no_fuse ? AECL_OK : aecl_fuse_pointwise(g, &p->stats.n_fused);
+    if (st == AECL_OK) st = aecl_memplan(p);
     if (st == AECL_OK) st = create_buffers(p);
     if (st == AECL_OK) st = emit_all(p);
     if (st != AECL_OK) { aecl_plan_free(p); return st; }

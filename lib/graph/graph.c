@@ -18,11 +18,14 @@ aecl_status aecl_graph_create(aecl_ctx *ctx, aecl_graph **out)
 void aecl_graph_free(aecl_graph *g)
 {
     if (!g) return;
-    for (int i = 0; i < g->n_nodes; i++) {
-        free(g->nodes[i]->extra);
-        free(g->nodes[i]);
+    for (int i = 0; i < g->n_nodes + g->n_fused_away; i++) {
+        aecl_tensor *t = i < g->n_nodes ? g->nodes[i] : g->fused_away[i - g->n_nodes];
+        free(t->extra);
+        free(t->code);
+        free(t);
     }
     free(g->nodes);
+    free(g->fused_away);
     free(g);
 }
 

@@ -44,6 +44,7 @@ struct aecl_tensor {
     float fp[4];                     /* op parameters (floats) */
     aecl_tensor *grad;               /* gradient, built by aecl_backward */
     aecl_tensor *view_of;            /* views (reshape) alias this tensor's storage */
+    char *code;                      /* a fused node's generated kernel source (owned) */
     /* set by the memory plan */
     int storage;                     /* AECL_STORE_* */
     size_t offset;                   /* element offset in that storage */
@@ -58,6 +59,9 @@ struct aecl_graph {
     int n_nodes, cap;
     aecl_status status;              /* sticky: first error while building */
     int n_forward;                   /* nodes [0, n_forward) are the forward pass */
+    aecl_tensor **fused_away;        /* nodes folded into fused kernels: off the node
+                                        list, kept so pointers to them stay valid */
+    int n_fused_away;
 };
 
 aecl_status aecl_graph_create(aecl_ctx *ctx, aecl_graph **out);
@@ -89,6 +93,16 @@ void aecl_node_add_extra(aecl_graph *g, aecl_tensor *t, aecl_tensor *x);
 
 /* Marks flags (e.g. AECL_T_OUTPUT) on t; returns t. */
 aecl_tensor *aecl_mark(aecl_tensor *t, unsigned flags);
+
+/* ---- fusion -------------------------------------------------------------------- */
+
+/* Folds chains of pointwise nodes (ops with a `pointwise` generator) into single
+ * nodes with generated kernels: a node is folded into its consumer when that
+ * consumer is its only reader, is pointwise too and has the same element count,
+ * and the node is not an output, loss, input, parameter or state. Run by
+ * aecl_plan_compile after autodiff; tensors callers read after a step must be
+ * marked AECL_T_OUTPUT. Returns the number of nodes folded away in *n_folded. */
+aecl_status aecl_fuse_pointwise(aecl_graph *g, int *n_folded);
 
 /* ---- autodiff ---------------------------------------------------------------- */
 

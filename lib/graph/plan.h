@@ -13,6 +13,9 @@ typedef struct aecl_plan_options {
     uint32_t seed;        /* key of the random streams (dropout, noise, eps) */
     int poison;           /* debug: fill each work tensor with NaN when it dies */
     int no_reuse;         /* debug: every work tensor gets its own region */
+    int no_fuse;          /* debug: keep every pointwise node its own launch (the
+                             fusion rewrites the graph, so it applies to a graph's
+                             first compile) */
 } aecl_plan_options;
 
 typedef struct aecl_plan_stats {
@@ -21,6 +24,7 @@ typedef struct aecl_plan_stats {
     size_t unplanned_bytes;   /* the same tensors, each in its own region */
     int n_launches;           /* launches per step (poison fills excluded) */
     int n_inplace;            /* tensors that took their input's storage */
+    int n_fused;              /* pointwise nodes folded into fused kernels */
 } aecl_plan_stats;
 
 aecl_status aecl_plan_compile(aecl_graph *g, const aecl_plan_options *opt, aecl_plan **out);
@@ -58,6 +62,8 @@ int aecl_plan_has_storage(const aecl_tensor *t);
 
 /* A kernel owned by the plan (released with it). */
 aecl_status aecl_plan_kernel(aecl_plan *p, const char *file, const char *options, const char *name, cl_kernel *out);
+/* The same for a kernel of generated source text (`what` names it in messages). */
+aecl_status aecl_plan_kernel_text(aecl_plan *p, const char *what, const char *src, const char *name, cl_kernel *out);
 /* Binds arguments from a format, starting at index 0:
  *   T  tensor      -> two args: (cl_mem, int element offset)
  *   i  int         u  unsigned         f  float (passed as double)

@@ -3,7 +3,12 @@
 #include "ops/ops.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+
+/* Pointwise code for the fusion pass (lib/graph/fuse.c): each op's value as an
+ * expression of its inputs' values, with parameters as exact literals. */
+static int code(char *buf, size_t cap, int n) { return n > 0 && (size_t)n < cap; }
 
 /* ---- binary ------------------------------------------------------------------ */
 
@@ -27,9 +32,15 @@ static void backward_binary(aecl_graph *g, aecl_tensor *t)
     if (b->flags & AECL_T_GRAD) aecl_grad_add(g, b, t->ip[0] == 1 ? aecl_scale(g, gy, -1.0f) : gy);
 }
 
-static const aecl_op_def op_add = {"add", emit_binary, backward_binary, 1, 0, NULL};
-static const aecl_op_def op_sub = {"sub", emit_binary, backward_binary, 1, 0, NULL};
-static const aecl_op_def op_mul = {"mul", emit_binary, backward_binary, 1, 0, NULL};
+static int code_binary(const aecl_tensor *t, const char *const *in, char *buf, size_t cap)
+{
+    static const char ops[] = "+-*";
+    return code(buf, cap, snprintf(buf, cap, "(%s %c %s)", in[0], ops[t->ip[0]], in[1]));
+}
+
+static const aecl_op_def op_add = {"add", emit_binary, backward_binary, 1, 0, code_binary};
+static const aecl_op_def op_sub = {"sub", emit_binary, backward_binary, 1, 0, code_binary};
+static const aecl_op_def op_mul = {"mul", emit_binary, backward_binary, 1, 0, code_binary};
 
 static aecl_tensor *binary(aecl_graph *g, const aecl_op_def *op, int code, aecl_tensor *a, aecl_tensor *b)
 {
@@ -64,7 +75,15 @@ static void backward_affine(aecl_graph *g, aecl_tensor *t)
     aecl_grad_add(g, t->in[0], aecl_scale(g, t->grad, t->fp[0]));
 }
 
-static const aecl_op_def op_affine = {"affine", emit_affine, backward_affine, 1, 0, NULL};
+static int code_affine(const aecl_tensor *t, const char *const *in, char *buf, size_t cap)
+{
+    char a[32], b[32];
+    aecl_cl_float(t->fp[0], a, sizeof a);
+    aecl_cl_float(t->fp[1], b, sizeof b);
+    return code(buf, cap, snprintf(buf, cap, "(%s * %s + %s)", a, in[0], b));
+}
+
+static const aecl_op_def op_affine = {"affine", emit_affine, backward_affine, 1, 0, code_affine};
 
 aecl_tensor *aecl_affine(aecl_graph *g, aecl_tensor *x, float alpha, float beta)
 {
@@ -99,9 +118,23 @@ static aecl_status emit_act_grad(aecl_plan *p, aecl_tensor *t)
     return aecl_plan_launch_1d(p, k, t->size, "act_grad");
 }
 
-static const aecl_op_def op_act = {"activation", emit_act, backward_act, 1, 0, NULL};
+static int code_act(const aecl_tensor *t, const char *const *in, char *buf, size_t cap)
+{
+    char slope[32];
+    aecl_cl_float(t->fp[0], slope, sizeof slope);
+    return code(buf, cap, snprintf(buf, cap, "act_apply(%d, %s, %s)", t->ip[0], in[0], slope));
+}
+
+static int code_act_grad(const aecl_tensor *t, const char *const *in, char *buf, size_t cap)
+{
+    char slope[32];
+    aecl_cl_float(t->fp[0], slope, sizeof slope);
+    return code(buf, cap, snprintf(buf, cap, "(%s * act_grad(%d, %s, %s))", in[1], t->ip[0], in[0], slope));
+}
+
+static const aecl_op_def op_act = {"activation", emit_act, backward_act, 1, 0, code_act};
 /* In place over gy (input 1 is y, read at the same index first): not input 0, so no. */
-static const aecl_op_def op_act_grad = {"activation_grad", emit_act_grad, NULL, 0, 0, NULL};
+static const aecl_op_def op_act_grad = {"activation_grad", emit_act_grad, NULL, 0, 0, code_act_grad};
 
 aecl_tensor *aecl_activation(aecl_graph *g, aecl_tensor *x, aecl_act act, float slope)
 {

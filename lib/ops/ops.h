@@ -22,6 +22,12 @@ aecl_tensor *aecl_activation_grad(aecl_graph *g, aecl_tensor *y, aecl_tensor *gy
 /* A constant tensor, written once when the plan is compiled (no launch per step). */
 aecl_tensor *aecl_fill(aecl_graph *g, int ndim, const int *shape, float value);
 
+/* fused.c: the node aecl_fuse_pointwise makes of a group of pointwise nodes;
+ * its kernel is the group's generated code (t->code). */
+extern const aecl_op_def aecl_op_fused;
+/* An exact OpenCL C literal of f, "as_float(0x3f800000u)", for generated code. */
+void aecl_cl_float(float f, char *buf, size_t cap);
+
 /* view.c: reshape / flatten (no copy: the result aliases x) */
 aecl_tensor *aecl_reshape(aecl_graph *g, aecl_tensor *x, int ndim, const int *shape);
 aecl_tensor *aecl_flatten(aecl_graph *g, aecl_tensor *x);   /* [N, ...] -> [N, rest] */

@@ -1,0 +1,234 @@
+/* Pointwise fusion: chains (trees) of pointwise nodes become one node whose
+ * kernel is generated from the ops' expression generators (op->pointwise).
+ *
+ * A node p is folded into its consumer c when c is p's only reader, both are
+ * pointwise with the same element count, p is a plain work tensor (not an output,
+ * loss, input, parameter, state or constant: nobody reads it after a step), and no
+ * side-effect node (an optimizer update, which writes parameters in place) runs
+ * between them, since p's reads move to c's place in the schedule. Folding is
+ * transitive, so each group is a tree with a root that keeps its identity (the
+ * tensor pointer callers hold); the folded nodes leave the node list.
+ *
+ * The root's kernel reads each outside input once at element i, computes every
+ * member in schedule order into a private temporary, and writes the root. The
+ * intermediates never touch memory, and the plan has one launch per group. */
+#include "graph/graph.h"
+#include "ops/op.h"
+#include "ops/ops.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { NO_READER = -1, MANY_READERS = -2 };
+
+static const unsigned KEEP_FLAGS =
+    AECL_T_INPUT | AECL_T_OUTPUT | AECL_T_PARAM | AECL_T_LOSS | AECL_T_STATE | AECL_T_SIDE | AECL_T_CONST;
+
+static int pointwise(const aecl_tensor *t) { return t->op && t->op->pointwise && t->op->emit; }
+
+static aecl_tensor *input_of(const aecl_tensor *t, int k) { return k < t->n_in ? t->in[k] : t->extra[k - t->n_in]; }
+
+/* reader[i]: the id of the one node that reads node i, or NO_READER / MANY_READERS. */
+static void find_readers(const aecl_graph *g, int *reader)
+{
+    for (int i = 0; i < g->n_nodes; i++) reader[i] = NO_READER;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const aecl_tensor *t = g->nodes[i];
+        for (int k = 0; k < t->n_in + t->n_extra; k++) {
+            int id = input_of(t, k)->id;
+            reader[id] = reader[id] == NO_READER || reader[id] == i ? i : MANY_READERS;
+        }
+    }
+}
+
+/* folded[i]: node i computes inside its reader's kernel. side_before[i]: side-effect
+ * nodes among 0..i-1. */
+static void choose_folds(const aecl_graph *g, const int *reader, char *folded, int *side_before)
+{
+    side_before[0] = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        side_before[i + 1] = side_before[i] + ((g->nodes[i]->flags & AECL_T_SIDE) != 0);
+    for (int i = 0; i < g->n_nodes; i++) {
+        const aecl_tensor *p = g->nodes[i];
+        int c = reader[i];
+        folded[i] = c >= 0 && pointwise(p) && pointwise(g->nodes[c]) && !(p->flags & KEEP_FLAGS) &&
+                    g->nodes[c]->size == p->size && side_before[c] == side_before[i + 1];
+    }
+}
+
+static int root_of(const int *reader, const char *folded, int i)
+{
+    while (folded[i]) i = reader[i];
+    return i;
+}
+
+/* ---- code generation ------------------------------------------------------------ */
+
+typedef struct text { char *s; size_t len, cap; int failed; } text;
+
+static void put(text *b, const char *fmt, ...) AECL_PRINTF(2, 3);
+static void put(text *b, const char *fmt, ...)
+{
+    if (b->failed) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) { b->failed = 1; return; }
+        if (b->s && b->len + (size_t)n < b->cap) { b->len += (size_t)n; return; }
+        size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)n;
+        char *s = realloc(b->s, cap);
+        if (!s) { b->failed = 1; return; }
+        b->s = s;
+        b->cap = cap;
+    }
+}
+
+/* A group: its members in schedule order (root last) and its outside inputs. */
+typedef struct group {
+    aecl_tensor *member[64];
+    int n_member;
+    aecl_tensor *ext[AECL_MAX_INPUTS];
+    int n_ext;
+} group;
+
+static int member_index(const group *G, const aecl_tensor *t)
+{
+    for (int m = 0; m < G->n_member; m++)
+        if (G->member[m] == t) return m;
+    return -1;
+}
+
+/* Collects the outside inputs; 0 when there are more than a node can hold. */
+static int collect_inputs(group *G)
+{
+    G->n_ext = 0;
+    for (int m = 0; m < G->n_member; m++)
+        for (int k = 0; k < G->member[m]->n_in; k++) {
+            aecl_tensor *x = G->member[m]->in[k];
+            int seen = member_index(G, x) >= 0;
+            for (int e = 0; e < G->n_ext && !seen; e++) seen = G->ext[e] == x;
+            if (seen) continue;
+            if (G->n_ext == AECL_MAX_INPUTS) return 0;
+            G->ext[G->n_ext++] = x;
+        }
+    return 1;
+}
+
+/* The name of input k of member m in the generated code: x<e> or t<m>. */
+static void operand_name(const group *G, const aecl_tensor *x, char *buf, size_t cap)
+{
+    int m = member_index(G, x);
+    if (m >= 0) { snprintf(buf, cap, "t%d", m); return; }
+    for (int e = 0; e < G->n_ext; e++)
+        if (G->ext[e] == x) snprintf(buf, cap, "x%d", e);
+}
+
+static char *generate(const group *G)
+{
+    text b = {0};
+    put(&b, "__kernel void fused(");
+    for (int e = 0; e < G->n_ext; e++) put(&b, "__global const float *p%d, int p%d_off, ", e, e);
+    put(&b, "__global float *y, int y_off, int n)\n{\n    int i = get_global_id(0);\n    if (i >= n) return;\n");
+    /* Every load comes before the store: y may share storage with an input. */
+    for (int e = 0; e < G->n_ext; e++) put(&b, "    const float x%d = p%d[p%d_off + i];\n", e, e, e);
+    for (int m = 0; m < G->n_member && !b.failed; m++) {
+        const aecl_tensor *t = G->member[m];
+        char names[AECL_MAX_INPUTS][16], expr[1024];
+        const char *in[AECL_MAX_INPUTS];
+        for (int k = 0; k < t->n_in; k++) {
+            operand_name(G, t->in[k], names[k], sizeof names[k]);
+            in[k] = names[k];
+        }
+        if (!t->op->pointwise(t, in, expr, sizeof expr)) b.failed = 1;
+        put(&b, "    const float t%d = %s; /* %s */\n", m, expr, t->op->name);
+    }
+    put(&b, "    y[y_off + i] = t%d;\n}\n", G->n_member - 1);
+    if (b.failed) { free(b.s); return NULL; }
+    return b.s;
+}
+
+/* ---- rewriting the graph ---------------------------------------------------------- */
+
+/* Turns root r into the fused node of group G. */
+static aecl_status rewrite_root(aecl_graph *g, group *G, aecl_tensor *r)
+{
+    char *code = generate(G);
+    AECL_RETURN_IF(!code, AECL_ERR_HOST_MEMORY, g->ctx, "out of host memory generating a fused kernel");
+    r->op = &aecl_op_fused;
+    r->n_in = G->n_ext;
+    for (int k = 0; k < AECL_MAX_INPUTS; k++) r->in[k] = k < G->n_ext ? G->ext[k] : NULL;
+    r->code = code;
+    return AECL_OK;
+}
+
+/* Moves folded nodes off the node list (into g->fused_away) and renumbers. */
+static aecl_status drop_folded(aecl_graph *g, const char *folded, int n_folded)
+{
+    aecl_tensor **away = realloc(g->fused_away, (size_t)(g->n_fused_away + n_folded) * sizeof *away);
+    AECL_RETURN_IF(!away, AECL_ERR_HOST_MEMORY, g->ctx, "out of host memory fusing the graph");
+    g->fused_away = away;
+    int kept = 0, forward = g->n_forward;
+    for (int i = 0; i < g->n_nodes; i++) {
+        aecl_tensor *t = g->nodes[i];
+        if (folded[i]) {
+            away[g->n_fused_away++] = t;
+            forward -= i < g->n_forward;
+            continue;
+        }
+        t->id = kept;
+        g->nodes[kept++] = t;
+    }
+    g->n_nodes = kept;
+    g->n_forward = forward;
+    return AECL_OK;
+}
+
+/* Builds the group rooted at r; 0 (and unfolds its members) when it cannot be fused. */
+static int build_group(aecl_graph *g, const int *reader, char *folded, int r, group *G)
+{
+    G->n_member = 0;
+    int fits = 1;
+    for (int i = 0; i <= r; i++) {
+        if (i < r && (!folded[i] || root_of(reader, folded, i) != r)) continue;
+        if (G->n_member == (int)(sizeof G->member / sizeof G->member[0])) { fits = 0; break; }
+        G->member[G->n_member++] = g->nodes[i];
+    }
+    if (fits) fits = collect_inputs(G);
+    if (!fits)
+        for (int i = 0; i < r; i++)
+            if (folded[i] && root_of(reader, folded, i) == r) folded[i] = 0;
+    return fits && G->n_member > 1;
+}
+
+aecl_status aecl_fuse_pointwise(aecl_graph *g, int *n_folded)
+{
+    if (n_folded) *n_folded = 0;
+    if (!g) return AECL_ERR_INVALID_ARG;
+    if (g->status != AECL_OK) return g->status;
+    int n = g->n_nodes;
+    int *reader = malloc((size_t)(2 * n + 1) * sizeof *reader);
+    char *folded = malloc((size_t)n + 1);
+    group *G = malloc(sizeof *G);
+    aecl_status st = reader && folded && G ? AECL_OK
+                                           : aecl_fail(g->ctx, AECL_ERR_HOST_MEMORY, "out of host memory fusing the graph");
+    if (st == AECL_OK) {
+        find_readers(g, reader);
+        choose_folds(g, reader, folded, reader + n);
+    }
+    /* Roots from the last node back: a root's members all have smaller ids. */
+    for (int r = n - 1; r >= 0 && st == AECL_OK; r--)
+        if (!folded[r] && pointwise(g->nodes[r]) && build_group(g, reader, folded, r, G))
+            st = rewrite_root(g, G, g->nodes[r]);
+    int count = 0;
+    for (int i = 0; i < n && st == AECL_OK; i++) count += folded[i];
+    if (st == AECL_OK && count) st = drop_folded(g, folded, count);
+    if (st == AECL_OK && n_folded) *n_folded = count;
+    free(reader);
+    free(folded);
+    free(G);
+    return st;
+}
