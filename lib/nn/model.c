@@ -1,6 +1,7 @@
 /* The public model API (aecl.h, "trained models"): a weights file on a context,
  * with networks built lazily per (mode, batch size) and kept. */
 #include "nn/app.h"
+#include "nn/batches.h"
 #include "nn/train.h"
 #include "ops/philox.h"
 
@@ -118,19 +119,14 @@ typedef struct pass_out {
     float *recon, *code, *logvar, *rec, *kl;
 } pass_out;
 
-static aecl_status read_rows(aecl_net *n, const aecl_tensor *t, float *tmp, float *dst, size_t from, int rows)
+static void want(aecl_batches *b, const aecl_tensor *t, float *dst)
 {
-    if (!dst || !t) return AECL_OK;
-    size_t cols = t->size / (size_t)n->batch;
-    AECL_TRY(aecl_plan_read(n->plan, t, tmp));
-    memcpy(dst + from * cols, tmp, (size_t)rows * cols * sizeof *tmp);
-    return AECL_OK;
+    if (t && dst) b->out[b->n_out++] = (aecl_batches_out){.t = t, .host = dst};
 }
 
-/* Runs `in` (n rows of in_cols) through the mode's net in batches of at most
- * max_batch rows; the last batch is padded with zeros and masked. */
-static aecl_status run_pass(aecl_model *m, aecl_net_mode mode, const float *in, size_t in_cols, size_t n,
-                            const pass_out *o)
+/* Runs `in` (n rows) through the mode's net in batches of at most max_batch
+ * rows; the last batch is padded with zeros and masked. */
+static aecl_status run_pass(aecl_model *m, aecl_net_mode mode, const float *in, size_t n, const pass_out *o)
 {
     int batch = n < (size_t)m->max_batch ? (int)n : m->max_batch;
     aecl_net *net = NULL;
@@ -138,26 +134,13 @@ static aecl_status run_pass(aecl_model *m, aecl_net_mode mode, const float *in, 
     /* Random streams (a VAE's z in EVAL mode) restart with each pass, as in a
      * fresh net: the same call gives the same numbers, those of aecl_evaluate. */
     aecl_plan_set_step(net->plan, 0);
-    size_t widest = in_cols > net->features ? in_cols : net->features;
-    if ((size_t)m->spec->latent > widest) widest = (size_t)m->spec->latent;
-    float *xb = calloc((size_t)batch * in_cols, sizeof *xb), *tmp = malloc((size_t)batch * widest * sizeof *tmp);
-    aecl_status st = xb && tmp ? AECL_OK : aecl_fail(m->ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
-    for (size_t from = 0; from < n && st == AECL_OK; from += (size_t)batch) {
-        int rows = (int)(n - from < (size_t)batch ? n - from : (size_t)batch);
-        memcpy(xb, in + from * in_cols, (size_t)rows * in_cols * sizeof *xb);
-        if (rows < batch) memset(xb + (size_t)rows * in_cols, 0, (size_t)(batch - rows) * in_cols * sizeof *xb);
-        aecl_plan_set_valid_rows(net->plan, rows);
-        st = aecl_plan_write(net->plan, net->x, xb);
-        if (st == AECL_OK) st = aecl_plan_run(net->plan);
-        if (st == AECL_OK) st = read_rows(net, net->recon, tmp, o->recon, from, rows);
-        if (st == AECL_OK) st = read_rows(net, net->code, tmp, o->code, from, rows);
-        if (st == AECL_OK) st = read_rows(net, net->logvar, tmp, o->logvar, from, rows);
-        if (st == AECL_OK) st = read_rows(net, net->rec_rows, tmp, o->rec, from, rows);
-        if (st == AECL_OK) st = read_rows(net, net->kl_rows, tmp, o->kl, from, rows);
-    }
-    free(xb);
-    free(tmp);
-    return st;
+    aecl_batches b = {.batch = batch, .rows = n, .n_stages = 1, .stage = {{net->plan, net->x, NULL}}, .in = {.host = in}};
+    want(&b, net->recon, o->recon);
+    want(&b, net->code, o->code);
+    want(&b, net->logvar, o->logvar);
+    want(&b, net->rec_rows, o->rec);
+    want(&b, net->kl_rows, o->kl);
+    return aecl_batches_run(&b);
 }
 
 static aecl_status check_args(aecl_model *m, const void *in, size_t n, const void *out, const char *call)
@@ -206,7 +189,7 @@ aecl_status aecl_model_encode(aecl_model *m, const float *x, size_t n, float *z,
     float *copy;
     const float *xs;
     aecl_status st = to_model_space(m, x, n, &copy, &xs);
-    if (st == AECL_OK) st = run_pass(m, AECL_NET_ENCODE, xs, aecl_model_input_size(m), n, &o);
+    if (st == AECL_OK) st = run_pass(m, AECL_NET_ENCODE, xs, n, &o);
     free(copy);
     /* z = mu + exp(logvar / 2) eps, eps keyed by (seed, sample index, dimension). */
     for (size_t i = 0; st == AECL_OK && lv && i < n; i++)
@@ -222,7 +205,7 @@ aecl_status aecl_model_decode(aecl_model *m, const float *z, size_t n, float *x)
 {
     AECL_TRY(check_args(m, z, n, x, "aecl_model_decode"));
     pass_out o = {.recon = x};
-    AECL_TRY(run_pass(m, AECL_NET_DECODE, z, (size_t)m->spec->latent, n, &o));
+    AECL_TRY(run_pass(m, AECL_NET_DECODE, z, n, &o));
     to_data_space(m, x, n);
     return AECL_OK;
 }
@@ -254,7 +237,7 @@ aecl_status aecl_model_forward_ex(aecl_model *m, const float *x, size_t n, int s
     float *copy = NULL;
     const float *xs = x;
     if (st == AECL_OK) st = to_model_space(m, x, n, &copy, &xs);
-    if (st == AECL_OK) st = run_pass(m, sample_z && is_vae(m) ? AECL_NET_EVAL : AECL_NET_INFER, xs, f, n, &o);
+    if (st == AECL_OK) st = run_pass(m, sample_z && is_vae(m) ? AECL_NET_EVAL : AECL_NET_INFER, xs, n, &o);
     x = xs;   /* scores are measured where the model works */
     double beta = m->spec->train.beta, per = m->spec->loss == AECL_LOSS_MSE ? 1.0 / (double)f : 1.0;
     for (size_t i = 0; st == AECL_OK && i < n; i++) {

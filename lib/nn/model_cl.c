@@ -9,6 +9,7 @@
  * everything between. Nothing passes through the host, and aecl holds no
  * reference to the caller's objects. */
 #include "aecl.h"
+#include "nn/batches.h"
 #include "nn/train.h"
 #include "ops/ops.h"
 #include "rt/error.h"
@@ -199,13 +200,10 @@ static aecl_status check_events(aecl_cl_model *m, const char *call, cl_uint n_wa
     return AECL_OK;
 }
 
-/* One call: up to three plans run in turn (scale, net, unscale), each stage's
- * output copied to the next one's input. */
-typedef struct chain {
-    stage st[3];
-    int n;
-} chain;
+/* Floats per row of a stage tensor. */
+static size_t row_floats(const aecl_cl_model *m, const aecl_tensor *t) { return t->size / (size_t)m->batch; }
 
+/* The caller's ends of a call. */
 typedef struct ends {
     cl_mem src, dst;
     size_t src_off, dst_off, rows;
@@ -214,60 +212,29 @@ typedef struct ends {
     cl_event *done;
 } ends;
 
-/* Floats per row of a stage tensor. */
-static size_t row_floats(const aecl_cl_model *m, const aecl_tensor *t) { return t->size / (size_t)m->batch; }
-
-/* Enqueues a copy of `bytes`; wait list and event as given. */
-static aecl_status copy(aecl_cl_model *m, cl_mem from, size_t from_at, cl_mem to, size_t to_at, size_t bytes,
-                        cl_uint n_wait, const cl_event *wait, cl_event *ev)
+/* Up to three plans run in turn (scale, net, unscale) over the caller's rows,
+ * each stage's output copied to the next one's input. */
+static aecl_status run_chain(aecl_cl_model *m, const char *call, aecl_batches *b, const ends *e)
 {
-    AECL_CL_TRY(m->ctx, clEnqueueCopyBuffer(aecl_ctx_cl_queue(m->ctx), from, to, from_at, to_at, bytes, n_wait, wait,
-                                            ev));
-    return AECL_OK;
-}
-
-/* Rows [r, r + n): the caller's rows into the first stage, each stage run and
- * passed on, the last stage's rows into the caller's buffer. The first chunk
- * takes the wait list, the last one gives the event. */
-static aecl_status run_chunk(aecl_cl_model *m, const chain *c, const ends *e, size_t r, size_t n)
-{
-    const size_t f = sizeof(float);
-    size_t in_row = row_floats(m, c->st[0].in), out_row = row_floats(m, c->st[c->n - 1].out);
-    int first = r == 0, last = r + n >= e->rows;
-    cl_mem mem, next;
-    int off, next_off;
-    aecl_plan_tensor_mem(c->st[0].plan, c->st[0].in, &mem, &off);
-    AECL_TRY(copy(m, e->src, e->src_off + r * in_row * f, mem, (size_t)off * f, n * in_row * f,
-                  first ? e->n_wait : 0, first ? e->wait : NULL, NULL));
-    for (int i = 0; i < c->n; i++) {
-        aecl_plan_set_valid_rows(c->st[i].plan, (int)n);
-        AECL_TRY(aecl_plan_run(c->st[i].plan));
-        aecl_plan_tensor_mem(c->st[i].plan, c->st[i].out, &mem, &off);
-        if (i + 1 == c->n) break;
-        aecl_plan_tensor_mem(c->st[i + 1].plan, c->st[i + 1].in, &next, &next_off);
-        AECL_TRY(copy(m, mem, (size_t)off * f, next, (size_t)next_off * f, n * row_floats(m, c->st[i].out) * f, 0,
-                      NULL, NULL));
-    }
-    return copy(m, mem, (size_t)off * f, e->dst, e->dst_off + r * out_row * f, n * out_row * f, 0, NULL,
-                last ? e->done : NULL);
-}
-
-static aecl_status run_chain(aecl_cl_model *m, const char *call, const chain *c, const ends *e)
-{
+    const aecl_tensor *in = b->stage[0].in, *out = b->out[0].t;
     AECL_RETURN_IF(e->rows == 0, AECL_ERR_INVALID_ARG, m->ctx, "%s: rows must be at least 1", call);
     AECL_TRY(check_events(m, call, e->n_wait, e->wait));
-    AECL_TRY(check_buffer(m, call, "input", e->src, e->src_off, e->rows, row_floats(m, c->st[0].in)));
-    AECL_TRY(check_buffer(m, call, "output", e->dst, e->dst_off, e->rows, row_floats(m, c->st[c->n - 1].out)));
-    size_t b = (size_t)m->batch;
-    for (size_t r = 0; r < e->rows; r += b) {
-        aecl_status st = run_chunk(m, c, e, r, e->rows - r < b ? e->rows - r : b);
-        if (st != AECL_OK) {
-            aecl_error_append(m->ctx, " (%s, rows %zu..)", call, r);
-            return st;
-        }
-    }
-    return AECL_OK;
+    AECL_TRY(check_buffer(m, call, "input", e->src, e->src_off, e->rows, row_floats(m, in)));
+    AECL_TRY(check_buffer(m, call, "output", e->dst, e->dst_off, e->rows, row_floats(m, out)));
+    b->batch = m->batch;
+    b->rows = e->rows;
+    b->in = (aecl_batches_in){.mem = e->src, .off = e->src_off};
+    b->out[0].mem = e->dst;
+    b->out[0].off = e->dst_off;
+    b->n_wait = e->n_wait;
+    b->wait = e->wait;
+    b->done = e->done;
+    aecl_status st = aecl_batches_run(b);
+    if (st != AECL_OK) aecl_error_append(m->ctx, " (%s, rows %zu..)", call, b->failed_at);
+    return st;
 }
+
+static aecl_batches_stage as_stage(const stage *st) { return (aecl_batches_stage){st->plan, st->in, st->out}; }
 
 /* Runs one call on the net `which`: data in through the scaling (encode, scores),
  * the decoder's output out through the unscaling (decode). */
@@ -277,12 +244,13 @@ static aecl_status call(aecl_cl_model *m, const char *name, int which, const end
     if (e->done) *e->done = NULL;
     aecl_net *n = NULL;
     AECL_TRY(get_net(m, which, &n));
-    stage net = {n->g, n->plan, n->x, which == NET_ENCODE ? n->code : which == NET_DECODE ? n->recon : n->rec_rows};
-    chain c = {.n = 0};
-    if (m->scale.plan && which != NET_DECODE) c.st[c.n++] = m->scale;
-    c.st[c.n++] = net;
-    if (m->unscale.plan && which == NET_DECODE) c.st[c.n++] = m->unscale;
-    return run_chain(m, name, &c, e);
+    const aecl_tensor *net_out = which == NET_ENCODE ? n->code : which == NET_DECODE ? n->recon : n->rec_rows;
+    aecl_batches b = {.n_out = 1};
+    if (m->scale.plan && which != NET_DECODE) b.stage[b.n_stages++] = as_stage(&m->scale);
+    b.stage[b.n_stages++] = (aecl_batches_stage){n->plan, n->x, net_out};
+    if (m->unscale.plan && which == NET_DECODE) b.stage[b.n_stages++] = as_stage(&m->unscale);
+    b.out[0].t = b.stage[b.n_stages - 1].out;
+    return run_chain(m, name, &b, e);
 }
 
 aecl_status aecl_cl_model_encode(aecl_cl_model *m, cl_mem x, size_t x_off, size_t rows, cl_mem code,

@@ -2,6 +2,7 @@
  * a loss read every few steps, validation, the learning-rate schedule and early
  * stopping after each epoch, checkpoints and resuming; evaluation. */
 #include "nn/train.h"
+#include "nn/batches.h"
 #include "rt/error.h"
 
 #include <math.h>
@@ -303,16 +304,57 @@ aecl_status aecl_train(aecl_ctx *ctx, const aecl_model_spec *spec, const aecl_da
 
 /* ---- evaluation ------------------------------------------------------------------ */
 
-static void eval_batch(aecl_net *n, const aecl_dataset *d, size_t from, int rows, float *rec, float *kl, float *recon,
-                       double *loss_sum, double *sq_sum)
+/* Adds one chunk's per-sample losses and squared errors (rec_rows, kl_rows, recon). */
+typedef struct eval_sums {
+    const aecl_net *n;
+    const aecl_dataset *d;
+    int kl;                   /* output 1 is kl_rows */
+    double loss_sum, sq_sum;
+} eval_sums;
+
+static aecl_status eval_chunk(void *user, const aecl_batches *b, size_t from, int rows)
 {
+    eval_sums *s = user;
+    const float *rec = b->out[0].chunk, *kl = s->kl ? b->out[1].chunk : NULL, *recon = b->out[b->n_out - 1].chunk;
+    size_t f = s->d->features;
     for (int r = 0; r < rows; r++) {
-        double l = n->spec->loss == AECL_LOSS_MSE ? rec[r] / (double)d->features : rec[r];
+        double l = s->n->spec->loss == AECL_LOSS_MSE ? rec[r] / (double)f : rec[r];
         if (kl) l += kl[r];
-        *loss_sum += l;
-        const float *x = d->x + (from + (size_t)r) * d->features, *y = recon + (size_t)r * d->features;
-        for (size_t k = 0; k < d->features; k++) *sq_sum += (double)(x[k] - y[k]) * (x[k] - y[k]);
+        s->loss_sum += l;
+        const float *x = s->d->x + (from + (size_t)r) * f, *y = recon + (size_t)r * f;
+        for (size_t k = 0; k < f; k++) s->sq_sum += (double)(x[k] - y[k]) * (x[k] - y[k]);
     }
+    return AECL_OK;
+}
+
+aecl_status aecl_eval_net_build(aecl_ctx *ctx, const aecl_model_spec *spec, int batch, aecl_net **out)
+{
+    AECL_TRY(aecl_net_build(ctx, spec, batch, AECL_NET_EVAL, (uint32_t)spec->train.seed, out));
+    if (!(*out)->beta) return AECL_OK;
+    float b = (float)spec->train.beta;
+    aecl_status st = aecl_plan_write((*out)->plan, (*out)->beta, &b);
+    if (st != AECL_OK) { aecl_net_free(*out); *out = NULL; }
+    return st;
+}
+
+aecl_status aecl_evaluate_net(aecl_net *n, const aecl_dataset *d, float *recon_out, aecl_eval_result *out)
+{
+    AECL_RETURN_IF(d->features != n->features, AECL_ERR_SHAPE, n->ctx,
+                   "the data has %zu features per sample, the model's input takes %zu", d->features, n->features);
+    /* Random streams (a VAE's z) restart with each evaluation, as in a fresh net. */
+    aecl_plan_set_step(n->plan, 0);
+    eval_sums s = {n, d, n->kl_rows != NULL, 0, 0};
+    aecl_batches b = {.batch = n->batch, .rows = d->n, .n_stages = 1, .stage = {{n->plan, n->x, NULL}},
+                      .in = {.host = d->x}, .on_chunk = eval_chunk, .user = &s};
+    b.out[b.n_out++] = (aecl_batches_out){.t = n->rec_rows};
+    if (n->kl_rows) b.out[b.n_out++] = (aecl_batches_out){.t = n->kl_rows};
+    b.out[b.n_out++] = (aecl_batches_out){.t = n->recon, .host = recon_out};
+    /* An empty set runs nothing and gives NaN figures. */
+    if (d->n) AECL_TRY(aecl_batches_run(&b));
+    out->loss = s.loss_sum / (double)d->n;
+    out->mse = s.sq_sum / ((double)d->n * (double)d->features);
+    out->psnr = 10.0 * log10(1.0 / out->mse);
+    return AECL_OK;
 }
 
 aecl_status aecl_evaluate(aecl_ctx *ctx, const aecl_model_spec *spec, const float *weights, const aecl_dataset *d,
@@ -322,33 +364,9 @@ aecl_status aecl_evaluate(aecl_ctx *ctx, const aecl_model_spec *spec, const floa
                    "the data has %zu features per sample, the model's input takes %zu", d->features,
                    aecl_spec_shape_numel(spec->input));
     aecl_net *n = NULL;
-    AECL_TRY(aecl_net_build(ctx, spec, batch, AECL_NET_EVAL, (uint32_t)spec->train.seed, &n));
-    float *xb = calloc((size_t)batch * d->features, sizeof *xb), *recon = malloc((size_t)batch * d->features * sizeof *recon);
-    float *rec = malloc((size_t)batch * sizeof *rec), *kl = n->kl_rows ? malloc((size_t)batch * sizeof *kl) : NULL;
-    aecl_status st = (!xb || !recon || !rec || (n->kl_rows && !kl)) ? aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory") : AECL_OK;
-    if (st == AECL_OK) st = aecl_net_write_params(n, weights);
-    if (st == AECL_OK && n->beta) { float b = (float)spec->train.beta; st = aecl_plan_write(n->plan, n->beta, &b); }
-    double loss_sum = 0, sq_sum = 0;
-    for (size_t from = 0; from < d->n && st == AECL_OK; from += (size_t)batch) {
-        int rows = (int)(d->n - from < (size_t)batch ? d->n - from : (size_t)batch);
-        memcpy(xb, d->x + from * d->features, (size_t)rows * d->features * sizeof *xb);
-        memset(xb + (size_t)rows * d->features, 0, (size_t)(batch - rows) * d->features * sizeof *xb);
-        aecl_plan_set_valid_rows(n->plan, rows);
-        st = aecl_plan_write(n->plan, n->x, xb);
-        if (st == AECL_OK) st = aecl_plan_run(n->plan);
-        if (st == AECL_OK) st = aecl_plan_read(n->plan, n->rec_rows, rec);
-        if (st == AECL_OK && kl) st = aecl_plan_read(n->plan, n->kl_rows, kl);
-        if (st == AECL_OK) st = aecl_plan_read(n->plan, n->recon, recon);
-        if (st != AECL_OK) break;
-        eval_batch(n, d, from, rows, rec, kl, recon, &loss_sum, &sq_sum);
-        if (recon_out) memcpy(recon_out + from * d->features, recon, (size_t)rows * d->features * sizeof *recon);
-    }
-    if (st == AECL_OK) {
-        out->loss = loss_sum / (double)d->n;
-        out->mse = sq_sum / ((double)d->n * (double)d->features);
-        out->psnr = 10.0 * log10(1.0 / out->mse);
-    }
-    free(xb); free(recon); free(rec); free(kl);
+    AECL_TRY(aecl_eval_net_build(ctx, spec, batch, &n));
+    aecl_status st = aecl_net_write_params(n, weights);
+    if (st == AECL_OK) st = aecl_evaluate_net(n, d, recon_out, out);
     aecl_net_free(n);
     return st;
 }

@@ -158,6 +158,12 @@ typedef struct aecl_eval_result {
 } aecl_eval_result;
 aecl_status aecl_evaluate(aecl_ctx *ctx, const aecl_model_spec *spec, const float *weights, const aecl_dataset *d,
                           int batch, float *recon_out /* n * features or NULL */, aecl_eval_result *out);
+/* The same in steps, for evaluating one net again and again: the EVAL net
+ * aecl_evaluate builds (beta set from the spec), then an evaluation with the
+ * parameters the net holds. Each evaluation restarts the random streams (a VAE's
+ * z), so it gives the numbers of a fresh net. */
+aecl_status aecl_eval_net_build(aecl_ctx *ctx, const aecl_model_spec *spec, int batch, aecl_net **out);
+aecl_status aecl_evaluate_net(aecl_net *net, const aecl_dataset *d, float *recon_out, aecl_eval_result *out);
 
 /* ---- checkpoints (checkpoint.c) ------------------------------------------------
  * safetensors with every parameter and optimizer-state tensor under its graph
