@@ -38,7 +38,39 @@ __kernel void optim_sumsq(__global const float *prev, int prev_off, __global con
 
 /* The fused updates: work-group c updates chunk c, described by row c of the
  * table (8 ints as float bits: offsets of its first element in w, g and the two
- * state tensors, and its length). P holds parameters and state, G gradients. */
+ * state tensors, and its length). P holds parameters and state, G gradients.
+ *
+ * Specialised at build time (-D, from the plan) so no item branches on the
+ * configuration: OPT_CLIP (global-norm clipping), OPT_WD (weight decay > 0),
+ * SGD: OPT_MOMENTUM, OPT_NESTEROV; Adam: OPT_DECOUPLED (AdamW).
+ *
+ * Speed on CPUs (PoCL) rests on two things. `restrict`: the table row, the
+ * rate and the scale are then known not to change under the stores to P, so
+ * they are loaded once per group instead of per item, and the offsets are seen
+ * as uniform: consecutive items access consecutive floats (vector loads; without
+ * it every access is a gather/scatter, ~7x slower). P may share its buffer with
+ * the table and the rate (all persistent), which is fine for restrict since this
+ * kernel writes neither. And the full chunk's loop has a constant bound: under
+ * a per-item `j < n` test PoCL falls back to gathers, so only the short last
+ * chunk of a parameter takes that path. */
+#ifndef OPT_CHUNK
+#define OPT_CHUNK 256   /* the table's chunk length (CHUNK in optim.c) */
+#endif
+#ifndef OPT_CLIP
+#define OPT_CLIP 0
+#endif
+#ifndef OPT_WD
+#define OPT_WD 0
+#endif
+#ifndef OPT_MOMENTUM
+#define OPT_MOMENTUM 0
+#endif
+#ifndef OPT_NESTEROV
+#define OPT_NESTEROV 0
+#endif
+#ifndef OPT_DECOUPLED
+#define OPT_DECOUPLED 0
+#endif
 #define TAB_W 0
 #define TAB_G 1
 #define TAB_S0 2
@@ -46,26 +78,45 @@ __kernel void optim_sumsq(__global const float *prev, int prev_off, __global con
 #define TAB_N 4
 #define TAB_STRIDE 8
 
+/* Runs STEP(j) for the chunk's elements j, items on consecutive elements. The
+ * local size sits in a variable: with get_local_size(0) in the loop's step,
+ * PoCL's vectoriser gives up (scalar code, 4x slower). */
+#define OPT_FOR_CHUNK(n, STEP)                                                       \
+    {                                                                                \
+        int ls = get_local_size(0);                                                  \
+        if ((n) == OPT_CHUNK) {                                                      \
+            for (int j = get_local_id(0); j < OPT_CHUNK; j += ls) STEP(j);           \
+        } else {                                                                     \
+            for (int j = get_local_id(0); j < (n); j += ls) STEP(j);                 \
+        }                                                                            \
+    }
+
 /* SGD: d = scale * g + wd * w; with momentum, buf = momentum * buf + d and the
  * step is buf (or d + momentum * buf for Nesterov); w -= lr * step. */
-__kernel void optim_sgd_all(__global float *P, int p_unused, __global const float *G, int g_unused,
-                            __global const float *tab, int tab_off, __global const float *lr, int lr_off,
-                            __global const float *ss, int ss_off, float momentum, int nesterov,
+#define SGD_STEP(j) sgd_one(P, w0 + (j), G[g0 + (j)], s0 + (j), rate, scale, momentum, weight_decay)
+
+void sgd_one(__global float *restrict P, int w, float g, int s, float rate, float scale, float momentum,
+             float weight_decay)
+{
+    float wi = P[w], d = OPT_CLIP ? scale * g : g;
+    if (OPT_WD) d += weight_decay * wi;
+    if (OPT_MOMENTUM) {
+        float b = momentum * P[s] + d;
+        P[s] = b;
+        d = OPT_NESTEROV ? d + momentum * b : b;
+    }
+    P[w] = wi - rate * d;
+}
+
+__kernel void optim_sgd_all(__global float *restrict P, int p_unused, __global const float *restrict G, int g_unused,
+                            __global const float *restrict tab, int tab_off, __global const float *restrict lr,
+                            int lr_off, __global const float *restrict ss, int ss_off, float momentum,
                             float weight_decay, float clip)
 {
     __global const float *row = tab + tab_off + get_group_id(0) * TAB_STRIDE;
     int w0 = as_int(row[TAB_W]), g0 = as_int(row[TAB_G]), s0 = as_int(row[TAB_S0]), n = as_int(row[TAB_N]);
-    float rate = lr[lr_off], scale = opt_clip_scale(ss, ss_off, clip);
-    for (int j = get_local_id(0); j < n; j += get_local_size(0)) {
-        float wi = P[w0 + j];
-        float d = scale * G[g0 + j] + weight_decay * wi;
-        if (momentum > 0.0f) {
-            float b = momentum * P[s0 + j] + d;
-            P[s0 + j] = b;
-            d = nesterov ? d + momentum * b : b;
-        }
-        P[w0 + j] = wi - rate * d;
-    }
+    float rate = lr[lr_off], scale = OPT_CLIP ? opt_clip_scale(ss, ss_off, clip) : 1.0f;
+    OPT_FOR_CHUNK(n, SGD_STEP)
 }
 
 /* The bias corrections 1 - beta^t of this step, once per step for every Adam
@@ -78,26 +129,36 @@ __kernel void optim_adam_bc(__global float *bc, int bc_off, uint step, float log
     bc[bc_off + 1] = -expm1(t * log_beta2);
 }
 
-/* Adam / AdamW at step t = step + 1 with the step's bias corrections bc.
- * decoupled: AdamW (w -= lr * wd * w), else wd * w joins the gradient (L2). */
-__kernel void optim_adam_all(__global float *P, int p_unused, __global const float *G, int g_unused,
-                             __global const float *tab, int tab_off, __global const float *lr, int lr_off,
-                             __global const float *ss, int ss_off, __global const float *bc, int bc_off,
-                             float beta1, float beta2, float eps, float weight_decay, int decoupled, float clip)
+/* Adam / AdamW at step t = step + 1 with the step's bias corrections bc1, bc2:
+ * w -= lr * (m / bc1) / (sqrt(v / bc2) + eps), computed as
+ * w -= a * m / (sqrt(v) + e) with a = lr * sqrt(bc2) / bc1, e = eps * sqrt(bc2)
+ * (the same value; one division and one root per element instead of three
+ * divisions and a root). L2: wd * w joins the gradient; AdamW: w -= lr * wd * w. */
+#define ADAM_STEP(j) adam_one(P, w0 + (j), G[g0 + (j)], m0 + (j), v0 + (j), rate, a, e, scale, beta1, beta2, weight_decay)
+
+void adam_one(__global float *restrict P, int w, float g, int m, int v, float rate, float a, float e, float scale,
+              float beta1, float beta2, float weight_decay)
+{
+    float wi = P[w], d = OPT_CLIP ? scale * g : g;
+    if (OPT_WD && OPT_DECOUPLED) wi -= rate * weight_decay * wi;
+    else if (OPT_WD) d += weight_decay * wi;
+    float mi = beta1 * P[m] + (1.0f - beta1) * d;
+    float vi = beta2 * P[v] + (1.0f - beta2) * d * d;
+    P[m] = mi;
+    P[v] = vi;
+    P[w] = wi - a * mi / (sqrt(vi) + e);
+}
+
+__kernel void optim_adam_all(__global float *restrict P, int p_unused, __global const float *restrict G, int g_unused,
+                             __global const float *restrict tab, int tab_off, __global const float *restrict lr,
+                             int lr_off, __global const float *restrict ss, int ss_off,
+                             __global const float *restrict bc, int bc_off, float beta1, float beta2, float eps,
+                             float weight_decay, float clip)
 {
     __global const float *row = tab + tab_off + get_group_id(0) * TAB_STRIDE;
     int w0 = as_int(row[TAB_W]), g0 = as_int(row[TAB_G]), m0 = as_int(row[TAB_S0]), v0 = as_int(row[TAB_S1]);
     int n = as_int(row[TAB_N]);
-    float bc1 = bc[bc_off], bc2 = bc[bc_off + 1], rate = lr[lr_off], scale = opt_clip_scale(ss, ss_off, clip);
-    for (int j = get_local_id(0); j < n; j += get_local_size(0)) {
-        float wi = P[w0 + j];
-        float d = scale * G[g0 + j];
-        if (decoupled) wi -= rate * weight_decay * wi;
-        else d += weight_decay * wi;
-        float mi = beta1 * P[m0 + j] + (1.0f - beta1) * d;
-        float vi = beta2 * P[v0 + j] + (1.0f - beta2) * d * d;
-        P[m0 + j] = mi;
-        P[v0 + j] = vi;
-        P[w0 + j] = wi - rate * (mi / bc1) / (sqrt(vi / bc2) + eps);
-    }
+    float rate = lr[lr_off], scale = OPT_CLIP ? opt_clip_scale(ss, ss_off, clip) : 1.0f;
+    float root = sqrt(bc[bc_off + 1]), a = rate * root / bc[bc_off], e = eps * root;
+    OPT_FOR_CHUNK(n, ADAM_STEP)
 }

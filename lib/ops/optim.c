@@ -134,19 +134,21 @@ static aecl_status emit_update(aecl_plan *p, aecl_tensor *t)
     if (st == AECL_OK) st = aecl_plan_write(p, tab, bits); /* ints carried as float bits */
     free(bits);
     AECL_TRY(st);
+    char opts[160];
+    snprintf(opts, sizeof opts, "-DOPT_CHUNK=%d -DOPT_CLIP=%d -DOPT_WD=%d -DOPT_MOMENTUM=%d -DOPT_NESTEROV=%d "
+             "-DOPT_DECOUPLED=%d", CHUNK, ss != NULL, wd > 0, kind == AECL_OPT_SGD && t->fp[0] > 0,
+             t->ip[IP_NESTEROV], kind == AECL_OPT_ADAMW);
     cl_kernel k;
     if (kind == AECL_OPT_SGD) {
-        AECL_TRY(aecl_plan_kernel(p, "optim.cl", "", "optim_sgd_all", &k));
-        AECL_TRY(aecl_plan_args(p, k, "TTTT_fiff", t->extra[0], t->extra[1], tab, lr, ss,
-                                (double)t->fp[0], t->ip[IP_NESTEROV], wd, clip));
+        AECL_TRY(aecl_plan_kernel(p, "optim.cl", opts, "optim_sgd_all", &k));
+        AECL_TRY(aecl_plan_args(p, k, "TTTT_fff", t->extra[0], t->extra[1], tab, lr, ss, (double)t->fp[0], wd, clip));
     } else {
-        AECL_TRY(aecl_plan_kernel(p, "optim.cl", "", "optim_adam_all", &k));
-        AECL_TRY(aecl_plan_args(p, k, "TTTT_Tffffif", t->extra[0], t->extra[1], tab, lr, ss, bc,
-                                (double)t->fp[0], (double)t->fp[1], (double)t->fp[2], wd, kind == AECL_OPT_ADAMW,
-                                clip));
+        AECL_TRY(aecl_plan_kernel(p, "optim.cl", opts, "optim_adam_all", &k));
+        AECL_TRY(aecl_plan_args(p, k, "TTTT_Tfffff", t->extra[0], t->extra[1], tab, lr, ss, bc, (double)t->fp[0],
+                                (double)t->fp[1], (double)t->fp[2], wd, clip));
     }
-    /* One work-group per chunk; a device allowing fewer than CHUNK items per
-     * group has each item loop over several elements. */
+    /* One work-group per chunk, an item per element; a device allowing fewer
+     * than CHUNK items per group has each item loop over several elements. */
     size_t wg = aecl_kernel_max_wg(aecl_plan_ctx(p), k), lsz = 1;
     while (lsz * 2 <= wg && lsz * 2 <= CHUNK) lsz *= 2;
     size_t gsz = (size_t)nc * lsz;
