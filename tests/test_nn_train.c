@@ -33,6 +33,55 @@ static double train_eval(aecl_ctx *ctx, aecl_model_spec *s, const aecl_dataset *
     return r->loss;
 }
 
+/* Validation reuses one eval net across epochs: each epoch's validation loss
+ * must be, bit for bit, what a fresh evaluation of that epoch's weights gives
+ * (a VAE also checks that its random draws restart), and validating must not
+ * change the trained weights. */
+typedef struct val_log {
+    int n;
+    double loss[8];
+} val_log;
+
+static void log_val(void *user, const aecl_train_progress *p)
+{
+    val_log *v = user;
+    if (p->epoch_done && v->n < 8) v->loss[v->n++] = p->val_loss;
+}
+
+static void test_validation(aecl_ctx *ctx, const char *model, const aecl_dataset *all)
+{
+    aecl_model_spec *s = load_model(ctx, model);
+    if (!s) return;
+    aecl_dataset tr = *all, val = *all;
+    tr.n = 300;
+    val.x += 300 * all->features;
+    val.n = 100;
+    enum { EPOCHS = 3 };
+    val_log log = {0};
+    aecl_train_opts o = {.epochs = EPOCHS, .batch = 64, .seed = 11, .cb = log_val, .user = &log};
+    float *w = NULL;
+    CHECK_OK(ctx, aecl_train(ctx, s, &tr, &val, &o, &w));
+    CHECK(log.n == EPOCHS);
+    for (int e = 1; e <= EPOCHS && w && log.n == EPOCHS; e++) {
+        aecl_train_opts oe = {.epochs = e, .batch = 64, .seed = 11};
+        float *we = NULL;
+        aecl_eval_result r = {0};
+        CHECK_OK(ctx, aecl_train(ctx, s, &tr, NULL, &oe, &we));
+        CHECK_OK(ctx, aecl_evaluate(ctx, s, we, &val, 64, NULL, &r));
+        CHECK_MSG(r.loss == log.loss[e - 1], "%s epoch %d: validated %.9g, evaluated %.9g", model, e, log.loss[e - 1],
+                  r.loss);
+        if (e == EPOCHS && we) {
+            aecl_net *n = NULL;
+            CHECK_OK(ctx, aecl_net_build(ctx, s, 1, AECL_NET_EVAL, 1, &n));
+            CHECK(n && memcmp(w, we, aecl_net_param_floats(n) * sizeof *w) == 0);
+            aecl_net_free(n);
+        }
+        free(we);
+    }
+    free(w);
+    aecl_spec_free(s);
+}
+
 int main(void)
 {
     aecl_ctx *ctx = test_ctx();
@@ -44,6 +93,8 @@ int main(void)
      * nats: these bars need real learning. */
     struct { const char *model; int epochs; double bar; } kinds[] = {
         {"mlp.model", 3, 0.045}, {"denoising.model", 3, 0.07}, {"conv.model", 2, 0.05}, {"vae.model", 3, 310.0}};
+    test_validation(ctx, "mlp.model", &tr);
+    test_validation(ctx, "vae.model", &tr);
     float *w = NULL;
     aecl_model_spec *mlp = NULL;
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {

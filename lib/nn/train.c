@@ -118,6 +118,7 @@ typedef struct run {
     const aecl_dataset *train, *val;
     const aecl_train_opts *o;
     aecl_net *n;
+    aecl_net *eval;            /* validation's net, built once per run (NULL without validation) */
     staging s;
     size_t *idx;
     float *w;
@@ -203,19 +204,49 @@ static aecl_status set_rates(run *r, int e)
     return aecl_plan_write(r->n->plan, r->n->beta, &b);
 }
 
+/* Copies src's parameters into dst (a net of the same model) on the device. */
+static aecl_status copy_params(aecl_net *dst, aecl_net *src)
+{
+    AECL_RETURN_IF(dst->n_params != src->n_params, AECL_ERR_STATE, dst->ctx,
+                   "copying parameters between nets of different models (%d vs %d tensors)", src->n_params,
+                   dst->n_params);
+    for (int i = 0; i < dst->n_params; i++) {
+        const aecl_tensor *a = src->params[i], *b = dst->params[i];
+        AECL_RETURN_IF(a->size != b->size || strcmp(src->param_names[i], dst->param_names[i]), AECL_ERR_STATE,
+                       dst->ctx, "copying parameters between nets of different models ('%s' vs '%s')",
+                       src->param_names[i], dst->param_names[i]);
+        cl_mem from, to;
+        int from_off, to_off;
+        aecl_plan_tensor_mem(src->plan, a, &from, &from_off);
+        aecl_plan_tensor_mem(dst->plan, b, &to, &to_off);
+        /* The queue is in order: the copy reads these weights before the next
+         * training step changes them, and the evaluation runs after it. */
+        AECL_CL_TRY(dst->ctx, clEnqueueCopyBuffer(aecl_ctx_cl_queue(dst->ctx), from, to,
+                                                  (size_t)from_off * sizeof(float), (size_t)to_off * sizeof(float),
+                                                  a->size * sizeof(float), 0, NULL, NULL));
+    }
+    return AECL_OK;
+}
+
+/* The validation loss of the weights the training net holds now. */
+static aecl_status validate(run *r, double *loss)
+{
+    AECL_TRY(copy_params(r->eval, r->n));
+    return aecl_evaluate_net_loss(r->eval, r->val, loss);
+}
+
 /* Validation and the monitor after epoch e; *stop when early stopping ends the run. */
 static aecl_status end_epoch(run *r, int e, int *stop)
 {
-    AECL_TRY(aecl_net_read_params(r->n, r->w));
     double monitored = r->pr.train_loss;
     r->pr.val_loss = NAN;
-    if (r->val && r->val->n) {
-        aecl_eval_result ev;
-        AECL_TRY(aecl_evaluate(r->ctx, r->spec, r->w, r->val, r->o->batch, NULL, &ev));
-        AECL_RETURN_IF(!isfinite(ev.loss), AECL_ERR_NUMERIC, r->ctx,
-                       "the validation loss became %s after epoch %d: lower the learning rate%s", nonfinite(ev.loss), e + 1,
+    if (r->eval) {
+        double loss;
+        AECL_TRY(validate(r, &loss));
+        AECL_RETURN_IF(!isfinite(loss), AECL_ERR_NUMERIC, r->ctx,
+                       "the validation loss became %s after epoch %d: lower the learning rate%s", nonfinite(loss), e + 1,
                        r->saved);
-        monitored = r->pr.val_loss = ev.loss;
+        monitored = r->pr.val_loss = loss;
     }
     double best = r->ck.monitor.best;
     *stop = aecl_monitor_update(&r->ck.monitor, &r->o->schedule, r->o->patience, monitored);
@@ -292,10 +323,13 @@ aecl_status aecl_train(aecl_ctx *ctx, const aecl_model_spec *spec, const aecl_da
     r.idx = malloc(train->n * sizeof *r.idx);
     r.w = malloc(aecl_net_param_floats(r.n) * sizeof *r.w);
     if (!r.s.buf[0] || !r.s.buf[1] || !r.idx || !r.w) st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    /* Validation's net lives as long as the run: no plan compiled per epoch. */
+    if (st == AECL_OK && val && val->n) st = aecl_eval_net_build(ctx, spec, o->batch, &r.eval);
     if (st == AECL_OK && o->resume) snprintf(r.saved, sizeof r.saved, "; %s is unchanged", o->resume);
     if (st == AECL_OK) st = train_loop(&r);
     staging_free(&r.s);
     free(r.idx);
+    aecl_net_free(r.eval);
     aecl_net_free(r.n);
     if (st != AECL_OK) { free(r.w); return st; }
     *weights = r.w;
@@ -304,26 +338,53 @@ aecl_status aecl_train(aecl_ctx *ctx, const aecl_model_spec *spec, const aecl_da
 
 /* ---- evaluation ------------------------------------------------------------------ */
 
-/* Adds one chunk's per-sample losses and squared errors (rec_rows, kl_rows, recon). */
+/* Adds one chunk's per-sample losses (rec_rows, kl_rows) and, when the
+ * reconstruction is read, its squared errors. */
 typedef struct eval_sums {
     const aecl_net *n;
     const aecl_dataset *d;
-    int kl;                   /* output 1 is kl_rows */
+    int kl, recon;            /* output 1 is kl_rows; the last output is recon */
     double loss_sum, sq_sum;
 } eval_sums;
 
 static aecl_status eval_chunk(void *user, const aecl_batches *b, size_t from, int rows)
 {
     eval_sums *s = user;
-    const float *rec = b->out[0].chunk, *kl = s->kl ? b->out[1].chunk : NULL, *recon = b->out[b->n_out - 1].chunk;
+    const float *rec = b->out[0].chunk, *kl = s->kl ? b->out[1].chunk : NULL;
     size_t f = s->d->features;
     for (int r = 0; r < rows; r++) {
         double l = s->n->spec->loss == AECL_LOSS_MSE ? rec[r] / (double)f : rec[r];
         if (kl) l += kl[r];
         s->loss_sum += l;
+    }
+    const float *recon = s->recon ? b->out[b->n_out - 1].chunk : NULL;
+    for (int r = 0; recon && r < rows; r++) {
         const float *x = s->d->x + (from + (size_t)r) * f, *y = recon + (size_t)r * f;
         for (size_t k = 0; k < f; k++) s->sq_sum += (double)(x[k] - y[k]) * (x[k] - y[k]);
     }
+    return AECL_OK;
+}
+
+/* with_recon = 0 reads only the per-sample losses back (validation needs no more):
+ * out->mse and out->psnr are then NaN. */
+static aecl_status eval_run(aecl_net *n, const aecl_dataset *d, int with_recon, float *recon_out,
+                            aecl_eval_result *out)
+{
+    AECL_RETURN_IF(d->features != n->features, AECL_ERR_SHAPE, n->ctx,
+                   "the data has %zu features per sample, the model's input takes %zu", d->features, n->features);
+    /* Random streams (a VAE's z) restart with each evaluation, as in a fresh net. */
+    aecl_plan_set_step(n->plan, 0);
+    eval_sums s = {n, d, n->kl_rows != NULL, with_recon, 0, 0};
+    aecl_batches b = {.batch = n->batch, .rows = d->n, .n_stages = 1, .stage = {{n->plan, n->x, NULL}},
+                      .in = {.host = d->x}, .on_chunk = eval_chunk, .user = &s};
+    b.out[b.n_out++] = (aecl_batches_out){.t = n->rec_rows};
+    if (n->kl_rows) b.out[b.n_out++] = (aecl_batches_out){.t = n->kl_rows};
+    if (with_recon) b.out[b.n_out++] = (aecl_batches_out){.t = n->recon, .host = recon_out};
+    /* An empty set runs nothing and gives NaN figures. */
+    if (d->n) AECL_TRY(aecl_batches_run(&b));
+    out->loss = s.loss_sum / (double)d->n;
+    out->mse = with_recon ? s.sq_sum / ((double)d->n * (double)d->features) : NAN;
+    out->psnr = 10.0 * log10(1.0 / out->mse);
     return AECL_OK;
 }
 
@@ -339,21 +400,14 @@ aecl_status aecl_eval_net_build(aecl_ctx *ctx, const aecl_model_spec *spec, int 
 
 aecl_status aecl_evaluate_net(aecl_net *n, const aecl_dataset *d, float *recon_out, aecl_eval_result *out)
 {
-    AECL_RETURN_IF(d->features != n->features, AECL_ERR_SHAPE, n->ctx,
-                   "the data has %zu features per sample, the model's input takes %zu", d->features, n->features);
-    /* Random streams (a VAE's z) restart with each evaluation, as in a fresh net. */
-    aecl_plan_set_step(n->plan, 0);
-    eval_sums s = {n, d, n->kl_rows != NULL, 0, 0};
-    aecl_batches b = {.batch = n->batch, .rows = d->n, .n_stages = 1, .stage = {{n->plan, n->x, NULL}},
-                      .in = {.host = d->x}, .on_chunk = eval_chunk, .user = &s};
-    b.out[b.n_out++] = (aecl_batches_out){.t = n->rec_rows};
-    if (n->kl_rows) b.out[b.n_out++] = (aecl_batches_out){.t = n->kl_rows};
-    b.out[b.n_out++] = (aecl_batches_out){.t = n->recon, .host = recon_out};
-    /* An empty set runs nothing and gives NaN figures. */
-    if (d->n) AECL_TRY(aecl_batches_run(&b));
-    out->loss = s.loss_sum / (double)d->n;
-    out->mse = s.sq_sum / ((double)d->n * (double)d->features);
-    out->psnr = 10.0 * log10(1.0 / out->mse);
+    return eval_run(n, d, 1, recon_out, out);
+}
+
+aecl_status aecl_evaluate_net_loss(aecl_net *n, const aecl_dataset *d, double *loss)
+{
+    aecl_eval_result r;
+    AECL_TRY(eval_run(n, d, 0, NULL, &r));
+    *loss = r.loss;
     return AECL_OK;
 }
 

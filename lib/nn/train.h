@@ -164,6 +164,9 @@ aecl_status aecl_evaluate(aecl_ctx *ctx, const aecl_model_spec *spec, const floa
  * z), so it gives the numbers of a fresh net. */
 aecl_status aecl_eval_net_build(aecl_ctx *ctx, const aecl_model_spec *spec, int batch, aecl_net **out);
 aecl_status aecl_evaluate_net(aecl_net *net, const aecl_dataset *d, float *recon_out, aecl_eval_result *out);
+/* Only the mean objective (result.loss, bit for bit): reads back the per-sample
+ * losses alone, not the reconstruction (what validation needs). */
+aecl_status aecl_evaluate_net_loss(aecl_net *net, const aecl_dataset *d, double *loss);
 
 /* ---- checkpoints (checkpoint.c) ------------------------------------------------
  * safetensors with every parameter and optimizer-state tensor under its graph
