@@ -1,8 +1,10 @@
 //@require philox.cl
 /* Kernels that use random numbers: dropout, input noise, the VAE's
- * reparameterisation, and raw generator output for tests. One work-item per
- * Philox block = four consecutive elements (element i uses word i % 4 of block
- * i / 4, see philox.cl), launched over ceil(n / 4) items. Backward kernels
+ * reparameterisation, and raw generator output for tests. Element i uses word
+ * i % 4 of Philox block i / 4 (see philox.cl); a work-item computes RNG_K
+ * consecutive blocks (4 * RNG_K elements), launched over ceil(ceil(n / 4) / RNG_K)
+ * items. Whole blocks go through one vload4/vstore4 each, straight-line code; only
+ * the last block of a tensor takes the per-element tail. Backward kernels
  * regenerate the same numbers from the same (seed, stream, step, op) instead of
  * storing masks or eps: nothing extra lives between forward and backward.
  * Every buffer is (pointer, element offset). */
@@ -11,29 +13,76 @@
 #define NOISE_MASK 1
 #define NOISE_SALT_PEPPER 2
 
+/* The work-item's first block, or -1 past the last block of n elements. */
+int rng_first_block(int n)
+{
+    int g = get_global_id(0), last = (n - 1) / 4;
+    return n > 0 && g <= last / RNG_K ? g * RNG_K : -1;
+}
+
+/* Block b (elements 4b .. 4b + 3) of a tensor of n elements: one vector where the
+ * block is whole; past n zeros are read and nothing is written. */
+float4 rng_load4(__global const float *p, int b, int n)
+{
+    int whole = n / 4;
+    if (b < whole) return vload4(b, p);
+    float4 v = (float4)(0.0f);
+    int left = b == whole ? n - b * 4 : 0;
+    if (left > 0) v.x = p[b * 4];
+    if (left > 1) v.y = p[b * 4 + 1];
+    if (left > 2) v.z = p[b * 4 + 2];
+    return v;
+}
+
+void rng_store4(__global float *p, int b, int n, float4 v)
+{
+    int whole = n / 4;
+    if (b < whole) {
+        vstore4(v, b, p);
+        return;
+    }
+    int left = b == whole ? n - b * 4 : 0;
+    if (left > 0) p[b * 4] = v.x;
+    if (left > 1) p[b * 4 + 1] = v.y;
+    if (left > 2) p[b * 4 + 2] = v.z;
+}
+
 /* Raw words of blocks c0, c0+1, ... (counter (c0 + b, c1, c2, c3), key (k0, k1)):
  * known-answer tests and host/device comparison. n words. */
 __kernel void rng_words(__global uint *out, int out_off, int n, uint c0, uint c1, uint c2, uint c3, uint k0,
                         uint k1)
 {
-    int b = get_global_id(0);
-    if (b > (n - 1) / 4) return; /* b * 4 >= n, without overflow */
-    uint4 w = philox4x32_10((uint4)(c0 + (uint)b, c1, c2, c3), (uint2)(k0, k1));
-    uint v[4] = {w.x, w.y, w.z, w.w};
-    for (int j = 0; j < 4 && b * 4 + j < n; j++) out[out_off + b * 4 + j] = v[j];
+    int first = rng_first_block(n);
+    if (first < 0) return;
+    philox_words c;
+    c.x = c0 + (uint)first + RNG_LANES;
+    c.y = c1;
+    c.z = c2;
+    c.w = c3;
+    c = philox4x32_10(c, k0, k1);
+    uint w[4][RNG_K];
+    RNG_STORE(c.x, w[0]);
+    RNG_STORE(c.y, w[1]);
+    RNG_STORE(c.z, w[2]);
+    RNG_STORE(c.w, w[3]);
+    out += out_off;
+    for (int j = 0; j < RNG_K && first + j <= (n - 1) / 4; j++)
+        for (int m = 0; m < 4 && (first + j) * 4 + m < n; m++) out[(first + j) * 4 + m] = w[m][j];
 }
 
 /* Per-element uniforms and normals of a stream, as the ops see them. */
 __kernel void rng_uniform_normal(__global float *u, int u_off, __global float *z, int z_off, int n, uint seed,
                                  uint stream, uint step, uint op)
 {
-    int b = get_global_id(0);
-    if (b > (n - 1) / 4) return; /* b * 4 >= n, without overflow */
-    uint4 w = philox_block(seed, stream, step, op, (uint)b);
-    float4 fu = philox_uniform4(w), fz = philox_normal4(w);
-    for (int j = 0; j < 4 && b * 4 + j < n; j++) {
-        u[u_off + b * 4 + j] = philox_pickf(fu, j);
-        z[z_off + b * 4 + j] = philox_pickf(fz, j);
+    int first = rng_first_block(n);
+    if (first < 0) return;
+    philox_words w = philox_blocks(seed, stream, step, op, (uint)first);
+    float4 fu[RNG_K], fz[RNG_K];
+    philox_uniforms(w, fu);
+    philox_normals(w, fz);
+    for (int j = 0; j < RNG_K; j++) {
+        rng_store4(u + u_off, first + j, n, fu[j]);
+        rng_store4(z + z_off, first + j, n, fz[j]);
     }
 }
 
@@ -42,46 +91,61 @@ __kernel void rng_uniform_normal(__global float *u, int u_off, __global float *z
 __kernel void dropout(__global const float *x, int x_off, __global float *y, int y_off, int n, float p,
                       float scale, uint seed, uint stream, uint step, uint op)
 {
-    int b = get_global_id(0);
-    if (b > (n - 1) / 4) return; /* b * 4 >= n, without overflow */
-    float4 u = philox_uniform4(philox_block(seed, stream, step, op, (uint)b));
-    for (int j = 0; j < 4 && b * 4 + j < n; j++) {
-        int i = b * 4 + j;
-        y[y_off + i] = philox_pickf(u, j) >= p ? x[x_off + i] * scale : 0.0f;
+    int first = rng_first_block(n);
+    if (first < 0) return;
+    float4 u[RNG_K];
+    philox_uniforms(philox_blocks(seed, stream, step, op, (uint)first), u);
+    for (int j = 0; j < RNG_K; j++) {
+        float4 v = rng_load4(x + x_off, first + j, n) * scale;
+        rng_store4(y + y_off, first + j, n, select((float4)(0.0f), v, u[j] >= p));
     }
 }
 
-/* The corrupted value of x and d(value)/dx (1 or 0) for one element. Salt and
- * pepper draws one uniform: u < p corrupts, and within that u < p/2 is 0 (half each). */
-float noise_value(int kind, float param, int clip, float x, float u, float z, float *dydx)
+/* The corrupted values of a block x and d(value)/dx (1 or 0). Salt and pepper
+ * draws one uniform: u < p corrupts, and within that u < p/2 is 0 (half each). */
+float4 noise_value(int kind, float param, int clip, float4 x, float4 u, float4 z, float4 *dydx)
 {
-    float v = x;
-    *dydx = 1.0f;
+    float4 v = x;
+    int4 pass = (int4)(-1);
     if (kind == NOISE_GAUSSIAN) {
         v = x + param * z;
-    } else if (u < param) {
-        v = kind == NOISE_SALT_PEPPER && u >= 0.5f * param ? 1.0f : 0.0f;
-        *dydx = 0.0f;
+    } else {
+        int4 hit = u < param;
+        float4 fill = kind == NOISE_SALT_PEPPER ? select((float4)(0.0f), (float4)(1.0f), u >= 0.5f * param)
+                                                : (float4)(0.0f);
+        v = select(x, fill, hit);
+        pass = ~hit;
     }
-    if (clip && (v < 0.0f || v > 1.0f)) {
-        v = clamp(v, 0.0f, 1.0f);
-        *dydx = 0.0f;
+    if (clip) {
+        int4 out = v < 0.0f | v > 1.0f;
+        v = select(v, clamp(v, 0.0f, 1.0f), out);
+        pass &= ~out;
     }
+    *dydx = select((float4)(0.0f), (float4)(1.0f), pass);
     return v;
+}
+
+/* The numbers a noise kind draws for K blocks: normals for gaussian noise,
+ * uniforms otherwise (the other set is left zero). */
+void noise_draws(int kind, philox_words w, float4 *u, float4 *z)
+{
+    for (int j = 0; j < RNG_K; j++) u[j] = z[j] = (float4)(0.0f);
+    if (kind == NOISE_GAUSSIAN)
+        philox_normals(w, z);
+    else
+        philox_uniforms(w, u);
 }
 
 __kernel void noise(__global const float *x, int x_off, __global float *y, int y_off, int n, int kind, float param,
                     int clip, uint seed, uint stream, uint step, uint op)
 {
-    int b = get_global_id(0);
-    if (b > (n - 1) / 4) return; /* b * 4 >= n, without overflow */
-    uint4 w = philox_block(seed, stream, step, op, (uint)b);
-    float4 u = philox_uniform4(w);
-    float4 z = kind == NOISE_GAUSSIAN ? philox_normal4(w) : (float4)(0.0f);
-    for (int j = 0; j < 4 && b * 4 + j < n; j++) {
-        int i = b * 4 + j;
-        float d;
-        y[y_off + i] = noise_value(kind, param, clip, x[x_off + i], philox_pickf(u, j), philox_pickf(z, j), &d);
+    int first = rng_first_block(n);
+    if (first < 0) return;
+    float4 u[RNG_K], z[RNG_K], d;
+    noise_draws(kind, philox_blocks(seed, stream, step, op, (uint)first), u, z);
+    for (int j = 0; j < RNG_K; j++) {
+        float4 v = noise_value(kind, param, clip, rng_load4(x + x_off, first + j, n), u[j], z[j], &d);
+        rng_store4(y + y_off, first + j, n, v);
     }
 }
 
@@ -90,17 +154,13 @@ __kernel void noise_grad(__global const float *gy, int gy_off, __global const fl
                          __global float *gx, int gx_off, int n, int kind, float param, int clip, uint seed,
                          uint stream, uint step, uint op)
 {
-    int b = get_global_id(0);
-    if (b > (n - 1) / 4) return; /* b * 4 >= n, without overflow */
-    uint4 w = philox_block(seed, stream, step, op, (uint)b);
-    float4 u = philox_uniform4(w);
-    float4 z = kind == NOISE_GAUSSIAN ? philox_normal4(w) : (float4)(0.0f);
-    for (int j = 0; j < 4 && b * 4 + j < n; j++) {
-        int i = b * 4 + j;
-        float d;
-        float g = gy[gy_off + i];
-        noise_value(kind, param, clip, x[x_off + i], philox_pickf(u, j), philox_pickf(z, j), &d);
-        gx[gx_off + i] = d * g;
+    int first = rng_first_block(n);
+    if (first < 0) return;
+    float4 u[RNG_K], z[RNG_K], d;
+    noise_draws(kind, philox_blocks(seed, stream, step, op, (uint)first), u, z);
+    for (int j = 0; j < RNG_K; j++) {
+        noise_value(kind, param, clip, rng_load4(x + x_off, first + j, n), u[j], z[j], &d);
+        rng_store4(gx + gx_off, first + j, n, d * rng_load4(gy + gy_off, first + j, n));
     }
 }
 
@@ -108,12 +168,13 @@ __kernel void noise_grad(__global const float *gy, int gy_off, __global const fl
 __kernel void reparam(__global const float *mu, int mu_off, __global const float *lv, int lv_off,
                       __global float *z, int z_off, int n, uint seed, uint stream, uint step, uint op)
 {
-    int b = get_global_id(0);
-    if (b > (n - 1) / 4) return; /* b * 4 >= n, without overflow */
-    float4 e = philox_normal4(philox_block(seed, stream, step, op, (uint)b));
-    for (int j = 0; j < 4 && b * 4 + j < n; j++) {
-        int i = b * 4 + j;
-        z[z_off + i] = mu[mu_off + i] + exp(0.5f * lv[lv_off + i]) * philox_pickf(e, j);
+    int first = rng_first_block(n);
+    if (first < 0) return;
+    float4 e[RNG_K];
+    philox_normals(philox_blocks(seed, stream, step, op, (uint)first), e);
+    for (int j = 0; j < RNG_K; j++) {
+        float4 m = rng_load4(mu + mu_off, first + j, n), l = rng_load4(lv + lv_off, first + j, n);
+        rng_store4(z + z_off, first + j, n, m + exp(0.5f * l) * e[j]);
     }
 }
 
@@ -121,12 +182,12 @@ __kernel void reparam(__global const float *mu, int mu_off, __global const float
 __kernel void reparam_grad(__global const float *gz, int gz_off, __global const float *lv, int lv_off,
                            __global float *glv, int glv_off, int n, uint seed, uint stream, uint step, uint op)
 {
-    int b = get_global_id(0);
-    if (b > (n - 1) / 4) return; /* b * 4 >= n, without overflow */
-    float4 e = philox_normal4(philox_block(seed, stream, step, op, (uint)b));
-    for (int j = 0; j < 4 && b * 4 + j < n; j++) {
-        int i = b * 4 + j;
-        float g = gz[gz_off + i];
-        glv[glv_off + i] = 0.5f * g * philox_pickf(e, j) * exp(0.5f * lv[lv_off + i]);
+    int first = rng_first_block(n);
+    if (first < 0) return;
+    float4 e[RNG_K];
+    philox_normals(philox_blocks(seed, stream, step, op, (uint)first), e);
+    for (int j = 0; j < RNG_K; j++) {
+        float4 g = rng_load4(gz + gz_off, first + j, n), l = rng_load4(lv + lv_off, first + j, n);
+        rng_store4(glv + glv_off, first + j, n, 0.5f * g * e[j] * exp(0.5f * l));
     }
 }

@@ -1,6 +1,7 @@
 /* Dropout, input noise and reparameterisation against host references that
  * regenerate the op's random numbers with the host Philox (ops/philox.h), their
- * statistics, their dependence on the step counter, and their gradients. */
+ * statistics, their dependence on the step counter, and their gradients; for the
+ * device's own Philox blocks per work-item and for others (AECL_RNG_BLOCKS). */
 #include "gradcheck.h"
 #include "ops/philox.h"
 #include "ops/random.h"
@@ -353,5 +354,16 @@ int main(void)
     test_noise(ctx);
     test_noise_grad(ctx);
     test_reparam(ctx);
+    /* The same numbers with other Philox blocks per work-item than this device's
+     * choice: 1 (what GPUs run) and 4. The gradchecks add nothing here. */
+    const char *blocks[] = {"1", "4"};
+    for (int i = 0; i < 2; i++) {
+        printf("AECL_RNG_BLOCKS=%s\n", blocks[i]);
+        setenv("AECL_RNG_BLOCKS", blocks[i], 1);
+        test_dropout(ctx);
+        test_noise(ctx);
+        test_reparam(ctx);
+    }
+    unsetenv("AECL_RNG_BLOCKS");
     return test_finish();
 }

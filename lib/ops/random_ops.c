@@ -6,9 +6,12 @@
 #include "ops/op.h"
 #include "ops/philox.h"
 #include "ops/random.h"
+#include "ops/simd.h"
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 /* Kernels index elements as int in blocks of four. */
 static int size_ok(aecl_graph *g, const char *op, const aecl_tensor *x)
@@ -20,10 +23,31 @@ static int size_ok(aecl_graph *g, const char *op, const aecl_tensor *x)
     return 0;
 }
 
-/* One work-item per Philox block of four elements. */
+/* Philox blocks per work-item (RNG_K in cl/philox.cl): a block per SIMD lane on
+ * CPUs, one per item on GPUs (the most items). AECL_RNG_BLOCKS=1|2|4|8|16
+ * overrides the choice (tests, tuning). */
+static int rng_blocks(aecl_ctx *ctx)
+{
+    const char *env = getenv("AECL_RNG_BLOCKS");
+    int forced = env ? atoi(env) : 0;
+    if (forced == 1 || forced == 2 || forced == 4 || forced == 8 || forced == 16) return forced;
+    int w = aecl_cpu_simd_floats(ctx);
+    return w ? w : 1;
+}
+
+/* A kernel of cl/random.cl built for this device's blocks per item. */
+static aecl_status rng_kernel(aecl_plan *p, const char *name, cl_kernel *k)
+{
+    char opt[32];
+    snprintf(opt, sizeof opt, "-DRNG_K=%d", rng_blocks(aecl_plan_ctx(p)));
+    return aecl_plan_kernel(p, "random.cl", opt, name, k);
+}
+
+/* One work-item per RNG_K Philox blocks of four elements. */
 static aecl_status launch_blocks(aecl_plan *p, cl_kernel k, const aecl_tensor *t)
 {
-    return aecl_plan_launch_1d(p, k, (t->size + 3) / 4, t->op->name);
+    size_t blocks = (t->size + 3) / 4, per = (size_t)rng_blocks(aecl_plan_ctx(p));
+    return aecl_plan_launch_1d(p, k, (blocks + per - 1) / per, t->op->name);
 }
 
 /* ---- dropout ------------------------------------------------------------------ */
@@ -33,7 +57,7 @@ static aecl_status emit_dropout(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
     double prob = t->fp[0], scale = 1.0f / (1.0f - t->fp[0]);
-    AECL_TRY(aecl_plan_kernel(p, "random.cl", "", "dropout", &k));
+    AECL_TRY(rng_kernel(p, "dropout", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTiffRuSu", t->in[0], t, (int)t->size, prob, scale,
                             (unsigned)AECL_RNG_STREAM_DROPOUT, (unsigned)t->ip[0]));
     return launch_blocks(p, k, t);
@@ -77,7 +101,7 @@ aecl_tensor *aecl_dropout(aecl_graph *g, aecl_tensor *x, float p)
 static aecl_status emit_noise(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "random.cl", "", "noise", &k));
+    AECL_TRY(rng_kernel(p, "noise", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTiifiRuSu", t->in[0], t, (int)t->size, t->ip[1], (double)t->fp[0], t->ip[2],
                             (unsigned)AECL_RNG_STREAM_NOISE, (unsigned)t->ip[0]));
     return launch_blocks(p, k, t);
@@ -87,7 +111,7 @@ static aecl_status emit_noise(aecl_plan *p, aecl_tensor *t)
 static aecl_status emit_noise_grad(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "random.cl", "", "noise_grad", &k));
+    AECL_TRY(rng_kernel(p, "noise_grad", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTiifiRuSu", t->in[0], t->in[1], t, (int)t->size, t->ip[1], (double)t->fp[0],
                             t->ip[2], (unsigned)AECL_RNG_STREAM_NOISE, (unsigned)t->ip[0]));
     return launch_blocks(p, k, t);
@@ -142,7 +166,7 @@ aecl_tensor *aecl_noise(aecl_graph *g, aecl_tensor *x, aecl_noise_kind kind, flo
 static aecl_status emit_reparam(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "random.cl", "", "reparam", &k));
+    AECL_TRY(rng_kernel(p, "reparam", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTiRuSu", t->in[0], t->in[1], t, (int)t->size,
                             (unsigned)AECL_RNG_STREAM_REPARAM, (unsigned)t->ip[0]));
     return launch_blocks(p, k, t);
@@ -152,7 +176,7 @@ static aecl_status emit_reparam(aecl_plan *p, aecl_tensor *t)
 static aecl_status emit_reparam_grad(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "random.cl", "", "reparam_grad", &k));
+    AECL_TRY(rng_kernel(p, "reparam_grad", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTiRuSu", t->in[0], t->in[1], t, (int)t->size,
                             (unsigned)AECL_RNG_STREAM_REPARAM, (unsigned)t->ip[0]));
     return launch_blocks(p, k, t);
