@@ -3,6 +3,48 @@
  * the training loss. */
 #include "ops/op.h"
 #include "ops/ops.h"
+#include "ops/simd.h"
+
+#include <stdio.h>
+
+/* ---- kernels and launches ---------------------------------------------------------- */
+
+/* Floats per vector in cl/loss.cl (LOSS_VW): a CPU's SIMD width, so that
+ * exp/log1p run as vector math calls (PoCL does not vectorise them across
+ * work-items); 4 elsewhere. */
+static int loss_vw(aecl_ctx *ctx)
+{
+    int w = aecl_cpu_simd_floats(ctx);
+    return w ? w : 4;
+}
+
+static aecl_status loss_kernel(aecl_plan *p, const char *name, cl_kernel *k)
+{
+    char opt[32];
+    snprintf(opt, sizeof opt, "-DLOSS_VW=%d", loss_vw(aecl_plan_ctx(p)));
+    return aecl_plan_kernel(p, "loss.cl", opt, name, k);
+}
+
+/* A work-group per row: a power of two up to the kernel's LOSS_WG (64), and no
+ * more items than the row has vectors. CPUs stop at 16: a group runs on one core,
+ * item after item, so more items only add reduction steps (PoCL, BCE at batch
+ * 128 x 784: 0.13 ms with 16, 0.19 ms with 64; MSE 0.02 vs 0.10 ms). */
+static aecl_status launch_rows(aecl_plan *p, cl_kernel k, int rows, int cols, const char *label)
+{
+    aecl_ctx *ctx = aecl_plan_ctx(p);
+    size_t vw = (size_t)loss_vw(ctx), vectors = ((size_t)cols + vw - 1) / vw;
+    size_t wg = aecl_kernel_max_wg(ctx, k), cap = aecl_cpu_simd_floats(ctx) ? 16 : 64, local = 1;
+    while (local * 2 <= wg && local * 2 <= cap && local * 2 <= vectors) local *= 2;
+    size_t global = (size_t)rows * local;
+    return aecl_plan_launch(p, k, 1, &global, &local, label, 0);
+}
+
+/* Element-wise kernels: an item per LOSS_VW elements. */
+static aecl_status launch_elements(aecl_plan *p, cl_kernel k, size_t n, const char *label)
+{
+    size_t vw = (size_t)loss_vw(aecl_plan_ctx(p));
+    return aecl_plan_launch_1d(p, k, (n + vw - 1) / vw, label);
+}
 
 /* ---- reconstruction ------------------------------------------------------------- */
 
@@ -10,21 +52,17 @@ static aecl_status emit_loss_rows(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *z = t->in[0];
     cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "loss.cl", "", "loss_rows", &k));
+    AECL_TRY(loss_kernel(p, "loss_rows", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTiii", z, t->in[1], t, aecl_rows(z), aecl_cols(z), t->ip[0]));
-    /* A work-group per sample, of a power of two up to the kernel's LOSS_WG (64). */
-    size_t wg = aecl_kernel_max_wg(aecl_plan_ctx(p), k), local = 1;
-    while (local * 2 <= wg && local * 2 <= 64 && local * 2 <= (size_t)aecl_cols(z)) local *= 2;
-    size_t global = (size_t)aecl_rows(z) * local;
-    return aecl_plan_launch(p, k, 1, &global, &local, "loss", 0);
+    return launch_rows(p, k, aecl_rows(z), aecl_cols(z), "loss");
 }
 
 static aecl_status emit_loss_grad(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "loss.cl", "", "loss_rows_grad", &k));
+    AECL_TRY(loss_kernel(p, "loss_rows_grad", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTTiii", t->in[0], t->in[1], t->in[2], t, (int)t->size, aecl_cols(t), t->ip[0]));
-    return aecl_plan_launch_1d(p, k, t->size, "loss_grad");
+    return launch_elements(p, k, t->size, "loss_grad");
 }
 
 static const aecl_op_def op_loss_grad = {"loss_grad", emit_loss_grad, NULL, 0, 0, NULL};
@@ -62,17 +100,17 @@ static aecl_status emit_kl_rows(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *mu = t->in[0];
     cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "loss.cl", "", "kl_rows", &k));
+    AECL_TRY(loss_kernel(p, "kl_rows", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTii", mu, t->in[1], t, aecl_rows(mu), aecl_cols(mu)));
-    return aecl_plan_launch_1d(p, k, (size_t)aecl_rows(mu), "kl");
+    return launch_rows(p, k, aecl_rows(mu), aecl_cols(mu), "kl");
 }
 
 static aecl_status emit_kl_grad(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "loss.cl", "", "kl_rows_grad", &k));
+    AECL_TRY(loss_kernel(p, "kl_rows_grad", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTTiii", t->in[0], t->in[1], t->in[2], t, (int)t->size, aecl_cols(t), t->ip[0]));
-    return aecl_plan_launch_1d(p, k, t->size, "kl_grad");
+    return launch_elements(p, k, t->size, "kl_grad");
 }
 
 static const aecl_op_def op_kl_grad = {"kl_grad", emit_kl_grad, NULL, 0, 0, NULL};
@@ -114,10 +152,10 @@ static aecl_status emit_loss_mean_grad(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *z = t->in[0];
     cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "loss.cl", "", "loss_mean_grad", &k));
+    AECL_TRY(loss_kernel(p, "loss_mean_grad", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTTiiiVif", z, t->in[1], t->in[2], t, (int)t->size, aecl_cols(z), aecl_rows(z),
                             t->ip[0], (double)t->fp[0]));
-    return aecl_plan_launch_1d(p, k, t->size, "loss_grad");
+    return launch_elements(p, k, t->size, "loss_grad");
 }
 
 static const aecl_op_def op_loss_mean_grad = {"loss_mean_grad", emit_loss_mean_grad, NULL, 0, 0, NULL};
