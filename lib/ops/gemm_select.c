@@ -1,36 +1,23 @@
 /* Which GEMM path (CLBlast or aecl's kernels) is faster for a device and shape,
  * decided by measurement the first time and remembered twice: in the context
  * (ctx->blas_choice, one malloc'd table) and in a text file in the aecl cache
- * folder, beside the kernel binaries:
- *
- *   # aecl gemm choices v1
- *   <device>\t<driver>\t<M> <N> <K> <trans_a> <trans_b> <epilogue>\t<own|clblast>\t<own us>\t<clblast us>
- *
- * The file is rewritten atomically (temp file + rename) when a decision is added;
- * lines that do not parse are dropped then, and a file without the header line is
- * ignored as a whole. AECL_CACHE=0 turns the file off (measure once per context). */
+ * folder, beside the kernel binaries (gemm_choice_file.c: one line a decision,
+ * added under a lock so concurrent processes keep each other's lines).
+ * AECL_CACHE=0 turns the file off (measure once per context). */
 #define _POSIX_C_SOURCE 200809L
 #include "ops/gemm.h"
-#include "io/io.h"
+#include "ops/gemm_choice_file.h"
 #include "rt/program.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#define HEADER "# aecl gemm choices v1\n"
-#define MAX_FILE_BYTES (4u << 20)
 /* CLBlast must beat aecl's kernel by this factor to be chosen: timing noise should
  * not flip the choice, and aecl's path needs no CLBlast kernels at all. */
 #define CLBLAST_MARGIN 1.05
 
-typedef struct choice_key {
-    int M, N, K, ta, tb, epi;
-} choice_key;
+typedef aecl_gemm_choice_key choice_key;
 
 typedef struct choice {
     choice_key key;
@@ -84,14 +71,6 @@ static void table_add(aecl_ctx *ctx, const choice_key *k, aecl_gemm_path path)
 
 /* ---- the file ------------------------------------------------------------------ */
 
-/* Device name and driver with tabs and newlines made spaces (they separate fields). */
-static void field_text(const char *s, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s", s);
-    for (char *p = out; *p; p++)
-        if (*p == '\t' || *p == '\n' || *p == '\r') *p = ' ';
-}
-
 static int choice_path(char *path, size_t cap)
 {
     aecl_bincache c;
@@ -100,142 +79,24 @@ static int choice_path(char *path, size_t cap)
     return snprintf(path, cap, "%s/%s", c.dir, AECL_GEMM_CHOICE_FILE) < (int)cap;
 }
 
-/* The whole file, NUL-terminated, or NULL when missing, unreadable, too big or
- * without the header (a corrupt file counts as empty). */
-static char *read_choices(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    char *buf = malloc(MAX_FILE_BYTES + 1);
-    size_t n = buf ? fread(buf, 1, MAX_FILE_BYTES + 1, fp) : 0;
-    int bad = ferror(fp) || n > MAX_FILE_BYTES;
-    fclose(fp);
-    if (!buf || bad || n < strlen(HEADER) || memcmp(buf, HEADER, strlen(HEADER))) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = 0;
-    return buf;
-}
-
-/* Parses one line (without its newline). Returns 1 when well formed. */
-static int parse_line(const char *line, char *dev, char *drv, size_t cap, choice_key *k, aecl_gemm_path *path)
-{
-    const char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-    if (!t1 || !t2 || (size_t)(t1 - line) >= cap || (size_t)(t2 - t1 - 1) >= cap) return 0;
-    memcpy(dev, line, (size_t)(t1 - line));
-    dev[t1 - line] = 0;
-    memcpy(drv, t1 + 1, (size_t)(t2 - t1 - 1));
-    drv[t2 - t1 - 1] = 0;
-    char name[16];
-    double own_us, clb_us;
-    int used = 0;
-    if (sscanf(t2 + 1, "%d %d %d %d %d %d\t%15s\t%lf\t%lf%n", &k->M, &k->N, &k->K, &k->ta, &k->tb, &k->epi, name,
-               &own_us, &clb_us, &used) != 9 || t2[1 + used] != 0)
-        return 0;
-    if (k->M < 1 || k->N < 1 || k->K < 1 || (k->ta | k->tb | k->epi) & ~1) return 0;
-    if (!strcmp(name, "own")) *path = AECL_GEMM_OWN;
-    else if (!strcmp(name, "clblast")) *path = AECL_GEMM_CLBLAST;
-    else return 0;
-    return 1;
-}
-
-/* Calls fn for every well-formed line; stops when it returns nonzero. */
-typedef int (*line_fn)(void *user, const char *line, const char *dev, const char *drv, const choice_key *k,
-                       aecl_gemm_path path);
-static void each_line(char *text, line_fn fn, void *user)
-{
-    char *p = text + strlen(HEADER), dev[256], drv[256];
-    while (*p) {
-        char *nl = strchr(p, '\n');
-        if (nl) *nl = 0;
-        choice_key k;
-        aecl_gemm_path path;
-        int stop = *p != '#' && parse_line(p, dev, drv, sizeof dev, &k, &path) && fn(user, p, dev, drv, &k, path);
-        if (nl) *nl = '\n';
-        if (stop || !nl) break;
-        p = nl + 1;
-    }
-}
-
-typedef struct match {
-    const char *dev, *drv;
-    const choice_key *key;
-    aecl_gemm_path path;
-    int found;
-} match;
-
-static int find_fn(void *user, const char *line, const char *dev, const char *drv, const choice_key *k,
-                   aecl_gemm_path path)
-{
-    (void)line;
-    match *m = user;
-    if (strcmp(dev, m->dev) || strcmp(drv, m->drv) || !same_key(k, m->key)) return 0;
-    m->path = path;
-    m->found = 1;
-    return 1;
-}
-
-static void device_fields(const aecl_ctx *ctx, char *dev, char *drv, size_t cap)
-{
-    field_text(ctx->info.name, dev, cap);
-    field_text(ctx->info.driver_version, drv, cap);
-}
-
 static int file_find(const aecl_ctx *ctx, const choice_key *k, aecl_gemm_path *out)
 {
-    char path[1200], dev[256], drv[256];
-    if (!choice_path(path, sizeof path)) return 0;
-    char *text = read_choices(path);
-    if (!text) return 0;
-    device_fields(ctx, dev, drv, sizeof dev);
-    match m = {dev, drv, k, AECL_GEMM_OWN, 0};
-    each_line(text, find_fn, &m);
-    free(text);
-    if (m.found) *out = m.path;
-    return m.found;
+    char path[1200];
+    return choice_path(path, sizeof path) &&
+           aecl_gemm_choice_file_find(path, ctx->info.name, ctx->info.driver_version, k, out);
 }
 
-/* Copies every valid line but the one being replaced into the new file. */
-typedef struct keeper {
-    match m;
-    FILE *fp;
-} keeper;
-
-static int keep_fn(void *user, const char *line, const char *dev, const char *drv, const choice_key *k,
-                   aecl_gemm_path path)
-{
-    keeper *kp = user;
-    (void)path;
-    if (!strcmp(dev, kp->m.dev) && !strcmp(drv, kp->m.drv) && same_key(k, kp->m.key)) return 0;
-    fprintf(kp->fp, "%s\n", line);
-    return 0;
-}
-
-/* Adds (or replaces) this device's line for k: the existing file is re-read just
- * before, so decisions of other processes are kept. Best effort: the cache is an
- * optimisation, a failure only means measuring again next time. */
+/* Best effort: the cache is an optimisation, a failure only means measuring
+ * again next time. */
 static void file_add(aecl_ctx *ctx, const choice_key *k, aecl_gemm_path path, const aecl_gemm_timing *t)
 {
-    char file[1200], dev[256], drv[256];
+    char file[1200];
     aecl_bincache c;
     aecl_bincache_init(&c);
-    aecl_atomic_file f;
-    if (!choice_path(file, sizeof file) || !aecl_bincache_make_dir(&c) || aecl_atomic_open(ctx, file, &f) != AECL_OK)
-        return;
-    device_fields(ctx, dev, drv, sizeof dev);
-    fputs(HEADER, f.fp);
-    char *old = read_choices(file);
-    if (old) {
-        keeper kp = {{dev, drv, k, path, 0}, f.fp};
-        each_line(old, keep_fn, &kp);
-        free(old);
-    }
-    fprintf(f.fp, "%s\t%s\t%d %d %d %d %d %d\t%s\t%.1f\t%.1f\n", dev, drv, k->M, k->N, k->K, k->ta, k->tb, k->epi,
-            path == AECL_GEMM_CLBLAST ? "clblast" : "own", t->own_s * 1e6, t->clblast_s * 1e6);
-    /* Written as a new file (mode 0644, readable by others sharing the cache),
-     * renamed over the old one: readers never see half a file. */
-    aecl_atomic_commit(ctx, &f);
+    if (!choice_path(file, sizeof file) || !aecl_bincache_make_dir(&c)) return;
+    aecl_gemm_choice_line line = {ctx->info.name, ctx->info.driver_version, *k, path, t->own_s * 1e6,
+                                  t->clblast_s * 1e6};
+    (void)aecl_gemm_choice_file_add(ctx, file, &line);
 }
 
 /* ---- measuring ------------------------------------------------------------------ */
