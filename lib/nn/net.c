@@ -99,8 +99,10 @@ static aecl_tensor *decoder(aecl_net *n, aecl_tensor *z, aecl_tensor **logits)
         z = apply_layer(n, prefix, &s->decoder[i], z, bce && i == out);
     }
     /* BCE is taken on the logits; the reconstruction is their sigmoid. Layers
-     * after the output layer (a reshape) commute with the sigmoid. */
+     * after the output layer (a reshape) commute with the sigmoid. A training
+     * step needs only the logits: no sigmoid pass over the whole batch. */
     *logits = z;
+    if (n->mode == AECL_NET_TRAIN) return NULL;
     return bce ? aecl_activation(n->g, z, AECL_ACT_SIGMOID, 0) : z;
 }
 

@@ -31,7 +31,8 @@ typedef struct aecl_net {
     aecl_tensor *x;               /* input batch [B, C, H, W] or [B, F] (DECODE: the code [B, L]) */
     aecl_tensor *code;            /* the latent code (a VAE: its mean) [B, L]; NULL in DECODE */
     aecl_tensor *logvar;          /* a VAE's log-variance [B, L], else NULL */
-    aecl_tensor *recon;           /* reconstruction in data space, shaped like the input; NULL in ENCODE */
+    aecl_tensor *recon;           /* reconstruction in data space, shaped like the input; NULL in ENCODE
+                                     and TRAIN (a step reads only the losses) */
     aecl_tensor *rec_rows;        /* per-sample reconstruction loss (sum over features) [B]
                                      (NULL in ENCODE and DECODE, as are kl_rows and loss) */
     aecl_tensor *kl_rows;         /* a VAE's per-sample KL [B], else NULL */
