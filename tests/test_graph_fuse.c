@@ -191,6 +191,49 @@ static void test_grad(aecl_ctx *ctx)
     release(&b);
 }
 
+/* Broadcast: the KL term's gradients read one value per row (the rows' loss
+ * weights r). loss = sum_r r[r] KL(mu = tanh(w1), logvar = w2 / 2): each kl_grad
+ * folds into the activation gradient or the scale after it. */
+enum { KR = 25, KC = N / 25 };
+
+static void build_kl(aecl_graph *g, fx *f)
+{
+    int shape[2] = {KR, KC}, rows = KR;
+    aecl_tensor *w1 = aecl_param(g, "w1", 2, shape), *w2 = aecl_param(g, "w2", 2, shape);
+    aecl_tensor *r = aecl_input(g, "r", 1, &rows);
+    aecl_tensor *kl = aecl_kl_rows(g, aecl_activation(g, w1, AECL_ACT_TANH, 0), aecl_scale(g, w2, 0.5f));
+    aecl_backward(g, aecl_sum(g, aecl_mul(g, kl, r)));
+    f->y = aecl_mark(w1->grad, AECL_T_OUTPUT);
+    f->z = aecl_mark(w2->grad, AECL_T_OUTPUT);
+    f->x[8] = w1, f->x[9] = w2; /* written by the test: the graph's own x8, x9 go unused */
+    f->x[7] = r;
+}
+
+static void test_kl(aecl_ctx *ctx)
+{
+    static float ref1[N], ref2[N], g1[2][N], g2[2][N];
+    for (int i = 0; i < N; i++) {
+        float r = host_x[7][i / KC], mu = tanhf(host_x[8][i]), lv = 0.5f * host_x[9][i];
+        ref1[i] = r * mu * (1.0f - mu * mu);
+        ref2[i] = 0.5f * r * 0.5f * (expf(lv) - 1.0f);
+    }
+    fx f[2];
+    for (int pass = 0; pass < 2; pass++) {
+        compile(ctx, &f[pass], build_kl, pass); /* writes x7..x9 from host_x: r takes the first KR values */
+        CHECK_OK(ctx, aecl_plan_run(f[pass].p));
+        CHECK_OK(ctx, aecl_plan_read(f[pass].p, f[pass].y, g1[pass]));
+        CHECK_OK(ctx, aecl_plan_read(f[pass].p, f[pass].z, g2[pass]));
+    }
+    CHECK(test_rel_err(g1[0], ref1, N, 1e-6, 1e-5) <= 1 && test_rel_err(g1[1], ref1, N, 1e-6, 1e-5) <= 1);
+    CHECK(test_rel_err(g2[0], ref2, N, 1e-6, 1e-5) <= 1 && test_rel_err(g2[1], ref2, N, 1e-6, 1e-5) <= 1);
+    int fa = aecl_plan_get_stats(f[0].p)->n_fused;
+    printf("kl broadcast: %d nodes folded, %d launches (unfused %d)\n", fa, aecl_plan_get_stats(f[0].p)->n_launches,
+           aecl_plan_get_stats(f[1].p)->n_launches);
+    CHECK(fa >= 2);
+    release(&f[0]);
+    release(&f[1]);
+}
+
 /* A generated program that does not compile: a build error naming it. */
 static void test_bad_text(aecl_ctx *ctx)
 {
@@ -211,6 +254,7 @@ int main(void)
     test_output_mid(ctx);
     test_wide(ctx);
     test_grad(ctx);
+    test_kl(ctx);
     test_bad_text(ctx);
     return test_finish();
 }

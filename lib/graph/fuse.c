@@ -102,9 +102,11 @@ static int member_index(const group *G, const aecl_tensor *t)
     return -1;
 }
 
-/* Collects the outside inputs; 0 when there are more than a node can hold. */
+/* Collects the outside inputs; 0 when there are more than a node can hold, or
+ * one that is broadcast does not divide the element count. */
 static int collect_inputs(group *G)
 {
+    size_t n = G->member[G->n_member - 1]->size;
     G->n_ext = 0;
     for (int m = 0; m < G->n_member; m++)
         for (int k = 0; k < G->member[m]->n_in; k++) {
@@ -112,7 +114,7 @@ static int collect_inputs(group *G)
             int seen = member_index(G, x) >= 0;
             for (int e = 0; e < G->n_ext && !seen; e++) seen = G->ext[e] == x;
             if (seen) continue;
-            if (G->n_ext == AECL_MAX_INPUTS) return 0;
+            if (G->n_ext == AECL_MAX_INPUTS || x->size > n || n % x->size) return 0;
             G->ext[G->n_ext++] = x;
         }
     return 1;
@@ -133,8 +135,15 @@ static char *generate(const group *G)
     put(&b, "__kernel void fused(");
     for (int e = 0; e < G->n_ext; e++) put(&b, "__global const float *p%d, int p%d_off, ", e, e);
     put(&b, "__global float *y, int y_off, int n)\n{\n    int i = get_global_id(0);\n    if (i >= n) return;\n");
-    /* Every load comes before the store: y may share storage with an input. */
-    for (int e = 0; e < G->n_ext; e++) put(&b, "    const float x%d = p%d[p%d_off + i];\n", e, e, e);
+    /* Every load comes before the store: y may share storage with an input. A
+     * smaller input is broadcast: one value per row (or one in all). */
+    size_t n = G->member[G->n_member - 1]->size;
+    for (int e = 0; e < G->n_ext; e++) {
+        if (G->ext[e]->size == n)
+            put(&b, "    const float x%d = p%d[p%d_off + i];\n", e, e, e);
+        else
+            put(&b, "    const float x%d = p%d[p%d_off + i / %zu];\n", e, e, e, n / G->ext[e]->size);
+    }
     for (int m = 0; m < G->n_member && !b.failed; m++) {
         const aecl_tensor *t = G->member[m];
         char names[AECL_MAX_INPUTS][16], expr[1024];

@@ -113,7 +113,15 @@ static aecl_status emit_kl_grad(aecl_plan *p, aecl_tensor *t)
     return launch_elements(p, k, t->size, "kl_grad");
 }
 
-static const aecl_op_def op_kl_grad = {"kl_grad", emit_kl_grad, NULL, 0, 0, NULL};
+/* For the fusion pass: input 2 (the row gradient) is one value per row. */
+static int code_kl_grad(const aecl_tensor *t, const char *const *in, char *buf, size_t cap)
+{
+    int n = t->ip[0] == 0 ? snprintf(buf, cap, "(%s * %s)", in[2], in[0])
+                          : snprintf(buf, cap, "(%s * (0.5f * (exp(%s) - 1.0f)))", in[2], in[1]);
+    return n > 0 && (size_t)n < cap;
+}
+
+static const aecl_op_def op_kl_grad = {"kl_grad", emit_kl_grad, NULL, 0, 0, code_kl_grad};
 
 static void backward_kl_rows(aecl_graph *g, aecl_tensor *t)
 {

@@ -20,10 +20,11 @@ struct aecl_op_def {
     int inplace_ok;
     /* 1 for views: the output aliases input 0's storage (reshape/flatten). */
     int is_view;
-    /* Pointwise ops (element i of the output depends on element i of each input,
-     * all of the output's element count): writes an OpenCL C expression of the
-     * value, given the expressions of the inputs' values in[k]. Returns 0 when it
-     * does not fit in cap. NULL: not fusable. See lib/graph/fuse.c. */
+    /* Pointwise ops (element i of the output depends on element i of each input
+     * of the output's element count n, and on element i / (n / size) of a smaller
+     * input: per-row values): writes an OpenCL C expression of the value, given
+     * the expressions of the inputs' values in[k]. Returns 0 when it does not fit
+     * in cap. NULL: not fusable. See lib/graph/fuse.c. */
     int (*pointwise)(const aecl_tensor *t, const char *const *in, char *buf, size_t cap);
 };
 
