@@ -1,40 +1,12 @@
 /* Optimizer updates, run in place on the parameters and their state. The
  * learning rate is read from a 1-float device tensor (so a schedule can change it
  * between steps without recompiling); the Adam step comes from the plan's step
- * counter. Global-norm clipping: optim_sumsq adds the squared gradients of every
- * parameter into one scalar, which each update turns into its scale. */
+ * counter. Global-norm clipping: the optim_sumsq kernels add the squared
+ * gradients of every parameter into one scalar, which the update turns into its
+ * scale. */
 #ifndef OPT_WG
-#define OPT_WG 256  /* >= the local size of optim_sumsq; a power of two */
+#define OPT_WG 256  /* >= the local size of the optim_sumsq kernels; a power of two */
 #endif
-
-/* min(1, clip / ||g||) from the sum of squares; clip <= 0: no clipping. */
-float opt_clip_scale(__global const float *ss, int ss_off, float clip)
-{
-    if (clip <= 0.0f) return 1.0f;
-    float norm = sqrt(ss[ss_off]);
-    return norm > clip ? clip / norm : 1.0f;
-}
-
-/* y = (has_prev ? prev : 0) + sum x[i]^2, in one work-group (deterministic).
- * prev and y may be the same float (the chain writes in place). */
-__kernel void optim_sumsq(__global const float *prev, int prev_off, __global const float *x, int x_off,
-                          __global float *y, int y_off, int n, int has_prev)
-{
-    __local float part[OPT_WG];
-    int lid = get_local_id(0), ls = get_local_size(0);
-    float s = 0.0f;
-    for (int i = lid; i < n; i += ls) {
-        float v = x[x_off + i];
-        s += v * v;
-    }
-    part[lid] = s;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int w = ls / 2; w > 0; w /= 2) {
-        if (lid < w) part[lid] += part[lid + w];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (lid == 0) y[y_off] = (has_prev ? prev[prev_off] : 0.0f) + part[0];
-}
 
 /* The fused updates: work-group c updates chunk c, described by row c of the
  * table (8 ints as float bits: offsets of its first element in w, g and the two
@@ -90,6 +62,85 @@ __kernel void optim_sumsq(__global const float *prev, int prev_off, __global con
             for (int j = get_local_id(0); j < (n); j += ls) STEP(j);                 \
         }                                                                            \
     }
+
+/* ---- global-norm clipping ---------------------------------------------------
+ * Two launches whatever the number of parameters. optim_sumsq_parts: work-group
+ * q sums the squares of OPT_SQ_K full 256-element chunks of the gradients (rows
+ * qK.. of its table: a chunk's offset in G as float bits, and 1, or 0 for the
+ * padding rows that fill the last group) into ss[1 + q]. optim_sumsq_total: one
+ * work-group adds those and the parameters' short tails (table rows from
+ * tail_start: offset, length) in a fixed order into ss[0] (deterministic, no
+ * atomics). Only full chunks and a constant unrolled loop in the parts kernel:
+ * each item then reads K floats at consecutive addresses across items (vector
+ * loads on PoCL, coalesced on GPUs), and a group's reduction is paid per 4096
+ * elements instead of per 256 (a barrier costs PoCL a pass over the group). */
+#ifndef OPT_SQ_K
+#define OPT_SQ_K 16  /* full chunks per work-group of optim_sumsq_parts (SQ_K in optim.c) */
+#endif
+
+/* Adds part[0..local size) into part[0]; every item of the group calls it. Two
+ * levels (16 partial sums, then one) keep PoCL's barrier count at two. */
+void opt_group_sum(__local float *part)
+{
+    int lid = get_local_id(0), ls = get_local_size(0);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (lid < 16) {
+        float t = 0.0f;
+        for (int i = lid + 16; i < ls; i += 16) t += part[i];
+        part[lid] += t;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (lid == 0) {
+        float t = 0.0f;
+        for (int i = 1; i < min(16, ls); i++) t += part[i];
+        part[0] += t;
+    }
+}
+
+__kernel void optim_sumsq_parts(__global const float *restrict G, int g_unused, __global const float *restrict tab,
+                                int tab_off, __global float *restrict ss, int ss_off)
+{
+    __local float part[OPT_WG];
+    __global const float *rows = tab + tab_off + get_group_id(0) * (2 * OPT_SQ_K);
+    int lid = get_local_id(0), ls = get_local_size(0);
+    float s = 0.0f;
+    for (int j = lid; j < OPT_CHUNK; j += ls) {
+#pragma unroll
+        for (int k = 0; k < OPT_SQ_K; k++) {
+            float x = G[as_int(rows[2 * k]) + j];
+            s += rows[2 * k + 1] != 0.0f ? x * x : 0.0f; /* not 0 * x * x: x may be inf */
+        }
+    }
+    part[lid] = s;
+    opt_group_sum(part);
+    if (lid == 0) ss[ss_off + 1 + get_group_id(0)] = part[0];
+}
+
+/* G and ss share the work arena: no restrict here. */
+__kernel void optim_sumsq_total(__global float *ss, int ss_off, int n_parts, __global const float *tab, int tab_off,
+                                int tail_start, int n_tails, __global const float *G, int g_unused)
+{
+    __local float part[OPT_WG];
+    int lid = get_local_id(0), ls = get_local_size(0);
+    float s = 0.0f;
+    for (int i = lid; i < n_parts; i += ls) s += ss[ss_off + 1 + i];
+    __global const float *tails = tab + tab_off + tail_start;
+    for (int t = 0; t < n_tails; t++) {
+        int g0 = as_int(tails[2 * t]), n = as_int(tails[2 * t + 1]);
+        for (int j = lid; j < n; j += ls) s += G[g0 + j] * G[g0 + j];
+    }
+    part[lid] = s;
+    opt_group_sum(part);
+    if (lid == 0) ss[ss_off] = part[0];
+}
+
+/* min(1, clip / ||g||) from the sum of squares; clip <= 0: no clipping. */
+float opt_clip_scale(__global const float *ss, int ss_off, float clip)
+{
+    if (clip <= 0.0f) return 1.0f;
+    float norm = sqrt(ss[ss_off]);
+    return norm > clip ? clip / norm : 1.0f;
+}
 
 /* SGD: d = scale * g + wd * w; with momentum, buf = momentum * buf + d and the
  * step is buf (or d + momentum * buf for Nesterov); w -= lr * step. */

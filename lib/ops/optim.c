@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 /* The update is one fused node for all parameters (see "the fused update"
  * below); its ip: [0] kind, [1] nesterov, [2] clipping, [3] n_state, [4] n_params.
@@ -13,6 +14,8 @@
 enum { IP_KIND, IP_NESTEROV, IP_CLIP, IP_NSTATE };
 
 static const char *const kind_names[] = {"sgd", "adam", "adamw"};
+
+static int trainable(const aecl_tensor *t) { return (t->flags & AECL_T_PARAM) && t->grad; }
 
 /* ---- learning rate ------------------------------------------------------------- */
 
@@ -30,39 +33,6 @@ static aecl_tensor *lr_tensor(aecl_graph *g, float lr)
     if (t) {
         t->flags = AECL_T_CONST;
         t->fp[0] = lr;
-    }
-    return t;
-}
-
-/* ---- sum of squares of all gradients (clipping) ------------------------------------ */
-
-/* in: [0] grad (first link) or [0] previous sum, [1] grad */
-static aecl_status emit_sumsq(aecl_plan *p, aecl_tensor *t)
-{
-    int has_prev = t->n_in == 2;
-    const aecl_tensor *x = t->in[t->n_in - 1];
-    cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "optim.cl", "", "optim_sumsq", &k));
-    AECL_TRY(aecl_plan_args(p, k, "_TTii", has_prev ? t->in[0] : NULL, x, t, (int)x->size, has_prev));
-    /* One work-group (kernel's OPT_WG = 256 bounds it): exact order, no atomics. */
-    size_t wg = aecl_kernel_max_wg(aecl_plan_ctx(p), k), local = 1;
-    while (local * 2 <= wg && local * 2 <= 256) local *= 2;
-    return aecl_plan_launch(p, k, 1, &local, &local, "grad_sumsq", 2.0 * (double)x->size);
-}
-
-static const aecl_op_def op_sumsq_first = {"grad_sumsq", emit_sumsq, NULL, 0, 0, NULL};
-/* Later links add onto the previous sum, which dies there: write over it. */
-static const aecl_op_def op_sumsq_acc = {"grad_sumsq", emit_sumsq, NULL, 1, 0, NULL};
-
-static aecl_tensor *sumsq_link(aecl_graph *g, aecl_tensor *prev, aecl_tensor *grad, float clip)
-{
-    int one = 1;
-    aecl_tensor *in[2] = {prev, grad};
-    aecl_tensor *t = prev ? aecl_node(g, &op_sumsq_acc, "grad_sumsq", 1, &one, 2, in)
-                          : aecl_node(g, &op_sumsq_first, "grad_sumsq", 1, &one, 1, &grad);
-    if (t) {
-        t->flags &= ~(unsigned)AECL_T_GRAD;
-        t->fp[0] = clip;
     }
     return t;
 }
@@ -122,6 +92,104 @@ static aecl_status fill_table(aecl_plan *p, const aecl_tensor *t, int32_t *tab)
     return AECL_OK;
 }
 
+/* A power-of-two work-group size that k allows, at most cap. */
+static size_t group_size(aecl_plan *p, cl_kernel k, size_t cap)
+{
+    size_t wg = aecl_kernel_max_wg(aecl_plan_ctx(p), k), lsz = 1;
+    while (lsz * 2 <= wg && lsz * 2 <= cap) lsz *= 2;
+    return lsz;
+}
+
+/* ---- sum of squares of all gradients (clipping) --------------------------------------
+ *
+ * One node, two launches (see cl/optim.cl): work-group q of the first sums the
+ * squares of SQ_K full CHUNK-element chunks of the gradients, the second (one
+ * work-group) adds those partial sums and each gradient's short tail.
+ *   in:    [0] its table: SQ_K * ip[0] rows (offset in the work arena as int
+ *          bits, 1 or 0 for padding), then ip[1] tail rows (offset, length)
+ *   extra: the gradients
+ *   out:   [0] the sum, [1 + q] group q's part;  fp[0]: the clip threshold */
+enum { SQ_K = 16, SQ_WG = 256, IP_SQ_GROUPS = 0, IP_SQ_TAILS }; /* the kernels' OPT_SQ_K, OPT_WG */
+
+static aecl_status fill_sumsq_table(aecl_plan *p, const aecl_tensor *t, float *tab)
+{
+    cl_mem gm;
+    int off, rows = 0, n_rows = SQ_K * t->ip[IP_SQ_GROUPS];
+    int32_t *tail = (int32_t *)(tab + 2 * n_rows);
+    aecl_plan_tensor_mem(p, t->extra[0], &gm, &off);
+    for (int k = 0; k < t->n_extra; k++) {
+        const aecl_tensor *gr = t->extra[k];
+        AECL_TRY(check_mem(p, gr, gm, "gradient"));
+        aecl_plan_tensor_mem(p, gr, &gm, &off);
+        size_t j = 0;
+        for (; j + CHUNK <= gr->size; j += CHUNK, rows++) {
+            ((int32_t *)tab)[2 * rows] = off + (int32_t)j; /* ints carried as float bits */
+            tab[2 * rows + 1] = 1.0f;
+        }
+        if (j < gr->size) {
+            *tail++ = off + (int32_t)j;
+            *tail++ = (int32_t)(gr->size - j);
+        }
+    }
+    for (; rows < n_rows; rows++) { /* padding: any full chunk, counted 0 times */
+        memcpy(&tab[2 * rows], &tab[0], sizeof *tab);
+        tab[2 * rows + 1] = 0.0f;
+    }
+    return AECL_OK;
+}
+
+static aecl_status emit_sumsq(aecl_plan *p, aecl_tensor *t)
+{
+    int groups = t->ip[IP_SQ_GROUPS], tails = t->ip[IP_SQ_TAILS];
+    float *tab = calloc(t->in[0]->size, sizeof *tab);
+    AECL_RETURN_IF(!tab, AECL_ERR_HOST_MEMORY, aecl_plan_ctx(p), "out of host memory");
+    aecl_status st = fill_sumsq_table(p, t, tab);
+    if (st == AECL_OK) st = aecl_plan_write(p, t->in[0], tab);
+    free(tab);
+    AECL_TRY(st);
+    char opts[48];
+    snprintf(opts, sizeof opts, "-DOPT_CHUNK=%d -DOPT_SQ_K=%d", CHUNK, SQ_K);
+    cl_kernel k;
+    size_t lsz, gsz;
+    if (groups > 0) {
+        AECL_TRY(aecl_plan_kernel(p, "optim.cl", opts, "optim_sumsq_parts", &k));
+        AECL_TRY(aecl_plan_args(p, k, "TTT", t->extra[0], t->in[0], t));
+        lsz = group_size(p, k, SQ_WG), gsz = (size_t)groups * lsz;
+        AECL_TRY(aecl_plan_launch(p, k, 1, &gsz, &lsz, "grad_sumsq", 2.0 * groups * SQ_K * CHUNK));
+    }
+    AECL_TRY(aecl_plan_kernel(p, "optim.cl", opts, "optim_sumsq_total", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TiTiiT", t, groups, t->in[0], 2 * SQ_K * groups, tails, t->extra[0]));
+    lsz = group_size(p, k, SQ_WG);
+    return aecl_plan_launch(p, k, 1, &lsz, &lsz, "grad_sumsq", (double)groups + 2.0 * tails * CHUNK);
+}
+
+static const aecl_op_def op_sumsq = {"grad_sumsq", emit_sumsq, NULL, 0, 0, NULL};
+
+/* The node for the gradients of the parameters nodes[i] with trainable(nodes[i]),
+ * i < n0 (added as its extras). */
+static aecl_tensor *sumsq_node(aecl_graph *g, float clip, int n0)
+{
+    int full = 0, tails = 0;
+    for (int i = 0; i < n0; i++)
+        if (trainable(g->nodes[i])) {
+            full += (int)(g->nodes[i]->size / CHUNK);
+            tails += g->nodes[i]->size % CHUNK != 0;
+        }
+    int groups = (full + SQ_K - 1) / SQ_K, shape = 2 * (SQ_K * groups + tails), size = 1 + groups;
+    aecl_tensor *tab = aecl_mark(aecl_input(g, "optim.sumsq_table", 1, &shape), AECL_T_CONST);
+    if (!tab) return NULL;
+    tab->flags &= ~(unsigned)AECL_T_INPUT;
+    aecl_tensor *t = aecl_node(g, &op_sumsq, "grad_sumsq", 1, &size, 1, &tab);
+    if (!t) return NULL;
+    t->flags &= ~(unsigned)AECL_T_GRAD;
+    t->fp[0] = clip;
+    t->ip[IP_SQ_GROUPS] = groups;
+    t->ip[IP_SQ_TAILS] = tails;
+    for (int i = 0; i < n0; i++)
+        if (trainable(g->nodes[i])) aecl_node_add_extra(g, t, g->nodes[i]->grad);
+    return t;
+}
+
 static aecl_status emit_update(aecl_plan *p, aecl_tensor *t)
 {
     int kind = t->ip[IP_KIND], nc = t->ip[IP_NCHUNKS];
@@ -149,9 +217,7 @@ static aecl_status emit_update(aecl_plan *p, aecl_tensor *t)
     }
     /* One work-group per chunk, an item per element; a device allowing fewer
      * than CHUNK items per group has each item loop over several elements. */
-    size_t wg = aecl_kernel_max_wg(aecl_plan_ctx(p), k), lsz = 1;
-    while (lsz * 2 <= wg && lsz * 2 <= CHUNK) lsz *= 2;
-    size_t gsz = (size_t)nc * lsz;
+    size_t lsz = group_size(p, k, CHUNK), gsz = (size_t)nc * lsz;
     return aecl_plan_launch(p, k, 1, &gsz, &lsz, kind_names[kind], 0);
 }
 
@@ -198,6 +264,7 @@ static aecl_tensor *update_node(aecl_graph *g, const aecl_optimizer_config *cfg,
 {
     int shape = TAB_STRIDE * n_chunks;
     aecl_tensor *tab = aecl_mark(aecl_input(g, "optim.table", 1, &shape), AECL_T_CONST);
+    if (!tab) return NULL;
     tab->flags &= ~(unsigned)AECL_T_INPUT;
     aecl_tensor *in[4] = {lr, tab};
     int n = 2;
@@ -266,7 +333,6 @@ static const char *config_problem(const aecl_optimizer_config *c)
 
 /* ---- apply ---------------------------------------------------------------------------- */
 
-static int trainable(const aecl_tensor *t) { return (t->flags & AECL_T_PARAM) && t->grad; }
 
 /* AECL_OK, or a state error recorded on the graph. */
 static aecl_status check_graph(aecl_graph *g)
@@ -302,16 +368,14 @@ aecl_status aecl_optimizer_apply(aecl_graph *g, const aecl_optimizer_config *cfg
     }
     AECL_TRY(check_graph(g));
     int n0 = g->n_nodes; /* the loops below append: look at the graph as it was */
-    aecl_tensor *lr = lr_tensor(g, cfg->lr), *ss = NULL;
-    aecl_tensor *bc = cfg->kind == AECL_OPT_SGD ? NULL : adam_bc_node(g, cfg);
-    if (cfg->clip_norm > 0)
-        for (int i = 0; i < n0; i++)
-            if (trainable(g->nodes[i])) ss = sumsq_link(g, ss, g->nodes[i]->grad, cfg->clip_norm);
-    /* Every reader of a parameter was created before this point, and nodes run in
-     * creation order: the update cannot race a forward or backward read. */
     int n_params = 0, n_chunks = 0;
     for (int i = 0; i < n0; i++)
         if (trainable(g->nodes[i])) { n_params++; n_chunks += chunks_of(g->nodes[i]->size); }
+    aecl_tensor *lr = lr_tensor(g, cfg->lr), *ss = NULL;
+    aecl_tensor *bc = cfg->kind == AECL_OPT_SGD ? NULL : adam_bc_node(g, cfg);
+    if (cfg->clip_norm > 0) ss = sumsq_node(g, cfg->clip_norm, n0);
+    /* Every reader of a parameter was created before this point, and nodes run in
+     * creation order: the update cannot race a forward or backward read. */
     aecl_tensor *up = update_node(g, cfg, lr, ss, bc, n_params, n_chunks);
     for (int i = 0; i < n0 && up && g->status == AECL_OK; i++)
         if (trainable(g->nodes[i])) add_param(g, up, cfg, g->nodes[i]);
