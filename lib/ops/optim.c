@@ -8,14 +8,29 @@
 #include <string.h>
 
 /* The update is one fused node for all parameters (see "the fused update"
- * below); its ip: [0] kind, [1] nesterov, [2] clipping, [3] n_state, [4] n_params.
+ * below); its ip: [0] kind, [1] clipping, [2] n_state, [3] n_params, [4] n_chunks,
+ * [7] the kernel flags (all optimizer nodes).
  * The clip threshold sits in the sum-of-squares node's fp[0], the initial
  * learning rate in the lr node's fp[0]. */
-enum { IP_KIND, IP_NESTEROV, IP_CLIP, IP_NSTATE };
+enum { IP_KIND, IP_CLIP, IP_NSTATE };
 
 static const char *const kind_names[] = {"sgd", "adam", "adamw"};
 
 static int trainable(const aecl_tensor *t) { return (t->flags & AECL_T_PARAM) && t->grad; }
+
+/* The kernels are compiled for the configuration (cl/optim.cl's OPT_* flags).
+ * Every optimizer node keeps the flags in ip[IP_FLAGS] and builds the same
+ * options from them, so a plan compiles optim.cl once. */
+enum { IP_FLAGS = 7, F_CLIP = 1, F_WD = 2, F_MOMENTUM = 4, F_NESTEROV = 8, F_DECOUPLED = 16 };
+
+static int config_flags(const aecl_optimizer_config *c)
+{
+    return (c->clip_norm > 0 ? F_CLIP : 0) | (c->weight_decay > 0 ? F_WD : 0) |
+           (c->kind == AECL_OPT_SGD && c->momentum > 0 ? F_MOMENTUM : 0) | (c->nesterov ? F_NESTEROV : 0) |
+           (c->kind == AECL_OPT_ADAMW ? F_DECOUPLED : 0);
+}
+
+static void kernel_options(const aecl_tensor *t, char *buf, size_t n);
 
 /* ---- learning rate ------------------------------------------------------------- */
 
@@ -49,9 +64,9 @@ static aecl_tensor *lr_tensor(aecl_graph *g, float lr)
  *   in:    [0] lr, [1] table, then the sum of squares (clipping), then Adam's
  *          bias corrections
  *   extra: per parameter: w, g, then its n_state state tensors
- *   ip:    [0] kind, [1] nesterov, [2] clipping, [3] n_state, [4] n_params, [5] n_chunks
+ *   ip:    [0] kind, [1] clipping, [2] n_state, [3] n_params, [4] n_chunks, [7] flags
  *   fp:    SGD: [0] momentum;  Adam: [0] beta1, [1] beta2, [2] eps;  both: [3] wd */
-enum { IP_NPARAMS = 4, IP_NCHUNKS, TAB_W = 0, TAB_G, TAB_S0, TAB_S1, TAB_N, TAB_STRIDE = 8, CHUNK = 256 };
+enum { IP_NPARAMS = 3, IP_NCHUNKS, TAB_W = 0, TAB_G, TAB_S0, TAB_S1, TAB_N, TAB_STRIDE = 8, CHUNK = 256 };
 
 static int chunks_of(size_t n) { return (int)((n + CHUNK - 1) / CHUNK); }
 
@@ -111,6 +126,15 @@ static size_t group_size(aecl_plan *p, cl_kernel k, size_t cap)
  *   out:   [0] the sum, [1 + q] group q's part;  fp[0]: the clip threshold */
 enum { SQ_K = 16, SQ_WG = 256, IP_SQ_GROUPS = 0, IP_SQ_TAILS }; /* the kernels' OPT_SQ_K, OPT_WG */
 
+static void kernel_options(const aecl_tensor *t, char *buf, size_t n)
+{
+    int f = t->ip[IP_FLAGS];
+    snprintf(buf, n,
+             "-DOPT_CHUNK=%d -DOPT_SQ_K=%d -DOPT_CLIP=%d -DOPT_WD=%d -DOPT_MOMENTUM=%d -DOPT_NESTEROV=%d "
+             "-DOPT_DECOUPLED=%d",
+             CHUNK, SQ_K, !!(f & F_CLIP), !!(f & F_WD), !!(f & F_MOMENTUM), !!(f & F_NESTEROV), !!(f & F_DECOUPLED));
+}
+
 static aecl_status fill_sumsq_table(aecl_plan *p, const aecl_tensor *t, float *tab)
 {
     cl_mem gm;
@@ -147,8 +171,8 @@ static aecl_status emit_sumsq(aecl_plan *p, aecl_tensor *t)
     if (st == AECL_OK) st = aecl_plan_write(p, t->in[0], tab);
     free(tab);
     AECL_TRY(st);
-    char opts[48];
-    snprintf(opts, sizeof opts, "-DOPT_CHUNK=%d -DOPT_SQ_K=%d", CHUNK, SQ_K);
+    char opts[192];
+    kernel_options(t, opts, sizeof opts);
     cl_kernel k;
     size_t lsz, gsz;
     if (groups > 0) {
@@ -167,7 +191,7 @@ static const aecl_op_def op_sumsq = {"grad_sumsq", emit_sumsq, NULL, 0, 0, NULL}
 
 /* The node for the gradients of the parameters nodes[i] with trainable(nodes[i]),
  * i < n0 (added as its extras). */
-static aecl_tensor *sumsq_node(aecl_graph *g, float clip, int n0)
+static aecl_tensor *sumsq_node(aecl_graph *g, const aecl_optimizer_config *cfg, int n0)
 {
     int full = 0, tails = 0;
     for (int i = 0; i < n0; i++)
@@ -182,7 +206,8 @@ static aecl_tensor *sumsq_node(aecl_graph *g, float clip, int n0)
     aecl_tensor *t = aecl_node(g, &op_sumsq, "grad_sumsq", 1, &size, 1, &tab);
     if (!t) return NULL;
     t->flags &= ~(unsigned)AECL_T_GRAD;
-    t->fp[0] = clip;
+    t->fp[0] = cfg->clip_norm;
+    t->ip[IP_FLAGS] = config_flags(cfg);
     t->ip[IP_SQ_GROUPS] = groups;
     t->ip[IP_SQ_TAILS] = tails;
     for (int i = 0; i < n0; i++)
@@ -202,10 +227,8 @@ static aecl_status emit_update(aecl_plan *p, aecl_tensor *t)
     if (st == AECL_OK) st = aecl_plan_write(p, tab, bits); /* ints carried as float bits */
     free(bits);
     AECL_TRY(st);
-    char opts[160];
-    snprintf(opts, sizeof opts, "-DOPT_CHUNK=%d -DOPT_CLIP=%d -DOPT_WD=%d -DOPT_MOMENTUM=%d -DOPT_NESTEROV=%d "
-             "-DOPT_DECOUPLED=%d", CHUNK, ss != NULL, wd > 0, kind == AECL_OPT_SGD && t->fp[0] > 0,
-             t->ip[IP_NESTEROV], kind == AECL_OPT_ADAMW);
+    char opts[192];
+    kernel_options(t, opts, sizeof opts);
     cl_kernel k;
     if (kind == AECL_OPT_SGD) {
         AECL_TRY(aecl_plan_kernel(p, "optim.cl", opts, "optim_sgd_all", &k));
@@ -227,8 +250,10 @@ static const aecl_op_def op_update = {"optim_update", emit_update, NULL, 0, 0, N
  * the update (fp: log beta1, log beta2, from the host in double). */
 static aecl_status emit_adam_bc(aecl_plan *p, aecl_tensor *t)
 {
+    char opts[192];
+    kernel_options(t, opts, sizeof opts);
     cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "optim.cl", "", "optim_adam_bc", &k));
+    AECL_TRY(aecl_plan_kernel(p, "optim.cl", opts, "optim_adam_bc", &k));
     AECL_TRY(aecl_plan_args(p, k, "TSff", t, (double)t->fp[0], (double)t->fp[1]));
     size_t one = 1;
     return aecl_plan_launch(p, k, 1, &one, &one, "adam_bc", 0);
@@ -243,6 +268,7 @@ static aecl_tensor *adam_bc_node(aecl_graph *g, const aecl_optimizer_config *cfg
     if (t) {
         t->fp[0] = (float)log((double)cfg->beta1);
         t->fp[1] = (float)log((double)cfg->beta2);
+        t->ip[IP_FLAGS] = config_flags(cfg);
     }
     return t;
 }
@@ -275,7 +301,7 @@ static aecl_tensor *update_node(aecl_graph *g, const aecl_optimizer_config *cfg,
     if (!t) return NULL;
     t->flags = AECL_T_SIDE; /* no storage, not differentiable */
     t->ip[IP_KIND] = (int)cfg->kind;
-    t->ip[IP_NESTEROV] = cfg->nesterov != 0;
+    t->ip[IP_FLAGS] = config_flags(cfg);
     t->ip[IP_CLIP] = ss != NULL;
     t->ip[IP_NSTATE] = n_state(cfg);
     t->ip[IP_NPARAMS] = n_params;
@@ -373,7 +399,7 @@ aecl_status aecl_optimizer_apply(aecl_graph *g, const aecl_optimizer_config *cfg
         if (trainable(g->nodes[i])) { n_params++; n_chunks += chunks_of(g->nodes[i]->size); }
     aecl_tensor *lr = lr_tensor(g, cfg->lr), *ss = NULL;
     aecl_tensor *bc = cfg->kind == AECL_OPT_SGD ? NULL : adam_bc_node(g, cfg);
-    if (cfg->clip_norm > 0) ss = sumsq_node(g, cfg->clip_norm, n0);
+    if (cfg->clip_norm > 0) ss = sumsq_node(g, cfg, n0);
     /* Every reader of a parameter was created before this point, and nodes run in
      * creation order: the update cannot race a forward or backward read. */
     aecl_tensor *up = update_node(g, cfg, lr, ss, bc, n_params, n_chunks);
