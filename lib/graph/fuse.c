@@ -166,7 +166,9 @@ static char *generate(const group *G)
 static aecl_status rewrite_root(aecl_graph *g, group *G, aecl_tensor *r)
 {
     char *code = generate(G);
-    AECL_RETURN_IF(!code, AECL_ERR_HOST_MEMORY, g->ctx, "out of host memory generating a fused kernel");
+    AECL_RETURN_IF(!code, AECL_ERR_HOST_MEMORY, g->ctx,
+                   "cannot generate the fused kernel of node '%s' (out of host memory, or an op's expression "
+                   "longer than its buffer)", r->name);
     r->op = &aecl_op_fused;
     r->n_in = G->n_ext;
     for (int k = 0; k < AECL_MAX_INPUTS; k++) r->in[k] = k < G->n_ext ? G->ext[k] : NULL;
