@@ -6,7 +6,9 @@
  * Every figure is wall time to clFinish (or to the return of cblas_sgemm) of a
  * burst of back-to-back calls, median over rounds; the three contenders take turns
  * within each round so a burst of load from elsewhere hits all alike. "own+epi"
- * is aecl's kernel with the fused bias + ReLU of a dense layer (forward only).
+ * is aecl's kernel with the epilogue the training graph fuses there: bias + ReLU
+ * of a dense layer (fwd), or the ReLU gradient dX * relu'(y) (dX: one more
+ * M x N read, the matmul_act_grad of lib/graph/fuse_gemm.c).
  *
  * usage: bench_gemm [--json] [--rounds N] [--device SEL] [--batch B]
  */
@@ -31,6 +33,7 @@ typedef struct shape {
 
 typedef struct result {
     double clblast, own, own_epi, openblas; /* GFLOP/s, 0 when not measured */
+    int epi_grad;                           /* own_epi is the gradient epilogue */
     aecl_gemm_path auto_path;
 } result;
 
@@ -63,7 +66,7 @@ static int make_shapes(int batch, shape *s)
 /* ---- contenders -------------------------------------------------------------- */
 
 typedef struct bufs {
-    aecl_buffer *a, *b, *c, *bias;
+    aecl_buffer *a, *b, *c, *bias, *y;
     float *ha, *hb, *hc;
 } bufs;
 
@@ -81,6 +84,7 @@ static int bufs_make(aecl_ctx *ctx, const shape *s, bufs *b)
     return aecl_buffer_create(ctx, na, 4, &b->a) == AECL_OK && aecl_buffer_create(ctx, nb, 4, &b->b) == AECL_OK &&
            aecl_buffer_create(ctx, nc, 4, &b->c) == AECL_OK &&
            aecl_buffer_create(ctx, (size_t)s->N, 4, &b->bias) == AECL_OK &&
+           aecl_buffer_create(ctx, nc, 4, &b->y) == AECL_OK && aecl_buffer_upload(b->y, 0, b->hc, nc * 4) == AECL_OK &&
            aecl_buffer_upload(b->a, 0, b->ha, na * 4) == AECL_OK &&
            aecl_buffer_upload(b->b, 0, b->hb, nb * 4) == AECL_OK &&
            aecl_buffer_upload(b->c, 0, b->hc, nc * 4) == AECL_OK &&
@@ -93,6 +97,7 @@ static void bufs_free(bufs *b)
     aecl_buffer_free(b->b);
     aecl_buffer_free(b->c);
     aecl_buffer_free(b->bias);
+    aecl_buffer_free(b->y);
     free(b->ha);
     free(b->hb);
     free(b->hc);
@@ -138,14 +143,17 @@ static void warm(aecl_ctx *ctx, const shape *s, const bufs *b, contender *c)
     c->reps = !c->ok || t > 5e-3 ? 1 : t < 5e-3 / 200 ? 200 : (int)(5e-3 / t);
 }
 
+/* epi: 1 bias + ReLU, 2 the ReLU gradient epilogue (Y = b->y). */
 static int prepare(aecl_ctx *ctx, const shape *s, const bufs *b, aecl_gemm_path path, int epi, contender *c)
 {
     aecl_gemm_desc d = aecl_gemm_desc_make(s->M, s->N, s->K, s->ta, s->tb);
     d.path = path;
-    if (epi) d.act = AECL_ACT_RELU;
+    if (epi == 1) d.act = AECL_ACT_RELU;
+    if (epi == 2) d.grad_act = AECL_ACT_RELU;
     memset(c, 0, sizeof *c);
-    if (aecl_gemm_prepare(ctx, &d, aecl_buffer_cl(b->a), 0, aecl_buffer_cl(b->b), 0, aecl_buffer_cl(b->c), 0,
-                          epi ? aecl_buffer_cl(b->bias) : NULL, 0, &c->l) != AECL_OK) {
+    if (aecl_gemm_prepare_grad(ctx, &d, aecl_buffer_cl(b->a), 0, aecl_buffer_cl(b->b), 0, aecl_buffer_cl(b->c), 0,
+                               epi == 1 ? aecl_buffer_cl(b->bias) : NULL, 0, aecl_buffer_cl(b->y), 0,
+                               &c->l) != AECL_OK) {
         fprintf(stderr, "bench_gemm: %s\n", aecl_ctx_last_error(ctx));
         return 0;
     }
@@ -154,7 +162,7 @@ static int prepare(aecl_ctx *ctx, const shape *s, const bufs *b, aecl_gemm_path 
 
 static result bench_shape(aecl_ctx *ctx, const shape *s, int rounds)
 {
-    result res = {0, 0, 0, 0, AECL_GEMM_AUTO};
+    result res = {0, 0, 0, 0, !strcmp(s->op, "dX"), AECL_GEMM_AUTO};
     bufs b;
     contender c[4];
     if (!bufs_make(ctx, s, &b)) {
@@ -163,7 +171,7 @@ static result bench_shape(aecl_ctx *ctx, const shape *s, int rounds)
         return res;
     }
     int have[4] = {prepare(ctx, s, &b, AECL_GEMM_CLBLAST, 0, &c[0]), prepare(ctx, s, &b, AECL_GEMM_OWN, 0, &c[1]),
-                   !strcmp(s->op, "fwd") && prepare(ctx, s, &b, AECL_GEMM_OWN, 1, &c[2]), 0};
+                   strcmp(s->op, "dW") && prepare(ctx, s, &b, AECL_GEMM_OWN, res.epi_grad ? 2 : 1, &c[2]), 0};
 #ifdef AECL_HAVE_OPENBLAS
     memset(&c[3], 0, sizeof c[3]);
     c[3].kind = 1;
@@ -212,11 +220,11 @@ static void print_json(const aecl_device_info *di, const shape *s, const result 
            ct ? ct : "null", ct ? "\"" : "", l2 ? "\"" : "", l2 ? l2 : "null", l2 ? "\"" : "");
     for (int i = 0; i < n; i++)
         printf("    {\"op\": \"%s\", \"layer\": [%d, %d], \"trans\": \"%s\", \"M\": %d, \"N\": %d, \"K\": %d, "
-               "\"gflops_clblast\": %.2f, \"gflops_own\": %.2f, \"gflops_own_bias_relu\": %.2f, "
+               "\"gflops_clblast\": %.2f, \"gflops_own\": %.2f, \"gflops_own_bias_relu\": %.2f, \"gflops_own_relu_grad\": %.2f, "
                "\"gflops_openblas\": %.2f, \"own_over_openblas\": %.3f, \"own_over_clblast\": %.3f, "
                "\"auto\": \"%s\"}%s\n",
                s[i].op, s[i].layer_in, s[i].layer_out, trans_name(&s[i]), s[i].M, s[i].N, s[i].K, r[i].clblast,
-               r[i].own, r[i].own_epi, r[i].openblas, ratio(r[i].own, r[i].openblas),
+               r[i].own, r[i].epi_grad ? 0 : r[i].own_epi, r[i].epi_grad ? r[i].own_epi : 0, r[i].openblas, ratio(r[i].own, r[i].openblas),
                ratio(r[i].own, r[i].clblast), path_name(r[i].auto_path), i + 1 < n ? "," : "");
     printf("  ]\n}\n");
 }
@@ -285,7 +293,7 @@ int main(int argc, char **argv)
     }
     if (json) print_json(di, s, r, n, rounds);
     else {
-        printf("(GFLOP/s; own+epi = aecl's kernel with fused bias + ReLU)\n");
+        printf("(GFLOP/s; own+epi = aecl's kernel with fused bias + ReLU (fwd) or ReLU gradient (dX))\n");
         print_summary(r, n);
     }
     aecl_ctx_free(ctx);

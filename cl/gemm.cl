@@ -18,6 +18,11 @@
  *               sums along K and adds their lanes at the end. Good for long K.
  *   gemm_epilogue  bias + activation in place (after CLBlast's SGEMM).
  *
+ * GRAD_ACT (backward of an activation): the stored value is then additionally
+ * multiplied by act'(Y[m, n]) for activation GRAD_ACT with slope gslope, Y a
+ * matrix laid out like C (row stride ldc, its own offset). That folds
+ * gz = (gz_next W) * act'(y) into the GEMM that computes gz_next W.
+ *
  * On CPUs (PoCL) a work-item is straight-line vector code over its register block
  * (fma on floatVW, VW = the device's preferred width) and work-groups are small;
  * on GPUs gemm_outer and gemm_dot run with float4 and rely on caches (the host
@@ -38,6 +43,10 @@
 #endif
 #ifndef HAS_BIAS
 #define HAS_BIAS 0
+#endif
+/* Activation whose derivative (from its output Y) multiplies the result; 0: none. */
+#ifndef GRAD_ACT
+#define GRAD_ACT 0
 #endif
 /* Vector width (1, 2, 4, 8 or 16) and register block. */
 #ifndef VW
@@ -105,6 +114,28 @@ typedef float16 vec_t;
 #error "unknown ACT"
 #endif
 
+/* v * act'(y) for activation GRAD_ACT, written once for scalars and vectors (T is
+ * v's type). The same definitions as act_grad in act.cl (elu: alpha = s; softplus
+ * from its output: sigmoid(x) = 1 - exp(-y)); y > 0 in select() keeps relu's and
+ * leaky relu's derivative at y = 0 exactly as act.cl has it. */
+#if GRAD_ACT == 0
+#define GRAD_MUL(T, v, y, s) (v)
+#elif GRAD_ACT == 1
+#define GRAD_MUL(T, v, y, s) ((v) * select((T)0.0f, (T)1.0f, (y) > 0.0f))
+#elif GRAD_ACT == 2
+#define GRAD_MUL(T, v, y, s) ((v) * select((T)(s), (T)1.0f, (y) > 0.0f))
+#elif GRAD_ACT == 3
+#define GRAD_MUL(T, v, y, s) ((v) * ((y) * (1.0f - (y))))
+#elif GRAD_ACT == 4
+#define GRAD_MUL(T, v, y, s) ((v) * (1.0f - (y) * (y)))
+#elif GRAD_ACT == 5
+#define GRAD_MUL(T, v, y, s) ((v) * select((y) + (s), (T)1.0f, (y) > 0.0f))
+#elif GRAD_ACT == 6
+#define GRAD_MUL(T, v, y, s) ((v) * -expm1(-(y)))
+#else
+#error "unknown GRAD_ACT"
+#endif
+
 /* fma() rather than mad(): PoCL lowers mad() to a multiply and an add, while
  * fma() becomes one FMA instruction on CPUs and GPUs that have it. */
 #ifndef MAD
@@ -123,16 +154,22 @@ typedef float16 vec_t;
 #define B_AT(k, n) B[(k) * ldb + (n)]
 #endif
 
-/* One output value through the epilogue: alpha*acc + beta*C + bias, activation. */
+/* One output value through the epilogue: alpha*acc + beta*C + bias, activation,
+ * times act'(*y) (y is read only with GRAD_ACT). */
 inline float finish1(float acc, float alpha, float beta, __global const float *c,
-                     __global const float *bias, int n, float slope)
+                     __global const float *bias, int n, float slope,
+                     __global const float *y, float gslope)
 {
     float v = alpha * acc;
     if (beta != 0.0f) v = MAD(beta, *c, v);
 #if HAS_BIAS
     v += bias[n];
 #endif
-    return ACTIVATE(v, slope);
+    v = ACTIVATE(v, slope);
+#if GRAD_ACT
+    v = GRAD_MUL(float, v, *y, gslope);
+#endif
+    return v;
 }
 
 /* GEMM_ONLY=n keeps only kernel n (1 gemm_outer, 2 gemm_packed, 3 gemm_dot,
@@ -149,7 +186,8 @@ inline float finish1(float acc, float alpha, float beta, __global const float *c
     __global const float *A, int a_off, int lda,                               \
     __global const float *B, int b_off, int ldb,                               \
     __global float *C, int c_off, int ldc,                                     \
-    __global const float *bias, int bias_off, float slope
+    __global const float *bias, int bias_off, float slope,                    \
+    __global const float *Y, int y_off, float gslope
 
 /* ---- gemm_outer: op(B) = B[K,N] ------------------------------------------- */
 #define NB (VW * RNV)
@@ -189,7 +227,8 @@ inline float finish1(float acc, float alpha, float beta, __global const float *c
 /* A full block: every load and store is in range. */
 inline void outer_full(int m0, int n0, int K, float alpha, float beta,
                        __global const float *A, int lda, __global const float *B, int ldb,
-                       __global float *C, int ldc, __global const float *bias, float slope)
+                       __global float *C, int ldc, __global const float *bias, float slope,
+                       __global const float *Y, float gslope)
 {
     vec_t acc[RM][RNV];
 #pragma unroll
@@ -253,7 +292,11 @@ inline void outer_full(int m0, int n0, int K, float alpha, float beta,
 #if HAS_BIAS
             v += bv[j];
 #endif
-            VSTORE(ACTIVATE(v, slope), cp);
+            v = ACTIVATE(v, slope);
+#if GRAD_ACT
+            v = GRAD_MUL(vec_t, v, VLOAD(Y + (m0 + i) * ldc + n0 + j * VW), gslope);
+#endif
+            VSTORE(v, cp);
         }
     }
 }
@@ -265,7 +308,8 @@ inline void outer_full(int m0, int n0, int K, float alpha, float beta,
  * spend more time in its last 2% of columns than in the rest). */
 inline void outer_edge(int m0, int n0, int M, int N, int K, float alpha, float beta,
                        __global const float *A, int lda, __global const float *B, int ldb,
-                       __global float *C, int ldc, __global const float *bias, float slope)
+                       __global float *C, int ldc, __global const float *bias, float slope,
+                       __global const float *Y, float gslope)
 {
     int nc = min(NB, N - n0), nvf = nc / VW, nrem = nc - nvf * VW, nr0 = n0 + nvf * VW;
     vec_t acc[RM][RNV];
@@ -306,7 +350,7 @@ inline void outer_edge(int m0, int n0, int M, int N, int K, float alpha, float b
         for (int r = 0; r < nrem; r++) s[nvf * VW + r] = accr[i][r];
         for (int j = 0; j < nc; j++) {
             __global float *cp = C + (m0 + i) * ldc + n0 + j;
-            *cp = finish1(s[j], alpha, beta, cp, bias, n0 + j, slope);
+            *cp = finish1(s[j], alpha, beta, cp, bias, n0 + j, slope, Y + (m0 + i) * ldc + n0 + j, gslope);
         }
     }
 }
@@ -321,10 +365,11 @@ __kernel void gemm_outer(GEMM_ARGS)
 #if HAS_BIAS
     bias += bias_off;
 #endif
+    Y += y_off;
     if (m0 + RM <= M && n0 + NB <= N)
-        outer_full(m0, n0, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope);
+        outer_full(m0, n0, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope);
     else
-        outer_edge(m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope);
+        outer_edge(m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope);
 }
 
 #endif /* GEMM_WANT(1) */
@@ -374,6 +419,7 @@ __kernel void gemm_packed(GEMM_ARGS, int MS)
 #if HAS_BIAS
     bias += bias_off;
 #endif
+    Y += y_off;
     packed_panel(bt, n0, N, K, B, ldb);
     barrier(CLK_LOCAL_MEM_FENCE);
 
@@ -407,7 +453,11 @@ __kernel void gemm_packed(GEMM_ARGS, int MS)
 #if HAS_BIAS
                     v += bv[j];
 #endif
-                    VSTORE(ACTIVATE(v, slope), cp);
+                    v = ACTIVATE(v, slope);
+#if GRAD_ACT
+                    v = GRAD_MUL(vec_t, v, VLOAD(Y + (m0 + i) * ldc + n0 + j * VW), gslope);
+#endif
+                    VSTORE(v, cp);
                 }
         } else {
             /* (i is unrolled so acc stays in registers) */
@@ -419,7 +469,8 @@ __kernel void gemm_packed(GEMM_ARGS, int MS)
                 for (int j = 0; j < RNV; j++) VSTORE(acc[i][j], s + j * VW);
                 for (int j = 0; j < nc; j++) {
                     __global float *cp = C + (m0 + i) * ldc + n0 + j;
-                    *cp = finish1(s[j], alpha, beta, cp, bias, n0 + j, slope);
+                    *cp = finish1(s[j], alpha, beta, cp, bias, n0 + j, slope, Y + (m0 + i) * ldc + n0 + j,
+                                  gslope);
                 }
             }
         }
@@ -443,6 +494,7 @@ __kernel void gemm_dot(GEMM_ARGS)
 #if HAS_BIAS
     bias += bias_off;
 #endif
+    Y += y_off;
 
     __global const float *ap[RM], *bp[RN];
 #pragma unroll
@@ -485,16 +537,17 @@ __kernel void gemm_dot(GEMM_ARGS)
     for (int i = 0; i < mc; i++)
         for (int j = 0; j < nc; j++) {
             __global float *cp = C + (m0 + i) * ldc + n0 + j;
-            *cp = finish1(s[i][j], alpha, beta, cp, bias, n0 + j, slope);
+            *cp = finish1(s[i][j], alpha, beta, cp, bias, n0 + j, slope, Y + (m0 + i) * ldc + n0 + j, gslope);
         }
 }
 
 #endif /* GEMM_WANT(3) */
 
-/* ---- gemm_epilogue: C = act(C + bias) in place, after CLBlast ---------------- */
+/* ---- gemm_epilogue: C = act(C + bias) * act'(Y) in place, after CLBlast ------- */
 #if GEMM_WANT(4)
 __kernel void gemm_epilogue(int M, int N, __global float *C, int c_off, int ldc,
-                            __global const float *bias, int bias_off, float slope)
+                            __global const float *bias, int bias_off, float slope,
+                            __global const float *Y, int y_off, float gslope)
 {
     int n = get_global_id(0), m = get_global_id(1);
     if (n >= N || m >= M) return;
@@ -503,6 +556,10 @@ __kernel void gemm_epilogue(int M, int N, __global float *C, int c_off, int ldc,
 #if HAS_BIAS
     v += bias[bias_off + n];
 #endif
-    *cp = ACTIVATE(v, slope);
+    v = ACTIVATE(v, slope);
+#if GRAD_ACT
+    v = GRAD_MUL(float, v, Y[y_off + m * ldc + n], gslope);
+#endif
+    *cp = v;
 }
 #endif /* GEMM_WANT(4) */

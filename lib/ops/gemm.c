@@ -29,6 +29,12 @@ aecl_gemm_desc aecl_gemm_desc_make(int M, int N, int K, int trans_a, int trans_b
 
 /* ---- checks ----------------------------------------------------------------- */
 
+/* Every buffer of one call, each with its element offset. bias and Y may be NULL. */
+typedef struct gemm_io {
+    cl_mem A, B, C, bias, Y;
+    int a_off, b_off, c_off, bias_off, y_off;
+} gemm_io;
+
 /* Row strides after defaulting 0 to the packed width. */
 static void strides(const aecl_gemm_desc *d, int *lda, int *ldb, int *ldc)
 {
@@ -68,22 +74,26 @@ static aecl_status check_desc(aecl_ctx *ctx, const aecl_gemm_desc *d)
                    d->trans_b);
     AECL_RETURN_IF((int)d->act < AECL_ACT_NONE || (int)d->act > AECL_ACT_SOFTPLUS, AECL_ERR_INVALID_ARG, ctx,
                    "gemm: unknown activation %d", (int)d->act);
+    AECL_RETURN_IF((int)d->grad_act < AECL_ACT_NONE || (int)d->grad_act > AECL_ACT_SOFTPLUS, AECL_ERR_INVALID_ARG,
+                   ctx, "gemm: unknown gradient activation %d", (int)d->grad_act);
     AECL_RETURN_IF(d->path != AECL_GEMM_AUTO && d->path != AECL_GEMM_OWN && d->path != AECL_GEMM_CLBLAST,
                    AECL_ERR_INVALID_ARG, ctx, "gemm: unknown path %d", (int)d->path);
     AECL_RETURN_IF(d->lda < 0 || d->ldb < 0 || d->ldc < 0, AECL_ERR_INVALID_ARG, ctx, "gemm: negative row stride");
     return AECL_OK;
 }
 
-static aecl_status check_all(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B, int b_off,
-                             cl_mem C, int c_off, cl_mem bias, int bias_off)
+static aecl_status check_all(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_io *io)
 {
     AECL_TRY(check_desc(ctx, d));
     int lda, ldb, ldc;
     strides(d, &lda, &ldb, &ldc);
-    AECL_TRY(check_operand(ctx, "A", A, a_off, d->trans_a ? d->K : d->M, d->trans_a ? d->M : d->K, lda));
-    AECL_TRY(check_operand(ctx, "B", B, b_off, d->trans_b ? d->N : d->K, d->trans_b ? d->K : d->N, ldb));
-    AECL_TRY(check_operand(ctx, "C", C, c_off, d->M, d->N, ldc));
-    if (bias) AECL_TRY(check_operand(ctx, "bias", bias, bias_off, 1, d->N, d->N));
+    AECL_TRY(check_operand(ctx, "A", io->A, io->a_off, d->trans_a ? d->K : d->M, d->trans_a ? d->M : d->K, lda));
+    AECL_TRY(check_operand(ctx, "B", io->B, io->b_off, d->trans_b ? d->N : d->K, d->trans_b ? d->K : d->N, ldb));
+    AECL_TRY(check_operand(ctx, "C", io->C, io->c_off, d->M, d->N, ldc));
+    if (io->bias) AECL_TRY(check_operand(ctx, "bias", io->bias, io->bias_off, 1, d->N, d->N));
+    AECL_RETURN_IF(d->grad_act != AECL_ACT_NONE && !io->Y, AECL_ERR_INVALID_ARG, ctx,
+                   "gemm: grad_act needs the matrix Y (aecl_gemm_prepare_grad)");
+    if (d->grad_act != AECL_ACT_NONE) AECL_TRY(check_operand(ctx, "Y", io->Y, io->y_off, d->M, d->N, ldc));
     return AECL_OK;
 }
 
@@ -213,14 +223,28 @@ static void grid_packed(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_desc *d, gem
     c->global[1] = aecl_round_up(gy, ly);
 }
 
-static aecl_status set_gemm_args(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_desc *d, cl_mem A, int a_off,
-                                 cl_mem B, int b_off, cl_mem C, int c_off, cl_mem bias, int bias_off)
+/* The epilogue's optional operands, bound from index i on: bias, slope, Y, grad
+ * slope. The kernels never read an absent one, but each must be a buffer: C. */
+static aecl_status set_epilogue_args(aecl_ctx *ctx, cl_kernel k, cl_uint i, const aecl_gemm_desc *d,
+                                     const gemm_io *io)
+{
+    cl_mem bm = io->bias ? io->bias : io->C, ym = d->grad_act != AECL_ACT_NONE ? io->Y : io->C;
+    int bo = io->bias ? io->bias_off : 0, yo = d->grad_act != AECL_ACT_NONE ? io->y_off : 0;
+    AECL_ARG(ctx, k, i++, bm);
+    AECL_ARG(ctx, k, i++, bo);
+    AECL_ARG(ctx, k, i++, d->slope);
+    AECL_ARG(ctx, k, i++, ym);
+    AECL_ARG(ctx, k, i++, yo);
+    AECL_ARG(ctx, k, i++, d->grad_slope);
+    return AECL_OK;
+}
+
+static aecl_status set_gemm_args(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_desc *d, const gemm_io *io)
 {
     int lda, ldb, ldc;
     strides(d, &lda, &ldb, &ldc);
-    /* Without a bias the kernel never reads that argument, but it must be a buffer. */
-    cl_mem bm = bias ? bias : C;
-    int bo = bias ? bias_off : 0;
+    cl_mem A = io->A, B = io->B, C = io->C;
+    int a_off = io->a_off, b_off = io->b_off, c_off = io->c_off;
     cl_uint i = 0;
     AECL_ARG(ctx, k, i++, d->M);
     AECL_ARG(ctx, k, i++, d->N);
@@ -236,28 +260,29 @@ static aecl_status set_gemm_args(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_des
     AECL_ARG(ctx, k, i++, C);
     AECL_ARG(ctx, k, i++, c_off);
     AECL_ARG(ctx, k, i++, ldc);
-    AECL_ARG(ctx, k, i++, bm);
-    AECL_ARG(ctx, k, i++, bo);
-    AECL_ARG(ctx, k, i++, d->slope);
-    return AECL_OK;
+    return set_epilogue_args(ctx, k, i, d, io);
 }
 
-static aecl_status prepare_own(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B, int b_off,
-                               cl_mem C, int c_off, cl_mem bias, int bias_off, aecl_launch *out)
+/* Index of gemm_packed's MS argument: after GEMM_ARGS. */
+enum { PACKED_MS_ARG = 20 };
+
+static aecl_status prepare_own(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_io *io, aecl_launch *out)
 {
     gemm_cfg c = choose_cfg(ctx, d);
     int packed = !strcmp(c.kernel, "gemm_packed"), only = packed ? 2 : !strcmp(c.kernel, "gemm_dot") ? 3 : 1;
-    char opts[240], kmax[32] = "";
+    char opts[256], kmax[32] = "";
     if (packed) snprintf(kmax, sizeof kmax, " -DKMAX=%d", c.kmax);
     snprintf(opts, sizeof opts,
-             "-DGEMM_ONLY=%d -DTRANS_A=%d -DTRANS_B=%d -DACT=%d -DHAS_BIAS=%d -DVW=%d -DRM=%d -DRNV=%d -DRN=%d%s", only,
-             d->trans_a, d->trans_b, (int)d->act, bias != NULL, c.vw, c.rm, c.rnv, c.rn, kmax);
+             "-DGEMM_ONLY=%d -DTRANS_A=%d -DTRANS_B=%d -DACT=%d -DHAS_BIAS=%d -DGRAD_ACT=%d -DVW=%d -DRM=%d -DRNV=%d "
+             "-DRN=%d%s",
+             only, d->trans_a, d->trans_b, (int)d->act, io->bias != NULL, (int)d->grad_act, c.vw, c.rm, c.rnv, c.rn,
+             kmax);
     cl_kernel k;
     AECL_TRY(aecl_kernel_create(ctx, "gemm.cl", opts, c.kernel, &k));
     if (packed) grid_packed(ctx, k, d, &c);
     else grid_blocks(ctx, k, d, &c);
-    aecl_status st = set_gemm_args(ctx, k, d, A, a_off, B, b_off, C, c_off, bias, bias_off);
-    cl_int err = packed ? clSetKernelArg(k, 17, sizeof c.block_m, &c.block_m) : CL_SUCCESS;
+    aecl_status st = set_gemm_args(ctx, k, d, io);
+    cl_int err = packed ? clSetKernelArg(k, PACKED_MS_ARG, sizeof c.block_m, &c.block_m) : CL_SUCCESS;
     if (st == AECL_OK && err != CL_SUCCESS) st = aecl_fail_cl(ctx, err, "clSetKernelArg(MS)", __FILE__, __LINE__);
     if (st != AECL_OK) {
         clReleaseKernel(k);
@@ -307,24 +332,21 @@ static aecl_status clblast_fn(aecl_ctx *ctx, const aecl_launch *l, cl_event *ev)
     return AECL_OK;
 }
 
-static aecl_status make_epilogue(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem C, int c_off, int ldc,
-                                 cl_mem bias, int bias_off, aecl_launch *out)
+static aecl_status make_epilogue(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_io *io, int ldc,
+                                 aecl_launch *out)
 {
-    char opts[64];
-    snprintf(opts, sizeof opts, "-DGEMM_ONLY=4 -DACT=%d -DHAS_BIAS=%d", (int)d->act, bias != NULL);
+    char opts[96];
+    snprintf(opts, sizeof opts, "-DGEMM_ONLY=4 -DACT=%d -DHAS_BIAS=%d -DGRAD_ACT=%d", (int)d->act, io->bias != NULL,
+             (int)d->grad_act);
     cl_kernel k;
     AECL_TRY(aecl_kernel_create(ctx, "gemm.cl", opts, "gemm_epilogue", &k));
     out->kernel = k; /* owned by the launch from here on */
-    cl_mem bm = bias ? bias : C;
-    int bo = bias ? bias_off : 0;
     AECL_ARG(ctx, k, 0, d->M);
     AECL_ARG(ctx, k, 1, d->N);
-    AECL_ARG(ctx, k, 2, C);
-    AECL_ARG(ctx, k, 3, c_off);
+    AECL_ARG(ctx, k, 2, io->C);
+    AECL_ARG(ctx, k, 3, io->c_off);
     AECL_ARG(ctx, k, 4, ldc);
-    AECL_ARG(ctx, k, 5, bm);
-    AECL_ARG(ctx, k, 6, bo);
-    AECL_ARG(ctx, k, 7, d->slope);
+    AECL_TRY(set_epilogue_args(ctx, k, 5, d, io));
     /* One item per element of C; rows of 16-64 items suit CPUs and GPUs alike. */
     size_t wg = aecl_kernel_max_wg(ctx, k);
     size_t lx = pow2_at_most(d->N < 64 ? (size_t)d->N : 64);
@@ -336,27 +358,26 @@ static aecl_status make_epilogue(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem 
     return AECL_OK;
 }
 
-static aecl_status prepare_clblast(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B,
-                                   int b_off, cl_mem C, int c_off, cl_mem bias, int bias_off, aecl_launch *out)
+static aecl_status prepare_clblast(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_io *io, aecl_launch *out)
 {
     clblast_call *c = calloc(1, sizeof *c);
     AECL_RETURN_IF(!c, AECL_ERR_HOST_MEMORY, ctx, "gemm: out of host memory");
     c->d = *d;
     strides(d, &c->lda, &c->ldb, &c->ldc);
-    c->A = A;
-    c->B = B;
-    c->C = C;
-    c->a_off = a_off;
-    c->b_off = b_off;
-    c->c_off = c_off;
+    c->A = io->A;
+    c->B = io->B;
+    c->C = io->C;
+    c->a_off = io->a_off;
+    c->b_off = io->b_off;
+    c->c_off = io->c_off;
     memset(out, 0, sizeof *out);
     out->label = "gemm_clblast";
     out->fn = clblast_fn;
     out->data = c;
     out->dim = 2;
     out->flops = 2.0 * d->M * d->N * d->K;
-    if (bias || d->act != AECL_ACT_NONE) {
-        aecl_status st = make_epilogue(ctx, d, C, c_off, c->ldc, bias, bias_off, out);
+    if (io->bias || d->act != AECL_ACT_NONE || d->grad_act != AECL_ACT_NONE) {
+        aecl_status st = make_epilogue(ctx, d, io, c->ldc, out);
         if (st != AECL_OK) {
             aecl_launch_release(out);
             memset(out, 0, sizeof *out);
@@ -368,22 +389,46 @@ static aecl_status prepare_clblast(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_me
 
 /* ---- entry points -------------------------------------------------------------- */
 
-aecl_status aecl_gemm_prepare(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B, int b_off,
-                              cl_mem C, int c_off, cl_mem bias, int bias_off, aecl_launch *out)
+/* The path for AUTO: the choice for this shape with an epilogue. A gradient
+ * epilogue costs about what a bias does on either path (one more read per element,
+ * or one more in-place kernel after CLBlast), so it shares the bias's choice. */
+static aecl_status resolve_path(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_io *io, aecl_gemm_path *path)
 {
-    AECL_RETURN_IF(!out, AECL_ERR_INVALID_ARG, ctx, "gemm: output launch is NULL");
-    memset(out, 0, sizeof *out);
-    AECL_TRY(check_all(ctx, d, A, a_off, B, b_off, C, c_off, bias, bias_off));
-    aecl_gemm_path path = d->path;
+    *path = d->path;
     /* $AECL_GEMM=own|clblast decides for AUTO: benchmarks compare whole models on
      * either path (aecl bench --gemm). */
     const char *env = getenv("AECL_GEMM");
-    if (path == AECL_GEMM_AUTO && env && !strcmp(env, "own")) path = AECL_GEMM_OWN;
-    if (path == AECL_GEMM_AUTO && env && !strcmp(env, "clblast")) path = AECL_GEMM_CLBLAST;
-    if (path == AECL_GEMM_AUTO) AECL_TRY(aecl_gemm_select(ctx, d, bias != NULL, &path));
-    if (path == AECL_GEMM_CLBLAST)
-        return prepare_clblast(ctx, d, A, a_off, B, b_off, C, c_off, bias, bias_off, out);
-    return prepare_own(ctx, d, A, a_off, B, b_off, C, c_off, bias, bias_off, out);
+    if (*path == AECL_GEMM_AUTO && env && !strcmp(env, "own")) *path = AECL_GEMM_OWN;
+    if (*path == AECL_GEMM_AUTO && env && !strcmp(env, "clblast")) *path = AECL_GEMM_CLBLAST;
+    if (*path != AECL_GEMM_AUTO) return AECL_OK;
+    aecl_gemm_desc plain = *d;
+    plain.grad_act = AECL_ACT_NONE;
+    return aecl_gemm_select(ctx, &plain, io->bias != NULL || d->grad_act != AECL_ACT_NONE, path);
+}
+
+static aecl_status prepare_io(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_io *io, aecl_launch *out)
+{
+    AECL_RETURN_IF(!out, AECL_ERR_INVALID_ARG, ctx, "gemm: output launch is NULL");
+    memset(out, 0, sizeof *out);
+    AECL_TRY(check_all(ctx, d, io));
+    aecl_gemm_path path;
+    AECL_TRY(resolve_path(ctx, d, io, &path));
+    return path == AECL_GEMM_CLBLAST ? prepare_clblast(ctx, d, io, out) : prepare_own(ctx, d, io, out);
+}
+
+aecl_status aecl_gemm_prepare(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B, int b_off,
+                              cl_mem C, int c_off, cl_mem bias, int bias_off, aecl_launch *out)
+{
+    gemm_io io = {A, B, C, bias, NULL, a_off, b_off, c_off, bias_off, 0};
+    return prepare_io(ctx, d, &io, out);
+}
+
+aecl_status aecl_gemm_prepare_grad(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B, int b_off,
+                                   cl_mem C, int c_off, cl_mem bias, int bias_off, cl_mem Y, int y_off,
+                                   aecl_launch *out)
+{
+    gemm_io io = {A, B, C, bias, Y, a_off, b_off, c_off, bias_off, y_off};
+    return prepare_io(ctx, d, &io, out);
 }
 
 aecl_status aecl_gemm(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B, int b_off, cl_mem C,

@@ -11,6 +11,12 @@
  * whichever measured faster for this device and shape (gemm_select.c; the choice is
  * cached in a text file beside the kernel binaries).
  *
+ * Backward of an activation (aecl_gemm_prepare_grad): the result is further
+ * multiplied, element by element, by act'(Y[m,n]) for activation grad_act, written
+ * from the activation's output Y (as act_grad in cl/act.cl), Y laid out like C:
+ *
+ *   C[M,N] = act(...) * act'(Y)        e.g. gz = (gz_next W) * act'(y)
+ *
  * Prepare once, replay many times: aecl_gemm_prepare binds every argument into an
  * aecl_launch; aecl_launch_enqueue replays it; aecl_launch_release frees it. The
  * buffers must outlive the launch (it does not retain them).
@@ -34,6 +40,8 @@ typedef struct aecl_gemm_desc {
     float alpha, beta;       /* beta 0: C is not read (may hold NaN) */
     aecl_act act;
     float slope;             /* leaky_relu slope; elu alpha */
+    aecl_act grad_act;       /* NONE, or multiply by act'(Y) (aecl_gemm_prepare_grad) */
+    float grad_slope;        /* grad_act's leaky_relu slope / elu alpha */
     aecl_gemm_path path;
 } aecl_gemm_desc;
 
@@ -49,6 +57,12 @@ aecl_status aecl_gemm_prepare(aecl_ctx *ctx, const aecl_gemm_desc *d,
                               cl_mem A, int a_off, cl_mem B, int b_off,
                               cl_mem C, int c_off, cl_mem bias, int bias_off,
                               aecl_launch *out);
+
+/* The same with the matrix Y of a gradient epilogue (d->grad_act): M x N, row
+ * stride ldc, from element y_off. Y must not overlap C. */
+aecl_status aecl_gemm_prepare_grad(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B, int b_off,
+                                   cl_mem C, int c_off, cl_mem bias, int bias_off, cl_mem Y, int y_off,
+                                   aecl_launch *out);
 
 /* prepare + enqueue + release: for tests and one-off calls (does not wait). */
 aecl_status aecl_gemm(aecl_ctx *ctx, const aecl_gemm_desc *d,
