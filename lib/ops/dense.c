@@ -1,13 +1,17 @@
 /* Dense layers and matrix products. One matmul node is one GEMM launch with the
  * bias and activation fused into its epilogue (lib/ops/gemm.c picks aecl's own
  * kernel or CLBlast, by measurement). Backward:
- *   gz = gy * act'(y);  dx = gz W (NN);  dW = gz^T x (TN);  db = column sums of gz. */
+ *   gz = gy * act'(y);  dx = gz W (NN);  dW = gz^T x (TN);  db = column sums of gz.
+ * A later pass (lib/graph/fuse_gemm.c) may fold such a gz = gy * act'(y) into the
+ * matmul computing gy: a matmul_act_grad node, one GEMM with a gradient epilogue. */
+#include "graph/fuse_gemm.h"
 #include "ops/gemm.h"
 #include "ops/op.h"
 #include "ops/ops.h"
 
-/* ip: [0] trans_a, [1] trans_b, [2] act, [3] has bias; fp[0] slope.
- * in: [0] A, [1] B, [2] bias (optional). */
+/* ip: [0] trans_a, [1] trans_b, [2] act, [3] has bias, [4] grad act; fp[0] slope,
+ * fp[1] grad slope. in: [0] A, [1] B, [2] bias (optional), then Y when ip[4]
+ * (matmul_act_grad: the output is multiplied by act'(Y)). */
 static void mnk(const aecl_tensor *t, int *M, int *N, int *K)
 {
     const aecl_tensor *a = t->in[0];
@@ -24,15 +28,18 @@ static aecl_status emit_matmul(aecl_plan *p, aecl_tensor *t)
     d.trans_b = t->ip[1];
     d.act = (aecl_act)t->ip[2];
     d.slope = t->fp[0];
-    cl_mem ma, mb, mc, mbias = NULL;
-    int oa, ob, oc, obias = 0;
+    d.grad_act = (aecl_act)t->ip[4];
+    d.grad_slope = t->fp[1];
+    cl_mem ma, mb, mc, mbias = NULL, my = NULL;
+    int oa, ob, oc, obias = 0, oy = 0;
     aecl_plan_tensor_mem(p, t->in[0], &ma, &oa);
     aecl_plan_tensor_mem(p, t->in[1], &mb, &ob);
     aecl_plan_tensor_mem(p, t, &mc, &oc);
     if (t->ip[3]) aecl_plan_tensor_mem(p, t->in[2], &mbias, &obias);
+    if (t->ip[4]) aecl_plan_tensor_mem(p, t->in[t->ip[3] ? 3 : 2], &my, &oy);
     aecl_launch l = {0};
-    AECL_TRY(aecl_gemm_prepare(aecl_plan_ctx(p), &d, ma, oa, mb, ob, mc, oc, mbias, obias, &l));
-    l.label = t->ip[3] || t->ip[2] ? "dense" : "matmul";
+    AECL_TRY(aecl_gemm_prepare_grad(aecl_plan_ctx(p), &d, ma, oa, mb, ob, mc, oc, mbias, obias, my, oy, &l));
+    l.label = t->ip[4] ? "matmul_act_grad" : t->ip[3] || t->ip[2] ? "dense" : "matmul";
     return aecl_plan_push(p, &l);
 }
 
@@ -50,6 +57,32 @@ static void backward_matmul(aecl_graph *g, aecl_tensor *t)
 }
 
 static const aecl_op_def op_matmul = {"matmul", emit_matmul, backward_matmul, 0, 0, NULL};
+/* A backward node only (never differentiated again). Not in place: the epilogue
+ * reads Y while writing the output. */
+static const aecl_op_def op_matmul_act_grad = {"matmul_act_grad", emit_matmul, NULL, 0, 0, NULL};
+
+int aecl_matmul_is_plain(const aecl_tensor *t)
+{
+    return t && t->op == &op_matmul && t->ip[2] == AECL_ACT_NONE && !t->ip[3] && t->ndim == 2;
+}
+
+void aecl_matmul_take_act_grad(aecl_tensor *r, const aecl_tensor *p, aecl_act act, float slope)
+{
+    aecl_tensor *y = r->in[0];
+    r->op = &op_matmul_act_grad;
+    r->n_in = 3;
+    r->in[0] = p->in[0];
+    r->in[1] = p->in[1];
+    r->in[2] = y;
+    for (int k = 3; k < AECL_MAX_INPUTS; k++) r->in[k] = NULL;
+    for (int k = 0; k < 8; k++) r->ip[k] = 0;
+    r->ip[0] = p->ip[0];
+    r->ip[1] = p->ip[1];
+    r->ip[2] = AECL_ACT_NONE;
+    r->ip[4] = act;
+    r->fp[0] = 0;
+    r->fp[1] = slope;
+}
 
 static aecl_tensor *matmul_node(aecl_graph *g, aecl_tensor *a, aecl_tensor *b, aecl_tensor *bias, int ta, int tb,
                                 aecl_act act, float slope)

@@ -1,0 +1,207 @@
+/* GEMM epilogue fusion of activation gradients (lib/graph/fuse_gemm.c): in a small
+ * MLP with relu, tanh, leaky_relu and elu layers, each hidden layer's
+ * activation_grad folds into the matmul computing its gy, so the plan has one
+ * launch less per layer and no act_grad launch; the gradients equal the unfused
+ * plan's (pointwise fusion alone, and no fusion at all) and a finite difference;
+ * Adam steps with the fused plan give the same weights. Matmuls that are outputs,
+ * have another reader, or are y themselves are left alone; no_fuse turns it off.
+ * (Calls the pass before aecl_plan_compile, as aecl_plan_compile does once wired.) */
+#include "check.h"
+#include "graph/fuse_gemm.h"
+#include "ops/op.h"
+#include "ops/ops.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { B = 24, NIN = 13, NOUT = 11, NL = 5 };
+static const int width[NL + 1] = {NIN, 20, 18, 16, 15, NOUT};
+static const aecl_act acts[NL] = {AECL_ACT_RELU, AECL_ACT_TANH, AECL_ACT_LEAKY_RELU, AECL_ACT_ELU, AECL_ACT_NONE};
+static const float slopes[NL] = {0, 0, 0.1f, 0.7f, 0};
+
+typedef struct mlp {
+    aecl_graph *g;
+    aecl_plan *p;
+    aecl_tensor *x, *t, *loss, *w[NL], *b[NL];
+    int folded;
+} mlp;
+
+static float host_x[B * NIN], host_t[B * NOUT], host_w[NL][20 * 20], host_b[NL][20];
+
+/* mode 0: both passes, 1: pointwise fusion only, 2: no fusion (no_fuse). */
+static void build(aecl_ctx *ctx, mlp *m, int mode, int train)
+{
+    memset(m, 0, sizeof *m);
+    CHECK_OK(ctx, aecl_graph_create(ctx, &m->g));
+    aecl_graph *g = m->g;
+    int xs[2] = {B, NIN}, ts[2] = {B, NOUT};
+    m->x = aecl_input(g, "x", 2, xs);
+    m->t = aecl_input(g, "t", 2, ts);
+    aecl_tensor *h = m->x;
+    for (int l = 0; l < NL; l++) {
+        char name[16];
+        int ws[2] = {width[l + 1], width[l]}, bs[1] = {width[l + 1]};
+        snprintf(name, sizeof name, "w%d", l);
+        m->w[l] = aecl_param(g, name, 2, ws);
+        snprintf(name, sizeof name, "b%d", l);
+        m->b[l] = aecl_param(g, name, 1, bs);
+        h = aecl_dense(g, h, m->w[l], m->b[l], acts[l], slopes[l]);
+    }
+    m->loss = aecl_mark(aecl_loss_mean(g, AECL_LOSS_MSE, h, m->t, 1.0f, NULL), AECL_T_OUTPUT);
+    CHECK_OK(ctx, aecl_backward(g, m->loss));
+    if (train) {
+        aecl_optimizer_config oc = aecl_optimizer_defaults(AECL_OPT_ADAM, 1e-2f);
+        CHECK_OK(ctx, aecl_optimizer_apply(g, &oc, NULL));
+    } else {
+        for (int l = 0; l < NL; l++) {
+            aecl_mark(m->w[l]->grad, AECL_T_OUTPUT);
+            aecl_mark(m->b[l]->grad, AECL_T_OUTPUT);
+        }
+    }
+    aecl_plan_options opt = {.seed = 1, .poison = 1, .no_fuse = mode == 2};
+    if (mode != 1) CHECK_OK(ctx, aecl_fuse_gemm_act_grad(g, &opt, &m->folded));
+    CHECK_OK(ctx, aecl_plan_compile(g, &opt, &m->p));
+    if (!m->p) return;
+    CHECK_OK(ctx, aecl_plan_write(m->p, m->x, host_x));
+    CHECK_OK(ctx, aecl_plan_write(m->p, m->t, host_t));
+    for (int l = 0; l < NL; l++) {
+        CHECK_OK(ctx, aecl_plan_write(m->p, m->w[l], host_w[l]));
+        CHECK_OK(ctx, aecl_plan_write(m->p, m->b[l], host_b[l]));
+    }
+}
+
+static void release(mlp *m)
+{
+    aecl_plan_free(m->p);
+    aecl_graph_free(m->g);
+}
+
+static int count_label(const aecl_plan *p, const char *label)
+{
+    int n = 0;
+    for (int i = 0; i < aecl_plan_launch_count(p); i++) n += !strcmp(aecl_plan_launch_label(p, i), label);
+    return n;
+}
+
+static float loss_of(aecl_ctx *ctx, mlp *m)
+{
+    float v = 0;
+    CHECK_OK(ctx, aecl_plan_run(m->p));
+    CHECK_OK(ctx, aecl_plan_read(m->p, m->loss, &v));
+    return v;
+}
+
+static void test_gradients(aecl_ctx *ctx)
+{
+    mlp m[3];
+    static float gw[3][NL][20 * 20], gb[3][NL][20];
+    for (int k = 0; k < 3; k++) {
+        build(ctx, &m[k], k, 0);
+        if (!m[k].p) return;
+        CHECK_OK(ctx, aecl_plan_run(m[k].p));
+        for (int l = 0; l < NL; l++) {
+            CHECK_OK(ctx, aecl_plan_read(m[k].p, m[k].w[l]->grad, gw[k][l]));
+            CHECK_OK(ctx, aecl_plan_read(m[k].p, m[k].b[l]->grad, gb[k][l]));
+        }
+    }
+    int la = aecl_plan_get_stats(m[0].p)->n_launches, lb = aecl_plan_get_stats(m[1].p)->n_launches;
+    int lc = aecl_plan_get_stats(m[2].p)->n_launches;
+    printf("MLP gradients: %d matmuls folded; launches %d (pointwise fusion only %d, no fusion %d)\n", m[0].folded,
+           la, lb, lc);
+    /* every hidden layer's gy is the next layer's dX = gz W */
+    CHECK_MSG(m[0].folded == NL - 1, "folded %d, expected %d", m[0].folded, NL - 1);
+    CHECK(la == lb - (NL - 1));
+    CHECK(m[2].folded == 0);
+    CHECK(count_label(m[0].p, "act_grad") == 0 && count_label(m[0].p, "matmul_act_grad") == NL - 1);
+    CHECK(count_label(m[1].p, "act_grad") == NL - 1 && count_label(m[1].p, "matmul_act_grad") == 0);
+    for (int k = 1; k < 3; k++)
+        for (int l = 0; l < NL; l++) {
+            size_t nw = (size_t)width[l] * width[l + 1];
+            CHECK_MSG(test_rel_err(gw[0][l], gw[k][l], nw, 1e-7, 1e-5) <= 1, "dW%d differs from plan %d", l, k);
+            CHECK_MSG(test_rel_err(gb[0][l], gb[k][l], (size_t)width[l + 1], 1e-7, 1e-5) <= 1,
+                      "db%d differs from plan %d", l, k);
+        }
+    /* A central difference of the loss on a few weights of each layer. */
+    for (int l = 0; l < NL; l++)
+        for (int i = 0; i < 3; i++) {
+            int j = (i * 37 + l * 11) % (width[l] * width[l + 1]);
+            float w0 = host_w[l][j], h = 1e-3f, lp, lm;
+            host_w[l][j] = w0 + h;
+            CHECK_OK(ctx, aecl_plan_write(m[0].p, m[0].w[l], host_w[l]));
+            lp = loss_of(ctx, &m[0]);
+            host_w[l][j] = w0 - h;
+            CHECK_OK(ctx, aecl_plan_write(m[0].p, m[0].w[l], host_w[l]));
+            lm = loss_of(ctx, &m[0]);
+            host_w[l][j] = w0;
+            CHECK_OK(ctx, aecl_plan_write(m[0].p, m[0].w[l], host_w[l]));
+            double fd = (lp - lm) / (2.0 * h);
+            CHECK_MSG(fabs(fd - gw[0][l][j]) <= 2e-3 + 2e-2 * fabs(fd), "layer %d weight %d: fd %g, fused grad %g",
+                      l, j, fd, gw[0][l][j]);
+        }
+    for (int k = 0; k < 3; k++) release(&m[k]);
+}
+
+/* Adam steps (side-effect nodes after the backward pass): same weights. */
+static void test_training(aecl_ctx *ctx)
+{
+    mlp a, c;
+    build(ctx, &a, 0, 1);
+    build(ctx, &c, 2, 1);
+    if (!a.p || !c.p) return;
+    CHECK(a.folded == NL - 1);
+    for (int s = 0; s < 4; s++) {
+        CHECK_OK(ctx, aecl_plan_run(a.p));
+        CHECK_OK(ctx, aecl_plan_run(c.p));
+    }
+    static float wa[20 * 20], wc[20 * 20];
+    for (int l = 0; l < NL; l++) {
+        size_t nw = (size_t)width[l] * width[l + 1];
+        CHECK_OK(ctx, aecl_plan_read(a.p, a.w[l], wa));
+        CHECK_OK(ctx, aecl_plan_read(c.p, c.w[l], wc));
+        CHECK_MSG(test_rel_err(wa, wc, nw, 1e-6, 1e-5) <= 1, "w%d after 4 Adam steps differs", l);
+        CHECK_MSG(test_rel_err(wa, host_w[l], nw, 1e-6, 1e-5) > 1, "w%d did not train", l);
+    }
+    release(&a);
+    release(&c);
+}
+
+/* Cases left alone: gy an output, gy with a second reader, gy = y. */
+static void test_left_alone(aecl_ctx *ctx)
+{
+    for (int c = 0; c < 3; c++) {
+        aecl_graph *g;
+        CHECK_OK(ctx, aecl_graph_create(ctx, &g));
+        int as[2] = {6, 5}, bs[2] = {5, 6};
+        aecl_tensor *a = aecl_input(g, "a", 2, as), *b = aecl_input(g, "b", 2, bs), *y = aecl_input(g, "y", 2, as);
+        aecl_tensor *gy = aecl_matmul(g, a, b, 0, 0), *r;
+        (void)y;
+        int shape[2] = {6, 6};
+        aecl_tensor *yy = aecl_input(g, "yy", 2, shape);
+        if (c == 0) aecl_mark(gy, AECL_T_OUTPUT);
+        if (c == 1) aecl_mark(aecl_scale(g, gy, 2.0f), AECL_T_OUTPUT);
+        r = aecl_activation_grad(g, c == 2 ? gy : yy, gy, AECL_ACT_TANH, 0);
+        aecl_mark(r, AECL_T_OUTPUT);
+        CHECK_OK(ctx, aecl_graph_status(g));
+        int n = -1, before = g->n_nodes;
+        CHECK_OK(ctx, aecl_fuse_gemm_act_grad(g, NULL, &n));
+        CHECK_MSG(n == 0 && g->n_nodes == before, "case %d: folded %d", c, n);
+        aecl_graph_free(g);
+    }
+}
+
+int main(void)
+{
+    aecl_ctx *ctx = test_ctx();
+    unsigned seed = 99;
+    test_fill_uniform(host_x, B * NIN, -1, 1, &seed);
+    test_fill_uniform(host_t, B * NOUT, -1, 1, &seed);
+    for (int l = 0; l < NL; l++) {
+        test_fill_uniform(host_w[l], 20 * 20, -0.6f, 0.6f, &seed);
+        test_fill_uniform(host_b[l], 20, -0.2f, 0.2f, &seed);
+    }
+    test_gradients(ctx);
+    test_training(ctx);
+    test_left_alone(ctx);
+    return test_finish();
+}
