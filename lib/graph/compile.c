@@ -1,5 +1,6 @@
 /* Compiling a graph: plan memory, create the two device buffers, and let every
  * op emit its launches with arguments bound once. */
+#include "graph/fuse_gemm.h"
 #include "graph/plan_internal.h"
 #include "ops/op.h"
 
@@ -217,7 +218,10 @@ aecl_status aecl_plan_compile(aecl_graph *g, const aecl_plan_options *opt, aecl_
     p->g = g;
     if (opt) p->opt = *opt;
     p->valid_rows = 0x7fffffff;
+    int n_gemm = 0;
     aecl_status st = p->opt.no_fuse ? AECL_OK : aecl_fuse_pointwise(g, &p->stats.n_fused);
+    if (st == AECL_OK) st = aecl_fuse_gemm_act_grad(g, &p->opt, &n_gemm);
+    p->stats.n_fused += n_gemm;
     if (st == AECL_OK) st = aecl_memplan(p);
     if (st == AECL_OK) st = create_buffers(p);
     if (st == AECL_OK) st = emit_all(p);

@@ -24,7 +24,8 @@ typedef struct aecl_plan_stats {
     size_t unplanned_bytes;   /* the same tensors, each in its own region */
     int n_launches;           /* launches per step (poison fills excluded) */
     int n_inplace;            /* tensors that took their input's storage */
-    int n_fused;              /* pointwise nodes folded into fused kernels */
+    int n_fused;              /* nodes folded into fused kernels (pointwise groups,
+                                 activation gradients into GEMM epilogues) */
 } aecl_plan_stats;
 
 aecl_status aecl_plan_compile(aecl_graph *g, const aecl_plan_options *opt, aecl_plan **out);
