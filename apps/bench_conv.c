@@ -3,7 +3,8 @@
  * 3x3 kernels), per launch: device time from event profiling, and GFLOP/s.
  *
  *   bench_conv [batch=128] [steps=5]     (device: $AECL_DEVICE; BENCH_ALL=1 lists
- *                                        every launch, not only those over 0.2 ms)
+ *                                        every launch, not only those over 0.2 ms;
+ *                                        per launch: the median over the steps)
  *
  * With OpenBLAS, the SGEMM of the same shape as the largest conv (the implicit
  * GEMM of conv 2: M=64, N=batch*49, K=288) is timed as a yardstick. */
@@ -26,6 +27,12 @@ static void fill(float *x, size_t n, float scale, unsigned *s)
         *s = *s * 1664525u + 1013904223u;
         x[i] = scale * ((float)(*s >> 8) / 16777216.0f - 0.5f);
     }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
 }
 
 static aecl_tensor *param(aecl_graph *g, const char *name, int a, int b, int c, int d)
@@ -94,7 +101,7 @@ int main(int argc, char **argv)
         aecl_plan_write(p, b[i], wbuf);
     }
     int n = aecl_plan_launch_count(p);
-    double *times = calloc((size_t)n, sizeof *times);
+    double *times = calloc((size_t)n * (size_t)steps, sizeof *times), *med = calloc((size_t)n, sizeof *med);
     aecl_plan_run(p); /* warm-up: first-launch costs */
     aecl_ctx_finish(ctx);
     double t0 = aecl_now_s();
@@ -102,15 +109,23 @@ int main(int argc, char **argv)
     aecl_ctx_finish(ctx);
     double wall = (aecl_now_s() - t0) / steps;
     for (int i = 0; i < steps; i++)
-        if (aecl_plan_run_profiled(p, times) != AECL_OK) {
+        if (aecl_plan_run_profiled(p, times + (size_t)i * n) != AECL_OK) {
             fprintf(stderr, "%s\n", aecl_ctx_last_error(ctx));
             return 1;
         }
-    printf("device: %s; batch %d; %d launches per step; step %.2f ms (wall, unprofiled)\n",
-           aecl_ctx_device(ctx)->name, batch, n, wall * 1e3);
+    /* medians over the steps: the machine may be shared */
+    double *col = calloc((size_t)steps, sizeof *col);
+    for (int i = 0; i < n; i++) {
+        for (int s2 = 0; s2 < steps; s2++) col[s2] = times[(size_t)s2 * n + i];
+        qsort(col, (size_t)steps, sizeof *col, cmp_double);
+        med[i] = col[steps / 2];
+    }
+    free(col);
+    printf("device: %s; batch %d; %d launches per step; step %.2f ms (wall, unprofiled); per launch: median of %d\n",
+           aecl_ctx_device(ctx)->name, batch, n, wall * 1e3, steps);
     double conv_t = 0, conv_f = 0, total = 0;
     for (int i = 0; i < n; i++) {
-        double t = times[i] / steps, f = aecl_plan_launch_flops(p, i);
+        double t = med[i], f = aecl_plan_launch_flops(p, i);
         total += t;
         if (f <= 0 && t < 2e-4 && !getenv("BENCH_ALL")) continue; /* small launches: in the total only */
         printf("  %3d %-20s %8.3f ms", i, aecl_plan_launch_label(p, i), t * 1e3);
@@ -121,6 +136,7 @@ int main(int argc, char **argv)
            total * 1e3);
     yardstick(batch);
     free(times);
+    free(med);
     free(buf);
     aecl_plan_free(p);
     aecl_graph_free(g);

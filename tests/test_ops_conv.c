@@ -1,7 +1,10 @@
 /* conv2d and conv_transpose2d: forward against direct-loop host references on odd
  * shapes and the Fashion-MNIST conv autoencoder shapes, full backward (dx, dw, db)
  * against the same references, finite-difference gradchecks of every input, and
- * shape errors. */
+ * shape errors. Everything runs twice: with the device's kernel blocking, and
+ * with a GPU's (AECL_CONV_TUNING), whose kernel choices differ (few kernels take
+ * pixel vectors with 4-wide vectors). */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include "gradcheck.h"
 #include "graph/plan.h"
 #include "ops/conv.h"
@@ -142,8 +145,9 @@ static void check_forward(aecl_ctx *ctx, const cfg *c)
 }
 
 /* Every gradient in full: loss = sum(y * r), through the fused activation
- * (ReLU's kink included: no finite differences here), against the relation. */
-static void check_backward(aecl_ctx *ctx, const cfg *c)
+ * (ReLU's kink included: no finite differences here), against the relation.
+ * x_input: x is an input, as a network's first layer (no dx). */
+static void check_backward(aecl_ctx *ctx, const cfg *c, int x_input)
 {
     gc_input in[3];
     float *x, *w, *b;
@@ -155,13 +159,14 @@ static void check_backward(aecl_ctx *ctx, const cfg *c)
     aecl_graph_create(ctx, &g);
     aecl_tensor *t[3];
     for (int i = 0; i < 3; i++) t[i] = aecl_param(g, i == 0 ? "x" : i == 1 ? "w" : "b", in[i].ndim, in[i].shape);
+    if (x_input) t[0]->flags &= ~(unsigned)AECL_T_GRAD;
     aecl_tensor *y = build(g, t, (void *)c);
     int Ho, Wo;
     out_size(c, &Ho, &Wo);
     int ys[4] = {c->N, c->K, Ho, Wo};
     aecl_tensor *rt = aecl_input(g, "r", 4, ys);
     aecl_backward(g, aecl_sum(g, aecl_mul(g, y, rt)));
-    for (int i = 0; i < 3; i++) aecl_mark(t[i]->grad, AECL_T_OUTPUT);
+    for (int i = x_input; i < 3; i++) aecl_mark(t[i]->grad, AECL_T_OUTPUT);
     aecl_plan *p = NULL;
     aecl_plan_options opt = {.seed = 1, .poison = 1};
     CHECK_OK(ctx, aecl_graph_status(g));
@@ -173,7 +178,7 @@ static void check_backward(aecl_ctx *ctx, const cfg *c)
         for (int i = 0; i < 3; i++) aecl_plan_write(p, t[i], in[i].data);
         aecl_plan_write(p, rt, r);
         CHECK_OK(ctx, aecl_plan_run(p));
-        aecl_plan_read(p, t[0]->grad, gx);
+        if (!x_input) aecl_plan_read(p, t[0]->grad, gx);
         aecl_plan_read(p, t[1]->grad, gw);
         aecl_plan_read(p, t[2]->grad, gb);
         /* the gradient before the activation: dz = r * act'(y) */
@@ -192,7 +197,7 @@ static void check_backward(aecl_ctx *ctx, const cfg *c)
         free(yv);
         free(dz);
         describe(c, d, sizeof d);
-        CHECK_MSG(test_rel_err(gx, rx, nx, 1e-4, 1e-4) <= 1, "dx %s", d);
+        if (!x_input) CHECK_MSG(test_rel_err(gx, rx, nx, 1e-4, 1e-4) <= 1, "dx %s", d);
         CHECK_MSG(test_rel_err(gw, rw, nw, 1e-3, 1e-4) <= 1, "dw %s", d);
         if (c->bias) CHECK_MSG(test_rel_err(gb, rb, (size_t)c->K, 1e-3, 1e-4) <= 1, "db %s", d);
     }
@@ -240,9 +245,8 @@ static void test_errors(aecl_ctx *ctx)
     }
 }
 
-int main(void)
+static void run_all(aecl_ctx *ctx)
 {
-    aecl_ctx *ctx = test_ctx();
     /* odd sizes: 7x5 images, 3 channels, strides 1 and 2, padding 0/1, out_pad 0/1,
      * batch 1 and 3, kernels 3x3, 2x3, 1x1, every output channel count class */
     const cfg fwd[] = {
@@ -264,6 +268,18 @@ int main(void)
         {1, 2, 6, 4, 5, 1, 3, 3, 2, 1, 1, 1, AECL_ACT_TANH},
         {1, 1, 9, 3, 6, 3, 2, 2, 1, 0, 0, 0, AECL_ACT_NONE},
     };
+    /* few input channels (pixel-vector kernels): stride 2 rows of 19 (vectors of
+     * 16 and an overlapping last block), stride 3 (gathered inputs), stride 1
+     * with 20 output channels (a partial channel block); the first layer of the
+     * autoencoder; and with x an input (no dx) the weight gradient's
+     * pixel-vector form, a transposed convolution's for comparison */
+    const cfg px[] = {
+        {0, 2, 1, 40, 38, 5, 3, 3, 2, 1, 0, 1, AECL_ACT_RELU},
+        {0, 2, 2, 11, 13, 3, 3, 3, 3, 1, 0, 1, AECL_ACT_TANH},
+        {0, 3, 3, 9, 12, 20, 3, 3, 1, 1, 0, 1, AECL_ACT_NONE},
+        {0, 2, 1, 28, 28, 32, 3, 3, 2, 1, 0, 1, AECL_ACT_RELU},
+        {1, 2, 3, 7, 5, 5, 3, 3, 2, 1, 1, 1, AECL_ACT_RELU},
+    };
     /* the Fashion-MNIST conv autoencoder: 1x28x28 -> 32x14x14 -> 64x7x7 -> 32x14x14 -> 1x28x28 */
     const cfg ae[] = {
         {0, 3, 1, 28, 28, 32, 3, 3, 2, 1, 0, 1, AECL_ACT_RELU},
@@ -273,11 +289,11 @@ int main(void)
     };
     for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++) check_forward(ctx, &fwd[i]);
     for (size_t i = 0; i < sizeof ae / sizeof ae[0]; i++) check_forward(ctx, &ae[i]);
-    for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++) check_backward(ctx, &fwd[i]);
+    for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++) check_backward(ctx, &fwd[i], 0);
     for (size_t i = 0; i < sizeof ae / sizeof ae[0]; i++) {
         cfg c = ae[i];
         c.N = 2;
-        check_backward(ctx, &c);
+        check_backward(ctx, &c, 0);
     }
     /* finite differences, every input, through fused activations (h small: ELU's
      * second derivative jumps at 0, and a bias near 0 puts many outputs there) */
@@ -289,8 +305,23 @@ int main(void)
         {1, 2, 2, 4, 3, 3, 3, 3, 2, 1, 1, 1, AECL_ACT_TANH},
         {1, 1, 3, 3, 4, 2, 2, 3, 1, 0, 0, 0, AECL_ACT_NONE},
         {1, 2, 2, 3, 3, 2, 3, 3, 2, 0, 1, 1, AECL_ACT_ELU},
+        {0, 1, 1, 9, 10, 3, 3, 3, 2, 1, 0, 1, AECL_ACT_SIGMOID},
     };
     for (size_t i = 0; i < sizeof gc / sizeof gc[0]; i++) check_grad(ctx, &gc[i]);
+    for (size_t i = 0; i < sizeof px / sizeof px[0]; i++) {
+        check_forward(ctx, &px[i]);
+        check_backward(ctx, &px[i], 0);
+        check_backward(ctx, &px[i], 1);
+    }
+}
+
+int main(void)
+{
+    aecl_ctx *ctx = test_ctx();
+    run_all(ctx);
+    setenv("AECL_CONV_TUNING", "4,4,1,4", 1); /* vw, pixels, channel vectors, taps */
+    run_all(ctx);
+    unsetenv("AECL_CONV_TUNING");
     test_errors(ctx);
     return test_finish();
 }

@@ -37,15 +37,51 @@ aecl_tensor *aecl_avgpool2d(aecl_graph *g, aecl_tensor *x, int k, int stride);
 enum { AECL_UPSAMPLE_NEAREST = 0, AECL_UPSAMPLE_BILINEAR = 1 };
 aecl_tensor *aecl_upsample2d(aecl_graph *g, aecl_tensor *x, int factor, int mode);
 
-/* ---- shared by conv2d.c and conv_transpose2d.c (internal) ------------------------ */
+/* ---- shared by conv2d.c, conv_transpose2d.c, conv_layout.c, conv_grad.c (internal) ----
+ *
+ * The kernels read images from zero-padded copies (aecl_conv_pad): NHWC with
+ * the channels padded to whole vectors (aecl_conv_chan) where some kernel reads
+ * channel vectors of it ("vec"), else NCHW planes, a plain copy. */
 
-/* Kernel blocking for a device (cl/conv.cl macros) and its -D option text. */
+/* Kernel blocking for a device (cl/conv.cl macros). */
 typedef struct aecl_conv_tuning {
-    int vw;     /* output channels per work-item (vector width) */
-    int p;      /* forward: output pixels per work-item */
-    int wj;     /* weight gradient: taps per work-item */
+    int vw;     /* channels per vector (CONV_VW) */
+    int p;      /* forward: most output pixels per work-item (CONV_P) */
+    int kv;     /* most channel vectors per work-item (CONV_KV) */
+    int wj;     /* weight gradient: most taps per work-item (CONV_WJ) */
 } aecl_conv_tuning;
 aecl_conv_tuning aecl_conv_tuning_for(const aecl_ctx *ctx);
+/* Pixels per work-item for rows of n outputs (fewest lanes past the row's end). */
+int aecl_conv_block_p(const aecl_conv_tuning *t, int n);
+/* Channel vectors per work-item for n channels, and n rounded up to whole
+ * work-items' vectors: the channel count of every vector-read tensor. */
+int aecl_conv_kv(const aecl_conv_tuning *t, int n);
+int aecl_conv_chan(const aecl_conv_tuning *t, int n);
+/* Which forward kernel a convolution takes, from its input and output channels
+ * C and K and its output rows Wo:
+ * VEC  vectors of output channels (conv_fwd, conv_tr_fwd), the common case;
+ * PX   a gather with few input channels (images) and rows of at least 4:
+ *      vectors of output pixels (conv_fwd_px; NCHW input). Its weight gradient
+ *      takes pixel vectors too (conv_wgrad_px) when its output gradient's copy
+ *      is NCHW;
+ * DOT  few output channels: vectors of input channels (_dot; NHWC input). */
+typedef enum { AECL_CONV_VEC = 0, AECL_CONV_DOT = 1, AECL_CONV_PX = 2 } aecl_conv_kind;
+aecl_conv_kind aecl_conv_gather_kind(const aecl_conv_tuning *t, int C, int K, int Wo);
+aecl_conv_kind aecl_conv_scatter_kind(const aecl_conv_tuning *t, int K);
+/* Output pixels per work-item of a kind's kernel for rows of n outputs. */
+int aecl_conv_kind_p(const aecl_conv_tuning *t, aecl_conv_kind kind, int n);
+/* The pixel vector of conv_fwd_px for rows of n outputs (<= n); its channel
+ * block for K channels. conv_wgrad_px takes vectors of t->vw pixels. */
+int aecl_conv_px_width(const aecl_conv_tuning *t, int n);
+int aecl_conv_px_kb(int K);
+/* The kernel `name` of cl/conv.cl built for P pixels, kv vectors, wj taps and
+ * kb channels (the _px kernels). */
+aecl_status aecl_conv_kernel(aecl_plan *p, const char *name, int P, int kv, int wj, int kb, cl_kernel *k);
+/* A 1-D launch of n work-items with a work-group size that leaves every compute
+ * unit some groups; flops for profiles. */
+aecl_status aecl_conv_launch(aecl_plan *p, cl_kernel k, size_t n, const char *label, double flops);
+/* Marks a copy or a gradient node: no gradient of its own. */
+aecl_tensor *aecl_conv_internal(aecl_tensor *t);
 
 /* Shared checks of conv2d and conv_transpose2d: 4-D x and w, channels, bias,
  * stride, padding and activation; wc is the weight axis that must equal x's
@@ -53,57 +89,64 @@ aecl_conv_tuning aecl_conv_tuning_for(const aecl_ctx *ctx);
 aecl_tensor *aecl_conv_check(aecl_graph *g, const char *op, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b,
                              int wc, int stride, int pad, aecl_act act);
 
-/* x [N, C, H, W] zero-padded to [N, C, Hp, Wp], x starting at row PT, column PL.
- * With act (not NONE), x is an output gradient and y the activation's output:
- * the padded tensor is then x * act'(y), the gradient before the activation. */
+/* conv_layout.c: x [N, C, H, W] -> xp [N, Hp, Wp, Cs], x at row PT, column PL:
+ * vec: NHWC, Cs = aecl_conv_chan(C), channels past C zero; else NCHW planes
+ * (Cs = C). With act (not NONE), x is an output gradient and y the activation's
+ * output: xp is then x * act'(y), the gradient before the activation. */
 aecl_tensor *aecl_conv_pad(aecl_graph *g, aecl_tensor *x, aecl_tensor *y, aecl_act act, float slope, int PT, int PL,
-                           int Hp, int Wp);
-/* The padding a gather convolution of x reads (also what its weight gradient
- * reads); it holds all of x, so a channel sum of it is x's channel sum. */
+                           int Hp, int Wp, int vec);
+/* Where pixel (h, w), channel c of image n of a padded copy xp lies:
+ * n*Hp*Wp*Cs + (h*Wp + w)*sw + c*sc. */
+void aecl_conv_pad_strides(const aecl_tensor *xp, int *sw, int *sc);
+/* The padding a gather convolution of x with kernel `kind` reads (also what
+ * its weight gradient reads, conv_wgrad_px's whole vectors for PX; NHWC for
+ * DOT); it holds all of x. */
 aecl_tensor *aecl_conv_gather_pad(aecl_graph *g, aecl_tensor *x, aecl_tensor *y, aecl_act act, float slope, int kh,
-                                  int kw, int stride, int pad);
+                                  int kw, int stride, int pad, aecl_conv_kind kind);
 /* The padding a scatter convolution of x into Wo output columns reads (columns
- * only; it holds all of x too). */
+ * only; it holds all of x too), NHWC when vec, and at least min_w columns from
+ * x's first one (conv_wgrad_px reads whole pixel vectors of its rows). */
 aecl_tensor *aecl_conv_scatter_pad(aecl_graph *g, aecl_tensor *x, aecl_tensor *y, aecl_act act, float slope, int kw,
-                                   int stride, int pad, int Wo);
-/* Channels last: y [N, K, Hs, Ws] -> [N, Ho*Wo, Kp] from rows PT.. and columns PL..
- * (a padded tensor's interior), channels zero-padded to the vector width. */
-aecl_tensor *aecl_conv_nhwc(aecl_graph *g, aecl_tensor *y, int Ho, int Wo, int PT, int PL);
+                                   int stride, int pad, int Wo, int vec, int min_w);
+/* w [A, B, kh, kw] relaid for the kernels: vectors over A (mode bit 0 clear) or
+ * B (set), rows (tap, other axis) (bit 1 clear) or (other axis, tap) (set). */
+aecl_tensor *aecl_conv_relayout(aecl_graph *g, aecl_tensor *w, int mode);
 
 /* A gather convolution (the Conv2d map): x [N, C, H, W], w [K, C, kh, kw], b [K]
  * or NULL -> act(conv + b) [N, K, Ho, Wo] with Ho = (H + 2 pad - kh) / stride + 1.
- * xp: x padded by aecl_conv_gather_pad, or NULL to pad here (x then only gives
- * the shape when xp is given). Also the input gradient of the transposed
- * convolution. The public builders check shapes. */
+ * xp: x padded by aecl_conv_gather_pad for aecl_conv_gather_kind, or NULL to
+ * pad here (x then only gives the shape). Also
+ * the input gradient of the transposed convolution. The public builders check
+ * shapes. */
 aecl_tensor *aecl_conv_gather(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, aecl_tensor *w, aecl_tensor *b,
                               int stride, int pad, aecl_act act, float slope);
 /* A scatter convolution (the ConvTranspose2d map): x [N, C, H, W], w [C, K, kh, kw]
  * -> [N, K, Ho, Wo] of the given size (Ho = (H - 1) stride - 2 pad + kh + out_pad).
- * xp: x padded by aecl_conv_scatter_pad, or NULL. Also the input gradient of the
- * convolution. */
+ * xp: x padded by aecl_conv_scatter_pad (vec for a DOT kind), or NULL. Also
+ * the input gradient of the convolution. */
 aecl_tensor *aecl_conv_scatter(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, aecl_tensor *w, aecl_tensor *b,
                                int stride, int pad, int Ho, int Wo, aecl_act act, float slope);
-/* The weight gradient of a gather convolution with padded input xp (from
- * aecl_conv_gather_pad) and output gradient dyt (aecl_conv_nhwc of dy [N, K, Ho, Wo]):
- *   dw[k, c, i, j] = sum over n, oh, ow of dy[n, k, oh, ow] xp[n, c, oh s + i, ow s + j]
+
+/* conv_grad.c: the weight gradient of a gather convolution from its padded
+ * input xp (aecl_conv_gather_pad) and padded output gradient dyp (a pad node:
+ * NHWC; or with px, xp padded for PX and dyp NCHW with whole pixel vectors):
+ *   dw[k, c, i, j] = sum over n, oh, ow of dy[n, k, oh, ow] x[n, c, oh s - p + i, ow s - p + j]
  * -> [K, C, kh, kw]. The transposed convolution's weight gradient is this with
  * the roles of its input and output gradient swapped. */
-aecl_tensor *aecl_conv_weight_grad(aecl_graph *g, aecl_tensor *xp, aecl_tensor *dyt, int K, int kh, int kw,
-                                   int stride, int Ho, int Wo);
-
-/* The bias gradient: dz [N, K, ...] summed over every axis but 1 -> [K] (in
- * batch chunks added in a fixed order when K alone cannot fill the device). */
-aecl_tensor *aecl_conv_bias_grad(aecl_graph *g, aecl_tensor *dz);
+aecl_tensor *aecl_conv_weight_grad(aecl_graph *g, aecl_tensor *xp, aecl_tensor *dyp, int K, int kh, int kw,
+                                   int stride, int Ho, int Wo, int px);
+/* The bias gradient: the per-channel sums of a padded gradient dzp (a pad node;
+ * the padding adds zeros) -> [K], in batch chunks added in a fixed order when
+ * the channels alone cannot fill the device. */
+aecl_tensor *aecl_conv_bias_grad(aecl_graph *g, aecl_tensor *dzp);
 
 /* Node plumbing shared by the gather and scatter ops: in = {x, w, wt, xp, [b]},
- * ip = {stride, pad, act, has_bias, kh, kw, PL}, fp[0] = slope. */
-aecl_tensor *aecl_conv_relayout(aecl_graph *g, aecl_tensor *w, int mode);
+ * ip = {stride, pad, act, has_bias, kh, kw, PL, kind}, fp[0] = slope. */
 aecl_tensor *aecl_conv_node(aecl_graph *g, const aecl_op_def *op, aecl_tensor *x, aecl_tensor *w, aecl_tensor *wt,
                             aecl_tensor *xp, aecl_tensor *b, const int *shape, int stride, int pad, aecl_act act,
-                            float slope);
-aecl_status aecl_conv_emit(aecl_plan *p, aecl_tensor *t, const char *kernel, size_t items, double flops);
-/* A 1-D launch of n work-items with a work-group size that leaves every compute
- * unit some groups; flops for profiles. */
-aecl_status aecl_conv_launch(aecl_plan *p, cl_kernel k, size_t n, const char *label, double flops);
+                            float slope, aecl_conv_kind kind);
+/* Binds the shared forward arguments (cl/conv.cl CONV_FWD_ARGS) and launches. */
+aecl_status aecl_conv_emit(aecl_plan *p, aecl_tensor *t, const char *kernel, int P, int kv, int kb, size_t items,
+                           double flops);
 
 #endif

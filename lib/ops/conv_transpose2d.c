@@ -1,10 +1,12 @@
 /* ConvTranspose2d (NCHW, PyTorch semantics): the adjoint of Conv2d's input map.
- * Forward: xp = pad(x) (columns only), wt = relayout(w), y = conv_tr_fwd(xp, wt, b),
- * a gather by output phase with the bias and activation fused.
+ * Forward: xp = pad(x) (columns only; channels last when the weight gradient
+ * reads its channel vectors), wt = relayout(w),
+ * y = conv_tr_fwd(xp, wt, b), a gather by output phase with the bias and
+ * activation fused.
  * Backward:  dzp = pad(dy * act'(y)) (the activation's gradient fused into the
  * copy);  dx = conv(dz, w) (a gather convolution reading dzp);  dw = the conv
- * weight gradient with the roles of x and dz swapped (reading dzp and x
- * channels-last);  db = per-channel sums of dzp (the padding adds zeros). */
+ * weight gradient with the roles of x and dz swapped (reading dzp, and xp's
+ * channel vectors);  db = channel sums of dzp (the padding adds zeros). */
 #include "ops/conv.h"
 #include "ops/op.h"
 #include "ops/ops.h"
@@ -13,30 +15,33 @@ static aecl_status emit_scatter(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *x = t->in[0], *wt = t->in[2];
     aecl_conv_tuning tu = aecl_conv_tuning_for(aecl_plan_ctx(p));
-    int stride = t->ip[0], nq = (t->shape[3] + stride - 1) / stride, nqb = (nq + tu.p - 1) / tu.p;
+    int K = t->shape[1], stride = t->ip[0], nq = (t->shape[3] + stride - 1) / stride;
+    aecl_conv_kind kind = (aecl_conv_kind)t->ip[7];
+    int P = aecl_conv_kind_p(&tu, kind, nq), nqb = (nq + P - 1) / P, kv = aecl_conv_kv(&tu, K);
     size_t rows = (size_t)t->shape[0] * (size_t)t->shape[2] * (size_t)(stride * nqb);
     /* useful work: every input pixel meets every tap once */
-    double flops = 2.0 * (double)x->size * t->shape[1] * t->ip[4] * t->ip[5];
-    /* Few output channels: vectors over pixels instead of mostly-padding channel vectors. */
-    if (2 * t->shape[1] < tu.vw) return aecl_conv_emit(p, t, "conv_tr_fwd_px", rows * (size_t)t->shape[1], flops);
-    return aecl_conv_emit(p, t, "conv_tr_fwd", rows * (size_t)(wt->shape[1] / tu.vw), flops);
+    double flops = 2.0 * (double)x->size * K * t->ip[4] * t->ip[5];
+    if (kind == AECL_CONV_DOT) return aecl_conv_emit(p, t, "conv_tr_fwd_dot", P, 1, 4, rows * (size_t)K, flops);
+    return aecl_conv_emit(p, t, "conv_tr_fwd", P, kv, 4, rows * (size_t)(wt->shape[1] / (tu.vw * kv)), flops);
 }
 
 static void backward_scatter(aecl_graph *g, aecl_tensor *t)
 {
-    aecl_tensor *x = t->in[0], *w = t->in[1], *b = t->n_in > 4 ? t->in[4] : NULL;
-    int stride = t->ip[0], pad = t->ip[1], kh = t->ip[4], kw = t->ip[5];
-    aecl_tensor *dzp = aecl_conv_gather_pad(g, t->grad, t, (aecl_act)t->ip[2], t->fp[0], kh, kw, stride, pad);
-    if (x->flags & AECL_T_GRAD) {
+    aecl_tensor *x = t->in[0], *w = t->in[1], *xp = t->in[3], *b = t->n_in > 4 ? t->in[4] : NULL;
+    aecl_conv_tuning tu = aecl_conv_tuning_for(g->ctx);
+    int stride = t->ip[0], pad = t->ip[1], kh = t->ip[4], kw = t->ip[5], C = x->shape[1], K = t->shape[1];
+    int need_dx = (x->flags & AECL_T_GRAD) != 0;
+    /* dz = dy * act'(y), padded for the gather that makes dx (and read by the
+     * weight gradient, which takes channel vectors of the forward's copy of x) */
+    aecl_conv_kind kind = need_dx ? aecl_conv_gather_kind(&tu, K, C, x->shape[3]) : AECL_CONV_VEC;
+    aecl_tensor *dzp = aecl_conv_gather_pad(g, t->grad, t, (aecl_act)t->ip[2], t->fp[0], kh, kw, stride, pad, kind);
+    if (need_dx) {
         /* out_pad < stride makes the gather's output exactly x's size */
         aecl_tensor *dx = aecl_conv_gather(g, t->grad, dzp, w, NULL, stride, pad, AECL_ACT_NONE, 0);
-        if (dx) dx->flags &= ~(unsigned)AECL_T_GRAD;
-        aecl_grad_add(g, x, dx);
+        aecl_grad_add(g, x, aecl_conv_internal(dx));
     }
-    if (w->flags & AECL_T_GRAD) {
-        aecl_tensor *xt = aecl_conv_nhwc(g, x, x->shape[2], x->shape[3], 0, 0);
-        aecl_grad_add(g, w, aecl_conv_weight_grad(g, dzp, xt, x->shape[1], kh, kw, stride, x->shape[2], x->shape[3]));
-    }
+    if (w->flags & AECL_T_GRAD)
+        aecl_grad_add(g, w, aecl_conv_weight_grad(g, dzp, xp, C, kh, kw, stride, x->shape[2], x->shape[3], 0));
     if (b && (b->flags & AECL_T_GRAD)) aecl_grad_add(g, b, aecl_conv_bias_grad(g, dzp));
 }
 
@@ -46,11 +51,19 @@ aecl_tensor *aecl_conv_scatter(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, a
                                int stride, int pad, int Ho, int Wo, aecl_act act, float slope)
 {
     if (!x || !w) return NULL;
-    if (!xp) xp = aecl_conv_scatter_pad(g, x, NULL, AECL_ACT_NONE, 0, w->shape[3], stride, pad, Wo);
+    aecl_conv_tuning tu = aecl_conv_tuning_for(g->ctx);
+    int K = w->shape[1];
+    aecl_conv_kind kind = aecl_conv_scatter_kind(&tu, K);
+    /* channels last when a kernel reads x's channel vectors: a DOT forward, the
+     * weight gradient */
+    int vec = xp ? xp->ip[3] : kind == AECL_CONV_DOT || (w->flags & AECL_T_GRAD);
+    if (!vec) kind = AECL_CONV_VEC; /* any layout */
+    if (!xp) xp = aecl_conv_scatter_pad(g, x, NULL, AECL_ACT_NONE, 0, w->shape[3], stride, pad, Wo, vec, 0);
     if (!xp) return NULL;
-    int shape[4] = {x->shape[0], w->shape[1], Ho, Wo};
-    return aecl_conv_node(g, &op_scatter, x, w, aecl_conv_relayout(g, w, 1), xp, b, shape, stride, pad, act,
-                          slope);
+    int shape[4] = {x->shape[0], K, Ho, Wo};
+    /* DOT: [K, taps, C] vectors over C; else rows (tap, C) of vectors over K */
+    return aecl_conv_node(g, &op_scatter, x, w, aecl_conv_relayout(g, w, kind == AECL_CONV_DOT ? 2 : 1), xp, b, shape,
+                          stride, pad, act, slope, kind);
 }
 
 aecl_tensor *aecl_conv_transpose2d(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b, int stride,

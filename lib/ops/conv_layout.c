@@ -1,0 +1,227 @@
+/* What the conv ops share: device tuning of cl/conv.cl, launches, and the layout
+ * nodes (the zero-padded channels-last input copies and the weight relayout). */
+#include "ops/conv.h"
+#include "ops/op.h"
+#include "ops/ops.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static int ceil_div(int a, int b) { return (a + b - 1) / b; }
+static int imax(int a, int b) { return a > b ? a : b; }
+
+/* ---- tuning and launches ------------------------------------------------------------ */
+
+/* AECL_CONV_TUNING="vw,p,kv,wj" replaces the device's blocking (kernel
+ * development, and tests of the other devices' code paths on a CPU); vw must be
+ * 1, 2, 4, 8 or 16. Other text is ignored. */
+static int tuning_override(aecl_conv_tuning *t)
+{
+    const char *s = getenv("AECL_CONV_TUNING");
+    if (!s || sscanf(s, "%d,%d,%d,%d", &t->vw, &t->p, &t->kv, &t->wj) != 4) return 0;
+    return (t->vw == 1 || t->vw == 2 || t->vw == 4 || t->vw == 8 || t->vw == 16) && t->p >= 1 && t->p <= 16 &&
+           t->kv >= 1 && t->kv <= 4 && t->wj >= 1 && t->wj <= 16;
+}
+
+aecl_conv_tuning aecl_conv_tuning_for(const aecl_ctx *ctx)
+{
+    /* CPUs: channel vectors of the native SIMD width (16 with AVX-512, 8 with
+     * AVX2). With AVX-512's 32 vector registers a work-item holds 2 channel
+     * vectors x 7-8 pixels (forward) or x 8-9 taps (weight gradient); with 16
+     * registers one vector x 8. GPUs: small blocks, more work-items, fewer
+     * registers per item. */
+    const aecl_device_info *d = aecl_ctx_device(ctx);
+    aecl_conv_tuning t;
+    if (tuning_override(&t)) return t;
+    if (!d || d->type != AECL_DEVICE_CPU) return (aecl_conv_tuning){4, 4, 1, 4};
+    cl_uint native = 0;
+    if (!ctx->device || clGetDeviceInfo(ctx->device, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof native, &native,
+                                        NULL) != CL_SUCCESS)
+        native = 8;
+    if (native >= 16) return (aecl_conv_tuning){16, 8, 2, 8};
+    return (aecl_conv_tuning){native >= 8 ? 8 : 4, 8, 1, 8};
+}
+
+/* Rows of 7, 14, 28 (the 28x28 images' grids) split into blocks of 7 without a
+ * spare lane; other rows take the full block. Few choices: each is a program. */
+int aecl_conv_block_p(const aecl_conv_tuning *t, int n)
+{
+    return t->p == 8 && n % 7 == 0 ? 7 : t->p;
+}
+
+int aecl_conv_kv(const aecl_conv_tuning *t, int n) { return n > t->vw ? t->kv : 1; }
+
+int aecl_conv_chan(const aecl_conv_tuning *t, int n)
+{
+    return (int)aecl_round_up((size_t)n, (size_t)(t->vw * aecl_conv_kv(t, n)));
+}
+
+int aecl_conv_px_width(const aecl_conv_tuning *t, int Wo)
+{
+    int w = 1;
+    while (2 * w <= Wo && 2 * w <= t->vw) w *= 2;
+    return w;
+}
+
+int aecl_conv_px_kb(int K) { return K >= 8 ? 8 : K >= 4 ? 4 : K >= 2 ? 2 : 1; }
+
+aecl_conv_kind aecl_conv_gather_kind(const aecl_conv_tuning *t, int C, int K, int Wo)
+{
+    if (2 * C < t->vw && aecl_conv_px_width(t, Wo) >= 4) return AECL_CONV_PX;
+    return 2 * K < t->vw ? AECL_CONV_DOT : AECL_CONV_VEC;
+}
+
+aecl_conv_kind aecl_conv_scatter_kind(const aecl_conv_tuning *t, int K)
+{
+    return 2 * K < t->vw ? AECL_CONV_DOT : AECL_CONV_VEC;
+}
+
+int aecl_conv_kind_p(const aecl_conv_tuning *t, aecl_conv_kind kind, int n)
+{
+    return kind == AECL_CONV_PX ? aecl_conv_px_width(t, n) : aecl_conv_block_p(t, n);
+}
+
+aecl_status aecl_conv_kernel(aecl_plan *p, const char *name, int P, int kv, int wj, int kb, cl_kernel *k)
+{
+    aecl_conv_tuning t = aecl_conv_tuning_for(aecl_plan_ctx(p));
+    char opt[112];
+    snprintf(opt, sizeof opt, "-DCONV_VW=%d -DCONV_P=%d -DCONV_KV=%d -DCONV_WJ=%d -DCONV_KB=%d", t.vw, P, kv, wj, kb);
+    return aecl_plan_kernel(p, "conv.cl", opt, name, k);
+}
+
+/* The layout kernels use no blocking macro: one program for all of them. */
+static aecl_status layout_kernel(aecl_plan *p, const char *name, cl_kernel *k)
+{
+    aecl_conv_tuning t = aecl_conv_tuning_for(aecl_plan_ctx(p));
+    return aecl_conv_kernel(p, name, t.p, 1, t.wj, 4, k);
+}
+
+aecl_status aecl_conv_launch(aecl_plan *p, cl_kernel k, size_t n, const char *label, double flops)
+{
+    aecl_ctx *ctx = aecl_plan_ctx(p);
+    const aecl_device_info *d = aecl_ctx_device(ctx);
+    size_t g, l;
+    aecl_range_1d(ctx, k, n, &g, &l);
+    /* Conv launches have few, heavy work-items: keep at least 8 groups per
+     * compute unit so none idles (GPUs keep warp-sized groups). */
+    size_t groups = 8 * (size_t)(d && d->compute_units ? d->compute_units : 1);
+    size_t least = d && d->type == AECL_DEVICE_CPU ? 1 : 32;
+    while (l > least && (n + l - 1) / l < groups) l /= 2;
+    g = aecl_round_up(n ? n : 1, l);
+    return aecl_plan_launch(p, k, 1, &g, &l, label, flops);
+}
+
+aecl_tensor *aecl_conv_internal(aecl_tensor *t)
+{
+    if (t) t->flags &= ~(unsigned)AECL_T_GRAD;
+    return t;
+}
+
+/* ---- weight relayout ------------------------------------------------------------------ */
+
+/* ip: [0] mode, [1] A, [2] B, [3] KK. Output [rows, Vp]. */
+static aecl_status emit_relayout(aecl_plan *p, aecl_tensor *t)
+{
+    cl_kernel k;
+    AECL_TRY(layout_kernel(p, "conv_relayout", &k));
+    AECL_TRY(aecl_plan_args(p, k, "TTiiiiii", t->in[0], t, t->ip[1], t->ip[2], t->ip[3], t->shape[1], t->ip[0],
+                            (int)t->size));
+    return aecl_conv_launch(p, k, t->size, "conv_relayout", 0);
+}
+
+static const aecl_op_def op_relayout = {"conv_relayout", emit_relayout, NULL, 0, 0, NULL};
+
+aecl_tensor *aecl_conv_relayout(aecl_graph *g, aecl_tensor *w, int mode)
+{
+    if (!w) return NULL;
+    aecl_conv_tuning tu = aecl_conv_tuning_for(g->ctx);
+    int A = w->shape[0], B = w->shape[1], KK = w->shape[2] * w->shape[3], vec_b = mode & 1;
+    int shape[2] = {KK * (vec_b ? A : B), aecl_conv_chan(&tu, vec_b ? B : A)};
+    aecl_tensor *t = aecl_conv_internal(aecl_node(g, &op_relayout, "conv_wt", 2, shape, 1, &w));
+    if (t) {
+        t->ip[0] = mode;
+        t->ip[1] = A;
+        t->ip[2] = B;
+        t->ip[3] = KK;
+    }
+    return t;
+}
+
+/* ---- padded copies ---------------------------------------------------------------- */
+
+void aecl_conv_pad_strides(const aecl_tensor *xp, int *sw, int *sc)
+{
+    int nhwc = xp->ip[3];
+    *sw = nhwc ? xp->shape[3] : 1;
+    *sc = nhwc ? 1 : xp->shape[1] * xp->shape[2];
+}
+
+/* in {x, [y]}; ip: [0] PT, [1] PL, [2] act, [3] NHWC; fp[0] slope. Output
+ * [N, Hp, Wp, Cs] (NHWC) or [N, Hp, Wp, C] holding NCHW planes. */
+static aecl_status emit_pad(aecl_plan *p, aecl_tensor *t)
+{
+    const aecl_tensor *x = t->in[0], *y = t->n_in > 1 ? t->in[1] : NULL;
+    int N = t->shape[0], Hp = t->shape[1], Wp = t->shape[2], Cs = t->shape[3], H = x->shape[2], W = x->shape[3];
+    cl_kernel k;
+    if (t->ip[3]) {
+        int items = N * Hp * ceil_div(Wp, 4);
+        AECL_TRY(layout_kernel(p, "conv_pad_nhwc", &k));
+        AECL_TRY(aecl_plan_args(p, k, "T_Tiiiiiiiiifi", x, y, t, x->shape[1], H, W, Cs, Hp, Wp, t->ip[0], t->ip[1],
+                                t->ip[2], (double)t->fp[0], items));
+        return aecl_conv_launch(p, k, (size_t)items, "conv_pad", 0);
+    }
+    int rows = N * Cs * Hp;
+    AECL_TRY(layout_kernel(p, "conv_pad", &k));
+    AECL_TRY(aecl_plan_args(p, k, "T_Tiiiiiiifi", x, y, t, H, W, Hp, Wp, t->ip[0], t->ip[1], t->ip[2],
+                            (double)t->fp[0], rows));
+    return aecl_conv_launch(p, k, (size_t)rows, "conv_pad", 0);
+}
+
+static const aecl_op_def op_pad = {"conv_pad", emit_pad, NULL, 0, 0, NULL};
+
+aecl_tensor *aecl_conv_pad(aecl_graph *g, aecl_tensor *x, aecl_tensor *y, aecl_act act, float slope, int PT, int PL,
+                           int Hp, int Wp, int vec)
+{
+    if (!x || (act != AECL_ACT_NONE && !y)) return NULL;
+    aecl_conv_tuning tu = aecl_conv_tuning_for(g->ctx);
+    int C = x->shape[1], shape[4] = {x->shape[0], Hp, Wp, vec ? aecl_conv_chan(&tu, C) : C};
+    aecl_tensor *in[2] = {x, y};
+    aecl_tensor *t = aecl_conv_internal(aecl_node(g, &op_pad, NULL, 4, shape, act != AECL_ACT_NONE ? 2 : 1, in));
+    if (t) {
+        t->ip[0] = PT;
+        t->ip[1] = PL;
+        t->ip[2] = act;
+        t->ip[3] = vec != 0;
+        t->fp[0] = slope;
+    }
+    return t;
+}
+
+/* Rows: every oh*s + i; columns: every block of pixels, the last one's unused
+ * pixels included (PX: conv_wgrad_px's blocks of vw pixels, which cover
+ * conv_fwd_px's, and a read runs s - 1 columns on); and all of x. */
+aecl_tensor *aecl_conv_gather_pad(aecl_graph *g, aecl_tensor *x, aecl_tensor *y, aecl_act act, float slope, int kh,
+                                  int kw, int stride, int pad, aecl_conv_kind kind)
+{
+    if (!x) return NULL;
+    aecl_conv_tuning tu = aecl_conv_tuning_for(g->ctx);
+    int H = x->shape[2], W = x->shape[3];
+    int Ho = (H + 2 * pad - kh) / stride + 1, Wo = (W + 2 * pad - kw) / stride + 1, P = aecl_conv_block_p(&tu, Wo);
+    int cols = (ceil_div(Wo, P) * P - 1) * stride + kw;
+    if (kind == AECL_CONV_PX) cols = (ceil_div(Wo, tu.vw) * tu.vw - 1) * stride + kw + stride - 1;
+    int Hp = imax((Ho - 1) * stride + kh, pad + H), Wp = imax(cols, pad + W);
+    return aecl_conv_pad(g, x, y, act, slope, pad, pad, Hp, Wp, kind == AECL_CONV_DOT);
+}
+
+/* Columns read by conv_tr_fwd: iw = m + (r + pad - j) / s for m below the blocks
+ * of P same-phase outputs, r < s, j < kw: from -(kw-1)/s to m_max +
+ * (s-1+pad)/s. Rows are checked in the kernel (once per tap): no row padding. */
+aecl_tensor *aecl_conv_scatter_pad(aecl_graph *g, aecl_tensor *x, aecl_tensor *y, aecl_act act, float slope, int kw,
+                                   int stride, int pad, int Wo, int vec, int min_w)
+{
+    if (!x) return NULL;
+    aecl_conv_tuning tu = aecl_conv_tuning_for(g->ctx);
+    int nq = ceil_div(Wo, stride), P = aecl_conv_block_p(&tu, nq), nqb = ceil_div(nq, P);
+    int PL = (kw - 1) / stride, right = imax(nqb * P + (stride - 1 + pad) / stride, min_w);
+    return aecl_conv_pad(g, x, y, act, slope, 0, PL, x->shape[2], PL + imax(x->shape[3], right), vec);
+}
