@@ -121,16 +121,20 @@ CONV_INLINE float cvec_sum(cvec v)
 
 /* w [A, B, KK] -> wt [rows, Vp], vectors over A (mode bit 0 clear) or B (set),
  * zero past A (B); rows are (kk, the other axis) with bit 1 clear, (the other
- * axis, kk) with it set. Work-items: (v, row), v fastest. */
+ * axis, kk) with it set. One work-item per row (its index arithmetic once). */
 __kernel void conv_relayout(__global const float *w, int w_off, __global float *wt, int wt_off, int A, int B,
-                            int KK, int Vp, int mode, int n)
+                            int KK, int Vp, int mode, int rows)
 {
-    int o = get_global_id(0);
-    if (o >= n) return;
-    int r = o / Vp, v = o - r * Vp, vec_b = mode & 1, U = vec_b ? A : B;
+    int r = get_global_id(0);
+    if (r >= rows) return;
+    int vec_b = mode & 1, U = vec_b ? A : B, lim = vec_b ? B : A;
     int kk = mode & 2 ? r % KK : r / U, u = mode & 2 ? r / KK : r % U;
-    int a = vec_b ? u : v, b = vec_b ? v : u;
-    wt[wt_off + o] = v < (vec_b ? B : A) ? w[w_off + (a * B + b) * KK + kk] : 0.0f;
+    /* w[(a*B + b)*KK + kk] with the vector index v in a (stride B*KK) or b (stride KK) */
+    __global const float *src = w + w_off + (vec_b ? u * B * KK : u * KK) + kk;
+    int step = vec_b ? KK : B * KK;
+    __global float *d = wt + wt_off + r * Vp;
+    for (int v = 0; v < lim; v++) d[v] = src[v * step];
+    for (int v = lim; v < Vp; v++) d[v] = 0.0f;
 }
 
 /* act'(y) on four values: act.cl's act_grad, vectorised (elu: alpha = slope). */

@@ -125,8 +125,8 @@ static aecl_status emit_relayout(aecl_plan *p, aecl_tensor *t)
     cl_kernel k;
     AECL_TRY(layout_kernel(p, "conv_relayout", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTiiiiii", t->in[0], t, t->ip[1], t->ip[2], t->ip[3], t->shape[1], t->ip[0],
-                            (int)t->size));
-    return aecl_conv_launch(p, k, t->size, "conv_relayout", 0);
+                            t->shape[0]));
+    return aecl_conv_launch(p, k, (size_t)t->shape[0], "conv_relayout", 0);
 }
 
 static const aecl_op_def op_relayout = {"conv_relayout", emit_relayout, NULL, 0, 0, NULL};
