@@ -74,9 +74,11 @@ int aecl_conv_kind_p(const aecl_conv_tuning *t, aecl_conv_kind kind, int n);
  * block for K channels. conv_wgrad_px takes vectors of t->vw pixels. */
 int aecl_conv_px_width(const aecl_conv_tuning *t, int n);
 int aecl_conv_px_kb(int K);
-/* The kernel `name` of cl/conv.cl built for P pixels, kv vectors, wj taps and
- * kb channels (the _px kernels). */
-aecl_status aecl_conv_kernel(aecl_plan *p, const char *name, int P, int kv, int wj, int kb, cl_kernel *k);
+/* The kernel `name` of a cl/conv*.cl file built for P pixels, kv vectors, wj
+ * taps and kb channels (the _px kernels). */
+aecl_status aecl_conv_kernel(aecl_plan *p, const char *file, const char *name, int P, int kv, int wj, int kb,
+                             cl_kernel *k);
+aecl_status aecl_conv_layout_kernel(aecl_plan *p, const char *name, cl_kernel *k);
 /* A 1-D launch of n work-items with a work-group size that leaves every compute
  * unit some groups; flops for profiles. */
 aecl_status aecl_conv_launch(aecl_plan *p, cl_kernel k, size_t n, const char *label, double flops);

@@ -3,9 +3,10 @@
  *
  * One conv:   xp = pad(x) (zero-padded);  wt = relayout(w);
  *             y = conv_fwd(xp, wt, b), with the bias and activation fused.
- * Backward:   dzp = pad(dy * act'(y)) (channels last: the weight gradient reads
- *             its channel vectors; the activation's gradient fused into the
- *             copy);  dx = scatter(dzp, w) (the transposed conv);
+ * Backward:   dzp = pad(dy * act'(y)) (channels last where the weight gradient
+ *             reads its channel vectors, NCHW for the pixel-vector form; the
+ *             activation's gradient fused into the copy);
+ *             dx = scatter(dzp, w) (the transposed conv);
  *             dw = wgrad(xp, dzp) (xp kept from the forward);
  *             db = channel sums of dzp (the padding adds zeros).
  * Every kernel reads the same two padded copies: no other relayout pass. */
@@ -22,8 +23,10 @@ aecl_status aecl_conv_emit(aecl_plan *p, aecl_tensor *t, const char *kernel, int
 {
     const aecl_tensor *x = t->in[0], *wt = t->in[2], *xp = t->in[3], *b = t->n_in > 4 ? t->in[4] : NULL;
     aecl_conv_tuning tu = aecl_conv_tuning_for(aecl_plan_ctx(p));
+    aecl_conv_kind kind = (aecl_conv_kind)t->ip[7];
+    const char *file = kind == AECL_CONV_PX ? "conv_px.cl" : kind == AECL_CONV_DOT ? "conv_dot.cl" : "conv.cl";
     cl_kernel k;
-    AECL_TRY(aecl_conv_kernel(p, kernel, P, kv, tu.wj, kb, &k));
+    AECL_TRY(aecl_conv_kernel(p, file, kernel, P, kv, tu.wj, kb, &k));
     int sw, sc;
     aecl_conv_pad_strides(xp, &sw, &sc);
     AECL_TRY(aecl_plan_args(p, k, "TT_Tiiiiiiiiiiiiiiiiiif", xp, wt, b, t, t->shape[0], x->shape[1], xp->shape[3], sw,

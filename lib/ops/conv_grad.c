@@ -32,9 +32,8 @@ static int batch_chunk(const aecl_ctx *ctx, int N, size_t items, size_t per_cu_c
 static aecl_status emit_sum_parts(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *part = t->in[0];
-    aecl_conv_tuning tu = aecl_conv_tuning_for(aecl_plan_ctx(p));
     cl_kernel k;
-    AECL_TRY(aecl_conv_kernel(p, "conv_sum_parts", tu.p, 1, tu.wj, 4, &k));
+    AECL_TRY(aecl_conv_layout_kernel(p, "conv_sum_parts", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTii", part, t, part->shape[0], (int)t->size));
     return aecl_conv_launch(p, k, t->size, "conv_sum_parts", 0);
 }
@@ -58,8 +57,8 @@ static aecl_status emit_wgrad(aecl_plan *p, aecl_tensor *t)
     int sw, sc;
     aecl_conv_pad_strides(xp, &sw, &sc);
     cl_kernel k;
-    if (px) AECL_TRY(aecl_conv_kernel(p, "conv_wgrad_px", tu.vw, 1, wj, WGRAD_PX_KB, &k));
-    else AECL_TRY(aecl_conv_kernel(p, "conv_wgrad", tu.p, kv, wj, 4, &k));
+    if (px) AECL_TRY(aecl_conv_kernel(p, "conv_px.cl", "conv_wgrad_px", tu.vw, 1, wj, WGRAD_PX_KB, &k));
+    else AECL_TRY(aecl_conv_kernel(p, "conv_wgrad.cl", "conv_wgrad", tu.p, kv, wj, 4, &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTiiiiiiiiiiiiiiiiiii", xp, dyp, t, N, C, xp->shape[3], sw, sc, xp->shape[1],
                             xp->shape[2], K, Kp, dyp->shape[1], dyp->shape[2], dyp->ip[0], dyp->ip[1], t->ip[4],
                             t->ip[5], t->ip[1], t->ip[2], t->ip[3], t->ip[0]));
@@ -111,10 +110,10 @@ static aecl_status emit_chsum(aecl_plan *p, aecl_tensor *t)
     int npix = dz->shape[1] * dz->shape[2], items = chsum_blocks(&tu, dz, K) * S;
     cl_kernel k;
     if (dz->ip[3]) {
-        AECL_TRY(aecl_conv_kernel(p, "conv_chsum_nhwc", tu.p, 1, tu.wj, 4, &k));
+        AECL_TRY(aecl_conv_layout_kernel(p, "conv_chsum_nhwc", &k));
         AECL_TRY(aecl_plan_args(p, k, "TTiiiiii", dz, t, N, K, Cs, npix, t->ip[0], items));
     } else {
-        AECL_TRY(aecl_conv_kernel(p, "conv_chsum", tu.p, 1, tu.wj, 4, &k));
+        AECL_TRY(aecl_conv_layout_kernel(p, "conv_chsum", &k));
         AECL_TRY(aecl_plan_args(p, k, "TTiiiii", dz, t, N, K, npix, t->ip[0], items));
     }
     return aecl_conv_launch(p, k, (size_t)items, "conv_bias_grad", 0);

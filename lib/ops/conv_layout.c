@@ -81,19 +81,21 @@ int aecl_conv_kind_p(const aecl_conv_tuning *t, aecl_conv_kind kind, int n)
     return kind == AECL_CONV_PX ? aecl_conv_px_width(t, n) : aecl_conv_block_p(t, n);
 }
 
-aecl_status aecl_conv_kernel(aecl_plan *p, const char *name, int P, int kv, int wj, int kb, cl_kernel *k)
+aecl_status aecl_conv_kernel(aecl_plan *p, const char *file, const char *name, int P, int kv, int wj, int kb,
+                             cl_kernel *k)
 {
     aecl_conv_tuning t = aecl_conv_tuning_for(aecl_plan_ctx(p));
     char opt[112];
     snprintf(opt, sizeof opt, "-DCONV_VW=%d -DCONV_P=%d -DCONV_KV=%d -DCONV_WJ=%d -DCONV_KB=%d", t.vw, P, kv, wj, kb);
-    return aecl_plan_kernel(p, "conv.cl", opt, name, k);
+    return aecl_plan_kernel(p, file, opt, name, k);
 }
 
-/* The layout kernels use no blocking macro: one program for all of them. */
-static aecl_status layout_kernel(aecl_plan *p, const char *name, cl_kernel *k)
+/* The layout kernels (cl/conv_layout.cl) use only the vector width: one
+ * program for all of them. */
+aecl_status aecl_conv_layout_kernel(aecl_plan *p, const char *name, cl_kernel *k)
 {
     aecl_conv_tuning t = aecl_conv_tuning_for(aecl_plan_ctx(p));
-    return aecl_conv_kernel(p, name, t.p, 1, t.wj, 4, k);
+    return aecl_conv_kernel(p, "conv_layout.cl", name, t.p, 1, t.wj, 4, k);
 }
 
 aecl_status aecl_conv_launch(aecl_plan *p, cl_kernel k, size_t n, const char *label, double flops)
@@ -105,8 +107,13 @@ aecl_status aecl_conv_launch(aecl_plan *p, cl_kernel k, size_t n, const char *la
     /* Conv launches have few, heavy work-items: keep at least 8 groups per
      * compute unit so none idles (GPUs keep warp-sized groups). */
     size_t groups = 8 * (size_t)(d && d->compute_units ? d->compute_units : 1);
-    size_t least = d && d->type == AECL_DEVICE_CPU ? 1 : 32;
-    while (l > least && (n + l - 1) / l < groups) l /= 2;
+    int cpu = d && d->type == AECL_DEVICE_CPU;
+    size_t least = cpu ? 1 : 32;
+    /* CPUs: group sizes 256, 16 or 1 only. PoCL compiles a kernel once per
+     * group size (~0.3 s each), and a free choice made one per shape. */
+    while (l > least && (n + l - 1) / l < groups) l = cpu ? (l > 16 ? 16 : 1) : l / 2;
+    if (cpu && l != 256 && l > 16) l = 16;
+    if (cpu && l < 16) l = 1;
     g = aecl_round_up(n ? n : 1, l);
     return aecl_plan_launch(p, k, 1, &g, &l, label, flops);
 }
@@ -123,7 +130,7 @@ aecl_tensor *aecl_conv_internal(aecl_tensor *t)
 static aecl_status emit_relayout(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
-    AECL_TRY(layout_kernel(p, "conv_relayout", &k));
+    AECL_TRY(aecl_conv_layout_kernel(p, "conv_relayout", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTiiiiii", t->in[0], t, t->ip[1], t->ip[2], t->ip[3], t->shape[1], t->ip[0],
                             t->shape[0]));
     return aecl_conv_launch(p, k, (size_t)t->shape[0], "conv_relayout", 0);
@@ -165,13 +172,13 @@ static aecl_status emit_pad(aecl_plan *p, aecl_tensor *t)
     cl_kernel k;
     if (t->ip[3]) {
         int items = N * Hp * ceil_div(Wp, 4);
-        AECL_TRY(layout_kernel(p, "conv_pad_nhwc", &k));
+        AECL_TRY(aecl_conv_layout_kernel(p, "conv_pad_nhwc", &k));
         AECL_TRY(aecl_plan_args(p, k, "T_Tiiiiiiiiifi", x, y, t, x->shape[1], H, W, Cs, Hp, Wp, t->ip[0], t->ip[1],
                                 t->ip[2], (double)t->fp[0], items));
         return aecl_conv_launch(p, k, (size_t)items, "conv_pad", 0);
     }
     int rows = N * Cs * Hp;
-    AECL_TRY(layout_kernel(p, "conv_pad", &k));
+    AECL_TRY(aecl_conv_layout_kernel(p, "conv_pad", &k));
     AECL_TRY(aecl_plan_args(p, k, "T_Tiiiiiiifi", x, y, t, H, W, Hp, Wp, t->ip[0], t->ip[1], t->ip[2],
                             (double)t->fp[0], rows));
     return aecl_conv_launch(p, k, (size_t)rows, "conv_pad", 0);

@@ -1,0 +1,273 @@
+//@require act.cl
+/* Direct 2-D convolutions, written as implicit GEMMs. Graph tensors are NCHW;
+ * the kernels read their inputs from zero-padded copies (conv_pad), so the
+ * inner loops have no bounds checks. A copy whose channels some kernel reads as
+ * vectors is channels-last (NHWC, conv_pad_nhwc; channels padded with zeros to
+ * whole vectors); the others stay NCHW, a plain copy.
+ *
+ * conv_fwd     y[n,k,oh,ow] = act(b[k] + sum_{c,i,j} x[n,c,oh*s-p+i,ow*s-p+j] w[k,c,i,j])
+ *              (Conv2d forward; also the input gradient of ConvTranspose2d)
+ * conv_tr_fwd  y[n,k,h,w]   = act(b[k] + sum over (c,i,j,ih,iw) with h = ih*s-p+i and
+ *              w = iw*s-p+j of x[n,c,ih,iw] w[c,k,i,j])
+ *              (ConvTranspose2d forward; also the input gradient of Conv2d)
+ * conv_wgrad   dw[k,c,i,j] = sum_{n,oh,ow} dy[n,k,oh,ow] x[n,c,oh*s-p+i,ow*s-p+j]
+ *              (the weight gradient of both, with x and dy swapped for ConvTranspose2d)
+ *
+ * The forward kernels broadcast single input values (either layout: the input
+ * is addressed through its pixel and channel strides) into vectors of output
+ * channels; the weight gradient takes vectors of the output gradient's channels
+ * (NHWC: no transposition pass of its own) and broadcasts input values. Two
+ * shapes where channel vectors would be mostly padding get their own kernels:
+ * few output channels (_dot: vectors of input channels, NHWC input) and a
+ * gather from few input channels, e.g. an image (_px: vectors of output pixels
+ * along a row, NCHW input and output, so the stores are whole vectors too).
+ * The padding copy of an output gradient also applies the activation's
+ * derivative, and the bias gradient sums it (conv_chsum, conv_chsum_nhwc).
+ *
+ * Work-items: conv_fwd and conv_tr_fwd own CONV_KV vectors of CONV_VW output
+ * channels x CONV_P pixels of one output row; conv_tr_fwd takes the pixels of
+ * one phase (ow mod s), which share their taps and read consecutive inputs, so
+ * no tap is visited that contributes nothing. The _dot kernels own one output
+ * channel x CONV_P pixels and keep vector partial sums over input channels; the
+ * _px kernels CONV_KB output channels x a vector of CONV_P pixels. conv_wgrad
+ * owns CONV_WJ taps x CONV_KV channel vectors and a chunk of the batch.
+ *
+ * No local memory, no barriers: on CPUs (PoCL) each work-item is straight vector
+ * code (fma(), not mad(): PoCL turns mad() into a multiply and an add); on GPUs
+ * the host picks smaller blocks through -D options.
+ */
+
+/* conv_common.cl: the blocking macros, vector types and helpers shared by the
+ * conv kernel files (conv_layout.cl, conv.cl, conv_dot.cl, conv_px.cl,
+ * conv_wgrad.cl). The kernels live in several files because a program is
+ * built per blocking (-D options) and PoCL compiles every kernel of a program
+ * it builds: one file per kernel family keeps each build to what is used. */
+
+#ifndef CONV_VW
+#define CONV_VW 8      /* channels per vector: 1, 2, 4, 8 or 16 */
+#endif
+#ifndef CONV_KV
+#define CONV_KV 1      /* channel vectors per work-item */
+#endif
+#ifndef CONV_P
+#define CONV_P 8       /* output pixels per work-item (along a row), any count >= 1;
+                          the _px kernels need a vector width */
+#endif
+#ifndef CONV_WJ
+#define CONV_WJ 8      /* weight gradient: (c, i, j) taps per work-item */
+#endif
+#ifndef CONV_KB
+#define CONV_KB 4      /* _px kernels: output channels per work-item */
+#endif
+/* _px kernels: independent sums over input channels (FMA latency) */
+#define CONV_CH (CONV_KB >= 4 ? 1 : 4 / CONV_KB)
+
+#define CONV_CAT_(a, b) a##b
+#define CONV_CAT(a, b) CONV_CAT_(a, b)
+/* PoCL does not always inline helpers into the work-item loop: a call per
+ * pixel or per row cost more than the work in it. */
+#define CONV_INLINE inline __attribute__((always_inline))
+
+#if CONV_VW == 1
+typedef float cvec;
+#define CVLOAD(p) (*(p))
+#else
+typedef CONV_CAT(float, CONV_VW) cvec;
+#define CVLOAD(p) CONV_CAT(vload, CONV_VW)(0, (p))
+#define CVSTORE(v, p) CONV_CAT(vstore, CONV_VW)((v), 0, (p))
+#endif
+
+/* Pixel vectors (the _px kernels, built with CONV_P a vector width). */
+#if CONV_P == 1 || CONV_P == 2 || CONV_P == 4 || CONV_P == 8 || CONV_P == 16
+#define CONV_HAVE_PX 1
+#if CONV_P == 1
+typedef float pvec;
+#define PVLOAD(p) (*(p))
+#define PVSTORE(v, p) (*(p) = (v))
+#else
+typedef CONV_CAT(float, CONV_P) pvec;
+#define PVLOAD(p) CONV_CAT(vload, CONV_P)(0, (p))
+#define PVSTORE(v, p) CONV_CAT(vstore, CONV_P)((v), 0, (p))
+#endif
+#endif
+
+/* Lane v of a channel vector, through a private copy (no dynamic indexing of
+ * vector components in OpenCL C 1.2). */
+CONV_INLINE void cvec_lanes(cvec v, float *out)
+{
+#if CONV_VW == 1
+    out[0] = v;
+#else
+    CVSTORE(v, out);
+#endif
+}
+
+/* The sum of a vector's lanes, by halves. */
+CONV_INLINE float cvec_sum(cvec v)
+{
+#if CONV_VW == 16
+    float8 h8 = v.lo + v.hi;
+    float4 h4 = h8.lo + h8.hi;
+#elif CONV_VW == 8
+    float4 h4 = v.lo + v.hi;
+#elif CONV_VW == 4
+    float4 h4 = v;
+#endif
+#if CONV_VW >= 4
+    float2 h2 = h4.lo + h4.hi;
+    return h2.x + h2.y;
+#elif CONV_VW == 2
+    return v.x + v.y;
+#else
+    return v;
+#endif
+}
+
+#ifdef CONV_HAVE_PX
+/* The sum of a pixel vector's lanes. */
+CONV_INLINE float pvec_sum(pvec v)
+{
+#if CONV_P == 16
+    float8 h8 = v.lo + v.hi;
+    float4 h4 = h8.lo + h8.hi;
+#elif CONV_P == 8
+    float4 h4 = v.lo + v.hi;
+#elif CONV_P == 4
+    float4 h4 = v;
+#endif
+#if CONV_P >= 4
+    float2 h2 = h4.lo + h4.hi;
+    return h2.x + h2.y;
+#elif CONV_P == 2
+    return v.x + v.y;
+#else
+    return v;
+#endif
+}
+#endif
+
+/* act'(y) on four values: act.cl's act_grad, vectorised (elu: alpha = slope). */
+CONV_INLINE float4 conv_act_grad4(int act, float4 y, float slope)
+{
+    switch (act) {
+    case ACT_RELU: return select((float4)0.0f, (float4)1.0f, y > 0.0f);
+    case ACT_LEAKY: return select((float4)slope, (float4)1.0f, y > 0.0f);
+    case ACT_SIGMOID: return y * (1.0f - y);
+    case ACT_TANH: return 1.0f - y * y;
+    case ACT_ELU: return select(y + slope, (float4)1.0f, y > 0.0f);
+    case ACT_SOFTPLUS: return -expm1(-y);
+    default: return (float4)1.0f;
+    }
+}
+
+/* The activation on a vector: act.cl's act_apply in branch-free vector forms
+ * (elu: alpha = slope), for channel (cvec) and pixel (pvec) vectors. */
+#define CONV_ACT_BODY                                                          \
+    switch (act) {                                                             \
+    case ACT_RELU: return fmax(x, 0.0f);                                       \
+    case ACT_LEAKY: return fmax(x, 0.0f) + slope * fmin(x, 0.0f);              \
+    case ACT_SIGMOID: return 1.0f / (1.0f + exp(-x));                          \
+    case ACT_TANH: return tanh(x);                                             \
+    case ACT_ELU: return fmax(x, 0.0f) + slope * (exp(fmin(x, 0.0f)) - 1.0f);  \
+    case ACT_SOFTPLUS: return fmax(x, 0.0f) + log1p(exp(-fabs(x)));           \
+    default: return x;                                                         \
+    }
+CONV_INLINE cvec conv_act(int act, cvec x, float slope) { CONV_ACT_BODY }
+#ifdef CONV_HAVE_PX
+CONV_INLINE pvec conv_act_p(int act, pvec x, float slope) { CONV_ACT_BODY }
+#endif
+
+/* The epilogue: bias and activation on whole vectors, then the scatter of a
+ * block of CONV_P pixels x CONV_VW channels from k0 into NCHW y (channel planes
+ * are Ho*Wo apart). ow(q) = ow0 + q * dq. */
+CONV_INLINE void conv_store(cvec *acc, __global const float *bias, int has_bias, __global float *y, int K, int Ho,
+                       int Wo, int n, int oh, int ow0, int dq, int k0, int act, float slope)
+{
+    int nv = min(CONV_VW, K - k0);
+    if (nv <= 0) return;
+    float bl[CONV_VW];
+    for (int v = 0; v < CONV_VW; v++) bl[v] = has_bias && v < nv ? bias[k0 + v] : 0.0f;
+    cvec bv = CVLOAD(bl);
+    int plane = Ho * Wo;
+    __global float *yb = y + ((n * K + k0) * Ho + oh) * Wo;
+    for (int q = 0; q < CONV_P; q++) {
+        int ow = ow0 + q * dq;
+        if (ow >= Wo) break;
+        float a[CONV_VW];
+        cvec_lanes(conv_act(act, acc[q] + bv, slope), a);
+        __global float *yp = yb + ow;
+        if (nv == CONV_VW) {
+#pragma unroll
+            for (int v = 0; v < CONV_VW; v++) yp[v * plane] = a[v];
+        } else {
+            for (int v = 0; v < nv; v++) yp[v * plane] = a[v];
+        }
+    }
+}
+
+/* The epilogue of the _dot kernels: one channel k, pixel q's value the lane sum
+ * of acc[q]; ow(q) = ow0 + q * dq. The activation runs on a vector of the
+ * pixels' sums when they fit in one. */
+CONV_INLINE void conv_store_dot(cvec *acc, __global const float *bias, int has_bias, __global float *y, int K,
+                                int Ho, int Wo, int n, int oh, int ow0, int dq, int k, int act, float slope)
+{
+    float b = has_bias ? bias[k] : 0.0f;
+    __global float *yp = y + ((n * K + k) * Ho + oh) * Wo;
+#if CONV_P <= CONV_VW
+    float a[CONV_VW];
+    for (int q = 0; q < CONV_P; q++) a[q] = cvec_sum(acc[q]);
+    for (int q = CONV_P; q < CONV_VW; q++) a[q] = 0.0f;
+#if CONV_VW == 1
+    a[0] = conv_act(act, a[0] + b, slope);
+#else
+    CVSTORE(conv_act(act, CVLOAD(a) + b, slope), a);
+#endif
+    for (int q = 0; q < CONV_P; q++) {
+        int ow = ow0 + q * dq;
+        if (ow >= Wo) break;
+        yp[ow] = a[q];
+    }
+#else
+    for (int q = 0; q < CONV_P; q++) {
+        int ow = ow0 + q * dq;
+        if (ow >= Wo) break;
+        yp[ow] = act_apply(act, cvec_sum(acc[q]) + b, slope);
+    }
+#endif
+}
+
+/* Arguments shared by the forward kernels (one emitter binds them all):
+ * xp the padded input, Cs >= C channels (C real ones) of Hp x Wp pixels, pixel
+ * (h, w) channel c of image n at ((n*Hp + h)*Wp*sw + w*sw + c*sc) with
+ * (sw, sc) = (Cs, 1) for NHWC, (1, Hp*Wp) for NCHW (the _dot kernels need
+ * NHWC); for conv_fwd padded by (pad, pad)
+ * top-left and wide enough for every block (columns up to (ceil(Wo/P)*P - 1)*s
+ * + kw); for conv_tr_fwd by PL columns on the left and zeros on the right (rows
+ * are checked once per tap). wt: the weights relaid
+ * by conv_relayout, [kh*kw*C, Kp] rows (i, j, c) for the channel-vector kernels,
+ * [K, kh*kw, Cs] for the _dot kernels. Unused arguments keep one list for all. */
+#define CONV_FWD_ARGS                                                                                            \
+    __global const float *xp, int x_off, __global const float *wt, int wt_off, __global const float *bias,      \
+        int b_off, __global float *y, int y_off, int N, int C, int Cs, int sw, int sc, int Hp, int Wp, int K,   \
+        int Kp, int Ho, int Wo, int kh, int kw, int stride, int pad, int PL, int has_bias, int act, float slope
+
+#ifdef CONV_HAVE_PX
+/* CONV_P inputs s apart from p: a vector load, or for s = 2 the even lanes of
+ * one twice as long (reads p[2 CONV_P - 1], past the last one used). */
+CONV_INLINE pvec conv_xrow(__global const float *p, int s)
+{
+    if (s == 1) return PVLOAD(p);
+#if CONV_P == 16
+    if (s == 2) return (float16)(vload16(0, p).even, vload16(0, p + 16).even);
+#elif CONV_P == 8
+    if (s == 2) return vload16(0, p).even;
+#elif CONV_P == 4
+    if (s == 2) return vload8(0, p).even;
+#elif CONV_P == 2
+    if (s == 2) return vload4(0, p).even;
+#endif
+    float a[CONV_P];
+    for (int q = 0; q < CONV_P; q++) a[q] = p[q * s];
+    return PVLOAD(a);
+}
+#endif
