@@ -12,7 +12,7 @@
  * The root's kernel reads each outside input once at element i, computes every
  * member in schedule order into a private temporary, and writes the root. The
  * intermediates never touch memory, and the plan has one launch per group. */
-#include "graph/graph.h"
+#include "graph/fuse_util.h"
 #include "ops/op.h"
 #include "ops/ops.h"
 
@@ -21,39 +21,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { NO_READER = -1, MANY_READERS = -2 };
-
-static const unsigned KEEP_FLAGS =
-    AECL_T_INPUT | AECL_T_OUTPUT | AECL_T_PARAM | AECL_T_LOSS | AECL_T_STATE | AECL_T_SIDE | AECL_T_CONST;
-
 static int pointwise(const aecl_tensor *t) { return t->op && t->op->pointwise && t->op->emit; }
-
-static aecl_tensor *input_of(const aecl_tensor *t, int k) { return k < t->n_in ? t->in[k] : t->extra[k - t->n_in]; }
-
-/* reader[i]: the id of the one node that reads node i, or NO_READER / MANY_READERS. */
-static void find_readers(const aecl_graph *g, int *reader)
-{
-    for (int i = 0; i < g->n_nodes; i++) reader[i] = NO_READER;
-    for (int i = 0; i < g->n_nodes; i++) {
-        const aecl_tensor *t = g->nodes[i];
-        for (int k = 0; k < t->n_in + t->n_extra; k++) {
-            int id = input_of(t, k)->id;
-            reader[id] = reader[id] == NO_READER || reader[id] == i ? i : MANY_READERS;
-        }
-    }
-}
 
 /* folded[i]: node i computes inside its reader's kernel. side_before[i]: side-effect
  * nodes among 0..i-1. */
 static void choose_folds(const aecl_graph *g, const int *reader, char *folded, int *side_before)
 {
-    side_before[0] = 0;
-    for (int i = 0; i < g->n_nodes; i++)
-        side_before[i + 1] = side_before[i] + ((g->nodes[i]->flags & AECL_T_SIDE) != 0);
+    aecl_fuse_count_sides(g, side_before);
     for (int i = 0; i < g->n_nodes; i++) {
         const aecl_tensor *p = g->nodes[i];
         int c = reader[i];
-        folded[i] = c >= 0 && pointwise(p) && pointwise(g->nodes[c]) && !(p->flags & KEEP_FLAGS) &&
+        folded[i] = c >= 0 && pointwise(p) && pointwise(g->nodes[c]) && !(p->flags & AECL_FUSE_KEEP_FLAGS) &&
                     g->nodes[c]->size == p->size && side_before[c] == side_before[i + 1];
     }
 }
@@ -176,28 +154,6 @@ static aecl_status rewrite_root(aecl_graph *g, group *G, aecl_tensor *r)
     return AECL_OK;
 }
 
-/* Moves folded nodes off the node list (into g->fused_away) and renumbers. */
-static aecl_status drop_folded(aecl_graph *g, const char *folded, int n_folded)
-{
-    aecl_tensor **away = realloc(g->fused_away, (size_t)(g->n_fused_away + n_folded) * sizeof *away);
-    AECL_RETURN_IF(!away, AECL_ERR_HOST_MEMORY, g->ctx, "out of host memory fusing the graph");
-    g->fused_away = away;
-    int kept = 0, forward = g->n_forward;
-    for (int i = 0; i < g->n_nodes; i++) {
-        aecl_tensor *t = g->nodes[i];
-        if (folded[i]) {
-            away[g->n_fused_away++] = t;
-            forward -= i < g->n_forward;
-            continue;
-        }
-        t->id = kept;
-        g->nodes[kept++] = t;
-    }
-    g->n_nodes = kept;
-    g->n_forward = forward;
-    return AECL_OK;
-}
-
 /* Builds the group rooted at r; 0 (and unfolds its members) when it cannot be fused. */
 static int build_group(aecl_graph *g, const int *reader, char *folded, int r, group *G)
 {
@@ -227,7 +183,7 @@ aecl_status aecl_fuse_pointwise(aecl_graph *g, int *n_folded)
     aecl_status st = reader && folded && G ? AECL_OK
                                            : aecl_fail(g->ctx, AECL_ERR_HOST_MEMORY, "out of host memory fusing the graph");
     if (st == AECL_OK) {
-        find_readers(g, reader);
+        aecl_fuse_find_readers(g, reader);
         choose_folds(g, reader, folded, reader + n);
     }
     /* Roots from the last node back: a root's members all have smaller ids. */
@@ -236,7 +192,7 @@ aecl_status aecl_fuse_pointwise(aecl_graph *g, int *n_folded)
             st = rewrite_root(g, G, g->nodes[r]);
     int count = 0;
     for (int i = 0; i < n && st == AECL_OK; i++) count += folded[i];
-    if (st == AECL_OK && count) st = drop_folded(g, folded, count);
+    if (st == AECL_OK && count) st = aecl_fuse_drop_folded(g, folded, count);
     if (st == AECL_OK && n_folded) *n_folded = count;
     free(reader);
     free(folded);
