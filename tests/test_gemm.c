@@ -4,177 +4,18 @@
  * activation, alpha/beta, row strides, nonzero offsets, both forced paths; the rest
  * of C must stay untouched. Also: replay of a prepared launch, argument checks, and
  * the AUTO choice with its cache file (read, corrupt file rewritten). */
-#include "check.h"
-#include "ops/gemm.h"
+#include "gemm_fixture.h"
 #include "rt/ctx.h"
 
-#include <float.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static unsigned seed = 20240611u;
-
-/* Offsets of the operands inside their buffers: odd, so nothing is aligned. */
-enum { A_OFF = 5, B_OFF = 7, C_OFF = 11, BIAS_OFF = 3, TAIL = 13 };
-
-typedef struct gcase {
-    int M, N, K, ta, tb;
-    float alpha, beta;
-    aecl_act act;
-    float slope;
-    int bias;
-    int pad;              /* added to every row stride (0: packed) */
-    aecl_gemm_path path;
-} gcase;
-
-static double act_ref(aecl_act a, double v, double s)
+/* A plain GEMM case, in the fields' order (no gradient epilogue). */
+static gf_case plain(int M, int N, int K, int ta, int tb, float alpha, float beta, aecl_act act, float slope, int bias,
+                     int pad, aecl_gemm_path path)
 {
-    switch (a) {
-    case AECL_ACT_NONE: return v;
-    case AECL_ACT_RELU: return v > 0 ? v : 0;
-    case AECL_ACT_LEAKY_RELU: return v > 0 ? v : s * v;
-    case AECL_ACT_SIGMOID: return 1 / (1 + exp(-v));
-    case AECL_ACT_TANH: return tanh(v);
-    case AECL_ACT_ELU: return v > 0 ? v : s * (exp(v) - 1);
-    case AECL_ACT_SOFTPLUS: return log1p(exp(v));
-    }
-    return NAN;
-}
-
-/* Host copies of the operands, laid out as in the device buffers. */
-typedef struct operands {
-    int lda, ldb, ldc;
-    size_t na, nb, nc, nbias;
-    float *a, *b, *c0, *bias, *c;
-} operands;
-
-static size_t span(int rows, int ld, int off) { return (size_t)off + (size_t)rows * ld + TAIL; }
-
-static void operands_make(const gcase *g, operands *o)
-{
-    o->lda = (g->ta ? g->M : g->K) + g->pad;
-    o->ldb = (g->tb ? g->K : g->N) + g->pad;
-    o->ldc = g->N + g->pad;
-    o->na = span(g->ta ? g->K : g->M, o->lda, A_OFF);
-    o->nb = span(g->tb ? g->N : g->K, o->ldb, B_OFF);
-    o->nc = span(g->M, o->ldc, C_OFF);
-    o->nbias = (size_t)BIAS_OFF + g->N + TAIL;
-    o->a = malloc(o->na * 4);
-    o->b = malloc(o->nb * 4);
-    o->c0 = malloc(o->nc * 4);
-    o->c = malloc(o->nc * 4);
-    o->bias = malloc(o->nbias * 4);
-    test_fill_uniform(o->a, o->na, -1, 1, &seed);
-    test_fill_uniform(o->b, o->nb, -1, 1, &seed);
-    test_fill_uniform(o->c0, o->nc, -1, 1, &seed);
-    test_fill_uniform(o->bias, o->nbias, -1, 1, &seed);
-}
-
-static void operands_free(operands *o)
-{
-    free(o->a);
-    free(o->b);
-    free(o->c0);
-    free(o->c);
-    free(o->bias);
-}
-
-static double ref_at(const gcase *g, const operands *o, int m, int n)
-{
-    double s = 0;
-    for (int k = 0; k < g->K; k++) {
-        double av = g->ta ? o->a[A_OFF + (size_t)k * o->lda + m] : o->a[A_OFF + (size_t)m * o->lda + k];
-        double bv = g->tb ? o->b[B_OFF + (size_t)n * o->ldb + k] : o->b[B_OFF + (size_t)k * o->ldb + n];
-        s += av * bv;
-    }
-    double v = (double)g->alpha * s;
-    if (g->beta != 0) v += (double)g->beta * o->c0[C_OFF + (size_t)m * o->ldc + n];
-    if (g->bias) v += o->bias[BIAS_OFF + n];
-    return act_ref(g->act, v, g->slope);
-}
-
-/* Float rounding grows with K (entries are in [-1, 1]). */
-static double tolerance(const gcase *g, double ref)
-{
-    return 4 * FLT_EPSILON * ((double)fabsf(g->alpha) * g->K + fabsf(g->beta) + 2) + 8 * FLT_EPSILON * fabs(ref);
-}
-
-/* Compares C with the reference inside the target region and bit for bit outside. */
-static void check_result(const gcase *g, const operands *o, const char *what)
-{
-    double worst = 0;
-    size_t outside_changed = 0;
-    for (size_t i = 0; i < o->nc; i++) {
-        long r = (long)i - C_OFF;
-        int m = r >= 0 ? (int)(r / o->ldc) : -1, n = r >= 0 ? (int)(r % o->ldc) : -1;
-        if (m >= 0 && m < g->M && n < g->N) {
-            double ref = ref_at(g, o, m, n), e = fabs(o->c[i] - ref) / tolerance(g, ref);
-            if (!(e <= worst)) worst = e;
-        } else if (memcmp(&o->c[i], &o->c0[i], 4)) {
-            outside_changed++;
-        }
-    }
-    CHECK_MSG(worst <= 1, "%s: M=%d N=%d K=%d trans %d%d act %d bias %d alpha %g beta %g pad %d path %d: error %.3g x tol",
-              what, g->M, g->N, g->K, g->ta, g->tb, (int)g->act, g->bias, g->alpha, g->beta, g->pad, (int)g->path,
-              worst);
-    CHECK_MSG(outside_changed == 0, "%s: %zu elements outside C's region changed (M=%d N=%d K=%d trans %d%d)", what,
-              outside_changed, g->M, g->N, g->K, g->ta, g->tb);
-}
-
-typedef struct dev_operands {
-    aecl_buffer *a, *b, *c, *bias;
-} dev_operands;
-
-static int upload(aecl_ctx *ctx, const operands *o, dev_operands *d)
-{
-    memset(d, 0, sizeof *d);
-    return aecl_buffer_create(ctx, o->na, 4, &d->a) == AECL_OK && aecl_buffer_create(ctx, o->nb, 4, &d->b) == AECL_OK &&
-           aecl_buffer_create(ctx, o->nc, 4, &d->c) == AECL_OK &&
-           aecl_buffer_create(ctx, o->nbias, 4, &d->bias) == AECL_OK &&
-           aecl_buffer_upload(d->a, 0, o->a, o->na * 4) == AECL_OK &&
-           aecl_buffer_upload(d->b, 0, o->b, o->nb * 4) == AECL_OK &&
-           aecl_buffer_upload(d->c, 0, o->c0, o->nc * 4) == AECL_OK &&
-           aecl_buffer_upload(d->bias, 0, o->bias, o->nbias * 4) == AECL_OK;
-}
-
-static void dev_free(dev_operands *d)
-{
-    aecl_buffer_free(d->a);
-    aecl_buffer_free(d->b);
-    aecl_buffer_free(d->c);
-    aecl_buffer_free(d->bias);
-}
-
-static aecl_gemm_desc desc_of(const gcase *g, const operands *o)
-{
-    aecl_gemm_desc d = aecl_gemm_desc_make(g->M, g->N, g->K, g->ta, g->tb);
-    d.alpha = g->alpha;
-    d.beta = g->beta;
-    d.act = g->act;
-    d.slope = g->slope;
-    d.path = g->path;
-    if (g->pad) {
-        d.lda = o->lda;
-        d.ldb = o->ldb;
-        d.ldc = o->ldc;
-    }
-    return d;
-}
-
-static void run_case(aecl_ctx *ctx, const gcase *g, const char *what)
-{
-    operands o;
-    dev_operands dv;
-    operands_make(g, &o);
-    CHECK(upload(ctx, &o, &dv));
-    aecl_gemm_desc d = desc_of(g, &o);
-    CHECK_OK(ctx, aecl_gemm(ctx, &d, aecl_buffer_cl(dv.a), A_OFF, aecl_buffer_cl(dv.b), B_OFF, aecl_buffer_cl(dv.c),
-                            C_OFF, g->bias ? aecl_buffer_cl(dv.bias) : NULL, BIAS_OFF));
-    CHECK_OK(ctx, aecl_buffer_download(dv.c, 0, o.c, o.nc * 4));
-    check_result(g, &o, what);
-    dev_free(&dv);
-    operands_free(&o);
+    return (gf_case){.M = M, .N = N, .K = K, .ta = ta, .tb = tb, .alpha = alpha, .beta = beta, .act = act,
+                     .slope = slope, .bias = bias, .pad = pad, .path = path, .grad_act = AECL_ACT_NONE};
 }
 
 /* Sizes that are multiples of no tile, mixed so every edge case meets every other. */
@@ -188,11 +29,11 @@ static void test_sizes_and_transposes(aecl_ctx *ctx)
             for (int t = 0; t < 4; t++) {
                 /* CLBlast's own correctness is not on trial: a subset checks the wiring */
                 if (path == AECL_GEMM_CLBLAST && i % 3 == 2) continue;
-                gcase g = {sz[i][0], sz[i][1], sz[i][2], t & 1, t >> 1, 1.0f, 0.0f, AECL_ACT_NONE, 0, (int)(i & 1),
-                           0, (aecl_gemm_path)path};
+                gf_case g = plain(sz[i][0], sz[i][1], sz[i][2], t & 1, t >> 1, 1.0f, 0.0f, AECL_ACT_NONE, 0,
+                                  (int)(i & 1), 0, (aecl_gemm_path)path);
                 if (i % 3 == 1) { g.alpha = 0.75f; g.beta = 0.5f; }
                 if (i % 4 == 2) g.pad = 3;
-                run_case(ctx, &g, "sizes");
+                gf_run_case(ctx, &g, "sizes");
             }
 }
 
@@ -207,10 +48,10 @@ static void test_kernel_variants(aecl_ctx *ctx)
         setenv("AECL_GEMM_KERNEL", variants[v], 1);
         for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++)
             for (int t = 0; t < 4; t++) {
-                gcase g = {sz[i][0], sz[i][1], sz[i][2], t & 1, t >> 1, 1.0f, i == 1 ? 0.5f : 0.0f, AECL_ACT_NONE,
-                           0, 1, i == 2 ? 3 : 0, AECL_GEMM_OWN};
+                gf_case g = plain(sz[i][0], sz[i][1], sz[i][2], t & 1, t >> 1, 1.0f, i == 1 ? 0.5f : 0.0f,
+                                  AECL_ACT_NONE, 0, 1, i == 2 ? 3 : 0, AECL_GEMM_OWN);
                 if ((!g.tb && v != 3) || (v == 1 && g.ta)) continue; /* no such variant there */
-                run_case(ctx, &g, variants[v]);
+                gf_run_case(ctx, &g, variants[v]);
             }
     }
     unsetenv("AECL_GEMM_KERNEL");
@@ -222,10 +63,10 @@ static void test_activations(aecl_ctx *ctx)
         for (int a = AECL_ACT_NONE; a <= AECL_ACT_SOFTPLUS; a++) {
             float slope = a == AECL_ACT_ELU ? 0.7f : 0.1f;
             /* x W^T + b as in a dense layer (without a bias: see the sizes test) */
-            gcase g = {33, 65, 17, 0, 1, 1.5f, 0.5f, (aecl_act)a, slope, 1, 0, (aecl_gemm_path)path};
-            run_case(ctx, &g, "activation");
-            gcase h = {65, 40, 70, 0, 1, 1.0f, 0.0f, (aecl_act)a, slope, 1, 0, (aecl_gemm_path)path};
-            run_case(ctx, &h, "activation, longer K");
+            gf_case g = plain(33, 65, 17, 0, 1, 1.5f, 0.5f, (aecl_act)a, slope, 1, 0, (aecl_gemm_path)path);
+            gf_run_case(ctx, &g, "activation");
+            gf_case h = plain(65, 40, 70, 0, 1, 1.0f, 0.0f, (aecl_act)a, slope, 1, 0, (aecl_gemm_path)path);
+            gf_run_case(ctx, &h, "activation, longer K");
         }
 }
 
@@ -233,25 +74,25 @@ static void test_activations(aecl_ctx *ctx)
 static void test_alpha_beta(aecl_ctx *ctx)
 {
     for (int path = AECL_GEMM_OWN; path <= AECL_GEMM_CLBLAST; path++) {
-        gcase g = {19, 45, 23, 1, 0, -1.5f, 1.0f, AECL_ACT_NONE, 0, 1, 2, (aecl_gemm_path)path};
-        run_case(ctx, &g, "alpha -1.5 beta 1");
-        gcase z = {19, 45, 23, 0, 0, 0.0f, 2.0f, AECL_ACT_TANH, 0, 1, 0, (aecl_gemm_path)path};
-        run_case(ctx, &z, "alpha 0");
+        gf_case g = plain(19, 45, 23, 1, 0, -1.5f, 1.0f, AECL_ACT_NONE, 0, 1, 2, (aecl_gemm_path)path);
+        gf_run_case(ctx, &g, "alpha -1.5 beta 1");
+        gf_case z = plain(19, 45, 23, 0, 0, 0.0f, 2.0f, AECL_ACT_TANH, 0, 1, 0, (aecl_gemm_path)path);
+        gf_run_case(ctx, &z, "alpha 0");
 
-        gcase n = {21, 37, 9, 0, 1, 1.0f, 0.0f, AECL_ACT_RELU, 0, 1, 0, (aecl_gemm_path)path};
-        operands o;
-        dev_operands dv;
-        operands_make(&n, &o);
+        gf_case n = plain(21, 37, 9, 0, 1, 1.0f, 0.0f, AECL_ACT_RELU, 0, 1, 0, (aecl_gemm_path)path);
+        gf_operands o;
+        gf_dev dv;
+        gf_operands_make(&n, &o);
         for (int m = 0; m < n.M; m++)
-            for (int j = 0; j < n.N; j++) o.c0[C_OFF + m * o.ldc + j] = NAN;
-        CHECK(upload(ctx, &o, &dv));
-        aecl_gemm_desc d = desc_of(&n, &o);
-        CHECK_OK(ctx, aecl_gemm(ctx, &d, aecl_buffer_cl(dv.a), A_OFF, aecl_buffer_cl(dv.b), B_OFF,
-                                aecl_buffer_cl(dv.c), C_OFF, aecl_buffer_cl(dv.bias), BIAS_OFF));
+            for (int j = 0; j < n.N; j++) o.c0[GF_C_OFF + m * o.ldc + j] = NAN;
+        CHECK(gf_upload(ctx, &o, &dv));
+        aecl_gemm_desc d = gf_desc(&n, &o);
+        CHECK_OK(ctx, aecl_gemm(ctx, &d, aecl_buffer_cl(dv.a), GF_A_OFF, aecl_buffer_cl(dv.b), GF_B_OFF,
+                                aecl_buffer_cl(dv.c), GF_C_OFF, aecl_buffer_cl(dv.bias), GF_BIAS_OFF));
         CHECK_OK(ctx, aecl_buffer_download(dv.c, 0, o.c, o.nc * 4));
-        check_result(&n, &o, "beta 0 over NaN");
-        dev_free(&dv);
-        operands_free(&o);
+        gf_check_result(&n, &o, "beta 0 over NaN");
+        gf_dev_free(&dv);
+        gf_operands_free(&o);
     }
 }
 
@@ -259,23 +100,23 @@ static void test_alpha_beta(aecl_ctx *ctx)
 static void test_replay(aecl_ctx *ctx)
 {
     for (int path = AECL_GEMM_OWN; path <= AECL_GEMM_CLBLAST; path++) {
-        gcase g = {40, 70, 50, 0, 1, 1.0f, 1.0f, AECL_ACT_NONE, 0, 0, 0, (aecl_gemm_path)path};
-        operands o;
-        dev_operands dv;
-        operands_make(&g, &o);
-        CHECK(upload(ctx, &o, &dv));
-        aecl_gemm_desc d = desc_of(&g, &o);
+        gf_case g = plain(40, 70, 50, 0, 1, 1.0f, 1.0f, AECL_ACT_NONE, 0, 0, 0, (aecl_gemm_path)path);
+        gf_operands o;
+        gf_dev dv;
+        gf_operands_make(&g, &o);
+        CHECK(gf_upload(ctx, &o, &dv));
+        aecl_gemm_desc d = gf_desc(&g, &o);
         aecl_launch l;
-        CHECK_OK(ctx, aecl_gemm_prepare(ctx, &d, aecl_buffer_cl(dv.a), A_OFF, aecl_buffer_cl(dv.b), B_OFF,
-                                        aecl_buffer_cl(dv.c), C_OFF, NULL, 0, &l));
+        CHECK_OK(ctx, aecl_gemm_prepare(ctx, &d, aecl_buffer_cl(dv.a), GF_A_OFF, aecl_buffer_cl(dv.b), GF_B_OFF,
+                                        aecl_buffer_cl(dv.c), GF_C_OFF, NULL, 0, &l));
         CHECK(l.flops == 2.0 * 40 * 70 * 50);
         for (int r = 0; r < 3; r++) CHECK_OK(ctx, aecl_launch_enqueue(ctx, &l, NULL));
         aecl_launch_release(&l);
         CHECK_OK(ctx, aecl_buffer_download(dv.c, 0, o.c, o.nc * 4));
         g.alpha = 3.0f; /* what three accumulations amount to */
-        check_result(&g, &o, "replay x3");
-        dev_free(&dv);
-        operands_free(&o);
+        gf_check_result(&g, &o, "replay x3");
+        gf_dev_free(&dv);
+        gf_operands_free(&o);
     }
 }
 
@@ -400,8 +241,8 @@ static void test_auto_choice(aecl_ctx *ctx)
     free(text);
 
     /* AUTO through prepare gives a correct result too. */
-    gcase g = {45, 70, 90, 0, 1, 1.0f, 0.0f, AECL_ACT_SIGMOID, 0, 1, 0, AECL_GEMM_AUTO};
-    run_case(ctx, &g, "auto");
+    gf_case g = plain(45, 70, 90, 0, 1, 1.0f, 0.0f, AECL_ACT_SIGMOID, 0, 1, 0, AECL_GEMM_AUTO);
+    gf_run_case(ctx, &g, "auto");
 
     /* Measurement: both paths run here and take some time. */
     aecl_gemm_timing t;
@@ -413,6 +254,7 @@ static void test_auto_choice(aecl_ctx *ctx)
 
 int main(void)
 {
+    gf_seed = 20240611u;
     aecl_ctx *ctx = test_ctx();
     test_bad_arguments(ctx);
     test_sizes_and_transposes(ctx);

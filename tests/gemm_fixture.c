@@ -1,0 +1,201 @@
+/* The GEMM tests' shared fixture (see gemm_fixture.h). */
+#include "gemm_fixture.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+unsigned gf_seed = 1u;
+
+static double act_ref(aecl_act a, double v, double s)
+{
+    switch (a) {
+    case AECL_ACT_NONE: return v;
+    case AECL_ACT_RELU: return v > 0 ? v : 0;
+    case AECL_ACT_LEAKY_RELU: return v > 0 ? v : s * v;
+    case AECL_ACT_SIGMOID: return 1 / (1 + exp(-v));
+    case AECL_ACT_TANH: return tanh(v);
+    case AECL_ACT_ELU: return v > 0 ? v : s * (exp(v) - 1);
+    case AECL_ACT_SOFTPLUS: return log1p(exp(v));
+    }
+    return NAN;
+}
+
+/* act.cl's act_grad, from the output y (elu: alpha = s; softplus: 1 - e^-y). */
+static double grad_ref(aecl_act a, double y, double s)
+{
+    switch (a) {
+    case AECL_ACT_NONE: return 1;
+    case AECL_ACT_RELU: return y > 0 ? 1 : 0;
+    case AECL_ACT_LEAKY_RELU: return y > 0 ? 1 : s;
+    case AECL_ACT_SIGMOID: return y * (1 - y);
+    case AECL_ACT_TANH: return 1 - y * y;
+    case AECL_ACT_ELU: return y > 0 ? 1 : y + s;
+    case AECL_ACT_SOFTPLUS: return -expm1(-y);
+    }
+    return NAN;
+}
+
+static size_t span(int rows, int ld, int off) { return (size_t)off + (size_t)rows * ld + GF_TAIL; }
+
+static float *filled(size_t n)
+{
+    float *x = malloc(n * 4);
+    test_fill_uniform(x, n, -1, 1, &gf_seed);
+    return x;
+}
+
+void gf_operands_make(const gf_case *g, gf_operands *o)
+{
+    int grad = g->grad_act != AECL_ACT_NONE;
+    o->lda = (g->ta ? g->M : g->K) + g->pad;
+    o->ldb = (g->tb ? g->K : g->N) + g->pad;
+    o->ldc = g->N + g->pad;
+    o->na = span(g->ta ? g->K : g->M, o->lda, GF_A_OFF);
+    o->nb = span(g->tb ? g->N : g->K, o->ldb, GF_B_OFF);
+    o->nc = span(g->M, o->ldc, grad && GF_Y_OFF > GF_C_OFF ? GF_Y_OFF : GF_C_OFF);
+    o->nbias = (size_t)GF_BIAS_OFF + g->N + GF_TAIL;
+    /* drawn in this order, so a seed gives the same operands as before the split */
+    o->a = filled(o->na);
+    o->b = filled(o->nb);
+    o->c0 = filled(o->nc);
+    o->y = grad ? filled(o->nc) : NULL;
+    o->bias = filled(o->nbias);
+    o->c = malloc(o->nc * 4);
+    /* relu outputs are often exactly 0: the derivative there is act.cl's (0, slope, ...) */
+    if (grad)
+        for (size_t i = 0; i < o->nc; i += 7) o->y[i] = 0.0f;
+}
+
+void gf_operands_free(gf_operands *o)
+{
+    free(o->a);
+    free(o->b);
+    free(o->c0);
+    free(o->c);
+    free(o->y);
+    free(o->bias);
+}
+
+/* The reference at (m, n); *pre gets it before the gradient factor. */
+static double ref_at(const gf_case *g, const gf_operands *o, int m, int n, double *pre)
+{
+    double s = 0;
+    for (int k = 0; k < g->K; k++) {
+        double av = g->ta ? o->a[GF_A_OFF + (size_t)k * o->lda + m] : o->a[GF_A_OFF + (size_t)m * o->lda + k];
+        double bv = g->tb ? o->b[GF_B_OFF + (size_t)n * o->ldb + k] : o->b[GF_B_OFF + (size_t)k * o->ldb + n];
+        s += av * bv;
+    }
+    double v = (double)g->alpha * s;
+    if (g->beta != 0) v += (double)g->beta * o->c0[GF_C_OFF + (size_t)m * o->ldc + n];
+    if (g->bias) v += o->bias[GF_BIAS_OFF + n];
+    v = act_ref(g->act, v, g->slope);
+    *pre = v;
+    if (g->grad_act == AECL_ACT_NONE) return v;
+    return v * grad_ref(g->grad_act, o->y[GF_Y_OFF + (size_t)m * o->ldc + n], g->grad_slope);
+}
+
+/* Float rounding grows with K (entries are in [-1, 1]); the gradient factor scales
+ * the rounding of the product it multiplies. */
+static double tolerance(const gf_case *g, double ref, double pre)
+{
+    double sum = 4 * FLT_EPSILON * ((double)fabsf(g->alpha) * g->K + fabsf(g->beta) + 2);
+    if (g->grad_act != AECL_ACT_NONE) sum *= fabs(ref / (pre != 0 ? pre : 1)) + 1;
+    return sum + 8 * FLT_EPSILON * fabs(ref);
+}
+
+void gf_check_result(const gf_case *g, const gf_operands *o, const char *what)
+{
+    double worst = 0;
+    size_t outside_changed = 0;
+    for (size_t i = 0; i < o->nc; i++) {
+        long r = (long)i - GF_C_OFF;
+        int m = r >= 0 ? (int)(r / o->ldc) : -1, n = r >= 0 ? (int)(r % o->ldc) : -1;
+        if (m >= 0 && m < g->M && n < g->N) {
+            double pre, ref = ref_at(g, o, m, n, &pre), e = fabs(o->c[i] - ref) / tolerance(g, ref, pre);
+            if (!(e <= worst)) worst = e;
+        } else if (memcmp(&o->c[i], &o->c0[i], 4)) {
+            outside_changed++;
+        }
+    }
+    CHECK_MSG(worst <= 1,
+              "%s: M=%d N=%d K=%d trans %d%d act %d bias %d grad act %d slope %g alpha %g beta %g pad %d path %d: "
+              "error %.3g x tol",
+              what, g->M, g->N, g->K, g->ta, g->tb, (int)g->act, g->bias, (int)g->grad_act, g->grad_slope, g->alpha,
+              g->beta, g->pad, (int)g->path, worst);
+    CHECK_MSG(outside_changed == 0, "%s: %zu elements outside C's region changed (M=%d N=%d K=%d trans %d%d)", what,
+              outside_changed, g->M, g->N, g->K, g->ta, g->tb);
+}
+
+int gf_upload(aecl_ctx *ctx, const gf_operands *o, gf_dev *d)
+{
+    memset(d, 0, sizeof *d);
+    aecl_buffer **bufs[5] = {&d->a, &d->b, &d->c, &d->bias, &d->y};
+    const float *src[5] = {o->a, o->b, o->c0, o->bias, o->y};
+    size_t n[5] = {o->na, o->nb, o->nc, o->nbias, o->nc};
+    for (int i = 0; i < 5; i++) {
+        if (!src[i]) continue; /* no Y for a plain GEMM */
+        if (aecl_buffer_create(ctx, n[i], 4, bufs[i]) != AECL_OK ||
+            aecl_buffer_upload(*bufs[i], 0, src[i], n[i] * 4) != AECL_OK)
+            return 0;
+    }
+    return 1;
+}
+
+void gf_dev_free(gf_dev *d)
+{
+    aecl_buffer_free(d->a);
+    aecl_buffer_free(d->b);
+    aecl_buffer_free(d->c);
+    aecl_buffer_free(d->y);
+    aecl_buffer_free(d->bias);
+}
+
+aecl_gemm_desc gf_desc(const gf_case *g, const gf_operands *o)
+{
+    aecl_gemm_desc d = aecl_gemm_desc_make(g->M, g->N, g->K, g->ta, g->tb);
+    d.alpha = g->alpha;
+    d.beta = g->beta;
+    d.act = g->act;
+    d.slope = g->slope;
+    d.grad_act = g->grad_act;
+    d.grad_slope = g->grad_slope;
+    d.path = g->path;
+    if (g->pad) {
+        d.lda = o->lda;
+        d.ldb = o->ldb;
+        d.ldc = o->ldc;
+    }
+    return d;
+}
+
+/* A gradient GEMM goes through prepare_grad + enqueue (it has no one-call form). */
+static void run_on_device(aecl_ctx *ctx, const gf_case *g, const aecl_gemm_desc *d, const gf_dev *dv)
+{
+    cl_mem a = aecl_buffer_cl(dv->a), b = aecl_buffer_cl(dv->b), c = aecl_buffer_cl(dv->c);
+    cl_mem bias = g->bias ? aecl_buffer_cl(dv->bias) : NULL;
+    if (g->grad_act == AECL_ACT_NONE) {
+        CHECK_OK(ctx, aecl_gemm(ctx, d, a, GF_A_OFF, b, GF_B_OFF, c, GF_C_OFF, bias, GF_BIAS_OFF));
+        return;
+    }
+    aecl_launch l;
+    CHECK_OK(ctx, aecl_gemm_prepare_grad(ctx, d, a, GF_A_OFF, b, GF_B_OFF, c, GF_C_OFF, bias, GF_BIAS_OFF,
+                                         aecl_buffer_cl(dv->y), GF_Y_OFF, &l));
+    CHECK_OK(ctx, aecl_launch_enqueue(ctx, &l, NULL));
+    aecl_launch_release(&l);
+}
+
+void gf_run_case(aecl_ctx *ctx, const gf_case *g, const char *what)
+{
+    gf_operands o;
+    gf_dev dv;
+    gf_operands_make(g, &o);
+    CHECK(gf_upload(ctx, &o, &dv));
+    aecl_gemm_desc d = gf_desc(g, &o);
+    run_on_device(ctx, g, &d, &dv);
+    CHECK_OK(ctx, aecl_buffer_download(dv.c, 0, o.c, o.nc * 4));
+    gf_check_result(g, &o, what);
+    gf_dev_free(&dv);
+    gf_operands_free(&o);
+}
