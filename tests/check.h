@@ -32,6 +32,17 @@ extern int check_failures, check_passes;
                   aecl_ctx_last_error(ctx));                                      \
     } while (0)
 
+/* expr must fail with status, and the thread's last message (calls without a
+ * context) must contain needle. */
+#define CHECK_FAIL(expr, status, needle)                                          \
+    do {                                                                          \
+        aecl_status st_ = (expr);                                                 \
+        CHECK_MSG(st_ == (status), "status %s, message: %s", aecl_status_str(st_), \
+                  aecl_ctx_last_error(NULL));                                     \
+        CHECK_MSG(test_msg_has(needle), "message lacks '%s': %s", needle,         \
+                  aecl_ctx_last_error(NULL));                                     \
+    } while (0)
+
 #define CHECK_NEAR(a, b, tol)                                                     \
     do {                                                                          \
         double check_a_ = (a), check_b_ = (b);                                    \

@@ -36,15 +36,6 @@ static char *slurp(const char *path)
     return buf;
 }
 
-#define CHECK_FAIL(expr, status, needle)                                               \
-    do {                                                                               \
-        aecl_status st_ = (expr);                                                      \
-        CHECK_MSG(st_ == (status), "status %s, message: %s", aecl_status_str(st_),     \
-                  aecl_ctx_last_error(NULL));                                          \
-        CHECK_MSG(test_msg_has(needle), "message lacks '%s': %s", needle,                   \
-                  aecl_ctx_last_error(NULL));                                          \
-    } while (0)
-
 static void test_header_label_by_name(void)
 {
     const char *p = put("a.csv", "\xEF\xBB\xBF" "x1,y,x2\r\n"

@@ -40,15 +40,6 @@ static size_t idx_header(uint8_t *buf, unsigned dtype, unsigned ndim, const uint
     return 4 + 4 * (size_t)ndim;
 }
 
-#define CHECK_FAIL(expr, status, needle)                                               \
-    do {                                                                               \
-        aecl_status st_ = (expr);                                                      \
-        CHECK_MSG(st_ == (status), "status %s, message: %s", aecl_status_str(st_),     \
-                  aecl_ctx_last_error(NULL));                                          \
-        CHECK_MSG(test_msg_has(needle), "message lacks '%s': %s", needle,                   \
-                  aecl_ctx_last_error(NULL));                                          \
-    } while (0)
-
 /* 5 images of 3 x 4 pixels, value (7*i + 3) mod 256; labels 0..4. */
 static uint8_t images_file[16 + 60], labels_file[8 + 5];
 static size_t images_len, labels_len;

@@ -11,15 +11,6 @@
 #include <unistd.h>
 
 
-#define CHECK_FAIL(expr, status, needle)                                               \
-    do {                                                                               \
-        aecl_status st_ = (expr);                                                      \
-        CHECK_MSG(st_ == (status), "status %s, message: %s", aecl_status_str(st_),     \
-                  aecl_ctx_last_error(NULL));                                          \
-        CHECK_MSG(test_msg_has(needle), "message lacks '%s': %s", needle,                   \
-                  aecl_ctx_last_error(NULL));                                          \
-    } while (0)
-
 /* The 8-bit value a float should become: clamp to [0,1], NaN -> 0, round. */
 static int expect_u8(float v)
 {

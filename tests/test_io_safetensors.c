@@ -13,15 +13,6 @@
 #include <unistd.h>
 
 
-#define CHECK_FAIL(expr, status, needle)                                               \
-    do {                                                                               \
-        aecl_status st_ = (expr);                                                      \
-        CHECK_MSG(st_ == (status), "status %s, message: %s", aecl_status_str(st_),     \
-                  aecl_ctx_last_error(NULL));                                          \
-        CHECK_MSG(test_msg_has(needle), "message lacks '%s': %s", needle,                   \
-                  aecl_ctx_last_error(NULL));                                          \
-    } while (0)
-
 static uint8_t *slurp(const char *path, size_t *n)
 {
     struct stat sb;
