@@ -30,22 +30,27 @@ static int grow(void **arr, int *cap, int need, size_t elem)
     return 1;
 }
 
+/* Records a kernel the plan owns until a launch claims it. */
+static aecl_status keep_kernel(aecl_plan *p, cl_kernel k)
+{
+    if (!grow((void **)&p->kernels, &p->cap_kernels, p->n_kernels + 1, sizeof(cl_kernel))) {
+        clReleaseKernel(k);
+        return aecl_fail(p->ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    }
+    p->kernels[p->n_kernels++] = k;
+    return AECL_OK;
+}
+
 aecl_status aecl_plan_kernel(aecl_plan *p, const char *file, const char *options, const char *name, cl_kernel *out)
 {
-    AECL_RETURN_IF(!grow((void **)&p->kernels, &p->cap_kernels, p->n_kernels + 1, sizeof(cl_kernel)),
-                   AECL_ERR_HOST_MEMORY, p->ctx, "out of host memory");
     AECL_TRY(aecl_kernel_create(p->ctx, file, options, name, out));
-    p->kernels[p->n_kernels++] = *out;
-    return AECL_OK;
+    return keep_kernel(p, *out);
 }
 
 aecl_status aecl_plan_kernel_text(aecl_plan *p, const char *what, const char *src, const char *name, cl_kernel *out)
 {
-    AECL_RETURN_IF(!grow((void **)&p->kernels, &p->cap_kernels, p->n_kernels + 1, sizeof(cl_kernel)),
-                   AECL_ERR_HOST_MEMORY, p->ctx, "out of host memory");
     AECL_TRY(aecl_kernel_create_text(p->ctx, what, src, name, out));
-    p->kernels[p->n_kernels++] = *out;
-    return AECL_OK;
+    return keep_kernel(p, *out);
 }
 
 static aecl_status add_dyn(aecl_plan *p, cl_kernel k, cl_uint idx, char kind)
