@@ -98,9 +98,13 @@ __kernel void conv_pad_nhwc(__global const float *x, int x_off, __global const f
     int hp = id % Hp, n = id / Hp, wp0 = wb * 4, h = hp - PT, nw = min(4, Wp - wp0);
     __global float *d = xp + xp_off + ((n * Hp + hp) * Wp + wp0) * Cs;
     int4 col = wp0 - PL + (int4)(0, 1, 2, 3);
-    int4 ok = col >= 0 && col < W && (int4)(h >= 0 && h < H);
+    /* Masks from comparisons joined with &, never vector &&, and integer
+     * clamp() with vector bounds: Oclgrind 21.10 gets `int4 && (int4)(s)` (1,
+     * not -1: select() and all() read the top bit) and integer min/max/clamp
+     * with scalar bounds wrong (docs/portability.md). */
+    int4 ok = (col >= 0) & (col < W) & (int4)(h >= 0 && h < H ? -1 : 0);
     int inner = all(ok), none = !any(ok), pl = H * W;
-    int4 at = clamp(col, 0, W - 1) + (n * C * H + clamp(h, 0, H - 1)) * W;
+    int4 at = clamp(col, (int4)0, (int4)(W - 1)) + (n * C * H + clamp(h, 0, H - 1)) * W;
     x += x_off;
     y += y_off;
     if (Cs == 1) { /* channels last is channels first */
