@@ -37,7 +37,8 @@ static void test_sizes_and_transposes(aecl_ctx *ctx)
             }
 }
 
-/* Kernels the normal choice does not reach on this device (AECL_GEMM_KERNEL):
+/* Kernels the normal choice does not reach on this device (the device table's
+ * gemm_kernel, set with aecl_ctx_tune):
  * gemm_outer with TRANS_B (its in-register transposition), gemm_dot, gemm_packed
  * where it is not the default, and the portable (GPU) parameter set. */
 static void test_kernel_variants(aecl_ctx *ctx)
@@ -45,7 +46,9 @@ static void test_kernel_variants(aecl_ctx *ctx)
     static const char *variants[] = {"outer", "dot", "packed", "portable"};
     static const int sz[][3] = {{127, 129, 65}, {33, 17, 40}, {64, 48, 32}, {5, 70, 1}};
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
-        setenv("AECL_GEMM_KERNEL", variants[v], 1);
+        char spec[48];
+        snprintf(spec, sizeof spec, "gemm_kernel=%s", variants[v]);
+        CHECK_OK(ctx, aecl_ctx_tune(ctx, spec));
         for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++)
             for (int t = 0; t < 4; t++) {
                 gf_case g = plain(sz[i][0], sz[i][1], sz[i][2], t & 1, t >> 1, 1.0f, i == 1 ? 0.5f : 0.0f,
@@ -54,7 +57,7 @@ static void test_kernel_variants(aecl_ctx *ctx)
                 gf_run_case(ctx, &g, variants[v]);
             }
     }
-    unsetenv("AECL_GEMM_KERNEL");
+    CHECK_OK(ctx, aecl_ctx_tune(ctx, NULL));
 }
 
 static void test_activations(aecl_ctx *ctx)

@@ -60,7 +60,9 @@ static void test_kernel_variants(aecl_ctx *ctx)
     static const char *variants[] = {"outer", "dot", "packed", "portable"};
     static const int sz[][3] = {{127, 129, 65}, {33, 17, 40}, {64, 48, 32}};
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
-        setenv("AECL_GEMM_KERNEL", variants[v], 1);
+        char spec[48];
+        snprintf(spec, sizeof spec, "gemm_kernel=%s", variants[v]);
+        CHECK_OK(ctx, aecl_ctx_tune(ctx, spec));
         for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++)
             for (int t = 0; t < 4; t++) {
                 aecl_act a = (aecl_act)(AECL_ACT_RELU + (int)((i + v) % 6));
@@ -70,7 +72,7 @@ static void test_kernel_variants(aecl_ctx *ctx)
                 gf_run_case(ctx, &g, variants[v]);
             }
     }
-    unsetenv("AECL_GEMM_KERNEL");
+    CHECK_OK(ctx, aecl_ctx_tune(ctx, NULL));
 }
 
 /* bias + activation + gradient in one epilogue: act(v + b) * act'(Y). */
@@ -82,16 +84,16 @@ static void test_with_bias(aecl_ctx *ctx)
     }
 }
 
-/* AUTO and $AECL_GEMM choose a path for a gradient epilogue too. */
+/* AUTO and the table's gemm key choose a path for a gradient epilogue too. */
 static void test_auto(aecl_ctx *ctx)
 {
     gf_case g = grad_case(40, 30, 20, 0, 0, 1.0f, 0.0f, AECL_ACT_SIGMOID, 0, 0, AECL_GEMM_AUTO, AECL_ACT_NONE);
     gf_run_case(ctx, &g, "auto");
-    setenv("AECL_GEMM", "clblast", 1);
-    gf_run_case(ctx, &g, "AECL_GEMM=clblast");
-    setenv("AECL_GEMM", "own", 1);
-    gf_run_case(ctx, &g, "AECL_GEMM=own");
-    unsetenv("AECL_GEMM");
+    CHECK_OK(ctx, aecl_ctx_tune(ctx, "gemm=clblast"));
+    gf_run_case(ctx, &g, "gemm=clblast");
+    CHECK_OK(ctx, aecl_ctx_tune(ctx, "gemm=own"));
+    gf_run_case(ctx, &g, "gemm=own");
+    CHECK_OK(ctx, aecl_ctx_tune(ctx, NULL));
 }
 
 static void test_bad_arguments(aecl_ctx *ctx)

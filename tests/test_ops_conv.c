@@ -2,7 +2,7 @@
  * shapes and the Fashion-MNIST conv autoencoder shapes, full backward (dx, dw, db)
  * against the same references, finite-difference gradchecks of every input, and
  * shape errors. Everything runs twice: with the device's kernel blocking, and
- * with a GPU's (AECL_CONV_TUNING), whose kernel choices differ (few kernels take
+ * with a GPU's (the device table's conv keys), whose kernel choices differ (few kernels take
  * pixel vectors with 4-wide vectors). */
 #define _POSIX_C_SOURCE 200809L /* setenv */
 #include "gradcheck.h"
@@ -319,9 +319,9 @@ int main(void)
 {
     aecl_ctx *ctx = test_ctx();
     run_all(ctx);
-    setenv("AECL_CONV_TUNING", "4,4,1,4", 1); /* vw, pixels, channel vectors, taps */
+    CHECK_OK(ctx, aecl_ctx_tune(ctx, "conv_vw=4,conv_p=4,conv_kv=1,conv_wj=4"));
     run_all(ctx);
-    unsetenv("AECL_CONV_TUNING");
+    CHECK_OK(ctx, aecl_ctx_tune(ctx, NULL));
     test_errors(ctx);
     return test_finish();
 }

@@ -356,14 +356,14 @@ int main(void)
     test_reparam(ctx);
     /* The same numbers with other Philox blocks per work-item than this device's
      * choice: 1 (what GPUs run) and 4. The gradchecks add nothing here. */
-    const char *blocks[] = {"1", "4"};
+    const char *blocks[] = {"rng_blocks=1", "rng_blocks=4"};
     for (int i = 0; i < 2; i++) {
-        printf("AECL_RNG_BLOCKS=%s\n", blocks[i]);
-        setenv("AECL_RNG_BLOCKS", blocks[i], 1);
+        printf("%s\n", blocks[i]);
+        CHECK_OK(ctx, aecl_ctx_tune(ctx, blocks[i]));
         test_dropout(ctx);
         test_noise(ctx);
         test_reparam(ctx);
     }
-    unsetenv("AECL_RNG_BLOCKS");
+    CHECK_OK(ctx, aecl_ctx_tune(ctx, NULL));
     return test_finish();
 }

@@ -116,6 +116,11 @@ static void claim_kernel(aecl_plan *p, cl_kernel k)
 
 aecl_status aecl_plan_push(aecl_plan *p, aecl_launch *l)
 {
+    aecl_status st = aecl_launch_check(p->ctx, l);
+    if (st != AECL_OK) {
+        aecl_launch_release(l);
+        return st;
+    }
     if (!grow((void **)&p->launches, &p->cap_launches, p->n_launches + 1, sizeof *l)) {
         aecl_launch_release(l);
         return aecl_fail(p->ctx, AECL_ERR_HOST_MEMORY, "out of host memory");

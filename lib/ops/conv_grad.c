@@ -5,6 +5,7 @@
 #include "ops/conv.h"
 #include "ops/op.h"
 #include "ops/ops.h"
+#include "rt/tuning.h"
 
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
@@ -21,9 +22,8 @@ static int wgrad_wj(const aecl_conv_tuning *t, int C, int R)
  * also keep a chunk's images in the cache while its items run. */
 static int batch_chunk(const aecl_ctx *ctx, int N, size_t items, size_t per_cu_cpu, size_t per_cu_gpu)
 {
-    const aecl_device_info *d = aecl_ctx_device(ctx);
-    size_t cu = d && d->compute_units ? d->compute_units : 1;
-    size_t want = (d && d->type == AECL_DEVICE_CPU ? per_cu_cpu : per_cu_gpu) * cu;
+    const aecl_tuning *t = aecl_ctx_tuning(ctx);
+    size_t want = (t->cpu ? per_cu_cpu : per_cu_gpu) * t->compute_units;
     size_t S = items >= want ? 1 : (want + items - 1) / items;
     if (S > (size_t)N) S = (size_t)N;
     return ceil_div(N, (int)S);

@@ -3,6 +3,7 @@
 #include "ops/conv.h"
 #include "ops/op.h"
 #include "ops/ops.h"
+#include "rt/tuning.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,34 +13,11 @@ static int imax(int a, int b) { return a > b ? a : b; }
 
 /* ---- tuning and launches ------------------------------------------------------------ */
 
-/* AECL_CONV_TUNING="vw,p,kv,wj" replaces the device's blocking (kernel
- * development, and tests of the other devices' code paths on a CPU); vw must be
- * 1, 2, 4, 8 or 16. Other text is ignored. */
-static int tuning_override(aecl_conv_tuning *t)
-{
-    const char *s = getenv("AECL_CONV_TUNING");
-    if (!s || sscanf(s, "%d,%d,%d,%d", &t->vw, &t->p, &t->kv, &t->wj) != 4) return 0;
-    return (t->vw == 1 || t->vw == 2 || t->vw == 4 || t->vw == 8 || t->vw == 16) && t->p >= 1 && t->p <= 16 &&
-           t->kv >= 1 && t->kv <= 4 && t->wj >= 1 && t->wj <= 16;
-}
-
+/* The conv entries of the device table (rt/tuning.c has the rules). */
 aecl_conv_tuning aecl_conv_tuning_for(const aecl_ctx *ctx)
 {
-    /* CPUs: channel vectors of the native SIMD width (16 with AVX-512, 8 with
-     * AVX2). With AVX-512's 32 vector registers a work-item holds 2 channel
-     * vectors x 7-8 pixels (forward) or x 8-9 taps (weight gradient); with 16
-     * registers one vector x 8. GPUs: small blocks, more work-items, fewer
-     * registers per item. */
-    const aecl_device_info *d = aecl_ctx_device(ctx);
-    aecl_conv_tuning t;
-    if (tuning_override(&t)) return t;
-    if (!d || d->type != AECL_DEVICE_CPU) return (aecl_conv_tuning){4, 4, 1, 4};
-    cl_uint native = 0;
-    if (!ctx->device || clGetDeviceInfo(ctx->device, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof native, &native,
-                                        NULL) != CL_SUCCESS)
-        native = 8;
-    if (native >= 16) return (aecl_conv_tuning){16, 8, 2, 8};
-    return (aecl_conv_tuning){native >= 8 ? 8 : 4, 8, 1, 8};
+    const aecl_tuning *t = aecl_ctx_tuning(ctx);
+    return (aecl_conv_tuning){t->conv_vw, t->conv_p, t->conv_kv, t->conv_wj};
 }
 
 /* Rows of 7, 14, 28 (the 28x28 images' grids) split into blocks of 7 without a
@@ -101,13 +79,13 @@ aecl_status aecl_conv_layout_kernel(aecl_plan *p, const char *name, cl_kernel *k
 aecl_status aecl_conv_launch(aecl_plan *p, cl_kernel k, size_t n, const char *label, double flops)
 {
     aecl_ctx *ctx = aecl_plan_ctx(p);
-    const aecl_device_info *d = aecl_ctx_device(ctx);
+    const aecl_tuning *tu = aecl_ctx_tuning(ctx);
     size_t g, l;
     aecl_range_1d(ctx, k, n, &g, &l);
     /* Conv launches have few, heavy work-items: keep at least 8 groups per
      * compute unit so none idles (GPUs keep warp-sized groups). */
-    size_t groups = 8 * (size_t)(d && d->compute_units ? d->compute_units : 1);
-    int cpu = d && d->type == AECL_DEVICE_CPU;
+    size_t groups = 8 * (size_t)tu->compute_units;
+    int cpu = tu->cpu;
     size_t least = cpu ? 1 : 32;
     /* CPUs: group sizes 256, 16 or 1 only. PoCL compiles a kernel once per
      * group size (~0.3 s each), and a free choice made one per shape. */

@@ -1,6 +1,7 @@
 /* GEMM launches: aecl's kernels (cl/gemm.cl) specialised by -D options, or CLBlast
  * followed by the epilogue kernel. The path for AUTO comes from gemm_select.c. */
 #include "ops/gemm.h"
+#include "rt/tuning.h"
 
 #include <clblast_c.h>
 #include <limits.h>
@@ -107,38 +108,25 @@ typedef struct gemm_cfg {
     size_t global[2], local[2];
 } gemm_cfg;
 
-static int preferred_float_width(aecl_ctx *ctx)
-{
-    cl_uint w = 0;
-    if (clGetDeviceInfo(ctx->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof w, &w, NULL) != CL_SUCCESS)
-        w = 4;
-    return w >= 16 ? 16 : w >= 8 ? 8 : 4;
-}
-
 /* Longest K whose B panel (K x block_n floats) gemm_packed keeps in local memory:
  * 1024 (covers the layers we train) when the device has room for twice that. */
-static int packed_kmax(aecl_ctx *ctx, int block_n)
+static int packed_kmax(const aecl_tuning *tu, int block_n)
 {
-    uint64_t room = ctx->info.local_mem_bytes / 2 / ((uint64_t)block_n * sizeof(float));
+    uint64_t room = (uint64_t)tu->local_mem / 2 / ((uint64_t)block_n * sizeof(float));
     return room >= 1024 ? 1024 : (int)(room / 16 * 16);
 }
 
-/* $AECL_GEMM_KERNEL forces a kernel where it applies, for tests and tuning:
- * "outer", "packed" (trans_b, K <= KMAX), "dot" (NT only), "portable" (the
- * non-CPU parameters on any device). Anything else: the normal choice. */
-static int forced(const char *name)
-{
-    const char *f = getenv("AECL_GEMM_KERNEL");
-    return f && !strcmp(f, name);
-}
-
-/* CPUs: the device's preferred vector width and 8 x 2 vector register blocks
- * (16 accumulators), measured on PoCL with AVX-512; x W^T goes through the packed
+/* The table's gemm_kernel forces a kernel where it applies, for tests and
+ * tuning: outer, packed (trans_b, K <= KMAX), dot (NT only), portable (the
+ * non-CPU parameters on any device); auto: the normal choice.
+ * CPUs: the table's vector width and 8 x 2 vector register blocks (16
+ * accumulators), measured on PoCL with AVX-512; x W^T goes through the packed
  * panel while K fits. Other devices: a portable 4 x 4 block of float4. */
 static gemm_cfg choose_cfg(aecl_ctx *ctx, const aecl_gemm_desc *d)
 {
-    int cpu = ctx->info.type == AECL_DEVICE_CPU && !forced("portable");
-    gemm_cfg c = {"gemm_outer", cpu ? preferred_float_width(ctx) : 4, 4, 1, 4, 0, 0, 0, {0, 0}, {0, 0}};
+    const aecl_tuning *tu = aecl_ctx_tuning(ctx);
+    int force = tu->gemm_kernel, cpu = tu->cpu && force != AECL_TUNE_GK_PORTABLE;
+    gemm_cfg c = {"gemm_outer", cpu ? tu->gemm_vw : 4, 4, 1, 4, 0, 0, 0, {0, 0}, {0, 0}};
     if (cpu) {
         c.rm = 8;
         c.rnv = 2;
@@ -146,13 +134,13 @@ static gemm_cfg choose_cfg(aecl_ctx *ctx, const aecl_gemm_desc *d)
     c.block_m = c.rm;
     c.block_n = c.vw * c.rnv;
     if (!d->trans_b) return c;
-    int kmax = packed_kmax(ctx, c.block_n), outer = forced("outer");
-    if (d->K <= kmax && ((cpu && !outer && !forced("dot")) || forced("packed"))) {
+    int kmax = packed_kmax(tu, c.block_n), outer = force == AECL_TUNE_GK_OUTER;
+    if (d->K <= kmax && ((cpu && !outer && force != AECL_TUNE_GK_DOT) || force == AECL_TUNE_GK_PACKED)) {
         c.kernel = "gemm_packed";
         c.kmax = kmax;
         return c;
     }
-    if (!d->trans_a && !outer && (d->K >= 64 || forced("dot"))) {
+    if (!d->trans_a && !outer && (d->K >= 64 || force == AECL_TUNE_GK_DOT)) {
         /* x W^T with a long K: dot products along K beat transposing B tiles. */
         c.kernel = "gemm_dot";
         c.block_m = c.rm = 4;
@@ -185,8 +173,8 @@ static void grid_blocks(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_desc *d, gem
 {
     size_t gx = div_up((size_t)d->N, (size_t)c->block_n), gy = div_up((size_t)d->M, (size_t)c->block_m);
     size_t wg = aecl_kernel_max_wg(ctx, k), lx = 1, ly = 1;
-    if (ctx->info.type == AECL_DEVICE_CPU) {
-        size_t target = 4 * (ctx->info.compute_units ? ctx->info.compute_units : 1);
+    if (aecl_ctx_tuning(ctx)->cpu) {
+        size_t target = 4 * (size_t)aecl_ctx_tuning(ctx)->compute_units;
         while (ly * 2 <= gy && ly * 2 <= wg && div_up(gy, ly * 2) * gx >= target) ly *= 2;
     } else {
         if (wg > 256) wg = 256;
@@ -395,11 +383,11 @@ static aecl_status prepare_clblast(aecl_ctx *ctx, const aecl_gemm_desc *d, const
 static aecl_status resolve_path(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_io *io, aecl_gemm_path *path)
 {
     *path = d->path;
-    /* $AECL_GEMM=own|clblast decides for AUTO: benchmarks compare whole models on
-     * either path (aecl bench --gemm). */
-    const char *env = getenv("AECL_GEMM");
-    if (*path == AECL_GEMM_AUTO && env && !strcmp(env, "own")) *path = AECL_GEMM_OWN;
-    if (*path == AECL_GEMM_AUTO && env && !strcmp(env, "clblast")) *path = AECL_GEMM_CLBLAST;
+    /* The table's gemm=own|clblast decides for AUTO: benchmarks compare whole
+     * models on either path (AECL_TUNE=gemm=clblast aecl bench). */
+    int forced_path = aecl_ctx_tuning(ctx)->gemm_path;
+    if (*path == AECL_GEMM_AUTO && forced_path == AECL_TUNE_GEMM_OWN) *path = AECL_GEMM_OWN;
+    if (*path == AECL_GEMM_AUTO && forced_path == AECL_TUNE_GEMM_CLBLAST) *path = AECL_GEMM_CLBLAST;
     if (*path != AECL_GEMM_AUTO) return AECL_OK;
     aecl_gemm_desc plain = *d;
     plain.grad_act = AECL_ACT_NONE;

@@ -3,20 +3,14 @@
  * the training loss. */
 #include "ops/op.h"
 #include "ops/ops.h"
-#include "ops/simd.h"
+#include "rt/tuning.h"
 
 #include <stdio.h>
 
 /* ---- kernels and launches ---------------------------------------------------------- */
 
-/* Floats per vector in cl/loss.cl (LOSS_VW): a CPU's SIMD width, so that
- * exp/log1p run as vector math calls (PoCL does not vectorise them across
- * work-items); 4 elsewhere. */
-static int loss_vw(aecl_ctx *ctx)
-{
-    int w = aecl_cpu_simd_floats(ctx);
-    return w ? w : 4;
-}
+/* Floats per vector in cl/loss.cl (LOSS_VW): the device table's loss_vw. */
+static int loss_vw(aecl_ctx *ctx) { return aecl_ctx_tuning(ctx)->loss_vw; }
 
 static aecl_status loss_kernel(aecl_plan *p, const char *name, cl_kernel *k)
 {
@@ -25,15 +19,14 @@ static aecl_status loss_kernel(aecl_plan *p, const char *name, cl_kernel *k)
     return aecl_plan_kernel(p, "loss.cl", opt, name, k);
 }
 
-/* A work-group per row: a power of two up to the kernel's LOSS_WG (64), and no
- * more items than the row has vectors. CPUs stop at 16: a group runs on one core,
- * item after item, so more items only add reduction steps (PoCL, BCE at batch
- * 128 x 784: 0.13 ms with 16, 0.19 ms with 64; MSE 0.02 vs 0.10 ms). */
+/* A work-group per row: a power of two up to the table's loss_wg (at most the
+ * kernel's LOSS_WG, 64), and no more items than the row has vectors. */
 static aecl_status launch_rows(aecl_plan *p, cl_kernel k, int rows, int cols, const char *label)
 {
     aecl_ctx *ctx = aecl_plan_ctx(p);
     size_t vw = (size_t)loss_vw(ctx), vectors = ((size_t)cols + vw - 1) / vw;
-    size_t wg = aecl_kernel_max_wg(ctx, k), cap = aecl_cpu_simd_floats(ctx) ? 16 : 64, local = 1;
+    size_t wg = aecl_kernel_max_wg(ctx, k), cap = (size_t)aecl_ctx_tuning(ctx)->loss_wg, local = 1;
+    if (cap > 64) cap = 64; /* LOSS_WG: the kernels' local arrays */
     while (local * 2 <= wg && local * 2 <= cap && local * 2 <= vectors) local *= 2;
     size_t global = (size_t)rows * local;
     return aecl_plan_launch(p, k, 1, &global, &local, label, 0);

@@ -6,7 +6,7 @@
 #include "ops/op.h"
 #include "ops/philox.h"
 #include "ops/random.h"
-#include "ops/simd.h"
+#include "rt/tuning.h"
 
 #include <limits.h>
 #include <math.h>
@@ -23,17 +23,9 @@ static int size_ok(aecl_graph *g, const char *op, const aecl_tensor *x)
     return 0;
 }
 
-/* Philox blocks per work-item (RNG_K in cl/philox.cl): a block per SIMD lane on
- * CPUs, one per item on GPUs (the most items). AECL_RNG_BLOCKS=1|2|4|8|16
- * overrides the choice (tests, tuning). */
-static int rng_blocks(aecl_ctx *ctx)
-{
-    const char *env = getenv("AECL_RNG_BLOCKS");
-    int forced = env ? atoi(env) : 0;
-    if (forced == 1 || forced == 2 || forced == 4 || forced == 8 || forced == 16) return forced;
-    int w = aecl_cpu_simd_floats(ctx);
-    return w ? w : 1;
-}
+/* Philox blocks per work-item (RNG_K in cl/philox.cl): the device table's
+ * rng_blocks (a block per SIMD lane on CPUs, one per item on GPUs). */
+static int rng_blocks(aecl_ctx *ctx) { return aecl_ctx_tuning(ctx)->rng_blocks; }
 
 /* A kernel of cl/random.cl built for this device's blocks per item. */
 static aecl_status rng_kernel(aecl_plan *p, const char *name, cl_kernel *k)

@@ -51,6 +51,7 @@ aecl_status aecl_ctx_create(const char *selector, aecl_ctx **out)
     if (err != CL_SUCCESS)
         return fail_created(ctx, aecl_fail_cl(ctx, err, "clCreateCommandQueue", __FILE__, __LINE__));
     ctx->profiling = 1;
+    if ((st = aecl_ctx_tune(ctx, NULL)) != AECL_OK) return fail_created(ctx, st);
     *out = ctx;
     return AECL_OK;
 }
@@ -88,6 +89,8 @@ aecl_status aecl_ctx_create_from_cl(cl_context context, cl_command_queue queue, 
     ctx->owns_cl = 0;
     ctx->profiling = (qprops & CL_QUEUE_PROFILING_ENABLE) != 0;
     aecl_device_fill_info(ctx->platform, ctx->device, 0, 0, &ctx->info);
+    aecl_status st = aecl_ctx_tune(ctx, NULL);
+    if (st != AECL_OK) return fail_created(ctx, st);
     *out = ctx;
     return AECL_OK;
 }

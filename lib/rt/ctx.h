@@ -3,6 +3,7 @@
 #define AECL_RT_CTX_H
 
 #include "aecl.h"
+#include "rt/tuning.h"
 
 #define AECL_ERRMSG_CAP 16384
 
@@ -21,6 +22,7 @@ struct aecl_ctx {
     int owns_cl;                  /* 0 when adopted from the caller: release only our retains */
     int profiling;                /* queue has CL_QUEUE_PROFILING_ENABLE */
     aecl_device_info info;
+    aecl_tuning tuning;           /* the device-decision table (rt/tuning.h) */
     char errmsg[AECL_ERRMSG_CAP];
     aecl_log_fn log_fn;
     void *log_user;

@@ -37,9 +37,10 @@ aecl_status aecl_kernel_create_text(aecl_ctx *ctx, const char *name, const char 
 
 size_t aecl_kernel_max_wg(aecl_ctx *ctx, cl_kernel k)
 {
-    size_t wg = 0;
+    size_t wg = 0, cap = (size_t)ctx->tuning.wg_max;
     if (clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg, &wg, NULL) != CL_SUCCESS || !wg)
         wg = ctx->info.max_work_group_size;
+    if (cap && wg > cap) wg = cap; /* the table's cap (the device's, or an override) */
     return wg ? wg : 1;
 }
 
@@ -51,6 +52,35 @@ void aecl_range_1d(aecl_ctx *ctx, cl_kernel k, size_t n, size_t *global, size_t 
     while (wg > 1 && wg / 2 >= n) wg /= 2;
     *local = wg;
     *global = aecl_round_up(n ? n : 1, wg);
+}
+
+aecl_status aecl_launch_check(aecl_ctx *ctx, const aecl_launch *l)
+{
+    if (!l->kernel) return AECL_OK;
+    const aecl_tuning *t = &ctx->tuning;
+    const char *what = l->label ? l->label : "kernel";
+    size_t items = 1;
+    for (cl_uint d = 0; d < l->dim && l->local[0]; d++) {
+        size_t lim = t->max_item_sizes[d] ? t->max_item_sizes[d] : ctx->info.max_work_group_size;
+        AECL_RETURN_IF(!l->local[d] || l->local[d] > lim, AECL_ERR_UNSUPPORTED, ctx,
+                       "launch of %s: work-group size %zu in dimension %u exceeds the device's %zu", what,
+                       l->local[d], d, lim);
+        AECL_RETURN_IF(l->global[d] % l->local[d], AECL_ERR_INVALID_ARG, ctx,
+                       "launch of %s: global size %zu is not a multiple of the work-group size %zu", what,
+                       l->global[d], l->local[d]);
+        items *= l->local[d];
+    }
+    size_t wg = aecl_kernel_max_wg(ctx, l->kernel);
+    AECL_RETURN_IF(items > wg, AECL_ERR_UNSUPPORTED, ctx,
+                   "launch of %s: a work-group of %zu items exceeds the kernel's limit of %zu on this device", what,
+                   items, wg);
+    cl_ulong lmem = 0;
+    if (clGetKernelWorkGroupInfo(l->kernel, ctx->device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof lmem, &lmem, NULL))
+        lmem = 0;
+    AECL_RETURN_IF(t->local_mem && lmem > (cl_ulong)t->local_mem, AECL_ERR_UNSUPPORTED, ctx,
+                   "launch of %s: the kernel uses %llu bytes of local memory, more than the %d allowed", what,
+                   (unsigned long long)lmem, t->local_mem);
+    return AECL_OK;
 }
 
 aecl_status aecl_launch_enqueue(aecl_ctx *ctx, const aecl_launch *l, cl_event *ev)

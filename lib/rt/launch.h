@@ -19,6 +19,14 @@ struct aecl_launch {
     double flops;            /* useful floating-point operations, for GFLOP/s figures */
 };
 
+/* Checks a launch against the device's queried limits before it is recorded:
+ * a work-group within the kernel's CL_KERNEL_WORK_GROUP_SIZE (and the table's
+ * wg_max), each dimension within CL_DEVICE_MAX_WORK_ITEM_SIZES, global sizes
+ * whole multiples of local ones (OpenCL 1.2), and the kernel's local memory
+ * within the table's local_mem. A violation is aecl's bug on that device: the
+ * message names the launch and the limit instead of a driver error later. */
+aecl_status aecl_launch_check(aecl_ctx *ctx, const aecl_launch *l);
+
 /* Enqueues one launch on the context's queue; ev may be NULL. */
 aecl_status aecl_launch_enqueue(aecl_ctx *ctx, const aecl_launch *l, cl_event *ev);
 /* Releases the kernel and data of a launch. */
