@@ -7,8 +7,6 @@
 int check_failures, check_passes;
 static aecl_ctx *shared_ctx;
 
-static void free_shared(void) { aecl_ctx_free(shared_ctx); }
-
 aecl_ctx *test_ctx(void)
 {
     if (shared_ctx) return shared_ctx;
@@ -16,7 +14,6 @@ aecl_ctx *test_ctx(void)
         fprintf(stderr, "no OpenCL device: %s\n", aecl_ctx_last_error(NULL));
         exit(1);
     }
-    atexit(free_shared);
     return shared_ctx;
 }
 
@@ -38,8 +35,13 @@ void test_fill_uniform(float *x, size_t n, float lo, float hi, unsigned *state)
     }
 }
 
+/* The shared context is released here, before main returns, and never from an
+ * atexit handler: those run after the OpenCL implementation's own static
+ * destructors (Oclgrind then aborts with "corrupted double-linked list"). */
 int test_finish(void)
 {
+    aecl_ctx_free(shared_ctx);
+    shared_ctx = NULL;
     printf("%d passed, %d failed\n", check_passes, check_failures);
     return check_failures ? 1 : 0;
 }

@@ -75,7 +75,8 @@ void test_write_text(const char *path, const char *text);
 /* 1 when the thread's last error message (calls without a context) contains needle. */
 int test_msg_has(const char *needle);
 
-/* Prints "N passed, N failed" and returns the exit code. */
+/* Releases the shared context (so every test's main must return through it),
+ * prints "N passed, N failed" and returns the exit code. */
 int test_finish(void);
 
 #endif
