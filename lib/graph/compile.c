@@ -193,9 +193,11 @@ static aecl_status create_buffers(aecl_plan *p)
                        p->ctx->info.name, (unsigned long long)p->ctx->info.max_alloc_bytes);
         *mems[i] = clCreateBuffer(p->ctx->context, CL_MEM_READ_WRITE, bytes[i], NULL, &err);
         if (err != CL_SUCCESS) return aecl_fail_cl(p->ctx, err, "clCreateBuffer", __FILE__, __LINE__);
-        /* Zeroed: optimizer state starts at 0, and touching forces allocation now. */
-        float zero = 0;
-        AECL_CL_TRY(p->ctx, clEnqueueFillBuffer(p->ctx->queue, *mems[i], &zero, sizeof zero, 0, bytes[i], 0, NULL, NULL));
+        /* Zeroed: optimizer state starts at 0, and touching forces allocation now.
+         * With poison the work arena starts as NaN instead: a kernel that reads
+         * work memory nothing wrote (which a GPU hands out as garbage) shows. */
+        float fill = i == 1 && p->opt.poison ? NAN : 0.0f;
+        AECL_CL_TRY(p->ctx, clEnqueueFillBuffer(p->ctx->queue, *mems[i], &fill, sizeof fill, 0, bytes[i], 0, NULL, NULL));
     }
     AECL_CL_TRY(p->ctx, clFinish(p->ctx->queue));
     return AECL_OK;
