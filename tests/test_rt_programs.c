@@ -131,6 +131,11 @@ static void test_kernel_dir(void)
                      "  float a, float b, int n) { int i = get_global_id(0); if (i < n) y[yo + i] = 100.0f + x[xo + i]; }\n");
     snprintf(path, sizeof path, "%s/broken.cl", dir);
     test_write_text(path, "// a kernel with a syntax error on line 3\n\n__kernel void broken(__global float *x) { x[0] = 1.0f +; }\n");
+    /* The error is on line 4 of the file, line 8 of the assembled text. */
+    snprintf(path, sizeof path, "%s/helper.cl", dir);
+    test_write_text(path, "// a helper\nfloat helper(float v) { return v; }\n");
+    snprintf(path, sizeof path, "%s/broken_req.cl", dir);
+    test_write_text(path, "//@require helper.cl\n// uses helper.cl\n\n__kernel void b(__global float *x) { x[0] = helper(; }\n");
     setenv("AECL_KERNEL_DIR", dir, 1);
     aecl_ctx *ctx;
     CHECK_OK(NULL, aecl_ctx_create(NULL, &ctx));
@@ -138,12 +143,38 @@ static void test_kernel_dir(void)
     cl_program p;
     CHECK(aecl_program_get(ctx, "broken.cl", "", &p) == AECL_ERR_BUILD);
     const char *msg = aecl_ctx_last_error(ctx);
-    CHECK_MSG(strstr(msg, "broken.cl") && strstr(msg, "error") && strstr(msg, ":3:"), "message: %s", msg);
+    /* The file's own line, whether or not the implementation honours #line. */
+    CHECK_MSG(strstr(msg, "cl/broken.cl") && strstr(msg, "error") && strstr(msg, "broken.cl:3:"), "message: %s", msg);
+    CHECK(aecl_program_get(ctx, "broken_req.cl", "", &p) == AECL_ERR_BUILD);
+    msg = aecl_ctx_last_error(ctx);
+    CHECK_MSG(strstr(msg, "broken_req.cl:4:") && !strstr(msg, ":8:"), "message: %s", msg);
     CHECK(aecl_program_get(ctx, "missing.cl", "", &p) == AECL_ERR_IO);
     CHECK(strstr(aecl_ctx_last_error(ctx), "missing.cl") != NULL);
     CHECK(aecl_program_get(ctx, "../etc.cl", "", &p) == AECL_ERR_INVALID_ARG);
     aecl_ctx_free(ctx);
     unsetenv("AECL_KERNEL_DIR");
+}
+
+/* Log locations that count lines of the whole text map back into the file. */
+static void test_log_locate(void)
+{
+    const char *src = "#line 1 \"helper.cl\"\nfloat h(void);\n\n#line 1 \"k.cl\"\n// k\n\n__kernel void k() { +; }\n";
+    struct { const char *log, *want; } cases[] = {
+        {"input.cl:7:20: error: expected expression\n", "k.cl:3:20: error: expected expression\n"},
+        {"error: k.cl:3:20: expected expression\n", "error: k.cl:3:20: expected expression\n"}, /* honoured */
+        {"1:2:7: warning: x\n<kernel>:7:1: note: y\n", "helper.cl:1:7: warning: x\nk.cl:3:1: note: y\n"},
+        {"input.cl:4:1: in a directive\n", "input.cl:4:1: in a directive\n"}, /* no line there */
+        {"time 12:30:45 and a:b:c: stay\n", "time 12:30:45 and a:b:c: stay\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = aecl_build_log_locate(src, cases[i].log);
+        CHECK_MSG(got && !strcmp(got, cases[i].want), "log %s gave %s", cases[i].log, got ? got : "NULL");
+        free(got);
+    }
+    /* Generated programs have no directive: their locations are kept. */
+    char *got = aecl_build_log_locate("kernel void g() { +; }\n", "input.cl:1:19: error\n");
+    CHECK(got && !strcmp(got, "input.cl:1:19: error\n"));
+    free(got);
 }
 
 int main(void)
@@ -157,6 +188,7 @@ int main(void)
     test_corrupt_entries();
     test_cache_off();
     test_kernel_dir();
+    test_log_locate();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);

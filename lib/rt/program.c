@@ -32,7 +32,8 @@ static char *cache_key(const aecl_ctx *ctx, const char *file, const char *opts, 
     return k;
 }
 
-static aecl_status build_failed(aecl_ctx *ctx, cl_program prog, const char *file, const char *opts, cl_int err)
+static aecl_status build_failed(aecl_ctx *ctx, cl_program prog, const char *file, const char *src, const char *opts,
+                                cl_int err)
 {
     size_t n = 0;
     clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &n);
@@ -41,10 +42,12 @@ static aecl_status build_failed(aecl_ctx *ctx, cl_program prog, const char *file
         log[n] = 0;
     else if (log)
         log[0] = 0;
+    /* Every implementation's log then points into the kernel file, #line or not. */
+    char *located = log ? aecl_build_log_locate(src, log) : NULL;
     /* Generated programs are named "name#hash" and have no file under cl/. */
     aecl_fail(ctx, AECL_ERR_BUILD, "building %s%s with options '%s' failed (%s):\n%s", strchr(file, '#') ? "" : "cl/",
-              file, opts,
-              aecl_cl_error_name(err), log ? log : "(no build log)");
+              file, opts, aecl_cl_error_name(err), located ? located : log ? log : "(no build log)");
+    free(located);
     free(log);
     return AECL_ERR_BUILD;
 }
@@ -58,7 +61,7 @@ static aecl_status build_from_source(aecl_ctx *ctx, const char *file, const char
     err = clBuildProgram(p, 1, &ctx->device, opts, NULL, NULL);
     if (err != CL_SUCCESS) {
         aecl_status st = err == CL_BUILD_PROGRAM_FAILURE || err == CL_INVALID_BUILD_OPTIONS
-                             ? build_failed(ctx, p, file, opts, err)
+                             ? build_failed(ctx, p, file, src, opts, err)
                              : aecl_fail_cl(ctx, err, "clBuildProgram", __FILE__, __LINE__);
         clReleaseProgram(p);
         return st;

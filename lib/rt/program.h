@@ -8,6 +8,12 @@
 /* The source text of cl/<file> with its //@require files prepended (malloc'd). */
 aecl_status aecl_kernel_source(aecl_ctx *ctx, const char *file, char **out);
 
+/* The build log `log` of the program made from `src`, with every
+ * "NAME:LINE:COL:" location that counts lines of the whole text (a compiler that
+ * ignores #line) turned into the kernel file and line it comes from (malloc'd;
+ * NULL when out of memory). Locations already naming a file are kept. */
+char *aecl_build_log_locate(const char *src, const char *log);
+
 /* Names of all kernel files (embedded, or in $AECL_KERNEL_DIR); malloc'd array of
  * malloc'd strings, freed with aecl_kernel_names_free. */
 aecl_status aecl_kernel_names(aecl_ctx *ctx, char ***names, size_t *count);

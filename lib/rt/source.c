@@ -6,6 +6,7 @@
 #include "rt/kernels.h"
 #include "rt/program.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,4 +140,105 @@ void aecl_kernel_names_free(char **names, size_t count)
 {
     for (size_t i = 0; names && i < count; i++) free(names[i]);
     free(names);
+}
+
+/* ---- build-log locations ------------------------------------------------------
+ * aecl_kernel_source puts `#line 1 "file.cl"` before each part, so a compiler
+ * that honours #line (PoCL) reports "file.cl:LINE:COL". One that ignores it in
+ * its log (Oclgrind 21.10 reports "input.cl:LINE:COL") counts lines of the whole
+ * assembled text, past the directives and the required files. aecl_build_log_locate
+ * maps such locations back by reading the directives in the source. */
+
+/* The next line of *p (without its newline) in line and len; 0 at the end. */
+static int next_line(const char **p, const char **line, size_t *len)
+{
+    if (!**p) return 0;
+    const char *nl = strchr(*p, '\n');
+    *line = *p;
+    *len = nl ? (size_t)(nl - *p) : strlen(*p);
+    *p = nl ? nl + 1 : *p + *len;
+    return 1;
+}
+
+/* Parses `#line N "name"`: 1 with N and the name's span. */
+static int line_directive(const char *l, size_t len, long *n, const char **name, size_t *name_len)
+{
+    if (len < 6 || strncmp(l, "#line ", 6)) return 0;
+    char *end;
+    *n = strtol(l + 6, &end, 10);
+    if (end == l + 6 || *end != ' ' || end[1] != '"') return 0;
+    *name = end + 2;
+    const char *q = memchr(*name, '"', len - (size_t)(*name - l));
+    if (!q) return 0;
+    *name_len = (size_t)(q - *name);
+    return 1;
+}
+
+/* 1 when src has a #line directive naming `name` (len bytes). */
+static int is_part_name(const char *src, const char *name, size_t len)
+{
+    const char *p = src, *l, *nm;
+    size_t ll, nl;
+    long n;
+    while (next_line(&p, &l, &ll))
+        if (line_directive(l, ll, &n, &nm, &nl) && nl == len && !memcmp(nm, name, len)) return 1;
+    return 0;
+}
+
+/* The file and line that physical line `phys` of src comes from; 0 when no
+ * directive precedes it (nothing to map). */
+static int map_line(const char *src, long phys, const char **name, size_t *name_len, long *line)
+{
+    const char *p = src, *l, *nm;
+    size_t ll, nl;
+    long n, next = 0;
+    int named = 0;
+    for (long i = 1; next_line(&p, &l, &ll) && i <= phys; i++) {
+        if (line_directive(l, ll, &n, &nm, &nl)) {
+            *name = nm;
+            *name_len = nl;
+            named = 1;
+            next = n;
+            continue;
+        }
+        if (i == phys) { *line = next; return named; }
+        next++;
+    }
+    return 0;
+}
+
+/* At log[i] == ':': the span of the "TOKEN:LINE:COL:" location that starts at
+ * tok (a run of non-blank characters) and its LINE; 0 when log[i] begins no such. */
+static int location_at(const char *log, size_t i, size_t *tok, long *phys)
+{
+    size_t t = i;
+    while (t > 0 && !isspace((unsigned char)log[t - 1]) && !strchr("\"'(", log[t - 1])) t--;
+    if (t == i || !isdigit((unsigned char)log[i + 1])) return 0;
+    char *end;
+    *phys = strtol(log + i + 1, &end, 10);
+    if (*end != ':' || !isdigit((unsigned char)end[1])) return 0;
+    strtol(end + 1, &end, 10);
+    if (*end != ':') return 0;
+    *tok = t;
+    return 1;
+}
+
+char *aecl_build_log_locate(const char *src, const char *log)
+{
+    char *out = NULL;
+    size_t out_len = 0, from = 0; /* log[from..] is not yet copied */
+    FILE *f = open_memstream(&out, &out_len);
+    if (!f) return NULL;
+    for (size_t i = 0; log[i]; i++) {
+        size_t tok, nl;
+        long phys, line;
+        const char *nm;
+        if (log[i] != ':' || !location_at(log, i, &tok, &phys) || tok < from) continue;
+        if (is_part_name(src, log + tok, i - tok) || !map_line(src, phys, &nm, &nl, &line)) continue;
+        fprintf(f, "%.*s%.*s:%ld", (int)(tok - from), log + from, (int)nl, nm, line);
+        while (isdigit((unsigned char)log[i + 1])) i++;
+        from = i + 1;
+    }
+    fputs(log + from, f);
+    return fclose(f) == 0 ? out : (free(out), NULL);
 }
