@@ -6,35 +6,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const spec_kind_names[4] = {"vanilla", "denoising", "convolutional", "variational"};
-const char *const spec_loss_names[2] = {"mse", "bce"};
+const char *const aecl_spec_kind_names[4] = {"vanilla", "denoising", "convolutional", "variational"};
+const char *const aecl_spec_loss_names[2] = {"mse", "bce"};
 /* In the order of aecl_act (ops/act.h). */
-const char *const spec_act_names[7] = {"none", "relu", "leaky_relu", "sigmoid",
+const char *const aecl_spec_act_names[7] = {"none", "relu", "leaky_relu", "sigmoid",
                                        "tanh", "elu", "softplus"};
-const char *const spec_layer_names[8] = {"dense", "conv", "convT", "maxpool",
+const char *const aecl_spec_layer_names[8] = {"dense", "conv", "convT", "maxpool",
                                          "avgpool", "upsample", "flatten", "reshape"};
-const char *const spec_upsample_names[2] = {"nearest", "bilinear"};
-const char *const spec_optimizer_names[3] = {"sgd", "adam", "adamw"};
-const char *const spec_noise_names[4] = {"none", "gaussian", "mask", "saltpepper"};
+const char *const aecl_spec_upsample_names[2] = {"nearest", "bilinear"};
+const char *const aecl_spec_optimizer_names[3] = {"sgd", "adam", "adamw"};
+const char *const aecl_spec_noise_names[4] = {"none", "gaussian", "mask", "saltpepper"};
 
 #define NAME_OF(table, i) \
     ((unsigned)(i) < sizeof(table) / sizeof(table[0]) ? table[(unsigned)(i)] : "?")
 
-const char *aecl_spec_kind_name(aecl_ae_kind k) { return NAME_OF(spec_kind_names, k); }
-const char *aecl_spec_loss_name(aecl_loss_kind k) { return NAME_OF(spec_loss_names, k); }
-const char *aecl_spec_act_name(aecl_act a) { return NAME_OF(spec_act_names, a); }
-const char *aecl_spec_layer_name(aecl_layer_kind k) { return NAME_OF(spec_layer_names, k); }
-const char *aecl_spec_optimizer_name(aecl_optimizer o) { return NAME_OF(spec_optimizer_names, o); }
-const char *aecl_spec_noise_name(aecl_spec_noise n) { return NAME_OF(spec_noise_names, n); }
+const char *aecl_spec_kind_name(aecl_ae_kind k) { return NAME_OF(aecl_spec_kind_names, k); }
+const char *aecl_spec_loss_name(aecl_loss_kind k) { return NAME_OF(aecl_spec_loss_names, k); }
+const char *aecl_spec_act_name(aecl_act a) { return NAME_OF(aecl_spec_act_names, a); }
+const char *aecl_spec_layer_name(aecl_layer_kind k) { return NAME_OF(aecl_spec_layer_names, k); }
+const char *aecl_spec_optimizer_name(aecl_optimizer o) { return NAME_OF(aecl_spec_optimizer_names, o); }
+const char *aecl_spec_noise_name(aecl_spec_noise n) { return NAME_OF(aecl_spec_noise_names, n); }
 
-int spec_lookup(const char *const *names, int n, const char *word)
+int aecl_spec_lookup(const char *const *names, int n, const char *word)
 {
     for (int i = 0; i < n; i++)
         if (strcmp(names[i], word) == 0) return i;
     return -1;
 }
 
-void spec_fmt_double(double v, char buf[32])
+void aecl_spec_fmt_double(double v, char buf[32])
 {
     /* The first precision that reads back exactly keeps files short ("0.001", not
      * "0.0010000000000000000208") and printing round-trips. */
@@ -44,7 +44,7 @@ void spec_fmt_double(double v, char buf[32])
     }
 }
 
-void spec_set_defaults(aecl_model_spec *spec)
+void aecl_spec_set_defaults(aecl_model_spec *spec)
 {
     aecl_spec_train *t = &spec->train;
     spec->loss = AECL_LOSS_MSE;
@@ -70,7 +70,7 @@ void spec_set_defaults(aecl_model_spec *spec)
     t->seed = 1;
 }
 
-void spec_buf_printf(spec_buf *b, const char *fmt, ...)
+void aecl_spec_buf_printf(spec_buf *b, const char *fmt, ...)
 {
     if (b->oom) return;
     for (;;) {
@@ -112,59 +112,59 @@ char *aecl_spec_shape_str(aecl_spec_shape s, char *buf, size_t cap)
 static void pair_str(spec_buf *b, const char *key, int h, int w, int omit_if)
 {
     if (h == omit_if && w == omit_if) return;
-    if (h == w) spec_buf_printf(b, " %s=%d", key, h);
-    else spec_buf_printf(b, " %s=%dx%d", key, h, w);
+    if (h == w) aecl_spec_buf_printf(b, " %s=%d", key, h);
+    else aecl_spec_buf_printf(b, " %s=%dx%d", key, h, w);
 }
 
 static void act_str(spec_buf *b, aecl_act a, double param)
 {
     char num[32];
-    spec_buf_printf(b, " %s", aecl_spec_act_name(a));
+    aecl_spec_buf_printf(b, " %s", aecl_spec_act_name(a));
     if (a == AECL_ACT_LEAKY_RELU || a == AECL_ACT_ELU) {
-        spec_fmt_double(param, num);
-        spec_buf_printf(b, "(%s)", num);
+        aecl_spec_fmt_double(param, num);
+        aecl_spec_buf_printf(b, "(%s)", num);
     }
 }
 
-void spec_layer_write(spec_buf *b, const aecl_spec_layer *l, int with_dropout)
+void aecl_spec_layer_write(spec_buf *b, const aecl_spec_layer *l, int with_dropout)
 {
     char num[32];
-    spec_buf_printf(b, "%s", aecl_spec_layer_name(l->kind));
+    aecl_spec_buf_printf(b, "%s", aecl_spec_layer_name(l->kind));
     switch (l->kind) {
     case AECL_LAYER_DENSE:
-        spec_buf_printf(b, " %d", l->units);
+        aecl_spec_buf_printf(b, " %d", l->units);
         break;
     case AECL_LAYER_CONV:
     case AECL_LAYER_CONVT:
-        spec_buf_printf(b, " %d %dx%d", l->units, l->kh, l->kw);
+        aecl_spec_buf_printf(b, " %d %dx%d", l->units, l->kh, l->kw);
         pair_str(b, "stride", l->stride_h, l->stride_w, 1);
         pair_str(b, "pad", l->pad_h, l->pad_w, 0);
         if (l->kind == AECL_LAYER_CONVT) pair_str(b, "outpad", l->outpad_h, l->outpad_w, 0);
         break;
     case AECL_LAYER_MAXPOOL:
     case AECL_LAYER_AVGPOOL:
-        spec_buf_printf(b, " %d", l->factor);
+        aecl_spec_buf_printf(b, " %d", l->factor);
         break;
     case AECL_LAYER_UPSAMPLE:
-        spec_buf_printf(b, " %d %s", l->factor, NAME_OF(spec_upsample_names, l->mode));
+        aecl_spec_buf_printf(b, " %d %s", l->factor, NAME_OF(aecl_spec_upsample_names, l->mode));
         break;
     case AECL_LAYER_FLATTEN:
         break;
     case AECL_LAYER_RESHAPE:
-        spec_buf_printf(b, " %s", aecl_spec_shape_str(l->shape, num, sizeof num));
+        aecl_spec_buf_printf(b, " %s", aecl_spec_shape_str(l->shape, num, sizeof num));
         break;
     }
     if (aecl_spec_layer_has_weights(l->kind)) act_str(b, l->act, l->act_param);
     if (with_dropout) {
-        spec_fmt_double(l->dropout, num);
-        spec_buf_printf(b, " dropout=%s", num);
+        aecl_spec_fmt_double(l->dropout, num);
+        aecl_spec_buf_printf(b, " dropout=%s", num);
     }
 }
 
 char *aecl_spec_layer_str(const aecl_spec_layer *l, char *buf, size_t cap)
 {
     spec_buf b = {0};
-    spec_layer_write(&b, l, l->dropout > 0); /* < 0: not resolved yet */
+    aecl_spec_layer_write(&b, l, l->dropout > 0); /* < 0: not resolved yet */
     snprintf(buf, cap, "%s", b.p && !b.oom ? b.p : "?");
     free(b.p);
     return buf;

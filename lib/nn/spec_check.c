@@ -304,7 +304,7 @@ static aecl_status check_params(const infer_ctx *ic, const char *part, aecl_spec
     return AECL_OK;
 }
 
-aecl_status spec_infer(aecl_ctx *ctx, aecl_model_spec *spec, const char *src, aecl_status st)
+aecl_status aecl_spec_infer(aecl_ctx *ctx, aecl_model_spec *spec, const char *src, aecl_status st)
 {
     infer_ctx ic = {ctx, src, st, 0};
     char a[48], b[48];
@@ -342,5 +342,5 @@ aecl_status aecl_spec_infer_shapes(aecl_ctx *ctx, aecl_model_spec *spec)
                          spec->latent);
     if (!spec->decoder_mirror && spec->n_decoder == 0)
         return aecl_fail(ctx, AECL_ERR_SHAPE, "the spec has no decoder layers and no mirror");
-    return spec_infer(ctx, spec, NULL, AECL_ERR_SHAPE);
+    return aecl_spec_infer(ctx, spec, NULL, AECL_ERR_SHAPE);
 }

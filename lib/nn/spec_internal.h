@@ -12,26 +12,26 @@
 #define SPEC_MAX_FILE (1 << 20)      /* bytes of model text */
 
 /* Name tables, indexed by the enum values. */
-extern const char *const spec_kind_names[4];
-extern const char *const spec_loss_names[2];
-extern const char *const spec_act_names[7];
-extern const char *const spec_layer_names[8];
-extern const char *const spec_upsample_names[2];
-extern const char *const spec_optimizer_names[3];
-extern const char *const spec_noise_names[4];
+extern const char *const aecl_spec_kind_names[4];
+extern const char *const aecl_spec_loss_names[2];
+extern const char *const aecl_spec_act_names[7];
+extern const char *const aecl_spec_layer_names[8];
+extern const char *const aecl_spec_upsample_names[2];
+extern const char *const aecl_spec_optimizer_names[3];
+extern const char *const aecl_spec_noise_names[4];
 
 /* Index of word in names[0..n), or -1. */
-int spec_lookup(const char *const *names, int n, const char *word);
+int aecl_spec_lookup(const char *const *names, int n, const char *word);
 
 /* Shortest "%g" text that reads back as exactly v. */
-void spec_fmt_double(double v, char buf[32]);
+void aecl_spec_fmt_double(double v, char buf[32]);
 
 /* Every default of the format (docs/model-format.md, "Defaults"). */
-void spec_set_defaults(aecl_model_spec *spec);
+void aecl_spec_set_defaults(aecl_model_spec *spec);
 
 /* Shape inference (and mirror expansion). `src` names the file for messages, or is
  * NULL; failures return `st` (FORMAT when parsing, SHAPE otherwise). */
-aecl_status spec_infer(aecl_ctx *ctx, aecl_model_spec *spec, const char *src, aecl_status st);
+aecl_status aecl_spec_infer(aecl_ctx *ctx, aecl_model_spec *spec, const char *src, aecl_status st);
 
 /* ---- parsing (spec_parse.c, spec_layer.c, spec_value.c) ---------------- */
 
@@ -58,33 +58,33 @@ typedef struct spec_parser {
 } spec_parser;
 
 /* Records "name:line: message" as an AECL_ERR_FORMAT and returns it. */
-aecl_status spec_perr(const spec_parser *p, int line, const char *fmt, ...) AECL_PRINTF(3, 4);
+aecl_status aecl_spec_perr(const spec_parser *p, int line, const char *fmt, ...) AECL_PRINTF(3, 4);
 
 /* Value readers: each reads a whole token or fails with found/expected at p->line.
  * `what` names the key or option in the message. */
-aecl_status spec_read_int(const spec_parser *p, const char *what, const char *tok, long long lo,
+aecl_status aecl_spec_read_int(const spec_parser *p, const char *what, const char *tok, long long lo,
                           long long hi, int *out);
 enum spec_range { R_POSITIVE, R_NONNEGATIVE, R_UNIT, R_OPEN_UNIT }; /* >0, >=0, [0,1), (0,1) */
-aecl_status spec_read_real(const spec_parser *p, const char *what, const char *tok,
+aecl_status aecl_spec_read_real(const spec_parser *p, const char *what, const char *tok,
                            enum spec_range r, double *out);
-aecl_status spec_read_bool(const spec_parser *p, const char *what, const char *tok, int *out);
-aecl_status spec_read_u64(const spec_parser *p, const char *what, const char *tok, uint64_t *out);
+aecl_status aecl_spec_read_bool(const spec_parser *p, const char *what, const char *tok, int *out);
+aecl_status aecl_spec_read_u64(const spec_parser *p, const char *what, const char *tok, uint64_t *out);
 /* "784" or "CxHxW". */
-aecl_status spec_read_shape(const spec_parser *p, const char *what, const char *tok,
+aecl_status aecl_spec_read_shape(const spec_parser *p, const char *what, const char *tok,
                             aecl_spec_shape *out);
 /* "3" or "3x2" into h, w. */
-aecl_status spec_read_pair(const spec_parser *p, const char *what, const char *tok, int lo, int hi,
+aecl_status aecl_spec_read_pair(const spec_parser *p, const char *what, const char *tok, int lo, int hi,
                            int *h, int *w);
 /* An activation, "leaky_relu(0.2)" included. Sets *is_act to 0 (and returns OK)
  * when the word is no activation name at all, so the caller can say what it expected. */
-aecl_status spec_read_act(const spec_parser *p, const char *tok, aecl_act *act, double *param,
+aecl_status aecl_spec_read_act(const spec_parser *p, const char *tok, aecl_act *act, double *param,
                           int *is_act);
 /* The list of activations for "expected ..." texts. */
 #define SPEC_ACT_LIST "relu, leaky_relu[(slope)], elu[(alpha)], sigmoid, tanh, softplus or none"
 
 /* Reads one layer line of [encoder] or [decoder] (tok[0] is the layer word). The
  * layer's dropout is -1 when the line does not set it. */
-aecl_status spec_read_layer(const spec_parser *p, char **tok, int n, aecl_spec_layer *out);
+aecl_status aecl_spec_read_layer(const spec_parser *p, char **tok, int n, aecl_spec_layer *out);
 
 /* A growing text buffer; a failed allocation sets oom and drops further text. */
 typedef struct spec_buf {
@@ -92,9 +92,9 @@ typedef struct spec_buf {
     size_t len, cap;
     int oom;
 } spec_buf;
-void spec_buf_printf(spec_buf *b, const char *fmt, ...) AECL_PRINTF(2, 3);
+void aecl_spec_buf_printf(spec_buf *b, const char *fmt, ...) AECL_PRINTF(2, 3);
 
 /* Appends the canonical text of a layer, with " dropout=P" when with_dropout. */
-void spec_layer_write(spec_buf *b, const aecl_spec_layer *l, int with_dropout);
+void aecl_spec_layer_write(spec_buf *b, const aecl_spec_layer *l, int with_dropout);
 
 #endif

@@ -47,18 +47,18 @@ static aecl_status read_positional(const spec_parser *p, char **tok, aecl_spec_l
 {
     switch (l->kind) {
     case AECL_LAYER_DENSE:
-        return spec_read_int(p, "dense units", tok[1], 1, SPEC_MAX_DIM, &l->units);
+        return aecl_spec_read_int(p, "dense units", tok[1], 1, SPEC_MAX_DIM, &l->units);
     case AECL_LAYER_CONV:
     case AECL_LAYER_CONVT:
-        AECL_TRY(spec_read_int(p, "output channels", tok[1], 1, SPEC_MAX_DIM, &l->units));
-        return spec_read_pair(p, "the kernel size", tok[2], 1, SPEC_MAX_DIM, &l->kh, &l->kw);
+        AECL_TRY(aecl_spec_read_int(p, "output channels", tok[1], 1, SPEC_MAX_DIM, &l->units));
+        return aecl_spec_read_pair(p, "the kernel size", tok[2], 1, SPEC_MAX_DIM, &l->kh, &l->kw);
     case AECL_LAYER_MAXPOOL:
     case AECL_LAYER_AVGPOOL:
-        return spec_read_int(p, "the pool size", tok[1], 1, SPEC_MAX_DIM, &l->factor);
+        return aecl_spec_read_int(p, "the pool size", tok[1], 1, SPEC_MAX_DIM, &l->factor);
     case AECL_LAYER_UPSAMPLE:
-        return spec_read_int(p, "the upsample factor", tok[1], 1, SPEC_MAX_DIM, &l->factor);
+        return aecl_spec_read_int(p, "the upsample factor", tok[1], 1, SPEC_MAX_DIM, &l->factor);
     case AECL_LAYER_RESHAPE:
-        return spec_read_shape(p, "the reshape target", tok[1], &l->shape);
+        return aecl_spec_read_shape(p, "the reshape target", tok[1], &l->shape);
     case AECL_LAYER_FLATTEN:
         break;
     }
@@ -75,17 +75,17 @@ static aecl_status read_option(const spec_parser *p, const char *tok, const char
     for (int i = 0; i < 4; i++)
         if (strlen(names[i]) == n && strncmp(tok, names[i], n) == 0) which = i;
     if (which < 0 || !word_in(d->options, tok, n))
-        return spec_perr(p, p->line, "found option `%.*s` on %s, expected only the options of "
+        return aecl_spec_perr(p, p->line, "found option `%.*s` on %s, expected only the options of "
                          "`%s`", (int)n, tok, aecl_spec_layer_name(l->kind), d->usage);
     if (*seen & (1u << which))
-        return spec_perr(p, p->line, "found `%s` a second time, expected each option once", tok);
+        return aecl_spec_perr(p, p->line, "found `%s` a second time, expected each option once", tok);
     *seen |= 1u << which;
     const char *v = eq + 1;
     switch (which) {
-    case 0: return spec_read_pair(p, "stride", v, 1, SPEC_MAX_DIM, &l->stride_h, &l->stride_w);
-    case 1: return spec_read_pair(p, "pad", v, 0, SPEC_MAX_DIM, &l->pad_h, &l->pad_w);
-    case 2: return spec_read_pair(p, "outpad", v, 0, SPEC_MAX_DIM, &l->outpad_h, &l->outpad_w);
-    default: return spec_read_real(p, "dropout", v, R_UNIT, &l->dropout);
+    case 0: return aecl_spec_read_pair(p, "stride", v, 1, SPEC_MAX_DIM, &l->stride_h, &l->stride_w);
+    case 1: return aecl_spec_read_pair(p, "pad", v, 0, SPEC_MAX_DIM, &l->pad_h, &l->pad_w);
+    case 2: return aecl_spec_read_pair(p, "outpad", v, 0, SPEC_MAX_DIM, &l->outpad_h, &l->outpad_w);
+    default: return aecl_spec_read_real(p, "dropout", v, R_UNIT, &l->dropout);
     }
 }
 
@@ -95,47 +95,47 @@ static aecl_status read_word(const spec_parser *p, const char *tok, aecl_spec_la
 {
     const layer_def *d = &layer_defs[l->kind];
     if (l->kind == AECL_LAYER_UPSAMPLE) {
-        int m = spec_lookup(spec_upsample_names, 2, tok);
+        int m = aecl_spec_lookup(aecl_spec_upsample_names, 2, tok);
         if (m < 0 || *have_mode)
-            return spec_perr(p, p->line, "found `%s` after upsample, expected one mode, nearest "
+            return aecl_spec_perr(p, p->line, "found `%s` after upsample, expected one mode, nearest "
                              "or bilinear (`%s`)", tok, d->usage);
         l->mode = (aecl_upsample_mode)m;
         *have_mode = 1;
         return AECL_OK;
     }
     if (!aecl_spec_layer_has_weights(l->kind))
-        return spec_perr(p, p->line, "found `%s` after %s, expected nothing more (`%s`)", tok,
+        return aecl_spec_perr(p, p->line, "found `%s` after %s, expected nothing more (`%s`)", tok,
                          aecl_spec_layer_name(l->kind), d->usage);
     int is_act;
     aecl_act act;
     double param;
-    AECL_TRY(spec_read_act(p, tok, &act, &param, &is_act));
+    AECL_TRY(aecl_spec_read_act(p, tok, &act, &param, &is_act));
     if (!is_act)
-        return spec_perr(p, p->line, "found `%s` in a %s layer, expected an activation (%s)", tok,
+        return aecl_spec_perr(p, p->line, "found `%s` in a %s layer, expected an activation (%s)", tok,
                          aecl_spec_layer_name(l->kind), SPEC_ACT_LIST);
     if (*have_act)
-        return spec_perr(p, p->line, "found a second activation `%s`, expected one per layer",
+        return aecl_spec_perr(p, p->line, "found a second activation `%s`, expected one per layer",
                          tok);
     l->act = act, l->act_param = param;
     *have_act = 1;
     return AECL_OK;
 }
 
-aecl_status spec_read_layer(const spec_parser *p, char **tok, int n, aecl_spec_layer *l)
+aecl_status aecl_spec_read_layer(const spec_parser *p, char **tok, int n, aecl_spec_layer *l)
 {
-    int kind = spec_lookup(spec_layer_names, 8, tok[0]);
+    int kind = aecl_spec_lookup(aecl_spec_layer_names, 8, tok[0]);
     if (kind < 0) {
         if (n > 1 && strcmp(tok[1], "=") == 0)
-            return spec_perr(p, p->line, "found the key `%s` in a layer section, expected a layer "
+            return aecl_spec_perr(p, p->line, "found the key `%s` in a layer section, expected a layer "
                              "(keys go at the top or in [train])", tok[0]);
-        return spec_perr(p, p->line, "found `%s`, expected a layer: %s", tok[0], LAYER_LIST);
+        return aecl_spec_perr(p, p->line, "found `%s`, expected a layer: %s", tok[0], LAYER_LIST);
     }
     const layer_def *d = &layer_defs[kind];
     *l = (aecl_spec_layer){.kind = (aecl_layer_kind)kind, .line = p->line};
     if (aecl_spec_layer_has_weights(l->kind)) l->dropout = -1; /* unset: [train] dropout */
     if (kind == AECL_LAYER_CONV || kind == AECL_LAYER_CONVT) l->stride_h = l->stride_w = 1;
     if (n - 1 < d->npos)
-        return spec_perr(p, p->line, "found %s with %d argument%s, expected `%s`", tok[0], n - 1,
+        return aecl_spec_perr(p, p->line, "found %s with %d argument%s, expected `%s`", tok[0], n - 1,
                          n == 2 ? "" : "s", d->usage);
     AECL_TRY(read_positional(p, tok, l));
     unsigned seen = 0;
@@ -146,10 +146,10 @@ aecl_status spec_read_layer(const spec_parser *p, char **tok, int n, aecl_spec_l
         else AECL_TRY(read_word(p, tok[i], l, &have_act, &have_mode));
     }
     if (aecl_spec_layer_has_weights(l->kind) && !have_act)
-        return spec_perr(p, p->line, "found no activation on %s, expected one of %s (`%s`)",
+        return aecl_spec_perr(p, p->line, "found no activation on %s, expected one of %s (`%s`)",
                          tok[0], SPEC_ACT_LIST, d->usage);
     if (kind == AECL_LAYER_CONVT && (l->outpad_h >= l->stride_h || l->outpad_w >= l->stride_w))
-        return spec_perr(p, p->line, "found outpad=%dx%d with stride=%dx%d, expected outpad smaller "
+        return aecl_spec_perr(p, p->line, "found outpad=%dx%d with stride=%dx%d, expected outpad smaller "
                          "than the stride", l->outpad_h, l->outpad_w, l->stride_h, l->stride_w);
     return AECL_OK;
 }

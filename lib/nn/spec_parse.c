@@ -69,8 +69,8 @@ static int tokenize(char *s, char **tok)
 static aecl_status read_enum(const spec_parser *p, const char *what, const char *tok,
                              const char *const *names, int n, const char *expected, int *out)
 {
-    int i = spec_lookup(names, n, tok);
-    if (i < 0) return spec_perr(p, p->line, "found `%s` for %s, expected %s", tok, what, expected);
+    int i = aecl_spec_lookup(names, n, tok);
+    if (i < 0) return aecl_spec_perr(p, p->line, "found `%s` for %s, expected %s", tok, what, expected);
     *out = i;
     return AECL_OK;
 }
@@ -81,15 +81,15 @@ static aecl_status read_noise(spec_parser *p, char *value)
     char *tok[MAX_TOKENS], copy[64];
     snprintf(copy, sizeof copy, "%s", value);
     int n = tokenize(value, tok);
-    int kind = n >= 1 ? spec_lookup(spec_noise_names, 4, tok[0]) : -1;
+    int kind = n >= 1 ? aecl_spec_lookup(aecl_spec_noise_names, 4, tok[0]) : -1;
     if (n != 2 || kind <= AECL_SPEC_NOISE_NONE)
-        return spec_perr(p, p->line, "found noise `%s`, expected `gaussian SIGMA`, `mask P` or "
+        return aecl_spec_perr(p, p->line, "found noise `%s`, expected `gaussian SIGMA`, `mask P` or "
                          "`saltpepper P`", copy);
     aecl_spec_train *t = &p->spec->train;
     t->noise = (aecl_spec_noise)kind;
     if (kind == AECL_SPEC_NOISE_GAUSSIAN)
-        return spec_read_real(p, "the gaussian noise sigma", tok[1], R_POSITIVE, &t->noise_level);
-    return spec_read_real(p, "the noise probability", tok[1], R_OPEN_UNIT, &t->noise_level);
+        return aecl_spec_read_real(p, "the gaussian noise sigma", tok[1], R_POSITIVE, &t->noise_level);
+    return aecl_spec_read_real(p, "the noise probability", tok[1], R_OPEN_UNIT, &t->noise_level);
 }
 
 static aecl_status set_top_key(spec_parser *p, int id, const char *v)
@@ -98,20 +98,20 @@ static aecl_status set_top_key(spec_parser *p, int id, const char *v)
     int i = 0, is_act = 0;
     switch (id) {
     case K_KIND:
-        AECL_TRY(read_enum(p, "kind", v, spec_kind_names, 4,
+        AECL_TRY(read_enum(p, "kind", v, aecl_spec_kind_names, 4,
                            "vanilla, denoising, convolutional or variational", &i));
         s->kind = (aecl_ae_kind)i;
         return AECL_OK;
-    case K_INPUT: return spec_read_shape(p, "input", v, &s->input);
-    case K_LATENT: return spec_read_int(p, "latent", v, 1, SPEC_MAX_DIM, &s->latent);
+    case K_INPUT: return aecl_spec_read_shape(p, "input", v, &s->input);
+    case K_LATENT: return aecl_spec_read_int(p, "latent", v, 1, SPEC_MAX_DIM, &s->latent);
     case K_LOSS:
-        AECL_TRY(read_enum(p, "loss", v, spec_loss_names, 2, "mse or bce", &i));
+        AECL_TRY(read_enum(p, "loss", v, aecl_spec_loss_names, 2, "mse or bce", &i));
         s->loss = (aecl_loss_kind)i;
         return AECL_OK;
     default: /* K_OUTPUT_ACT */
-        AECL_TRY(spec_read_act(p, v, &s->output_act, &s->output_act_param, &is_act));
+        AECL_TRY(aecl_spec_read_act(p, v, &s->output_act, &s->output_act_param, &is_act));
         if (!is_act)
-            return spec_perr(p, p->line, "found `%s` for output_activation, expected %s", v,
+            return aecl_spec_perr(p, p->line, "found `%s` for output_activation, expected %s", v,
                              SPEC_ACT_LIST);
         return AECL_OK;
     }
@@ -124,25 +124,25 @@ static aecl_status set_train_key(spec_parser *p, int id, const char *v)
     const char *name = key_defs[id].name;
     switch (id) {
     case K_OPTIMIZER:
-        AECL_TRY(read_enum(p, "optimizer", v, spec_optimizer_names, 3, "sgd, adam or adamw", &i));
+        AECL_TRY(read_enum(p, "optimizer", v, aecl_spec_optimizer_names, 3, "sgd, adam or adamw", &i));
         t->optimizer = (aecl_optimizer)i;
         return AECL_OK;
-    case K_LR: return spec_read_real(p, name, v, R_POSITIVE, &t->lr);
-    case K_MOMENTUM: return spec_read_real(p, name, v, R_UNIT, &t->momentum);
-    case K_NESTEROV: return spec_read_bool(p, name, v, &t->nesterov);
-    case K_ADAM_BETA1: return spec_read_real(p, name, v, R_UNIT, &t->adam_beta1);
-    case K_ADAM_BETA2: return spec_read_real(p, name, v, R_UNIT, &t->adam_beta2);
-    case K_ADAM_EPS: return spec_read_real(p, name, v, R_POSITIVE, &t->adam_eps);
-    case K_BATCH: return spec_read_int(p, name, v, 1, SPEC_MAX_DIM, &t->batch);
-    case K_EPOCHS: return spec_read_int(p, name, v, 1, 1000000, &t->epochs);
-    case K_WEIGHT_DECAY: return spec_read_real(p, name, v, R_NONNEGATIVE, &t->weight_decay);
-    case K_CLIP_NORM: return spec_read_real(p, name, v, R_NONNEGATIVE, &t->clip_norm);
-    case K_DROPOUT: return spec_read_real(p, name, v, R_UNIT, &t->dropout);
-    case K_L1_ACTIVITY: return spec_read_real(p, name, v, R_NONNEGATIVE, &t->l1_activity);
-    case K_BETA: return spec_read_real(p, name, v, R_NONNEGATIVE, &t->beta);
-    case K_BETA_WARMUP: return spec_read_int(p, name, v, 0, 1000000, &t->beta_warmup);
-    case K_NOISE_CLIP: return spec_read_bool(p, name, v, &t->noise_clip);
-    default: /* K_SEED */ return spec_read_u64(p, name, v, &t->seed);
+    case K_LR: return aecl_spec_read_real(p, name, v, R_POSITIVE, &t->lr);
+    case K_MOMENTUM: return aecl_spec_read_real(p, name, v, R_UNIT, &t->momentum);
+    case K_NESTEROV: return aecl_spec_read_bool(p, name, v, &t->nesterov);
+    case K_ADAM_BETA1: return aecl_spec_read_real(p, name, v, R_UNIT, &t->adam_beta1);
+    case K_ADAM_BETA2: return aecl_spec_read_real(p, name, v, R_UNIT, &t->adam_beta2);
+    case K_ADAM_EPS: return aecl_spec_read_real(p, name, v, R_POSITIVE, &t->adam_eps);
+    case K_BATCH: return aecl_spec_read_int(p, name, v, 1, SPEC_MAX_DIM, &t->batch);
+    case K_EPOCHS: return aecl_spec_read_int(p, name, v, 1, 1000000, &t->epochs);
+    case K_WEIGHT_DECAY: return aecl_spec_read_real(p, name, v, R_NONNEGATIVE, &t->weight_decay);
+    case K_CLIP_NORM: return aecl_spec_read_real(p, name, v, R_NONNEGATIVE, &t->clip_norm);
+    case K_DROPOUT: return aecl_spec_read_real(p, name, v, R_UNIT, &t->dropout);
+    case K_L1_ACTIVITY: return aecl_spec_read_real(p, name, v, R_NONNEGATIVE, &t->l1_activity);
+    case K_BETA: return aecl_spec_read_real(p, name, v, R_NONNEGATIVE, &t->beta);
+    case K_BETA_WARMUP: return aecl_spec_read_int(p, name, v, 0, 1000000, &t->beta_warmup);
+    case K_NOISE_CLIP: return aecl_spec_read_bool(p, name, v, &t->noise_clip);
+    default: /* K_SEED */ return aecl_spec_read_u64(p, name, v, &t->seed);
     }
 }
 
@@ -160,7 +160,7 @@ static aecl_status read_key_line(spec_parser *p, char *line)
     char *eq = strchr(line, '=');
     char keys[512];
     if (!eq)
-        return spec_perr(p, p->line, "found `%s`, expected `key = value`%s", line,
+        return aecl_spec_perr(p, p->line, "found `%s`, expected `key = value`%s", line,
                          p->section == SEC_TOP ? " (layers go in [encoder] and [decoder])" : "");
     *eq = 0;
     char *key = trim(line), *value = trim(eq + 1);
@@ -169,22 +169,22 @@ static aecl_status read_key_line(spec_parser *p, char *line)
         if (strcmp(key_defs[k].name, key) == 0) id = k;
     keys_of_section(p->section, keys, sizeof keys);
     if (id < 0)
-        return spec_perr(p, p->line, "found unknown key `%s` in %s, expected one of: %s", key,
+        return aecl_spec_perr(p, p->line, "found unknown key `%s` in %s, expected one of: %s", key,
                          section_labels[p->section], keys);
     if (key_defs[id].section != p->section)
-        return spec_perr(p, p->line, "found key `%s` in %s, expected it %s", key,
+        return aecl_spec_perr(p, p->line, "found key `%s` in %s, expected it %s", key,
                          section_labels[p->section],
                          key_defs[id].section == SEC_TOP ? "at the top, before the first section"
                                                          : "in [train]");
     if (p->key_line[id])
-        return spec_perr(p, p->line, "found duplicate key `%s` (first set on line %d), expected "
+        return aecl_spec_perr(p, p->line, "found duplicate key `%s` (first set on line %d), expected "
                          "each key once", key, p->key_line[id]);
     if (!*value)
-        return spec_perr(p, p->line, "found `%s =` with no value, expected a value", key);
+        return aecl_spec_perr(p, p->line, "found `%s =` with no value, expected a value", key);
     p->key_line[id] = p->line;
     if (id == K_NOISE) return read_noise(p, value);
     if (strpbrk(value, " \t"))
-        return spec_perr(p, p->line, "found `%s` for %s, expected a single value", value, key);
+        return aecl_spec_perr(p, p->line, "found `%s` for %s, expected a single value", value, key);
     return p->section == SEC_TOP ? set_top_key(p, id, value) : set_train_key(p, id, value);
 }
 
@@ -192,17 +192,17 @@ static aecl_status read_section(spec_parser *p, char *line)
 {
     size_t len = strlen(line);
     if (line[len - 1] != ']')
-        return spec_perr(p, p->line, "found `%s`, expected a section header `[name]`", line);
+        return aecl_spec_perr(p, p->line, "found `%s`, expected a section header `[name]`", line);
     line[len - 1] = 0;
     char *name = trim(line + 1);
     int sec = -1;
     for (int i = SEC_ENCODER; i < SEC_COUNT; i++)
         if (strcmp(section_names[i], name) == 0) sec = i;
     if (sec < 0)
-        return spec_perr(p, p->line, "found unknown section [%s], expected [encoder], [decoder] "
+        return aecl_spec_perr(p, p->line, "found unknown section [%s], expected [encoder], [decoder] "
                          "or [train]", name);
     if (p->section_line[sec])
-        return spec_perr(p, p->line, "found [%s] a second time (first on line %d), expected each "
+        return aecl_spec_perr(p, p->line, "found [%s] a second time (first on line %d), expected each "
                          "section once", name, p->section_line[sec]);
     p->section_line[sec] = p->line;
     p->section = sec;
@@ -216,7 +216,7 @@ static aecl_status append_layer(spec_parser *p, const aecl_spec_layer *l)
     size_t *n = enc ? &p->spec->n_encoder : &p->spec->n_decoder;
     size_t *cap = enc ? &p->cap_encoder : &p->cap_decoder;
     if (*n == SPEC_MAX_LAYERS)
-        return spec_perr(p, p->line, "found layer %d of %s, expected at most %d layers",
+        return aecl_spec_perr(p, p->line, "found layer %d of %s, expected at most %d layers",
                          SPEC_MAX_LAYERS + 1, section_labels[p->section], SPEC_MAX_LAYERS);
     if (*n == *cap) {
         size_t c = *cap ? *cap * 2 : 8;
@@ -236,21 +236,21 @@ static aecl_status read_layer_line(spec_parser *p, char *line)
     snprintf(copy, sizeof copy, "%s", line);
     int n = tokenize(line, tok);
     if (n < 0)
-        return spec_perr(p, p->line, "found more than %d words in `%s...`, expected one layer",
+        return aecl_spec_perr(p, p->line, "found more than %d words in `%s...`, expected one layer",
                          MAX_TOKENS, copy);
     if (p->section == SEC_DECODER && strcmp(tok[0], "mirror") == 0) {
-        if (n != 1) return spec_perr(p, p->line, "found `mirror %s`, expected `mirror` alone", tok[1]);
+        if (n != 1) return aecl_spec_perr(p, p->line, "found `mirror %s`, expected `mirror` alone", tok[1]);
         if (p->spec->n_decoder || p->mirror_line)
-            return spec_perr(p, p->line, "found `mirror` after other decoder lines, expected "
+            return aecl_spec_perr(p, p->line, "found `mirror` after other decoder lines, expected "
                              "either `mirror` alone or explicit layers");
         p->mirror_line = p->line;
         return AECL_OK;
     }
     if (p->mirror_line && p->section == SEC_DECODER)
-        return spec_perr(p, p->line, "found a layer after `mirror` (line %d), expected either "
+        return aecl_spec_perr(p, p->line, "found a layer after `mirror` (line %d), expected either "
                          "`mirror` alone or explicit layers", p->mirror_line);
     aecl_spec_layer l;
-    AECL_TRY(spec_read_layer(p, tok, n, &l));
+    AECL_TRY(aecl_spec_read_layer(p, tok, n, &l));
     return append_layer(p, &l);
 }
 
@@ -273,16 +273,16 @@ static aecl_status check_required(const spec_parser *p, int last)
         {K_KIND, "kind = vanilla"}, {K_INPUT, "input = 1x28x28"}, {K_LATENT, "latent = 32"}};
     for (size_t i = 0; i < sizeof req / sizeof req[0]; i++)
         if (!p->key_line[req[i].key])
-            return spec_perr(p, last, "found end of file without key `%s`, expected it at the "
+            return aecl_spec_perr(p, last, "found end of file without key `%s`, expected it at the "
                              "top (e.g. `%s`)", key_defs[req[i].key].name, req[i].example);
     if (!p->section_line[SEC_ENCODER])
-        return spec_perr(p, last, "found end of file without an [encoder] section, expected one "
+        return aecl_spec_perr(p, last, "found end of file without an [encoder] section, expected one "
                          "(it may be empty)");
     if (!p->section_line[SEC_DECODER])
-        return spec_perr(p, last, "found end of file without a [decoder] section, expected one "
+        return aecl_spec_perr(p, last, "found end of file without a [decoder] section, expected one "
                          "with `mirror` or layers");
     if (!p->mirror_line && p->spec->n_decoder == 0)
-        return spec_perr(p, p->section_line[SEC_DECODER], "found an empty [decoder], expected "
+        return aecl_spec_perr(p, p->section_line[SEC_DECODER], "found an empty [decoder], expected "
                          "`mirror` or layers");
     return AECL_OK;
 }
@@ -292,32 +292,32 @@ static aecl_status check_required(const spec_parser *p, int last)
 static aecl_status check_misplaced(const spec_parser *p)
 {
     const aecl_model_spec *s = p->spec;
-    const char *kind = spec_kind_names[s->kind];
-    const char *opt = spec_optimizer_names[s->train.optimizer];
+    const char *kind = aecl_spec_kind_names[s->kind];
+    const char *opt = aecl_spec_optimizer_names[s->train.optimizer];
     static const int denoise_keys[] = {K_NOISE, K_NOISE_CLIP}, vae_keys[] = {K_BETA, K_BETA_WARMUP};
     static const int sgd_keys[] = {K_MOMENTUM, K_NESTEROV};
     static const int adam_keys[] = {K_ADAM_BETA1, K_ADAM_BETA2, K_ADAM_EPS};
     for (int i = 0; i < 2; i++) {
         int k = denoise_keys[i], v = vae_keys[i], g = sgd_keys[i];
         if (p->key_line[k] && s->kind != AECL_AE_DENOISING)
-            return spec_perr(p, p->key_line[k], "found `%s` in a %s model, expected it only with "
+            return aecl_spec_perr(p, p->key_line[k], "found `%s` in a %s model, expected it only with "
                              "kind = denoising", key_defs[k].name, kind);
         if (p->key_line[v] && s->kind != AECL_AE_VARIATIONAL)
-            return spec_perr(p, p->key_line[v], "found `%s` in a %s model, expected it only with "
+            return aecl_spec_perr(p, p->key_line[v], "found `%s` in a %s model, expected it only with "
                              "kind = variational", key_defs[v].name, kind);
         if (p->key_line[g] && s->train.optimizer != AECL_OPT_SGD)
-            return spec_perr(p, p->key_line[g], "found `%s` with optimizer %s, expected it only "
+            return aecl_spec_perr(p, p->key_line[g], "found `%s` with optimizer %s, expected it only "
                              "with optimizer = sgd", key_defs[g].name, opt);
     }
     for (int i = 0; i < 3; i++)
         if (p->key_line[adam_keys[i]] && s->train.optimizer == AECL_OPT_SGD)
-            return spec_perr(p, p->key_line[adam_keys[i]], "found `%s` with optimizer sgd, "
+            return aecl_spec_perr(p, p->key_line[adam_keys[i]], "found `%s` with optimizer sgd, "
                              "expected it only with adam or adamw", key_defs[adam_keys[i]].name);
     if (s->train.nesterov && s->train.momentum == 0)
-        return spec_perr(p, p->key_line[K_NESTEROV], "found nesterov = true with momentum 0, "
+        return aecl_spec_perr(p, p->key_line[K_NESTEROV], "found nesterov = true with momentum 0, "
                          "expected a momentum > 0");
     if (s->kind == AECL_AE_DENOISING && !p->key_line[K_NOISE])
-        return spec_perr(p, p->key_line[K_KIND], "found kind = denoising without `noise`, "
+        return aecl_spec_perr(p, p->key_line[K_KIND], "found kind = denoising without `noise`, "
                          "expected e.g. `noise = gaussian 0.5` in [train]");
     return AECL_OK;
 }
@@ -340,14 +340,14 @@ static aecl_status check_kind_layers(const spec_parser *p)
         for (size_t i = 0; i < n; i++) {
             if (!is_spatial(ls[i].kind)) continue;
             if (s->kind == AECL_AE_VANILLA)
-                return spec_perr(p, ls[i].line, "found `%s` in a vanilla model (line %d), expected "
+                return aecl_spec_perr(p, ls[i].line, "found `%s` in a vanilla model (line %d), expected "
                                  "dense layers only, or kind = convolutional",
                                  aecl_spec_layer_str(&ls[i], text, sizeof text), p->key_line[K_KIND]);
             if (ls[i].kind == AECL_LAYER_CONV || ls[i].kind == AECL_LAYER_CONVT) has_conv = 1;
         }
     }
     if (s->kind == AECL_AE_CONVOLUTIONAL && !has_conv)
-        return spec_perr(p, p->key_line[K_KIND], "found kind = convolutional with no conv or convT "
+        return aecl_spec_perr(p, p->key_line[K_KIND], "found kind = convolutional with no conv or convT "
                          "layer, expected one in [encoder] (or kind = vanilla)");
     return AECL_OK;
 }
@@ -363,7 +363,7 @@ static aecl_status resolve_dropout(const spec_parser *p, aecl_spec_layer *ls, si
     for (size_t i = 0; i < n; i++) {
         if (!aecl_spec_layer_has_weights(ls[i].kind)) continue;
         if (i == last && ls[i].dropout > 0)
-            return spec_perr(p, ls[i].line, "found dropout=%g on the output layer, expected no "
+            return aecl_spec_perr(p, ls[i].line, "found dropout=%g on the output layer, expected no "
                              "dropout there", ls[i].dropout);
         if (i == last) ls[i].dropout = 0;
         else if (ls[i].dropout < 0) ls[i].dropout = d;
@@ -378,22 +378,22 @@ static aecl_status check_output(spec_parser *p)
     if (p->mirror_line) {
         if (!p->key_line[K_OUTPUT_ACT] && s->loss == AECL_LOSS_BCE) s->output_act = AECL_ACT_SIGMOID;
         if (s->loss == AECL_LOSS_BCE && s->output_act != AECL_ACT_SIGMOID)
-            return spec_perr(p, p->key_line[K_OUTPUT_ACT], "found output_activation = %s with loss "
-                             "= bce, expected sigmoid", spec_act_names[s->output_act]);
+            return aecl_spec_perr(p, p->key_line[K_OUTPUT_ACT], "found output_activation = %s with loss "
+                             "= bce, expected sigmoid", aecl_spec_act_names[s->output_act]);
         return AECL_OK;
     }
     if (p->key_line[K_OUTPUT_ACT])
-        return spec_perr(p, p->key_line[K_OUTPUT_ACT], "found output_activation with an explicit "
+        return aecl_spec_perr(p, p->key_line[K_OUTPUT_ACT], "found output_activation with an explicit "
                          "[decoder], expected the activation on the decoder's last layer instead");
     for (size_t i = s->n_decoder; i-- > 0;) {
         const aecl_spec_layer *l = &s->decoder[i];
         if (!aecl_spec_layer_has_weights(l->kind)) continue;
         if (s->loss == AECL_LOSS_BCE && l->act != AECL_ACT_SIGMOID)
-            return spec_perr(p, l->line, "found output layer `%s` with loss = bce, expected the "
+            return aecl_spec_perr(p, l->line, "found output layer `%s` with loss = bce, expected the "
                              "activation sigmoid", aecl_spec_layer_str(l, text, sizeof text));
         return AECL_OK;
     }
-    return spec_perr(p, p->section_line[SEC_DECODER], "found no dense, conv or convT layer in "
+    return aecl_spec_perr(p, p->section_line[SEC_DECODER], "found no dense, conv or convT layer in "
                      "[decoder], expected an output layer that gives the input shape");
 }
 
@@ -408,7 +408,7 @@ static aecl_status finish(spec_parser *p, int last)
     AECL_TRY(check_output(p));
     s->decoder_mirror = p->mirror_line != 0;
     s->latent_layer.line = p->key_line[K_LATENT];
-    return spec_infer(p->ctx, s, p->name, AECL_ERR_FORMAT);
+    return aecl_spec_infer(p->ctx, s, p->name, AECL_ERR_FORMAT);
 }
 
 /* ---- entry points ------------------------------------------------------- */
@@ -450,7 +450,7 @@ aecl_status aecl_spec_parse_string(aecl_ctx *ctx, const char *text, const char *
         return aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of memory parsing %s", name);
     }
     memcpy(copy, text, len + 1);
-    spec_set_defaults(p.spec);
+    aecl_spec_set_defaults(p.spec);
     aecl_status st = parse_text(&p, copy);
     free(copy);
     if (st != AECL_OK) {

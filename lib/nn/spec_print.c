@@ -8,19 +8,19 @@
 static void put_real(spec_buf *b, const char *key, double v)
 {
     char num[32];
-    spec_fmt_double(v, num);
-    spec_buf_printf(b, "%s = %s\n", key, num);
+    aecl_spec_fmt_double(v, num);
+    aecl_spec_buf_printf(b, "%s = %s\n", key, num);
 }
 
 static void put_act(spec_buf *b, const char *key, aecl_act a, double param)
 {
     char num[32];
-    spec_buf_printf(b, "%s = %s", key, aecl_spec_act_name(a));
+    aecl_spec_buf_printf(b, "%s = %s", key, aecl_spec_act_name(a));
     if (a == AECL_ACT_LEAKY_RELU || a == AECL_ACT_ELU) {
-        spec_fmt_double(param, num);
-        spec_buf_printf(b, "(%s)", num);
+        aecl_spec_fmt_double(param, num);
+        aecl_spec_buf_printf(b, "(%s)", num);
     }
-    spec_buf_printf(b, "\n");
+    aecl_spec_buf_printf(b, "\n");
 }
 
 /* Layers of one section. A hidden layer writes dropout= only where it differs from
@@ -34,38 +34,38 @@ static void put_layers(spec_buf *b, const aecl_model_spec *s, const aecl_spec_la
             if (aecl_spec_layer_has_weights(ls[i].kind)) out = i;
     for (size_t i = 0; i < n; i++) {
         int hidden = aecl_spec_layer_has_weights(ls[i].kind) && i != out;
-        spec_layer_write(b, &ls[i], hidden && ls[i].dropout != s->train.dropout);
-        spec_buf_printf(b, "\n");
+        aecl_spec_layer_write(b, &ls[i], hidden && ls[i].dropout != s->train.dropout);
+        aecl_spec_buf_printf(b, "\n");
     }
 }
 
 static void put_train(spec_buf *b, const aecl_model_spec *s)
 {
     const aecl_spec_train *t = &s->train;
-    spec_buf_printf(b, "\n[train]\noptimizer = %s\n", aecl_spec_optimizer_name(t->optimizer));
+    aecl_spec_buf_printf(b, "\n[train]\noptimizer = %s\n", aecl_spec_optimizer_name(t->optimizer));
     put_real(b, "lr", t->lr);
     if (t->optimizer == AECL_OPT_SGD) {
         put_real(b, "momentum", t->momentum);
-        spec_buf_printf(b, "nesterov = %s\n", t->nesterov ? "true" : "false");
+        aecl_spec_buf_printf(b, "nesterov = %s\n", t->nesterov ? "true" : "false");
     } else {
         put_real(b, "adam_beta1", t->adam_beta1);
         put_real(b, "adam_beta2", t->adam_beta2);
         put_real(b, "adam_eps", t->adam_eps);
     }
-    spec_buf_printf(b, "batch = %d\nepochs = %d\n", t->batch, t->epochs);
+    aecl_spec_buf_printf(b, "batch = %d\nepochs = %d\n", t->batch, t->epochs);
     put_real(b, "weight_decay", t->weight_decay);
     put_real(b, "clip_norm", t->clip_norm);
     put_real(b, "dropout", t->dropout);
     put_real(b, "l1_activity", t->l1_activity);
-    spec_buf_printf(b, "seed = %llu\n", (unsigned long long)t->seed);
+    aecl_spec_buf_printf(b, "seed = %llu\n", (unsigned long long)t->seed);
     if (s->kind == AECL_AE_VARIATIONAL) {
         put_real(b, "beta", t->beta);
-        spec_buf_printf(b, "beta_warmup = %d\n", t->beta_warmup);
+        aecl_spec_buf_printf(b, "beta_warmup = %d\n", t->beta_warmup);
     }
     if (s->kind == AECL_AE_DENOISING) {
         char num[32];
-        spec_fmt_double(t->noise_level, num);
-        spec_buf_printf(b, "noise = %s %s\nnoise_clip = %s\n", aecl_spec_noise_name(t->noise), num,
+        aecl_spec_fmt_double(t->noise_level, num);
+        aecl_spec_buf_printf(b, "noise = %s %s\nnoise_clip = %s\n", aecl_spec_noise_name(t->noise), num,
                         t->noise_clip ? "true" : "false");
     }
 }
@@ -86,15 +86,15 @@ aecl_status aecl_spec_print(const aecl_model_spec *s, char **out_text)
     *out_text = NULL;
     spec_buf b = {0};
     char shape[48];
-    spec_buf_printf(&b, "# aecl model (canonical form)\nkind = %s\ninput = %s\nlatent = %d\n"
+    aecl_spec_buf_printf(&b, "# aecl model (canonical form)\nkind = %s\ninput = %s\nlatent = %d\n"
                     "loss = %s\n", aecl_spec_kind_name(s->kind),
                     aecl_spec_shape_str(s->input, shape, sizeof shape), s->latent,
                     aecl_spec_loss_name(s->loss));
     if (s->decoder_mirror) put_act(&b, "output_activation", s->output_act, s->output_act_param);
-    spec_buf_printf(&b, "\n[encoder]\n");
+    aecl_spec_buf_printf(&b, "\n[encoder]\n");
     put_layers(&b, s, s->encoder, s->n_encoder, 0);
-    spec_buf_printf(&b, "\n[decoder]\n");
-    if (s->decoder_mirror) spec_buf_printf(&b, "mirror\n");
+    aecl_spec_buf_printf(&b, "\n[decoder]\n");
+    if (s->decoder_mirror) aecl_spec_buf_printf(&b, "mirror\n");
     else put_layers(&b, s, s->decoder, s->n_decoder, 1);
     put_train(&b, s);
     return finish_text(&b, out_text, "a model spec");
@@ -104,7 +104,7 @@ static void describe_row(spec_buf *b, const char *part, const aecl_spec_layer *l
 {
     char text[160], shape[48];
     aecl_spec_layer_str(l, text, sizeof text);
-    spec_buf_printf(b, "  %-8s %-46s %-12s %lld\n", part, text,
+    aecl_spec_buf_printf(b, "  %-8s %-46s %-12s %lld\n", part, text,
                     aecl_spec_shape_str(l->out, shape, sizeof shape), (long long)params);
 }
 
@@ -116,11 +116,11 @@ aecl_status aecl_spec_describe(const aecl_model_spec *s, char **out_text)
     spec_buf b = {0};
     char shape[48];
     int vae = s->kind == AECL_AE_VARIATIONAL;
-    spec_buf_printf(&b, "%s autoencoder, loss %s, output activation %s%s\n",
+    aecl_spec_buf_printf(&b, "%s autoencoder, loss %s, output activation %s%s\n",
                     aecl_spec_kind_name(s->kind), aecl_spec_loss_name(s->loss),
                     aecl_spec_act_name(s->output_act), s->decoder_mirror ? ", mirrored decoder" : "");
-    spec_buf_printf(&b, "  %-8s %-46s %-12s %s\n", "part", "layer", "output", "params");
-    spec_buf_printf(&b, "  %-8s %-46s %-12s\n", "input", "",
+    aecl_spec_buf_printf(&b, "  %-8s %-46s %-12s %s\n", "part", "layer", "output", "params");
+    aecl_spec_buf_printf(&b, "  %-8s %-46s %-12s\n", "input", "",
                     aecl_spec_shape_str(s->input, shape, sizeof shape));
     for (size_t i = 0; i < s->n_encoder; i++)
         describe_row(&b, "encoder", &s->encoder[i], aecl_spec_layer_params(&s->encoder[i]));
@@ -128,6 +128,6 @@ aecl_status aecl_spec_describe(const aecl_model_spec *s, char **out_text)
                  aecl_spec_layer_params(&s->latent_layer) * (vae ? 2 : 1));
     for (size_t i = 0; i < s->n_decoder; i++)
         describe_row(&b, "decoder", &s->decoder[i], aecl_spec_layer_params(&s->decoder[i]));
-    spec_buf_printf(&b, "  total parameters: %lld\n", (long long)aecl_spec_param_count(s));
+    aecl_spec_buf_printf(&b, "  total parameters: %lld\n", (long long)aecl_spec_param_count(s));
     return finish_text(&b, out_text, "a model description");
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-aecl_status spec_perr(const spec_parser *p, int line, const char *fmt, ...)
+aecl_status aecl_spec_perr(const spec_parser *p, int line, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -31,25 +31,25 @@ static int is_decimal(const char *s)
     return 1;
 }
 
-aecl_status spec_read_int(const spec_parser *p, const char *what, const char *tok, long long lo,
+aecl_status aecl_spec_read_int(const spec_parser *p, const char *what, const char *tok, long long lo,
                           long long hi, int *out)
 {
     errno = 0;
     long long v = is_decimal(tok) ? strtoll(tok, NULL, 10) : 0;
     if (!is_decimal(tok) || errno == ERANGE || v < lo || v > hi)
-        return spec_perr(p, p->line, "found `%s` for %s, expected a whole number from %lld to %lld",
+        return aecl_spec_perr(p, p->line, "found `%s` for %s, expected a whole number from %lld to %lld",
                          tok, what, lo, hi);
     *out = (int)v;
     return AECL_OK;
 }
 
-aecl_status spec_read_u64(const spec_parser *p, const char *what, const char *tok, uint64_t *out)
+aecl_status aecl_spec_read_u64(const spec_parser *p, const char *what, const char *tok, uint64_t *out)
 {
     errno = 0;
     int ok = is_decimal(tok) && tok[0] != '-';
     unsigned long long v = ok ? strtoull(tok, NULL, 10) : 0;
     if (!ok || errno == ERANGE)
-        return spec_perr(p, p->line, "found `%s` for %s, expected a whole number from 0 to "
+        return aecl_spec_perr(p, p->line, "found `%s` for %s, expected a whole number from 0 to "
                          "18446744073709551615", tok, what);
     *out = (uint64_t)v;
     return AECL_OK;
@@ -95,21 +95,21 @@ static int is_real(const char *s)
     return *s == 0;
 }
 
-aecl_status spec_read_real(const spec_parser *p, const char *what, const char *tok,
+aecl_status aecl_spec_read_real(const spec_parser *p, const char *what, const char *tok,
                            enum spec_range r, double *out)
 {
     double v = is_real(tok) ? strtod(tok, NULL) : NAN;
     if (!isfinite(v) || !in_range(v, r))
-        return spec_perr(p, p->line, "found `%s` for %s, expected %s", tok, what, range_text(r));
+        return aecl_spec_perr(p, p->line, "found `%s` for %s, expected %s", tok, what, range_text(r));
     *out = v == 0 ? 0.0 : v; /* "-0" prints back as "0" */
     return AECL_OK;
 }
 
-aecl_status spec_read_bool(const spec_parser *p, const char *what, const char *tok, int *out)
+aecl_status aecl_spec_read_bool(const spec_parser *p, const char *what, const char *tok, int *out)
 {
     if (strcmp(tok, "true") == 0) *out = 1;
     else if (strcmp(tok, "false") == 0) *out = 0;
-    else return spec_perr(p, p->line, "found `%s` for %s, expected true or false", tok, what);
+    else return aecl_spec_perr(p, p->line, "found `%s` for %s, expected true or false", tok, what);
     return AECL_OK;
 }
 
@@ -132,7 +132,7 @@ static int split_dims(const char *tok, long long *v, int max)
     }
 }
 
-aecl_status spec_read_shape(const spec_parser *p, const char *what, const char *tok,
+aecl_status aecl_spec_read_shape(const spec_parser *p, const char *what, const char *tok,
                             aecl_spec_shape *out)
 {
     long long v[3];
@@ -144,7 +144,7 @@ aecl_status spec_read_shape(const spec_parser *p, const char *what, const char *
         if (prod > SPEC_MAX_NUMEL) n = 0;
     }
     if (n != 1 && n != 3)
-        return spec_perr(p, p->line, "found `%s` for %s, expected a feature count N or CxHxW "
+        return aecl_spec_perr(p, p->line, "found `%s` for %s, expected a feature count N or CxHxW "
                          "(e.g. 784 or 1x28x28), each >= 1 and at most %lld elements in all", tok,
                          what, SPEC_MAX_NUMEL);
     if (n == 1) *out = (aecl_spec_shape){1, (int)v[0], 1, 1};
@@ -152,7 +152,7 @@ aecl_status spec_read_shape(const spec_parser *p, const char *what, const char *
     return AECL_OK;
 }
 
-aecl_status spec_read_pair(const spec_parser *p, const char *what, const char *tok, int lo, int hi,
+aecl_status aecl_spec_read_pair(const spec_parser *p, const char *what, const char *tok, int lo, int hi,
                            int *h, int *w)
 {
     long long v[2];
@@ -160,7 +160,7 @@ aecl_status spec_read_pair(const spec_parser *p, const char *what, const char *t
     for (int i = 0; i < n; i++)
         if (v[i] < lo || v[i] > hi) n = 0;
     if (n == 0)
-        return spec_perr(p, p->line, "found `%s` for %s, expected N or HxW with each from %d to %d",
+        return aecl_spec_perr(p, p->line, "found `%s` for %s, expected N or HxW with each from %d to %d",
                          tok, what, lo, hi);
     *h = (int)v[0];
     *w = (int)(n == 2 ? v[1] : v[0]);
@@ -173,16 +173,16 @@ static aecl_status read_act_param(const spec_parser *p, const char *tok, const c
     size_t len = strlen(open);
     char num[64];
     if (len < 3 || open[len - 1] != ')' || len - 2 >= sizeof num)
-        return spec_perr(p, p->line, "found `%s`, expected NAME(NUMBER) such as leaky_relu(0.2)",
+        return aecl_spec_perr(p, p->line, "found `%s`, expected NAME(NUMBER) such as leaky_relu(0.2)",
                          tok);
     memcpy(num, open + 1, len - 2);
     num[len - 2] = 0;
     const char *what = act == AECL_ACT_LEAKY_RELU ? "the leaky_relu slope" : "the elu alpha";
-    return spec_read_real(p, what, num, act == AECL_ACT_LEAKY_RELU ? R_NONNEGATIVE : R_POSITIVE,
+    return aecl_spec_read_real(p, what, num, act == AECL_ACT_LEAKY_RELU ? R_NONNEGATIVE : R_POSITIVE,
                           param);
 }
 
-aecl_status spec_read_act(const spec_parser *p, const char *tok, aecl_act *act, double *param,
+aecl_status aecl_spec_read_act(const spec_parser *p, const char *tok, aecl_act *act, double *param,
                           int *is_act)
 {
     char name[32];
@@ -192,14 +192,14 @@ aecl_status spec_read_act(const spec_parser *p, const char *tok, aecl_act *act, 
     if (n >= sizeof name) return AECL_OK;
     memcpy(name, tok, n);
     name[n] = 0;
-    int i = spec_lookup(spec_act_names, 7, name);
+    int i = aecl_spec_lookup(aecl_spec_act_names, 7, name);
     if (i < 0) return AECL_OK;
     *is_act = 1;
     *act = (aecl_act)i;
     *param = i == AECL_ACT_LEAKY_RELU ? 0.01 : i == AECL_ACT_ELU ? 1.0 : 0.0;
     if (!open) return AECL_OK;
     if (i != AECL_ACT_LEAKY_RELU && i != AECL_ACT_ELU)
-        return spec_perr(p, p->line, "found `%s`, expected `%s` without a parameter (only "
+        return aecl_spec_perr(p, p->line, "found `%s`, expected `%s` without a parameter (only "
                          "leaky_relu and elu take one)", tok, name);
     return read_act_param(p, tok, open, *act, param);
 }
