@@ -14,11 +14,23 @@ static const char *type_name(aecl_device_type t)
     }
 }
 
+/* Why a device is not (or only reluctantly) the default. */
+static const char *mark(const aecl_device_info *d)
+{
+    if (d->is_simulator) return d->is_default ? "  (simulator; the default only for want of another device)"
+                                              : "  (simulator, not a default)";
+    if (d->failed_selftest) return d->is_default ? "  (failed selftest; the default only for want of another device)"
+                                                 : "  (failed selftest, not a default)";
+    return "";
+}
+
 int cmd_devices(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
         printf("usage: aecl devices\n\nLists every OpenCL platform and device with its index (P:D) for --device\n"
-               "and $AECL_DEVICE. The default (marked *) is the first GPU, else the first CPU.\n");
+               "and $AECL_DEVICE. The default (marked *) is the first GPU, else the first CPU; simulators\n"
+               "(Oclgrind) and devices whose last `aecl selftest` failed are skipped unless nothing\n"
+               "else is there.\n");
         return 0;
     }
     if (argc > 1) {
@@ -35,7 +47,8 @@ int cmd_devices(int argc, char **argv)
             printf("platform %u: %s\n", d[i].platform_index, d[i].platform_name);
             last_platform = d[i].platform_index;
         }
-        printf("%c [%u:%u] %s\n", d[i].is_default ? '*' : ' ', d[i].platform_index, d[i].device_index, d[i].name);
+        printf("%c [%u:%u] %s%s\n", d[i].is_default ? '*' : ' ', d[i].platform_index, d[i].device_index, d[i].name,
+               mark(&d[i]));
         printf("      vendor %s, type %s, %u compute units\n", d[i].vendor, type_name(d[i].type), d[i].compute_units);
         printf("      global memory %.1f MiB (largest allocation %.1f MiB), local memory %.1f KiB\n",
                d[i].global_mem_bytes / 1048576.0, d[i].max_alloc_bytes / 1048576.0, d[i].local_mem_bytes / 1024.0);

@@ -267,7 +267,14 @@ static aecl_status train_and_save(aecl_ctx *ctx, const args *a, const aecl_model
     printf("training %s (%s, %lld parameters) on %zu samples of %s", a->model, aecl_spec_kind_name(spec->kind),
            (long long)spec->n_params, tr->n, a->data);
     if (val->n) printf(", validating on %zu", val->n);
-    printf(", device %s\n", aecl_ctx_device(ctx)->name);
+    const aecl_device_info *d = aecl_ctx_device(ctx);
+    /* The device and why it was chosen: a slow simulator or a device named by a
+     * stray $AECL_DEVICE shows here before the epochs start. */
+    if (a->device)
+        printf(", device %s (--device %s%s)\n", d->name, a->device,
+               d->is_simulator ? ", a simulator" : d->failed_selftest ? ", failed selftest" : "");
+    else
+        printf(", device %s (%s)\n", d->name, d->chosen_because);
     if (a->resume) printf("resuming from %s\n", a->resume);
     fflush(stdout);
     float *w = NULL;

@@ -77,6 +77,10 @@ typedef struct aecl_device_info {
     uint64_t global_mem_bytes, local_mem_bytes, max_alloc_bytes;
     size_t max_work_group_size;
     int is_default;             /* 1 for the device chosen when no selector is given */
+    int is_simulator;           /* a known simulator (Oclgrind): correct but slow, no default */
+    int failed_selftest;        /* `aecl selftest` last failed on it (recorded in the cache folder): no default */
+    char chosen_because[96];    /* aecl_ctx_device only: why aecl_ctx_create chose it, e.g.
+                                   "AECL_DEVICE=1:0" or "default: first GPU" */
 } aecl_device_info;
 
 /* Lists every device of every platform into a malloc'd array (free with free()).
@@ -93,7 +97,9 @@ enum { AECL_LOG_ERROR = 0, AECL_LOG_WARN = 1, AECL_LOG_INFO = 2, AECL_LOG_DEBUG 
  *   "N"        the N-th device counting over all platforms;
  *   any other text: the first device whose name, vendor or platform name contains
  *              it (case-insensitive);
- *   NULL or "": $AECL_DEVICE if set, else the first GPU, else the first CPU.
+ *   NULL or "": $AECL_DEVICE if set, else the first GPU, else the first CPU,
+ *              skipping simulators and devices that failed `aecl selftest`
+ *              (used only when nothing else is there).
  * A selector that matches nothing fails with AECL_ERR_NO_DEVICE and a message that
  * lists the devices that exist. On failure *out is NULL; read the message with
  * aecl_ctx_last_error(NULL). */

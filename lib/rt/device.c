@@ -46,6 +46,7 @@ void aecl_device_fill_info(cl_platform_id p, cl_device_id d, unsigned pi, unsign
     size_t wg = 0;
     clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
     info->max_work_group_size = wg ? wg : 1;
+    info->is_simulator = aecl_device_is_simulator(info);
 }
 
 void aecl_device_set_free(aecl_device_set *s)
@@ -93,15 +94,16 @@ aecl_status aecl_device_set_load(aecl_device_set *s)
     if (s->count == 0)
         return aecl_fail(NULL, AECL_ERR_NO_DEVICE, "OpenCL platforms found, but no devices%s",
                          getenv("POCL_DEVICES") ? " (POCL_DEVICES is set: PoCL 3 names its CPU device 'pthread')" : "");
-    s->default_index = 0;
-    for (size_t i = 0; i < s->count; i++)
-        if (s->info[i].type == AECL_DEVICE_GPU) { s->default_index = i; break; }
-    if (s->info[s->default_index].type != AECL_DEVICE_GPU)
-        for (size_t i = 0; i < s->count; i++)
-            if (s->info[i].type == AECL_DEVICE_CPU) { s->default_index = i; break; }
+    aecl_selftest_mark(s->info, s->count);
+    s->default_index = aecl_device_default(s->info, s->count, NULL, 0);
     s->info[s->default_index].is_default = 1;
     return AECL_OK;
 }
+
+/* Simulators run kernels correctly but about 1000x slower than any real device:
+ * one installed beside a real platform must not take the default silently.
+ * Matched, case-insensitive, in the platform name, vendor or device name. */
+static const char *const simulator_names[] = {"Oclgrind"};
 
 static int contains_nocase(const char *hay, const char *needle)
 {
@@ -114,47 +116,134 @@ static int contains_nocase(const char *hay, const char *needle)
     return 0;
 }
 
-/* Parses "P:D" or "N"; returns 1 and the set index on a well-formed selector. */
-static int parse_index(const aecl_device_set *s, const char *sel, size_t *out, int *well_formed)
+int aecl_device_is_simulator(const aecl_device_info *d)
+{
+    for (size_t i = 0; i < sizeof simulator_names / sizeof simulator_names[0]; i++)
+        if (contains_nocase(d->platform_name, simulator_names[i]) || contains_nocase(d->vendor, simulator_names[i]) ||
+            contains_nocase(d->name, simulator_names[i]))
+            return 1;
+    return 0;
+}
+
+static int usable(const aecl_device_info *d) { return !d->is_simulator && !d->failed_selftest; }
+
+/* The first device whose type is in `types` (usable ones only when need_usable); n when none. */
+static size_t first_of(const aecl_device_info *info, size_t n, unsigned types, int need_usable)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((info[i].type & types) && (!need_usable || usable(&info[i]))) return i;
+    return n;
+}
+
+/* What the skipped devices of `types` were, for "(no GPU<note>)". */
+static const char *skipped_note(const aecl_device_info *info, size_t n, unsigned types)
+{
+    int sim = 0, failed = 0;
+    for (size_t i = 0; i < n; i++)
+        if (info[i].type & types) {
+            sim |= info[i].is_simulator;
+            failed |= !info[i].is_simulator && info[i].failed_selftest;
+        }
+    return sim && failed ? " other than a simulator or one that failed selftest"
+           : sim         ? " other than a simulator"
+           : failed      ? " that passed selftest"
+                         : "";
+}
+
+static const char *type_word(aecl_device_type t)
+{
+    return t == AECL_DEVICE_GPU ? "GPU" : t == AECL_DEVICE_CPU ? "CPU" : "device";
+}
+
+size_t aecl_device_default(const aecl_device_info *info, size_t n, char *why, size_t cap)
+{
+    const unsigned gpu = AECL_DEVICE_GPU, cpu = AECL_DEVICE_CPU, any = ~0u;
+    size_t i;
+    if ((i = first_of(info, n, gpu, 1)) < n) {
+        snprintf(why, cap, "default: first GPU");
+    } else if ((i = first_of(info, n, cpu, 1)) < n) {
+        snprintf(why, cap, "default: first CPU (no GPU%s)", skipped_note(info, n, gpu));
+    } else if ((i = first_of(info, n, any, 1)) < n) {
+        snprintf(why, cap, "default: first device (no GPU or CPU%s)", skipped_note(info, n, gpu | cpu));
+    } else {
+        /* Nothing else is there: a slow or doubtful device beats none, and the
+         * reason says so. */
+        i = first_of(info, n, gpu, 0) < n ? first_of(info, n, gpu, 0)
+          : first_of(info, n, cpu, 0) < n ? first_of(info, n, cpu, 0) : 0;
+        snprintf(why, cap, "default: first %s, though %s (every device is a simulator or failed selftest)",
+                 type_word(info[i].type),
+                 info[i].is_simulator ? "a simulator" : "it failed selftest");
+    }
+    return i;
+}
+
+/* Parses "P:D" or "N"; returns 1 and the index on a well-formed selector. */
+static int parse_index(const aecl_device_info *info, size_t n, const char *sel, size_t *out, int *well_formed)
 {
     unsigned p, d;
     char tail;
     *well_formed = 0;
     if (sscanf(sel, "%u:%u%c", &p, &d, &tail) == 2) {
         *well_formed = 1;
-        for (size_t i = 0; i < s->count; i++)
-            if (s->info[i].platform_index == p && s->info[i].device_index == d) { *out = i; return 1; }
+        for (size_t i = 0; i < n; i++)
+            if (info[i].platform_index == p && info[i].device_index == d) { *out = i; return 1; }
         return 0;
     }
     if (sscanf(sel, "%u%c", &p, &tail) == 1) {
         *well_formed = 1;
-        if (p < s->count) { *out = p; return 1; }
+        if (p < n) { *out = p; return 1; }
     }
     return 0;
 }
 
-static void list_devices(const aecl_device_set *s)
+static void list_devices(const aecl_device_info *info, size_t n)
 {
     aecl_error_append(NULL, "; devices are:");
-    for (size_t i = 0; i < s->count; i++)
-        aecl_error_append(NULL, " [%u:%u] %s (%s)%s", s->info[i].platform_index,
-                          s->info[i].device_index, s->info[i].name, s->info[i].platform_name,
-                          i + 1 < s->count ? "," : "");
+    for (size_t i = 0; i < n; i++)
+        aecl_error_append(NULL, " [%u:%u] %s (%s)%s", info[i].platform_index, info[i].device_index, info[i].name,
+                          info[i].platform_name, i + 1 < n ? "," : "");
 }
 
-aecl_status aecl_device_select(const aecl_device_set *s, const char *sel, size_t *out)
+/* The index of the device a non-empty selector names; 0 when none matches. */
+static int match(const aecl_device_info *info, size_t n, const char *sel, size_t *out)
 {
-    if (!sel || !*sel) sel = getenv("AECL_DEVICE");
-    if (!sel || !*sel) { *out = s->default_index; return AECL_OK; }
     int well_formed;
-    if (parse_index(s, sel, out, &well_formed)) return AECL_OK;
+    if (parse_index(info, n, sel, out, &well_formed)) return 1;
     if (!well_formed)
-        for (size_t i = 0; i < s->count; i++)
-            if (contains_nocase(s->info[i].name, sel) || contains_nocase(s->info[i].vendor, sel) ||
-                contains_nocase(s->info[i].platform_name, sel)) { *out = i; return AECL_OK; }
-    aecl_fail(NULL, AECL_ERR_NO_DEVICE, "no OpenCL device matches selector '%s'", sel);
-    list_devices(s);
-    return AECL_ERR_NO_DEVICE;
+        for (size_t i = 0; i < n; i++)
+            if (contains_nocase(info[i].name, sel) || contains_nocase(info[i].vendor, sel) ||
+                contains_nocase(info[i].platform_name, sel)) { *out = i; return 1; }
+    return 0;
+}
+
+aecl_status aecl_device_choose(const aecl_device_info *info, size_t n, const char *sel, const char *env_sel,
+                               size_t *out, char *why, size_t cap)
+{
+    int from_env = !(sel && *sel) && env_sel && *env_sel;
+    if (from_env) sel = env_sel;
+    if (!sel || !*sel) {
+        *out = aecl_device_default(info, n, why, cap);
+        return AECL_OK;
+    }
+    if (!match(info, n, sel, out)) {
+        aecl_fail(NULL, AECL_ERR_NO_DEVICE, "no OpenCL device matches selector '%s'", sel);
+        list_devices(info, n);
+        return AECL_ERR_NO_DEVICE;
+    }
+    /* Named explicitly, so used as it is; the reason still warns. */
+    const aecl_device_info *d = &info[*out];
+    snprintf(why, cap, from_env ? "AECL_DEVICE=%s%s" : "selector '%s'%s", sel,
+             d->is_simulator ? " (a simulator)" : d->failed_selftest ? " (failed selftest)" : "");
+    return AECL_OK;
+}
+
+aecl_status aecl_device_select(aecl_device_set *s, const char *sel, size_t *out)
+{
+    aecl_device_info *info = s->info;
+    char why[sizeof info[0].chosen_because];
+    AECL_TRY(aecl_device_choose(info, s->count, sel, getenv("AECL_DEVICE"), out, why, sizeof why));
+    snprintf(info[*out].chosen_because, sizeof info[*out].chosen_because, "%s", why);
+    return AECL_OK;
 }
 
 aecl_status aecl_devices_list(aecl_device_info **out, size_t *count)
