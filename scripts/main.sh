@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 bash scripts/build.sh
 export POCL_DEVICES="${POCL_DEVICES:-pthread}"
+# PoCL's CPU device by name, so a GPU or a simulator installed beside it does not
+# take the job over; AECL_DEVICE set by the caller wins.
+export AECL_DEVICE="${AECL_DEVICE:-Portable Computing Language}"
 out=build/main-job
 mkdir -p "$out"
 ./build/aecl devices

@@ -5,6 +5,9 @@
 aecl="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 models="$(cd "${AECL_SOURCE_DIR:-$(dirname "$0")/..}" && pwd)/models"
 data=/usr/share/datasets/fashion-mnist
+# The device these checks mean: PoCL's CPU device (its platform name is the same in
+# every PoCL release), unless the caller names another.
+export AECL_DEVICE="${AECL_DEVICE:-Portable Computing Language}"
 fail=0 pass=0
 ok() { if eval "$1"; then pass=$((pass+1)); else echo "FAILED: $1"; fail=$((fail+1)); fi; }
 tmp=$(mktemp -d /tmp/aecl-cli-apps-XXXXXX)

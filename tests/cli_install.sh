@@ -5,6 +5,9 @@
 # holds the consumer's main.c verbatim, and that the installed program runs.
 aecl="$1"
 src="${AECL_SOURCE_DIR:?}" bin="${AECL_BINARY_DIR:?}"
+# The device these checks mean: PoCL's CPU device (its platform name is the same in
+# every PoCL release), unless the caller names another.
+export AECL_DEVICE="${AECL_DEVICE:-Portable Computing Language}"
 fail=0 pass=0
 ok() { if eval "$1"; then pass=$((pass+1)); else echo "FAILED: $1"; fail=$((fail+1)); fi; }
 tmp=$(mktemp -d)

@@ -4,6 +4,9 @@
 # the exit status of every kind of mistake (2: a bad option, 1: a bad file).
 aecl="$1"
 src="${AECL_SOURCE_DIR:-$(dirname "$0")/..}"
+# The device these checks mean: PoCL's CPU device (its platform name is the same in
+# every PoCL release), unless the caller names another.
+export AECL_DEVICE="${AECL_DEVICE:-Portable Computing Language}"
 dir=$(mktemp -d /tmp/aecl-cli-train-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 fail=0 pass=0
