@@ -13,7 +13,7 @@
  * [rows, features], codes [rows, latent], norms [rows], scores [rows] and the
  * reconstructions of the codes [rows, features]. */
 #define CL_TARGET_OPENCL_VERSION 120
-#include <aecl.h>
+#include <aecl_cl.h>
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
 #ifndef AECL_RT_CTX_H
 #define AECL_RT_CTX_H
 
-#include "aecl.h"
+#include "aecl_cl.h"
 #include "rt/tuning.h"
 
 #define AECL_ERRMSG_CAP 16384

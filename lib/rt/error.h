@@ -3,7 +3,7 @@
 #ifndef AECL_RT_ERROR_H
 #define AECL_RT_ERROR_H
 
-#include "aecl.h"
+#include "aecl_cl.h"
 
 #if defined(__GNUC__)
 #define AECL_PRINTF(a, b) __attribute__((format(printf, a, b)))

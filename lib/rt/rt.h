@@ -2,7 +2,7 @@
 #ifndef AECL_RT_RT_H
 #define AECL_RT_RT_H
 
-#include "aecl.h"
+#include "aecl_cl.h"
 #include "rt/ctx.h"
 #include "rt/error.h"
 

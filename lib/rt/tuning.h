@@ -13,7 +13,7 @@
 #ifndef AECL_RT_TUNING_H
 #define AECL_RT_TUNING_H
 
-#include "aecl.h"
+#include "aecl_cl.h"
 
 #include <stddef.h>
 #include <stdint.h>

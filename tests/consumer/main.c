@@ -5,7 +5,7 @@
  *
  * Build: find_package(aecl) + target_link_libraries(app aecl::aecl), or
  *        cc main.c $(pkg-config --cflags --libs aecl) */
-#include <aecl.h>
+#include <aecl_cl.h>
 
 #include <math.h>
 #include <stdio.h>
