@@ -163,7 +163,8 @@ static void test_idx(aecl_ctx *ctx)
     for (size_t i = 0; d.x && i < d.n * d.features; i++) { lo = fminf(lo, d.x[i]); hi = fmaxf(hi, d.x[i]); }
     CHECK(lo == 0 && hi == 1);
     aecl_dataset_free(&d);
-    CHECK(aecl_dataset_load_idx(ctx, DATA "train-images-idx3-ubyte.gz", NULL, 5, 30, &d) == AECL_ERR_SHAPE);
+    CHECK_FAIL(aecl_dataset_load_idx(ctx, DATA "train-images-idx3-ubyte.gz", NULL, 5, 30, &d), AECL_ERR_SHAPE,
+               "samples of 784 values, the model's input takes 30");
 }
 
 int main(void)

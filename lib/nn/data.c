@@ -14,9 +14,11 @@ aecl_status aecl_dataset_load_idx(aecl_ctx *ctx, const char *images_path, const 
     aecl_idx img, lab;
     AECL_TRY(aecl_idx_read(ctx, images_path, limit, AECL_IDX_SCALE01, &img));
     if (expect && img.item_elems != expect) {
+        /* The message first: freeing zeroes img. */
+        aecl_status st = aecl_fail(ctx, AECL_ERR_SHAPE, "%s: samples of %zu values, the model's input takes %zu",
+                                   images_path, img.item_elems, expect);
         aecl_idx_free(&img);
-        return aecl_fail(ctx, AECL_ERR_SHAPE, "%s: samples of %zu values, the model's input takes %zu", images_path,
-                         img.item_elems, expect);
+        return st;
     }
     out->x = img.data;
     out->n = img.dims[0];
@@ -238,7 +240,7 @@ aecl_status aecl_scaling_parse(aecl_ctx *ctx, const char *text, const char *wher
     char kind[16];
     int used = 0;
     unsigned long long nf = 0;
-    aecl_scale_kind k;
+    aecl_scale_kind k = AECL_SCALE_NONE;
     if (!strcmp(text, "none")) return AECL_OK;
     if (sscanf(text, "%15s %llu %n", kind, &nf, &used) < 2 || aecl_scale_parse(NULL, kind, &k) != AECL_OK ||
         k == AECL_SCALE_NONE || nf == 0 || nf > (1ull << 28))
