@@ -20,15 +20,23 @@ static char *full_options(const char *options)
     return s;
 }
 
+/* The name of a program in messages: cl/<file>, or a generated program's name,
+ * which has no file under cl/ (it is "name#hash"). */
+static const char *shown_dir(const char *file) { return strchr(file, '#') ? "" : "cl/"; }
+
+/* Everything the binary depends on; the cache compares all of it, not a hash. */
 static char *cache_key(const aecl_ctx *ctx, const char *file, const char *opts, const char *src)
 {
+    static const unsigned char hash_key[16]; /* a hash's key, not a secret */
+    unsigned char h[16];
+    char hex[33];
+    aecl_hash128(src, strlen(src), hash_key, h);
+    for (int i = 0; i < 16; i++) snprintf(hex + 2 * i, 3, "%02x", h[i]);
     size_t n = strlen(file) + strlen(opts) + 512;
     char *k = malloc(n);
     if (k)
-        snprintf(k, n, "aecl-program-v1\nfile=%s\noptions=%s\nplatform=%s\ndevice=%s\ndriver=%s\nsource=%016llx%016llx",
-                 file, opts, ctx->info.platform_name, ctx->info.name, ctx->info.driver_version,
-                 (unsigned long long)aecl_hash64(src, strlen(src), 0),
-                 (unsigned long long)aecl_hash64(src, strlen(src), 0x51ed270b27a1e2b1ull));
+        snprintf(k, n, "aecl-program-v2\nfile=%s\noptions=%s\nplatform=%s\ndevice=%s\ndriver=%s\nsource=%s", file,
+                 opts, ctx->info.platform_name, ctx->info.name, ctx->info.driver_version, hex);
     return k;
 }
 
@@ -44,9 +52,8 @@ static aecl_status build_failed(aecl_ctx *ctx, cl_program prog, const char *file
         log[0] = 0;
     /* Every implementation's log then points into the kernel file, #line or not. */
     char *located = log ? aecl_build_log_locate(src, log) : NULL;
-    /* Generated programs are named "name#hash" and have no file under cl/. */
-    aecl_fail(ctx, AECL_ERR_BUILD, "building %s%s with options '%s' failed (%s):\n%s", strchr(file, '#') ? "" : "cl/",
-              file, opts, aecl_cl_error_name(err), located ? located : log ? log : "(no build log)");
+    aecl_fail(ctx, AECL_ERR_BUILD, "building %s%s with options '%s' failed (%s):\n%s", shown_dir(file), file, opts,
+              aecl_cl_error_name(err), located ? located : log ? log : "(no build log)");
     free(located);
     free(log);
     return AECL_ERR_BUILD;
@@ -91,6 +98,7 @@ static int build_from_binary(aecl_ctx *ctx, const unsigned char *bin, size_t len
 static void store_binary(aecl_ctx *ctx, const aecl_bincache *c, const char *key, cl_program p)
 {
     size_t len = 0;
+    if (!c->enabled) return; /* off: nothing to write, nothing to warn about */
     if (clGetProgramInfo(p, CL_PROGRAM_BINARY_SIZES, sizeof len, &len, NULL) != CL_SUCCESS || !len) return;
     unsigned char *bin = malloc(len);
     if (bin && clGetProgramInfo(p, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS &&
@@ -99,27 +107,50 @@ static void store_binary(aecl_ctx *ctx, const aecl_bincache *c, const char *key,
     free(bin);
 }
 
+/* A cache the environment asks for but that is off says why once per context: on
+ * the context's first program. */
+static void warn_cache_off(aecl_ctx *ctx, const aecl_bincache *c)
+{
+    if (!c->enabled && c->off_because[0] && !ctx->programs)
+        aecl_log(ctx, AECL_LOG_WARN, "%s; kernels are built from source", c->off_because);
+}
+
+/* 1 when *out was made from the cache's entry for key. A bad entry is counted and
+ * logged (a warning when another user could have written it), for the caller to
+ * rebuild and replace. */
+static int load_cached(aecl_ctx *ctx, const aecl_bincache *c, const char *key, const char *file, const char *opts,
+                       cl_program *out)
+{
+    unsigned char *bin = NULL;
+    size_t len = 0;
+    char why[AECL_BINCACHE_DIR_CAP + 200];
+    int r = aecl_bincache_read(c, key, &bin, &len, why, sizeof why);
+    if (r == AECL_BINCACHE_HIT && !build_from_binary(ctx, bin, len, opts, out)) {
+        r = AECL_BINCACHE_BAD;
+        snprintf(why, sizeof why, "the driver refused the cached binary");
+    }
+    free(bin);
+    if (r == AECL_BINCACHE_HIT) ctx->prog_stats.loads_from_disk++;
+    if (r < 0) {
+        ctx->prog_stats.cache_rejects++;
+        aecl_log(ctx, r == AECL_BINCACHE_UNTRUSTED ? AECL_LOG_WARN : AECL_LOG_INFO,
+                 "kernel cache: %s; rebuilding %s%s from source", why, shown_dir(file), file);
+    }
+    return r == AECL_BINCACHE_HIT;
+}
+
 static aecl_status load_or_build(aecl_ctx *ctx, const char *file, const char *src, const char *opts, cl_program *out)
 {
     char *key = cache_key(ctx, file, opts, src);
     AECL_RETURN_IF(!key, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
     aecl_bincache cache;
     aecl_bincache_init(&cache);
-    unsigned char *bin = NULL;
-    size_t len = 0;
-    int bad = 0;
+    warn_cache_off(ctx, &cache);
     aecl_status st = AECL_OK;
-    if (aecl_bincache_read(&cache, key, &bin, &len, &bad) && build_from_binary(ctx, bin, len, opts, out)) {
-        ctx->prog_stats.loads_from_disk++;
-    } else {
-        if (bad || bin) {
-            ctx->prog_stats.cache_rejects++;
-            aecl_log(ctx, AECL_LOG_INFO, "kernel cache entry for cl/%s was bad: rebuilding", file);
-        }
+    if (!load_cached(ctx, &cache, key, file, opts, out)) {
         st = build_from_source(ctx, file, src, opts, out);
         if (st == AECL_OK) store_binary(ctx, &cache, key, *out);
     }
-    free(bin);
     free(key);
     return st;
 }

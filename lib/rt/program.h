@@ -26,24 +26,41 @@ aecl_status aecl_program_from_text(aecl_ctx *ctx, const char *name, const char *
 void aecl_programs_release(aecl_ctx *ctx);
 
 /* Disk cache. `key` identifies source + options + device + driver. */
+#define AECL_BINCACHE_DIR_CAP 1024
 typedef struct aecl_bincache {
     int enabled;
-    char dir[1024];
+    char dir[AECL_BINCACHE_DIR_CAP];
+    /* Why a cache the environment asks for is off (its path is too long, or others
+     * can write its folder), for the caller to log; "" when on or not asked for. */
+    char off_because[AECL_BINCACHE_DIR_CAP + 200];
 } aecl_bincache;
 
-void aecl_bincache_init(aecl_bincache *c);   /* from AECL_CACHE, AECL_CACHE_DIR, XDG */
+/* From AECL_CACHE, AECL_CACHE_DIR, XDG_CACHE_HOME and HOME; off (with
+ * off_because) when the folder is there but another user could write into it. */
+void aecl_bincache_init(aecl_bincache *c);
 /* Path of the entry file for key (in c->dir). */
 void aecl_bincache_path(const aecl_bincache *c, const char *key, char *path, size_t cap);
-/* Reads and validates an entry; returns 0 when missing or bad (*bad set when the
- * entry exists but is unreadable, truncated or from another key). */
-int aecl_bincache_read(const aecl_bincache *c, const char *key, unsigned char **bin, size_t *len, int *bad);
+/* What aecl_bincache_read found: */
+enum {
+    AECL_BINCACHE_UNTRUSTED = -2, /* an entry another user could have written: not read */
+    AECL_BINCACHE_BAD = -1,       /* unreadable, damaged, cut short, or for another key */
+    AECL_BINCACHE_MISS = 0,       /* none (or the cache is off) */
+    AECL_BINCACHE_HIT = 1         /* *bin (malloc'd) and *len are the payload */
+};
+/* Reads and validates the entry for key; `why` says what was wrong with it (for
+ * the log) when the result is negative. */
+int aecl_bincache_read(const aecl_bincache *c, const char *key, unsigned char **bin, size_t *len, char *why,
+                       size_t cap);
 /* Creates the cache folder (and its parents); 1 when it exists and the cache is on. */
 int aecl_bincache_make_dir(const aecl_bincache *c);
-/* Writes an entry atomically (io/atomic.c); returns 0 on failure, which callers
- * only log: the cache is an optimisation. */
+/* Writes an entry atomically (io/atomic.c), replacing a refused one; returns 0 on
+ * failure, which callers only log: the cache is an optimisation. */
 int aecl_bincache_write(aecl_ctx *ctx, const aecl_bincache *c, const char *key, const unsigned char *bin, size_t len);
 
-/* 64-bit FNV-1a, for cache keys. */
+/* SipHash-2-4 with its 128-bit result: entries' payloads and program sources. */
+void aecl_hash128(const void *data, size_t len, const unsigned char key[16], unsigned char out[16]);
+
+/* 64-bit FNV-1a: names of entry files and of generated programs. */
 uint64_t aecl_hash64(const void *data, size_t len, uint64_t seed);
 
 #endif
