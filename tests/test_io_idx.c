@@ -184,7 +184,7 @@ static void test_errors(void)
     /* Truncated data, plain and gzip: 16 + 60 bytes cut to 16 + 50. */
     test_write_file(test_path("cut.idx"), images_file, images_len - 10);
     CHECK_FAIL(aecl_idx_read_images(NULL, test_path("cut.idx"), 0, 0, &x), AECL_ERR_FORMAT,
-               "expected 60 bytes after the header, got 50");
+               "declares 60 values but holds 50 bytes of data");
     write_gz(test_path("cut.idx.gz"), images_file, images_len - 10);
     CHECK_FAIL(aecl_idx_read_images(NULL, test_path("cut.idx.gz"), 0, 0, &x), AECL_ERR_FORMAT,
                "expected 60 bytes after the header, got 50");
@@ -229,11 +229,61 @@ static void test_errors(void)
     n = idx_header(big, 0x08, 3, large);
     test_write_file(test_path("large.idx"), big, n + 100);
     CHECK_FAIL(aecl_idx_read(NULL, test_path("large.idx"), 0, 0, &x), AECL_ERR_FORMAT,
-               "got 100");
+               "declares 1.7e12 values but holds 100 bytes of data");
     uint32_t nine[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
     n = idx_header(big, 0x08, 9, nine);
     test_write_file(test_path("ninedims.idx"), big, n + 1);
     CHECK_FAIL(aecl_idx_read(NULL, test_path("ninedims.idx"), 0, 0, &x), AECL_ERR_FORMAT, "9 dims");
+}
+
+/* Bytes after the declared items, non-finite floats and files of no items. */
+static void test_declared(void)
+{
+    aecl_idx x;
+    uint8_t buf[128];
+    memcpy(buf, images_file, images_len);
+    buf[images_len] = 7;   /* one byte too many */
+    test_write_file(test_path("long.idx"), buf, images_len + 1);
+    CHECK_FAIL(aecl_idx_read_images(NULL, test_path("long.idx"), 0, 0, &x), AECL_ERR_FORMAT,
+               "bytes after the 5 items the header declares");
+    write_gz(test_path("long.idx.gz"), buf, images_len + 1);
+    CHECK_FAIL(aecl_idx_read_images(NULL, test_path("long.idx.gz"), 0, 0, &x), AECL_ERR_FORMAT,
+               "bytes after the 5 items");
+    CHECK_OK(NULL, aecl_idx_read_images(NULL, test_path("long.idx.gz"), 4, 0, &x));   /* a subset reads no further */
+    aecl_idx_free(&x);
+
+    /* NaN in float32 data, a float64 beyond float32's range: named by index. */
+    uint32_t d[2] = {2, 3};
+    size_t n = idx_header(buf, 0x0D, 2, d);
+    const float f[6] = {0, 1, 2, 3, NAN, 5};
+    for (int i = 0; i < 6; i++) {
+        uint32_t u;
+        memcpy(&u, &f[i], 4);
+        for (int b = 0; b < 4; b++) buf[n++] = (uint8_t)(u >> (24 - 8 * b));
+    }
+    test_write_file(test_path("nan.idx"), buf, n);
+    CHECK_FAIL(aecl_idx_read(NULL, test_path("nan.idx"), 0, 0, &x), AECL_ERR_FORMAT,
+               "value 4 (item 1, value 1 of it) is NaN");
+    CHECK(x.data == NULL);
+    n = idx_header(buf, 0x0E, 2, d);
+    for (int i = 0; i < 6; i++) {
+        double v = i == 2 ? 1e300 : i;
+        uint64_t u;
+        memcpy(&u, &v, 8);
+        for (int b = 0; b < 8; b++) buf[n++] = (uint8_t)(u >> (56 - 8 * b));
+    }
+    test_write_file(test_path("big64.idx"), buf, n);
+    CHECK_FAIL(aecl_idx_read(NULL, test_path("big64.idx"), 0, 0, &x), AECL_ERR_FORMAT,
+               "value 2 (item 0, value 2 of it) is infinite as a float32");
+
+    /* No items: nothing allocated (the float buffer of an empty file was never freed
+     * by callers that skip an empty data set). */
+    uint32_t none[3] = {0, 28, 28};
+    n = idx_header(buf, 0x08, 3, none);
+    test_write_file(test_path("none.idx"), buf, n);
+    CHECK_OK(NULL, aecl_idx_read_images(NULL, test_path("none.idx"), 0, 1, &x));
+    CHECK(x.dims[0] == 0 && x.count == 0 && x.item_elems == 784 && x.data == NULL);
+    aecl_idx_free(&x);
 }
 
 /* The real Fashion-MNIST files, when installed. */
@@ -312,6 +362,7 @@ int main(void)
     test_small_labels("lab.idx.gz");
     test_dtypes();
     test_errors();
+    test_declared();
     test_fashion_mnist();
     test_tmp_cleanup();
     return test_finish();

@@ -139,7 +139,7 @@ static void test_npy_foreign_and_bad(void)
     CHECK_FAIL(aecl_npy_read(NULL, test_path("fo.npy"), &a), AECL_ERR_UNSUPPORTED, "fortran_order True");
     craft("cut.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n", d, 20);
     CHECK_FAIL(aecl_npy_read(NULL, test_path("cut.npy"), &a), AECL_ERR_FORMAT,
-               "truncated data: expected 24 bytes, got 20");
+               "declares 6 values but holds 20 bytes of data");
     CHECK(a.data == NULL && a.count == 0);
     craft("key.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), 'x': 1}\n", d, 24);
     CHECK_FAIL(aecl_npy_read(NULL, test_path("key.npy"), &a), AECL_ERR_FORMAT, "unknown key");
@@ -151,6 +151,31 @@ static void test_npy_foreign_and_bad(void)
     CHECK_FAIL(aecl_npy_read(NULL, test_path("v9.npy"), &a), AECL_ERR_UNSUPPORTED, "version 9.0");
     size_t big[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
     CHECK_FAIL(aecl_npy_write(NULL, test_path("nine.npy"), d, 9, big), AECL_ERR_INVALID_ARG, "9 dims");
+}
+
+/* What the header declares is checked against the bytes that follow it before
+ * anything is allocated, and exactly those bytes must follow; values must be finite;
+ * header text quoted in a message cannot carry control characters. */
+static void test_npy_declared(void)
+{
+    const float d[7] = {1, 2, 3, 4, 5, 6, 7};
+    aecl_npy a;
+    craft("huge.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (6, 444444444444444), }\n", d, 24);
+    CHECK_FAIL(aecl_npy_read(NULL, test_path("huge.npy"), &a), AECL_ERR_FORMAT,
+               "the file declares 2.7e15 values but holds 24 bytes of data");
+    CHECK(a.data == NULL && a.count == 0);
+    craft("long.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n", d, 28);
+    CHECK_FAIL(aecl_npy_read(NULL, test_path("long.npy"), &a), AECL_ERR_FORMAT, "4 bytes after the data");
+    float nan_at_4[6] = {1, 2, 3, 4, NAN, 6};
+    craft("nan.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n", nan_at_4, 24);
+    CHECK_FAIL(aecl_npy_read(NULL, test_path("nan.npy"), &a), AECL_ERR_FORMAT, "value 4 (row 1, column 1) is NaN");
+    CHECK(a.data == NULL);
+    float inf_at_0[2] = {-INFINITY, 0};
+    craft("inf.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n", inf_at_0, 8);
+    CHECK_FAIL(aecl_npy_read(NULL, test_path("inf.npy"), &a), AECL_ERR_FORMAT, "value 0 is -infinite");
+    craft("esc.npy", 1, "{'descr': '\x1b[2J\x07', 'fortran_order': False, 'shape': (2,), }\n", d, 8);
+    CHECK_FAIL(aecl_npy_read(NULL, test_path("esc.npy"), &a), AECL_ERR_UNSUPPORTED, "dtype '\\x1b[2J\\x07'");
+    CHECK(!strchr(aecl_ctx_last_error(NULL), '\x1b'));
 }
 
 /* ---- the atomic writer (shared by every io writer; tested here) -------------- */
@@ -239,6 +264,7 @@ int main(void)
     test_npy_round_trip();
     test_npy_header();
     test_npy_foreign_and_bad();
+    test_npy_declared();
     test_atomic();
     test_tmp_cleanup();
     return test_finish();

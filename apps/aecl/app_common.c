@@ -196,8 +196,10 @@ int app_load_or_fail(const char *cmd, aecl_ctx *ctx, const aecl_model *m, const 
 {
     aecl_status st = app_load_data(ctx, a, a->data, a->split, (size_t)a->limit, aecl_model_input_size(m), d);
     if (st != AECL_OK) return cli_error(cmd, st, ctx, "cannot read the data");
-    if (d->n == 0) return fprintf(stderr, "aecl %s: %s holds no samples\n", cmd, a->data), 1;
-    return 0;
+    if (d->n) return 0;
+    fprintf(stderr, "aecl %s: %s holds no samples\n", cmd, a->data);
+    aecl_dataset_free(d);
+    return 1;
 }
 
 aecl_status app_write_grid(aecl_ctx *ctx, const aecl_model *m, const char *path, const float *images, size_t n,

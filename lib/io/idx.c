@@ -7,11 +7,16 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #define READ_CHUNK ((size_t)1 << 20)
 #define FIRST_ALLOC ((size_t)16 << 20)
+/* deflate's best ratio is 1032:1, so a gzip file of n bytes holds at most this
+ * many times n bytes of data (a bound on what a header may declare). */
+#define MAX_GZIP_RATIO 1032
 
 static const char *dtype_name(unsigned t)
 {
@@ -169,12 +174,24 @@ static float element(const uint8_t *p, unsigned dtype, size_t i)
     return 0.0f;
 }
 
+/* Float data must be finite: a NaN or an overflow to infinity (a float64 beyond
+ * float32's range) would poison every loss computed from it. */
+static aecl_status check_finite(aecl_ctx *ctx, const char *path, const aecl_idx *x)
+{
+    size_t bad = aecl_first_nonfinite(x->data, x->count);
+    if (bad == x->count) return AECL_OK;
+    return aecl_fail(ctx, AECL_ERR_FORMAT, "%s: value %zu (item %zu, value %zu of it) is %s%s: aecl takes finite "
+                     "values only", path, bad, bad / x->item_elems, bad % x->item_elems,
+                     aecl_nonfinite_name(x->data[bad]), x->dtype == AECL_IDX_FLOAT64 ? " as a float32" : "");
+}
+
 static aecl_status to_float(aecl_ctx *ctx, const char *path, const uint8_t *raw, int scale01,
                             aecl_idx *x)
 {
     size_t bytes;
-    AECL_RETURN_IF(!aecl_mul_size(x->count ? x->count : 1, sizeof(float), &bytes),
-                   AECL_ERR_HOST_MEMORY, ctx, "%s: %zu floats overflow", path, x->count);
+    if (x->count == 0) return AECL_OK;   /* no items: data stays NULL */
+    AECL_RETURN_IF(!aecl_mul_size(x->count, sizeof(float), &bytes), AECL_ERR_HOST_MEMORY, ctx,
+                   "%s: %zu floats overflow", path, x->count);
     x->data = malloc(bytes);
     AECL_RETURN_IF(!x->data, AECL_ERR_HOST_MEMORY, ctx, "%s: cannot allocate %zu bytes", path,
                    bytes);
@@ -183,6 +200,7 @@ static aecl_status to_float(aecl_ctx *ctx, const char *path, const uint8_t *raw,
     } else {
         for (size_t i = 0; i < x->count; i++) x->data[i] = element(raw, x->dtype, i);
     }
+    if (x->dtype == AECL_IDX_FLOAT32 || x->dtype == AECL_IDX_FLOAT64) return check_finite(ctx, path, x);
     return AECL_OK;
 }
 
@@ -191,6 +209,36 @@ typedef struct expect {
     uint32_t magic;
     const char *what;
 } expect;
+
+/* What a header declares must fit in the file before anything is allocated for
+ * it: a plain file holds exactly its bytes after the header, a gzip file at most
+ * MAX_GZIP_RATIO times its size (so a small file cannot make us decode gigabytes). */
+static aecl_status check_declared(aecl_ctx *ctx, gzFile gz, const char *path, const aecl_idx *x)
+{
+    char eb[128], d[32], h[32];
+    struct stat sb;
+    AECL_RETURN_IF(stat(path, &sb) != 0, AECL_ERR_IO, ctx, "%s: %s", path, aecl_io_strerror(errno, eb, sizeof eb));
+    uint64_t size = (uint64_t)sb.st_size, head = 4 + 4 * (uint64_t)x->ndim;
+    if (gzdirect(gz))
+        return aecl_io_check_held(ctx, path, (double)x->count, dtype_size(x->dtype), size > head ? size - head : 0);
+    double need = (double)x->count * (double)dtype_size(x->dtype), most = (double)size * MAX_GZIP_RATIO;
+    AECL_RETURN_IF(need > most, AECL_ERR_FORMAT, ctx, "%s: the file declares %s values but its %llu gzip bytes "
+                   "hold at most %s bytes of data", path, aecl_io_count_str((double)x->count, d, sizeof d),
+                   (unsigned long long)size, aecl_io_count_str(most, h, sizeof h));
+    return AECL_OK;
+}
+
+/* After all the items the header declares, the file must end. */
+static aecl_status check_end(aecl_ctx *ctx, gzFile gz, const char *path, const aecl_idx *x)
+{
+    uint8_t extra;
+    size_t got;
+    if (x->dims[0] != x->file_items) return AECL_OK;   /* a subset: the rest is not read */
+    if (read_some(gz, &extra, 1, &got) != 0) return gz_corrupt(ctx, gz, path);
+    AECL_RETURN_IF(got, AECL_ERR_FORMAT, ctx, "%s: bytes after the %zu items the header declares (a wrong "
+                   "header or a damaged file)", path, x->file_items);
+    return AECL_OK;
+}
 
 static aecl_status read_open(aecl_ctx *ctx, gzFile gz, const char *path, size_t limit,
                              unsigned flags, expect ex, aecl_idx *x)
@@ -203,31 +251,40 @@ static aecl_status read_open(aecl_ctx *ctx, gzFile gz, const char *path, size_t 
     AECL_RETURN_IF((flags & AECL_IDX_RAW_U8) && x->dtype != AECL_IDX_UBYTE, AECL_ERR_FORMAT, ctx,
                    "%s: data is %s, cannot return it as raw bytes (ubyte expected)", path,
                    dtype_name(x->dtype));
+    AECL_TRY(check_declared(ctx, gz, path, x));
     uint8_t *raw = NULL;
     AECL_TRY(read_body(ctx, gz, path, x->count * dtype_size(x->dtype), &raw));
-    if (flags & AECL_IDX_RAW_U8) {
+    aecl_status st = check_end(ctx, gz, path, x);
+    if (st == AECL_OK && (flags & AECL_IDX_RAW_U8)) {
         x->u8 = raw;
         return AECL_OK;
     }
-    aecl_status st = to_float(ctx, path, raw, (flags & AECL_IDX_SCALE01) != 0, x);
+    if (st == AECL_OK) st = to_float(ctx, path, raw, (flags & AECL_IDX_SCALE01) != 0, x);
     free(raw);
     return st;
 }
 
-static aecl_status read_file(aecl_ctx *ctx, const char *path, size_t limit, unsigned flags,
-                             expect ex, aecl_idx *out)
+static aecl_status open_gz(aecl_ctx *ctx, const char *path, aecl_idx *out, gzFile *gz)
 {
     AECL_RETURN_IF(!out, AECL_ERR_INVALID_ARG, ctx, "aecl_idx_read: out is NULL");
     memset(out, 0, sizeof *out);
     AECL_RETURN_IF(!path, AECL_ERR_INVALID_ARG, ctx, "aecl_idx_read: path is NULL");
     errno = 0;
-    gzFile gz = gzopen(path, "rb");
-    if (!gz) {
+    *gz = gzopen(path, "rb");
+    if (!*gz) {
         char eb[128];
         return aecl_fail(ctx, AECL_ERR_IO, "cannot open IDX file '%s': %s", path,
                          errno ? aecl_io_strerror(errno, eb, sizeof eb) : "out of memory");
     }
-    gzbuffer(gz, 128 * 1024);
+    gzbuffer(*gz, 128 * 1024);
+    return AECL_OK;
+}
+
+static aecl_status read_file(aecl_ctx *ctx, const char *path, size_t limit, unsigned flags,
+                             expect ex, aecl_idx *out)
+{
+    gzFile gz;
+    AECL_TRY(open_gz(ctx, path, out, &gz));
     aecl_idx x;
     memset(&x, 0, sizeof x);
     aecl_status st = read_open(ctx, gz, path, limit, flags, ex, &x);
@@ -238,6 +295,16 @@ static aecl_status read_file(aecl_ctx *ctx, const char *path, size_t limit, unsi
     }
     *out = x;
     return AECL_OK;
+}
+
+aecl_status aecl_idx_read_header(aecl_ctx *ctx, const char *path, size_t limit, aecl_idx *out)
+{
+    gzFile gz;
+    AECL_TRY(open_gz(ctx, path, out, &gz));
+    aecl_status st = read_header(ctx, gz, path, limit, out);
+    gzclose(gz);
+    if (st != AECL_OK) memset(out, 0, sizeof *out);
+    return st;
 }
 
 aecl_status aecl_idx_read(aecl_ctx *ctx, const char *path, size_t limit, unsigned flags,

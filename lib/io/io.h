@@ -67,6 +67,23 @@ void aecl_io_f32_from_le(float *x, size_t n);
 /* Thread-safe strerror into buf (returns buf). */
 const char *aecl_io_strerror(int err, char *buf, size_t cap);
 
+/* ---- checks every reader shares (check.c) ------------------------------------ */
+
+/* Index of the first NaN or infinite value of x[0..n), or n when all are finite. */
+size_t aecl_first_nonfinite(const float *x, size_t n);
+/* "NaN", "infinite" or "-infinite": what a non-finite v is, for messages. */
+const char *aecl_nonfinite_name(float v);
+/* AECL_ERR_FORMAT "PATH: the file declares 2.7e15 values but holds 24 bytes of
+ * data" unless declared values of value_bytes each fit in held_bytes. Readers call
+ * it before they allocate for what a header declares. */
+aecl_status aecl_io_check_held(aecl_ctx *ctx, const char *path, double declared, size_t value_bytes,
+                               uint64_t held_bytes);
+/* A count for messages: exact below 1e9, else like "2.7e15". Returns buf. */
+const char *aecl_io_count_str(double n, char *buf, size_t cap);
+/* Text from a file, fit to quote in a message: control characters as \xNN,
+ * cut with "..." to fit cap. Returns buf. */
+const char *aecl_io_escape(const char *s, char *buf, size_t cap);
+
 /* ---- IDX files (idx.c) -------------------------------------------------------
  * The MNIST/Fashion-MNIST format: 2 zero bytes, a dtype byte, a dims-count byte,
  * big-endian uint32 dims, then big-endian data. gzip or plain (zlib tells them
@@ -95,14 +112,19 @@ typedef struct aecl_idx {
     size_t file_items;                /* dims[0] as the file states it */
     size_t item_elems;                /* elements per item: product of dims[1..] */
     size_t count;                     /* elements loaded: dims[0] * item_elems */
-    float *data;                      /* count floats, or NULL with AECL_IDX_RAW_U8 */
+    float *data;                      /* count floats (NULL when count is 0 or with AECL_IDX_RAW_U8) */
     uint8_t *u8;                      /* count bytes with AECL_IDX_RAW_U8, else NULL */
 } aecl_idx;
 
 /* Reads any IDX file. limit > 0 loads only the first `limit` items (only those
- * bytes are read: a fast subset); 0 loads all. Free with aecl_idx_free. */
+ * bytes are read: a fast subset); 0 loads all, and bytes after them are an error.
+ * What the header declares must fit in the file before anything is allocated;
+ * float data must be finite. Free with aecl_idx_free. */
 aecl_status aecl_idx_read(aecl_ctx *ctx, const char *path, size_t limit, unsigned flags,
                           aecl_idx *out);
+/* Only the header: dtype, dims and counts as aecl_idx_read would give them, no data
+ * (.data and .u8 stay NULL), so a caller can check the shape before the body is read. */
+aecl_status aecl_idx_read_header(aecl_ctx *ctx, const char *path, size_t limit, aecl_idx *out);
 /* Requires magic 0x00000803 (ubyte N x H x W); data as float, /255 if scale01. */
 aecl_status aecl_idx_read_images(aecl_ctx *ctx, const char *path, size_t limit, int scale01,
                                  aecl_idx *out);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAGIC "\x93NUMPY"
 #define MAX_HEADER (1u << 20)
@@ -205,11 +206,62 @@ static aecl_status read_header(aecl_ctx *ctx, FILE *fp, const char *path, hdr *h
     size_t at = (size_t)(h->s - text);
     free(text);
     AECL_RETURN_IF(why, AECL_ERR_FORMAT, ctx, "npy '%s': %s (header byte %zu)", path, why, at);
+    char esc[64];
     AECL_RETURN_IF(strcmp(h->descr, "<f4") != 0, AECL_ERR_UNSUPPORTED, ctx,
-                   "npy '%s': dtype '%s' (aecl reads '<f4' only)", path, h->descr);
+                   "npy '%s': dtype '%s' (aecl reads '<f4' only)", path,
+                   aecl_io_escape(h->descr, esc, sizeof esc));
     AECL_RETURN_IF(h->fortran, AECL_ERR_UNSUPPORTED, ctx,
                    "npy '%s': fortran_order True (aecl reads C order only)", path);
     return AECL_OK;
+}
+
+/* Bytes of the file after the header (the data section). */
+static aecl_status data_bytes(aecl_ctx *ctx, FILE *fp, const char *path, uint64_t *held)
+{
+    char eb[128];
+    struct stat sb;
+    long at = ftell(fp);
+    AECL_RETURN_IF(at < 0 || fstat(fileno(fp), &sb) != 0, AECL_ERR_IO, ctx, "npy '%s': %s", path,
+                   aecl_io_strerror(errno, eb, sizeof eb));
+    *held = (uint64_t)sb.st_size > (uint64_t)at ? (uint64_t)sb.st_size - (uint64_t)at : 0;
+    return AECL_OK;
+}
+
+/* The element count of h's shape, checked against the bytes the file holds
+ * before anything is allocated for it: exactly count * 4 bytes must follow. */
+static aecl_status check_size(aecl_ctx *ctx, FILE *fp, const char *path, const hdr *h, size_t *count)
+{
+    double declared = 1;
+    for (unsigned d = 0; d < h->ndim; d++) declared *= (double)h->shape[d];
+    uint64_t held = 0;
+    AECL_TRY(data_bytes(ctx, fp, path, &held));
+    AECL_TRY(aecl_io_check_held(ctx, path, declared, 4, held));
+    *count = 1;
+    for (unsigned d = 0; d < h->ndim; d++) *count *= h->shape[d];   /* <= held / 4: no overflow */
+    AECL_RETURN_IF(held != (uint64_t)*count * 4, AECL_ERR_FORMAT, ctx,
+                   "npy '%s': %llu bytes after the data (the shape needs %zu bytes, the file holds %llu)",
+                   path, (unsigned long long)(held - (uint64_t)*count * 4), *count * 4,
+                   (unsigned long long)held);
+    return AECL_OK;
+}
+
+/* Reads the count floats and refuses NaN and infinities, naming the first. */
+static aecl_status read_values(aecl_ctx *ctx, FILE *fp, const char *path, aecl_npy *a)
+{
+    if (a->count == 0) return AECL_OK;
+    a->data = malloc(a->count * 4);
+    AECL_RETURN_IF(!a->data, AECL_ERR_HOST_MEMORY, ctx, "npy '%s': out of memory", path);
+    size_t got = fread(a->data, 1, a->count * 4, fp);
+    AECL_RETURN_IF(got != a->count * 4, AECL_ERR_IO, ctx, "npy '%s': reading the data failed after %zu of %zu bytes",
+                   path, got, a->count * 4);
+    aecl_io_f32_from_le(a->data, a->count);
+    size_t bad = aecl_first_nonfinite(a->data, a->count);
+    if (bad == a->count) return AECL_OK;
+    char where[64] = "";
+    size_t per = a->count / a->shape[0];
+    if (a->ndim > 1) snprintf(where, sizeof where, " (row %zu, column %zu)", bad / per, bad % per);
+    return aecl_fail(ctx, AECL_ERR_FORMAT, "npy '%s': value %zu%s is %s: aecl takes finite values only", path, bad,
+                     where, aecl_nonfinite_name(a->data[bad]));
 }
 
 aecl_status aecl_npy_read(aecl_ctx *ctx, const char *path, aecl_npy *out)
@@ -221,32 +273,20 @@ aecl_status aecl_npy_read(aecl_ctx *ctx, const char *path, aecl_npy *out)
     AECL_RETURN_IF(!fp, AECL_ERR_IO, ctx, "cannot open npy file '%s': %s", path,
                    aecl_io_strerror(errno, eb, sizeof eb));
     hdr h;
-    aecl_status st = read_header(ctx, fp, path, &h);
     aecl_npy a;
     memset(&a, 0, sizeof a);
-    a.count = 1;
-    for (unsigned d = 0; st == AECL_OK && d < h.ndim; d++)
-        if (!aecl_mul_size(a.count, h.shape[d], &a.count) || a.count > SIZE_MAX / 4)
-            st = aecl_fail(ctx, AECL_ERR_FORMAT, "npy '%s': shape overflows", path);
-    if (st == AECL_OK && a.count) {
-        a.data = malloc(a.count * 4);
-        if (!a.data) st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "npy '%s': out of memory", path);
-    }
-    if (st == AECL_OK && a.count) {
-        size_t got = fread(a.data, 1, a.count * 4, fp);
-        if (got != a.count * 4)
-            st = aecl_fail(ctx, AECL_ERR_FORMAT,
-                           "npy '%s': truncated data: expected %zu bytes, got %zu", path,
-                           a.count * 4, got);
+    aecl_status st = read_header(ctx, fp, path, &h);
+    if (st == AECL_OK) st = check_size(ctx, fp, path, &h, &a.count);
+    if (st == AECL_OK) {
+        a.ndim = h.ndim;
+        memcpy(a.shape, h.shape, sizeof a.shape);
+        st = read_values(ctx, fp, path, &a);
     }
     fclose(fp);
     if (st != AECL_OK) {
         free(a.data);
         return st;
     }
-    a.ndim = h.ndim;
-    memcpy(a.shape, h.shape, sizeof a.shape);
-    aecl_io_f32_from_le(a.data, a.count);
     *out = a;
     return AECL_OK;
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #define HEADER_BYTES 56
@@ -94,35 +95,12 @@ aecl_status aecl_codes_write(aecl_ctx *ctx, const char *path, const float *z, si
     return st;
 }
 
-static aecl_status read_all(aecl_ctx *ctx, const char *path, unsigned char **out, size_t *len)
-{
-    char eb[128];
-    FILE *f = fopen(path, "rb");
-    AECL_RETURN_IF(!f, AECL_ERR_IO, ctx, "%s: cannot open: %s", path, aecl_io_strerror(errno, eb, sizeof eb));
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *b = malloc(cap);
-    while (b) {
-        n += fread(b + n, 1, cap - n, f);
-        if (n < cap || cap >= MAX_FILE_BYTES + HEADER_BYTES) break;
-        unsigned char *nb = realloc(b, cap * 2);
-        if (!nb) { free(b); b = NULL; break; }
-        b = nb;
-        cap *= 2;
-    }
-    int err = ferror(f);
-    fclose(f);
-    AECL_RETURN_IF(!b, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
-    if (err) { free(b); return aecl_fail(ctx, AECL_ERR_IO, "%s: read error", path); }
-    *out = b;
-    *len = n;
-    return AECL_OK;
-}
-
-/* Checks the header and sizes; fills the scalar fields of c. */
-static aecl_status parse_header(aecl_ctx *ctx, const char *path, const unsigned char *b, size_t len, aecl_codes *c)
+/* Checks the header and the sizes it declares against the file's `len` bytes;
+ * fills the scalar fields of c. */
+static aecl_status parse_header(aecl_ctx *ctx, const char *path, const unsigned char *b, uint64_t len, aecl_codes *c)
 {
     AECL_RETURN_IF(len < HEADER_BYTES || memcmp(b, AECL_CODES_MAGIC, 8), AECL_ERR_FORMAT, ctx,
-                   "%s: not an aecl codes file (%s)", path, len < 8 ? "too short" : "wrong magic");
+                   "%s: not an aecl codes file (%s)", path, len < HEADER_BYTES ? "too short" : "wrong magic");
     AECL_RETURN_IF(get32(b + 52) != crc(b, 52), AECL_ERR_FORMAT, ctx, "%s: the header is corrupt (CRC mismatch)", path);
     uint32_t version = get32(b + 8);
     AECL_RETURN_IF(version != AECL_CODES_VERSION, AECL_ERR_UNSUPPORTED, ctx, "%s: version %u (this aecl reads %u)", path,
@@ -140,11 +118,35 @@ static aecl_status parse_header(aecl_ctx *ctx, const char *path, const unsigned 
     c->n = (size_t)n;
     size_t values = c->n * c->latent;
     AECL_RETURN_IF(values / c->n != c->latent || values > MAX_FILE_BYTES, AECL_ERR_FORMAT, ctx, "%s: too many values", path);
-    size_t want = HEADER_BYTES + 8 * c->latent + values * (c->bits / 8);
-    AECL_RETURN_IF(len != want, AECL_ERR_FORMAT, ctx, "%s: %zu bytes, the header announces %zu (%s)", path, len, want,
-                   len < want ? "truncated" : "trailing bytes");
-    AECL_RETURN_IF(get32(b + 48) != crc(b + HEADER_BYTES, len - HEADER_BYTES), AECL_ERR_FORMAT, ctx,
-                   "%s: the codes are corrupt (CRC mismatch)", path);
+    uint64_t want = HEADER_BYTES + 8 * (uint64_t)c->latent + values * (c->bits / 8);
+    AECL_RETURN_IF(len != want, AECL_ERR_FORMAT, ctx, "%s: %llu bytes, the header announces %llu (%s)", path,
+                   (unsigned long long)len, (unsigned long long)want, len < want ? "truncated" : "trailing bytes");
+    return AECL_OK;
+}
+
+/* The header first, checked against the file's size; then exactly the body it
+ * announces (so a damaged or foreign file is never read whole). */
+static aecl_status read_checked(aecl_ctx *ctx, const char *path, FILE *f, unsigned char **out, aecl_codes *c)
+{
+    char eb[128];
+    struct stat sb;
+    unsigned char head[HEADER_BYTES];
+    AECL_RETURN_IF(fstat(fileno(f), &sb) != 0, AECL_ERR_IO, ctx, "%s: %s", path, aecl_io_strerror(errno, eb, sizeof eb));
+    uint64_t len = (uint64_t)sb.st_size;
+    size_t got = fread(head, 1, HEADER_BYTES, f);
+    AECL_TRY(parse_header(ctx, path, head, got < HEADER_BYTES ? got : len, c));
+    size_t body = (size_t)(len - HEADER_BYTES);
+    unsigned char *b = malloc(body);
+    AECL_RETURN_IF(!b, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
+    if (fread(b, 1, body, f) != body) {
+        free(b);
+        return aecl_fail(ctx, AECL_ERR_IO, "%s: read error", path);
+    }
+    if (get32(head + 48) != crc(b, body)) {
+        free(b);
+        return aecl_fail(ctx, AECL_ERR_FORMAT, "%s: the codes are corrupt (CRC mismatch)", path);
+    }
+    *out = b;
     return AECL_OK;
 }
 
@@ -174,12 +176,14 @@ static aecl_status dequantize(aecl_ctx *ctx, const char *path, const unsigned ch
 aecl_status aecl_codes_read(aecl_ctx *ctx, const char *path, aecl_codes *out)
 {
     memset(out, 0, sizeof *out);
+    char eb[128];
+    FILE *f = fopen(path, "rb");
+    AECL_RETURN_IF(!f, AECL_ERR_IO, ctx, "%s: cannot open: %s", path, aecl_io_strerror(errno, eb, sizeof eb));
     unsigned char *b = NULL;
-    size_t len = 0;
-    AECL_TRY(read_all(ctx, path, &b, &len));
     aecl_codes c = {0};
-    aecl_status st = parse_header(ctx, path, b, len, &c);
-    if (st == AECL_OK) st = dequantize(ctx, path, b + HEADER_BYTES, &c);
+    aecl_status st = read_checked(ctx, path, f, &b, &c);
+    fclose(f);
+    if (st == AECL_OK) st = dequantize(ctx, path, b, &c);
     free(b);
     if (st != AECL_OK) { aecl_codes_free(&c); return st; }
     *out = c;

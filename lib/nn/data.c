@@ -12,14 +12,11 @@ aecl_status aecl_dataset_load_idx(aecl_ctx *ctx, const char *images_path, const 
 {
     memset(out, 0, sizeof *out);
     aecl_idx img, lab;
+    /* The shape from the header alone: a wrong file is refused before its body is decoded. */
+    AECL_TRY(aecl_idx_read_header(ctx, images_path, limit, &img));
+    AECL_RETURN_IF(expect && img.item_elems != expect, AECL_ERR_SHAPE, ctx,
+                   "%s: samples of %zu values, the model's input takes %zu", images_path, img.item_elems, expect);
     AECL_TRY(aecl_idx_read(ctx, images_path, limit, AECL_IDX_SCALE01, &img));
-    if (expect && img.item_elems != expect) {
-        /* The message first: freeing zeroes img. */
-        aecl_status st = aecl_fail(ctx, AECL_ERR_SHAPE, "%s: samples of %zu values, the model's input takes %zu",
-                                   images_path, img.item_elems, expect);
-        aecl_idx_free(&img);
-        return st;
-    }
     out->x = img.data;
     out->n = img.dims[0];
     out->features = img.item_elems;
