@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 
@@ -226,6 +227,59 @@ static void test_corrupt(void)
     CHECK_FAIL(aecl_safetensors_read(NULL, p, &st), AECL_ERR_FORMAT, "exceeds the data section");
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* 100000 entries, offsets in reverse header order: the reader is linear (n log n)
+ * in the entries. Checking duplicates entry against entry and sorting by offset
+ * by insertion took minutes here (36 s for 160000 entries). */
+static void test_many_entries(void)
+{
+    enum { N = 100000 };
+    char *json = malloc((size_t)N * 80 + 16), *w = json;
+    float *data = calloc(N, sizeof *data);
+    w += sprintf(w, "{");
+    for (size_t i = 0; i < N; i++)
+        w += sprintf(w, "%s\"t%zu\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[%zu,%zu]}", i ? "," : "", i,
+                     4 * (N - 1 - i), 4 * (N - i));
+    sprintf(w, "}");
+    const char *p = craft("many.safetensors", json, 8, data, (size_t)N * 4, 0);
+    aecl_safetensors st;
+    double t0 = now_s();
+    CHECK_OK(NULL, aecl_safetensors_read(NULL, p, &st));
+    double s = now_s() - t0;
+    CHECK_MSG(s < 5, "reading %d entries took %.1f s", N, s);
+    CHECK(st.n_tensors == N && !strcmp(st.tensors[0].name, "t99999") && !strcmp(st.tensors[N - 1].name, "t0"));
+    aecl_safetensors_free(&st);
+    /* A duplicate among them is still found, and named. */
+    memcpy(strstr(json, "\"t77777\""), "\"t12345\"", 8);
+    p = craft("manydup.safetensors", json, 8, data, (size_t)N * 4, 0);
+    CHECK_FAIL(aecl_safetensors_read(NULL, p, &st), AECL_ERR_FORMAT, "duplicate tensor name 't12345'");
+    free(json);
+    free(data);
+}
+
+/* Bytes after the last tensor, and control characters in names quoted in messages. */
+static void test_trailing_and_escapes(void)
+{
+    const float d[4] = {1, 2, 3, 4};
+    aecl_safetensors st;
+    const char *p = craft("trail.safetensors",
+                          "{\"a\": {\"dtype\": \"F32\", \"shape\": [3], \"data_offsets\": [0, 12]}}", 8, d, 16, 0);
+    CHECK_FAIL(aecl_safetensors_read(NULL, p, &st), AECL_ERR_FORMAT,
+               "4 bytes after the tensors' data (the tensors end at byte 12 of a data section of 16)");
+    p = craft("esc.safetensors",
+              "{\"\\u001b[2Jw\": {\"dtype\": \"F16\\u0007\", \"shape\": [8], \"data_offsets\": [0, 16]}}", 8, d,
+              16, 0);
+    CHECK_FAIL(aecl_safetensors_read(NULL, p, &st), AECL_ERR_UNSUPPORTED,
+               "tensor '\\x1b[2Jw' has dtype F16\\x07");
+    CHECK(!strchr(aecl_ctx_last_error(NULL), '\x1b') && !strchr(aecl_ctx_last_error(NULL), '\x07'));
+}
+
 static void test_write_errors(void)
 {
     float x[2] = {1, 2};
@@ -253,6 +307,8 @@ int main(void)
     test_round_trip();
     test_foreign_layout();
     test_corrupt();
+    test_many_entries();
+    test_trailing_and_escapes();
     test_write_errors();
     test_tmp_cleanup();
     return test_finish();

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -78,6 +79,42 @@ static void sb_json_str(sbuf *s, const char *t)
     sb_put(s, "\"", 1);
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A name that occurs twice among n, found in n log n through a sorted copy of
+ * the pointers (a header of many entries must not take quadratic time). The
+ * names are pointers `stride` bytes apart from `first` (an array of names, or a
+ * name field in an array of structs). Returns -1 when out of memory, else 0. */
+static int find_duplicate(const void *first, size_t n, size_t stride, const char **dup)
+{
+    *dup = NULL;
+    if (n < 2) return 0;
+    const char **sorted = malloc(n * sizeof *sorted);
+    if (!sorted) return -1;
+    for (size_t i = 0; i < n; i++) memcpy(&sorted[i], (const char *)first + i * stride, sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, by_name);
+    for (size_t i = 1; i < n && !*dup; i++)
+        if (strcmp(sorted[i - 1], sorted[i]) == 0) *dup = sorted[i];
+    free(sorted);
+    return 0;
+}
+
+/* Fails naming the duplicate among those names, if any; `what` says whose
+ * ("tensor name", "metadata key"), st which status a duplicate is. */
+static aecl_status check_unique(aecl_ctx *ctx, const char *path, const void *first, size_t n, size_t stride,
+                                const char *what, aecl_status st)
+{
+    const char *dup;
+    char esc[80];
+    AECL_RETURN_IF(find_duplicate(first, n, stride, &dup) < 0, AECL_ERR_HOST_MEMORY, ctx,
+                   "safetensors '%s': out of memory", path);
+    AECL_RETURN_IF(dup, st, ctx, "safetensors '%s': duplicate %s '%s'", path, what, aecl_io_escape(dup, esc, sizeof esc));
+    return AECL_OK;
+}
+
 static aecl_status check_views(aecl_ctx *ctx, const char *path, const aecl_st_view *t, size_t n,
                                const char *const *meta, size_t n_meta, size_t *bytes)
 {
@@ -100,18 +137,12 @@ static aecl_status check_views(aecl_ctx *ctx, const char *path, const aecl_st_vi
         AECL_RETURN_IF(!aecl_mul_size(count, 4, &count) || !aecl_add_size(bytes[i], count,
                        &bytes[i + 1]), AECL_ERR_INVALID_ARG, ctx,
                        "safetensors '%s': tensors too large", path);
-        for (size_t j = 0; j < i; j++)
-            AECL_RETURN_IF(strcmp(t[i].name, t[j].name) == 0, AECL_ERR_INVALID_ARG, ctx,
-                           "safetensors '%s': duplicate tensor name '%s'", path, t[i].name);
     }
-    for (size_t i = 0; i < n_meta; i++) {
+    for (size_t i = 0; i < n_meta; i++)
         AECL_RETURN_IF(!meta[2 * i] || !meta[2 * i + 1], AECL_ERR_INVALID_ARG, ctx,
                        "safetensors '%s': metadata entry %zu is NULL", path, i);
-        for (size_t j = 0; j < i; j++)
-            AECL_RETURN_IF(strcmp(meta[2 * i], meta[2 * j]) == 0, AECL_ERR_INVALID_ARG, ctx,
-                           "safetensors '%s': duplicate metadata key '%s'", path, meta[2 * i]);
-    }
-    return AECL_OK;
+    AECL_TRY(check_unique(ctx, path, n ? &t[0].name : NULL, n, sizeof *t, "tensor name", AECL_ERR_INVALID_ARG));
+    return check_unique(ctx, path, meta, n_meta, 2 * sizeof *meta, "metadata key", AECL_ERR_INVALID_ARG);
 }
 
 /* The JSON header, padded with spaces to a multiple of 8 bytes. off[i] is the
@@ -219,11 +250,9 @@ static aecl_status read_metadata(reader *r, const cJSON *m)
     AECL_RETURN_IF(!r->st.meta_keys || !r->st.meta_values, AECL_ERR_HOST_MEMORY, r->ctx,
                    "safetensors '%s': out of memory", r->path);
     for (const cJSON *e = m->child; e; e = e->next) {
-        AECL_RETURN_IF(!cJSON_IsString(e), AECL_ERR_FORMAT, r->ctx,
-                       "safetensors '%s': metadata '%s' is not a string", r->path, e->string);
-        for (size_t j = 0; j < r->st.n_meta; j++)
-            AECL_RETURN_IF(strcmp(r->st.meta_keys[j], e->string) == 0, AECL_ERR_FORMAT, r->ctx,
-                           "safetensors '%s': duplicate metadata key '%s'", r->path, e->string);
+        char esc[80];
+        AECL_RETURN_IF(!cJSON_IsString(e), AECL_ERR_FORMAT, r->ctx, "safetensors '%s': metadata '%s' is not a string",
+                       r->path, aecl_io_escape(e->string, esc, sizeof esc));
         size_t k = r->st.n_meta;
         r->st.meta_keys[k] = dup_str(e->string);
         r->st.meta_values[k] = dup_str(e->valuestring);
@@ -231,7 +260,8 @@ static aecl_status read_metadata(reader *r, const cJSON *m)
         AECL_RETURN_IF(!r->st.meta_keys[k] || !r->st.meta_values[k], AECL_ERR_HOST_MEMORY,
                        r->ctx, "safetensors '%s': out of memory", r->path);
     }
-    return AECL_OK;
+    return check_unique(r->ctx, r->path, r->st.meta_keys, r->st.n_meta, sizeof *r->st.meta_keys, "metadata key",
+                        AECL_ERR_FORMAT);
 }
 
 static aecl_status read_shape(reader *r, const char *name, const cJSON *shape, aecl_st_tensor *t)
@@ -287,51 +317,75 @@ static aecl_status read_offsets(reader *r, const char *name, const cJSON *offs,
 
 static aecl_status read_entry(reader *r, const cJSON *j)
 {
-    const char *name = j->string;
+    char name[80], dtype[40];   /* as messages quote them */
+    aecl_io_escape(j->string, name, sizeof name);
     AECL_RETURN_IF(!cJSON_IsObject(j), AECL_ERR_FORMAT, r->ctx,
                    "safetensors '%s': entry '%s' is not an object", r->path, name);
-    for (size_t i = 0; i < r->st.n_tensors; i++)
-        AECL_RETURN_IF(strcmp(r->st.tensors[i].name, name) == 0, AECL_ERR_FORMAT, r->ctx,
-                       "safetensors '%s': duplicate tensor name '%s'", r->path, name);
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(j, "dtype");
     AECL_RETURN_IF(!dt, AECL_ERR_FORMAT, r->ctx, "safetensors '%s': tensor '%s' has no dtype",
                    r->path, name);
     AECL_RETURN_IF(!cJSON_IsString(dt), AECL_ERR_FORMAT, r->ctx,
                    "safetensors '%s': tensor '%s': dtype is not a string", r->path, name);
     AECL_RETURN_IF(strcmp(dt->valuestring, "F32") != 0, AECL_ERR_UNSUPPORTED, r->ctx,
-                   "safetensors '%s': tensor '%s' has dtype %.32s (aecl reads F32 only)",
-                   r->path, name, dt->valuestring);
+                   "safetensors '%s': tensor '%s' has dtype %s (aecl reads F32 only)",
+                   r->path, name, aecl_io_escape(dt->valuestring, dtype, sizeof dtype));
     aecl_st_tensor *t = &r->st.tensors[r->st.n_tensors];
     AECL_TRY(read_shape(r, name, cJSON_GetObjectItemCaseSensitive(j, "shape"), t));
     AECL_TRY(read_offsets(r, name, cJSON_GetObjectItemCaseSensitive(j, "data_offsets"), t,
                           &r->begin[r->st.n_tensors]));
-    t->name = dup_str(name);
+    t->name = dup_str(j->string);
     AECL_RETURN_IF(!t->name, AECL_ERR_HOST_MEMORY, r->ctx, "safetensors '%s': out of memory",
                    r->path);
     r->st.n_tensors++;
     return AECL_OK;
 }
 
-/* Sorts tensors by offset (insertion sort keeps begin[] in step) and rejects
- * overlaps. */
-static aecl_status check_overlap(reader *r)
+typedef struct placed {
+    uint64_t begin;
+    size_t i;                /* header order: ties keep it */
+    aecl_st_tensor t;
+} placed;
+
+static int by_begin(const void *a, const void *b)
 {
-    aecl_st_tensor *t = r->st.tensors;
-    for (size_t i = 1; i < r->st.n_tensors; i++)
-        for (size_t k = i; k > 0 && r->begin[k] < r->begin[k - 1]; k--) {
-            aecl_st_tensor tt = t[k];
-            t[k] = t[k - 1];
-            t[k - 1] = tt;
-            uint64_t b = r->begin[k];
-            r->begin[k] = r->begin[k - 1];
-            r->begin[k - 1] = b;
-        }
-    for (size_t i = 1; i < r->st.n_tensors; i++) {
-        uint64_t prev_end = r->begin[i - 1] + t[i - 1].count * 4;
-        AECL_RETURN_IF(r->begin[i] < prev_end, AECL_ERR_FORMAT, r->ctx,
-                       "safetensors '%s': tensors '%s' and '%s' overlap in the data section",
-                       r->path, t[i - 1].name, t[i].name);
+    const placed *x = a, *y = b;
+    if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Sorts the tensors by offset (begin[] in step), in n log n. */
+static aecl_status sort_by_offset(reader *r)
+{
+    size_t n = r->st.n_tensors;
+    placed *p = malloc((n ? n : 1) * sizeof *p);
+    AECL_RETURN_IF(!p, AECL_ERR_HOST_MEMORY, r->ctx, "safetensors '%s': out of memory", r->path);
+    for (size_t i = 0; i < n; i++) p[i] = (placed){r->begin[i], i, r->st.tensors[i]};
+    qsort(p, n, sizeof *p, by_begin);
+    for (size_t i = 0; i < n; i++) {
+        r->begin[i] = p[i].begin;
+        r->st.tensors[i] = p[i].t;
     }
+    free(p);
+    return AECL_OK;
+}
+
+/* Sorts the tensors by offset and rejects overlaps and bytes after the last one. */
+static aecl_status check_layout(reader *r)
+{
+    char a[80], b[80];
+    AECL_TRY(sort_by_offset(r));
+    aecl_st_tensor *t = r->st.tensors;
+    uint64_t end = 0;
+    for (size_t i = 0; i < r->st.n_tensors; i++) {
+        AECL_RETURN_IF(r->begin[i] < end, AECL_ERR_FORMAT, r->ctx,
+                       "safetensors '%s': tensors '%s' and '%s' overlap in the data section", r->path,
+                       aecl_io_escape(t[i - 1].name, a, sizeof a), aecl_io_escape(t[i].name, b, sizeof b));
+        end = r->begin[i] + t[i].count * 4;
+    }
+    AECL_RETURN_IF(end < r->data_size, AECL_ERR_FORMAT, r->ctx,
+                   "safetensors '%s': %llu bytes after the tensors' data (the tensors end at byte %llu of a data "
+                   "section of %llu)", r->path, (unsigned long long)(r->data_size - end), (unsigned long long)end,
+                   (unsigned long long)r->data_size);
     return AECL_OK;
 }
 
@@ -371,7 +425,10 @@ static aecl_status parse_header(reader *r, const char *text, size_t n)
         }
     }
     cJSON_Delete(root);
-    if (st == AECL_OK) st = check_overlap(r);
+    if (st == AECL_OK)
+        st = check_unique(r->ctx, r->path, r->st.n_tensors ? &r->st.tensors[0].name : NULL, r->st.n_tensors,
+                          sizeof *r->st.tensors, "tensor name", AECL_ERR_FORMAT);
+    if (st == AECL_OK) st = check_layout(r);
     return st;
 }
 
