@@ -33,6 +33,31 @@ aecl_status aecl_weights_save_scaled(aecl_ctx *ctx, const char *path, const aecl
     return st;
 }
 
+/* Every tensor the model needs is in the file with the right number of values
+ * (and, in a weights file, no other): checked against the model's layout, a graph
+ * without device memory, before a net is built, so a small file declaring a huge
+ * model fails at once instead of allocating for it. Exact shapes follow in
+ * copy_tensor, once the net (now as small as the file) is built. */
+static aecl_status check_tensors(aecl_ctx *ctx, const char *path, const aecl_safetensors *st,
+                                 const aecl_model_spec *spec)
+{
+    aecl_net_layout lay;
+    AECL_TRY(aecl_net_layout_of(ctx, spec, &lay));
+    for (int i = 0; i < lay.n; i++) {
+        const aecl_st_tensor *f = aecl_safetensors_find(st, lay.names[i]);
+        AECL_RETURN_IF(!f, AECL_ERR_FORMAT, ctx, "%s: tensor '%s' is missing (the model needs %zu values there)", path,
+                       lay.names[i], lay.size[i]);
+        AECL_RETURN_IF(f->count != lay.size[i], AECL_ERR_FORMAT, ctx,
+                       "%s: tensor '%s' holds %zu values, the model needs %zu", path, lay.names[i], f->count,
+                       lay.size[i]);
+    }
+    /* A checkpoint also holds the optimizer state: only its parameters are read. */
+    int ck = aecl_safetensors_meta(st, "aecl.checkpoint") != NULL;
+    AECL_RETURN_IF(!ck && st->n_tensors != (size_t)lay.n, AECL_ERR_FORMAT, ctx, "%s: %zu tensors, the model has %d",
+                   path, st->n_tensors, lay.n);
+    return AECL_OK;
+}
+
 static aecl_status copy_tensor(aecl_ctx *ctx, const char *path, const aecl_safetensors *st, const aecl_net *n, int i,
                                float *dst)
 {
@@ -65,6 +90,7 @@ aecl_status aecl_weights_load_scaled(aecl_ctx *ctx, const char *path, aecl_model
     aecl_status r = text ? aecl_spec_parse_string(ctx, text, path, spec)
                          : aecl_fail(ctx, AECL_ERR_FORMAT, "%s: no aecl.model metadata: not an aecl weights file", path);
     aecl_net *n = NULL;
+    if (r == AECL_OK) r = check_tensors(ctx, path, &st, *spec);
     if (r == AECL_OK) r = aecl_net_build(ctx, *spec, 1, AECL_NET_EVAL, 1, &n);
     float *w = r == AECL_OK ? malloc(aecl_net_param_floats(n) * sizeof *w) : NULL;
     if (r == AECL_OK && !w) r = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
@@ -73,10 +99,6 @@ aecl_status aecl_weights_load_scaled(aecl_ctx *ctx, const char *path, aecl_model
         r = copy_tensor(ctx, path, &st, n, i, p);
         p += n->params[i]->size;
     }
-    /* A checkpoint also holds the optimizer state: only its parameters are read. */
-    int ck = aecl_safetensors_meta(&st, "aecl.checkpoint") != NULL;
-    if (r == AECL_OK && !ck && st.n_tensors != (size_t)n->n_params)
-        r = aecl_fail(ctx, AECL_ERR_FORMAT, "%s: %zu tensors, the model has %d", path, st.n_tensors, n->n_params);
     if (r == AECL_OK && scaling) r = aecl_scaling_from_meta(ctx, &st, path, scaling);
     if (r == AECL_OK && scaling && scaling->kind != AECL_SCALE_NONE && scaling->features != n->features)
         r = aecl_fail(ctx, AECL_ERR_FORMAT, "%s: a scaling of %zu features for a model input of %zu", path,
