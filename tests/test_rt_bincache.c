@@ -199,6 +199,65 @@ static void test_cut_payload(void)
     CHECK(s.loads_from_disk == 1 && s.cache_rejects == 0);
 }
 
+static char entry_key[8192];
+
+/* Keeps the key text stored in the entry at path (in entry_key). */
+static void read_key(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char head[12];
+    uint32_t klen = 0;
+    if (f && fread(head, 1, 12, f) == 12) memcpy(&klen, head + 8, 4);
+    int ok = f && klen < sizeof entry_key && fread(entry_key, 1, klen, f) == klen;
+    CHECK_MSG(ok, "key of %s", path);
+    entry_key[ok ? klen : 0] = 0;
+    if (f) fclose(f);
+}
+
+/* The binary of a valid program that is not selftest.cl (malloc'd). */
+static unsigned char *other_binary(size_t *len)
+{
+    aecl_ctx *ctx;
+    cl_program p;
+    unsigned char *bin = NULL;
+    *len = 0;
+    CHECK_OK(NULL, aecl_ctx_create(NULL, &ctx));
+    if (!ctx) return NULL;
+    if (aecl_program_from_text(ctx, "other", "__kernel void other(__global float *x) { x[0] = 1.0f; }\n", &p) ==
+            AECL_OK &&
+        clGetProgramInfo(p, CL_PROGRAM_BINARY_SIZES, sizeof *len, len, NULL) == CL_SUCCESS && *len &&
+        (bin = malloc(*len)) && clGetProgramInfo(p, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) != CL_SUCCESS) {
+        free(bin);
+        bin = NULL;
+    }
+    aecl_ctx_free(ctx);
+    CHECK(bin != NULL);
+    return bin;
+}
+
+/* Another program's valid binary stored under selftest.cl's key, with the right
+ * key text and hash: the driver takes it, but it has no selftest_axpb. Creating
+ * that kernel fails, so the program is rebuilt from source and the entry replaced;
+ * the run works. */
+static void test_other_programs_binary(void)
+{
+    char dir[300];
+    use_cache("other", dir, sizeof dir);
+    fill_cache();
+    CHECK(each_entry(dir, read_key) == 1);
+    size_t len;
+    unsigned char *bin = other_binary(&len);
+    aecl_bincache c;
+    aecl_bincache_init(&c);
+    CHECK(bin && aecl_bincache_write(NULL, &c, entry_key, bin, len));
+    free(bin);
+    aecl_program_stats s = run_selftest(0, NULL);
+    CHECK_MSG(s.builds_from_source == 1 && s.cache_rejects == 1, "source %u, rejects %u", s.builds_from_source,
+              s.cache_rejects);
+    s = run_selftest(0, NULL);
+    CHECK(s.loads_from_disk == 1 && s.builds_from_source == 0 && s.cache_rejects == 0);
+}
+
 /* A cache path too long for the library is refused with a message, not cut short
  * into another folder. */
 static void test_path_too_long(void)
@@ -224,6 +283,7 @@ int main(void)
     CHECK(mkdtemp(root) != NULL);
     test_hash128_vectors();
     test_cut_payload();
+    test_other_programs_binary();
     test_folder_others_can_write();
     test_entries_others_could_write();
     test_path_too_long();

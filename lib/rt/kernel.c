@@ -8,7 +8,11 @@
 static aecl_status kernel_of(aecl_ctx *ctx, cl_program p, const char *where, const char *name, cl_kernel *out)
 {
     cl_int err;
+    int rebuilt = 0;
     *out = clCreateKernel(p, name, &err);
+    /* A binary from the disk cache may be another program's: rebuilt once. */
+    if (err != CL_SUCCESS) AECL_TRY(aecl_program_rebuild_cached(ctx, &p, &rebuilt));
+    if (rebuilt) *out = clCreateKernel(p, name, &err);
     if (err != CL_SUCCESS) {
         aecl_fail_cl(ctx, err, "clCreateKernel", __FILE__, __LINE__);
         aecl_error_append(ctx, " (kernel '%s' in %s)", name, where);

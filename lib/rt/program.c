@@ -78,7 +78,8 @@ static aecl_status build_from_source(aecl_ctx *ctx, const char *file, const char
     return AECL_OK;
 }
 
-/* 1 when the cached binary was accepted by the driver. */
+/* 1 when the driver takes the cached binary. Whether it is the right program shows
+ * only when a kernel is created from it (aecl_program_rebuild_cached). */
 static int build_from_binary(aecl_ctx *ctx, const unsigned char *bin, size_t len, const char *opts, cl_program *out)
 {
     cl_int err, bstatus;
@@ -139,20 +140,45 @@ static int load_cached(aecl_ctx *ctx, const aecl_bincache *c, const char *key, c
     return r == AECL_BINCACHE_HIT;
 }
 
-static aecl_status load_or_build(aecl_ctx *ctx, const char *file, const char *src, const char *opts, cl_program *out)
+static aecl_status build_and_store(aecl_ctx *ctx, const aecl_bincache *c, const char *key, const char *file,
+                                   const char *src, const char *opts, cl_program *out)
+{
+    AECL_TRY(build_from_source(ctx, file, src, opts, out));
+    store_binary(ctx, c, key, *out);
+    return AECL_OK;
+}
+
+/* *from_cache tells whether *out is the disk cache's binary. */
+static aecl_status load_or_build(aecl_ctx *ctx, const char *file, const char *src, const char *opts, cl_program *out,
+                                 int *from_cache)
 {
     char *key = cache_key(ctx, file, opts, src);
     AECL_RETURN_IF(!key, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
     aecl_bincache cache;
     aecl_bincache_init(&cache);
     warn_cache_off(ctx, &cache);
-    aecl_status st = AECL_OK;
-    if (!load_cached(ctx, &cache, key, file, opts, out)) {
-        st = build_from_source(ctx, file, src, opts, out);
-        if (st == AECL_OK) store_binary(ctx, &cache, key, *out);
-    }
+    *from_cache = load_cached(ctx, &cache, key, file, opts, out);
+    aecl_status st = *from_cache ? AECL_OK : build_and_store(ctx, &cache, key, file, src, opts, out);
     free(key);
     return st;
+}
+
+/* An entry of the context's table with what only this file needs. The shared part
+ * comes first, so ctx->programs links these. A program loaded from the disk cache
+ * keeps its source: the entry may hold another program's binary, found out only
+ * when a kernel it should have is missing, and then it is rebuilt. */
+typedef struct prog_slot {
+    aecl_prog_entry e;
+    char *cached_src; /* non-NULL while e.program is the disk cache's binary */
+} prog_slot;
+
+static void slot_free(prog_slot *s)
+{
+    if (!s) return;
+    free(s->e.file);
+    free(s->e.options);
+    free(s->cached_src);
+    free(s);
 }
 
 /* The table entry for (name, options), or NULL. */
@@ -170,19 +196,62 @@ static cl_program find_program(aecl_ctx *ctx, const char *name, const char *opti
 static aecl_status add_program(aecl_ctx *ctx, const char *name, const char *src, const char *options, cl_program *out)
 {
     char *opts = full_options(options);
-    aecl_prog_entry *e = calloc(1, sizeof *e);
-    if (e) { e->file = strdup(name); e->options = strdup(options); }
-    if (!opts || !e || !e->file || !e->options) {
+    prog_slot *s = calloc(1, sizeof *s);
+    if (s) { s->e.file = strdup(name); s->e.options = strdup(options); }
+    if (!opts || !s || !s->e.file || !s->e.options) {
         free(opts);
-        if (e) { free(e->file); free(e->options); free(e); }
+        slot_free(s);
         return aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
     }
-    aecl_status st = load_or_build(ctx, name, src, opts, &e->program);
+    int from_cache = 0;
+    aecl_status st = load_or_build(ctx, name, src, opts, &s->e.program, &from_cache);
     free(opts);
-    if (st != AECL_OK) { free(e->file); free(e->options); free(e); return st; }
-    e->next = ctx->programs;
-    ctx->programs = e;
-    *out = e->program;
+    if (st == AECL_OK && from_cache && !(s->cached_src = strdup(src))) {
+        clReleaseProgram(s->e.program);
+        st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    }
+    if (st != AECL_OK) { slot_free(s); return st; }
+    s->e.next = ctx->programs;
+    ctx->programs = &s->e;
+    *out = s->e.program;
+    return AECL_OK;
+}
+
+/* Builds a slot's program from its kept source and puts it in the table and the
+ * disk cache in place of the cached binary. */
+static aecl_status rebuild_slot(aecl_ctx *ctx, prog_slot *s)
+{
+    char *opts = full_options(s->e.options);
+    char *key = opts ? cache_key(ctx, s->e.file, opts, s->cached_src) : NULL;
+    aecl_status st = key ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    aecl_bincache cache;
+    aecl_bincache_init(&cache);
+    cl_program fresh;
+    if (st == AECL_OK) st = build_and_store(ctx, &cache, key, s->e.file, s->cached_src, opts, &fresh);
+    if (st == AECL_OK) {
+        clReleaseProgram(s->e.program); /* kernels made from it keep it alive */
+        s->e.program = fresh;
+        free(s->cached_src);
+        s->cached_src = NULL;
+    }
+    free(key);
+    free(opts);
+    return st;
+}
+
+aecl_status aecl_program_rebuild_cached(aecl_ctx *ctx, cl_program *p, int *rebuilt)
+{
+    *rebuilt = 0;
+    prog_slot *s = NULL;
+    for (aecl_prog_entry *e = ctx->programs; e && !s; e = e->next)
+        if (e->program == *p) s = (prog_slot *)e;
+    if (!s || !s->cached_src) return AECL_OK;
+    ctx->prog_stats.cache_rejects++;
+    aecl_log(ctx, AECL_LOG_WARN, "kernel cache: a kernel could not be created from the cached binary of %s%s; "
+             "rebuilding it from source", shown_dir(s->e.file), s->e.file);
+    AECL_TRY(rebuild_slot(ctx, s));
+    *p = s->e.program;
+    *rebuilt = 1;
     return AECL_OK;
 }
 
@@ -216,9 +285,7 @@ void aecl_programs_release(aecl_ctx *ctx)
     while (e) {
         aecl_prog_entry *next = e->next;
         clReleaseProgram(e->program);
-        free(e->file);
-        free(e->options);
-        free(e);
+        slot_free((prog_slot *)e);
         e = next;
     }
     ctx->programs = NULL;

@@ -25,6 +25,13 @@ aecl_status aecl_program_from_text(aecl_ctx *ctx, const char *name, const char *
 
 void aecl_programs_release(aecl_ctx *ctx);
 
+/* For a caller that could not create a kernel from *p: when *p is the disk cache's
+ * binary (which may be another program's), rebuilds it from source, replaces it in
+ * the context's table and the cache, sets *p and *rebuilt = 1, so the caller tries
+ * once more. *rebuilt = 0 (and AECL_OK) when *p was built from source: the failure
+ * is the caller's to report. An error only when the rebuild fails. */
+aecl_status aecl_program_rebuild_cached(aecl_ctx *ctx, cl_program *p, int *rebuilt);
+
 /* Disk cache. `key` identifies source + options + device + driver. */
 #define AECL_BINCACHE_DIR_CAP 1024
 typedef struct aecl_bincache {
