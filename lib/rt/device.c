@@ -177,22 +177,41 @@ size_t aecl_device_default(const aecl_device_info *info, size_t n, char *why, si
     return i;
 }
 
+/* The decimal number at *s, moving *s past it; 0 when no digit is there (a sign
+ * or a space is not a number). Too large a number saturates at ULLONG_MAX, which
+ * names no device: it must not wrap round to a small index. */
+static int read_number(const char **s, unsigned long long *v)
+{
+    if (!isdigit((unsigned char)**s)) return 0;
+    char *end;
+    *v = strtoull(*s, &end, 10);
+    *s = end;
+    return 1;
+}
+
+/* 1 when sel is "P:D" (*pair set) or "N" (into *p), digits only. */
+static int parse_numbers(const char *sel, unsigned long long *p, unsigned long long *d, int *pair)
+{
+    const char *s = sel;
+    if (!read_number(&s, p)) return 0;
+    *pair = *s == ':';
+    if (*pair) {
+        s++;
+        if (!read_number(&s, d)) return 0;
+    }
+    return *s == 0;
+}
+
 /* Parses "P:D" or "N"; returns 1 and the index on a well-formed selector. */
 static int parse_index(const aecl_device_info *info, size_t n, const char *sel, size_t *out, int *well_formed)
 {
-    unsigned p, d;
-    char tail;
-    *well_formed = 0;
-    if (sscanf(sel, "%u:%u%c", &p, &d, &tail) == 2) {
-        *well_formed = 1;
-        for (size_t i = 0; i < n; i++)
-            if (info[i].platform_index == p && info[i].device_index == d) { *out = i; return 1; }
-        return 0;
-    }
-    if (sscanf(sel, "%u%c", &p, &tail) == 1) {
-        *well_formed = 1;
-        if (p < n) { *out = p; return 1; }
-    }
+    unsigned long long p = 0, d = 0;
+    int pair = 0;
+    *well_formed = parse_numbers(sel, &p, &d, &pair);
+    if (!*well_formed) return 0;
+    for (size_t i = 0; pair && i < n; i++)
+        if (info[i].platform_index == p && info[i].device_index == d) { *out = i; return 1; }
+    if (!pair && p < n) { *out = (size_t)p; return 1; }
     return 0;
 }
 
