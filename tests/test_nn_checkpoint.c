@@ -238,6 +238,15 @@ static void test_weights_scaling(aecl_ctx *ctx, const aecl_model_spec *s, const 
     aecl_scaling_free(&sc2);
     aecl_spec_free(s2);
     free(w2);
+    /* Weights holding NaN or infinities are never written: the message names the tensor. */
+    w[nw - 3] = NAN;
+    char *bad = tmp_path("nanw");
+    CHECK(aecl_weights_save(ctx, bad, n, w) == AECL_ERR_NUMERIC);
+    const char *msg = aecl_ctx_last_error(ctx);
+    CHECK_MSG(strstr(msg, "tensor 'decoder.1.bias' holds NaN or infinite values") && strstr(msg, "not written"), "%s",
+              msg);
+    CHECK(access(bad, F_OK) != 0);
+    w[nw - 3] = 0;
     /* Without a scaling: kind none. */
     CHECK_OK(ctx, aecl_weights_save(ctx, path, n, w));
     CHECK_OK(ctx, aecl_weights_load_scaled(ctx, path, &s2, &w2, &sc2));

@@ -6,6 +6,8 @@
 #include "nn/app.h"
 #include "nn/train.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,13 +25,6 @@ const char app_common_help[] =
     "  --batch N           samples per device batch (default 128)\n"
     "  --device SEL        OpenCL device (see aecl devices)\n";
 
-static int parse_long(const char *s, long *v, long lo)
-{
-    char *end;
-    *v = strtol(s, &end, 10);
-    return *s && !*end && *v >= lo;
-}
-
 int app_common_option(const char *cmd, app_args *a, const char *k, const char *v)
 {
     static const char *const names[] = {"--data", "--split", "--labels", "--label-column", "--limit", "--batch", "--device"};
@@ -43,8 +38,8 @@ int app_common_option(const char *cmd, app_args *a, const char *k, const char *v
         case 1: a->split = v; ok = !strcmp(v, "test") || !strcmp(v, "train"); break;
         case 2: a->labels = v; break;
         case 3: a->label_col = v; break;
-        case 4: ok = parse_long(v, &a->limit, 0); break;
-        case 5: ok = parse_long(v, &a->batch, 1) && a->batch <= 65536; break;
+        case 4: ok = cli_parse_long(v, 0, LONG_MAX, &a->limit); break;
+        case 5: ok = cli_parse_long(v, 1, 65536, &a->batch); break;
         case 6: a->device = v; break;
         }
     if (!ok) return app_usage_error(cmd, "bad value for %s: '%s'", k, v ? v : "(missing)"), -1;
@@ -211,6 +206,16 @@ aecl_status app_write_grid(aecl_ctx *ctx, const aecl_model *m, const char *path,
     if (rank != 3) { w = c * h * w; c = 1; h = 1; }
     if (c != 1 && c != 3) { h *= c; c = 1; }   /* other channel counts: channels stacked vertically */
     return aecl_png_write_grid(ctx, path, images, n, c, (size_t)h, (size_t)w, cols < n ? cols : n, 1, 1.0f);
+}
+
+aecl_status app_check_finite(aecl_ctx *ctx, const char *what, const float *v, size_t n, size_t per)
+{
+    size_t bad = aecl_first_nonfinite(v, n * per), count = 0;
+    if (bad == n * per) return AECL_OK;
+    for (size_t i = bad; i < n * per; i++) count += !isfinite(v[i]);
+    return aecl_fail(ctx, AECL_ERR_NUMERIC, "%s of sample %zu is %s (%zu non-finite values in %zu samples): the "
+                     "model's weights or the data hold values it cannot compute with", what, bad / per,
+                     aecl_nonfinite_name(v[bad]), count, n);
 }
 
 double app_mean_mse(const float *a, const float *b, size_t n, size_t f)

@@ -19,6 +19,13 @@ int cli_open_ctx(const char *cmd, const char *device, aecl_ctx **ctx);
 /* 1 when argv[i] is --help or -h. */
 int cli_wants_help(int argc, char **argv);
 
+/* Option values, parsed whole: 1 when s is a number in [lo, hi], else 0 (*out
+ * untouched). A double must be finite and within float's range (the device
+ * computes in float32, where 1e39 is infinite); an integer must not overflow.
+ * Every command parses its numeric options through these. */
+int cli_parse_double(const char *s, double lo, double hi, double *out);
+int cli_parse_long(const char *s, long lo, long hi, long *out);
+
 /* Seconds on a monotonic clock. */
 double cli_now(void);
 
@@ -79,6 +86,10 @@ int app_load_or_fail(const char *cmd, aecl_ctx *ctx, const aecl_model *m, const 
 /* A PNG grid of n samples in the model's input shape, `cols` per row. */
 aecl_status app_write_grid(aecl_ctx *ctx, const aecl_model *m, const char *path, const float *images, size_t n,
                            size_t cols);
+/* AECL_ERR_NUMERIC unless all of n samples' `per` values are finite: "WHAT of
+ * sample I is NaN (...)" names the first. Results are checked with it before
+ * they are printed or written: a NaN is an error, never a figure. */
+aecl_status app_check_finite(aecl_ctx *ctx, const char *what, const float *v, size_t n, size_t per);
 /* Mean squared difference of n rows of f values. */
 double app_mean_mse(const float *a, const float *b, size_t n, size_t f);
 int cmd_bench(int argc, char **argv);

@@ -1,7 +1,11 @@
 #include "cli.h"
 #include "rt/rt.h"
 
+#include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -27,3 +31,24 @@ int cli_wants_help(int argc, char **argv)
 }
 
 double cli_now(void) { return aecl_now_s(); }
+
+int cli_parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    /* NaN fails every comparison; float's range because the device computes in it. */
+    if (!*s || *end || errno == ERANGE || !(fabs(v) <= FLT_MAX) || !(v >= lo && v <= hi)) return 0;
+    *out = v;
+    return 1;
+}
+
+int cli_parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno == ERANGE || v < lo || v > hi) return 0;
+    *out = v;
+    return 1;
+}

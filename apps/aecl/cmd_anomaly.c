@@ -40,28 +40,21 @@ typedef struct anomaly_args {
     long ref_limit, normal_class, anomaly_class; /* -1 when not given */
 } anomaly_args;
 
-static int parse_num(const char *v, double *out, double lo, double hi)
-{
-    char *end;
-    *out = strtod(v, &end);
-    return *v && !*end && *out >= lo && *out <= hi;
-}
-
 static int option(anomaly_args *o, const char *k, const char *v)
 {
-    double x;
     if (!strcmp(k, "--score")) {
         o->score = !strcmp(v, "mse") ? AECL_SCORE_MSE : !strcmp(v, "loss") ? AECL_SCORE_LOSS : AECL_SCORE_ELBO;
         return !strcmp(v, "mse") || !strcmp(v, "loss") || !strcmp(v, "elbo");
     }
-    if (!strcmp(k, "--contamination")) return parse_num(v, &o->contamination, 0, 1) && o->contamination > 0 && o->contamination < 1;
-    if (!strcmp(k, "--quantile")) return parse_num(v, &o->quantile, 0, 1);
-    if (!strcmp(k, "--threshold")) return parse_num(v, &o->threshold, -HUGE_VAL, HUGE_VAL);
+    if (!strcmp(k, "--contamination"))
+        return cli_parse_double(v, 0, 1, &o->contamination) && o->contamination > 0 && o->contamination < 1;
+    if (!strcmp(k, "--quantile")) return cli_parse_double(v, 0, 1, &o->quantile);
+    if (!strcmp(k, "--threshold")) return cli_parse_double(v, -HUGE_VAL, HUGE_VAL, &o->threshold);
     if (!strcmp(k, "--ref-data")) { o->ref_data = v; return 1; }
     if (!strcmp(k, "--out")) { o->out = v; return 1; }
-    if (!strcmp(k, "--ref-limit")) { int ok = parse_num(v, &x, 1, 1e12); o->ref_limit = (long)x; return ok && x == floor(x); }
-    if (!strcmp(k, "--normal-class")) { int ok = parse_num(v, &x, 0, 1e9); o->normal_class = (long)x; return ok && x == floor(x); }
-    if (!strcmp(k, "--anomaly-class")) { int ok = parse_num(v, &x, 0, 1e9); o->anomaly_class = (long)x; return ok && x == floor(x); }
+    if (!strcmp(k, "--ref-limit")) return cli_parse_long(v, 1, 1000000000000L, &o->ref_limit);
+    if (!strcmp(k, "--normal-class")) return cli_parse_long(v, 0, 1000000000L, &o->normal_class);
+    if (!strcmp(k, "--anomaly-class")) return cli_parse_long(v, 0, 1000000000L, &o->anomaly_class);
     return -1;
 }
 
@@ -112,6 +105,7 @@ static aecl_status ref_scores(aecl_ctx *ctx, aecl_model *m, const app_args *a, c
     float *s = st == AECL_OK ? malloc(r.n * sizeof *s) : NULL;
     if (st == AECL_OK && !s) st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
     if (st == AECL_OK) st = aecl_model_scores(m, r.x, r.n, o->score, s);
+    if (st == AECL_OK) st = app_check_finite(ctx, "the reference score", s, r.n, 1);
     *n = r.n;
     aecl_dataset_free(&r);
     if (st != AECL_OK) { free(s); return st; }
@@ -216,6 +210,7 @@ int cmd_anomaly(int argc, char **argv)
     if (st == AECL_OK && (o.normal_class >= 0 || o.anomaly_class >= 0) && !d.labels)
         st = aecl_fail(ctx, AECL_ERR_INVALID_ARG, "%s: the data has no labels (--labels FILE)", a.data);
     if (st == AECL_OK) st = aecl_model_scores(m, d.x, d.n, o.score, s);
+    if (st == AECL_OK) st = app_check_finite(ctx, "the score", s, d.n, 1);
     if (st == AECL_OK) st = pick_threshold(ctx, m, &a, &o, s, d.n, &thr);
     if (st == AECL_OK) {
         static const char *const kinds[] = {"mean squared reconstruction error", "training loss", "negative ELBO"};

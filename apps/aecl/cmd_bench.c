@@ -183,11 +183,14 @@ int cmd_bench(int argc, char **argv)
         if (!strcmp(a, "--no-gemm")) { do_gemm = 0; continue; }
         if (!strcmp(a, "--no-models")) { do_models = 0; continue; }
         int ok = v != NULL;
+        long num = 0;
         if (ok && !strcmp(a, "--device")) device = v;
         else if (ok && !strcmp(a, "--models")) mdir_arg = v;
-        else if (ok && !strcmp(a, "--batch")) ok = (batch = atoi(v)) > 0;
-        else if (ok && !strcmp(a, "--runs")) ok = (runs = atoi(v)) > 0 && runs <= 31;
+        else if (ok && !strcmp(a, "--batch")) ok = cli_parse_long(v, 1, 65536, &num);
+        else if (ok && !strcmp(a, "--runs")) ok = cli_parse_long(v, 1, 31, &num);
         else ok = 0;
+        if (ok && !strcmp(a, "--batch")) batch = (int)num;
+        if (ok && !strcmp(a, "--runs")) runs = (int)num;
         if (!ok) { fprintf(stderr, "aecl bench: bad option or value: %s %s\n", a, v ? v : ""); return 2; }
         i++;
     }

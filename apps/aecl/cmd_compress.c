@@ -79,6 +79,7 @@ int cmd_compress(int argc, char **argv)
     float *y0 = malloc(d.n * f * sizeof *y0);
     aecl_status st = z && zq && y && y0 ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
     if (st == AECL_OK) st = aecl_model_encode(m, d.x, d.n, z, 0);
+    if (st == AECL_OK) st = app_check_finite(ctx, "the code", z, d.n, L);
     if (st == AECL_OK) st = aecl_codes_write(ctx, out, z, d.n, L, (unsigned)bits, aecl_model_hash(m), c, h, w, zq, &bytes);
     if (st == AECL_OK) st = aecl_model_decode(m, zq, d.n, y);
     if (st == AECL_OK) st = aecl_model_decode(m, z, d.n, y0);
@@ -126,14 +127,12 @@ int cmd_decompress(int argc, char **argv)
         if (k[0] != '-' && !a.weights) { a.weights = k; continue; }
         if (k[0] != '-' && !codes) { codes = k; continue; }
         if (!strcmp(k, "--force")) { force = 1; continue; }
-        char *end = NULL;
         if (v && (!strcmp(k, "--batch") || !strcmp(k, "--device"))) {
             if (app_common_option(cmd, &a, k, v) < 0) return 2;
         } else if (v && !strcmp(k, "--out")) out = v;
         else if (v && !strcmp(k, "--grid")) grid = v;
         else if (v && !strcmp(k, "--cols")) {
-            cols = strtol(v, &end, 10);
-            if (!*v || *end || cols < 1) return app_usage_error(cmd, "bad value for --cols: '%s'", v);
+            if (!cli_parse_long(v, 1, 16384, &cols)) return app_usage_error(cmd, "bad value for --cols: '%s'", v);
         } else return app_usage_error(cmd, "unknown option or missing value: %s", k);
         i++;
     }
@@ -149,6 +148,7 @@ int cmd_decompress(int argc, char **argv)
     size_t f = aecl_model_input_size(m);
     if (st == AECL_OK && !(y = malloc(cf.n * f * sizeof *y))) st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
     if (st == AECL_OK) st = aecl_model_decode(m, cf.z, cf.n, y);
+    if (st == AECL_OK) st = app_check_finite(ctx, "the restored sample", y, cf.n, f);
     if (st == AECL_OK) {
         printf("%zu samples restored from %s (%u-bit codes of %zu values)\n", cf.n, codes, cf.bits, cf.latent);
         if (out) st = aecl_npy_write_2d(ctx, out, y, cf.n, f);

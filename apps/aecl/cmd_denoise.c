@@ -6,6 +6,7 @@
 #include "nn/app.h"
 #include "nn/train.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,14 +40,14 @@ static int parse(int argc, char **argv, app_args *a, denoise_args *o, int *help)
         if (k[0] != '-' && !a->weights) { a->weights = k; continue; }
         int r = app_common_option("denoise", a, k, v);
         if (r < 0) return 2;
-        char *end = NULL;
+        long seed;
         if (r == 0 && v && !strcmp(k, "--noise")) o->noise = v;
         else if (r == 0 && v && !strcmp(k, "--noisy")) o->noisy = v;
         else if (r == 0 && v && !strcmp(k, "--grid")) o->grid = v;
         else if (r == 0 && v && !strcmp(k, "--out")) o->out = v;
         else if (r == 0 && v && !strcmp(k, "--seed")) {
-            o->seed = strtoull(v, &end, 10);
-            if (!*v || *end || *v == '-') return app_usage_error("denoise", "bad value for --seed: '%s'", v);
+            if (!cli_parse_long(v, 0, LONG_MAX, &seed)) return app_usage_error("denoise", "bad value for --seed: '%s'", v);
+            o->seed = (unsigned long long)seed;
         } else if (r == 0) return app_usage_error("denoise", "unknown option or missing value: %s", k);
         i++;
     }
@@ -118,6 +119,7 @@ int cmd_denoise(int argc, char **argv)
     if (st == AECL_OK && !(den = malloc(noisy.n * noisy.features * sizeof *den)))
         st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
     if (st == AECL_OK) st = aecl_model_reconstruct(m, noisy.x, noisy.n, den);
+    if (st == AECL_OK) st = app_check_finite(ctx, "the denoised sample", den, noisy.n, noisy.features);
     if (st == AECL_OK) {
         printf("denoised %zu samples%s%s\n", noisy.n, o.noisy ? " of " : " with noise ", o.noisy ? o.noisy : o.noise ? o.noise : "gaussian:0.3");
         if (clean.x)

@@ -3,6 +3,7 @@
 #include "io/io.h"
 #include "nn/train.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,7 @@ int cmd_encode(int argc, char **argv)
 {
     const char *cmd = "encode", *out = "codes.csv";
     int sample = 0;
-    long long seed = -1;
+    long seed = -1;
     app_args a;
     app_args_init(&a);
     for (int i = 1; i < argc; i++) {
@@ -54,11 +55,9 @@ int cmd_encode(int argc, char **argv)
         if (!strcmp(k, "--sample")) { sample = 1; continue; }
         int r = app_common_option(cmd, &a, k, v);
         if (r < 0) return 2;
-        char *end = NULL;
         if (r == 0 && v && !strcmp(k, "--out")) out = v;
         else if (r == 0 && v && !strcmp(k, "--seed")) {
-            seed = strtoll(v, &end, 10);
-            if (!*v || *end || seed < 0) return app_usage_error(cmd, "bad value for --seed: '%s'", v);
+            if (!cli_parse_long(v, 0, LONG_MAX, &seed)) return app_usage_error(cmd, "bad value for --seed: '%s'", v);
         } else if (r == 0) return app_usage_error(cmd, "unknown option or missing value: %s", k);
         i++;
     }
@@ -79,6 +78,7 @@ int cmd_encode(int argc, char **argv)
     float *z = malloc(d.n * L * sizeof *z);
     aecl_status st = z ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
     if (st == AECL_OK) st = aecl_model_encode(m, d.x, d.n, z, sample);
+    if (st == AECL_OK) st = app_check_finite(ctx, "the code", z, d.n, L);
     if (st == AECL_OK) st = write_codes(ctx, out, z, d.n, L, d.labels);
     if (st == AECL_OK)
         printf("%zu codes of %zu values (%s) written to %s%s\n", d.n, L, sample ? "draws" : aecl_model_get_kind(m) == AECL_MODEL_VARIATIONAL ? "means" : "codes", out,

@@ -89,6 +89,8 @@ int cmd_eval(int argc, char **argv)
     aecl_status st = recon && loss && mse ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
     int vae = aecl_model_get_kind(m) == AECL_MODEL_VARIATIONAL;
     if (st == AECL_OK) st = aecl_model_forward_ex(m, d.x, d.n, vae && !mean, recon, mse, loss, NULL);
+    if (st == AECL_OK) st = app_check_finite(ctx, "the loss", loss, d.n, 1);
+    if (st == AECL_OK) st = app_check_finite(ctx, "the reconstruction", recon, d.n, f);
     if (st == AECL_OK) {
         double ml = 0, mm = 0;
         for (size_t i = 0; i < d.n; i++) { ml += loss[i]; mm += mse[i]; }

@@ -4,6 +4,7 @@
 #include "io/io.h"
 #include "nn/train.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,13 +34,6 @@ static void usage_interpolate(void)
            app_common_help);
 }
 
-static int parse_long(const char *v, long *out, long lo)
-{
-    char *end;
-    *out = strtol(v, &end, 10);
-    return *v && !*end && *out >= lo;
-}
-
 static int need_vae(const char *cmd, aecl_ctx *ctx, aecl_model *m, const char *path)
 {
     if (aecl_model_get_kind(m) == AECL_MODEL_VARIATIONAL) return 0;
@@ -62,9 +56,9 @@ int cmd_sample(int argc, char **argv)
         int ok = v != NULL;
         if (!ok) ;
         else if (!strcmp(k, "--batch") || !strcmp(k, "--device")) ok = app_common_option(cmd, &a, k, v) > 0;
-        else if (!strcmp(k, "--n")) ok = parse_long(v, &n, 1) && n <= 1000000;
-        else if (!strcmp(k, "--cols")) ok = parse_long(v, &cols, 1);
-        else if (!strcmp(k, "--seed")) ok = parse_long(v, &seed, 0);
+        else if (!strcmp(k, "--n")) ok = cli_parse_long(v, 1, 1000000, &n);
+        else if (!strcmp(k, "--cols")) ok = cli_parse_long(v, 1, 16384, &cols);
+        else if (!strcmp(k, "--seed")) ok = cli_parse_long(v, 0, LONG_MAX, &seed);
         else if (!strcmp(k, "--out")) out = v;
         else if (!strcmp(k, "--npy")) npy = v;
         else return app_usage_error(cmd, "unknown option: %s", k);
@@ -79,6 +73,7 @@ int cmd_sample(int argc, char **argv)
     float *x = malloc((size_t)n * f * sizeof *x);
     aecl_status st = x ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
     if (st == AECL_OK) st = aecl_model_sample(m, (size_t)n, (uint64_t)seed, x);
+    if (st == AECL_OK) st = app_check_finite(ctx, "the sample", x, (size_t)n, f);
     if (st == AECL_OK) st = app_write_grid(ctx, m, out, x, (size_t)n, (size_t)cols);
     if (st == AECL_OK) printf("%ld samples (seed %ld) written to %s\n", n, seed, out);
     if (st == AECL_OK && npy) st = aecl_npy_write_2d(ctx, npy, x, (size_t)n, f);
@@ -105,6 +100,7 @@ static aecl_status walk(aecl_ctx *ctx, aecl_model *m, const aecl_dataset *d, lon
         for (size_t k = 0; k < L; k++) z[(size_t)s * L + k] = (1 - t) * zz[k] + t * zz[L + k];
     }
     if (st == AECL_OK) st = aecl_model_decode(m, z, (size_t)steps, img + f);
+    if (st == AECL_OK) st = app_check_finite(ctx, "the decoded step", img + f, (size_t)steps, f);
     if (st == AECL_OK) {
         memcpy(img, d->x + (size_t)from * f, f * sizeof *img);
         memcpy(img + (size_t)(steps + 1) * f, d->x + (size_t)to * f, f * sizeof *img);
@@ -129,9 +125,9 @@ int cmd_interpolate(int argc, char **argv)
         if (r < 0) return 2;
         if (r > 0) { i++; continue; }
         if (!v) return app_usage_error(cmd, "unknown option or missing value: %s", k);
-        if (!strcmp(k, "--from")) ok = parse_long(v, &from, 0);
-        else if (!strcmp(k, "--to")) ok = parse_long(v, &to, 0);
-        else if (!strcmp(k, "--steps")) ok = parse_long(v, &steps, 2) && steps <= 1000;
+        if (!strcmp(k, "--from")) ok = cli_parse_long(v, 0, LONG_MAX - 1, &from);
+        else if (!strcmp(k, "--to")) ok = cli_parse_long(v, 0, LONG_MAX - 1, &to);
+        else if (!strcmp(k, "--steps")) ok = cli_parse_long(v, 2, 1000, &steps);
         else if (!strcmp(k, "--out")) out = v;
         else return app_usage_error(cmd, "unknown option: %s", k);
         if (!ok) return app_usage_error(cmd, "bad value for %s: '%s'", k, v);

@@ -57,6 +57,7 @@ int cmd_scatter(int argc, char **argv)
     float *z = malloc(d.n * L * sizeof *z), *xy = malloc(d.n * 2 * sizeof *xy);
     aecl_status st = z && xy ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
     if (st == AECL_OK) st = aecl_model_encode(m, d.x, d.n, z, 0);
+    if (st == AECL_OK) st = app_check_finite(ctx, "the code", z, d.n, L);
     if (st == AECL_OK) st = aecl_pca2(ctx, z, d.n, L, xy);
     if (st == AECL_OK) st = aecl_png_write_scatter(ctx, out, xy, d.n, d.labels, width, height);
     if (st == AECL_OK)

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "nn/train.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,20 +85,6 @@ static void on_progress(void *user, const aecl_train_progress *p)
 
 /* ---- options ------------------------------------------------------------------ */
 
-static int parse_long(const char *s, long *v, long min)
-{
-    char *end;
-    *v = strtol(s, &end, 10);
-    return *s && !*end && *v >= min;
-}
-
-static int parse_double(const char *s, double *v)
-{
-    char *end;
-    *v = strtod(s, &end);
-    return *s && !*end && isfinite(*v);
-}
-
 /* One option with its value; 0 when the name or value is bad. */
 static int parse_opt(args *a, const char *k, const char *v)
 {
@@ -112,10 +99,13 @@ static int parse_opt(args *a, const char *k, const char *v)
     static const char *const num_names[] = {"--limit", "--val-limit", "--epochs", "--batch", "--seed", "--patience",
                                             "--checkpoint-every", "--checkpoint-epochs", "--report-every", "--class"};
     static const long num_min[] = {0, 0, 1, 1, 0, 0, 1, 1, 1, 0};
+    /* Those the trainer keeps in an int stop at INT_MAX. */
+    static const long num_max[] = {LONG_MAX, LONG_MAX, INT_MAX, INT_MAX, LONG_MAX, INT_MAX, LONG_MAX, INT_MAX,
+                                   INT_MAX, INT_MAX};
     for (int i = 0; i < 10; i++)
-        if (!strcmp(k, num_names[i])) return parse_long(v, nums[i], num_min[i]);
-    if (!strcmp(k, "--lr")) return parse_double(v, &a->lr) && a->lr > 0;
-    if (!strcmp(k, "--val-split")) return parse_double(v, &a->val_split) && a->val_split > 0 && a->val_split < 1;
+        if (!strcmp(k, num_names[i])) return cli_parse_long(v, num_min[i], num_max[i], nums[i]);
+    if (!strcmp(k, "--lr")) return cli_parse_double(v, 0, HUGE_VAL, &a->lr) && a->lr > 0;
+    if (!strcmp(k, "--val-split")) return cli_parse_double(v, 0, 1, &a->val_split) && a->val_split > 0 && a->val_split < 1;
     return -1;
 }
 

@@ -22,6 +22,14 @@ const char *aecl_nonfinite_name(float v)
     return isnan(v) ? "NaN" : v > 0 ? "infinite" : "-infinite";
 }
 
+aecl_status aecl_check_tensor_finite(aecl_ctx *ctx, const char *path, const char *name, const float *x, size_t n)
+{
+    size_t bad = aecl_first_nonfinite(x, n);
+    AECL_RETURN_IF(bad < n, AECL_ERR_NUMERIC, ctx, "tensor '%s' holds NaN or infinite values (value %zu is %s): %s "
+                   "not written", name, bad, aecl_nonfinite_name(x[bad]), path);
+    return AECL_OK;
+}
+
 /* Exact below a billion; "2.7e15" above, where the digits would only hide the size. */
 const char *aecl_io_count_str(double n, char *buf, size_t cap)
 {

@@ -73,6 +73,10 @@ const char *aecl_io_strerror(int err, char *buf, size_t cap);
 size_t aecl_first_nonfinite(const float *x, size_t n);
 /* "NaN", "infinite" or "-infinite": what a non-finite v is, for messages. */
 const char *aecl_nonfinite_name(float v);
+/* AECL_ERR_NUMERIC "tensor 'NAME' holds NaN or infinite values (value I is NaN):
+ * PATH not written" unless x[0..n) are all finite: writers of weights call it for
+ * each tensor before they write anything. */
+aecl_status aecl_check_tensor_finite(aecl_ctx *ctx, const char *path, const char *name, const float *x, size_t n);
 /* AECL_ERR_FORMAT "PATH: the file declares 2.7e15 values but holds 24 bytes of
  * data" unless declared values of value_bytes each fit in held_bytes. Readers call
  * it before they allocate for what a header declares. */

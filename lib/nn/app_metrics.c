@@ -108,5 +108,6 @@ double aecl_quantile(const float *v, size_t n, double q)
 
 double aecl_psnr(double mse)
 {
+    if (isnan(mse)) return NAN;   /* not a perfect reconstruction: no figure at all */
     return mse > 0 ? 10.0 * log10(1.0 / mse) : INFINITY;
 }

@@ -22,15 +22,8 @@ static int ck_tensors(const aecl_net *n, aecl_tensor **out)
     return k;
 }
 
-static int all_finite(const float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i])) return 0;
-    return 1;
-}
-
 /* Host copies of the tensors, one block; views into it for the writer. */
-static aecl_status read_all(aecl_net *n, aecl_tensor **t, int nt, aecl_st_view *v, float **block)
+static aecl_status read_all(aecl_net *n, const char *path, aecl_tensor **t, int nt, aecl_st_view *v, float **block)
 {
     size_t total = 0;
     for (int i = 0; i < nt; i++) total += t[i]->size;
@@ -38,8 +31,7 @@ static aecl_status read_all(aecl_net *n, aecl_tensor **t, int nt, aecl_st_view *
     AECL_RETURN_IF(!b, AECL_ERR_HOST_MEMORY, n->ctx, "out of host memory");
     for (int i = 0; i < nt; i++) {
         AECL_TRY(aecl_plan_read(n->plan, t[i], b));
-        AECL_RETURN_IF(!all_finite(b, t[i]->size), AECL_ERR_NUMERIC, n->ctx,
-                       "tensor '%s' holds NaN or infinite values: checkpoint not written", t[i]->name);
+        AECL_TRY(aecl_check_tensor_finite(n->ctx, path, t[i]->name, b, t[i]->size));
         v[i] = (aecl_st_view){.name = t[i]->name, .ndim = (unsigned)t[i]->ndim, .data = b};
         for (int d = 0; d < t[i]->ndim; d++) v[i].shape[d] = (size_t)t[i]->shape[d];
         b += t[i]->size;
@@ -78,7 +70,7 @@ aecl_status aecl_checkpoint_save(aecl_net *n, const char *path, const aecl_check
     int nt = ck_tensors(n, t);
     float *block = NULL;
     char *model = NULL, *scale = NULL;
-    aecl_status st = read_all(n, t, nt, v, &block);
+    aecl_status st = read_all(n, path, t, nt, v, &block);
     if (st == AECL_OK && aecl_spec_print(n->spec, &model) != AECL_OK)
         st = aecl_fail(n->ctx, AECL_ERR_HOST_MEMORY, "cannot print the model spec");
     if (st == AECL_OK) st = aecl_scaling_format(n->ctx, scaling, &scale);

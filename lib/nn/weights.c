@@ -19,6 +19,7 @@ aecl_status aecl_weights_save_scaled(aecl_ctx *ctx, const char *path, const aecl
     const float *p = weights;
     for (int i = 0; i < net->n_params; i++) {
         const aecl_tensor *t = net->params[i];
+        AECL_TRY(aecl_check_tensor_finite(ctx, path, net->param_names[i], p, t->size));
         v[i] = (aecl_st_view){.name = net->param_names[i], .ndim = (unsigned)t->ndim, .data = p};
         for (int k = 0; k < t->ndim; k++) v[i].shape[k] = (size_t)t->shape[k];
         p += t->size;

@@ -1,0 +1,70 @@
+#!/bin/bash
+# Hostile and broken input to the aecl program: numeric options that are not
+# finite or overflow a float, weights and data holding NaN, output paths that
+# cannot be written, checkpoints that cannot be trusted. Each must end with a
+# clear message and the right exit status (2: a bad option, 1: a bad file or a
+# failed run), and lose nothing.
+aecl="$1"
+src="${AECL_SOURCE_DIR:-$(dirname "$0")/..}"
+export AECL_DEVICE="${AECL_DEVICE:-Portable Computing Language}" POCL_DEVICES="${POCL_DEVICES:-pthread}"
+dir=$(mktemp -d /tmp/aecl-cli-hardening-XXXXXX)
+trap 'chmod -R u+w "$dir"; rm -rf "$dir"' EXIT
+fail=0 pass=0
+ok() { if eval "$1"; then pass=$((pass+1)); else echo "FAILED: $1"; fail=$((fail+1)); return 1; fi; }
+mlp="$src/models/mlp.model"
+tiny="--limit 64 --val-limit 0 --batch 64 --epochs 1"
+"$aecl" train "$mlp" $tiny --out "$dir/good.st" >/dev/null 2>&1
+ok '[ -s "$dir/good.st" ]'
+
+# ---- numbers: non-finite and float-overflowing option values are usage errors ----
+k=0
+for bad in "--lr 1e39" "--lr inf" "--lr nan" "--lr -inf" "--val-split nan" "--limit 99999999999999999999" \
+           "--epochs 4294967297" "--seed 1e3"; do
+    k=$((k+1))
+    err=$("$aecl" train "$mlp" $tiny $bad --out "$dir/opt$k.st" 2>&1 >/dev/null); rc=$?
+    ok '[ $rc -eq 2 ] && grep -q "aecl train: bad value for" <<<"$err" && [ ! -e "$dir/opt$k.st" ]' || echo "   ($bad)"
+done
+for bad in "--threshold inf" "--threshold nan" "--threshold 1e39" "--contamination nan" "--ref-limit 1e3"; do
+    err=$("$aecl" anomaly "$dir/good.st" --limit 10 $bad 2>&1 >/dev/null); rc=$?
+    ok '[ $rc -eq 2 ] && grep -q "bad value for" <<<"$err"' || echo "   ($bad)"
+done
+err=$("$aecl" encode "$dir/good.st" --seed 99999999999999999999 2>&1 >/dev/null); rc=$?
+ok '[ $rc -eq 2 ] && grep -q "bad value for --seed" <<<"$err"'
+
+# ---- NaN: weights holding NaN give errors, never printed or written NaN ----------
+python3 - "$dir/good.st" "$dir/nan.st" <<'EOF'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+data = b[8 + n:]
+open(sys.argv[2], "wb").write(b[:8 + n] + struct.pack("<f", float("nan")) * (len(data) // 4))
+EOF
+out=$("$aecl" eval "$dir/nan.st" --limit 20 2>&1); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "the loss of sample 0 is NaN" <<<"$out" && ! grep -qi "nan dB\|loss -\?nan\|PSNR inf" <<<"$out"'
+err=$("$aecl" encode "$dir/nan.st" --limit 20 --out "$dir/codes.csv" 2>&1 >/dev/null); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "the code of sample 0 is NaN" <<<"$err" && [ ! -e "$dir/codes.csv" ]'
+err=$("$aecl" anomaly "$dir/nan.st" --limit 20 --contamination 0.1 --out "$dir/scores.csv" 2>&1 >/dev/null); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "the score of sample 0 is NaN" <<<"$err" && [ ! -e "$dir/scores.csv" ]'
+# NaN in .npy and float IDX input: refused naming the file and the first bad value.
+python3 - "$dir" <<'EOF'
+import struct, sys
+d = sys.argv[1]
+vals = [0.5] * (3 * 784)
+vals[784 + 17] = float("nan")
+h = "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 784), }"
+h += " " * ((64 - (10 + len(h) + 1) % 64) % 64) + "\n"
+open(d + "/nan.npy", "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode()
+                                 + struct.pack("<%df" % len(vals), *vals))
+vals[784 + 17] = 0.5
+vals[2 * 784] = float("inf")
+open(d + "/inf.idx", "wb").write(bytes([0, 0, 0x0D, 3]) + struct.pack(">III", 3, 28, 28)
+                                 + struct.pack(">%df" % len(vals), *vals))
+EOF
+err=$("$aecl" eval "$dir/good.st" --data "$dir/nan.npy" 2>&1 >/dev/null); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "nan.npy.*value 801 (row 1, column 17) is NaN" <<<"$err"'
+err=$("$aecl" eval "$dir/good.st" --data "$dir/inf.idx" 2>&1 >/dev/null); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "inf.idx: value 1568 (item 2, value 0 of it) is infinite" <<<"$err"'
+
+ok '[ -z "$(find "$dir" -name ".*.tmp-*")" ]'   # no temp files left behind
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
