@@ -8,95 +8,14 @@
 #include "gradcheck.h"
 #include "graph/plan.h"
 #include "ops/conv.h"
+#include "ref_ops.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static unsigned seed = 11;
 
-typedef struct cfg {
-    int transposed;
-    int N, C, H, W;      /* input */
-    int K, kh, kw;       /* output channels, kernel */
-    int stride, pad, out_pad;
-    int bias;
-    aecl_act act;
-} cfg;
-
-typedef struct geom {
-    int N, A, B;         /* small-grid channels A, big-grid channels B */
-    int Hs, Ws, Hb, Wb;  /* small grid (conv output / convT input), big grid */
-    int kh, kw, s, p;
-} geom;
-
-/* The relation shared by both ops: small[n,a,oh,ow] <- big[n,b,oh*s-p+i,ow*s-p+j]
- * through w[a,b,i,j]. conv: small = y, big = x, w [K, C]; convT: small = x,
- * big = y, w [C, K]. mode 0: small += big w; 1: big += small w; 2: w += small big. */
-static void relate(const geom *g, float *small, float *big, float *w, int mode)
-{
-    for (int n = 0; n < g->N; n++)
-        for (int a = 0; a < g->A; a++)
-            for (int b = 0; b < g->B; b++)
-                for (int oh = 0; oh < g->Hs; oh++)
-                    for (int ow = 0; ow < g->Ws; ow++)
-                        for (int i = 0; i < g->kh; i++)
-                            for (int j = 0; j < g->kw; j++) {
-                                int ih = oh * g->s - g->p + i, iw = ow * g->s - g->p + j;
-                                if (ih < 0 || ih >= g->Hb || iw < 0 || iw >= g->Wb) continue;
-                                float *sv = &small[((n * g->A + a) * g->Hs + oh) * g->Ws + ow];
-                                float *bv = &big[((n * g->B + b) * g->Hb + ih) * g->Wb + iw];
-                                float *wv = &w[((a * g->B + b) * g->kh + i) * g->kw + j];
-                                if (mode == 0) *sv += *bv * *wv;
-                                else if (mode == 1) *bv += *sv * *wv;
-                                else *wv += *sv * *bv;
-                            }
-}
-
-static void out_size(const cfg *c, int *Ho, int *Wo)
-{
-    if (c->transposed) {
-        *Ho = (c->H - 1) * c->stride - 2 * c->pad + c->kh + c->out_pad;
-        *Wo = (c->W - 1) * c->stride - 2 * c->pad + c->kw + c->out_pad;
-    } else {
-        *Ho = (c->H + 2 * c->pad - c->kh) / c->stride + 1;
-        *Wo = (c->W + 2 * c->pad - c->kw) / c->stride + 1;
-    }
-}
-
-static geom geom_of(const cfg *c)
-{
-    int Ho, Wo;
-    out_size(c, &Ho, &Wo);
-    geom g = {c->N, c->K, c->C, Ho, Wo, c->H, c->W, c->kh, c->kw, c->stride, c->pad};
-    if (c->transposed) g = (geom){c->N, c->C, c->K, c->H, c->W, Ho, Wo, c->kh, c->kw, c->stride, c->pad};
-    return g;
-}
-
-static size_t wsize(const cfg *c) { return (size_t)c->C * c->K * c->kh * c->kw; }
-static size_t xsize(const cfg *c) { return (size_t)c->N * c->C * c->H * c->W; }
-static size_t ysize(const cfg *c)
-{
-    int Ho, Wo;
-    out_size(c, &Ho, &Wo);
-    return (size_t)c->N * c->K * Ho * Wo;
-}
-
-/* y = act(op(x, w) + b) on the host */
-static void ref_forward(const cfg *c, const float *x, const float *w, const float *b, float *y)
-{
-    geom g = geom_of(c);
-    size_t ny = ysize(c), plane = ny / ((size_t)c->N * c->K);
-    memset(y, 0, ny * sizeof *y);
-    float *xc = malloc(xsize(c) * sizeof *xc), *wc = malloc(wsize(c) * sizeof *wc);
-    memcpy(xc, x, xsize(c) * sizeof *xc);
-    memcpy(wc, w, wsize(c) * sizeof *wc);
-    if (c->transposed) relate(&g, xc, y, wc, 1);
-    else relate(&g, y, xc, wc, 0);
-    for (size_t i = 0; i < ny; i++)
-        y[i] = aecl_act_host(c->act, y[i] + (c->bias ? b[(i / plane) % (size_t)c->K] : 0.0f), 0.1f);
-    free(xc);
-    free(wc);
-}
+typedef ref_conv cfg;
 
 static aecl_tensor *build(aecl_graph *g, aecl_tensor **x, void *u)
 {
@@ -109,11 +28,11 @@ static aecl_tensor *build(aecl_graph *g, aecl_tensor **x, void *u)
 
 static void make_inputs(const cfg *c, gc_input *in, float **x, float **w, float **b)
 {
-    *x = malloc(xsize(c) * sizeof **x);
-    *w = malloc(wsize(c) * sizeof **w);
+    *x = malloc(ref_conv_xsize(c) * sizeof **x);
+    *w = malloc(ref_conv_wsize(c) * sizeof **w);
     *b = malloc((size_t)c->K * sizeof **b);
-    test_fill_uniform(*x, xsize(c), -1, 1, &seed);
-    test_fill_uniform(*w, wsize(c), -0.5f, 0.5f, &seed);
+    test_fill_uniform(*x, ref_conv_xsize(c), -1, 1, &seed);
+    test_fill_uniform(*w, ref_conv_wsize(c), -0.5f, 0.5f, &seed);
     test_fill_uniform(*b, (size_t)c->K, -0.5f, 0.5f, &seed);
     in[0] = (gc_input){4, {c->N, c->C, c->H, c->W}, *x, 0};
     in[1] = c->transposed ? (gc_input){4, {c->C, c->K, c->kh, c->kw}, *w, 0}
@@ -134,11 +53,11 @@ static void check_forward(aecl_ctx *ctx, const cfg *c)
     gc_input in[3];
     float *x, *w, *b;
     make_inputs(c, in, &x, &w, &b);
-    size_t ny = ysize(c);
+    size_t ny = ref_conv_ysize(c);
     float *y = malloc(ny * sizeof *y), *ref = malloc(ny * sizeof *ref);
     char d[160];
     if (!gc_forward(ctx, c->bias ? 3 : 2, in, build, (void *)c, y, ny)) {
-        ref_forward(c, x, w, b, ref);
+        ref_conv_forward(c, x, w, b, 0.1f, ref);
         CHECK_MSG(test_rel_err(y, ref, ny, 1e-5, 1e-4) <= 1, "forward %s", describe(c, d, sizeof d));
     }
     free(x), free(w), free(b), free(y), free(ref);
@@ -152,7 +71,7 @@ static void check_backward(aecl_ctx *ctx, const cfg *c, int x_input)
     gc_input in[3];
     float *x, *w, *b;
     make_inputs(c, in, &x, &w, &b);
-    size_t ny = ysize(c), nx = xsize(c), nw = wsize(c), plane = ny / ((size_t)c->N * c->K);
+    size_t ny = ref_conv_ysize(c), nx = ref_conv_xsize(c), nw = ref_conv_wsize(c);
     float *r = malloc(ny * sizeof *r);
     test_fill_uniform(r, ny, -1, 1, &seed);
     aecl_graph *g;
@@ -162,7 +81,7 @@ static void check_backward(aecl_ctx *ctx, const cfg *c, int x_input)
     if (x_input) t[0]->flags &= ~(unsigned)AECL_T_GRAD;
     aecl_tensor *y = build(g, t, (void *)c);
     int Ho, Wo;
-    out_size(c, &Ho, &Wo);
+    ref_conv_out_size(c, &Ho, &Wo);
     int ys[4] = {c->N, c->K, Ho, Wo};
     aecl_tensor *rt = aecl_input(g, "r", 4, ys);
     aecl_backward(g, aecl_sum(g, aecl_mul(g, y, rt)));
@@ -181,21 +100,7 @@ static void check_backward(aecl_ctx *ctx, const cfg *c, int x_input)
         if (!x_input) aecl_plan_read(p, t[0]->grad, gx);
         aecl_plan_read(p, t[1]->grad, gw);
         aecl_plan_read(p, t[2]->grad, gb);
-        /* the gradient before the activation: dz = r * act'(y) */
-        float *yv = malloc(ny * sizeof *yv), *dz = malloc(ny * sizeof *dz);
-        ref_forward(c, x, w, b, yv);
-        for (size_t i = 0; i < ny; i++) dz[i] = r[i] * aecl_act_grad_host(c->act, yv[i], 0.1f);
-        geom ge = geom_of(c);
-        if (c->transposed) { /* small = x, big = y */
-            relate(&ge, rx, dz, w, 0);
-            relate(&ge, x, dz, rw, 2);
-        } else {             /* small = y, big = x */
-            relate(&ge, dz, rx, w, 1);
-            relate(&ge, dz, x, rw, 2);
-        }
-        for (size_t i = 0; i < ny; i++) rb[(i / plane) % (size_t)c->K] += dz[i];
-        free(yv);
-        free(dz);
+        ref_conv_backward(c, x, w, b, 0.1f, r, rx, rw, rb);
         describe(c, d, sizeof d);
         if (!x_input) CHECK_MSG(test_rel_err(gx, rx, nx, 1e-4, 1e-4) <= 1, "dx %s", d);
         CHECK_MSG(test_rel_err(gw, rw, nw, 1e-3, 1e-4) <= 1, "dw %s", d);

@@ -3,6 +3,7 @@
  * gradients by finite differences. */
 #include "gradcheck.h"
 #include "ops/gemm.h"
+#include "ref_ops.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,16 +24,6 @@ static aecl_tensor *b_matmul(aecl_graph *g, aecl_tensor **x, void *u)
     return aecl_matmul(g, x[0], x[1], t & 1, (t >> 1) & 1);
 }
 
-static void host_dense(const float *x, const float *w, const float *b, float *y, int n, int in, int out, aecl_act act)
-{
-    for (int r = 0; r < n; r++)
-        for (int o = 0; o < out; o++) {
-            double s = b ? b[o] : 0;
-            for (int k = 0; k < in; k++) s += (double)x[r * in + k] * w[o * in + k];
-            y[r * out + o] = aecl_act_host(act, (float)s, 0.1f);
-        }
-}
-
 static void test_dense_forward(aecl_ctx *ctx)
 {
     int shapes[][3] = {{1, 1, 1}, {3, 17, 5}, {33, 65, 127}, {128, 784, 32}, {7, 129, 33}};
@@ -47,7 +38,7 @@ static void test_dense_forward(aecl_ctx *ctx)
             dense_case c = {(aecl_act)a, a % 2};
             gc_input inp[3] = {{2, {n, in}, x, 0}, {2, {out, in}, w, 0}, {1, {out}, b, 0}};
             if (gc_forward(ctx, c.bias ? 3 : 2, inp, b_dense, &c, y, (size_t)n * out)) continue;
-            host_dense(x, w, c.bias ? b : NULL, ref, n, in, out, (aecl_act)a);
+            ref_dense(x, w, c.bias ? b : NULL, ref, n, in, out, (aecl_act)a, 0.1f);
             CHECK_MSG(test_rel_err(y, ref, (size_t)n * out, 1e-4, 1e-4) <= 1, "dense %dx%d->%d act %d", n, in, out, a);
         }
         free(x); free(w); free(b); free(y); free(ref);

@@ -6,6 +6,7 @@
  * nothing written outside the output. The ops themselves (graph, gradcheck) are
  * covered by test_graph_core. */
 #include "check.h"
+#include "ref_ops.h"
 #include "rt/rt.h"
 
 #include <stdarg.h>
@@ -105,17 +106,6 @@ static int run(aecl_ctx *ctx, int vw, const char *name, size_t global, size_t lo
     return err == CL_SUCCESS ? 0 : -1;
 }
 
-static double host_term(int kind, double z, double t)
-{
-    if (kind) return fmax(z, 0.0) - z * t + log1p(exp(-fabs(z)));
-    return (z - t) * (z - t);
-}
-
-static double host_dterm(int kind, double z, double t)
-{
-    return kind ? 1.0 / (1.0 + exp(-z)) - t : 2.0 * (z - t);
-}
-
 /* Worst |got - want| / (atol + rtol |want|) over n values; <= 1 passes. */
 static double worst_err(const float *got, const double *want, int n, double atol, double rtol)
 {
@@ -154,7 +144,7 @@ static void test_rows(aecl_ctx *ctx, int vw, shape s, size_t local)
                 for (int c = 0; c < s.cols; c++) {
                     double a = z[r * s.cols + c], b = t[r * s.cols + c];
                     /* KL reads z as mu and t as logvar */
-                    sum += kind == 2 ? -0.5 * (1.0 + b - a * a - exp(b)) : host_term(kind, a, b);
+                    sum += kind == 2 ? ref_kl_term(a, b) : ref_loss_term(kind, a, b);
                 }
                 want[r] = sum;
             }
@@ -192,7 +182,7 @@ static void test_grads(aecl_ctx *ctx, int vw, shape s)
             if (run(ctx, vw, "loss_rows_grad", items, 64, "TTTTiii", &dz, &dt, &dgrow, &dg, n, s.cols, kind) ||
                 dev_read(ctx, &dg, g, "loss_rows_grad"))
                 continue;
-            for (int i = 0; i < n; i++) want[i] = grow[i / s.cols] * host_dterm(kind, z[i], t[i]);
+            for (int i = 0; i < n; i++) want[i] = grow[i / s.cols] * ref_loss_dterm(kind, z[i], t[i]);
             double e = worst_err(g, want, n, 1e-6, 1e-5);
             CHECK_MSG(e <= 1, "loss_rows_grad kind %d, VW %d, %dx%d: worst error %g", kind, vw, s.rows, s.cols, e);
         }
@@ -200,7 +190,7 @@ static void test_grads(aecl_ctx *ctx, int vw, shape s)
             if (run(ctx, vw, "kl_rows_grad", items, 64, "TTTTiii", &dz, &dt, &dgrow, &dg, n, s.cols, which) ||
                 dev_read(ctx, &dg, g, "kl_rows_grad"))
                 continue;
-            for (int i = 0; i < n; i++) want[i] = grow[i / s.cols] * (which ? 0.5 * (exp(t[i]) - 1.0) : z[i]);
+            for (int i = 0; i < n; i++) want[i] = grow[i / s.cols] * ref_kl_dterm(which, z[i], t[i]);
             double e = worst_err(g, want, n, 1e-6, 1e-5);
             CHECK_MSG(e <= 1, "kl_rows_grad which %d, VW %d, %dx%d: worst error %g", which, vw, s.rows, s.cols, e);
         }
@@ -213,7 +203,7 @@ static void test_grads(aecl_ctx *ctx, int vw, shape s)
                     continue;
                 int used = valid[v] < s.rows ? valid[v] : s.rows;
                 for (int i = 0; i < n; i++)
-                    want[i] = i / s.cols < used ? gscalar * 0.5 / used * host_dterm(kind, z[i], t[i]) : 0.0;
+                    want[i] = i / s.cols < used ? gscalar * 0.5 / used * ref_loss_dterm(kind, z[i], t[i]) : 0.0;
                 double e = worst_err(g, want, n, 1e-6, 1e-5);
                 CHECK_MSG(e <= 1, "loss_mean_grad kind %d, VW %d, %dx%d, valid %d: worst error %g", kind, vw, s.rows,
                           s.cols, valid[v], e);

@@ -4,29 +4,16 @@
 #include "gradcheck.h"
 #include "graph/plan.h"
 #include "ops/conv.h"
+#include "ref_ops.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static unsigned seed = 5;
 
-enum { OP_MAX, OP_AVG, OP_NEAREST, OP_BILINEAR };
+enum { OP_MAX = REF_MAXPOOL, OP_AVG = REF_AVGPOOL, OP_NEAREST = REF_NEAREST, OP_BILINEAR = REF_BILINEAR };
 
-typedef struct pcfg {
-    int op, N, C, H, W;
-    int k, stride;      /* pooling window and stride, or the upsampling factor in k */
-} pcfg;
-
-static void out_hw(const pcfg *c, int *Ho, int *Wo)
-{
-    if (c->op >= OP_NEAREST) {
-        *Ho = c->H * c->k;
-        *Wo = c->W * c->k;
-    } else {
-        *Ho = (c->H - c->k) / c->stride + 1;
-        *Wo = (c->W - c->k) / c->stride + 1;
-    }
-}
+typedef ref_pool pcfg;
 
 static aecl_tensor *build(aecl_graph *g, aecl_tensor **x, void *u)
 {
@@ -39,63 +26,6 @@ static aecl_tensor *build(aecl_graph *g, aecl_tensor **x, void *u)
     }
 }
 
-/* Bilinear taps as PyTorch (align_corners False, scale factor given). */
-static void taps(int o, int f, int In, int *i0, int *i1, float *l1)
-{
-    float src = (1.0f / (float)f) * ((float)o + 0.5f) - 0.5f;
-    if (src < 0) src = 0;
-    *i0 = (int)src;
-    *i1 = *i0 < In - 1 ? *i0 + 1 : *i0;
-    *l1 = src - (float)*i0;
-}
-
-/* The forward map as a list of (output, input, weight) terms, applied forward
- * (y += w x) or backward (gx += w gy): the reference for both directions. */
-static void ref_apply(const pcfg *c, const float *x, float *y, const float *gy, float *gx)
-{
-    int Ho, Wo, H = c->H, W = c->W, k = c->k, s = c->stride;
-    out_hw(c, &Ho, &Wo);
-    for (int nc = 0; nc < c->N * c->C; nc++)
-        for (int oh = 0; oh < Ho; oh++)
-            for (int ow = 0; ow < Wo; ow++) {
-                int o = (nc * Ho + oh) * Wo + ow;
-                int idx[4], n = 0;
-                float wt[4];
-                if (c->op == OP_MAX) {
-                    int best = (nc * H + oh * s) * W + ow * s;
-                    for (int i = 0; i < k; i++)
-                        for (int j = 0; j < k; j++) {
-                            int q = (nc * H + oh * s + i) * W + ow * s + j;
-                            if (x[q] > x[best]) best = q;
-                        }
-                    idx[n] = best, wt[n++] = 1.0f;
-                } else if (c->op == OP_AVG) {
-                    for (int i = 0; i < k; i++)
-                        for (int j = 0; j < k; j++) {
-                            int q = (nc * H + oh * s + i) * W + ow * s + j;
-                            if (y) y[o] += x[q] / (float)(k * k);
-                            if (gx) gx[q] += gy[o] / (float)(k * k);
-                        }
-                    continue;
-                } else if (c->op == OP_NEAREST) {
-                    idx[n] = (nc * H + oh / k) * W + ow / k, wt[n++] = 1.0f;
-                } else {
-                    int h0, h1, w0, w1;
-                    float lh, lw;
-                    taps(oh, k, H, &h0, &h1, &lh);
-                    taps(ow, k, W, &w0, &w1, &lw);
-                    int hs[2] = {h0, h1}, ws[2] = {w0, w1};
-                    float hl[2] = {1 - lh, lh}, wl[2] = {1 - lw, lw};
-                    for (int a = 0; a < 2; a++)
-                        for (int b = 0; b < 2; b++) idx[n] = (nc * H + hs[a]) * W + ws[b], wt[n++] = hl[a] * wl[b];
-                }
-                for (int t = 0; t < n; t++) {
-                    if (y) y[o] += wt[t] * x[idx[t]];
-                    if (gx) gx[idx[t]] += wt[t] * gy[o];
-                }
-            }
-}
-
 static const char *describe(const pcfg *c, char *buf, size_t cap)
 {
     static const char *names[] = {"maxpool", "avgpool", "nearest", "bilinear"};
@@ -103,34 +33,20 @@ static const char *describe(const pcfg *c, char *buf, size_t cap)
     return buf;
 }
 
-/* Distinct values (a shuffled ramp 0.01 apart): finite differences never cross
- * a max-pool tie. */
-static void fill_distinct(float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++) x[i] = 0.01f * (float)i - 0.005f * (float)n;
-    for (size_t i = n; i > 1; i--) {
-        seed = seed * 1664525u + 1013904223u;
-        size_t j = (seed >> 8) % i;
-        float t = x[i - 1];
-        x[i - 1] = x[j];
-        x[j] = t;
-    }
-}
-
 /* Forward and full backward (loss = sum(y * r)) against the reference. */
 static void check_op(aecl_ctx *ctx, const pcfg *c, const float *xin)
 {
     int Ho, Wo;
-    out_hw(c, &Ho, &Wo);
+    ref_pool_out_hw(c, &Ho, &Wo);
     size_t nx = (size_t)c->N * c->C * c->H * c->W, ny = (size_t)c->N * c->C * Ho * Wo;
     float *x = malloc(nx * sizeof *x), *y = malloc(ny * sizeof *y), *ry = calloc(ny, sizeof *ry);
     float *r = malloc(ny * sizeof *r), *gx = malloc(nx * sizeof *gx), *rgx = calloc(nx, sizeof *rgx);
     if (xin) memcpy(x, xin, nx * sizeof *x);
-    else fill_distinct(x, nx);
+    else ref_fill_distinct(x, nx, &seed);
     test_fill_uniform(r, ny, -1, 1, &seed);
     char d[96];
     describe(c, d, sizeof d);
-    ref_apply(c, x, ry, r, rgx);
+    ref_pool_apply(c, x, ry, r, rgx);
 
     aecl_graph *g;
     aecl_graph_create(ctx, &g);
@@ -161,7 +77,7 @@ static void check_grad(aecl_ctx *ctx, const pcfg *c)
 {
     size_t nx = (size_t)c->N * c->C * c->H * c->W;
     float *x = malloc(nx * sizeof *x);
-    fill_distinct(x, nx);
+    ref_fill_distinct(x, nx, &seed);
     gc_input in = {4, {c->N, c->C, c->H, c->W}, x, 0};
     char d[96];
     gc_gradcheck(ctx, describe(c, d, sizeof d), 1, &in, build, (void *)c, 1e-3f, 1e-2, 16);

@@ -3,8 +3,8 @@
  * statistics, their dependence on the step counter, and their gradients; for the
  * device's own Philox blocks per work-item and for others (AECL_RNG_BLOCKS). */
 #include "gradcheck.h"
-#include "ops/philox.h"
 #include "ops/random.h"
+#include "ref_ops.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -69,13 +69,11 @@ static aecl_tensor *b_two_dropouts(aecl_graph *g, aecl_tensor **x, void *arg)
 static int dropout_mismatches(const float *x, const float *y, size_t n, float p, uint32_t step, uint32_t op,
                               size_t *kept)
 {
-    float scale = 1.0f / (1.0f - p);
     int bad = 0;
     *kept = 0;
     for (size_t i = 0; i < n; i++) {
-        int keep = aecl_rng_uniform(SEED, AECL_RNG_STREAM_DROPOUT, step, op, (uint32_t)i) >= p;
-        float want = keep ? x[i] * scale : 0.0f;
-        *kept += keep;
+        float want = ref_dropout(x[i], p, SEED, step, op, (uint32_t)i);
+        *kept += ref_dropout(1.0f, p, SEED, step, op, (uint32_t)i) != 0.0f;
         bad += memcmp(&want, &y[i], sizeof want) != 0;
     }
     return bad;
@@ -175,24 +173,6 @@ static aecl_tensor *b_noise(aecl_graph *g, aecl_tensor **x, void *arg)
     return aecl_noise(g, x[0], a->kind, a->param, a->clip);
 }
 
-/* The host noise of element i and its derivative. */
-static float host_noise(const noise_arg *a, float x, uint32_t step, uint32_t op, uint32_t i, float *dydx)
-{
-    float u = aecl_rng_uniform(SEED, AECL_RNG_STREAM_NOISE, step, op, i), v = x;
-    *dydx = 1.0f;
-    if (a->kind == AECL_NOISE_GAUSSIAN) {
-        v = x + a->param * aecl_rng_normal(SEED, AECL_RNG_STREAM_NOISE, step, op, i);
-    } else if (u < a->param) {
-        v = a->kind == AECL_NOISE_SALT_PEPPER && u >= 0.5f * a->param ? 1.0f : 0.0f;
-        *dydx = 0.0f;
-    }
-    if (a->clip && (v < 0.0f || v > 1.0f)) {
-        v = v < 0.0f ? 0.0f : 1.0f;
-        *dydx = 0.0f;
-    }
-    return v;
-}
-
 /* Runs the noise op over x (with gradient of sum(y * r)), compares y and dx
  * with the host (tol: 0 = exact), and returns y in out. */
 static void check_noise(aecl_ctx *ctx, noise_arg *a, const float *x, const float *r, float *out, int rows,
@@ -209,7 +189,8 @@ static void check_noise(aecl_ctx *ctx, noise_arg *a, const float *x, const float
         if (!rig_run(ctx, &Rg, out) && aecl_plan_read(Rg.p, Rg.x[0]->grad, gx) == AECL_OK) {
             int bad_y = 0, bad_g = 0;
             for (size_t i = 0; i < n; i++) {
-                float d, v = host_noise(a, x[i], 3, (uint32_t)Rg.y->id, (uint32_t)i, &d);
+                float d, v = ref_noise(a->kind, a->param, a->clip, x[i], SEED, 3, (uint32_t)Rg.y->id,
+                                       (uint32_t)i, &d);
                 bad_y += !(fabs(out[i] - v) <= tol);
                 /* a gaussian value within rounding of a clip bound may clip on one side only */
                 bad_g += gx[i] != d * r[i] && !(tol > 0 && a->clip && fabs(fabs(v - 0.5) - 0.5) < 1e-5);
@@ -319,8 +300,8 @@ static void test_reparam(aecl_ctx *ctx)
             int bad_z = 0, bad_g = 0;
             double worst = 0;
             for (uint32_t i = 0; i < N; i++) {
-                double eps = aecl_rng_normal(SEED, AECL_RNG_STREAM_REPARAM, step, (uint32_t)Rg.y->id, i);
-                double sd = exp(0.5 * lv[i]), want = mu[i] + sd * eps, e = fabs(z[i] - want) / (1 + fabs(want));
+                double eps, sd, want = ref_reparam(mu[i], lv[i], SEED, step, (uint32_t)Rg.y->id, i, &eps, &sd);
+                double e = fabs(z[i] - want) / (1 + fabs(want));
                 if (!(e <= worst)) worst = e;
                 bad_z += !(e <= 1e-5);
                 double wg = 0.5 * r[i] * eps * sd;

@@ -9,70 +9,13 @@
 #include "graph/plan.h"
 #include "ops/ops.h"
 #include "ops/optim.h"
+#include "ref_ops.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static unsigned seed = 11;
 static double worst_err; /* over all step-by-step comparisons: the margin under 1 */
-
-/* ---- host reference ------------------------------------------------------------ */
-
-typedef struct host_param {
-    int n;
-    float *w;          /* as the device stores it: float, rounded each step */
-    double *m, *v;     /* momentum buffer / Adam moments */
-} host_param;
-
-/* One step at t (1-based) of rule cfg on p with gradient g (before clipping). */
-static void host_update(const aecl_optimizer_config *c, host_param *p, const float *g, double scale, long t,
-                        double lr)
-{
-    double wd = c->weight_decay, b1 = c->beta1, b2 = c->beta2, mom = c->momentum;
-    for (int i = 0; i < p->n; i++) {
-        double w = p->w[i], d = scale * g[i];
-        if (c->kind == AECL_OPT_SGD) {
-            d += wd * w;
-            if (mom > 0) {
-                p->m[i] = mom * p->m[i] + d;
-                d = c->nesterov ? d + mom * p->m[i] : p->m[i];
-            }
-            p->w[i] = (float)(w - lr * d);
-            continue;
-        }
-        if (c->kind == AECL_OPT_ADAMW) w -= lr * wd * w;
-        else d += wd * w;
-        p->m[i] = b1 * p->m[i] + (1 - b1) * d;
-        p->v[i] = b2 * p->v[i] + (1 - b2) * d * d;
-        double mh = p->m[i] / (1 - pow(b1, (double)t)), vh = p->v[i] / (1 - pow(b2, (double)t));
-        p->w[i] = (float)(w - lr * mh / (sqrt(vh) + c->eps));
-    }
-}
-
-/* Global-norm clipping factor over the gradients of all parameters. */
-static double host_clip_scale(double clip, const float *g1, int n1, const float *g2, int n2)
-{
-    double ss = 0;
-    for (int i = 0; i < n1; i++) ss += (double)g1[i] * g1[i];
-    for (int i = 0; i < n2; i++) ss += (double)g2[i] * g2[i];
-    return clip > 0 && sqrt(ss) > clip ? clip / sqrt(ss) : 1.0;
-}
-
-static void host_param_init(host_param *p, int n, const float *w0)
-{
-    p->n = n;
-    p->w = malloc((size_t)n * sizeof *p->w);
-    p->m = calloc((size_t)n, sizeof *p->m);
-    p->v = calloc((size_t)n, sizeof *p->v);
-    memcpy(p->w, w0, (size_t)n * sizeof *w0);
-}
-
-static void host_param_free(host_param *p)
-{
-    free(p->w);
-    free(p->m);
-    free(p->v);
-}
 
 /* ---- a two-parameter problem with known gradients ---------------------------------- */
 
@@ -166,17 +109,17 @@ static void run_variant(aecl_ctx *ctx, const aecl_optimizer_config *cfg, const c
     aecl_plan_write(P.p, P.target, tg);
     aecl_plan_write(P.p, P.c, c);
     aecl_plan_set_step(P.p, start);
-    host_param h1, h2;
-    host_param_init(&h1, N1, w1);
-    host_param_init(&h2, N2, w2);
+    ref_optim_param h1, h2;
+    ref_optim_param_init(&h1, N1, w1);
+    ref_optim_param_init(&h2, N2, w2);
     int clipped = 0;
     for (int s = 0; s < steps; s++) {
         for (int i = 0; i < N1; i++) g1[i] = h1.w[i] - tg[i]; /* the device computes this in float too */
-        double scale = host_clip_scale(cfg->clip_norm, g1, N1, c, N2);
+        double scale = ref_optim_clip_scale(cfg->clip_norm, g1, N1, c, N2);
         clipped |= scale < 1;
         long t = (long)start + s + 1;
-        host_update(cfg, &h1, g1, scale, t, cfg->lr);
-        host_update(cfg, &h2, c, scale, t, cfg->lr);
+        ref_optim_update(cfg, &h1, g1, scale, t, cfg->lr);
+        ref_optim_update(cfg, &h2, c, scale, t, cfg->lr);
         CHECK_OK(ctx, aecl_plan_run(P.p));
         CHECK_OK(ctx, aecl_plan_read(P.p, P.w1, dev1));
         CHECK_OK(ctx, aecl_plan_read(P.p, P.w2, dev2));
@@ -186,8 +129,8 @@ static void run_variant(aecl_ctx *ctx, const aecl_optimizer_config *cfg, const c
                   (double)cfg->weight_decay, (double)cfg->clip_norm, s + 1, e1, e2);
     }
     if (cfg->clip_norm > 0) CHECK_MSG(clipped, "%s: clipping never engaged (test too weak)", name);
-    host_param_free(&h1);
-    host_param_free(&h2);
+    ref_optim_param_free(&h1);
+    ref_optim_param_free(&h2);
     problem_free(&P);
 }
 
@@ -218,7 +161,7 @@ static void run_big(aecl_ctx *ctx, const aecl_optimizer_config *cfg, const char 
     aecl_graph_create(ctx, &g);
     aecl_tensor *w[NBIG], *c[NBIG], *loss = NULL;
     float *w0[NBIG], *cv[NBIG], *dev[NBIG];
-    host_param h[NBIG];
+    ref_optim_param h[NBIG];
     double ss = 0;
     for (int k = 0; k < NBIG; k++) {
         char nm[8];
@@ -235,7 +178,7 @@ static void run_big(aecl_ctx *ctx, const aecl_optimizer_config *cfg, const char 
         test_fill_uniform(w0[k], n, -1, 1, &seed);
         test_fill_uniform(cv[k], n, -1, 1, &seed);
         for (size_t i = 0; i < n; i++) ss += (double)cv[k][i] * cv[k][i];
-        host_param_init(&h[k], big_sizes[k], w0[k]);
+        ref_optim_param_init(&h[k], big_sizes[k], w0[k]);
     }
     aecl_backward(g, loss);
     CHECK_OK(ctx, aecl_optimizer_apply(g, cfg, NULL));
@@ -253,7 +196,7 @@ static void run_big(aecl_ctx *ctx, const aecl_optimizer_config *cfg, const char 
         for (int s = 0; s < 3; s++) {
             CHECK_OK(ctx, aecl_plan_run(p));
             for (int k = 0; k < NBIG; k++) {
-                host_update(cfg, &h[k], cv[k], scale, s + 1, cfg->lr);
+                ref_optim_update(cfg, &h[k], cv[k], scale, s + 1, cfg->lr);
                 CHECK_OK(ctx, aecl_plan_read(p, w[k], dev[k]));
                 double e = test_rel_err(dev[k], h[k].w, (size_t)big_sizes[k], 1e-6, 1e-5);
                 worst_err = fmax(worst_err, e);
@@ -266,7 +209,7 @@ static void run_big(aecl_ctx *ctx, const aecl_optimizer_config *cfg, const char 
         free(w0[k]);
         free(cv[k]);
         free(dev[k]);
-        host_param_free(&h[k]);
+        ref_optim_param_free(&h[k]);
     }
     aecl_plan_free(p);
     aecl_graph_free(g);
@@ -307,15 +250,15 @@ static void test_lr_tensor(aecl_ctx *ctx)
     CHECK(P.lr && P.lr->size == 1);
     CHECK_OK(ctx, aecl_plan_read(P.p, P.lr, &lr));
     CHECK_MSG(lr == cfg.lr, "the lr tensor starts at %g, configured %g", (double)lr, (double)cfg.lr);
-    host_param h1, h2;
-    host_param_init(&h1, N1, w1);
-    host_param_init(&h2, N2, w2);
+    ref_optim_param h1, h2;
+    ref_optim_param_init(&h1, N1, w1);
+    ref_optim_param_init(&h2, N2, w2);
     const float rates[4] = {0.1f, 0.025f, 0.0f, 0.3f}; /* a schedule, one rate per step */
     for (int s = 0; s < 4; s++) {
         if (s) CHECK_OK(ctx, aecl_plan_write(P.p, P.lr, &rates[s]));
         for (int i = 0; i < N1; i++) g1[i] = h1.w[i] - tg[i];
-        host_update(&cfg, &h1, g1, 1.0, s + 1, rates[s]);
-        host_update(&cfg, &h2, c, 1.0, s + 1, rates[s]);
+        ref_optim_update(&cfg, &h1, g1, 1.0, s + 1, rates[s]);
+        ref_optim_update(&cfg, &h2, c, 1.0, s + 1, rates[s]);
         float before[N2];
         memcpy(before, dev2, sizeof before);
         CHECK_OK(ctx, aecl_plan_run(P.p));
@@ -325,8 +268,8 @@ static void test_lr_tensor(aecl_ctx *ctx)
                   "lr schedule step %d (rate %g)", s + 1, (double)rates[s]);
         if (rates[s] == 0.0f) CHECK(memcmp(before, dev2, sizeof before) == 0); /* rate 0: no change */
     }
-    host_param_free(&h1);
-    host_param_free(&h2);
+    ref_optim_param_free(&h1);
+    ref_optim_param_free(&h2);
     problem_free(&P);
 }
 
