@@ -65,6 +65,33 @@ ok '[ $rc -eq 1 ] && grep -q "nan.npy.*value 801 (row 1, column 17) is NaN" <<<"
 err=$("$aecl" eval "$dir/good.st" --data "$dir/inf.idx" 2>&1 >/dev/null); rc=$?
 ok '[ $rc -eq 1 ] && grep -q "inf.idx: value 1568 (item 2, value 0 of it) is infinite" <<<"$err"'
 
+# ---- outputs are checked before the work: nothing trained, nothing loaded ---------
+mkdir -p "$dir/outdir" && mkfifo "$dir/pipe"
+for out in "--out $dir/outdir" "--out $dir/outdir/" "--out $dir/no/such/w.st" "--out $dir/pipe" \
+           "--out $dir/w.st --checkpoint /proc/aecl-ck.st" "--out $dir/w.st --checkpoint $dir/outdir"; do
+    res=$("$aecl" train "$mlp" $tiny $out 2>&1); rc=$?
+    ok '[ $rc -eq 1 ] && grep -q "aecl train: cannot write" <<<"$res" && ! grep -q "^training\|^epoch" <<<"$res"' \
+        || echo "   ($out)"
+done
+ok '[ -p "$dir/pipe" ] && [ ! -e "$dir/w.st" ]'
+for cmd in "eval $dir/good.st --grid $dir/outdir" "eval $dir/good.st --per-sample $dir/outdir/" \
+           "encode $dir/good.st --out /proc/codes.csv" "anomaly $dir/good.st --out $dir/outdir" \
+           "compress $dir/good.st --out $dir/no/c.codes" "sample $dir/good.st --npy $dir/outdir" \
+           "scatter $dir/good.st --out $dir/outdir" "denoise $dir/good.st --out $dir/outdir"; do
+    res=$("$aecl" $cmd 2>&1); rc=$?
+    ok '[ $rc -eq 1 ] && grep -q "cannot write" <<<"$res" && ! grep -q "samples" <<<"$res"' || echo "   ($cmd)"
+done
+# Scaling without validation data (--val-limit 0): it was applied to the empty set,
+# which failed with a bare "tensor shape mismatch".
+awk 'BEGIN { srand(5); for (j = 1; j <= 30; j++) printf "f%d,", j; print "label";
+             for (i = 0; i < 100; i++) { for (j = 1; j <= 30; j++) printf "%.4f,", 10 * j + rand() * j; print i % 2 } }' \
+    >"$dir/tab.csv"
+for kind in minmax standard; do
+    res=$("$aecl" train "$src/models/tabular.model" --data "$dir/tab.csv" --label-column label --scale $kind \
+          --val-limit 0 --epochs 1 --out "$dir/tab-$kind.st" 2>&1); rc=$?
+    ok '[ $rc -eq 0 ] && head -c 4000 "$dir/tab-$kind.st" | grep -a -q "\"aecl.scaling\":\"$kind 30 "' || echo "   ($kind: $res)"
+done
+
 ok '[ -z "$(find "$dir" -name ".*.tmp-*")" ]'   # no temp files left behind
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

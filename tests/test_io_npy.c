@@ -221,17 +221,38 @@ static void test_atomic(void)
     CHECK(slurp(p, buf, sizeof buf) == 8 && strcmp(buf, "second 2") == 0);
     CHECK(leftover_temps() == 0 && f.fp == NULL);
 
-    /* rename fails (the target is a non-empty folder): error, temp removed. */
+    /* Only a regular file is ever replaced: a folder, a pipe or a link is refused
+     * before a temp file is made (a folder failed only at the rename, a pipe or a
+     * link was replaced by a regular file). */
     const char *dir = test_path("sub");
     mkdir(dir, 0755);
     char inner[1100];
     snprintf(inner, sizeof inner, "%s/x", dir);
     test_write_file(inner, "x", 1);
-    CHECK_FAIL(aecl_write_file_atomic(NULL, dir, "abc", 3), AECL_ERR_IO, "cannot replace");
+    CHECK_FAIL(aecl_atomic_open(NULL, dir, &f), AECL_ERR_INVALID_ARG, "it is a folder");
     CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode));
     CHECK(leftover_temps() == 0);
+    CHECK_FAIL(aecl_io_check_writable(NULL, dir), AECL_ERR_INVALID_ARG, "it is a folder");
     unlink(inner);
     rmdir(dir);
+    const char *fifo = test_path("fifo");
+    CHECK(mkfifo(fifo, 0644) == 0);
+    CHECK_FAIL(aecl_write_file_atomic(NULL, fifo, "abc", 3), AECL_ERR_INVALID_ARG, "not a regular file");
+    CHECK(lstat(fifo, &sb) == 0 && S_ISFIFO(sb.st_mode));
+    unlink(fifo);
+    const char *link = test_path("link");
+    CHECK(symlink(p, link) == 0);
+    CHECK_FAIL(aecl_write_file_atomic(NULL, link, "abc", 3), AECL_ERR_INVALID_ARG, "a symbolic link");
+    CHECK(lstat(link, &sb) == 0 && S_ISLNK(sb.st_mode));
+    unlink(link);
+    CHECK(leftover_temps() == 0);
+
+    /* The up-front check: nothing is written, a folder that takes no file is found
+     * (by a probe: as root, access() passes on /proc). */
+    CHECK_OK(NULL, aecl_io_check_writable(NULL, p));
+    CHECK(slurp(p, buf, sizeof buf) == 8 && strcmp(buf, "second 2") == 0 && leftover_temps() == 0);
+    CHECK_FAIL(aecl_io_check_writable(NULL, "/proc/aecl-test.bin"), AECL_ERR_IO, "folder '/proc'");
+    CHECK_FAIL(aecl_io_check_writable(NULL, "out/"), AECL_ERR_INVALID_ARG, "names a folder");
 
     /* No such folder; a path that names a folder. */
     char missing[1100];

@@ -116,6 +116,7 @@ static void test_scaling(aecl_ctx *ctx)
         CHECK_NEAR(hi, f == 1 ? 0 : 1, 1e-6); /* a constant feature maps to 0 */
     }
     CHECK(aecl_scaling_apply(&s, y, N, F + 1) == AECL_ERR_SHAPE);
+    CHECK_OK(ctx, aecl_scaling_apply(&s, NULL, 0, 0));   /* an empty set (no validation data): nothing to do */
     /* The metadata text gives back the same floats, bit for bit. */
     char *text = NULL;
     CHECK_OK(ctx, aecl_scaling_format(ctx, &s, &text));

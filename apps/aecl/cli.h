@@ -26,6 +26,12 @@ int cli_wants_help(int argc, char **argv);
 int cli_parse_double(const char *s, double lo, double hi, double *out);
 int cli_parse_long(const char *s, long lo, long hi, long *out);
 
+/* 0 when `path` (NULL: none) can be written; else prints why ("the folder 'x'
+ * does not exist", "it is a folder") and returns 1. Every command checks its
+ * outputs with it before it loads a model or data, so no work is lost to a bad
+ * output path. */
+int cli_check_output(const char *cmd, const char *path);
+
 /* Seconds on a monotonic clock. */
 double cli_now(void);
 

@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "io/io.h"
 #include "rt/rt.h"
 
 #include <errno.h>
@@ -31,6 +32,13 @@ int cli_wants_help(int argc, char **argv)
 }
 
 double cli_now(void) { return aecl_now_s(); }
+
+int cli_check_output(const char *cmd, const char *path)
+{
+    if (!path || aecl_io_check_writable(NULL, path) == AECL_OK) return 0;
+    fprintf(stderr, "aecl %s: %s\n", cmd, aecl_ctx_last_error(NULL));
+    return 1;
+}
 
 int cli_parse_double(const char *s, double lo, double hi, double *out)
 {

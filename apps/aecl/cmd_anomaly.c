@@ -192,6 +192,7 @@ int cmd_anomaly(int argc, char **argv)
     int help = 0, rc = parse(argc, argv, &a, &o, &help);
     if (help) { usage(); return 0; }
     if (rc) return rc;
+    if (cli_check_output(cmd, o.out)) return 1;
     aecl_ctx *ctx;
     aecl_model *m;
     if ((rc = app_open_model(cmd, &a, &ctx, &m))) return rc;

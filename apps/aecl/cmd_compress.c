@@ -66,6 +66,7 @@ int cmd_compress(int argc, char **argv)
         i++;
     }
     if (!out) return app_usage_error(cmd, "no --out FILE given");
+    if (cli_check_output(cmd, out) || cli_check_output(cmd, grid)) return 1;
     aecl_ctx *ctx;
     aecl_model *m;
     int rc = app_open_model(cmd, &a, &ctx, &m);
@@ -137,6 +138,7 @@ int cmd_decompress(int argc, char **argv)
         i++;
     }
     if (!codes) return app_usage_error(cmd, "give the weights file and the codes file");
+    if (cli_check_output(cmd, out) || cli_check_output(cmd, grid)) return 1;
     aecl_ctx *ctx;
     aecl_model *m;
     int rc = app_open_model(cmd, &a, &ctx, &m);

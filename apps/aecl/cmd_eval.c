@@ -78,6 +78,7 @@ int cmd_eval(int argc, char **argv)
         else if (r == 0) return app_usage_error(cmd, "unknown option or missing value: %s", k);
         i++;
     }
+    if (cli_check_output(cmd, grid) || cli_check_output(cmd, per_sample)) return 1;
     aecl_ctx *ctx;
     aecl_model *m;
     int rc = app_open_model(cmd, &a, &ctx, &m);

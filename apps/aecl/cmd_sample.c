@@ -65,6 +65,7 @@ int cmd_sample(int argc, char **argv)
         if (!ok) return app_usage_error(cmd, "bad or missing value for %s", k);
         i++;
     }
+    if (cli_check_output(cmd, out) || cli_check_output(cmd, npy)) return 1;
     aecl_ctx *ctx;
     aecl_model *m;
     int rc = app_open_model(cmd, &a, &ctx, &m);
@@ -133,6 +134,7 @@ int cmd_interpolate(int argc, char **argv)
         if (!ok) return app_usage_error(cmd, "bad value for %s: '%s'", k, v);
         i++;
     }
+    if (cli_check_output(cmd, out)) return 1;
     aecl_ctx *ctx;
     aecl_model *m;
     int rc = app_open_model(cmd, &a, &ctx, &m);

@@ -41,6 +41,7 @@ int cmd_scatter(int argc, char **argv)
         } else if (r == 0) return app_usage_error(cmd, "unknown option or missing value: %s", k);
         i++;
     }
+    if (cli_check_output(cmd, out)) return 1;
     aecl_ctx *ctx;
     aecl_model *m;
     int rc = app_open_model(cmd, &a, &ctx, &m);

@@ -229,27 +229,24 @@ static aecl_status load_data(aecl_ctx *ctx, const args *a, size_t expect, uint64
     return access(te, R_OK) ? AECL_OK : load_idx_dir(ctx, a, te, lab, a->val_limit, expect, val);
 }
 
+/* aecl_scaling_apply reports to the thread's slot (it takes no context): its
+ * message goes into ctx, where the error printed at exit is read. */
+static aecl_status apply_scaling(aecl_ctx *ctx, const aecl_scaling *sc, aecl_dataset *d)
+{
+    aecl_status st = aecl_scaling_apply(sc, d->x, d->n, d->features);
+    return st == AECL_OK ? st : aecl_fail(ctx, st, "%s", aecl_ctx_last_error(NULL));
+}
+
+/* Fitted on the training data; validation data (none with --val-limit 0) gets the same. */
 static aecl_status scale_data(aecl_ctx *ctx, aecl_scale_kind kind, aecl_dataset *tr, aecl_dataset *val,
                               aecl_scaling *sc)
 {
     AECL_TRY(aecl_scaling_fit(ctx, kind, tr->x, tr->n, tr->features, sc));
-    AECL_TRY(aecl_scaling_apply(sc, tr->x, tr->n, tr->features));
-    return aecl_scaling_apply(sc, val->x, val->n, val->features);
+    AECL_TRY(apply_scaling(ctx, sc, tr));
+    return apply_scaling(ctx, sc, val);
 }
 
 /* ---- the command ------------------------------------------------------------------- */
-
-/* Fails early when --out cannot be written, before any training time is spent. */
-static int out_dir_ok(const char *out)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", out);
-    char *slash = strrchr(dir, '/');
-    if (!slash) return access(".", W_OK) == 0;
-    if (slash == dir) slash[1] = 0;
-    else *slash = 0;
-    return access(dir, W_OK) == 0;
-}
 
 static aecl_status train_and_save(aecl_ctx *ctx, const args *a, const aecl_model_spec *spec, aecl_train_opts *o,
                                   const aecl_dataset *tr, const aecl_dataset *val)
@@ -286,10 +283,8 @@ int cmd_train(int argc, char **argv)
     int help = 0, rc = parse_args(argc, argv, &a, &scale, &sched, &help);
     if (help) { usage(); return 0; }
     if (rc) return rc;
-    if (!out_dir_ok(a.out)) {
-        fprintf(stderr, "aecl train: cannot write %s: its folder does not exist or is not writable\n", a.out);
-        return 1;
-    }
+    /* Before any training time is spent. */
+    if (cli_check_output("train", a.out) || cli_check_output("train", a.checkpoint)) return 1;
     aecl_ctx *ctx;
     if (cli_open_ctx("train", a.device, &ctx)) return 1;
     aecl_model_spec *spec = NULL;

@@ -36,6 +36,54 @@ static char *temp_name_for(const char *path)
     return t;
 }
 
+/* The folder part of path ("." for a bare name, "/" for "/x") into dir. */
+static void parent_dir(const char *path, char *dir, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(dir, cap, ".");
+    else if (slash == path) snprintf(dir, cap, "/");
+    else snprintf(dir, cap, "%.*s", (int)(slash - path), path);
+}
+
+/* What may be replaced: not a folder, link, device or pipe (rename would put a
+ * regular file in its place). */
+static aecl_status check_target(aecl_ctx *ctx, const char *path)
+{
+    struct stat sb;
+    AECL_RETURN_IF(!path || !*path, AECL_ERR_INVALID_ARG, ctx, "cannot write a file of no name");
+    AECL_RETURN_IF(path[strlen(path) - 1] == '/', AECL_ERR_INVALID_ARG, ctx,
+                   "cannot write '%s': the path names a folder", path);
+    if (lstat(path, &sb) != 0) return AECL_OK;
+    AECL_RETURN_IF(S_ISDIR(sb.st_mode), AECL_ERR_INVALID_ARG, ctx, "cannot write '%s': it is a folder", path);
+    AECL_RETURN_IF(!S_ISREG(sb.st_mode), AECL_ERR_INVALID_ARG, ctx,
+                   "cannot write '%s': it is %s, not a regular file (it would be replaced)", path,
+                   S_ISLNK(sb.st_mode) ? "a symbolic link" : "a device, pipe or socket");
+    return AECL_OK;
+}
+
+aecl_status aecl_io_check_writable(aecl_ctx *ctx, const char *path)
+{
+    char dir[4096], eb[128];
+    struct stat sb;
+    AECL_TRY(check_target(ctx, path));
+    parent_dir(path, dir, sizeof dir);
+    AECL_RETURN_IF(stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode), AECL_ERR_IO, ctx,
+                   "cannot write '%s': the folder '%s' does not exist", path, dir);
+    /* A probe, not access(): root passes access() on folders it still cannot
+     * write (read-only mounts, /proc). It is named as the writer's temp files. */
+    char *probe = temp_name_for(path);
+    AECL_RETURN_IF(!probe, AECL_ERR_HOST_MEMORY, ctx, "out of memory checking '%s'", path);
+    int fd = mkstemp(probe), e = errno;
+    if (fd >= 0) {
+        close(fd);
+        unlink(probe);
+    }
+    free(probe);
+    AECL_RETURN_IF(fd < 0, AECL_ERR_IO, ctx, "cannot write '%s': folder '%s': %s", path, dir,
+                   aecl_io_strerror(e, eb, sizeof eb));
+    return AECL_OK;
+}
+
 static void release(aecl_atomic_file *f)
 {
     free(f->path);
@@ -48,10 +96,8 @@ aecl_status aecl_atomic_open(aecl_ctx *ctx, const char *path, aecl_atomic_file *
     char eb[128];
     AECL_RETURN_IF(!out, AECL_ERR_INVALID_ARG, ctx, "aecl_atomic_open: out is NULL");
     memset(out, 0, sizeof *out);
-    AECL_RETURN_IF(!path || !*path, AECL_ERR_INVALID_ARG, ctx, "aecl_atomic_open: empty path");
+    AECL_TRY(check_target(ctx, path));
     size_t len = strlen(path);
-    AECL_RETURN_IF(path[len - 1] == '/', AECL_ERR_INVALID_ARG, ctx,
-                   "cannot write '%s': the path names a folder", path);
     out->path = malloc(len + 1);
     out->tmp_path = temp_name_for(path);
     if (!out->path || !out->tmp_path) {
@@ -171,11 +217,8 @@ static mode_t target_mode(const char *path)
 /* Makes the rename itself durable; best effort (not every file system can). */
 static void sync_parent_dir(const char *path)
 {
-    const char *slash = strrchr(path, '/');
     char dir[4096];
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    parent_dir(path, dir, sizeof dir);
     int fd = open(dir, O_RDONLY);
     if (fd < 0) return;
     (void)fsync(fd);

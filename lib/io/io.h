@@ -40,7 +40,14 @@ typedef struct aecl_atomic_file {
     int failed;        /* a write failed: commit will refuse */
 } aecl_atomic_file;
 
-/* Creates the temp file for `path`. On failure *out is zeroed (abort is a no-op). */
+/* Whether `path` can be written atomically, before any long work: it does not
+ * end in '/', it is absent or a regular file (a folder, link, device or pipe
+ * would be replaced: AECL_ERR_INVALID_ARG), and its folder exists and takes a
+ * new file (AECL_ERR_IO; probed by creating and removing a temp file, since
+ * root passes access() on folders it cannot write). The target is not touched. */
+aecl_status aecl_io_check_writable(aecl_ctx *ctx, const char *path);
+/* Creates the temp file for `path`; refuses the targets aecl_io_check_writable
+ * refuses. On failure *out is zeroed (abort is a no-op). */
 aecl_status aecl_atomic_open(aecl_ctx *ctx, const char *path, aecl_atomic_file *out);
 /* Appends n bytes. */
 aecl_status aecl_atomic_write(aecl_ctx *ctx, aecl_atomic_file *f, const void *data, size_t n);

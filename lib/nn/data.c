@@ -188,7 +188,7 @@ aecl_status aecl_scaling_fit(aecl_ctx *ctx, aecl_scale_kind kind, const float *x
 
 aecl_status aecl_scaling_apply(const aecl_scaling *s, float *x, size_t n, size_t features)
 {
-    if (!s || s->kind == AECL_SCALE_NONE) return AECL_OK;
+    if (!s || s->kind == AECL_SCALE_NONE || n == 0) return AECL_OK;   /* an empty set has nothing to scale */
     AECL_RETURN_IF(features != s->features, AECL_ERR_SHAPE, NULL,
                    "the data has %zu features, the scaling was fitted to %zu", features, s->features);
     for (size_t i = 0; i < n; i++)
