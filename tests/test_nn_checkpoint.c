@@ -259,6 +259,58 @@ static void test_weights_scaling(aecl_ctx *ctx, const aecl_model_spec *s, const 
     aecl_scaling_free(&sc);
 }
 
+/* A copy of checkpoint `from` with metadata `key` set to `value`. */
+static void rewrite_meta(const char *from, const char *to, const char *key, const char *value)
+{
+    aecl_safetensors st;
+    CHECK_OK(NULL, aecl_safetensors_read(NULL, from, &st));
+    aecl_st_view v[4 * AECL_NET_MAX_PARAMS];
+    const char *meta[64];
+    for (size_t i = 0; i < st.n_tensors && i < 4 * AECL_NET_MAX_PARAMS; i++) {
+        v[i] = (aecl_st_view){.name = st.tensors[i].name, .ndim = st.tensors[i].ndim, .data = st.tensors[i].data};
+        memcpy(v[i].shape, st.tensors[i].shape, sizeof v[i].shape);
+    }
+    for (size_t i = 0; i < st.n_meta && i < 32; i++) {
+        meta[2 * i] = st.meta_keys[i];
+        meta[2 * i + 1] = strcmp(st.meta_keys[i], key) ? st.meta_values[i] : value;
+    }
+    CHECK_OK(NULL, aecl_safetensors_write(NULL, to, v, st.n_tensors, meta, st.n_meta));
+    aecl_safetensors_free(&st);
+}
+
+/* Every field of a checkpoint's position is checked for its type and range on
+ * resume, the message naming the field and the value (aecl.epoch=1e300 was
+ * undefined behaviour; plan_step -1, loss_reads -5, best nan, seed 1e3 were taken). */
+static void test_bad_metadata(aecl_ctx *ctx, const aecl_model_spec *s, const aecl_dataset *tr)
+{
+    char *ck = tmp_path("meta"), *bad = tmp_path("badmeta");
+    aecl_train_opts o = {.epochs = 1, .batch = 64, .seed = 3, .checkpoint = ck};
+    free(train(ctx, s, tr, NULL, o, NULL));
+    aecl_net *n = NULL;
+    CHECK_OK(ctx, aecl_net_build(ctx, s, 64, AECL_NET_TRAIN, 3, &n));
+    aecl_checkpoint_info ci;
+    rewrite_meta(ck, bad, "aecl.epoch", "1");   /* the same: loads */
+    CHECK_OK(ctx, n ? aecl_checkpoint_load(n, bad, &ci) : AECL_ERR_STATE);
+    static const char *const cases[][2] = {
+        {"aecl.epoch", "1e300"}, {"aecl.epoch", "-1"}, {"aecl.epoch", "1.5"}, {"aecl.epoch", "2147483648"},
+        {"aecl.step", "-3"}, {"aecl.plan_step", "-1"}, {"aecl.plan_step", "1e3"}, {"aecl.seed", "1e3"},
+        {"aecl.seed", "-1"}, {"aecl.seed", "18446744073709551616"}, {"aecl.batch", "0"}, {"aecl.lr", "nan"},
+        {"aecl.lr", "0"}, {"aecl.lr", "inf"}, {"aecl.lr", "1e39"}, {"aecl.loss_sum", "nan"},
+        {"aecl.loss_reads", "-5"}, {"aecl.best", "nan"}, {"aecl.best", "-inf"}, {"aecl.bad_epochs", "-1"},
+        {"aecl.plateau_bad", "2147483648"}, {"aecl.plateau_lr", "-1"}, {"aecl.seed", " 3"}, {"aecl.step", "0x10"}};
+    for (size_t i = 0; n && i < sizeof cases / sizeof cases[0]; i++) {
+        rewrite_meta(ck, bad, cases[i][0], cases[i][1]);
+        aecl_status st = aecl_checkpoint_load(n, bad, &ci);
+        char want[96];
+        snprintf(want, sizeof want, "%s is '%s'", cases[i][0], cases[i][1]);
+        CHECK_MSG(st == AECL_ERR_FORMAT && strstr(aecl_ctx_last_error(ctx), want), "%s = %s: %s: %s", cases[i][0],
+                  cases[i][1], aecl_status_str(st), aecl_ctx_last_error(ctx));
+    }
+    aecl_net_free(n);
+    unlink(ck);
+    unlink(bad);
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -306,6 +358,7 @@ int main(void)
     if (nw) {
         test_resume(ctx, s, &tr, &val, nw);
         test_nan(ctx, s, &tr, nw);
+        test_bad_metadata(ctx, s, &tr);
         test_early_stop(ctx, s, &tr, &val);
         test_weights_scaling(ctx, s, &tr, nw);
     }

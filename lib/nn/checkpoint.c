@@ -4,7 +4,10 @@
 #include "nn/train.h"
 #include "rt/error.h"
 
+#include <errno.h>
+#include <float.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,11 +44,13 @@ static aecl_status read_all(aecl_net *n, const char *path, aecl_tensor **t, int 
 
 typedef char meta_val[40];
 
+/* The loop's position in the metadata, in this order (fill_meta, read_info). */
+static const char *const keys[] = {"aecl.epoch", "aecl.step", "aecl.plan_step", "aecl.seed", "aecl.batch",
+                                   "aecl.lr", "aecl.loss_sum", "aecl.loss_reads", "aecl.best", "aecl.bad_epochs",
+                                   "aecl.plateau_bad", "aecl.plateau_lr"};
+
 static void fill_meta(const aecl_checkpoint_info *ci, const char **meta, meta_val *val)
 {
-    static const char *const keys[] = {"aecl.epoch", "aecl.step", "aecl.plan_step", "aecl.seed", "aecl.batch",
-                                       "aecl.lr", "aecl.loss_sum", "aecl.loss_reads", "aecl.best", "aecl.bad_epochs",
-                                       "aecl.plateau_bad", "aecl.plateau_lr"};
     snprintf(val[0], sizeof val[0], "%d", ci->epoch);
     snprintf(val[1], sizeof val[0], "%ld", ci->step);
     snprintf(val[2], sizeof val[0], "%" PRIu64, ci->plan_step);
@@ -89,33 +94,66 @@ aecl_status aecl_checkpoint_save(aecl_net *n, const char *path, const aecl_check
     return st;
 }
 
-/* Integer or double metadata, strictly parsed. */
-static aecl_status meta_num(aecl_ctx *ctx, const aecl_safetensors *s, const char *path, const char *key, double *out)
+/* Checkpoint metadata is checked before it steers a resumed run: each field
+ * for its type and range, the message naming the field and the value. */
+static aecl_status bad_meta(aecl_ctx *ctx, const char *path, const char *key, const char *v, const char *expected)
+{
+    char esc[64];
+    if (!v) return aecl_fail(ctx, AECL_ERR_FORMAT, "%s: checkpoint metadata %s is missing", path, key);
+    return aecl_fail(ctx, AECL_ERR_FORMAT, "%s: checkpoint metadata %s is '%s', expected %s", path, key,
+                     aecl_io_escape(v, esc, sizeof esc), expected);
+}
+
+/* A whole number in [0, max], written as plain digits (as fill_meta writes it). */
+static aecl_status meta_whole(aecl_ctx *ctx, const aecl_safetensors *s, const char *path, const char *key,
+                              uint64_t min, uint64_t max, uint64_t *out)
 {
     const char *v = aecl_safetensors_meta(s, key);
+    char *end = NULL, expected[80];
+    int digits = v && *v >= '0' && *v <= '9';
+    errno = 0;
+    uint64_t x = digits ? strtoull(v, &end, 10) : 0;
+    if (digits && !*end && errno != ERANGE && x >= min && x <= max) { *out = x; return AECL_OK; }
+    snprintf(expected, sizeof expected, "a whole number from %" PRIu64 " to %" PRIu64, min, max);
+    return bad_meta(ctx, path, key, v, expected);
+}
+
+enum { REAL_ANY, REAL_POSITIVE, REAL_BEST };
+
+/* A finite number (REAL_POSITIVE: > 0 and a float's range, as rates are used in
+ * float; REAL_BEST: finite or +inf, the monitor's "nothing yet"). */
+static aecl_status meta_real(aecl_ctx *ctx, const aecl_safetensors *s, const char *path, const char *key, int kind,
+                             double *out)
+{
+    static const char *const expected[] = {"a finite number", "a positive number below 3.4e38",
+                                           "a finite number or inf"};
+    const char *v = aecl_safetensors_meta(s, key);
     char *end = NULL;
-    if (v) *out = strtod(v, &end);
-    AECL_RETURN_IF(!v || end == v || *end, AECL_ERR_FORMAT, ctx, "%s: checkpoint metadata '%s' is %s", path, key,
-                   v ? "not a number" : "missing");
-    return AECL_OK;
+    double x = v ? strtod(v, &end) : NAN;
+    int ok = v && end != v && !*end && (isfinite(x) || (kind == REAL_BEST && x == INFINITY));
+    if (kind == REAL_POSITIVE) ok = ok && x > 0 && x <= FLT_MAX;
+    if (ok) { *out = x; return AECL_OK; }
+    return bad_meta(ctx, path, key, v, expected[kind]);
 }
 
 static aecl_status read_info(aecl_ctx *ctx, const aecl_safetensors *s, const char *path, aecl_checkpoint_info *ci)
 {
-    double v[12];
-    static const char *const keys[] = {"aecl.epoch", "aecl.step", "aecl.plan_step", "aecl.seed", "aecl.batch",
-                                       "aecl.lr", "aecl.loss_sum", "aecl.loss_reads", "aecl.best", "aecl.bad_epochs",
-                                       "aecl.plateau_bad", "aecl.plateau_lr"};
-    for (int i = 0; i < 12; i++) AECL_TRY(meta_num(ctx, s, path, keys[i], &v[i]));
-    ci->epoch = (int)v[0];
-    ci->step = (long)v[1];
-    ci->plan_step = strtoull(aecl_safetensors_meta(s, "aecl.plan_step"), NULL, 10);
-    ci->seed = strtoull(aecl_safetensors_meta(s, "aecl.seed"), NULL, 10);
-    ci->batch = (int)v[4];
-    ci->lr = v[5];
-    ci->loss_sum = v[6];
-    ci->loss_reads = (int)v[7];
-    ci->monitor = (aecl_train_monitor){.best = v[8], .bad_epochs = (int)v[9], .plateau_bad = (int)v[10], .lr = v[11]};
+    uint64_t w[12] = {0};
+    double r[12] = {0};
+    /* Counts the loop keeps in an int (long for the step) stop there. */
+    static const uint64_t min[12] = {0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0};
+    static const uint64_t max[12] = {INT_MAX, LONG_MAX, UINT64_MAX, UINT64_MAX, INT_MAX, 0, 0, INT_MAX, 0, INT_MAX,
+                                     INT_MAX, 0};
+    static const int real[12] = {-1, -1, -1, -1, -1, REAL_POSITIVE, REAL_ANY, -1, REAL_BEST, -1, -1, REAL_POSITIVE};
+    for (int i = 0; i < 12; i++)
+        AECL_TRY(real[i] < 0 ? meta_whole(ctx, s, path, keys[i], min[i], max[i], &w[i])
+                             : meta_real(ctx, s, path, keys[i], real[i], &r[i]));
+    AECL_RETURN_IF(w[7] == 0 && r[6] != 0, AECL_ERR_FORMAT, ctx,
+                   "%s: checkpoint metadata aecl.loss_sum is %g with aecl.loss_reads 0", path, r[6]);
+    *ci = (aecl_checkpoint_info){.epoch = (int)w[0], .step = (long)w[1], .plan_step = w[2], .seed = w[3],
+                                 .batch = (int)w[4], .lr = r[5], .loss_sum = r[6], .loss_reads = (int)w[7],
+                                 .monitor = {.best = r[8], .bad_epochs = (int)w[9], .plateau_bad = (int)w[10],
+                                             .lr = r[11]}};
     return AECL_OK;
 }
 
