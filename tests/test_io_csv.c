@@ -152,6 +152,11 @@ static void test_errors(void)
     CHECK_FAIL(aecl_csv_read(NULL, p, NULL, &c), AECL_ERR_FORMAT, "nan.csv:2:3: field 2 'nan' is not a finite");
     p = put("big.csv", "1,2\n3,1e999\n");
     CHECK_FAIL(aecl_csv_read(NULL, p, NULL, &c), AECL_ERR_FORMAT, "'1e999' is not a finite");
+    /* Control characters of a field are quoted escaped: a file cannot clear the
+     * terminal that shows the message. */
+    p = put("ctl.csv", "1,2\n3,\"4\x1b[2J\x7f\"\n");
+    CHECK_FAIL(aecl_csv_read(NULL, p, NULL, &c), AECL_ERR_FORMAT, "field 2 '4\\x1b[2J\\x7f' is not a number");
+    CHECK(!strchr(aecl_ctx_last_error(NULL), '\x1b') && !strchr(aecl_ctx_last_error(NULL), '\x7f'));
     p = put("quote.csv", "a,\"b\n1,2\n");
     CHECK_FAIL(aecl_csv_read(NULL, p, NULL, &c), AECL_ERR_FORMAT, "quote.csv:1:3: unterminated quote");
     p = put("after.csv", "\"a\"x,b\n1,2\n");

@@ -244,15 +244,16 @@ static aecl_status add_row(parser *p, size_t lineno)
     float *dst = p->data + p->rows * fcols;
     for (size_t i = 0; i < f->n; i++) {
         float v = 0;
+        char esc[84];
         int r = parse_num(field(f, i), &v);
         AECL_RETURN_IF(r == NUM_EMPTY, AECL_ERR_FORMAT, p->ctx,
                        "%s:%zu:%zu: field %zu is empty", p->path, lineno, f->col[i], i + 1);
         AECL_RETURN_IF(r == NUM_BAD, AECL_ERR_FORMAT, p->ctx,
-                       "%s:%zu:%zu: field %zu '%.80s' is not a number", p->path, lineno,
-                       f->col[i], i + 1, field(f, i));
+                       "%s:%zu:%zu: field %zu '%s' is not a number", p->path, lineno,
+                       f->col[i], i + 1, aecl_io_escape(field(f, i), esc, sizeof esc));
         AECL_RETURN_IF(r == NUM_INF, AECL_ERR_FORMAT, p->ctx,
-                       "%s:%zu:%zu: field %zu '%.80s' is not a finite float", p->path, lineno,
-                       f->col[i], i + 1, field(f, i));
+                       "%s:%zu:%zu: field %zu '%s' is not a finite float", p->path, lineno,
+                       f->col[i], i + 1, aecl_io_escape(field(f, i), esc, sizeof esc));
         if ((long)i == p->label) p->labels[p->rows] = v;
         else *dst++ = v;
     }
