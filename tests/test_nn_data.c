@@ -139,13 +139,22 @@ static void test_scaling(aecl_ctx *ctx)
         CHECK_NEAR(sqrt(v / N), 1, 1e-5);
     }
     aecl_scaling_free(&s);
+    /* A spread too small to invert in float (1 / 1e-40 overflows) scales by 1, as a
+     * constant feature does, instead of by infinity. */
+    float tiny[4] = {0, 1e-40f, 0, 2e-40f};
+    CHECK_OK(ctx, aecl_scaling_fit(ctx, AECL_SCALE_MINMAX, tiny, 4, 1, &s));
+    CHECK(s.scale && s.scale[0] == 1);
+    aecl_scaling_free(&s);
+    CHECK_OK(ctx, aecl_scaling_fit(ctx, AECL_SCALE_STANDARD, tiny, 4, 1, &s));
+    CHECK(s.scale && s.scale[0] == 1);
+    aecl_scaling_free(&s);
     /* none formats as "none"; bad text is a format error. */
     aecl_scaling none = {0};
     CHECK_OK(ctx, aecl_scaling_format(ctx, &none, &text));
     CHECK(text && !strcmp(text, "none"));
     free(text);
     const char *bad[] = {"minmax", "minmax 2 1,2 3", "minmax 2 1,2 3,4,5", "standard 2 1,x 3,4", "foo 1 1 1",
-                         "none 1 1 1", "minmax 0", "minmax 1 1 nan"};
+                         "none 1 1 1", "minmax 0", "minmax 1 1 nan", "minmax 1 0 1e39", "standard 1 -4e38 1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK_MSG(aecl_scaling_parse(ctx, bad[i], "w.st", &s2) == AECL_ERR_FORMAT && !s2.offset, "%s", bad[i]);
     CHECK(strstr(aecl_ctx_last_error(ctx), "w.st") != NULL);

@@ -148,6 +148,14 @@ static aecl_status scaling_alloc(aecl_ctx *ctx, aecl_scale_kind kind, size_t fea
     return aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
 }
 
+/* The scale of a spread: 1 for none, or for one too small to invert in float
+ * (1 / 1e-40 is infinite there), as for a constant feature. */
+static float inverse_or_one(double spread)
+{
+    float s = spread > 0 ? (float)(1.0 / spread) : 1.0f;
+    return isfinite(s) ? s : 1.0f;
+}
+
 /* Statistics in double over all rows; a constant feature keeps scale 1. */
 static void fit_feature(aecl_scale_kind kind, const float *x, size_t n, size_t features, size_t f, float *off,
                         float *scale)
@@ -161,7 +169,7 @@ static void fit_feature(aecl_scale_kind kind, const float *x, size_t n, size_t f
     }
     if (kind == AECL_SCALE_MINMAX) {
         *off = (float)lo;
-        *scale = hi > lo ? (float)(1.0 / (hi - lo)) : 1.0f;
+        *scale = inverse_or_one(hi - lo);
         return;
     }
     double mean = sum / (double)n, ss = 0;
@@ -171,7 +179,7 @@ static void fit_feature(aecl_scale_kind kind, const float *x, size_t n, size_t f
     }
     double sd = sqrt(ss / (double)n);
     *off = (float)mean;
-    *scale = sd > 0 ? (float)(1.0 / sd) : 1.0f;
+    *scale = inverse_or_one(sd);
 }
 
 aecl_status aecl_scaling_fit(aecl_ctx *ctx, aecl_scale_kind kind, const float *x, size_t n, size_t features,
@@ -224,7 +232,8 @@ static int parse_floats(const char **p, float *v, size_t n)
     for (size_t f = 0; f < n; f++) {
         char *end;
         double d = strtod(*p, &end);
-        if (end == *p || !isfinite(d) || (f + 1 < n ? *end != ',' : (*end != ' ' && *end))) return 0;
+        /* Finite as a float too: 1e39 would scale every value to infinity. */
+        if (end == *p || !isfinite((float)d) || (f + 1 < n ? *end != ',' : (*end != ' ' && *end))) return 0;
         v[f] = (float)d;
         *p = end + (*end ? 1 : 0);
     }
@@ -247,7 +256,8 @@ aecl_status aecl_scaling_parse(aecl_ctx *ctx, const char *text, const char *wher
     if (parse_floats(&p, out->offset, out->features) && parse_floats(&p, out->scale, out->features) && !*p)
         return AECL_OK;
     aecl_scaling_free(out);
-    return aecl_fail(ctx, AECL_ERR_FORMAT, "%s: aecl.scaling: expected %llu offsets and %llu scales", where, nf, nf);
+    return aecl_fail(ctx, AECL_ERR_FORMAT, "%s: aecl.scaling: expected %llu offsets and %llu scales, each a finite float",
+                     where, nf, nf);
 }
 
 aecl_status aecl_scaling_from_meta(aecl_ctx *ctx, const aecl_safetensors *st, const char *path, aecl_scaling *out)
