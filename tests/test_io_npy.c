@@ -6,9 +6,11 @@
 #include "io/io.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static size_t slurp(const char *path, char *buf, size_t cap)
@@ -253,6 +255,26 @@ static void test_atomic(void)
     CHECK(slurp(p, buf, sizeof buf) == 8 && strcmp(buf, "second 2") == 0 && leftover_temps() == 0);
     CHECK_FAIL(aecl_io_check_writable(NULL, "/proc/aecl-test.bin"), AECL_ERR_IO, "folder '/proc'");
     CHECK_FAIL(aecl_io_check_writable(NULL, "out/"), AECL_ERR_INVALID_ARG, "names a folder");
+
+    /* Temp files that a killed writer left: those of this target, ours and older
+     * than an hour go when it is written again; a fresh one (a writer at work),
+     * another target's and a folder of the same name stay. */
+    const char *stale = test_path(".a.txt.tmp-Ab12Cd"), *fresh = test_path(".a.txt.tmp-Ef34Gh");
+    const char *other = test_path(".b.txt.tmp-Ij56Kl"), *sub = test_path(".a.txt.tmp-Mn78Op");
+    test_write_file(stale, "x", 1);
+    test_write_file(fresh, "x", 1);
+    test_write_file(other, "x", 1);
+    mkdir(sub, 0755);
+    struct timespec two_hours_ago[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+    CHECK(utimensat(AT_FDCWD, stale, two_hours_ago, 0) == 0 && utimensat(AT_FDCWD, other, two_hours_ago, 0) == 0);
+    CHECK(utimensat(AT_FDCWD, sub, two_hours_ago, 0) == 0);
+    CHECK_OK(NULL, aecl_write_file_atomic(NULL, p, "third", 5));
+    CHECK(access(stale, F_OK) != 0);
+    CHECK(access(fresh, F_OK) == 0 && access(other, F_OK) == 0 && access(sub, F_OK) == 0);
+    unlink(fresh);
+    unlink(other);
+    rmdir(sub);
+    CHECK(leftover_temps() == 0);
 
     /* No such folder; a path that names a folder. */
     char missing[1100];

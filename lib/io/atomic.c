@@ -7,13 +7,18 @@
 #include "io.h"
 #include "rt/error.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+/* A temp file untouched this long belongs to a writer that was killed. */
+#define STALE_TEMP_SECONDS (60 * 60)
 
 const char *aecl_io_strerror(int err, char *buf, size_t cap)
 {
@@ -84,6 +89,36 @@ aecl_status aecl_io_check_writable(aecl_ctx *ctx, const char *path)
     return AECL_OK;
 }
 
+/* 1 when name is a temp file of target base: ".<base>.tmp-" and mkstemp's six characters. */
+static int is_temp_of(const char *name, const char *base)
+{
+    size_t n = strlen(base);
+    return name[0] == '.' && !strncmp(name + 1, base, n) && !strncmp(name + 1 + n, ".tmp-", 5) &&
+           strlen(name + 1 + n + 5) == 6;
+}
+
+/* Removes temp files of the same target that a killed writer (kill -9, a crash)
+ * left behind: ours (same owner), regular files, untouched for an hour, so a
+ * writer still at work is never disturbed. Best effort: errors are ignored. */
+static void remove_stale_temps(const char *path)
+{
+    char dir[4096], file[8192];
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    parent_dir(path, dir, sizeof dir);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    time_t now = time(NULL);
+    for (struct dirent *e; (e = readdir(d));) {
+        struct stat sb;
+        if (!is_temp_of(e->d_name, base)) continue;
+        snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
+        if (lstat(file, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_uid == geteuid() &&
+            now - sb.st_mtime > STALE_TEMP_SECONDS)
+            unlink(file);
+    }
+    closedir(d);
+}
+
 static void release(aecl_atomic_file *f)
 {
     free(f->path);
@@ -97,6 +132,7 @@ aecl_status aecl_atomic_open(aecl_ctx *ctx, const char *path, aecl_atomic_file *
     AECL_RETURN_IF(!out, AECL_ERR_INVALID_ARG, ctx, "aecl_atomic_open: out is NULL");
     memset(out, 0, sizeof *out);
     AECL_TRY(check_target(ctx, path));
+    remove_stale_temps(path);
     size_t len = strlen(path);
     out->path = malloc(len + 1);
     out->tmp_path = temp_name_for(path);

@@ -32,7 +32,8 @@
  * Writes to a temp file created (mkstemp) next to the target, then fflush +
  * fsync + rename over the target. On any failure the temp file is removed and
  * an existing target is left untouched. A new file gets mode 0644; a replaced
- * file keeps its mode. */
+ * file keeps its mode. Temp files of the same target that a killed writer left
+ * (ours, untouched for an hour) are removed when the target is written again. */
 typedef struct aecl_atomic_file {
     FILE *fp;          /* the temp file; NULL once committed or aborted */
     char *path;        /* target path (owned) */
