@@ -82,6 +82,38 @@ static void test_validation(aecl_ctx *ctx, const char *model, const aecl_dataset
     aecl_spec_free(s);
 }
 
+/* A checkpoint that cannot be written does not end the run: each failed write
+ * is reported once through the progress callback, and the weights come back. */
+typedef struct ck_log {
+    int failures, reports;
+    char first[256];
+} ck_log;
+
+static void log_ck(void *user, const aecl_train_progress *p)
+{
+    ck_log *l = user;
+    l->reports++;
+    if (!p->checkpoint_error) return;
+    CHECK(!p->checkpointed);
+    if (!l->failures++) snprintf(l->first, sizeof l->first, "%s", p->checkpoint_error);
+}
+
+static void test_checkpoint_failure(aecl_ctx *ctx, const aecl_dataset *tr)
+{
+    aecl_model_spec *s = load_model(ctx, "mlp.model");
+    if (!s) return;
+    ck_log log = {0};
+    aecl_train_opts o = {.epochs = 2, .batch = 64, .seed = 3, .report_every = 5, .cb = log_ck, .user = &log,
+                         .checkpoint = "/nonexistent-aecl-folder/ck.safetensors"};
+    float *w = NULL;
+    CHECK_OK(ctx, aecl_train(ctx, s, tr, NULL, &o, &w));
+    CHECK(w != NULL);
+    CHECK_MSG(log.failures == 2, "%d checkpoint failures reported, want one per epoch", log.failures);
+    CHECK_MSG(strstr(log.first, "nonexistent-aecl-folder"), "the reason names the file: %s", log.first);
+    free(w);
+    aecl_spec_free(s);
+}
+
 int main(void)
 {
     aecl_ctx *ctx = test_ctx();
@@ -93,6 +125,7 @@ int main(void)
      * nats: these bars need real learning. */
     struct { const char *model; int epochs; double bar; } kinds[] = {
         {"mlp.model", 3, 0.045}, {"denoising.model", 3, 0.07}, {"conv.model", 2, 0.05}, {"vae.model", 3, 310.0}};
+    test_checkpoint_failure(ctx, &tr);
     test_validation(ctx, "mlp.model", &tr);
     test_validation(ctx, "vae.model", &tr);
     float *w = NULL;

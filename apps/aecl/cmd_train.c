@@ -65,6 +65,9 @@ typedef struct progress_state { int tty; const char *checkpoint; } progress_stat
 static void on_progress(void *user, const aecl_train_progress *p)
 {
     const progress_state *s = user;
+    if (p->checkpoint_error)
+        fprintf(stderr, "%swarning: the checkpoint was not written (%s); training goes on and --out will still be "
+                "written\n", s->tty ? "\r\033[K" : "", p->checkpoint_error);
     if (p->epoch_done) {
         printf("%sepoch %d/%d  train loss %.5f", s->tty ? "\r\033[K" : "", p->epoch, p->epochs, p->train_loss);
         if (!isnan(p->val_loss)) printf("  val loss %.5f%s", p->val_loss, p->improved ? " *" : "");

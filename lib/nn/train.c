@@ -126,17 +126,35 @@ typedef struct run {
     long steps;                /* per epoch */
     aecl_checkpoint_info ck;   /* current position, monitor and running loss */
     char saved[96];            /* where the last good checkpoint stands ("" = none) */
+    char ck_error[512];        /* why the last checkpoint write failed ("" = it did not) */
     aecl_train_progress pr;
 } run;
 
+/* A checkpoint that cannot be written (AECL_ERR_IO: a full disk, a folder that
+ * went away) does not end the run: losing the whole training to a failed copy
+ * of it is worse. The next report carries the reason; other errors stop. */
 static aecl_status save_checkpoint(run *r)
 {
     r->ck.plan_step = aecl_plan_step(r->n->plan);
-    AECL_TRY(aecl_checkpoint_save(r->n, r->o->checkpoint, &r->ck, r->o->scaling));
+    aecl_status st = aecl_checkpoint_save(r->n, r->o->checkpoint, &r->ck, r->o->scaling);
+    if (st == AECL_ERR_IO) {
+        snprintf(r->ck_error, sizeof r->ck_error, "%s", aecl_ctx_last_error(r->ctx));
+        r->pr.checkpoint_error = r->ck_error;
+        r->pr.checkpointed = 0;
+        return AECL_OK;
+    }
+    AECL_TRY(st);
     /* Mid-epoch: ck.epoch is 0-based; at a boundary it counts completed epochs. */
     snprintf(r->saved, sizeof r->saved, "; the last good checkpoint holds epoch %d, step %ld",
              r->ck.epoch + (r->ck.step != 0), r->ck.step ? r->ck.step : r->steps);
     return AECL_OK;
+}
+
+/* Hands the progress to the caller; a checkpoint failure is told once. */
+static void report(run *r)
+{
+    if (r->o->cb) r->o->cb(r->o->user, &r->pr);
+    r->pr.checkpoint_error = NULL;
 }
 
 /* 1 when a step-count checkpoint falls after the step just run. */
@@ -180,7 +198,7 @@ static aecl_status run_epoch(run *r, int epoch, long first)
         AECL_TRY(aecl_plan_run(n->plan));
         if ((st + 1) % every == 0 || st + 1 == r->steps) {
             AECL_TRY(read_loss(r, epoch, st, from + (size_t)rows - (size_t)first * (size_t)n->batch, t0));
-            if (r->o->cb) r->o->cb(r->o->user, &r->pr);
+            report(r);
         }
         /* A step checkpoint on an epoch's last step is written after validation. */
         if (st + 1 < r->steps && checkpoint_due(r)) {
@@ -260,7 +278,7 @@ static aecl_status end_epoch(run *r, int e, int *stop)
     r->pr.checkpointed = r->o->checkpoint && (r->o->checkpoint_every ? checkpoint_due(r) : (e + 1) % per == 0);
     if (r->pr.checkpointed) AECL_TRY(save_checkpoint(r));
     r->pr.epoch_done = 1;
-    if (r->o->cb) r->o->cb(r->o->user, &r->pr);
+    report(r);
     return AECL_OK;
 }
 

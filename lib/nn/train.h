@@ -117,6 +117,9 @@ typedef struct aecl_train_progress {
     int improved;             /* at epoch end: the monitored loss improved */
     int stopping;             /* at epoch end: early stopping ends the run here */
     int checkpointed;         /* a checkpoint was written at this report */
+    const char *checkpoint_error; /* a checkpoint could not be written at this report
+                                     (a full disk, a folder gone): why; training goes
+                                     on and the result is still returned. NULL else */
 } aecl_train_progress;
 
 typedef void (*aecl_train_cb)(void *user, const aecl_train_progress *p);
