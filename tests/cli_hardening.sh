@@ -92,6 +92,12 @@ for kind in minmax standard; do
     ok '[ $rc -eq 0 ] && head -c 4000 "$dir/tab-$kind.st" | grep -a -q "\"aecl.scaling\":\"$kind 30 "' || echo "   ($kind: $res)"
 done
 
+# --device "" was the default device, silently: now a bad option (exit 2).
+for cmd in selftest "eval $dir/good.st"; do
+    err=$("$aecl" $cmd --device "" 2>&1 >/dev/null); rc=$?
+    ok '[ $rc -eq 2 ] && grep -q "empty selector" <<<"$err"'
+done
+
 ok '[ -z "$(find "$dir" -name ".*.tmp-*")" ]'   # no temp files left behind
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

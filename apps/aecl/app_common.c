@@ -175,7 +175,8 @@ int app_open_model(const char *cmd, const app_args *a, aecl_ctx **ctx, aecl_mode
 {
     *m = NULL;
     if (!a->weights) return app_usage_error(cmd, "no weights file given");
-    if (cli_open_ctx(cmd, a->device, ctx)) return 1;
+    int rc = cli_open_ctx(cmd, a->device, ctx);
+    if (rc) return rc;
     aecl_status st = aecl_model_load(*ctx, a->weights, m);
     if (st == AECL_OK) st = aecl_model_set_batch(*m, (int)a->batch);
     if (st == AECL_OK) return 0;

@@ -17,10 +17,23 @@ int cli_error(const char *cmd, aecl_status st, const aecl_ctx *ctx, const char *
     return 1;
 }
 
+/* The library's warnings (a kernel cache refused or not writable, a kernel
+ * rebuilt) reach the user on stderr, named by the command. */
+static void cli_log(void *user, int level, const char *message)
+{
+    fprintf(stderr, "aecl %s: %s: %s\n", (const char *)user, level == AECL_LOG_ERROR ? "error" : "warning", message);
+}
+
 int cli_open_ctx(const char *cmd, const char *device, aecl_ctx **ctx)
 {
+    if (device && !*device) { /* "" would silently mean the default device */
+        fprintf(stderr, "aecl %s: --device: an empty selector (leave --device out for the default device)\n", cmd);
+        *ctx = NULL;
+        return 2;
+    }
     aecl_status st = aecl_ctx_create(device, ctx);
     if (st != AECL_OK) return cli_error(cmd, st, NULL, "cannot open the OpenCL device");
+    aecl_ctx_set_log(*ctx, cli_log, (void *)cmd, AECL_LOG_WARN);
     return 0;
 }
 

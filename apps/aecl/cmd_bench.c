@@ -195,7 +195,8 @@ int cmd_bench(int argc, char **argv)
         i++;
     }
     aecl_ctx *ctx;
-    if (cli_open_ctx("bench", device, &ctx)) return 1;
+    int rc_open = cli_open_ctx("bench", device, &ctx);
+    if (rc_open) return rc_open;
     aecl_status st = AECL_OK;
     const char *dev = aecl_ctx_device(ctx)->name;
     if (json) printf("{\"device\": \"%s\", \"runs\": %d, \"gemm\": [", dev, runs);

@@ -46,7 +46,8 @@ int cmd_selftest(int argc, char **argv)
     }
     double t0 = cli_now();
     aecl_ctx *ctx;
-    if (cli_open_ctx("selftest", device, &ctx)) return 1;
+    int rc_open = cli_open_ctx("selftest", device, &ctx);
+    if (rc_open) return rc_open;
     double t1 = cli_now();
     unsigned n = 0;
     aecl_status st = aecl_build_all_kernels(ctx, &n);

@@ -289,7 +289,8 @@ int cmd_train(int argc, char **argv)
     /* Before any training time is spent. */
     if (cli_check_output("train", a.out) || cli_check_output("train", a.checkpoint)) return 1;
     aecl_ctx *ctx;
-    if (cli_open_ctx("train", a.device, &ctx)) return 1;
+    int rc_open = cli_open_ctx("train", a.device, &ctx);
+    if (rc_open) return rc_open;
     aecl_model_spec *spec = NULL;
     aecl_dataset tr = {0}, val = {0};
     aecl_scaling sc = {0};
