@@ -429,6 +429,17 @@ static void test_mutations(void)
     printf("mutations: %d parsed, %d rejected\n", parsed, failed);
 }
 
+/* A model text's control characters reach messages as \xNN, never raw (an
+ * escape sequence from a file must not drive the user's terminal). */
+static void test_control_chars(void)
+{
+    aecl_model_spec *s = NULL;
+    aecl_status st = aecl_spec_parse_string(NULL, "kind = van\x1b[31milla\n", "esc.model", &s);
+    const char *msg = aecl_ctx_last_error(NULL);
+    CHECK(st == AECL_ERR_FORMAT && s == NULL);
+    CHECK_MSG(strstr(msg, "van\\x1b[31milla") && !strchr(msg, 0x1b), "message: %s", msg);
+}
+
 int main(void)
 {
     test_shipped_models();
@@ -438,6 +449,7 @@ int main(void)
     test_act_names();
     test_infer_in_code();
     test_bad_texts();
+    test_control_chars();
     test_bad_files();
     test_mutations();
     return test_finish();

@@ -1,6 +1,7 @@
 /* Value readers of the model-file parser: whole numbers, reals with a range,
  * booleans, shapes, KxK pairs and activations. Each takes one whole token; a token
  * with anything left over ("3x", "1e-3q") is an error naming what was found. */
+#include "io/io.h"
 #include "nn/spec_internal.h"
 
 #include <errno.h>
@@ -17,7 +18,11 @@ aecl_status aecl_spec_perr(const spec_parser *p, int line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return aecl_fail(p->ctx, AECL_ERR_FORMAT, "%s:%d: %s", p->name, line > 0 ? line : 1, msg);
+    /* The message quotes the file's own text: its control characters as \xNN,
+     * never raw to a terminal. */
+    char shown[2048];
+    return aecl_fail(p->ctx, AECL_ERR_FORMAT, "%s:%d: %s", p->name, line > 0 ? line : 1,
+                     aecl_io_escape(msg, shown, sizeof shown));
 }
 
 /* Decimal digits with an optional leading '-' (so "-3" reads, then fails its range
