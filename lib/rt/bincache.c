@@ -1,5 +1,5 @@
 /* On-disk cache of built program binaries. An entry is
- *   "AECLBIN2" | u32 key length | key | u64 payload length | SipHash-2-4-128(payload) | payload
+ *   "AECLBIN3" | u32 key length | key | u64 payload length | XXH3-128(payload) | payload
  * in a file named by a hash of the key. The whole key is stored and compared, so a
  * hash collision or an entry of another driver is detected. The 128-bit hash
  * catches a damaged or cut payload, which a driver may crash on rather than
@@ -19,16 +19,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
-#define MAGIC "AECLBIN2"
+#define MAGIC "AECLBIN3"
 #define HASH_BYTES 16
 /* Larger than any program binary: a bigger file is not one of ours. */
 #define MAX_ENTRY ((size_t)1 << 30)
-
-/* The key is fixed: the hash guards against damage, not forgery (that is what the
- * ownership checks are for). */
-static const unsigned char payload_key[16] = {'a', 'e', 'c', 'l', '-', 'b', 'i', 'n',
-                                              'c', 'a', 'c', 'h', 'e', '-', 'v', '2'};
 
 uint64_t aecl_hash64(const void *data, size_t len, uint64_t seed)
 {
@@ -41,59 +37,13 @@ uint64_t aecl_hash64(const void *data, size_t len, uint64_t seed)
     return h;
 }
 
-/* ---- SipHash-2-4 with a 128-bit result (Aumasson and Bernstein, 2012) ---- */
+/* ---- the hash: XXH3-128 of Debian's libxxhash ------------------------------- */
 
-static uint64_t rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
-
-static uint64_t load_le64(const unsigned char *p)
+void aecl_hash128(const void *data, size_t len, unsigned char out[16])
 {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
-    return v;
-}
-
-static void store_le64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void sip_round(uint64_t v[4])
-{
-    v[0] += v[1]; v[1] = rotl(v[1], 13); v[1] ^= v[0]; v[0] = rotl(v[0], 32);
-    v[2] += v[3]; v[3] = rotl(v[3], 16); v[3] ^= v[2];
-    v[0] += v[3]; v[3] = rotl(v[3], 21); v[3] ^= v[0];
-    v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32);
-}
-
-static void sip_absorb(uint64_t v[4], uint64_t m)
-{
-    v[3] ^= m;
-    sip_round(v);
-    sip_round(v);
-    v[0] ^= m;
-}
-
-static uint64_t sip_squeeze(uint64_t v[4])
-{
-    for (int i = 0; i < 4; i++) sip_round(v);
-    return v[0] ^ v[1] ^ v[2] ^ v[3];
-}
-
-void aecl_hash128(const void *data, size_t len, const unsigned char key[16], unsigned char out[16])
-{
-    const unsigned char *p = data;
-    uint64_t k0 = load_le64(key), k1 = load_le64(key + 8);
-    uint64_t v[4] = {k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull ^ 0xee, k0 ^ 0x6c7967656e657261ull,
-                     k1 ^ 0x7465646279746573ull};
-    size_t whole = len - len % 8;
-    for (size_t i = 0; i < whole; i += 8) sip_absorb(v, load_le64(p + i));
-    uint64_t last = (uint64_t)(len & 0xff) << 56;
-    for (size_t i = 0; i < len % 8; i++) last |= (uint64_t)p[whole + i] << (8 * i);
-    sip_absorb(v, last);
-    v[2] ^= 0xee;
-    store_le64(out, sip_squeeze(v));
-    v[1] ^= 0xdd;
-    store_le64(out + 8, sip_squeeze(v));
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits(data, len));
+    memcpy(out, c.digest, 16);
 }
 
 /* ---- the folder ------------------------------------------------------------- */
@@ -231,7 +181,7 @@ static size_t payload_at(const unsigned char *f, size_t n, const char *key)
     memcpy(&plen, f + pos, 8);
     pos += 8 + HASH_BYTES;
     if (plen == 0 || plen != n - pos) return 0;
-    aecl_hash128(f + pos, (size_t)plen, payload_key, want);
+    aecl_hash128(f + pos, (size_t)plen, want);
     return memcmp(f + pos - HASH_BYTES, want, HASH_BYTES) ? 0 : pos;
 }
 
@@ -281,7 +231,7 @@ int aecl_bincache_write(aecl_ctx *ctx, const aecl_bincache *c, const char *key, 
     uint32_t klen = (uint32_t)strlen(key);
     uint64_t plen = len;
     unsigned char hash[HASH_BYTES];
-    aecl_hash128(bin, len, payload_key, hash);
+    aecl_hash128(bin, len, hash);
     aecl_atomic_file f;
     if (aecl_atomic_open(ctx, path, &f) != AECL_OK) return 0;
     int ok = aecl_atomic_write(ctx, &f, MAGIC, 8) == AECL_OK && aecl_atomic_write(ctx, &f, &klen, 4) == AECL_OK &&

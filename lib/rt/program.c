@@ -27,15 +27,14 @@ static const char *shown_dir(const char *file) { return strchr(file, '#') ? "" :
 /* Everything the binary depends on; the cache compares all of it, not a hash. */
 static char *cache_key(const aecl_ctx *ctx, const char *file, const char *opts, const char *src)
 {
-    static const unsigned char hash_key[16]; /* a hash's key, not a secret */
     unsigned char h[16];
     char hex[33];
-    aecl_hash128(src, strlen(src), hash_key, h);
+    aecl_hash128(src, strlen(src), h);
     for (int i = 0; i < 16; i++) snprintf(hex + 2 * i, 3, "%02x", h[i]);
     size_t n = strlen(file) + strlen(opts) + 512;
     char *k = malloc(n);
     if (k)
-        snprintf(k, n, "aecl-program-v2\nfile=%s\noptions=%s\nplatform=%s\ndevice=%s\ndriver=%s\nsource=%s", file,
+        snprintf(k, n, "aecl-program-v3\nfile=%s\noptions=%s\nplatform=%s\ndevice=%s\ndriver=%s\nsource=%s", file,
                  opts, ctx->info.platform_name, ctx->info.name, ctx->info.driver_version, hex);
     return k;
 }

@@ -64,8 +64,10 @@ int aecl_bincache_make_dir(const aecl_bincache *c);
  * failure, which callers only log: the cache is an optimisation. */
 int aecl_bincache_write(aecl_ctx *ctx, const aecl_bincache *c, const char *key, const unsigned char *bin, size_t len);
 
-/* SipHash-2-4 with its 128-bit result: entries' payloads and program sources. */
-void aecl_hash128(const void *data, size_t len, const unsigned char key[16], unsigned char out[16]);
+/* XXH3-128 (Debian's libxxhash), in its canonical byte order: entries' payloads
+ * and program sources. Integrity against damage, not against an attacker: the
+ * cache's ownership checks are that defence. */
+void aecl_hash128(const void *data, size_t len, unsigned char out[16]);
 
 /* 64-bit FNV-1a: names of entry files and of generated programs. */
 uint64_t aecl_hash64(const void *data, size_t len, uint64_t seed);
