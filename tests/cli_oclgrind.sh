@@ -63,7 +63,19 @@ check() {
 small=(--limit 16 --val-limit 16)
 check mlp 0 --limit 16 -- "$src/models/mlp.model" "${small[@]}"
 check denoising 0 --limit 16 -- "$src/models/denoising.model" "${small[@]}"
-check conv 0 --limit 16 -- "$src/models/conv.model" "${small[@]}"
+check conv 0 --limit 16 --per-sample "$tmp/conv-oclgrind.csv" -- "$src/models/conv.model" "${small[@]}"
+# The conv autoencoder (the kernels that were wrong on GPU paths) gives PoCL's
+# numbers on Oclgrind, float rounding apart: the same weights, per sample.
+if ls /etc/OpenCL/vendors/*pocl* >/dev/null 2>&1; then
+    env -u OCL_ICD_VENDORS AECL_DEVICE="Portable Computing Language" POCL_DEVICES=pthread AECL_TUNE= \
+        AECL_CACHE_DIR="$tmp/cache-pocl" "$aecl" eval "$tmp/conv.st" --limit 16 --batch 16 \
+        --per-sample "$tmp/conv-pocl.csv" >/dev/null 2>&1
+    worst=$(paste -d, "$tmp/conv-oclgrind.csv" "$tmp/conv-pocl.csv" | awk -F, 'NR > 1 {
+        d = $2 - $(NF / 2 + 2); if (d < 0) d = -d; r = d / ($2 < 0 ? -$2 : $2); if (r > w) w = r; n++ }
+        END { if (n != 16) print "rows " n; else printf "%.3g\n", w }')
+    ok 'awk -v w="$worst" "BEGIN { exit !(w + 0 == w && w <= 1e-5) }"' || echo "   (conv per-sample loss, Oclgrind vs PoCL: worst relative difference $worst)"
+    echo "conv: per-sample loss on Oclgrind vs PoCL, worst relative difference $worst"
+fi
 check vae 1 --limit 16 -- "$src/models/vae.model" "${small[@]}"
 # 64 rows of 30 features (the tabular model's input), standardized, a quarter validates.
 awk 'BEGIN { srand(5); for (i = 0; i < 64; i++) { printf "%.4f", rand();
