@@ -5,6 +5,7 @@
 #include "graph/plan.h"
 #include "ops/op.h"
 #include "ops/ops.h"
+#include "rt/rt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,27 @@ static float loss_after(aecl_ctx *ctx, mlp *m, int steps)
     return l;
 }
 
+/* aecl_plan_args binds exactly the arguments a kernel declares: selftest_axpb
+ * takes 7 (x, x_off, y, y_off, a, b, n); a format one short or one long is an
+ * error naming the kernel, not a launch that fails later. */
+static void check_arg_count(aecl_ctx *ctx, mlp *m)
+{
+    static const struct { const char *fmt; int ok; } cases[] = {{"TTffi", 1}, {"TTff", 0}, {"TTffii", 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cl_kernel k = NULL;
+        CHECK_OK(ctx, aecl_kernel_create(ctx, "selftest.cl", "", "selftest_axpb", &k));
+        if (!k) continue;
+        aecl_status st = cases[i].fmt[5] == 'i'
+                             ? aecl_plan_args(m->p, k, cases[i].fmt, m->x, m->x, 1.0, 0.0, 1, 2)
+                             : aecl_plan_args(m->p, k, cases[i].fmt, m->x, m->x, 1.0, 0.0, 1);
+        CHECK_MSG((st == AECL_OK) == cases[i].ok, "format %s: %s", cases[i].fmt, aecl_ctx_last_error(ctx));
+        if (!cases[i].ok)
+            CHECK_MSG(strstr(aecl_ctx_last_error(ctx), "selftest_axpb"), "format %s: %s", cases[i].fmt,
+                      aecl_ctx_last_error(ctx));
+        clReleaseKernel(k);
+    }
+}
+
 int main(void)
 {
     aecl_ctx *ctx = test_ctx();
@@ -85,6 +107,7 @@ int main(void)
     build(ctx, &poisoned, 1, 0);
     build(ctx, &unplanned, 0, 1);
     check_no_overlap(plain.g);
+    check_arg_count(ctx, &plain);
     const aecl_plan_stats *s = aecl_plan_get_stats(plain.p), *u = aecl_plan_get_stats(unplanned.p);
     CHECK(s->work_bytes < u->work_bytes && s->unplanned_bytes == u->unplanned_bytes);
     printf("work arena: planned %zu bytes, unplanned %zu; %d launches\n", s->work_bytes, u->work_bytes, s->n_launches);

@@ -96,6 +96,17 @@ aecl_status aecl_plan_args(aecl_plan *p, cl_kernel k, const char *fmt, ...)
         }
     }
     va_end(ap);
+    /* The format must bind every argument the kernel declares, no fewer (an
+     * unset argument fails only at enqueue, on some drivers not at all) and no
+     * more (clSetKernelArg past the end fails with a bare CL_INVALID_ARG_INDEX). */
+    cl_uint declared = 0;
+    if (err == CL_SUCCESS && st == AECL_OK &&
+        clGetKernelInfo(k, CL_KERNEL_NUM_ARGS, sizeof declared, &declared, NULL) == CL_SUCCESS && declared != i) {
+        char name[128] = "?";
+        clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
+        return aecl_fail(p->ctx, AECL_ERR_INVALID_ARG, "aecl_plan_args: kernel %s declares %u arguments, format \"%s\" binds %u",
+                         name, declared, fmt, i);
+    }
     if (err != CL_SUCCESS) {
         char name[128] = "?";
         clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
