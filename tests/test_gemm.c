@@ -185,11 +185,7 @@ static void spill(const char *path, const char *text)
 }
 
 /* Forgets this context's decisions, so the next select reads the file. */
-static void forget(aecl_ctx *ctx)
-{
-    free(ctx->blas_choice);
-    ctx->blas_choice = NULL;
-}
+static void forget(aecl_ctx *ctx) { aecl_gemm_select_forget(ctx); }
 
 static void test_auto_choice(aecl_ctx *ctx)
 {

@@ -305,7 +305,6 @@ static aecl_status clblast_fn(aecl_ctx *ctx, const aecl_launch *l, cl_event *ev)
     const clblast_call *c = l->data;
     const aecl_gemm_desc *d = &c->d;
     cl_command_queue q = ctx->queue;
-    ctx->used_clblast = 1;
     CLBlastStatusCode s = CLBlastSgemm(
         CLBlastLayoutRowMajor, d->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
         d->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)d->M, (size_t)d->N, (size_t)d->K, d->alpha,
@@ -346,8 +345,21 @@ static aecl_status make_epilogue(aecl_ctx *ctx, const aecl_gemm_desc *d, const g
     return AECL_OK;
 }
 
+/* CLBlast caches programs per context and keeps a reference to it: without a
+ * clear, an adopted context would outlive the caller's release. The cache is
+ * process-wide, so other contexts rebuild their CLBlast kernels on next use. */
+static const char clblast_owner; /* its address keys the context slot */
+static void clear_clblast(void *unused)
+{
+    (void)unused;
+    CLBlastClearCache();
+}
+
 static aecl_status prepare_clblast(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_io *io, aecl_launch *out)
 {
+    AECL_RETURN_IF(!aecl_ctx_slot_get(ctx, &clblast_owner) &&
+                       !aecl_ctx_slot_set(ctx, &clblast_owner, (void *)&clblast_owner, clear_clblast),
+                   AECL_ERR_HOST_MEMORY, ctx, "gemm: out of host memory");
     clblast_call *c = calloc(1, sizeof *c);
     AECL_RETURN_IF(!c, AECL_ERR_HOST_MEMORY, ctx, "gemm: out of host memory");
     c->d = *d;

@@ -76,6 +76,9 @@ aecl_status aecl_gemm(aecl_ctx *ctx, const aecl_gemm_desc *d,
  * there is an epilogue. A path that fails to run (e.g. CLBlast on a device it
  * rejects) loses; AUTO fails only when both do. */
 aecl_status aecl_gemm_select(aecl_ctx *ctx, const aecl_gemm_desc *d, int has_bias, aecl_gemm_path *out);
+/* Forgets this context's per-shape choices, so the next select reads the choice
+ * file again (tests of the file). */
+void aecl_gemm_select_forget(aecl_ctx *ctx);
 
 /* Median seconds per call of each path over `rounds` interleaved rounds on scratch
  * buffers (0 for a path that could not run). Used by the selection and benchmarks. */

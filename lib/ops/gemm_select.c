@@ -1,6 +1,6 @@
 /* Which GEMM path (CLBlast or aecl's kernels) is faster for a device and shape,
  * decided by measurement the first time and remembered twice: in the context
- * (ctx->blas_choice, one malloc'd table) and in a text file in the aecl cache
+ * (one malloc'd table in a context slot) and in a text file in the aecl cache
  * folder, beside the kernel binaries (gemm_choice_file.c: one line a decision,
  * added under a lock so concurrent processes keep each other's lines).
  * AECL_CACHE=0 turns the file off (measure once per context). */
@@ -41,9 +41,11 @@ static int same_key(const choice_key *a, const choice_key *b)
     return a->M == b->M && a->N == b->N && a->K == b->K && a->ta == b->ta && a->tb == b->tb && a->epi == b->epi;
 }
 
+static const char table_owner; /* its address keys the context slot */
+
 static int table_find(const aecl_ctx *ctx, const choice_key *k, aecl_gemm_path *out)
 {
-    const choice_table *t = ctx->blas_choice;
+    const choice_table *t = aecl_ctx_slot_get(ctx, &table_owner);
     for (size_t i = 0; t && i < t->n; i++)
         if (same_key(&t->e[i].key, k)) {
             *out = t->e[i].path;
@@ -52,17 +54,25 @@ static int table_find(const aecl_ctx *ctx, const choice_key *k, aecl_gemm_path *
     return 0;
 }
 
+void aecl_gemm_select_forget(aecl_ctx *ctx)
+{
+    free(aecl_ctx_slot_get(ctx, &table_owner));
+    aecl_ctx_slot_set(ctx, &table_owner, NULL, NULL);
+}
+
 /* Best effort: when memory runs out the choice is simply measured again. */
 static void table_add(aecl_ctx *ctx, const choice_key *k, aecl_gemm_path path)
 {
-    choice_table *t = ctx->blas_choice;
+    choice_table *t = aecl_ctx_slot_get(ctx, &table_owner);
     if (!t || t->n == t->cap) {
         size_t cap = t ? t->cap * 2 : 16;
         choice_table *nt = realloc(t, sizeof *t + cap * sizeof(choice));
         if (!nt) return;
         if (!t) nt->n = 0;
         nt->cap = cap;
-        ctx->blas_choice = t = nt;
+        /* A first set can fail (a replacement cannot): then nothing is kept. */
+        if (!aecl_ctx_slot_set(ctx, &table_owner, nt, free)) { free(nt); return; }
+        t = nt;
     }
     t->e[t->n].key = *k;
     t->e[t->n].path = path;

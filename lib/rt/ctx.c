@@ -2,8 +2,8 @@
 #include "rt/device.h"
 #include "rt/error.h"
 #include "rt/program.h"
+#include "rt/rt.h"
 
-#include <clblast_c.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,11 +100,12 @@ void aecl_ctx_free(aecl_ctx *ctx)
     if (!ctx) return;
     if (ctx->queue) clFinish(ctx->queue);
     aecl_programs_release(ctx);
-    free(ctx->blas_choice);
-    /* CLBlast caches programs per context and keeps a reference to it: without
-     * this, an adopted context would outlive the caller's release. The cache is
-     * process-wide, so other contexts rebuild their CLBlast kernels on next use. */
-    if (ctx->used_clblast) CLBlastClearCache();
+    while (ctx->slots) {
+        aecl_ctx_slot *s = ctx->slots;
+        ctx->slots = s->next;
+        if (s->release) s->release(s->data);
+        free(s);
+    }
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->context) clReleaseContext(ctx->context);
     free(ctx);
@@ -120,4 +121,26 @@ aecl_status aecl_ctx_finish(aecl_ctx *ctx)
     if (!ctx) return aecl_fail(NULL, AECL_ERR_INVALID_ARG, "aecl_ctx_finish: NULL context");
     AECL_CL_TRY(ctx, clFinish(ctx->queue));
     return AECL_OK;
+}
+
+void *aecl_ctx_slot_get(const aecl_ctx *ctx, const void *owner)
+{
+    for (const aecl_ctx_slot *s = ctx->slots; s; s = s->next)
+        if (s->owner == owner) return s->data;
+    return NULL;
+}
+
+int aecl_ctx_slot_set(aecl_ctx *ctx, const void *owner, void *data, void (*release)(void *data))
+{
+    aecl_ctx_slot *s = ctx->slots;
+    while (s && s->owner != owner) s = s->next;
+    if (!s) {
+        if (!(s = calloc(1, sizeof *s))) return 0;
+        s->owner = owner;
+        s->next = ctx->slots;
+        ctx->slots = s;
+    }
+    s->data = data;
+    s->release = release;
+    return 1;
 }

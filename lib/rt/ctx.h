@@ -7,6 +7,16 @@
 
 #define AECL_ERRMSG_CAP 16384
 
+/* State a layer above rt keeps per context (rt knows none of it): found by the
+ * address of a static object of its owner, released with the context by the
+ * owner's callback, after the context's programs and before its queue. */
+typedef struct aecl_ctx_slot {
+    const void *owner;
+    void *data;
+    void (*release)(void *data);
+    struct aecl_ctx_slot *next;
+} aecl_ctx_slot;
+
 typedef struct aecl_prog_entry {
     char *file;
     char *options;
@@ -29,8 +39,7 @@ struct aecl_ctx {
     int log_level;
     aecl_prog_entry *programs;    /* programs built for this context, by file + options */
     aecl_program_stats prog_stats;
-    void *blas_choice;            /* per-shape GEMM path choices (ops/gemm_select.c) */
-    int used_clblast;             /* CLBlast ran on this context: its cache holds the context */
+    aecl_ctx_slot *slots;         /* the upper layers' per-context state (aecl_ctx_slot_set) */
 };
 
 /* Fills info for one device. */

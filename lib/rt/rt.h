@@ -24,6 +24,13 @@ size_t aecl_kernel_max_wg(aecl_ctx *ctx, cl_kernel k);
  * `if (i >= n) return;`. */
 void aecl_range_1d(aecl_ctx *ctx, cl_kernel k, size_t n, size_t *global, size_t *local);
 
+/* The data `owner` (the address of a static object of the calling module) keeps
+ * in this context, or NULL. */
+void *aecl_ctx_slot_get(const aecl_ctx *ctx, const void *owner);
+/* Sets or replaces it; `release` (may be NULL) runs on it in aecl_ctx_free.
+ * Replacing never allocates; a first set may fail: 0, out of host memory. */
+int aecl_ctx_slot_set(aecl_ctx *ctx, const void *owner, void *data, void (*release)(void *data));
+
 /* Seconds on a monotonic clock. */
 double aecl_now_s(void);
 
