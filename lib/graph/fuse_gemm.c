@@ -7,12 +7,10 @@
 #include "ops/op.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 static int is_act_grad(const aecl_tensor *t)
 {
-    return t->op && t->op->emit && !strcmp(t->op->name, "activation_grad") && t->n_in == 2 && t->n_extra == 0 &&
-           t->ip[0] != AECL_ACT_NONE;
+    return aecl_is_activation_grad(t) && t->n_in == 2 && t->n_extra == 0 && t->ip[0] != AECL_ACT_NONE;
 }
 
 /* The matmul that r can absorb, or NULL. side_before[i]: side-effect nodes among

@@ -24,6 +24,9 @@ aecl_status aecl_fuse_gemm_act_grad(aecl_graph *g, const aecl_plan_options *opt,
  * activation, and turning activation_grad node r (inputs y, gy = p) into p's GEMM
  * with the epilogue act'(y) of activation act (slope: leaky slope / elu alpha). */
 int aecl_matmul_is_plain(const aecl_tensor *t);
+/* From lib/ops/eltwise.c: whether t is an activation_grad node (an op predicate,
+ * not a comparison of op names). */
+int aecl_is_activation_grad(const aecl_tensor *t);
 void aecl_matmul_take_act_grad(aecl_tensor *r, const aecl_tensor *p, aecl_act act, float slope);
 
 #endif

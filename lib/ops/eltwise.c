@@ -1,4 +1,5 @@
 /* Same-shape elementwise ops: add/sub/mul, affine, activations, fill. */
+#include "graph/fuse_gemm.h"
 #include "ops/op.h"
 #include "ops/ops.h"
 
@@ -144,6 +145,8 @@ aecl_tensor *aecl_activation(aecl_graph *g, aecl_tensor *x, aecl_act act, float 
     if (t) { t->ip[0] = act; t->fp[0] = slope; }
     return t;
 }
+
+int aecl_is_activation_grad(const aecl_tensor *t) { return t && t->op == &op_act_grad; }
 
 aecl_tensor *aecl_activation_grad(aecl_graph *g, aecl_tensor *y, aecl_tensor *gy, aecl_act act, float slope)
 {
