@@ -286,7 +286,14 @@ static aecl_status prepare_own(aecl_ctx *ctx, const aecl_gemm_desc *d, const gem
     out->local[1] = c.local[1];
     out->global[2] = out->local[2] = 1;
     out->flops = 2.0 * d->M * d->N * d->K;
-    return AECL_OK;
+    /* Direct calls (aecl_gemm, the path measurements) are not recorded in a plan:
+     * the device-limit check a plan makes on every launch is made here too. */
+    st = aecl_launch_check(ctx, out);
+    if (st != AECL_OK) {
+        aecl_launch_release(out);
+        memset(out, 0, sizeof *out);
+    }
+    return st;
 }
 
 /* ---- CLBlast + epilogue ------------------------------------------------------- */
