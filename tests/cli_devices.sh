@@ -31,6 +31,16 @@ out=$(AECL_CACHE_DIR="$cache" "$aecl" selftest); rc=$?
 ok '[ $rc -eq 0 ] && grep -q "selftest: ok" <<<"$out"'
 out=$(AECL_CACHE_DIR="$cache" "$aecl" devices); rc=$?
 ok '[ $rc -eq 0 ] && ! grep -q "failed selftest" <<<"$out"'
+# The device-decision table: the CPU's own choices, an override marked *, a bad
+# key refused with the list of keys.
+out=$("$aecl" devices --tuning); rc=$?
+ok '[ $rc -eq 0 ] && grep -q "kernel choices: type=cpu .*conv_vw=" <<<"$out"'
+out=$(AECL_TUNE=type=gpu,wg_max=64 "$aecl" devices --tuning); rc=$?
+ok '[ $rc -eq 0 ] && grep -q "type=gpu\* wg_max=64\* .*conv_vw=4 " <<<"$out"'
+err=$(AECL_TUNE=bogus=1 "$aecl" devices --tuning 2>&1 >/dev/null); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "AECL_TUNE: .bogus. is not key=value with a known key (keys: type, " <<<"$err"'
+err=$(AECL_TUNE=conv_vw=3 "$aecl" selftest 2>&1 >/dev/null); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "conv_vw=3: the value must be a power of two" <<<"$err"'
 "$aecl" frobnicate >/dev/null 2>&1; rc=$?
 ok '[ $rc -eq 2 ]'
 echo "$pass passed, $fail failed"

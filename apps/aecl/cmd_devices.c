@@ -1,8 +1,11 @@
 /* aecl devices: every platform and device, and which one is the default. */
 #include "cli.h"
+#include "rt/ctx.h"
+#include "rt/tuning.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char *type_name(aecl_device_type t)
 {
@@ -24,17 +27,35 @@ static const char *mark(const aecl_device_info *d)
     return "";
 }
 
+/* The device-decision table aecl uses on device P:D ($AECL_TUNE applied;
+ * overridden keys marked *): what a kernel developer or a bug report needs. */
+static int print_tuning(const aecl_device_info *d)
+{
+    char sel[32], text[1024];
+    snprintf(sel, sizeof sel, "%u:%u", d->platform_index, d->device_index);
+    aecl_ctx *ctx = NULL;
+    aecl_status st = aecl_ctx_create(sel, &ctx);
+    if (st != AECL_OK) return cli_error("devices", st, NULL, "cannot open the device");
+    aecl_tuning_format(aecl_ctx_tuning(ctx), text, sizeof text);
+    printf("      kernel choices: %s\n", text);
+    aecl_ctx_free(ctx);
+    return 0;
+}
+
 int cmd_devices(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
-        printf("usage: aecl devices\n\nLists every OpenCL platform and device with its index (P:D) for --device\n"
+        printf("usage: aecl devices [--tuning]\n\nLists every OpenCL platform and device with its index (P:D) for --device\n"
                "and $AECL_DEVICE. The default (marked *) is the first GPU, else the first CPU; simulators\n"
                "(Oclgrind) and devices whose last `aecl selftest` failed are skipped unless nothing\n"
-               "else is there.\n");
+               "else is there.\n\n"
+               "  --tuning   also each device's kernel choices (the device-decision table, with\n"
+               "             $AECL_TUNE applied; overridden keys marked *)\n");
         return 0;
     }
-    if (argc > 1) {
-        fprintf(stderr, "aecl devices: unexpected argument '%s'\n", argv[1]);
+    int tuning = argc > 1 && !strcmp(argv[1], "--tuning");
+    if (argc > 1 + tuning) {
+        fprintf(stderr, "aecl devices: unexpected argument '%s'\n", argv[1 + tuning]);
         return 2;
     }
     aecl_device_info *d;
@@ -54,6 +75,10 @@ int cmd_devices(int argc, char **argv)
                d[i].global_mem_bytes / 1048576.0, d[i].max_alloc_bytes / 1048576.0, d[i].local_mem_bytes / 1024.0);
         printf("      max work-group size %zu, %s, driver %s\n", d[i].max_work_group_size, d[i].opencl_c_version,
                d[i].driver_version);
+        if (tuning && print_tuning(&d[i])) {
+            free(d);
+            return 1;
+        }
     }
     free(d);
     return 0;

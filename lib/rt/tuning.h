@@ -93,7 +93,8 @@ const aecl_tuning *aecl_ctx_tuning(const aecl_ctx *ctx);
  * stay (their options name their choices), plans compiled before keep theirs. */
 aecl_status aecl_ctx_tune(aecl_ctx *ctx, const char *spec);
 
-/* The table as text, one "key=value" per entry, for `aecl devices -v` and logs. */
+/* The table as text, "key=value" per entry (overridden ones marked *), for
+ * `aecl devices --tuning`. */
 void aecl_tuning_format(const aecl_tuning *t, char *buf, size_t cap);
 
 #endif
