@@ -8,6 +8,7 @@
  *
  * With OpenBLAS, the SGEMM of the same shape as the largest conv (the implicit
  * GEMM of conv 2: M=64, N=batch*49, K=288) is timed as a yardstick. */
+#include "compile/compile.h"
 #include "graph/plan.h"
 #include "ops/conv.h"
 #include "ops/ops.h"

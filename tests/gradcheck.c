@@ -1,3 +1,4 @@
+#include "compile/compile.h"
 #include "gradcheck.h"
 
 #include <stdlib.h>

@@ -27,6 +27,7 @@
  * (with it the only platform; 1.7 minutes with its race and API checks):
  *   OCL_ICD_VENDORS=/tmp/oclg AECL_CACHE_DIR=/tmp/bo-cache ./build/tests/test_backend_ops */
 #define _POSIX_C_SOURCE 200809L
+#include "compile/compile.h"
 #include "gradcheck.h"
 #include "graph/plan.h"
 #include "graph/plan_internal.h" /* the launches: which kernels a variant took */

@@ -1,5 +1,6 @@
 /* Graph core: elementwise ops, activations, reductions and losses against host
  * references and finite differences; the memory plan; replay equals fresh compile. */
+#include "compile/compile.h"
 #include "gradcheck.h"
 #include "graph/plan.h"
 

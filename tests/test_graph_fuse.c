@@ -2,9 +2,10 @@
  * whose results match a plain-C reference and the unfused plan; nodes with
  * several readers, outputs and over-wide groups are left alone; a fused root may
  * write over a dying input; gradients through fused backward chains match. */
+#include "compile/compile.h"
 #include "check.h"
 #include "graph/plan.h"
-#include "ops/op.h"
+#include "graph/op.h"
 #include "ops/ops.h"
 #include "rt/rt.h"
 

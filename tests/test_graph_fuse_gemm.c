@@ -6,9 +6,10 @@
  * Adam steps with the fused plan give the same weights. Matmuls that are outputs,
  * have another reader, or are y themselves are left alone; no_fuse turns it off.
  * (aecl_plan_compile runs the pass; the last cases call it directly.) */
+#include "compile/compile.h"
 #include "check.h"
-#include "graph/fuse_gemm.h"
-#include "ops/op.h"
+#include "compile/passes.h"
+#include "graph/op.h"
 #include "ops/ops.h"
 
 #include <stdio.h>

@@ -1,9 +1,10 @@
 /* The memory plan and replay: no two live tensors share memory (checked on the
  * plan and by poisoning dead regions), reuse actually saves memory, a replayed
  * step equals a freshly compiled one, and a small net trains to a low loss. */
+#include "compile/compile.h"
 #include "check.h"
 #include "graph/plan.h"
-#include "ops/op.h"
+#include "graph/op.h"
 #include "ops/ops.h"
 #include "rt/rt.h"
 

@@ -2,6 +2,7 @@
  * every row's output, pads a host input's short last chunk with zeros, sets the
  * valid-row count (a masked mean sees only the chunk's rows), and chains two
  * plans on device buffers at byte offsets with an end event; misuse is refused. */
+#include "compile/compile.h"
 #include "check.h"
 #include "nn/batches.h"
 #include "ops/ops.h"

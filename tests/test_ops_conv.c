@@ -5,6 +5,7 @@
  * with a GPU's (the device table's conv keys), whose kernel choices differ (few kernels take
  * pixel vectors with 4-wide vectors). */
 #define _POSIX_C_SOURCE 200809L /* setenv */
+#include "compile/compile.h"
 #include "gradcheck.h"
 #include "graph/plan.h"
 #include "ops/conv.h"

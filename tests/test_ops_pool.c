@@ -1,6 +1,7 @@
 /* Pooling and upsampling: forward against host references and known PyTorch
  * values, full backward against host scatter references (max-pool ties to the
  * first maximum, bilinear as the exact adjoint), gradchecks and shape errors. */
+#include "compile/compile.h"
 #include "gradcheck.h"
 #include "graph/plan.h"
 #include "ops/conv.h"

@@ -2,6 +2,7 @@
  * regenerate the op's random numbers with the host Philox (ops/philox.h), their
  * statistics, their dependence on the step counter, and their gradients; for the
  * device's own Philox blocks per work-item and for others (AECL_RNG_BLOCKS). */
+#include "compile/compile.h"
 #include "gradcheck.h"
 #include "ops/random.h"
 #include "ref_ops.h"

@@ -5,6 +5,7 @@
  * chunks (full and partial, more chunks than a work-group sums) with clipping;
  * a tiny regression converges to the known answer; bad configurations are
  * errors. */
+#include "compile/compile.h"
 #include "check.h"
 #include "graph/plan.h"
 #include "ops/ops.h"

@@ -3,6 +3,7 @@
  * self-test and build, compile and run plans (a dense layer with ReLU) over and
  * over, each checking its results against the host; plus the run-time version
  * against the header's. */
+#include "compile/compile.h"
 #include "check.h"
 #include "graph/plan.h"
 #include "ops/ops.h"

@@ -1,5 +1,6 @@
 /* Graph building: nodes, leaves, shapes, the sticky error state. */
-#include "ops/op.h"
+#include "base/buf.h"
+#include "graph/op.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -71,13 +72,8 @@ static aecl_tensor *append(aecl_graph *g, const char *name, int ndim, const int 
             return aecl_graph_fail(g, AECL_ERR_SHAPE, "%s: bad or too large shape (dimension %d is %d)", name, i,
                                    shape[i]);
     }
-    if (g->n_nodes == g->cap) {
-        int cap = g->cap ? g->cap * 2 : 256;
-        aecl_tensor **n = realloc(g->nodes, (size_t)cap * sizeof *n);
-        if (!n) return aecl_graph_fail(g, AECL_ERR_HOST_MEMORY, "out of host memory building the graph");
-        g->nodes = n;
-        g->cap = cap;
-    }
+    if (!aecl_grow((void **)&g->nodes, &g->cap, (size_t)g->n_nodes + 1, sizeof *g->nodes, 256))
+        return aecl_graph_fail(g, AECL_ERR_HOST_MEMORY, "out of host memory building the graph");
     aecl_tensor *t = calloc(1, sizeof *t);
     if (!t) return aecl_graph_fail(g, AECL_ERR_HOST_MEMORY, "out of host memory building the graph");
     t->id = g->n_nodes;

@@ -56,7 +56,8 @@ enum { AECL_STORE_NONE = 0, AECL_STORE_PERSIST = 1, AECL_STORE_WORK = 2 };
 struct aecl_graph {
     aecl_ctx *ctx;
     aecl_tensor **nodes;
-    int n_nodes, cap;
+    int n_nodes;
+    size_t cap;
     aecl_status status;              /* sticky: first error while building */
     int n_forward;                   /* nodes [0, n_forward) are the forward pass */
     aecl_tensor **fused_away;        /* nodes folded into fused kernels: off the node
@@ -94,24 +95,5 @@ void aecl_node_add_extra(aecl_graph *g, aecl_tensor *t, aecl_tensor *x);
 /* Marks flags (e.g. AECL_T_OUTPUT) on t; returns t. */
 aecl_tensor *aecl_mark(aecl_tensor *t, unsigned flags);
 
-/* ---- fusion -------------------------------------------------------------------- */
-
-/* Folds chains of pointwise nodes (ops with a `pointwise` generator) into single
- * nodes with generated kernels: a node is folded into its consumer when that
- * consumer is its only reader, is pointwise too and has the same element count,
- * and the node is not an output, loss, input, parameter or state. Run by
- * aecl_plan_compile after autodiff; tensors callers read after a step must be
- * marked AECL_T_OUTPUT. Returns the number of nodes folded away in *n_folded. */
-aecl_status aecl_fuse_pointwise(aecl_graph *g, int *n_folded);
-
-/* ---- autodiff ---------------------------------------------------------------- */
-
-/* Builds the backward graph of a scalar loss: every tensor with AECL_T_GRAD that
- * the loss depends on gets ->grad. Gradients of a tensor that feeds several nodes
- * are summed. */
-aecl_status aecl_backward(aecl_graph *g, aecl_tensor *loss);
-
-/* For backward rules: adds gi to x's gradient (x->grad = gi, or x->grad + gi). */
-void aecl_grad_add(aecl_graph *g, aecl_tensor *x, aecl_tensor *gi);
 
 #endif

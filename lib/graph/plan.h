@@ -28,7 +28,7 @@ typedef struct aecl_plan_stats {
                                  activation gradients into GEMM epilogues) */
 } aecl_plan_stats;
 
-aecl_status aecl_plan_compile(aecl_graph *g, const aecl_plan_options *opt, aecl_plan **out);
+/* aecl_plan_compile (lib/compile/compile.h) builds a plan. */
 void aecl_plan_free(aecl_plan *p);
 const aecl_plan_stats *aecl_plan_get_stats(const aecl_plan *p);
 

@@ -1,4 +1,5 @@
-/* The plan struct, shared by memplan.c, compile.c and exec.c. */
+/* The plan struct: recorded by plan.c, run by exec.c, laid out and filled by the
+ * compiler (lib/compile). */
 #ifndef AECL_GRAPH_PLAN_INTERNAL_H
 #define AECL_GRAPH_PLAN_INTERNAL_H
 
@@ -22,20 +23,16 @@ struct aecl_plan {
     cl_mem persist, work, dummy;
     size_t persist_elems, work_elems;
     aecl_launch *launches;
-    int n_launches, cap_launches;
+    int n_launches;
+    size_t cap_launches;
     cl_kernel *kernels;         /* kernels created for launches not yet pushed */
-    int n_kernels, cap_kernels;
+    int n_kernels;
+    size_t cap_kernels;
     aecl_dyn_arg *dyn;
-    int n_dyn, cap_dyn;
+    int n_dyn;
+    size_t cap_dyn;
     uint64_t step;
     int valid_rows;
 };
-
-/* Assigns storage and offsets to every tensor of the graph (memplan.c). With
- * poison set, also returns, per node, the list of work tensors that die there. */
-aecl_status aecl_memplan(aecl_plan *p);
-
-/* Work tensors whose storage ends at node id (for poisoning). */
-int aecl_memplan_dying(const aecl_plan *p, int node_id, const aecl_tensor **out, int cap);
 
 #endif

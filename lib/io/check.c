@@ -3,8 +3,8 @@
  * and file text quoted in messages. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "io.h"
-#include "rt/error.h"
+#include "io/io.h"
+#include "base/error.h"
 
 #include <math.h>
 #include <stdio.h>

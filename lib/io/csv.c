@@ -3,8 +3,8 @@
  * file:line:column and the offending text. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "io.h"
-#include "rt/error.h"
+#include "io/io.h"
+#include "base/error.h"
 
 #include <errno.h>
 #include <math.h>
@@ -21,7 +21,7 @@ static aecl_status read_all(aecl_ctx *ctx, const char *path, char **out, size_t 
     gzFile gz = gzopen(path, "rb");
     if (!gz)
         return aecl_fail(ctx, AECL_ERR_IO, "cannot open CSV file '%s': %s", path,
-                         errno ? aecl_io_strerror(errno, eb, sizeof eb) : "out of memory");
+                         errno ? aecl_strerror(errno, eb, sizeof eb) : "out of memory");
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
     aecl_status st = AECL_OK;
@@ -38,7 +38,7 @@ static aecl_status read_all(aecl_ctx *ctx, const char *path, char **out, size_t 
             const char *m = gzerror(gz, &zerr);
             st = aecl_fail(ctx, zerr == Z_ERRNO ? AECL_ERR_IO : AECL_ERR_FORMAT,
                            "%s: read failed: %s", path,
-                           zerr == Z_ERRNO ? aecl_io_strerror(errno, eb, sizeof eb) : m);
+                           zerr == Z_ERRNO ? aecl_strerror(errno, eb, sizeof eb) : m);
             break;
         }
         if (r == 0) break;

@@ -2,8 +2,8 @@
  * files through unchanged, so one code path serves both. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "io.h"
-#include "rt/error.h"
+#include "io/io.h"
+#include "base/error.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -64,7 +64,7 @@ static aecl_status gz_corrupt(aecl_ctx *ctx, gzFile gz, const char *path)
     if (zerr == Z_ERRNO) {
         char eb[128];
         return aecl_fail(ctx, AECL_ERR_IO, "%s: read failed: %s", path,
-                         aecl_io_strerror(errno, eb, sizeof eb));
+                         aecl_strerror(errno, eb, sizeof eb));
     }
     return aecl_fail(ctx, AECL_ERR_FORMAT, "%s: corrupt gzip data (%s)", path, m ? m : "?");
 }
@@ -217,7 +217,7 @@ static aecl_status check_declared(aecl_ctx *ctx, gzFile gz, const char *path, co
 {
     char eb[128], d[32], h[32];
     struct stat sb;
-    AECL_RETURN_IF(stat(path, &sb) != 0, AECL_ERR_IO, ctx, "%s: %s", path, aecl_io_strerror(errno, eb, sizeof eb));
+    AECL_RETURN_IF(stat(path, &sb) != 0, AECL_ERR_IO, ctx, "%s: %s", path, aecl_strerror(errno, eb, sizeof eb));
     uint64_t size = (uint64_t)sb.st_size, head = 4 + 4 * (uint64_t)x->ndim;
     if (gzdirect(gz))
         return aecl_io_check_held(ctx, path, (double)x->count, dtype_size(x->dtype), size > head ? size - head : 0);
@@ -274,7 +274,7 @@ static aecl_status open_gz(aecl_ctx *ctx, const char *path, aecl_idx *out, gzFil
     if (!*gz) {
         char eb[128];
         return aecl_fail(ctx, AECL_ERR_IO, "cannot open IDX file '%s': %s", path,
-                         errno ? aecl_io_strerror(errno, eb, sizeof eb) : "out of memory");
+                         errno ? aecl_strerror(errno, eb, sizeof eb) : "out of memory");
     }
     gzbuffer(*gz, 128 * 1024);
     return AECL_OK;

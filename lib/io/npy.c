@@ -7,8 +7,8 @@
  * 64 bytes (numpy's alignment), then the raw little-endian data. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "io.h"
-#include "rt/error.h"
+#include "io/io.h"
+#include "base/error.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -222,7 +222,7 @@ static aecl_status data_bytes(aecl_ctx *ctx, FILE *fp, const char *path, uint64_
     struct stat sb;
     long at = ftell(fp);
     AECL_RETURN_IF(at < 0 || fstat(fileno(fp), &sb) != 0, AECL_ERR_IO, ctx, "npy '%s': %s", path,
-                   aecl_io_strerror(errno, eb, sizeof eb));
+                   aecl_strerror(errno, eb, sizeof eb));
     *held = (uint64_t)sb.st_size > (uint64_t)at ? (uint64_t)sb.st_size - (uint64_t)at : 0;
     return AECL_OK;
 }
@@ -271,7 +271,7 @@ aecl_status aecl_npy_read(aecl_ctx *ctx, const char *path, aecl_npy *out)
     memset(out, 0, sizeof *out);
     FILE *fp = fopen(path, "rb");
     AECL_RETURN_IF(!fp, AECL_ERR_IO, ctx, "cannot open npy file '%s': %s", path,
-                   aecl_io_strerror(errno, eb, sizeof eb));
+                   aecl_strerror(errno, eb, sizeof eb));
     hdr h;
     aecl_npy a;
     memset(&a, 0, sizeof a);

@@ -3,8 +3,8 @@
  * instead of longjmp, which keeps every path here a plain return. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "io.h"
-#include "rt/error.h"
+#include "io/io.h"
+#include "base/error.h"
 
 #include <errno.h>
 #include <math.h>
@@ -237,7 +237,7 @@ aecl_status aecl_png_read(aecl_ctx *ctx, const char *path, aecl_image *out)
     memset(out, 0, sizeof *out);
     FILE *fp = fopen(path, "rb");
     AECL_RETURN_IF(!fp, AECL_ERR_IO, ctx, "cannot open PNG '%s': %s", path,
-                   aecl_io_strerror(errno, eb, sizeof eb));
+                   aecl_strerror(errno, eb, sizeof eb));
     png_image img;
     memset(&img, 0, sizeof img);
     img.version = PNG_IMAGE_VERSION;

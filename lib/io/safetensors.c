@@ -7,8 +7,9 @@
  * The reader validates everything before it trusts an offset. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "io.h"
-#include "rt/error.h"
+#include "io/io.h"
+#include "base/buf.h"
+#include "base/error.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -25,58 +26,20 @@
 
 /* ---- writing ------------------------------------------------------------------ */
 
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_put(sbuf *s, const char *t, size_t n)
+static void sb_json_str(aecl_strbuf *s, const char *t)
 {
-    if (s->oom) return;
-    if (s->n + n + 1 > s->cap) {
-        size_t nc = (s->cap ? s->cap * 2 : 1024);
-        while (nc < s->n + n + 1) nc *= 2;
-        char *np = realloc(s->p, nc);
-        if (!np) {
-            s->oom = 1;
-            return;
-        }
-        s->p = np;
-        s->cap = nc;
-    }
-    memcpy(s->p + s->n, t, n);
-    s->n += n;
-    s->p[s->n] = 0;
-}
-
-static void sb_str(sbuf *s, const char *t) { sb_put(s, t, strlen(t)); }
-
-static void sb_printf(sbuf *s, const char *fmt, ...)
-{
-    char tmp[64];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n > 0) sb_put(s, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
-/* A JSON string literal. */
-static void sb_json_str(sbuf *s, const char *t)
-{
-    sb_put(s, "\"", 1);
+    aecl_strbuf_put(s, "\"", 1);
     for (const unsigned char *q = (const unsigned char *)t; *q; q++) {
         if (*q == '"' || *q == '\\') {
             char e[2] = {'\\', (char)*q};
-            sb_put(s, e, 2);
+            aecl_strbuf_put(s, e, 2);
         } else if (*q < 0x20) {
-            sb_printf(s, "\\u%04x", *q);
+            aecl_strbuf_printf(s, "\\u%04x", *q);
         } else {
-            sb_put(s, (const char *)q, 1);
+            aecl_strbuf_put(s, (const char *)q, 1);
         }
     }
-    sb_put(s, "\"", 1);
+    aecl_strbuf_put(s, "\"", 1);
 }
 
 static int by_name(const void *a, const void *b)
@@ -147,39 +110,39 @@ static aecl_status check_views(aecl_ctx *ctx, const char *path, const aecl_st_vi
 
 /* The JSON header, padded with spaces to a multiple of 8 bytes. off[i] is the
  * byte offset of tensor i (off[n] = data size). */
-static void build_header(sbuf *s, const aecl_st_view *t, size_t n, const char *const *meta,
+static void build_header(aecl_strbuf *s, const aecl_st_view *t, size_t n, const char *const *meta,
                          size_t n_meta, const size_t *off)
 {
-    sb_put(s, "{", 1);
+    aecl_strbuf_put(s, "{", 1);
     if (n_meta) {
-        sb_str(s, "\"__metadata__\":{");
+        aecl_strbuf_str(s, "\"__metadata__\":{");
         for (size_t i = 0; i < n_meta; i++) {
-            if (i) sb_put(s, ",", 1);
+            if (i) aecl_strbuf_put(s, ",", 1);
             sb_json_str(s, meta[2 * i]);
-            sb_put(s, ":", 1);
+            aecl_strbuf_put(s, ":", 1);
             sb_json_str(s, meta[2 * i + 1]);
         }
-        sb_put(s, "}", 1);
+        aecl_strbuf_put(s, "}", 1);
     }
     for (size_t i = 0; i < n; i++) {
-        if (i || n_meta) sb_put(s, ",", 1);
+        if (i || n_meta) aecl_strbuf_put(s, ",", 1);
         sb_json_str(s, t[i].name);
-        sb_str(s, ":{\"dtype\":\"F32\",\"shape\":[");
-        for (unsigned d = 0; d < t[i].ndim; d++) sb_printf(s, "%s%zu", d ? "," : "", t[i].shape[d]);
-        sb_printf(s, "],\"data_offsets\":[%zu,", off[i]);
-        sb_printf(s, "%zu]}", off[i + 1]);
+        aecl_strbuf_str(s, ":{\"dtype\":\"F32\",\"shape\":[");
+        for (unsigned d = 0; d < t[i].ndim; d++) aecl_strbuf_printf(s, "%s%zu", d ? "," : "", t[i].shape[d]);
+        aecl_strbuf_printf(s, "],\"data_offsets\":[%zu,", off[i]);
+        aecl_strbuf_printf(s, "%zu]}", off[i + 1]);
     }
-    sb_put(s, "}", 1);
-    while (!s->oom && s->n % 8) sb_put(s, " ", 1);
+    aecl_strbuf_put(s, "}", 1);
+    while (!s->failed && s->len % 8) aecl_strbuf_put(s, " ", 1);
 }
 
-static aecl_status write_body(aecl_ctx *ctx, aecl_atomic_file *f, const sbuf *h,
+static aecl_status write_body(aecl_ctx *ctx, aecl_atomic_file *f, const aecl_strbuf *h,
                               const aecl_st_view *t, size_t n)
 {
     uint8_t len[8];
-    for (int i = 0; i < 8; i++) len[i] = (uint8_t)((uint64_t)h->n >> (8 * i));
+    for (int i = 0; i < 8; i++) len[i] = (uint8_t)((uint64_t)h->len >> (8 * i));
     AECL_TRY(aecl_atomic_write(ctx, f, len, 8));
-    AECL_TRY(aecl_atomic_write(ctx, f, h->p, h->n));
+    AECL_TRY(aecl_atomic_write(ctx, f, h->s, h->len));
     for (size_t i = 0; i < n; i++) {
         size_t count = 1;
         for (unsigned d = 0; d < t[i].ndim; d++) count *= t[i].shape[d];   /* checked */
@@ -194,11 +157,11 @@ aecl_status aecl_safetensors_write(aecl_ctx *ctx, const char *path, const aecl_s
     AECL_RETURN_IF(!path, AECL_ERR_INVALID_ARG, ctx, "aecl_safetensors_write: path is NULL");
     size_t *off = calloc(n + 1, sizeof *off);
     AECL_RETURN_IF(!off, AECL_ERR_HOST_MEMORY, ctx, "safetensors '%s': out of memory", path);
-    sbuf h = {0};
+    aecl_strbuf h = {0};
     aecl_status st = check_views(ctx, path, tensors, n, meta, n_meta, off);
     if (st == AECL_OK) {
         build_header(&h, tensors, n, meta, n_meta, off);
-        if (h.oom) st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "safetensors '%s': out of memory", path);
+        if (h.failed) st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "safetensors '%s': out of memory", path);
     }
     free(off);
     aecl_atomic_file f;
@@ -208,7 +171,7 @@ aecl_status aecl_safetensors_write(aecl_ctx *ctx, const char *path, const aecl_s
         if (st == AECL_OK) st = aecl_atomic_commit(ctx, &f);
         else aecl_atomic_abort(&f);
     }
-    free(h.p);
+    aecl_strbuf_free(&h);
     return st;
 }
 
@@ -454,7 +417,7 @@ static aecl_status read_file(reader *r, FILE *fp)
     char eb[128];
     struct stat sb;
     AECL_RETURN_IF(fstat(fileno(fp), &sb) != 0, AECL_ERR_IO, r->ctx, "safetensors '%s': %s",
-                   r->path, aecl_io_strerror(errno, eb, sizeof eb));
+                   r->path, aecl_strerror(errno, eb, sizeof eb));
     uint64_t size = (uint64_t)sb.st_size;
     uint8_t len8[8];
     AECL_RETURN_IF(size < 8 || fread(len8, 1, 8, fp) != 8, AECL_ERR_FORMAT, r->ctx,
@@ -490,7 +453,7 @@ aecl_status aecl_safetensors_read(aecl_ctx *ctx, const char *path, aecl_safetens
     memset(out, 0, sizeof *out);
     FILE *fp = fopen(path, "rb");
     AECL_RETURN_IF(!fp, AECL_ERR_IO, ctx, "cannot open safetensors file '%s': %s", path,
-                   aecl_io_strerror(errno, eb, sizeof eb));
+                   aecl_strerror(errno, eb, sizeof eb));
     reader r;
     memset(&r, 0, sizeof r);
     r.ctx = ctx;

@@ -131,7 +131,7 @@ static aecl_status read_checked(aecl_ctx *ctx, const char *path, FILE *f, unsign
     char eb[128];
     struct stat sb;
     unsigned char head[HEADER_BYTES];
-    AECL_RETURN_IF(fstat(fileno(f), &sb) != 0, AECL_ERR_IO, ctx, "%s: %s", path, aecl_io_strerror(errno, eb, sizeof eb));
+    AECL_RETURN_IF(fstat(fileno(f), &sb) != 0, AECL_ERR_IO, ctx, "%s: %s", path, aecl_strerror(errno, eb, sizeof eb));
     uint64_t len = (uint64_t)sb.st_size;
     size_t got = fread(head, 1, HEADER_BYTES, f);
     AECL_TRY(parse_header(ctx, path, head, got < HEADER_BYTES ? got : len, c));
@@ -178,7 +178,7 @@ aecl_status aecl_codes_read(aecl_ctx *ctx, const char *path, aecl_codes *out)
     memset(out, 0, sizeof *out);
     char eb[128];
     FILE *f = fopen(path, "rb");
-    AECL_RETURN_IF(!f, AECL_ERR_IO, ctx, "%s: cannot open: %s", path, aecl_io_strerror(errno, eb, sizeof eb));
+    AECL_RETURN_IF(!f, AECL_ERR_IO, ctx, "%s: cannot open: %s", path, aecl_strerror(errno, eb, sizeof eb));
     unsigned char *b = NULL;
     aecl_codes c = {0};
     aecl_status st = read_checked(ctx, path, f, &b, &c);

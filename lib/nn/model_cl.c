@@ -8,6 +8,7 @@
  * command and the returned event marks the last, so the in-order queue orders
  * everything between. Nothing passes through the host, and aecl holds no
  * reference to the caller's objects. */
+#include "compile/compile.h"
 #include "aecl_cl.h"
 #include "nn/batches.h"
 #include "nn/train.h"

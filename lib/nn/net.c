@@ -1,4 +1,5 @@
 /* Building a network from a model spec. */
+#include "compile/compile.h"
 #include "nn/net.h"
 #include "ops/conv.h"
 #include "ops/ops.h"

@@ -70,26 +70,6 @@ void aecl_spec_set_defaults(aecl_model_spec *spec)
     t->seed = 1;
 }
 
-void aecl_spec_buf_printf(spec_buf *b, const char *fmt, ...)
-{
-    if (b->oom) return;
-    for (;;) {
-        size_t room = b->cap - b->len;
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) { b->oom = 1; return; }
-        if (b->p && (size_t)n < room) { b->len += (size_t)n; return; }
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap - b->len <= (size_t)n) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) { b->oom = 1; return; }
-        b->p = p;
-        b->cap = cap;
-    }
-}
-
 /* ---- shapes and layers -------------------------------------------------- */
 
 size_t aecl_spec_shape_numel(aecl_spec_shape s)
@@ -109,64 +89,64 @@ char *aecl_spec_shape_str(aecl_spec_shape s, char *buf, size_t cap)
     return buf;
 }
 
-static void pair_str(spec_buf *b, const char *key, int h, int w, int omit_if)
+static void pair_str(aecl_strbuf *b, const char *key, int h, int w, int omit_if)
 {
     if (h == omit_if && w == omit_if) return;
-    if (h == w) aecl_spec_buf_printf(b, " %s=%d", key, h);
-    else aecl_spec_buf_printf(b, " %s=%dx%d", key, h, w);
+    if (h == w) aecl_strbuf_printf(b, " %s=%d", key, h);
+    else aecl_strbuf_printf(b, " %s=%dx%d", key, h, w);
 }
 
-static void act_str(spec_buf *b, aecl_act a, double param)
+static void act_str(aecl_strbuf *b, aecl_act a, double param)
 {
     char num[32];
-    aecl_spec_buf_printf(b, " %s", aecl_spec_act_name(a));
+    aecl_strbuf_printf(b, " %s", aecl_spec_act_name(a));
     if (a == AECL_ACT_LEAKY_RELU || a == AECL_ACT_ELU) {
         aecl_spec_fmt_double(param, num);
-        aecl_spec_buf_printf(b, "(%s)", num);
+        aecl_strbuf_printf(b, "(%s)", num);
     }
 }
 
-void aecl_spec_layer_write(spec_buf *b, const aecl_spec_layer *l, int with_dropout)
+void aecl_spec_layer_write(aecl_strbuf *b, const aecl_spec_layer *l, int with_dropout)
 {
     char num[32];
-    aecl_spec_buf_printf(b, "%s", aecl_spec_layer_name(l->kind));
+    aecl_strbuf_printf(b, "%s", aecl_spec_layer_name(l->kind));
     switch (l->kind) {
     case AECL_LAYER_DENSE:
-        aecl_spec_buf_printf(b, " %d", l->units);
+        aecl_strbuf_printf(b, " %d", l->units);
         break;
     case AECL_LAYER_CONV:
     case AECL_LAYER_CONVT:
-        aecl_spec_buf_printf(b, " %d %dx%d", l->units, l->kh, l->kw);
+        aecl_strbuf_printf(b, " %d %dx%d", l->units, l->kh, l->kw);
         pair_str(b, "stride", l->stride_h, l->stride_w, 1);
         pair_str(b, "pad", l->pad_h, l->pad_w, 0);
         if (l->kind == AECL_LAYER_CONVT) pair_str(b, "outpad", l->outpad_h, l->outpad_w, 0);
         break;
     case AECL_LAYER_MAXPOOL:
     case AECL_LAYER_AVGPOOL:
-        aecl_spec_buf_printf(b, " %d", l->factor);
+        aecl_strbuf_printf(b, " %d", l->factor);
         break;
     case AECL_LAYER_UPSAMPLE:
-        aecl_spec_buf_printf(b, " %d %s", l->factor, NAME_OF(aecl_spec_upsample_names, l->mode));
+        aecl_strbuf_printf(b, " %d %s", l->factor, NAME_OF(aecl_spec_upsample_names, l->mode));
         break;
     case AECL_LAYER_FLATTEN:
         break;
     case AECL_LAYER_RESHAPE:
-        aecl_spec_buf_printf(b, " %s", aecl_spec_shape_str(l->shape, num, sizeof num));
+        aecl_strbuf_printf(b, " %s", aecl_spec_shape_str(l->shape, num, sizeof num));
         break;
     }
     if (aecl_spec_layer_has_weights(l->kind)) act_str(b, l->act, l->act_param);
     if (with_dropout) {
         aecl_spec_fmt_double(l->dropout, num);
-        aecl_spec_buf_printf(b, " dropout=%s", num);
+        aecl_strbuf_printf(b, " dropout=%s", num);
     }
 }
 
 char *aecl_spec_layer_str(const aecl_spec_layer *l, char *buf, size_t cap)
 {
-    spec_buf b = {0};
+    aecl_strbuf b = {0};
     aecl_spec_layer_write(&b, l, l->dropout > 0); /* < 0: not resolved yet */
-    snprintf(buf, cap, "%s", b.p && !b.oom ? b.p : "?");
-    free(b.p);
+    snprintf(buf, cap, "%s", b.s && !b.failed ? b.s : "?");
+    aecl_strbuf_free(&b);
     return buf;
 }
 

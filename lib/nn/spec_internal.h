@@ -2,6 +2,7 @@
 #ifndef AECL_NN_SPEC_INTERNAL_H
 #define AECL_NN_SPEC_INTERNAL_H
 
+#include "base/buf.h"
 #include "nn/spec.h"
 #include "rt/error.h"
 
@@ -86,15 +87,8 @@ aecl_status aecl_spec_read_act(const spec_parser *p, const char *tok, aecl_act *
  * layer's dropout is -1 when the line does not set it. */
 aecl_status aecl_spec_read_layer(const spec_parser *p, char **tok, int n, aecl_spec_layer *out);
 
-/* A growing text buffer; a failed allocation sets oom and drops further text. */
-typedef struct spec_buf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} spec_buf;
-void aecl_spec_buf_printf(spec_buf *b, const char *fmt, ...) AECL_PRINTF(2, 3);
 
 /* Appends the canonical text of a layer, with " dropout=P" when with_dropout. */
-void aecl_spec_layer_write(spec_buf *b, const aecl_spec_layer *l, int with_dropout);
+void aecl_spec_layer_write(aecl_strbuf *b, const aecl_spec_layer *l, int with_dropout);
 
 #endif

@@ -218,13 +218,8 @@ static aecl_status append_layer(spec_parser *p, const aecl_spec_layer *l)
     if (*n == SPEC_MAX_LAYERS)
         return aecl_spec_perr(p, p->line, "found layer %d of %s, expected at most %d layers",
                          SPEC_MAX_LAYERS + 1, section_labels[p->section], SPEC_MAX_LAYERS);
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 8;
-        aecl_spec_layer *g = realloc(*list, c * sizeof *g);
-        if (!g) return aecl_fail(p->ctx, AECL_ERR_HOST_MEMORY, "out of memory reading layers");
-        *list = g;
-        *cap = c;
-    }
+    if (!aecl_grow((void **)list, cap, *n + 1, sizeof **list, 8))
+        return aecl_fail(p->ctx, AECL_ERR_HOST_MEMORY, "out of memory reading layers");
     (*list)[(*n)++] = *l;
     return AECL_OK;
 }

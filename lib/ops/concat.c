@@ -1,7 +1,8 @@
 /* Concatenation and slicing along one axis (e.g. axis 1: one dense head of 2L
  * outputs split into mu and logvar, or two feature blocks joined). Both copy;
  * kernels in cl/concat.cl see a tensor as [outer, c, inner] around the axis. */
-#include "ops/op.h"
+#include "graph/op.h"
+#include "ops/ops.h"
 #include "ops/random.h"
 
 #include <limits.h>

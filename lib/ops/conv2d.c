@@ -11,7 +11,7 @@
  *             db = channel sums of dzp (the padding adds zeros).
  * Every kernel reads the same two padded copies: no other relayout pass. */
 #include "ops/conv.h"
-#include "ops/op.h"
+#include "graph/op.h"
 #include "ops/ops.h"
 
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }

@@ -3,7 +3,7 @@
  * and the input gradient read anyway) and the bias gradient (channel sums of
  * the padded output gradient), both in batch chunks added in a fixed order. */
 #include "ops/conv.h"
-#include "ops/op.h"
+#include "graph/op.h"
 #include "ops/ops.h"
 #include "rt/tuning.h"
 

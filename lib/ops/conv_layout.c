@@ -1,7 +1,7 @@
 /* What the conv ops share: device tuning of cl/conv.cl, launches, and the layout
  * nodes (the zero-padded channels-last input copies and the weight relayout). */
 #include "ops/conv.h"
-#include "ops/op.h"
+#include "graph/op.h"
 #include "ops/ops.h"
 #include "rt/tuning.h"
 

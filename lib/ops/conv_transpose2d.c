@@ -8,7 +8,7 @@
  * weight gradient with the roles of x and dz swapped (reading dzp, and xp's
  * channel vectors);  db = channel sums of dzp (the padding adds zeros). */
 #include "ops/conv.h"
-#include "ops/op.h"
+#include "graph/op.h"
 #include "ops/ops.h"
 
 static aecl_status emit_scatter(aecl_plan *p, aecl_tensor *t)

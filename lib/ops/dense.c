@@ -2,11 +2,10 @@
  * bias and activation fused into its epilogue (lib/ops/gemm.c picks aecl's own
  * kernel or CLBlast, by measurement). Backward:
  *   gz = gy * act'(y);  dx = gz W (NN);  dW = gz^T x (TN);  db = column sums of gz.
- * A later pass (lib/graph/fuse_gemm.c) may fold such a gz = gy * act'(y) into the
+ * A later pass (lib/compile/fuse_gemm.c) may fold such a gz = gy * act'(y) into the
  * matmul computing gy: a matmul_act_grad node, one GEMM with a gradient epilogue. */
-#include "graph/fuse_gemm.h"
 #include "ops/gemm.h"
-#include "ops/op.h"
+#include "graph/op.h"
 #include "ops/ops.h"
 
 /* ip: [0] trans_a, [1] trans_b, [2] act, [3] has bias, [4] grad act; fp[0] slope,

@@ -1,6 +1,5 @@
 /* Same-shape elementwise ops: add/sub/mul, affine, activations, fill. */
-#include "graph/fuse_gemm.h"
-#include "ops/op.h"
+#include "graph/op.h"
 #include "ops/ops.h"
 
 #include <math.h>

@@ -1,7 +1,7 @@
 /* The fused pointwise op: one launch of the kernel that lib/graph/fuse.c
  * generated for a group of pointwise nodes. The activation helpers (act.cl) are
  * prepended, so generators may call act_apply / act_grad. */
-#include "ops/op.h"
+#include "graph/op.h"
 #include "ops/ops.h"
 #include "rt/program.h"
 

@@ -2,7 +2,7 @@
  * lines other processes add at the same time (gemm_choice_file.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "ops/gemm_choice_file.h"
-#include "io/io.h"
+#include "base/atomic.h"
 #include "rt/error.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* Losses per sample: reconstruction (MSE, BCE from logits) and the VAE's KL term.
  * A per-sample vector [N] is both the anomaly score and, through masked_mean,
  * the training loss. */
-#include "ops/op.h"
+#include "graph/op.h"
 #include "ops/ops.h"
 #include "rt/tuning.h"
 

@@ -62,4 +62,19 @@ aecl_tensor *aecl_dense(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_tens
 /* C = op(A) op(B), row-major; op = transpose when the flag is set. */
 aecl_tensor *aecl_matmul(aecl_graph *g, aecl_tensor *a, aecl_tensor *b, int trans_a, int trans_b);
 
+
+/* ---- for backward rules and the compiler (grad.c, dense.c, eltwise.c) --------- */
+
+/* Adds gi to x's gradient (x->grad = gi, or x->grad + gi), for backward rules. */
+void aecl_grad_add(aecl_graph *g, aecl_tensor *x, aecl_tensor *gi);
+
+/* Predicates and rewrites the compiler's GEMM-epilogue pass (lib/compile/
+ * fuse_gemm.c) asks of ops, so that no pass tests an op by its name: whether t is
+ * a matmul node without bias or activation; whether t is an activation_grad node;
+ * and turning activation_grad node r (inputs y, gy = p) into p's GEMM with the
+ * epilogue act'(y) of activation act (slope: leaky slope / elu alpha). */
+int aecl_matmul_is_plain(const aecl_tensor *t);
+int aecl_is_activation_grad(const aecl_tensor *t);
+void aecl_matmul_take_act_grad(aecl_tensor *r, const aecl_tensor *p, aecl_act act, float slope);
+
 #endif

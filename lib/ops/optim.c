@@ -1,7 +1,7 @@
 /* Optimizer update nodes (SGD with momentum/Nesterov, Adam, AdamW), global-norm
  * gradient clipping, and the learning-rate tensor. See optim.h. */
 #include "ops/optim.h"
-#include "ops/op.h"
+#include "graph/op.h"
 
 #include <math.h>
 #include <stdio.h>

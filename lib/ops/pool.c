@@ -4,7 +4,7 @@
  * so ties go to the first), average pooling spreads the gradient evenly over
  * the k*k inputs (no padding, so count_include_pad does not arise). */
 #include "ops/conv.h"
-#include "ops/op.h"
+#include "graph/op.h"
 #include "ops/ops.h"
 
 enum { POOL_MAX = 0, POOL_AVG = 1 };

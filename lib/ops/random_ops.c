@@ -3,7 +3,8 @@
  * Each node's stream is (plan seed, op kind, plan step, op id) with op id = the
  * forward node's id, kept in ip[0]; backward nodes carry the forward's id so
  * their kernels regenerate the very numbers the forward pass used. */
-#include "ops/op.h"
+#include "graph/op.h"
+#include "ops/ops.h"
 #include "ops/philox.h"
 #include "ops/random.h"
 #include "rt/tuning.h"

@@ -1,6 +1,6 @@
 /* Reductions: sum/mean to a scalar, per-channel sums, channel broadcasts, the L1
  * activity penalty, and the masked batch mean of per-sample losses. */
-#include "ops/op.h"
+#include "graph/op.h"
 #include "ops/ops.h"
 
 enum { MODE_PLAIN = 0, MODE_ABS = 1, MODE_SQUARE = 2 };

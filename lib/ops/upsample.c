@@ -2,7 +2,7 @@
  * PyTorch). Backward is the exact adjoint of the forward map: each input pixel
  * gathers the weighted gradients of the outputs that read it. */
 #include "ops/conv.h"
-#include "ops/op.h"
+#include "graph/op.h"
 #include "ops/ops.h"
 
 /* ip: [0] factor, [1] mode */

@@ -1,5 +1,5 @@
 /* Views: reshape and flatten alias their input's storage; no launch. */
-#include "ops/op.h"
+#include "graph/op.h"
 #include "ops/ops.h"
 
 static void backward_view(aecl_graph *g, aecl_tensor *t)

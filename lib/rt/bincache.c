@@ -9,7 +9,7 @@
  * replace it: never fatal. */
 #define _XOPEN_SOURCE 700 /* S_ISVTX */
 
-#include "io/io.h"
+#include "base/atomic.h"
 #include "rt/program.h"
 
 #include <errno.h>
@@ -144,7 +144,7 @@ static int open_entry(const char *path, int *fd, struct stat *sb, char *why, siz
     if (*fd < 0) {
         int e = errno;
         snprintf(why, cap, "entry %s cannot be opened: %s", path,
-                 e == ELOOP ? "it is a symbolic link" : aecl_io_strerror(e, eb, sizeof eb));
+                 e == ELOOP ? "it is a symbolic link" : aecl_strerror(e, eb, sizeof eb));
         return e == ELOOP ? AECL_BINCACHE_UNTRUSTED : AECL_BINCACHE_BAD;
     }
     const char *reason = fstat(*fd, sb) ? "cannot be examined" : distrust(sb, 0);

@@ -1,5 +1,5 @@
 /* Names of OpenCL error codes, for messages. */
-#include "error.h"
+#include "rt/error.h"
 
 const char *aecl_cl_error_name(cl_int err)
 {

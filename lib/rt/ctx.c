@@ -11,14 +11,14 @@ static aecl_status ctx_alloc(aecl_ctx **out)
 {
     *out = calloc(1, sizeof **out);
     if (!*out) return aecl_fail(NULL, AECL_ERR_HOST_MEMORY, "out of host memory creating a context");
-    (*out)->log_level = AECL_LOG_WARN;
+    (*out)->err.log_level = AECL_LOG_WARN;
     return AECL_OK;
 }
 
 /* Copies a context's message into the thread slot before the context goes away. */
 static aecl_status fail_created(aecl_ctx *ctx, aecl_status st)
 {
-    aecl_fail(NULL, st, "%s", ctx->errmsg);
+    aecl_fail(NULL, st, "%s", ctx->err.msg);
     aecl_ctx_free(ctx);
     return st;
 }

@@ -3,9 +3,10 @@
 #define AECL_RT_CTX_H
 
 #include "aecl_cl.h"
+#include "base/error.h"
 #include "rt/tuning.h"
 
-#define AECL_ERRMSG_CAP 16384
+#include <stddef.h>
 
 /* State a layer above rt keeps per context (rt knows none of it): found by the
  * address of a static object of its owner, released with the context by the
@@ -25,6 +26,7 @@ typedef struct aecl_prog_entry {
 } aecl_prog_entry;
 
 struct aecl_ctx {
+    aecl_err_state err;           /* first: the base layer reaches it through the pointer */
     cl_platform_id platform;
     cl_device_id device;
     cl_context context;
@@ -33,14 +35,12 @@ struct aecl_ctx {
     int profiling;                /* queue has CL_QUEUE_PROFILING_ENABLE */
     aecl_device_info info;
     aecl_tuning tuning;           /* the device-decision table (rt/tuning.h) */
-    char errmsg[AECL_ERRMSG_CAP];
-    aecl_log_fn log_fn;
-    void *log_user;
-    int log_level;
     aecl_prog_entry *programs;    /* programs built for this context, by file + options */
     aecl_program_stats prog_stats;
     aecl_ctx_slot *slots;         /* the upper layers' per-context state (aecl_ctx_slot_set) */
 };
+
+_Static_assert(offsetof(struct aecl_ctx, err) == 0, "lib/base/error.c reads a context's aecl_err_state at its start");
 
 /* Fills info for one device. */
 void aecl_device_fill_info(cl_platform_id p, cl_device_id d, unsigned pi, unsigned di,

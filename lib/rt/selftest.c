@@ -1,7 +1,7 @@
 /* aecl_selftest: one kernel from cl/ run on the device and checked on the host;
  * and the record of devices whose selftest failed, which the default device
  * choice skips (rt/device.h). */
-#include "io/io.h"
+#include "base/atomic.h"
 #include "rt/device.h"
 #include "rt/launch.h"
 #include "rt/program.h"

@@ -2,9 +2,10 @@
  * see fuse_gemm.h for the conditions. The rewrite follows fuse.c: the consumer
  * keeps its pointer and place in the schedule, the folded matmul moves to
  * g->fused_away, and ids and n_forward are renumbered. */
-#include "graph/fuse_gemm.h"
-#include "graph/fuse_util.h"
-#include "ops/op.h"
+#include "compile/passes.h"
+#include "ops/ops.h"
+#include "compile/fuse_util.h"
+#include "graph/op.h"
 
 #include <stdlib.h>
 

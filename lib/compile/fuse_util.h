@@ -1,7 +1,7 @@
 /* What the fusion passes (fuse.c, fuse_gemm.c) share: who reads each node, where
  * the side-effect nodes are, and taking folded nodes off the node list. */
-#ifndef AECL_GRAPH_FUSE_UTIL_H
-#define AECL_GRAPH_FUSE_UTIL_H
+#ifndef AECL_COMPILE_FUSE_UTIL_H
+#define AECL_COMPILE_FUSE_UTIL_H
 
 #include "graph/graph.h"
 

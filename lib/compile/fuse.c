@@ -12,8 +12,10 @@
  * The root's kernel reads each outside input once at element i, computes every
  * member in schedule order into a private temporary, and writes the root. The
  * intermediates never touch memory, and the plan has one launch per group. */
-#include "graph/fuse_util.h"
-#include "ops/op.h"
+#include "compile/passes.h"
+#include "compile/fuse_util.h"
+#include "base/buf.h"
+#include "graph/op.h"
 #include "ops/ops.h"
 
 #include <stdarg.h>
@@ -43,27 +45,6 @@ static int root_of(const int *reader, const char *folded, int i)
 }
 
 /* ---- code generation ------------------------------------------------------------ */
-
-typedef struct text { char *s; size_t len, cap; int failed; } text;
-
-static void put(text *b, const char *fmt, ...) AECL_PRINTF(2, 3);
-static void put(text *b, const char *fmt, ...)
-{
-    if (b->failed) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) { b->failed = 1; return; }
-        if (b->s && b->len + (size_t)n < b->cap) { b->len += (size_t)n; return; }
-        size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)n;
-        char *s = realloc(b->s, cap);
-        if (!s) { b->failed = 1; return; }
-        b->s = s;
-        b->cap = cap;
-    }
-}
 
 /* A group: its members in schedule order (root last) and its outside inputs. */
 typedef struct group {
@@ -109,18 +90,18 @@ static void operand_name(const group *G, const aecl_tensor *x, char *buf, size_t
 
 static char *generate(const group *G)
 {
-    text b = {0};
-    put(&b, "__kernel void fused(");
-    for (int e = 0; e < G->n_ext; e++) put(&b, "__global const float *p%d, int p%d_off, ", e, e);
-    put(&b, "__global float *y, int y_off, int n)\n{\n    int i = get_global_id(0);\n    if (i >= n) return;\n");
+    aecl_strbuf b = {0};
+    aecl_strbuf_printf(&b, "__kernel void fused(");
+    for (int e = 0; e < G->n_ext; e++) aecl_strbuf_printf(&b, "__global const float *p%d, int p%d_off, ", e, e);
+    aecl_strbuf_printf(&b, "__global float *y, int y_off, int n)\n{\n    int i = get_global_id(0);\n    if (i >= n) return;\n");
     /* Every load comes before the store: y may share storage with an input. A
      * smaller input is broadcast: one value per row (or one in all). */
     size_t n = G->member[G->n_member - 1]->size;
     for (int e = 0; e < G->n_ext; e++) {
         if (G->ext[e]->size == n)
-            put(&b, "    const float x%d = p%d[p%d_off + i];\n", e, e, e);
+            aecl_strbuf_printf(&b, "    const float x%d = p%d[p%d_off + i];\n", e, e, e);
         else
-            put(&b, "    const float x%d = p%d[p%d_off + i / %zu];\n", e, e, e, n / G->ext[e]->size);
+            aecl_strbuf_printf(&b, "    const float x%d = p%d[p%d_off + i / %zu];\n", e, e, e, n / G->ext[e]->size);
     }
     for (int m = 0; m < G->n_member && !b.failed; m++) {
         const aecl_tensor *t = G->member[m];
@@ -131,11 +112,10 @@ static char *generate(const group *G)
             in[k] = names[k];
         }
         if (!t->op->pointwise(t, in, expr, sizeof expr)) b.failed = 1;
-        put(&b, "    const float t%d = %s; /* %s */\n", m, expr, t->op->name);
+        aecl_strbuf_printf(&b, "    const float t%d = %s; /* %s */\n", m, expr, t->op->name);
     }
-    put(&b, "    y[y_off + i] = t%d;\n}\n", G->n_member - 1);
-    if (b.failed) { free(b.s); return NULL; }
-    return b.s;
+    aecl_strbuf_printf(&b, "    y[y_off + i] = t%d;\n}\n", G->n_member - 1);
+    return aecl_strbuf_take(&b);
 }
 
 /* ---- rewriting the graph ---------------------------------------------------------- */

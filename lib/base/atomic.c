@@ -4,8 +4,8 @@
  * same folder because rename cannot cross file systems. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "io.h"
-#include "rt/error.h"
+#include "base/atomic.h"
+#include "base/error.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,14 +19,6 @@
 
 /* A temp file untouched this long belongs to a writer that was killed. */
 #define STALE_TEMP_SECONDS (60 * 60)
-
-const char *aecl_io_strerror(int err, char *buf, size_t cap)
-{
-    if (cap == 0) return buf;
-    /* XSI strerror_r (we do not define _GNU_SOURCE): returns 0 on success. */
-    if (strerror_r(err, buf, cap) != 0) snprintf(buf, cap, "error %d", err);
-    return buf;
-}
 
 /* "<dir>/.<base>.tmp-XXXXXX" for path "<dir>/<base>". */
 static char *temp_name_for(const char *path)
@@ -85,7 +77,7 @@ aecl_status aecl_io_check_writable(aecl_ctx *ctx, const char *path)
     }
     free(probe);
     AECL_RETURN_IF(fd < 0, AECL_ERR_IO, ctx, "cannot write '%s': folder '%s': %s", path, dir,
-                   aecl_io_strerror(e, eb, sizeof eb));
+                   aecl_strerror(e, eb, sizeof eb));
     return AECL_OK;
 }
 
@@ -145,7 +137,7 @@ aecl_status aecl_atomic_open(aecl_ctx *ctx, const char *path, aecl_atomic_file *
     if (fd < 0) {
         int e = errno;
         aecl_status st = aecl_fail(ctx, AECL_ERR_IO, "cannot write '%s': creating temp file '%s': %s",
-                                   path, out->tmp_path, aecl_io_strerror(e, eb, sizeof eb));
+                                   path, out->tmp_path, aecl_strerror(e, eb, sizeof eb));
         release(out);
         return st;
     }
@@ -155,7 +147,7 @@ aecl_status aecl_atomic_open(aecl_ctx *ctx, const char *path, aecl_atomic_file *
         close(fd);
         unlink(out->tmp_path);
         aecl_status st = aecl_fail(ctx, AECL_ERR_IO, "cannot write '%s': %s", path,
-                                   aecl_io_strerror(e, eb, sizeof eb));
+                                   aecl_strerror(e, eb, sizeof eb));
         release(out);
         return st;
     }
@@ -167,7 +159,7 @@ static aecl_status write_failed(aecl_ctx *ctx, aecl_atomic_file *f, int e)
     char eb[128];
     f->failed = 1;
     return aecl_fail(ctx, AECL_ERR_IO, "writing '%s' failed: %s", f->path,
-                     aecl_io_strerror(e ? e : EIO, eb, sizeof eb));
+                     aecl_strerror(e ? e : EIO, eb, sizeof eb));
 }
 
 aecl_status aecl_atomic_write(aecl_ctx *ctx, aecl_atomic_file *f, const void *data, size_t n)
@@ -277,7 +269,7 @@ aecl_status aecl_atomic_commit(aecl_ctx *ctx, aecl_atomic_file *f)
     if (ferror(f->fp) || fflush(f->fp) != 0 || fsync(fd) != 0) {
         int e = errno;
         st = aecl_fail(ctx, AECL_ERR_IO, "writing '%s' failed: %s", f->path,
-                       aecl_io_strerror(e ? e : EIO, eb, sizeof eb));
+                       aecl_strerror(e ? e : EIO, eb, sizeof eb));
         aecl_atomic_abort(f);
         return st;
     }
@@ -288,7 +280,7 @@ aecl_status aecl_atomic_commit(aecl_ctx *ctx, aecl_atomic_file *f)
         int e = errno;
         unlink(f->tmp_path);
         st = aecl_fail(ctx, AECL_ERR_IO, "writing '%s' failed: %s", f->path,
-                       aecl_io_strerror(e, eb, sizeof eb));
+                       aecl_strerror(e, eb, sizeof eb));
         release(f);
         return st;
     }
@@ -296,7 +288,7 @@ aecl_status aecl_atomic_commit(aecl_ctx *ctx, aecl_atomic_file *f)
         int e = errno;
         unlink(f->tmp_path);
         st = aecl_fail(ctx, AECL_ERR_IO, "cannot replace '%s': %s", f->path,
-                       aecl_io_strerror(e, eb, sizeof eb));
+                       aecl_strerror(e, eb, sizeof eb));
         release(f);
         return st;
     }

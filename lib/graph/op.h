@@ -2,8 +2,8 @@
  * Each op has: a builder (shape check, in the op's header section of ops.h), a
  * forward emitter (launches with arguments bound once), and a backward rule (more
  * graph nodes). */
-#ifndef AECL_OPS_OP_H
-#define AECL_OPS_OP_H
+#ifndef AECL_GRAPH_OP_H
+#define AECL_GRAPH_OP_H
 
 #include "graph/graph.h"
 #include "graph/plan.h"

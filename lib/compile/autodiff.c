@@ -1,14 +1,8 @@
 /* Reverse-mode autodiff: walk the forward nodes from the loss back to the leaves,
  * letting each op's backward rule add the nodes that compute its inputs' gradients. */
-#include "ops/op.h"
+#include "compile/compile.h"
+#include "graph/op.h"
 #include "ops/ops.h"
-
-void aecl_grad_add(aecl_graph *g, aecl_tensor *x, aecl_tensor *gi)
-{
-    if (!x || !gi || !(x->flags & AECL_T_GRAD)) return;
-    if (!aecl_same_shape(x, gi) && x->size == gi->size) gi = aecl_reshape(g, gi, x->ndim, x->shape);
-    x->grad = x->grad ? aecl_add(g, x->grad, gi) : gi;
-}
 
 aecl_status aecl_backward(aecl_graph *g, aecl_tensor *loss)
 {

@@ -4,15 +4,17 @@
  * last node that reads it (outputs and the loss live to the end). Regions are
  * taken best-fit from a free list, and an elementwise op may write over its input
  * when that input dies at the op. Views (reshape) alias their base tensor. */
+#include "compile/passes.h"
+#include "base/buf.h"
 #include "graph/plan_internal.h"
-#include "ops/op.h"
+#include "graph/op.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct block { size_t off, len; } block;
-typedef struct freelist { block *b; int n, cap; size_t end; } freelist;
+typedef struct freelist { block *b; int n; size_t cap; size_t end; } freelist;
 
 static size_t aligned(size_t n) { return aecl_round_up(n, AECL_ALIGN_ELEMS); }
 
@@ -74,13 +76,7 @@ static int fl_free(freelist *f, size_t off, size_t len)
         if (f->b[i].off + f->b[i].len == off) { off = f->b[i].off; len += f->b[i].len; f->b[i--] = f->b[--f->n]; }
         else if (off + len == f->b[i].off) { len += f->b[i].len; f->b[i--] = f->b[--f->n]; }
     }
-    if (f->n == f->cap) {
-        int cap = f->cap ? f->cap * 2 : 64;
-        block *nb = realloc(f->b, (size_t)cap * sizeof *nb);
-        if (!nb) return 0;
-        f->b = nb;
-        f->cap = cap;
-    }
+    if (!aecl_grow((void **)&f->b, &f->cap, (size_t)f->n + 1, sizeof *f->b, 64)) return 0;
     f->b[f->n++] = (block){off, len};
     return 1;
 }

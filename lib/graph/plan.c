@@ -1,10 +1,10 @@
-/* Compiling a graph: plan memory, create the two device buffers, and let every
- * op emit its launches with arguments bound once. */
-#include "graph/fuse_gemm.h"
+/* Recording a plan: the calls op emitters make (kernels the plan owns, arguments
+ * bound once, launches checked against the device), and releasing a plan. The
+ * compiler (lib/compile/compile.c) drives them. */
+#include "base/buf.h"
 #include "graph/plan_internal.h"
-#include "ops/op.h"
+#include "graph/op.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,22 +18,10 @@ void aecl_plan_tensor_mem(const aecl_plan *p, const aecl_tensor *t, cl_mem *mem,
     *off = b->storage == AECL_STORE_NONE ? 0 : (int)b->offset;
 }
 
-static int grow(void **arr, int *cap, int need, size_t elem)
-{
-    if (need <= *cap) return 1;
-    int c = *cap ? *cap * 2 : 64;
-    while (c < need) c *= 2;
-    void *n = realloc(*arr, (size_t)c * elem);
-    if (!n) return 0;
-    *arr = n;
-    *cap = c;
-    return 1;
-}
-
 /* Records a kernel the plan owns until a launch claims it. */
 static aecl_status keep_kernel(aecl_plan *p, cl_kernel k)
 {
-    if (!grow((void **)&p->kernels, &p->cap_kernels, p->n_kernels + 1, sizeof(cl_kernel))) {
+    if (!aecl_grow((void **)&p->kernels, &p->cap_kernels, (size_t)p->n_kernels + 1, sizeof(cl_kernel), 64)) {
         clReleaseKernel(k);
         return aecl_fail(p->ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
     }
@@ -55,7 +43,7 @@ aecl_status aecl_plan_kernel_text(aecl_plan *p, const char *what, const char *sr
 
 static aecl_status add_dyn(aecl_plan *p, cl_kernel k, cl_uint idx, char kind)
 {
-    AECL_RETURN_IF(!grow((void **)&p->dyn, &p->cap_dyn, p->n_dyn + 1, sizeof *p->dyn), AECL_ERR_HOST_MEMORY,
+    AECL_RETURN_IF(!aecl_grow((void **)&p->dyn, &p->cap_dyn, (size_t)p->n_dyn + 1, sizeof *p->dyn, 64), AECL_ERR_HOST_MEMORY,
                    p->ctx, "out of host memory");
     p->dyn[p->n_dyn++] = (aecl_dyn_arg){k, idx, kind};
     return AECL_OK;
@@ -132,7 +120,7 @@ aecl_status aecl_plan_push(aecl_plan *p, aecl_launch *l)
         aecl_launch_release(l);
         return st;
     }
-    if (!grow((void **)&p->launches, &p->cap_launches, p->n_launches + 1, sizeof *l)) {
+    if (!aecl_grow((void **)&p->launches, &p->cap_launches, (size_t)p->n_launches + 1, sizeof *l, 64)) {
         aecl_launch_release(l);
         return aecl_fail(p->ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
     }
@@ -158,100 +146,6 @@ aecl_status aecl_plan_launch_1d(aecl_plan *p, cl_kernel k, size_t n, const char 
     size_t g, l;
     aecl_range_1d(p->ctx, k, n, &g, &l);
     return aecl_plan_launch(p, k, 1, &g, &l, label, 0);
-}
-
-/* Poison: a dead tensor's region is filled with NaN, so a plan that let two live
- * tensors share memory shows up as NaN or wrong numbers downstream. */
-typedef struct poison_data { size_t off, len; } poison_data;
-
-static aecl_status poison_fn(aecl_ctx *ctx, const aecl_launch *l, cl_event *ev)
-{
-    const poison_data *d = l->data;
-    const aecl_plan *p = *(aecl_plan *const *)(d + 1);
-    float nan = NAN;
-    AECL_CL_TRY(ctx, clEnqueueFillBuffer(ctx->queue, p->work, &nan, sizeof nan, d->off * sizeof(float),
-                                         d->len * sizeof(float), 0, NULL, ev));
-    return AECL_OK;
-}
-
-static aecl_status push_poison(aecl_plan *p, int node)
-{
-    int cap = AECL_MAX_INPUTS + p->g->nodes[node]->n_extra;
-    const aecl_tensor **dying = malloc((size_t)cap * sizeof *dying);
-    AECL_RETURN_IF(!dying, AECL_ERR_HOST_MEMORY, p->ctx, "out of host memory");
-    int n = aecl_memplan_dying(p, node, dying, cap);
-    aecl_status st = AECL_OK;
-    for (int i = 0; i < n && st == AECL_OK; i++) {
-        void *data = malloc(sizeof(poison_data) + sizeof(aecl_plan *));
-        if (!data) { st = aecl_fail(p->ctx, AECL_ERR_HOST_MEMORY, "out of host memory"); break; }
-        *(poison_data *)data = (poison_data){dying[i]->offset, aecl_round_up(dying[i]->size, AECL_ALIGN_ELEMS)};
-        *(aecl_plan **)((poison_data *)data + 1) = p;
-        aecl_launch l = {.label = "poison", .fn = poison_fn, .data = data};
-        st = aecl_plan_push(p, &l);
-    }
-    free(dying);
-    return st;
-}
-
-static aecl_status create_buffers(aecl_plan *p)
-{
-    cl_int err;
-    size_t bytes[3] = {p->persist_elems * sizeof(float), p->work_elems * sizeof(float), 16};
-    cl_mem *mems[3] = {&p->persist, &p->work, &p->dummy};
-    for (int i = 0; i < 3; i++) {
-        AECL_RETURN_IF(bytes[i] > p->ctx->info.max_alloc_bytes, AECL_ERR_DEVICE_MEMORY, p->ctx,
-                       "the plan needs a buffer of %zu bytes; %s allows at most %llu per allocation", bytes[i],
-                       p->ctx->info.name, (unsigned long long)p->ctx->info.max_alloc_bytes);
-        *mems[i] = clCreateBuffer(p->ctx->context, CL_MEM_READ_WRITE, bytes[i], NULL, &err);
-        if (err != CL_SUCCESS) return aecl_fail_cl(p->ctx, err, "clCreateBuffer", __FILE__, __LINE__);
-        /* Zeroed: optimizer state starts at 0, and touching forces allocation now.
-         * With poison the work arena starts as NaN instead: a kernel that reads
-         * work memory nothing wrote (which a GPU hands out as garbage) shows. */
-        float fill = i == 1 && p->opt.poison ? NAN : 0.0f;
-        AECL_CL_TRY(p->ctx, clEnqueueFillBuffer(p->ctx->queue, *mems[i], &fill, sizeof fill, 0, bytes[i], 0, NULL, NULL));
-    }
-    AECL_CL_TRY(p->ctx, clFinish(p->ctx->queue));
-    return AECL_OK;
-}
-
-static aecl_status emit_all(aecl_plan *p)
-{
-    for (int i = 0; i < p->g->n_nodes; i++) {
-        aecl_tensor *t = p->g->nodes[i];
-        if (t->op && t->op->emit) {
-            aecl_status st = t->op->emit(p, t);
-            if (st != AECL_OK) {
-                aecl_error_append(p->ctx, " (compiling node %d '%s', op %s)", i, t->name, t->op->name);
-                return st;
-            }
-        }
-        if (p->opt.poison) AECL_TRY(push_poison(p, i));
-    }
-    return AECL_OK;
-}
-
-aecl_status aecl_plan_compile(aecl_graph *g, const aecl_plan_options *opt, aecl_plan **out)
-{
-    if (!g || !out) return aecl_fail(g ? g->ctx : NULL, AECL_ERR_INVALID_ARG, "aecl_plan_compile: NULL argument");
-    *out = NULL;
-    if (g->status != AECL_OK) return g->status;
-    aecl_plan *p = calloc(1, sizeof *p);
-    AECL_RETURN_IF(!p, AECL_ERR_HOST_MEMORY, g->ctx, "out of host memory");
-    p->ctx = g->ctx;
-    p->g = g;
-    if (opt) p->opt = *opt;
-    p->valid_rows = 0x7fffffff;
-    int n_gemm = 0;
-    aecl_status st = p->opt.no_fuse ? AECL_OK : aecl_fuse_pointwise(g, &p->stats.n_fused);
-    if (st == AECL_OK) st = aecl_fuse_gemm_act_grad(g, &p->opt, &n_gemm);
-    p->stats.n_fused += n_gemm;
-    if (st == AECL_OK) st = aecl_memplan(p);
-    if (st == AECL_OK) st = create_buffers(p);
-    if (st == AECL_OK) st = emit_all(p);
-    if (st != AECL_OK) { aecl_plan_free(p); return st; }
-    for (int i = 0; i < p->n_launches; i++) p->stats.n_launches += p->launches[i].fn != poison_fn;
-    *out = p;
-    return AECL_OK;
 }
 
 void aecl_plan_free(aecl_plan *p)

@@ -1,5 +1,5 @@
 /* Shared pieces of the fusion passes (see fuse_util.h). */
-#include "graph/fuse_util.h"
+#include "compile/fuse_util.h"
 
 #include <stdlib.h>
 

@@ -1,0 +1,108 @@
+/* Compiling a graph into a plan: fusion passes rewrite the graph, the memory plan
+ * places every tensor, the two device buffers are created, and every op emits
+ * its launches with arguments bound once (lib/graph/plan.c records them). */
+#include "compile/compile.h"
+#include "compile/passes.h"
+#include "graph/op.h"
+#include "graph/plan_internal.h"
+#include "rt/ctx.h"
+#include "rt/error.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Poison: a dead tensor's region is filled with NaN, so a plan that let two live
+ * tensors share memory shows up as NaN or wrong numbers downstream. */
+typedef struct poison_data { size_t off, len; } poison_data;
+
+static aecl_status poison_fn(aecl_ctx *ctx, const aecl_launch *l, cl_event *ev)
+{
+    const poison_data *d = l->data;
+    const aecl_plan *p = *(aecl_plan *const *)(d + 1);
+    float nan = NAN;
+    AECL_CL_TRY(ctx, clEnqueueFillBuffer(ctx->queue, p->work, &nan, sizeof nan, d->off * sizeof(float),
+                                         d->len * sizeof(float), 0, NULL, ev));
+    return AECL_OK;
+}
+
+static aecl_status push_poison(aecl_plan *p, int node)
+{
+    int cap = AECL_MAX_INPUTS + p->g->nodes[node]->n_extra;
+    const aecl_tensor **dying = malloc((size_t)cap * sizeof *dying);
+    AECL_RETURN_IF(!dying, AECL_ERR_HOST_MEMORY, p->ctx, "out of host memory");
+    int n = aecl_memplan_dying(p, node, dying, cap);
+    aecl_status st = AECL_OK;
+    for (int i = 0; i < n && st == AECL_OK; i++) {
+        void *data = malloc(sizeof(poison_data) + sizeof(aecl_plan *));
+        if (!data) { st = aecl_fail(p->ctx, AECL_ERR_HOST_MEMORY, "out of host memory"); break; }
+        *(poison_data *)data = (poison_data){dying[i]->offset, aecl_round_up(dying[i]->size, AECL_ALIGN_ELEMS)};
+        *(aecl_plan **)((poison_data *)data + 1) = p;
+        aecl_launch l = {.label = "poison", .fn = poison_fn, .data = data};
+        st = aecl_plan_push(p, &l);
+    }
+    free(dying);
+    return st;
+}
+
+static aecl_status create_buffers(aecl_plan *p)
+{
+    cl_int err;
+    size_t bytes[3] = {p->persist_elems * sizeof(float), p->work_elems * sizeof(float), 16};
+    cl_mem *mems[3] = {&p->persist, &p->work, &p->dummy};
+    for (int i = 0; i < 3; i++) {
+        AECL_RETURN_IF(bytes[i] > p->ctx->info.max_alloc_bytes, AECL_ERR_DEVICE_MEMORY, p->ctx,
+                       "the plan needs a buffer of %zu bytes; %s allows at most %llu per allocation", bytes[i],
+                       p->ctx->info.name, (unsigned long long)p->ctx->info.max_alloc_bytes);
+        *mems[i] = clCreateBuffer(p->ctx->context, CL_MEM_READ_WRITE, bytes[i], NULL, &err);
+        if (err != CL_SUCCESS) return aecl_fail_cl(p->ctx, err, "clCreateBuffer", __FILE__, __LINE__);
+        /* Zeroed: optimizer state starts at 0, and touching forces allocation now.
+         * With poison the work arena starts as NaN instead: a kernel that reads
+         * work memory nothing wrote (which a GPU hands out as garbage) shows. */
+        float fill = i == 1 && p->opt.poison ? NAN : 0.0f;
+        AECL_CL_TRY(p->ctx, clEnqueueFillBuffer(p->ctx->queue, *mems[i], &fill, sizeof fill, 0, bytes[i], 0, NULL, NULL));
+    }
+    AECL_CL_TRY(p->ctx, clFinish(p->ctx->queue));
+    return AECL_OK;
+}
+
+static aecl_status emit_all(aecl_plan *p)
+{
+    for (int i = 0; i < p->g->n_nodes; i++) {
+        aecl_tensor *t = p->g->nodes[i];
+        if (t->op && t->op->emit) {
+            aecl_status st = t->op->emit(p, t);
+            if (st != AECL_OK) {
+                aecl_error_append(p->ctx, " (compiling node %d '%s', op %s)", i, t->name, t->op->name);
+                return st;
+            }
+        }
+        if (p->opt.poison) AECL_TRY(push_poison(p, i));
+    }
+    return AECL_OK;
+}
+
+aecl_status aecl_plan_compile(aecl_graph *g, const aecl_plan_options *opt, aecl_plan **out)
+{
+    if (!g || !out) return aecl_fail(g ? g->ctx : NULL, AECL_ERR_INVALID_ARG, "aecl_plan_compile: NULL argument");
+    *out = NULL;
+    if (g->status != AECL_OK) return g->status;
+    aecl_plan *p = calloc(1, sizeof *p);
+    AECL_RETURN_IF(!p, AECL_ERR_HOST_MEMORY, g->ctx, "out of host memory");
+    p->ctx = g->ctx;
+    p->g = g;
+    if (opt) p->opt = *opt;
+    p->valid_rows = 0x7fffffff;
+    int n_gemm = 0;
+    aecl_status st = p->opt.no_fuse ? AECL_OK : aecl_fuse_pointwise(g, &p->stats.n_fused);
+    if (st == AECL_OK) st = aecl_fuse_gemm_act_grad(g, &p->opt, &n_gemm);
+    p->stats.n_fused += n_gemm;
+    if (st == AECL_OK) st = aecl_memplan(p);
+    if (st == AECL_OK) st = create_buffers(p);
+    if (st == AECL_OK) st = emit_all(p);
+    if (st != AECL_OK) { aecl_plan_free(p); return st; }
+    for (int i = 0; i < p->n_launches; i++) p->stats.n_launches += p->launches[i].fn != poison_fn;
+    *out = p;
+    return AECL_OK;
+}
+
