@@ -33,6 +33,25 @@ for c in eval reconstruct encode denoise anomaly compress decompress sample inte
     "$aecl" $c mlp.st --frobnicate 1 >/dev/null 2>&1; rc=$?
     ok "[ $rc -eq 2 ]   # $c --frobnicate"
 done
+# getopt_long parsing everywhere: --opt=value as --opt value, options before the
+# positional argument; an unknown option, a missing value or a value given to a
+# flag exits 2 naming it.
+"$aecl" eval --limit=20 mlp.st --per-sample=pe.csv >/dev/null; rc=$?
+ok '[ $rc -eq 0 ] && [ "$(rows pe.csv)" = 21 ]'
+err=$("$aecl" eval mlp.st --limit=x 2>&1); rc=$?
+ok '[ $rc -eq 2 ] && grep -q "bad value for --limit: .x." <<<"$err"'
+err=$("$aecl" eval mlp.st --mean=1 2>&1); rc=$?
+ok '[ $rc -eq 2 ] && grep -q "takes no value: .--mean=1." <<<"$err"'
+err=$("$aecl" eval mlp.st --per-sample 2>&1); rc=$?
+ok '[ $rc -eq 2 ] && grep -q "needs a value: .--per-sample." <<<"$err"'
+err=$("$aecl" encode mlp.st --frob=1 2>&1); rc=$?
+ok '[ $rc -eq 2 ] && grep -q "unknown option .--frob=1." <<<"$err"'
+err=$("$aecl" eval mlp.st other.st 2>&1); rc=$?
+ok '[ $rc -eq 2 ] && grep -q "unexpected argument .other.st." <<<"$err"'
+for c in devices selftest bench; do
+    "$aecl" $c --frobnicate >/dev/null 2>&1; rc=$?
+    ok "[ $rc -eq 2 ]   # $c --frobnicate"
+done
 "$aecl" encode >/dev/null 2>&1; rc=$?
 ok '[ $rc -eq 2 ]   # no weights'
 err=$("$aecl" encode missing.st 2>&1); rc=$?

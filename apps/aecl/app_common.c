@@ -25,25 +25,40 @@ const char app_common_help[] =
     "  --batch N           samples per device batch (default 128)\n"
     "  --device SEL        OpenCL device (see aecl devices)\n";
 
+/* 1: stored, 0: not a common option, -1: a bad value. */
+static int common_opt(app_args *a, int opt, const char *v)
+{
+    int ok = 1;
+    switch (opt) {
+    case APP_OPT_DATA: a->data = v; a->data_given = 1; break;
+    case APP_OPT_SPLIT: a->split = v; ok = !strcmp(v, "test") || !strcmp(v, "train"); break;
+    case APP_OPT_LABELS: a->labels = v; break;
+    case APP_OPT_LABEL_COLUMN: a->label_col = v; break;
+    case APP_OPT_LIMIT: ok = cli_parse_long(v, 0, LONG_MAX, &a->limit); break;
+    case APP_OPT_BATCH: ok = cli_parse_long(v, 1, 65536, &a->batch); break;
+    case APP_OPT_DEVICE: a->device = v; break;
+    default: return 0;
+    }
+    return ok ? 1 : -1;
+}
+
+int app_common_opt(const char *cmd, app_args *a, int opt, const char *v)
+{
+    int r = common_opt(a, opt, v);
+    if (r < 0) cli_bad_value(cmd, v);
+    return r;
+}
+
 int app_common_option(const char *cmd, app_args *a, const char *k, const char *v)
 {
-    static const char *const names[] = {"--data", "--split", "--labels", "--label-column", "--limit", "--batch", "--device"};
-    int which = -1;
-    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
-        if (!strcmp(k, names[i])) which = i;
-    if (which < 0) return 0;
-    int ok = v != NULL;
-    if (ok) switch (which) {
-        case 0: a->data = v; a->data_given = 1; break;
-        case 1: a->split = v; ok = !strcmp(v, "test") || !strcmp(v, "train"); break;
-        case 2: a->labels = v; break;
-        case 3: a->label_col = v; break;
-        case 4: ok = cli_parse_long(v, 0, LONG_MAX, &a->limit); break;
-        case 5: ok = cli_parse_long(v, 1, 65536, &a->batch); break;
-        case 6: a->device = v; break;
-        }
-    if (!ok) return app_usage_error(cmd, "bad value for %s: '%s'", k, v ? v : "(missing)"), -1;
-    return 1;
+    static const struct option opts[] = {APP_COMMON_LONGOPTS, {0}};
+    for (int i = 0; opts[i].name; i++) {
+        if (strncmp(k, "--", 2) || strcmp(k + 2, opts[i].name)) continue;
+        int r = v ? common_opt(a, opts[i].val, v) : -1;
+        if (r < 0) app_usage_error(cmd, "bad or missing value for %s: '%s'", k, v ? v : "");
+        return r;
+    }
+    return 0;
 }
 
 void app_args_init(app_args *a)

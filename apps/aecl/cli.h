@@ -16,8 +16,57 @@ int cli_error(const char *cmd, aecl_status st, const aecl_ctx *ctx, const char *
 /* Creates the context for --device (NULL: $AECL_DEVICE / default); prints on failure. */
 int cli_open_ctx(const char *cmd, const char *device, aecl_ctx **ctx);
 
-/* 1 when argv[i] is --help or -h. */
-int cli_wants_help(int argc, char **argv);
+/* ---- options: getopt_long ------------------------------------------------------
+ * Every command lists its options in a getopt_long table (struct option, ending
+ * in {0}) and reads them with cli_next_opt, so every command takes "--opt value"
+ * and "--opt=value" (and a unique prefix, as getopt_long does), positional
+ * arguments anywhere, and "--" before positionals that start with '-'. An
+ * unknown option, a missing value or a value given to a flag is a usage error:
+ * a message naming it and exit code 2. The pattern:
+ *
+ *     enum { OPT_GRID = CLI_OPT_FIRST, OPT_MEAN };
+ *     static const struct option opts[] = {
+ *         APP_COMMON_LONGOPTS, CLI_HELP_LONGOPT,
+ *         {"grid", required_argument, NULL, OPT_GRID}, {"mean", no_argument, NULL, OPT_MEAN}, {0}};
+ *     const char *v;
+ *     for (int o; (o = cli_next_opt(cmd, argc, argv, opts, &v)) != CLI_OPT_END;) {
+ *         int r = app_common_opt(cmd, &a, o, v);      // the shared options
+ *         if (r < 0 || o == CLI_OPT_BAD) return 2;    // message already printed
+ *         if (r > 0) continue;
+ *         switch (o) {
+ *         case CLI_OPT_HELP: usage(); return 0;
+ *         case CLI_OPT_ARG: if (cli_positional(cmd, v, &a.weights, 1)) return 2; break;
+ *         case OPT_GRID: grid = v; break;
+ *         case OPT_MEAN: mean = 1; break;
+ *         case OPT_N: if (!cli_parse_long(v, 1, 1000, &n)) return cli_bad_value(cmd, v); break;
+ *         }
+ *     }
+ *
+ * Command-specific option values start at CLI_OPT_FIRST; the shared app options
+ * (APP_COMMON_LONGOPTS, APP_GRID_LONGOPTS below) use values from 1000. */
+#include <getopt.h>
+
+enum {
+    CLI_OPT_END = -1,   /* no more arguments */
+    CLI_OPT_BAD = -2,   /* a usage error was printed: return 2 */
+    CLI_OPT_ARG = 1,    /* a positional argument, in *value */
+    CLI_OPT_HELP = 'h', /* -h or --help */
+    CLI_OPT_FIRST = 256 /* the first value of a command's own options */
+};
+#define CLI_HELP_LONGOPT {"help", no_argument, NULL, CLI_OPT_HELP}
+
+/* The next option of argv (argv[0] is the subcommand's name; the first call
+ * starts over): its `val` from `opts` with its value (NULL for a flag) in
+ * *value, CLI_OPT_ARG with a positional argument, CLI_OPT_END, or CLI_OPT_BAD
+ * after printing "aecl CMD: unknown option '--x' (see aecl CMD --help)". */
+int cli_next_opt(const char *cmd, int argc, char **argv, const struct option *opts, const char **value);
+/* "--name" of the option cli_next_opt returned last (for messages). */
+const char *cli_opt_name(void);
+/* Prints "aecl CMD: bad value for --name: 'v' (see aecl CMD --help)"; returns 2. */
+int cli_bad_value(const char *cmd, const char *v);
+/* Stores positional `v` in the first NULL of slots[0..n); 2 after a message
+ * when all are taken ("unexpected argument"), else 0. */
+int cli_positional(const char *cmd, const char *v, const char **slots, int n);
 
 /* Option values, parsed whole: 1 when s is a number in [lo, hi], else 0 (*out
  * untouched). A double must be finite and within float's range (the device
@@ -65,12 +114,27 @@ typedef struct app_args {
     const char *device;
 } app_args;
 
+/* Their getopt_long entries (put them in a command's table) and their values. */
+enum { APP_OPT_DATA = 1000, APP_OPT_SPLIT, APP_OPT_LABELS, APP_OPT_LABEL_COLUMN, APP_OPT_LIMIT, APP_OPT_BATCH,
+       APP_OPT_DEVICE };
+#define APP_DEVICE_LONGOPTS                                                                                          \
+    {"batch", required_argument, NULL, APP_OPT_BATCH}, {"device", required_argument, NULL, APP_OPT_DEVICE}
+#define APP_COMMON_LONGOPTS                                                                                          \
+    {"data", required_argument, NULL, APP_OPT_DATA}, {"split", required_argument, NULL, APP_OPT_SPLIT},             \
+        {"labels", required_argument, NULL, APP_OPT_LABELS},                                                         \
+        {"label-column", required_argument, NULL, APP_OPT_LABEL_COLUMN},                                             \
+        {"limit", required_argument, NULL, APP_OPT_LIMIT}, APP_DEVICE_LONGOPTS
+
 /* The help lines of those options. */
 extern const char app_common_help[];
 
 void app_args_init(app_args *a);
-/* Option k with value v: 1 when it was a common option (the caller skips v),
- * 0 when not, -1 after printing a usage error for a bad value. */
+/* Option `opt` (a cli_next_opt result) with value v: 1 when it was a common
+ * option, now stored in *a; 0 when not one; -1 after printing a usage error
+ * for a bad value. */
+int app_common_opt(const char *cmd, app_args *a, int opt, const char *v);
+/* The same by name ("--data"), for commands not yet reading their options
+ * with cli_next_opt (cmd_anomaly.c, cmd_denoise.c); remove with the last. */
 int app_common_option(const char *cmd, app_args *a, const char *k, const char *v);
 /* Prints "aecl CMD: message (see aecl CMD --help)"; returns 2 (the usage exit code). */
 int app_usage_error(const char *cmd, const char *fmt, ...)

@@ -37,11 +37,65 @@ int cli_open_ctx(const char *cmd, const char *device, aecl_ctx **ctx)
     return 0;
 }
 
-int cli_wants_help(int argc, char **argv)
+/* ---- options ---------------------------------------------------------------- */
+
+static char cli_last_name[64];
+static int cli_after_dashes; /* past "--": the rest are positionals */
+
+static int cli_usage(const char *cmd, const char *what, const char *arg)
 {
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 1;
-    return 0;
+    fprintf(stderr, "aecl %s: %s '%s' (see aecl %s --help)\n", cmd, what, arg, cmd);
+    return CLI_OPT_BAD;
+}
+
+/* optstring "-:h": '-' returns positionals in order (as 1) whatever
+ * POSIXLY_CORRECT says, ':' silences getopt's own messages (ours name the
+ * command) and reports a missing value as ':'. */
+int cli_next_opt(const char *cmd, int argc, char **argv, const struct option *opts, const char **value)
+{
+    static char **started; /* the argv being read: a new one starts getopt over */
+    if (started != argv) {
+        started = argv;
+        optind = 0; /* glibc: 0 re-initialises getopt's state */
+        cli_after_dashes = 0;
+    }
+    *value = NULL;
+    if (cli_after_dashes) {
+        if (optind >= argc) return CLI_OPT_END;
+        *value = argv[optind++];
+        return CLI_OPT_ARG;
+    }
+    int index = -1;
+    opterr = 0;
+    int o = getopt_long(argc, argv, "-:h", opts, &index);
+    snprintf(cli_last_name, sizeof cli_last_name, "--%s", index >= 0 ? opts[index].name : "help");
+    if (o == -1 && optind < argc) { /* stopped at "--" */
+        cli_after_dashes = 1;
+        return cli_next_opt(cmd, argc, argv, opts, value);
+    }
+    if (o == -1) return CLI_OPT_END;
+    const char *arg = argv[optind - 1];
+    if (o == ':') return cli_usage(cmd, "option needs a value:", arg);
+    if (o == '?' && optopt && strchr(arg, '=')) return cli_usage(cmd, "option takes no value:", arg);
+    if (o == '?') return cli_usage(cmd, "unknown option", arg);
+    *value = optarg;
+    return o;
+}
+
+const char *cli_opt_name(void) { return cli_last_name; }
+
+int cli_bad_value(const char *cmd, const char *v)
+{
+    fprintf(stderr, "aecl %s: bad value for %s: '%s' (see aecl %s --help)\n", cmd, cli_last_name, v ? v : "", cmd);
+    return 2;
+}
+
+int cli_positional(const char *cmd, const char *v, const char **slots, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!slots[i]) { slots[i] = v; return 0; }
+    fprintf(stderr, "aecl %s: unexpected argument '%s' (see aecl %s --help)\n", cmd, v, cmd);
+    return 2;
 }
 
 double cli_now(void) { return aecl_now_s(); }

@@ -176,23 +176,37 @@ int cmd_bench(int argc, char **argv)
 {
     const char *device = NULL, *mdir_arg = NULL;
     int json = 0, batch = 128, runs = 7, do_gemm = 1, do_models = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(); return 0; }
-        if (!strcmp(a, "--json")) { json = 1; continue; }
-        if (!strcmp(a, "--no-gemm")) { do_gemm = 0; continue; }
-        if (!strcmp(a, "--no-models")) { do_models = 0; continue; }
-        int ok = v != NULL;
+    enum { OPT_JSON = CLI_OPT_FIRST, OPT_NO_GEMM, OPT_NO_MODELS, OPT_DEVICE, OPT_MODELS, OPT_BATCH, OPT_RUNS };
+    static const struct option opts[] = {CLI_HELP_LONGOPT,
+                                         {"json", no_argument, NULL, OPT_JSON},
+                                         {"no-gemm", no_argument, NULL, OPT_NO_GEMM},
+                                         {"no-models", no_argument, NULL, OPT_NO_MODELS},
+                                         {"device", required_argument, NULL, OPT_DEVICE},
+                                         {"models", required_argument, NULL, OPT_MODELS},
+                                         {"batch", required_argument, NULL, OPT_BATCH},
+                                         {"runs", required_argument, NULL, OPT_RUNS},
+                                         {0}};
+    const char *v, *cmd = "bench";
+    for (int o; (o = cli_next_opt(cmd, argc, argv, opts, &v)) != CLI_OPT_END;) {
         long num = 0;
-        if (ok && !strcmp(a, "--device")) device = v;
-        else if (ok && !strcmp(a, "--models")) mdir_arg = v;
-        else if (ok && !strcmp(a, "--batch")) ok = cli_parse_long(v, 1, 65536, &num);
-        else if (ok && !strcmp(a, "--runs")) ok = cli_parse_long(v, 1, 31, &num);
-        else ok = 0;
-        if (ok && !strcmp(a, "--batch")) batch = (int)num;
-        if (ok && !strcmp(a, "--runs")) runs = (int)num;
-        if (!ok) { fprintf(stderr, "aecl bench: bad option or value: %s %s\n", a, v ? v : ""); return 2; }
-        i++;
+        switch (o) {
+        case CLI_OPT_BAD: return 2;
+        case CLI_OPT_HELP: usage(); return 0;
+        case CLI_OPT_ARG: return cli_positional(cmd, v, NULL, 0);
+        case OPT_JSON: json = 1; break;
+        case OPT_NO_GEMM: do_gemm = 0; break;
+        case OPT_NO_MODELS: do_models = 0; break;
+        case OPT_DEVICE: device = v; break;
+        case OPT_MODELS: mdir_arg = v; break;
+        case OPT_BATCH:
+            if (!cli_parse_long(v, 1, 65536, &num)) return cli_bad_value(cmd, v);
+            batch = (int)num;
+            break;
+        case OPT_RUNS:
+            if (!cli_parse_long(v, 1, 31, &num)) return cli_bad_value(cmd, v);
+            runs = (int)num;
+            break;
+        }
     }
     aecl_ctx *ctx;
     int rc_open = cli_open_ctx("bench", device, &ctx);

@@ -51,19 +51,27 @@ int cmd_compress(int argc, char **argv)
     long bits = 8;
     app_args a;
     app_args_init(&a);
-    for (int i = 1; i < argc; i++) {
-        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(k, "--help") || !strcmp(k, "-h")) { usage_compress(); return 0; }
-        if (k[0] != '-' && !a.weights) { a.weights = k; continue; }
-        int r = app_common_option(cmd, &a, k, v);
-        if (r < 0) return 2;
-        if (r == 0 && v && !strcmp(k, "--out")) out = v;
-        else if (r == 0 && v && !strcmp(k, "--grid")) grid = v;
-        else if (r == 0 && v && !strcmp(k, "--bits")) {
+    enum { OPT_OUT = CLI_OPT_FIRST, OPT_GRID, OPT_BITS };
+    static const struct option opts[] = {APP_COMMON_LONGOPTS, CLI_HELP_LONGOPT,
+                                         {"out", required_argument, NULL, OPT_OUT},
+                                         {"grid", required_argument, NULL, OPT_GRID},
+                                         {"bits", required_argument, NULL, OPT_BITS},
+                                         {0}};
+    const char *v;
+    for (int o; (o = cli_next_opt(cmd, argc, argv, opts, &v)) != CLI_OPT_END;) {
+        int r = app_common_opt(cmd, &a, o, v);
+        if (r < 0 || o == CLI_OPT_BAD) return 2;
+        if (r > 0) continue;
+        switch (o) {
+        case CLI_OPT_HELP: usage_compress(); return 0;
+        case CLI_OPT_ARG: if (cli_positional(cmd, v, &a.weights, 1)) return 2; break;
+        case OPT_OUT: out = v; break;
+        case OPT_GRID: grid = v; break;
+        case OPT_BITS:
             bits = !strcmp(v, "8") ? 8 : !strcmp(v, "16") ? 16 : 0;
             if (!bits) return app_usage_error(cmd, "--bits must be 8 or 16, not '%s'", v);
-        } else if (r == 0) return app_usage_error(cmd, "unknown option or missing value: %s", k);
-        i++;
+            break;
+        }
     }
     if (!out) return app_usage_error(cmd, "no --out FILE given");
     if (cli_check_output(cmd, out) || cli_check_output(cmd, grid)) return 1;
@@ -122,21 +130,29 @@ int cmd_decompress(int argc, char **argv)
     int force = 0;
     app_args a;
     app_args_init(&a);
-    for (int i = 1; i < argc; i++) {
-        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(k, "--help") || !strcmp(k, "-h")) { usage_decompress(); return 0; }
-        if (k[0] != '-' && !a.weights) { a.weights = k; continue; }
-        if (k[0] != '-' && !codes) { codes = k; continue; }
-        if (!strcmp(k, "--force")) { force = 1; continue; }
-        if (v && (!strcmp(k, "--batch") || !strcmp(k, "--device"))) {
-            if (app_common_option(cmd, &a, k, v) < 0) return 2;
-        } else if (v && !strcmp(k, "--out")) out = v;
-        else if (v && !strcmp(k, "--grid")) grid = v;
-        else if (v && !strcmp(k, "--cols")) {
-            if (!cli_parse_long(v, 1, 16384, &cols)) return app_usage_error(cmd, "bad value for --cols: '%s'", v);
-        } else return app_usage_error(cmd, "unknown option or missing value: %s", k);
-        i++;
+    enum { OPT_FORCE = CLI_OPT_FIRST, OPT_OUT, OPT_GRID, OPT_COLS };
+    static const struct option opts[] = {APP_DEVICE_LONGOPTS, CLI_HELP_LONGOPT,
+                                         {"force", no_argument, NULL, OPT_FORCE},
+                                         {"out", required_argument, NULL, OPT_OUT},
+                                         {"grid", required_argument, NULL, OPT_GRID},
+                                         {"cols", required_argument, NULL, OPT_COLS},
+                                         {0}};
+    const char *v, *pos[2] = {NULL, NULL};
+    for (int o; (o = cli_next_opt(cmd, argc, argv, opts, &v)) != CLI_OPT_END;) {
+        int r = app_common_opt(cmd, &a, o, v);
+        if (r < 0 || o == CLI_OPT_BAD) return 2;
+        if (r > 0) continue;
+        switch (o) {
+        case CLI_OPT_HELP: usage_decompress(); return 0;
+        case CLI_OPT_ARG: if (cli_positional(cmd, v, pos, 2)) return 2; break;
+        case OPT_FORCE: force = 1; break;
+        case OPT_OUT: out = v; break;
+        case OPT_GRID: grid = v; break;
+        case OPT_COLS: if (!cli_parse_long(v, 1, 16384, &cols)) return cli_bad_value(cmd, v); break;
+        }
     }
+    a.weights = pos[0];
+    codes = pos[1];
     if (!codes) return app_usage_error(cmd, "give the weights file and the codes file");
     if (cli_check_output(cmd, out) || cli_check_output(cmd, grid)) return 1;
     aecl_ctx *ctx;

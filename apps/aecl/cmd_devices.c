@@ -44,19 +44,24 @@ static int print_tuning(const aecl_device_info *d)
 
 int cmd_devices(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        printf("usage: aecl devices [--tuning]\n\nLists every OpenCL platform and device with its index (P:D) for --device\n"
-               "and $AECL_DEVICE. The default (marked *) is the first GPU, else the first CPU; simulators\n"
-               "(Oclgrind) and devices whose last `aecl selftest` failed are skipped unless nothing\n"
-               "else is there.\n\n"
-               "  --tuning   also each device's kernel choices (the device-decision table, with\n"
-               "             $AECL_TUNE applied; overridden keys marked *)\n");
-        return 0;
-    }
-    int tuning = argc > 1 && !strcmp(argv[1], "--tuning");
-    if (argc > 1 + tuning) {
-        fprintf(stderr, "aecl devices: unexpected argument '%s'\n", argv[1 + tuning]);
-        return 2;
+    enum { OPT_TUNING = CLI_OPT_FIRST };
+    static const struct option opts[] = {CLI_HELP_LONGOPT, {"tuning", no_argument, NULL, OPT_TUNING}, {0}};
+    const char *v;
+    int tuning = 0;
+    for (int o; (o = cli_next_opt("devices", argc, argv, opts, &v)) != CLI_OPT_END;) {
+        switch (o) {
+        case CLI_OPT_BAD: return 2;
+        case CLI_OPT_HELP:
+            printf("usage: aecl devices [--tuning]\n\nLists every OpenCL platform and device with its index (P:D) for "
+                   "--device\nand $AECL_DEVICE. The default (marked *) is the first GPU, else the first CPU; "
+                   "simulators\n(Oclgrind) and devices whose last `aecl selftest` failed are skipped unless nothing\n"
+                   "else is there.\n\n"
+                   "  --tuning   also each device's kernel choices (the device-decision table, with\n"
+                   "             $AECL_TUNE applied; overridden keys marked *)\n");
+            return 0;
+        case CLI_OPT_ARG: return cli_positional("devices", v, NULL, 0);
+        case OPT_TUNING: tuning = 1; break;
+        }
     }
     aecl_device_info *d;
     size_t n;

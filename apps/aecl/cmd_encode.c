@@ -48,18 +48,24 @@ int cmd_encode(int argc, char **argv)
     long seed = -1;
     app_args a;
     app_args_init(&a);
-    for (int i = 1; i < argc; i++) {
-        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(k, "--help") || !strcmp(k, "-h")) { usage(); return 0; }
-        if (k[0] != '-' && !a.weights) { a.weights = k; continue; }
-        if (!strcmp(k, "--sample")) { sample = 1; continue; }
-        int r = app_common_option(cmd, &a, k, v);
-        if (r < 0) return 2;
-        if (r == 0 && v && !strcmp(k, "--out")) out = v;
-        else if (r == 0 && v && !strcmp(k, "--seed")) {
-            if (!cli_parse_long(v, 0, LONG_MAX, &seed)) return app_usage_error(cmd, "bad value for --seed: '%s'", v);
-        } else if (r == 0) return app_usage_error(cmd, "unknown option or missing value: %s", k);
-        i++;
+    enum { OPT_SAMPLE = CLI_OPT_FIRST, OPT_OUT, OPT_SEED };
+    static const struct option opts[] = {APP_COMMON_LONGOPTS, CLI_HELP_LONGOPT,
+                                         {"sample", no_argument, NULL, OPT_SAMPLE},
+                                         {"out", required_argument, NULL, OPT_OUT},
+                                         {"seed", required_argument, NULL, OPT_SEED},
+                                         {0}};
+    const char *v;
+    for (int o; (o = cli_next_opt(cmd, argc, argv, opts, &v)) != CLI_OPT_END;) {
+        int r = app_common_opt(cmd, &a, o, v);
+        if (r < 0 || o == CLI_OPT_BAD) return 2;
+        if (r > 0) continue;
+        switch (o) {
+        case CLI_OPT_HELP: usage(); return 0;
+        case CLI_OPT_ARG: if (cli_positional(cmd, v, &a.weights, 1)) return 2; break;
+        case OPT_SAMPLE: sample = 1; break;
+        case OPT_OUT: out = v; break;
+        case OPT_SEED: if (!cli_parse_long(v, 0, LONG_MAX, &seed)) return cli_bad_value(cmd, v); break;
+        }
     }
     if (cli_check_output(cmd, out)) return 1;
     aecl_ctx *ctx;

@@ -66,17 +66,24 @@ int cmd_eval(int argc, char **argv)
     int mean = 0;
     app_args a;
     app_args_init(&a);
-    for (int i = 1; i < argc; i++) {
-        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(k, "--help") || !strcmp(k, "-h")) { usage(cmd); return 0; }
-        if (k[0] != '-' && !a.weights) { a.weights = k; continue; }
-        if (!strcmp(k, "--mean")) { mean = 1; continue; }
-        int r = app_common_option(cmd, &a, k, v);
-        if (r < 0) return 2;
-        if (r == 0 && v && !strcmp(k, "--grid")) grid = v;
-        else if (r == 0 && v && !strcmp(k, "--per-sample")) per_sample = v;
-        else if (r == 0) return app_usage_error(cmd, "unknown option or missing value: %s", k);
-        i++;
+    enum { OPT_MEAN = CLI_OPT_FIRST, OPT_GRID, OPT_PER_SAMPLE };
+    static const struct option opts[] = {APP_COMMON_LONGOPTS, CLI_HELP_LONGOPT,
+                                         {"mean", no_argument, NULL, OPT_MEAN},
+                                         {"grid", required_argument, NULL, OPT_GRID},
+                                         {"per-sample", required_argument, NULL, OPT_PER_SAMPLE},
+                                         {0}};
+    const char *v;
+    for (int o; (o = cli_next_opt(cmd, argc, argv, opts, &v)) != CLI_OPT_END;) {
+        int r = app_common_opt(cmd, &a, o, v);
+        if (r < 0 || o == CLI_OPT_BAD) return 2;
+        if (r > 0) continue;
+        switch (o) {
+        case CLI_OPT_HELP: usage(cmd); return 0;
+        case CLI_OPT_ARG: if (cli_positional(cmd, v, &a.weights, 1)) return 2; break;
+        case OPT_MEAN: mean = 1; break;
+        case OPT_GRID: grid = v; break;
+        case OPT_PER_SAMPLE: per_sample = v; break;
+        }
     }
     if (cli_check_output(cmd, grid) || cli_check_output(cmd, per_sample)) return 1;
     aecl_ctx *ctx;

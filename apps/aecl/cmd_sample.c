@@ -49,21 +49,29 @@ int cmd_sample(int argc, char **argv)
     long n = 64, cols = 8, seed = 1;
     app_args a;
     app_args_init(&a);
-    for (int i = 1; i < argc; i++) {
-        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(k, "--help") || !strcmp(k, "-h")) { usage_sample(); return 0; }
-        if (k[0] != '-' && !a.weights) { a.weights = k; continue; }
-        int ok = v != NULL;
-        if (!ok) ;
-        else if (!strcmp(k, "--batch") || !strcmp(k, "--device")) ok = app_common_option(cmd, &a, k, v) > 0;
-        else if (!strcmp(k, "--n")) ok = cli_parse_long(v, 1, 1000000, &n);
-        else if (!strcmp(k, "--cols")) ok = cli_parse_long(v, 1, 16384, &cols);
-        else if (!strcmp(k, "--seed")) ok = cli_parse_long(v, 0, LONG_MAX, &seed);
-        else if (!strcmp(k, "--out")) out = v;
-        else if (!strcmp(k, "--npy")) npy = v;
-        else return app_usage_error(cmd, "unknown option: %s", k);
-        if (!ok) return app_usage_error(cmd, "bad or missing value for %s", k);
-        i++;
+    enum { OPT_N = CLI_OPT_FIRST, OPT_COLS, OPT_SEED, OPT_OUT, OPT_NPY };
+    static const struct option opts[] = {APP_DEVICE_LONGOPTS, CLI_HELP_LONGOPT,
+                                         {"n", required_argument, NULL, OPT_N},
+                                         {"cols", required_argument, NULL, OPT_COLS},
+                                         {"seed", required_argument, NULL, OPT_SEED},
+                                         {"out", required_argument, NULL, OPT_OUT},
+                                         {"npy", required_argument, NULL, OPT_NPY},
+                                         {0}};
+    const char *v;
+    for (int o; (o = cli_next_opt(cmd, argc, argv, opts, &v)) != CLI_OPT_END;) {
+        int r = app_common_opt(cmd, &a, o, v), ok = 1;
+        if (r < 0 || o == CLI_OPT_BAD) return 2;
+        if (r > 0) continue;
+        switch (o) {
+        case CLI_OPT_HELP: usage_sample(); return 0;
+        case CLI_OPT_ARG: if (cli_positional(cmd, v, &a.weights, 1)) return 2; break;
+        case OPT_N: ok = cli_parse_long(v, 1, 1000000, &n); break;
+        case OPT_COLS: ok = cli_parse_long(v, 1, 16384, &cols); break;
+        case OPT_SEED: ok = cli_parse_long(v, 0, LONG_MAX, &seed); break;
+        case OPT_OUT: out = v; break;
+        case OPT_NPY: npy = v; break;
+        }
+        if (!ok) return cli_bad_value(cmd, v);
     }
     if (cli_check_output(cmd, out) || cli_check_output(cmd, npy)) return 1;
     aecl_ctx *ctx;
@@ -118,21 +126,27 @@ int cmd_interpolate(int argc, char **argv)
     long from = 0, to = 1, steps = 10;
     app_args a;
     app_args_init(&a);
-    for (int i = 1; i < argc; i++) {
-        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(k, "--help") || !strcmp(k, "-h")) { usage_interpolate(); return 0; }
-        if (k[0] != '-' && !a.weights) { a.weights = k; continue; }
-        int r = app_common_option(cmd, &a, k, v), ok = 1;
-        if (r < 0) return 2;
-        if (r > 0) { i++; continue; }
-        if (!v) return app_usage_error(cmd, "unknown option or missing value: %s", k);
-        if (!strcmp(k, "--from")) ok = cli_parse_long(v, 0, LONG_MAX - 1, &from);
-        else if (!strcmp(k, "--to")) ok = cli_parse_long(v, 0, LONG_MAX - 1, &to);
-        else if (!strcmp(k, "--steps")) ok = cli_parse_long(v, 2, 1000, &steps);
-        else if (!strcmp(k, "--out")) out = v;
-        else return app_usage_error(cmd, "unknown option: %s", k);
-        if (!ok) return app_usage_error(cmd, "bad value for %s: '%s'", k, v);
-        i++;
+    enum { OPT_FROM = CLI_OPT_FIRST, OPT_TO, OPT_STEPS, OPT_OUT };
+    static const struct option opts[] = {APP_COMMON_LONGOPTS, CLI_HELP_LONGOPT,
+                                         {"from", required_argument, NULL, OPT_FROM},
+                                         {"to", required_argument, NULL, OPT_TO},
+                                         {"steps", required_argument, NULL, OPT_STEPS},
+                                         {"out", required_argument, NULL, OPT_OUT},
+                                         {0}};
+    const char *v;
+    for (int o; (o = cli_next_opt(cmd, argc, argv, opts, &v)) != CLI_OPT_END;) {
+        int r = app_common_opt(cmd, &a, o, v), ok = 1;
+        if (r < 0 || o == CLI_OPT_BAD) return 2;
+        if (r > 0) continue;
+        switch (o) {
+        case CLI_OPT_HELP: usage_interpolate(); return 0;
+        case CLI_OPT_ARG: if (cli_positional(cmd, v, &a.weights, 1)) return 2; break;
+        case OPT_FROM: ok = cli_parse_long(v, 0, LONG_MAX - 1, &from); break;
+        case OPT_TO: ok = cli_parse_long(v, 0, LONG_MAX - 1, &to); break;
+        case OPT_STEPS: ok = cli_parse_long(v, 2, 1000, &steps); break;
+        case OPT_OUT: out = v; break;
+        }
+        if (!ok) return cli_bad_value(cmd, v);
     }
     if (cli_check_output(cmd, out)) return 1;
     aecl_ctx *ctx;

@@ -26,20 +26,27 @@ int cmd_scatter(int argc, char **argv)
     unsigned long width = 640, height = 480;
     app_args a;
     app_args_init(&a);
-    for (int i = 1; i < argc; i++) {
-        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(k, "--help") || !strcmp(k, "-h")) { usage(); return 0; }
-        if (k[0] != '-' && !a.weights) { a.weights = k; continue; }
-        int r = app_common_option(cmd, &a, k, v);
-        if (r < 0) return 2;
+    enum { OPT_OUT = CLI_OPT_FIRST, OPT_SIZE };
+    static const struct option opts[] = {APP_COMMON_LONGOPTS, CLI_HELP_LONGOPT,
+                                         {"out", required_argument, NULL, OPT_OUT},
+                                         {"size", required_argument, NULL, OPT_SIZE},
+                                         {0}};
+    const char *v;
+    for (int o; (o = cli_next_opt(cmd, argc, argv, opts, &v)) != CLI_OPT_END;) {
+        int r = app_common_opt(cmd, &a, o, v);
+        if (r < 0 || o == CLI_OPT_BAD) return 2;
+        if (r > 0) continue;
         char extra;
-        if (r == 0 && v && !strcmp(k, "--out")) out = v;
-        else if (r == 0 && v && !strcmp(k, "--size")) {
+        switch (o) {
+        case CLI_OPT_HELP: usage(); return 0;
+        case CLI_OPT_ARG: if (cli_positional(cmd, v, &a.weights, 1)) return 2; break;
+        case OPT_OUT: out = v; break;
+        case OPT_SIZE:
             if (sscanf(v, "%lux%lu%c", &width, &height, &extra) != 2 || width < 32 || height < 32 || width > 16384 ||
                 height > 16384)
                 return app_usage_error(cmd, "bad value for --size: '%s' (WxH, 32..16384)", v);
-        } else if (r == 0) return app_usage_error(cmd, "unknown option or missing value: %s", k);
-        i++;
+            break;
+        }
     }
     if (cli_check_output(cmd, out)) return 1;
     aecl_ctx *ctx;

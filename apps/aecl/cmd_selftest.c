@@ -30,18 +30,20 @@ static int failed(aecl_ctx *ctx, aecl_status st, const char *what)
 int cmd_selftest(int argc, char **argv)
 {
     const char *device = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+    enum { OPT_DEVICE = CLI_OPT_FIRST };
+    static const struct option opts[] = {CLI_HELP_LONGOPT, {"device", required_argument, NULL, OPT_DEVICE}, {0}};
+    const char *v;
+    for (int o; (o = cli_next_opt("selftest", argc, argv, opts, &v)) != CLI_OPT_END;) {
+        switch (o) {
+        case CLI_OPT_BAD: return 2;
+        case CLI_OPT_HELP:
             printf("usage: aecl selftest [--device SEL]\n\nBuilds every kernel file (cached on disk) and runs a "
                    "kernel whose result is checked on the host.\n"
                    "A device that fails is recorded in aecl's cache folder and is no default device until\n"
                    "selftest passes on it again (--device and $AECL_DEVICE still name it).\n");
             return 0;
-        } else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
-            device = argv[++i];
-        } else {
-            fprintf(stderr, "aecl selftest: unknown option '%s'\n", argv[i]);
-            return 2;
+        case CLI_OPT_ARG: return cli_positional("selftest", v, NULL, 0);
+        case OPT_DEVICE: device = v; break;
         }
     }
     double t0 = cli_now();
