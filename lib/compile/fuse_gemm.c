@@ -11,7 +11,8 @@
 
 static int is_act_grad(const aecl_tensor *t)
 {
-    return aecl_is_activation_grad(t) && t->n_in == 2 && t->n_extra == 0 && t->ip[0] != AECL_ACT_NONE;
+    return aecl_is_activation_grad(t) && t->n_in == 2 && t->n_extra == 0 &&
+           aecl_act_p(t)->act != AECL_ACT_NONE;
 }
 
 /* The matmul that r can absorb, or NULL. side_before[i]: side-effect nodes among
@@ -47,7 +48,7 @@ aecl_status aecl_fuse_gemm_act_grad(aecl_graph *g, const aecl_plan_options *opt,
     for (int i = 0; i < n; i++) {
         aecl_tensor *r = g->nodes[i], *p = foldable(g, reader, side_before, r);
         if (!p) continue;
-        aecl_matmul_take_act_grad(r, p, (aecl_act)r->ip[0], r->fp[0]);
+        aecl_matmul_take_act_grad(r, p, aecl_act_p(r)->act, aecl_act_p(r)->slope);
         folded[p->id] = 1;
         count++;
     }

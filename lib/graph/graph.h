@@ -9,6 +9,7 @@
 
 #define AECL_MAX_DIMS 4
 #define AECL_MAX_INPUTS 8
+#define AECL_OP_PARAM_BYTES 48
 
 enum {
     AECL_T_INPUT = 1 << 0,     /* uploaded by the caller before a step */
@@ -40,8 +41,11 @@ struct aecl_tensor {
     size_t size;                     /* elements */
     unsigned flags;
     char name[48];
-    int ip[8];                       /* op parameters (integers) */
-    float fp[4];                     /* op parameters (floats) */
+    union {                          /* the op's parameters: a struct of the op's own,
+                                        read through its typed view (AECL_OP_PARAMS) */
+        unsigned char bytes[AECL_OP_PARAM_BYTES];
+        double align_;
+    } param;
     aecl_tensor *grad;               /* gradient, built by aecl_backward */
     aecl_tensor *view_of;            /* views (reshape) alias this tensor's storage */
     char *code;                      /* a fused node's generated kernel source (owned) */
@@ -94,6 +98,18 @@ void aecl_node_add_extra(aecl_graph *g, aecl_tensor *t, aecl_tensor *x);
 
 /* Marks flags (e.g. AECL_T_OUTPUT) on t; returns t. */
 aecl_tensor *aecl_mark(aecl_tensor *t, unsigned flags);
+
+/* Op parameters. The graph core knows no op: a node carries a block of
+ * AECL_OP_PARAM_BYTES, and each op (lib/ops) declares the struct of its
+ * parameters and a typed view of the block with
+ *     AECL_OP_PARAMS(aecl_pool_p, aecl_pool_params)
+ * which defines `aecl_pool_params *aecl_pool_p(const aecl_tensor *t)` (like
+ * strchr, it takes a const node: emitters and passes read, builders write) and
+ * fails to compile when the struct does not fit. Builders set the parameters,
+ * emitters and backward rules read them when a plan is compiled. */
+#define AECL_OP_PARAMS(fn, TYPE)                                                                 \
+    _Static_assert(sizeof(TYPE) <= AECL_OP_PARAM_BYTES, #TYPE " must fit a node's parameters"); \
+    static inline TYPE *fn(const aecl_tensor *t) { return (TYPE *)(void *)t->param.bytes; }
 
 
 #endif

@@ -1,7 +1,10 @@
 /* The op interface. One file per op (family) under lib/ops, kernels under cl/.
  * Each op has: a builder (shape check, in the op's header section of ops.h), a
  * forward emitter (launches with arguments bound once), and a backward rule (more
- * graph nodes). */
+ * graph nodes); its parameters are a struct of its own (AECL_OP_PARAMS in
+ * graph.h). Definitions use designated initialisers, slots left out are 0/NULL:
+ *     const aecl_op_def aecl_op_add = {.name = "add", .emit = emit_binary, ...};
+ * and every op is listed once in lib/ops/op_list.h. */
 #ifndef AECL_GRAPH_OP_H
 #define AECL_GRAPH_OP_H
 

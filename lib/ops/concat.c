@@ -2,6 +2,7 @@
  * outputs split into mu and logvar, or two feature blocks joined). Both copy;
  * kernels in cl/concat.cl see a tensor as [outer, c, inner] around the axis. */
 #include "graph/op.h"
+#include "ops/op_list.h"
 #include "ops/ops.h"
 #include "ops/random.h"
 
@@ -32,39 +33,48 @@ static int check_axis(aecl_graph *g, const char *op, const aecl_tensor *x, int a
 }
 
 /* ---- slice ------------------------------------------------------------------------ */
-/* ip: [0] axis, [1] start, [2] len, [3] x span, [4] first (start * inner), [5] y span */
+/* Of a slice node and of its gradient node. Spans are elements per outer index. */
+typedef struct slice_params {
+    int axis, start, len;
+    int x_span;             /* x's: c * inner */
+    int first;              /* start * inner */
+    int y_span;             /* len * inner */
+} slice_params;
+AECL_OP_PARAMS(slice_p, slice_params)
 
 static aecl_status emit_slice(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
+    const slice_params *sp = slice_p(t);
     AECL_TRY(aecl_plan_kernel(p, "concat.cl", "", "slice", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTiiii", t->in[0], t, (int)t->size, t->ip[3], t->ip[4], t->ip[5]));
+    AECL_TRY(aecl_plan_args(p, k, "TTiiii", t->in[0], t, (int)t->size, sp->x_span, sp->first, sp->y_span));
     return aecl_plan_launch_1d(p, k, t->size, "slice");
 }
 
 static aecl_status emit_slice_grad(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
+    const slice_params *sp = slice_p(t);
     AECL_TRY(aecl_plan_kernel(p, "concat.cl", "", "slice_grad", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTiiii", t->in[0], t, (int)t->size, t->ip[3], t->ip[4], t->ip[5]));
+    AECL_TRY(aecl_plan_args(p, k, "TTiiii", t->in[0], t, (int)t->size, sp->x_span, sp->first, sp->y_span));
     return aecl_plan_launch_1d(p, k, t->size, "slice_grad");
 }
 
-static const aecl_op_def op_slice_grad = {"slice_grad", emit_slice_grad, NULL, 0, 0, NULL};
+const aecl_op_def aecl_op_slice_grad = {.name = "slice_grad", .emit = emit_slice_grad};
 
 /* dx: dy placed back at the slice, zero elsewhere (one launch writes all of dx). */
 static void backward_slice(aecl_graph *g, aecl_tensor *t)
 {
     aecl_tensor *x = t->in[0], *gy = t->grad;
-    aecl_tensor *gx = aecl_node(g, &op_slice_grad, NULL, x->ndim, x->shape, 1, &gy);
+    aecl_tensor *gx = aecl_node(g, &aecl_op_slice_grad, NULL, x->ndim, x->shape, 1, &gy);
     if (gx) {
-        memcpy(gx->ip, t->ip, sizeof gx->ip);
+        *slice_p(gx) = *slice_p(t);
         gx->flags &= ~(unsigned)AECL_T_GRAD;
     }
     aecl_grad_add(g, x, gx);
 }
 
-static const aecl_op_def op_slice = {"slice", emit_slice, backward_slice, 0, 0, NULL};
+const aecl_op_def aecl_op_slice = {.name = "slice", .emit = emit_slice, .backward = backward_slice};
 
 aecl_tensor *aecl_slice(aecl_graph *g, aecl_tensor *x, int axis, int start, int len)
 {
@@ -79,11 +89,11 @@ aecl_tensor *aecl_slice(aecl_graph *g, aecl_tensor *x, int axis, int start, int 
     int shape[AECL_MAX_DIMS];
     memcpy(shape, x->shape, sizeof shape);
     shape[axis] = len;
-    aecl_tensor *t = aecl_node(g, &op_slice, NULL, x->ndim, shape, 1, &x);
+    aecl_tensor *t = aecl_node(g, &aecl_op_slice, NULL, x->ndim, shape, 1, &x);
     if (t) {
         int inner = inner_of(x, axis);
-        int ip[6] = {axis, start, len, c * inner, start * inner, len * inner};
-        memcpy(t->ip, ip, sizeof ip);
+        *slice_p(t) = (slice_params){.axis = axis, .start = start, .len = len, .x_span = c * inner,
+                                     .first = start * inner, .y_span = len * inner};
     }
     return t;
 }
@@ -106,25 +116,27 @@ aecl_status aecl_split(aecl_graph *g, aecl_tensor *x, int axis, int size0, aecl_
 }
 
 /* ---- concat ------------------------------------------------------------------------ */
-/* ip: [0] axis, [1] a span, [2] b span */
+typedef struct concat_params { int axis, a_span, b_span; } concat_params;  /* spans: per outer index */
+AECL_OP_PARAMS(concat_p, concat_params)
 
 static aecl_status emit_concat(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
     AECL_TRY(aecl_plan_kernel(p, "concat.cl", "", "concat2", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTTiii", t->in[0], t->in[1], t, (int)t->size, t->ip[1], t->ip[2]));
+    AECL_TRY(aecl_plan_args(p, k, "TTTiii", t->in[0], t->in[1], t, (int)t->size, concat_p(t)->a_span,
+                            concat_p(t)->b_span));
     return aecl_plan_launch_1d(p, k, t->size, "concat");
 }
 
 static void backward_concat(aecl_graph *g, aecl_tensor *t)
 {
     aecl_tensor *a = t->in[0], *b = t->in[1];
-    int axis = t->ip[0], ca = a->shape[axis];
+    int axis = concat_p(t)->axis, ca = a->shape[axis];
     if (a->flags & AECL_T_GRAD) aecl_grad_add(g, a, aecl_slice(g, t->grad, axis, 0, ca));
     if (b->flags & AECL_T_GRAD) aecl_grad_add(g, b, aecl_slice(g, t->grad, axis, ca, b->shape[axis]));
 }
 
-static const aecl_op_def op_concat = {"concat", emit_concat, backward_concat, 0, 0, NULL};
+const aecl_op_def aecl_op_concat = {.name = "concat", .emit = emit_concat, .backward = backward_concat};
 
 aecl_tensor *aecl_concat(aecl_graph *g, aecl_tensor *a, aecl_tensor *b, int axis)
 {
@@ -143,12 +155,11 @@ aecl_tensor *aecl_concat(aecl_graph *g, aecl_tensor *a, aecl_tensor *b, int axis
     memcpy(shape, a->shape, sizeof shape);
     shape[axis] = a->shape[axis] + b->shape[axis];
     aecl_tensor *in[2] = {a, b};
-    aecl_tensor *t = aecl_node(g, &op_concat, NULL, a->ndim, shape, 2, in);
+    aecl_tensor *t = aecl_node(g, &aecl_op_concat, NULL, a->ndim, shape, 2, in);
     if (t) {
         int inner = inner_of(a, axis);
-        t->ip[0] = axis;
-        t->ip[1] = a->shape[axis] * inner;
-        t->ip[2] = b->shape[axis] * inner;
+        *concat_p(t) = (concat_params){.axis = axis, .a_span = a->shape[axis] * inner,
+                                       .b_span = b->shape[axis] * inner};
     }
     return t;
 }

@@ -91,6 +91,16 @@ aecl_tensor *aecl_conv_internal(aecl_tensor *t);
 aecl_tensor *aecl_conv_check(aecl_graph *g, const char *op, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b,
                              int wc, int stride, int pad, aecl_act act);
 
+/* The parameters of a padded copy (conv_pad node), read by the kernels that
+ * read the copy: x sits at row `top`, column `left`; nhwc: channels last. */
+typedef struct aecl_pad_params {
+    int top, left;
+    aecl_act act;           /* not NONE: the copy is of x * act'(y) */
+    float slope;
+    int nhwc;
+} aecl_pad_params;
+AECL_OP_PARAMS(aecl_pad_p, aecl_pad_params)
+
 /* conv_layout.c: x [N, C, H, W] -> xp [N, Hp, Wp, Cs], x at row PT, column PL:
  * vec: NHWC, Cs = aecl_conv_chan(C), channels past C zero; else NCHW planes
  * (Cs = C). With act (not NONE), x is an output gradient and y the activation's
@@ -142,8 +152,19 @@ aecl_tensor *aecl_conv_weight_grad(aecl_graph *g, aecl_tensor *xp, aecl_tensor *
  * the channels alone cannot fill the device. */
 aecl_tensor *aecl_conv_bias_grad(aecl_graph *g, aecl_tensor *dzp);
 
-/* Node plumbing shared by the gather and scatter ops: in = {x, w, wt, xp, [b]},
- * ip = {stride, pad, act, has_bias, kh, kw, PL, kind}, fp[0] = slope. */
+/* The parameters of a gather (conv2d) or scatter (conv_transpose2d) node. */
+typedef struct aecl_conv_params {
+    int stride, pad;
+    aecl_act act;           /* fused into the output kernel */
+    float slope;
+    int has_bias;
+    int kh, kw;             /* the kernel's taps */
+    int pl;                 /* the padded input's left padding (its aecl_pad_params.left) */
+    aecl_conv_kind kind;    /* the forward kernel */
+} aecl_conv_params;
+AECL_OP_PARAMS(aecl_conv_p, aecl_conv_params)
+
+/* Node plumbing shared by the gather and scatter ops: in = {x, w, wt, xp, [b]}. */
 aecl_tensor *aecl_conv_node(aecl_graph *g, const aecl_op_def *op, aecl_tensor *x, aecl_tensor *w, aecl_tensor *wt,
                             aecl_tensor *xp, aecl_tensor *b, const int *shape, int stride, int pad, aecl_act act,
                             float slope, aecl_conv_kind kind);

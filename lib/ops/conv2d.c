@@ -12,6 +12,7 @@
  * Every kernel reads the same two padded copies: no other relayout pass. */
 #include "ops/conv.h"
 #include "graph/op.h"
+#include "ops/op_list.h"
 #include "ops/ops.h"
 
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }
@@ -23,7 +24,8 @@ aecl_status aecl_conv_emit(aecl_plan *p, aecl_tensor *t, const char *kernel, int
 {
     const aecl_tensor *x = t->in[0], *wt = t->in[2], *xp = t->in[3], *b = t->n_in > 4 ? t->in[4] : NULL;
     aecl_conv_tuning tu = aecl_conv_tuning_for(aecl_plan_ctx(p));
-    aecl_conv_kind kind = (aecl_conv_kind)t->ip[7];
+    const aecl_conv_params *cp = aecl_conv_p(t);
+    aecl_conv_kind kind = cp->kind;
     const char *file = kind == AECL_CONV_PX ? "conv_px.cl" : kind == AECL_CONV_DOT ? "conv_dot.cl" : "conv.cl";
     cl_kernel k;
     AECL_TRY(aecl_conv_kernel(p, file, kernel, P, kv, tu.wj, kb, &k));
@@ -31,7 +33,7 @@ aecl_status aecl_conv_emit(aecl_plan *p, aecl_tensor *t, const char *kernel, int
     aecl_conv_pad_strides(xp, &sw, &sc);
     AECL_TRY(aecl_plan_args(p, k, "TT_Tiiiiiiiiiiiiiiiiiif", xp, wt, b, t, t->shape[0], x->shape[1], xp->shape[3], sw,
                             sc, xp->shape[1], xp->shape[2], t->shape[1], wt->shape[1], t->shape[2], t->shape[3],
-                            t->ip[4], t->ip[5], t->ip[0], t->ip[1], t->ip[6], b != NULL, t->ip[2], (double)t->fp[0]));
+                            cp->kh, cp->kw, cp->stride, cp->pad, cp->pl, b != NULL, (int)cp->act, (double)cp->slope));
     return aecl_conv_launch(p, k, items, t->op->name, flops);
 }
 
@@ -41,17 +43,10 @@ aecl_tensor *aecl_conv_node(aecl_graph *g, const aecl_op_def *op, aecl_tensor *x
 {
     aecl_tensor *in[5] = {x, w, wt, xp, b};
     aecl_tensor *t = aecl_node(g, op, NULL, 4, shape, b ? 5 : 4, in);
-    if (t) {
-        t->ip[0] = stride;
-        t->ip[1] = pad;
-        t->ip[2] = act;
-        t->ip[3] = b != NULL;
-        t->ip[4] = w->shape[2];
-        t->ip[5] = w->shape[3];
-        t->ip[6] = xp->ip[1]; /* PL */
-        t->ip[7] = kind;
-        t->fp[0] = slope;
-    }
+    if (t)
+        *aecl_conv_p(t) = (aecl_conv_params){.stride = stride, .pad = pad, .act = act, .slope = slope,
+                                             .has_bias = b != NULL, .kh = w->shape[2], .kw = w->shape[3],
+                                             .pl = aecl_pad_p(xp)->left, .kind = kind};
     return t;
 }
 
@@ -61,8 +56,8 @@ static aecl_status emit_gather(aecl_plan *p, aecl_tensor *t)
     aecl_conv_tuning tu = aecl_conv_tuning_for(aecl_plan_ctx(p));
     int C = x->shape[1], K = t->shape[1], Wo = t->shape[3], P = aecl_conv_block_p(&tu, Wo), kv = aecl_conv_kv(&tu, K);
     size_t rows = (size_t)t->shape[0] * (size_t)t->shape[2];
-    double flops = 2.0 * (double)t->size * C * t->ip[4] * t->ip[5];
-    switch ((aecl_conv_kind)t->ip[7]) {
+    double flops = 2.0 * (double)t->size * C * aecl_conv_p(t)->kh * aecl_conv_p(t)->kw;
+    switch (aecl_conv_p(t)->kind) {
     case AECL_CONV_PX: {
         int pw = aecl_conv_px_width(&tu, Wo), kb = aecl_conv_px_kb(K);
         size_t items = rows * (size_t)ceil_div(Wo, pw) * (size_t)ceil_div(K, kb);
@@ -80,16 +75,17 @@ static void backward_gather(aecl_graph *g, aecl_tensor *t)
 {
     aecl_tensor *x = t->in[0], *w = t->in[1], *xp = t->in[3], *b = t->n_in > 4 ? t->in[4] : NULL;
     aecl_conv_tuning tu = aecl_conv_tuning_for(g->ctx);
-    int stride = t->ip[0], pad = t->ip[1], kh = t->ip[4], kw = t->ip[5], H = x->shape[2], W = x->shape[3];
+    const aecl_conv_params *cp = aecl_conv_p(t);
+    int stride = cp->stride, pad = cp->pad, kh = cp->kh, kw = cp->kw, H = x->shape[2], W = x->shape[3];
     int C = x->shape[1], K = t->shape[1], Ho = t->shape[2], Wo = t->shape[3];
     int need_dx = (x->flags & AECL_T_GRAD) != 0, need_dw = (w->flags & AECL_T_GRAD) != 0;
     /* dz = dy * act'(y), padded for the scatter that makes dx; channels last
      * when a kernel reads its channel vectors: the weight gradient (unless it
      * takes pixel vectors: a PX forward), a DOT scatter */
     int dx_dot = need_dx && aecl_conv_scatter_kind(&tu, C) == AECL_CONV_DOT;
-    int wpx = need_dw && t->ip[7] == AECL_CONV_PX && !dx_dot, vec = dx_dot || (need_dw && !wpx);
+    int wpx = need_dw && cp->kind == AECL_CONV_PX && !dx_dot, vec = dx_dot || (need_dw && !wpx);
     int min_w = wpx ? (Wo + tu.vw - 1) / tu.vw * tu.vw : 0;
-    aecl_tensor *dzp = aecl_conv_scatter_pad(g, t->grad, t, (aecl_act)t->ip[2], t->fp[0], kw, stride, pad, W, vec,
+    aecl_tensor *dzp = aecl_conv_scatter_pad(g, t->grad, t, cp->act, cp->slope, kw, stride, pad, W, vec,
                                              min_w);
     if (need_dx)
         aecl_grad_add(g, x, aecl_conv_internal(aecl_conv_scatter(g, t->grad, dzp, w, NULL, stride, pad, H, W,
@@ -98,7 +94,7 @@ static void backward_gather(aecl_graph *g, aecl_tensor *t)
     if (b && (b->flags & AECL_T_GRAD)) aecl_grad_add(g, b, aecl_conv_bias_grad(g, dzp));
 }
 
-static const aecl_op_def op_gather = {"conv2d", emit_gather, backward_gather, 0, 0, NULL};
+const aecl_op_def aecl_op_conv2d = {.name = "conv2d", .emit = emit_gather, .backward = backward_gather};
 
 aecl_tensor *aecl_conv_gather(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, aecl_tensor *w, aecl_tensor *b,
                               int stride, int pad, aecl_act act, float slope)
@@ -110,9 +106,9 @@ aecl_tensor *aecl_conv_gather(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, ae
     aecl_conv_kind kind = aecl_conv_gather_kind(&tu, x->shape[1], w->shape[0], shape[3]);
     if (!xp) xp = aecl_conv_gather_pad(g, x, NULL, AECL_ACT_NONE, 0, w->shape[2], w->shape[3], stride, pad, kind);
     if (!xp) return NULL;
-    if (xp->ip[3] != (kind == AECL_CONV_DOT)) kind = AECL_CONV_VEC; /* any layout */
+    if (aecl_pad_p(xp)->nhwc != (kind == AECL_CONV_DOT)) kind = AECL_CONV_VEC; /* any layout */
     /* DOT: [K, taps, C] vectors over C; else rows (tap, C) of vectors over K */
-    return aecl_conv_node(g, &op_gather, x, w, aecl_conv_relayout(g, w, kind == AECL_CONV_DOT ? 3 : 0), xp, b, shape,
+    return aecl_conv_node(g, &aecl_op_conv2d, x, w, aecl_conv_relayout(g, w, kind == AECL_CONV_DOT ? 3 : 0), xp, b, shape,
                           stride, pad, act, slope, kind);
 }
 

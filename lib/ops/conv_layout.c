@@ -2,6 +2,7 @@
  * nodes (the zero-padded channels-last input copies and the weight relayout). */
 #include "ops/conv.h"
 #include "graph/op.h"
+#include "ops/op_list.h"
 #include "ops/ops.h"
 #include "rt/tuning.h"
 
@@ -104,17 +105,21 @@ aecl_tensor *aecl_conv_internal(aecl_tensor *t)
 
 /* ---- weight relayout ------------------------------------------------------------------ */
 
-/* ip: [0] mode, [1] A, [2] B, [3] KK. Output [rows, Vp]. */
+/* w [a, b, kh, kw] (taps = kh kw) relaid by mode (aecl_conv_relayout). Output [rows, Vp]. */
+typedef struct relayout_params { int mode, a, b, taps; } relayout_params;
+AECL_OP_PARAMS(relayout_p, relayout_params)
+
 static aecl_status emit_relayout(aecl_plan *p, aecl_tensor *t)
 {
+    const relayout_params *rp = relayout_p(t);
     cl_kernel k;
     AECL_TRY(aecl_conv_layout_kernel(p, "conv_relayout", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTiiiiii", t->in[0], t, t->ip[1], t->ip[2], t->ip[3], t->shape[1], t->ip[0],
+    AECL_TRY(aecl_plan_args(p, k, "TTiiiiii", t->in[0], t, rp->a, rp->b, rp->taps, t->shape[1], rp->mode,
                             t->shape[0]));
     return aecl_conv_launch(p, k, (size_t)t->shape[0], "conv_relayout", 0);
 }
 
-static const aecl_op_def op_relayout = {"conv_relayout", emit_relayout, NULL, 0, 0, NULL};
+const aecl_op_def aecl_op_conv_relayout = {.name = "conv_relayout", .emit = emit_relayout};
 
 aecl_tensor *aecl_conv_relayout(aecl_graph *g, aecl_tensor *w, int mode)
 {
@@ -122,13 +127,8 @@ aecl_tensor *aecl_conv_relayout(aecl_graph *g, aecl_tensor *w, int mode)
     aecl_conv_tuning tu = aecl_conv_tuning_for(g->ctx);
     int A = w->shape[0], B = w->shape[1], KK = w->shape[2] * w->shape[3], vec_b = mode & 1;
     int shape[2] = {KK * (vec_b ? A : B), aecl_conv_chan(&tu, vec_b ? B : A)};
-    aecl_tensor *t = aecl_conv_internal(aecl_node(g, &op_relayout, "conv_wt", 2, shape, 1, &w));
-    if (t) {
-        t->ip[0] = mode;
-        t->ip[1] = A;
-        t->ip[2] = B;
-        t->ip[3] = KK;
-    }
+    aecl_tensor *t = aecl_conv_internal(aecl_node(g, &aecl_op_conv_relayout, "conv_wt", 2, shape, 1, &w));
+    if (t) *relayout_p(t) = (relayout_params){.mode = mode, .a = A, .b = B, .taps = KK};
     return t;
 }
 
@@ -136,33 +136,34 @@ aecl_tensor *aecl_conv_relayout(aecl_graph *g, aecl_tensor *w, int mode)
 
 void aecl_conv_pad_strides(const aecl_tensor *xp, int *sw, int *sc)
 {
-    int nhwc = xp->ip[3];
+    int nhwc = aecl_pad_p(xp)->nhwc;
     *sw = nhwc ? xp->shape[3] : 1;
     *sc = nhwc ? 1 : xp->shape[1] * xp->shape[2];
 }
 
-/* in {x, [y]}; ip: [0] PT, [1] PL, [2] act, [3] NHWC; fp[0] slope. Output
- * [N, Hp, Wp, Cs] (NHWC) or [N, Hp, Wp, C] holding NCHW planes. */
+/* in {x, [y]}; parameters aecl_pad_params. Output [N, Hp, Wp, Cs] (NHWC) or
+ * [N, Hp, Wp, C] holding NCHW planes. */
 static aecl_status emit_pad(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *x = t->in[0], *y = t->n_in > 1 ? t->in[1] : NULL;
+    const aecl_pad_params *pp = aecl_pad_p(t);
     int N = t->shape[0], Hp = t->shape[1], Wp = t->shape[2], Cs = t->shape[3], H = x->shape[2], W = x->shape[3];
     cl_kernel k;
-    if (t->ip[3]) {
+    if (pp->nhwc) {
         int items = N * Hp * ceil_div(Wp, 4);
         AECL_TRY(aecl_conv_layout_kernel(p, "conv_pad_nhwc", &k));
-        AECL_TRY(aecl_plan_args(p, k, "T_Tiiiiiiiiifi", x, y, t, x->shape[1], H, W, Cs, Hp, Wp, t->ip[0], t->ip[1],
-                                t->ip[2], (double)t->fp[0], items));
+        AECL_TRY(aecl_plan_args(p, k, "T_Tiiiiiiiiifi", x, y, t, x->shape[1], H, W, Cs, Hp, Wp, pp->top, pp->left,
+                                (int)pp->act, (double)pp->slope, items));
         return aecl_conv_launch(p, k, (size_t)items, "conv_pad", 0);
     }
     int rows = N * Cs * Hp;
     AECL_TRY(aecl_conv_layout_kernel(p, "conv_pad", &k));
-    AECL_TRY(aecl_plan_args(p, k, "T_Tiiiiiiifi", x, y, t, H, W, Hp, Wp, t->ip[0], t->ip[1], t->ip[2],
-                            (double)t->fp[0], rows));
+    AECL_TRY(aecl_plan_args(p, k, "T_Tiiiiiiifi", x, y, t, H, W, Hp, Wp, pp->top, pp->left, (int)pp->act,
+                            (double)pp->slope, rows));
     return aecl_conv_launch(p, k, (size_t)rows, "conv_pad", 0);
 }
 
-static const aecl_op_def op_pad = {"conv_pad", emit_pad, NULL, 0, 0, NULL};
+const aecl_op_def aecl_op_conv_pad = {.name = "conv_pad", .emit = emit_pad};
 
 aecl_tensor *aecl_conv_pad(aecl_graph *g, aecl_tensor *x, aecl_tensor *y, aecl_act act, float slope, int PT, int PL,
                            int Hp, int Wp, int vec)
@@ -171,14 +172,9 @@ aecl_tensor *aecl_conv_pad(aecl_graph *g, aecl_tensor *x, aecl_tensor *y, aecl_a
     aecl_conv_tuning tu = aecl_conv_tuning_for(g->ctx);
     int C = x->shape[1], shape[4] = {x->shape[0], Hp, Wp, vec ? aecl_conv_chan(&tu, C) : C};
     aecl_tensor *in[2] = {x, y};
-    aecl_tensor *t = aecl_conv_internal(aecl_node(g, &op_pad, NULL, 4, shape, act != AECL_ACT_NONE ? 2 : 1, in));
-    if (t) {
-        t->ip[0] = PT;
-        t->ip[1] = PL;
-        t->ip[2] = act;
-        t->ip[3] = vec != 0;
-        t->fp[0] = slope;
-    }
+    aecl_tensor *t =
+        aecl_conv_internal(aecl_node(g, &aecl_op_conv_pad, NULL, 4, shape, act != AECL_ACT_NONE ? 2 : 1, in));
+    if (t) *aecl_pad_p(t) = (aecl_pad_params){.top = PT, .left = PL, .act = act, .slope = slope, .nhwc = vec != 0};
     return t;
 }
 

@@ -6,81 +6,92 @@
  * matmul computing gy: a matmul_act_grad node, one GEMM with a gradient epilogue. */
 #include "ops/gemm.h"
 #include "graph/op.h"
+#include "ops/op_list.h"
 #include "ops/ops.h"
 
-/* ip: [0] trans_a, [1] trans_b, [2] act, [3] has bias, [4] grad act; fp[0] slope,
- * fp[1] grad slope. in: [0] A, [1] B, [2] bias (optional), then Y when ip[4]
- * (matmul_act_grad: the output is multiplied by act'(Y)). */
+#include <string.h>
+
+/* in: [0] A, [1] B, [2] bias (optional), then Y when grad_act is set
+ * (matmul_act_grad: the output is multiplied by grad_act'(Y)). */
+typedef struct matmul_params {
+    int trans_a, trans_b;
+    aecl_act act;           /* the epilogue's activation (dense) */
+    float slope;
+    int has_bias;
+    aecl_act grad_act;      /* matmul_act_grad: the activation whose gradient multiplies */
+    float grad_slope;
+} matmul_params;
+AECL_OP_PARAMS(matmul_p, matmul_params)
+
 static void mnk(const aecl_tensor *t, int *M, int *N, int *K)
 {
     const aecl_tensor *a = t->in[0];
     *M = t->shape[0];
     *N = t->shape[1];
-    *K = t->ip[0] ? aecl_rows(a) : aecl_cols(a);
+    *K = matmul_p(t)->trans_a ? aecl_rows(a) : aecl_cols(a);
 }
 
 static aecl_status emit_matmul(aecl_plan *p, aecl_tensor *t)
 {
+    const matmul_params *mp = matmul_p(t);
     aecl_gemm_desc d = aecl_gemm_desc_default();
     mnk(t, &d.M, &d.N, &d.K);
-    d.trans_a = t->ip[0];
-    d.trans_b = t->ip[1];
-    d.act = (aecl_act)t->ip[2];
-    d.slope = t->fp[0];
-    d.grad_act = (aecl_act)t->ip[4];
-    d.grad_slope = t->fp[1];
+    d.trans_a = mp->trans_a;
+    d.trans_b = mp->trans_b;
+    d.act = mp->act;
+    d.slope = mp->slope;
+    d.grad_act = mp->grad_act;
+    d.grad_slope = mp->grad_slope;
     cl_mem ma, mb, mc, mbias = NULL, my = NULL;
     int oa, ob, oc, obias = 0, oy = 0;
     aecl_plan_tensor_mem(p, t->in[0], &ma, &oa);
     aecl_plan_tensor_mem(p, t->in[1], &mb, &ob);
     aecl_plan_tensor_mem(p, t, &mc, &oc);
-    if (t->ip[3]) aecl_plan_tensor_mem(p, t->in[2], &mbias, &obias);
-    if (t->ip[4]) aecl_plan_tensor_mem(p, t->in[t->ip[3] ? 3 : 2], &my, &oy);
+    if (mp->has_bias) aecl_plan_tensor_mem(p, t->in[2], &mbias, &obias);
+    if (mp->grad_act) aecl_plan_tensor_mem(p, t->in[mp->has_bias ? 3 : 2], &my, &oy);
     aecl_launch l = {0};
     AECL_TRY(aecl_gemm_prepare_grad(aecl_plan_ctx(p), &d, ma, oa, mb, ob, mc, oc, mbias, obias, my, oy, &l));
-    l.label = t->ip[4] ? "matmul_act_grad" : t->ip[3] || t->ip[2] ? "dense" : "matmul";
+    l.label = mp->grad_act ? "matmul_act_grad" : mp->has_bias || mp->act ? "dense" : "matmul";
     return aecl_plan_push(p, &l);
 }
 
 static void backward_matmul(aecl_graph *g, aecl_tensor *t)
 {
     aecl_tensor *a = t->in[0], *b = t->in[1];
-    aecl_tensor *gz = aecl_activation_grad(g, t, t->grad, (aecl_act)t->ip[2], t->fp[0]);
-    int ta = t->ip[0], tb = t->ip[1];
+    const matmul_params *mp = matmul_p(t);
+    aecl_tensor *gz = aecl_activation_grad(g, t, t->grad, mp->act, mp->slope);
+    int ta = mp->trans_a, tb = mp->trans_b;
     /* C = op(A) op(B):  dA = gz op(B)^T (or its transpose), dB = op(A)^T gz (or transpose). */
     if (a->flags & AECL_T_GRAD)
         aecl_grad_add(g, a, ta ? aecl_matmul(g, b, gz, tb, 1) : aecl_matmul(g, gz, b, 0, !tb));
     if (b->flags & AECL_T_GRAD)
         aecl_grad_add(g, b, tb ? aecl_matmul(g, gz, a, 1, ta) : aecl_matmul(g, a, gz, !ta, 0));
-    if (t->ip[3]) aecl_grad_add(g, t->in[2], aecl_channel_sum(g, gz));
+    if (mp->has_bias) aecl_grad_add(g, t->in[2], aecl_channel_sum(g, gz));
 }
 
-static const aecl_op_def op_matmul = {"matmul", emit_matmul, backward_matmul, 0, 0, NULL};
+const aecl_op_def aecl_op_matmul = {.name = "matmul", .emit = emit_matmul, .backward = backward_matmul};
 /* A backward node only (never differentiated again). Not in place: the epilogue
  * reads Y while writing the output. */
-static const aecl_op_def op_matmul_act_grad = {"matmul_act_grad", emit_matmul, NULL, 0, 0, NULL};
+const aecl_op_def aecl_op_matmul_act_grad = {.name = "matmul_act_grad", .emit = emit_matmul};
 
 int aecl_matmul_is_plain(const aecl_tensor *t)
 {
-    return t && t->op == &op_matmul && t->ip[2] == AECL_ACT_NONE && !t->ip[3] && t->ndim == 2;
+    return t && t->op == &aecl_op_matmul && matmul_p(t)->act == AECL_ACT_NONE && !matmul_p(t)->has_bias &&
+           t->ndim == 2;
 }
 
 void aecl_matmul_take_act_grad(aecl_tensor *r, const aecl_tensor *p, aecl_act act, float slope)
 {
     aecl_tensor *y = r->in[0];
-    r->op = &op_matmul_act_grad;
+    r->op = &aecl_op_matmul_act_grad;
     r->n_in = 3;
     r->in[0] = p->in[0];
     r->in[1] = p->in[1];
     r->in[2] = y;
     for (int k = 3; k < AECL_MAX_INPUTS; k++) r->in[k] = NULL;
-    for (int k = 0; k < 8; k++) r->ip[k] = 0;
-    r->ip[0] = p->ip[0];
-    r->ip[1] = p->ip[1];
-    r->ip[2] = AECL_ACT_NONE;
-    r->ip[4] = act;
-    r->fp[0] = 0;
-    r->fp[1] = slope;
+    memset(&r->param, 0, sizeof r->param);
+    *matmul_p(r) = (matmul_params){.trans_a = matmul_p(p)->trans_a, .trans_b = matmul_p(p)->trans_b,
+                                   .act = AECL_ACT_NONE, .grad_act = act, .grad_slope = slope};
 }
 
 static aecl_tensor *matmul_node(aecl_graph *g, aecl_tensor *a, aecl_tensor *b, aecl_tensor *bias, int ta, int tb,
@@ -97,14 +108,10 @@ static aecl_tensor *matmul_node(aecl_graph *g, aecl_tensor *a, aecl_tensor *b, a
     }
     aecl_tensor *in[3] = {a, b, bias};
     int shape[2] = {am, bn};
-    aecl_tensor *t = aecl_node(g, &op_matmul, NULL, 2, shape, bias ? 3 : 2, in);
-    if (t) {
-        t->ip[0] = ta;
-        t->ip[1] = tb;
-        t->ip[2] = act;
-        t->ip[3] = bias != NULL;
-        t->fp[0] = slope;
-    }
+    aecl_tensor *t = aecl_node(g, &aecl_op_matmul, NULL, 2, shape, bias ? 3 : 2, in);
+    if (t)
+        *matmul_p(t) = (matmul_params){.trans_a = ta, .trans_b = tb, .act = act, .slope = slope,
+                                       .has_bias = bias != NULL};
     return t;
 }
 

@@ -2,6 +2,7 @@
  * generated for a group of pointwise nodes. The activation helpers (act.cl) are
  * prepended, so generators may call act_apply / act_grad. */
 #include "graph/op.h"
+#include "ops/op_list.h"
 #include "ops/ops.h"
 #include "rt/program.h"
 
@@ -57,4 +58,4 @@ static aecl_status emit_fused(aecl_plan *p, aecl_tensor *t)
 }
 
 /* Reads each input at i before writing y[i]: may write over input 0. */
-const aecl_op_def aecl_op_fused = {"fused", emit_fused, NULL, 1, 0, NULL};
+const aecl_op_def aecl_op_fused = {.name = "fused", .emit = emit_fused, .inplace_ok = 1};

@@ -2,6 +2,7 @@
  * A per-sample vector [N] is both the anomaly score and, through masked_mean,
  * the training loss. */
 #include "graph/op.h"
+#include "ops/op_list.h"
 #include "ops/ops.h"
 #include "rt/tuning.h"
 
@@ -41,12 +42,20 @@ static aecl_status launch_elements(aecl_plan *p, cl_kernel k, size_t n, const ch
 
 /* ---- reconstruction ------------------------------------------------------------- */
 
+/* Of loss_rows, loss_grad, loss_mean and loss_mean_grad nodes. */
+typedef struct loss_params {
+    aecl_loss_kind kind;
+    float scale;            /* loss_mean: the mean's factor */
+} loss_params;
+AECL_OP_PARAMS(loss_p, loss_params)
+
 static aecl_status emit_loss_rows(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *z = t->in[0];
     cl_kernel k;
     AECL_TRY(loss_kernel(p, "loss_rows", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTTiii", z, t->in[1], t, aecl_rows(z), aecl_cols(z), t->ip[0]));
+    AECL_TRY(aecl_plan_args(p, k, "TTTiii", z, t->in[1], t, aecl_rows(z), aecl_cols(z),
+                            (int)loss_p(t)->kind));
     return launch_rows(p, k, aecl_rows(z), aecl_cols(z), "loss");
 }
 
@@ -54,23 +63,27 @@ static aecl_status emit_loss_grad(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
     AECL_TRY(loss_kernel(p, "loss_rows_grad", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTTTiii", t->in[0], t->in[1], t->in[2], t, (int)t->size, aecl_cols(t), t->ip[0]));
+    AECL_TRY(aecl_plan_args(p, k, "TTTTiii", t->in[0], t->in[1], t->in[2], t, (int)t->size, aecl_cols(t),
+                            (int)loss_p(t)->kind));
     return launch_elements(p, k, t->size, "loss_grad");
 }
 
-static const aecl_op_def op_loss_grad = {"loss_grad", emit_loss_grad, NULL, 0, 0, NULL};
+const aecl_op_def aecl_op_loss_grad = {.name = "loss_grad", .emit = emit_loss_grad};
 
 /* The target is data: it gets no gradient. */
 static void backward_loss_rows(aecl_graph *g, aecl_tensor *t)
 {
     aecl_tensor *z = t->in[0];
     aecl_tensor *in[3] = {z, t->in[1], t->grad};
-    aecl_tensor *gz = aecl_node(g, &op_loss_grad, NULL, z->ndim, z->shape, 3, in);
-    if (gz) { gz->ip[0] = t->ip[0]; gz->flags &= ~(unsigned)AECL_T_GRAD; }
+    aecl_tensor *gz = aecl_node(g, &aecl_op_loss_grad, NULL, z->ndim, z->shape, 3, in);
+    if (gz) {
+        *loss_p(gz) = *loss_p(t);
+        gz->flags &= ~(unsigned)AECL_T_GRAD;
+    }
     aecl_grad_add(g, z, gz);
 }
 
-static const aecl_op_def op_loss_rows = {"loss", emit_loss_rows, backward_loss_rows, 0, 0, NULL};
+const aecl_op_def aecl_op_loss_rows = {.name = "loss", .emit = emit_loss_rows, .backward = backward_loss_rows};
 
 aecl_tensor *aecl_loss_rows(aecl_graph *g, aecl_loss_kind kind, aecl_tensor *pred, aecl_tensor *target)
 {
@@ -82,12 +95,16 @@ aecl_tensor *aecl_loss_rows(aecl_graph *g, aecl_loss_kind kind, aecl_tensor *pre
     }
     aecl_tensor *in[2] = {pred, target};
     int n = pred->shape[0];
-    aecl_tensor *t = aecl_node(g, &op_loss_rows, kind == AECL_LOSS_BCE ? "bce" : "mse", 1, &n, 2, in);
-    if (t) t->ip[0] = kind;
+    aecl_tensor *t = aecl_node(g, &aecl_op_loss_rows, kind == AECL_LOSS_BCE ? "bce" : "mse", 1, &n, 2, in);
+    if (t) loss_p(t)->kind = kind;
     return t;
 }
 
 /* ---- KL ---------------------------------------------------------------------------- */
+
+/* A KL gradient node: d/dmu (0) or d/dlogvar (1). */
+typedef struct kl_grad_params { int which; } kl_grad_params;
+AECL_OP_PARAMS(kl_grad_p, kl_grad_params)
 
 static aecl_status emit_kl_rows(aecl_plan *p, aecl_tensor *t)
 {
@@ -102,19 +119,20 @@ static aecl_status emit_kl_grad(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
     AECL_TRY(loss_kernel(p, "kl_rows_grad", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTTTiii", t->in[0], t->in[1], t->in[2], t, (int)t->size, aecl_cols(t), t->ip[0]));
+    AECL_TRY(aecl_plan_args(p, k, "TTTTiii", t->in[0], t->in[1], t->in[2], t, (int)t->size, aecl_cols(t),
+                            kl_grad_p(t)->which));
     return launch_elements(p, k, t->size, "kl_grad");
 }
 
 /* For the fusion pass: input 2 (the row gradient) is one value per row. */
 static int code_kl_grad(const aecl_tensor *t, const char *const *in, char *buf, size_t cap)
 {
-    int n = t->ip[0] == 0 ? snprintf(buf, cap, "(%s * %s)", in[2], in[0])
+    int n = kl_grad_p(t)->which == 0 ? snprintf(buf, cap, "(%s * %s)", in[2], in[0])
                           : snprintf(buf, cap, "(%s * (0.5f * (exp(%s) - 1.0f)))", in[2], in[1]);
     return n > 0 && (size_t)n < cap;
 }
 
-static const aecl_op_def op_kl_grad = {"kl_grad", emit_kl_grad, NULL, 0, 0, code_kl_grad};
+const aecl_op_def aecl_op_kl_grad = {.name = "kl_grad", .emit = emit_kl_grad, .pointwise = code_kl_grad};
 
 static void backward_kl_rows(aecl_graph *g, aecl_tensor *t)
 {
@@ -122,13 +140,16 @@ static void backward_kl_rows(aecl_graph *g, aecl_tensor *t)
         aecl_tensor *x = t->in[which];
         if (!(x->flags & AECL_T_GRAD)) continue;
         aecl_tensor *in[3] = {t->in[0], t->in[1], t->grad};
-        aecl_tensor *gx = aecl_node(g, &op_kl_grad, NULL, x->ndim, x->shape, 3, in);
-        if (gx) { gx->ip[0] = which; gx->flags &= ~(unsigned)AECL_T_GRAD; }
+        aecl_tensor *gx = aecl_node(g, &aecl_op_kl_grad, NULL, x->ndim, x->shape, 3, in);
+        if (gx) {
+            kl_grad_p(gx)->which = which;
+            gx->flags &= ~(unsigned)AECL_T_GRAD;
+        }
         aecl_grad_add(g, x, gx);
     }
 }
 
-static const aecl_op_def op_kl_rows = {"kl", emit_kl_rows, backward_kl_rows, 0, 0, NULL};
+const aecl_op_def aecl_op_kl_rows = {.name = "kl", .emit = emit_kl_rows, .backward = backward_kl_rows};
 
 aecl_tensor *aecl_kl_rows(aecl_graph *g, aecl_tensor *mu, aecl_tensor *logvar)
 {
@@ -140,7 +161,7 @@ aecl_tensor *aecl_kl_rows(aecl_graph *g, aecl_tensor *mu, aecl_tensor *logvar)
     }
     aecl_tensor *in[2] = {mu, logvar};
     int n = mu->shape[0];
-    return aecl_node(g, &op_kl_rows, NULL, 1, &n, 2, in);
+    return aecl_node(g, &aecl_op_kl_rows, NULL, 1, &n, 2, in);
 }
 
 /* ---- the batch loss, fused with its gradient ------------------------------------- */
@@ -148,33 +169,32 @@ aecl_tensor *aecl_kl_rows(aecl_graph *g, aecl_tensor *mu, aecl_tensor *logvar)
 /* A view of the scalar mean (no launch forward); backward goes straight from the
  * scalar's gradient to the prediction's in one kernel, skipping the per-sample
  * gradient vector. in: [0] mean (masked mean of the rows), [1] prediction,
- * [2] target; ip[0] kind; fp[0] the mean's scale. */
+ * [2] target; parameters loss_params. */
 static aecl_status emit_loss_mean_grad(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *z = t->in[0];
     cl_kernel k;
     AECL_TRY(loss_kernel(p, "loss_mean_grad", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTTiiiVif", z, t->in[1], t->in[2], t, (int)t->size, aecl_cols(z), aecl_rows(z),
-                            t->ip[0], (double)t->fp[0]));
+                            (int)loss_p(t)->kind, (double)loss_p(t)->scale));
     return launch_elements(p, k, t->size, "loss_grad");
 }
 
-static const aecl_op_def op_loss_mean_grad = {"loss_mean_grad", emit_loss_mean_grad, NULL, 0, 0, NULL};
+const aecl_op_def aecl_op_loss_mean_grad = {.name = "loss_mean_grad", .emit = emit_loss_mean_grad};
 
 static void backward_loss_mean(aecl_graph *g, aecl_tensor *t)
 {
     aecl_tensor *z = t->in[1];
     aecl_tensor *in[3] = {z, t->in[2], t->grad};
-    aecl_tensor *gz = aecl_node(g, &op_loss_mean_grad, NULL, z->ndim, z->shape, 3, in);
+    aecl_tensor *gz = aecl_node(g, &aecl_op_loss_mean_grad, NULL, z->ndim, z->shape, 3, in);
     if (gz) {
-        gz->ip[0] = t->ip[0];
-        gz->fp[0] = t->fp[0];
+        *loss_p(gz) = *loss_p(t);
         gz->flags &= ~(unsigned)AECL_T_GRAD;
     }
     aecl_grad_add(g, z, gz);
 }
 
-static const aecl_op_def op_loss_mean = {"loss_mean", NULL, backward_loss_mean, 0, 1, NULL};
+const aecl_op_def aecl_op_loss_mean = {.name = "loss_mean", .backward = backward_loss_mean, .is_view = 1};
 
 aecl_tensor *aecl_loss_mean(aecl_graph *g, aecl_loss_kind kind, aecl_tensor *pred, aecl_tensor *target, float scale,
                             aecl_tensor **rows_out)
@@ -184,10 +204,7 @@ aecl_tensor *aecl_loss_mean(aecl_graph *g, aecl_loss_kind kind, aecl_tensor *pre
     aecl_tensor *mean = aecl_masked_mean(g, rows, scale);
     if (!mean) return NULL;
     aecl_tensor *in[3] = {mean, pred, target};
-    aecl_tensor *t = aecl_node(g, &op_loss_mean, "loss_mean", 1, mean->shape, 3, in);
-    if (t) {
-        t->ip[0] = kind;
-        t->fp[0] = scale;
-    }
+    aecl_tensor *t = aecl_node(g, &aecl_op_loss_mean, "loss_mean", 1, mean->shape, 3, in);
+    if (t) *loss_p(t) = (loss_params){.kind = kind, .scale = scale};
     return t;
 }

@@ -10,6 +10,14 @@
 #include "ops/random.h"
 
 /* eltwise.c: same-shape elementwise ops */
+/* The parameters of activation and activation_grad nodes (the GEMM-epilogue
+ * pass reads them too). */
+typedef struct aecl_act_params {
+    aecl_act act;
+    float slope;        /* leaky_relu's slope, elu's alpha */
+} aecl_act_params;
+AECL_OP_PARAMS(aecl_act_p, aecl_act_params)
+
 aecl_tensor *aecl_add(aecl_graph *g, aecl_tensor *a, aecl_tensor *b);
 aecl_tensor *aecl_sub(aecl_graph *g, aecl_tensor *a, aecl_tensor *b);
 aecl_tensor *aecl_mul(aecl_graph *g, aecl_tensor *a, aecl_tensor *b);

@@ -2,26 +2,24 @@
  * gradient clipping, and the learning-rate tensor. See optim.h. */
 #include "ops/optim.h"
 #include "graph/op.h"
+#include "ops/op_list.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 /* The update is one fused node for all parameters (see "the fused update"
- * below); its ip: [0] kind, [1] clipping, [2] n_state, [3] n_params, [4] n_chunks,
- * [7] the kernel flags (all optimizer nodes).
- * The clip threshold sits in the sum-of-squares node's fp[0], the initial
- * learning rate in the lr node's fp[0]. */
-enum { IP_KIND, IP_CLIP, IP_NSTATE };
+ * below). The clip threshold sits in the sum-of-squares node's parameters, the
+ * initial learning rate in the lr node's. */
 
 static const char *const kind_names[] = {"sgd", "adam", "adamw"};
 
 static int trainable(const aecl_tensor *t) { return (t->flags & AECL_T_PARAM) && t->grad; }
 
 /* The kernels are compiled for the configuration (cl/optim.cl's OPT_* flags).
- * Every optimizer node keeps the flags in ip[IP_FLAGS] and builds the same
- * options from them, so a plan compiles optim.cl once. */
-enum { IP_FLAGS = 7, F_CLIP = 1, F_WD = 2, F_MOMENTUM = 4, F_NESTEROV = 8, F_DECOUPLED = 16 };
+ * Every optimizer node that launches keeps the flags in its parameters and
+ * builds the same options from them, so a plan compiles optim.cl once. */
+enum { F_CLIP = 1, F_WD = 2, F_MOMENTUM = 4, F_NESTEROV = 8, F_DECOUPLED = 16 };
 
 static int config_flags(const aecl_optimizer_config *c)
 {
@@ -30,24 +28,27 @@ static int config_flags(const aecl_optimizer_config *c)
            (c->kind == AECL_OPT_ADAMW ? F_DECOUPLED : 0);
 }
 
-static void kernel_options(const aecl_tensor *t, char *buf, size_t n);
+static void kernel_options(int flags, char *buf, size_t n);
 
 /* ---- learning rate ------------------------------------------------------------- */
 
 /* The lr tensor is a persistent constant whose "launch" is a one-time write at
  * compile time: it starts at the configured rate, and a caller's later write
  * replaces it. Nothing runs per step. */
-static aecl_status emit_lr(aecl_plan *p, aecl_tensor *t) { return aecl_plan_write(p, t, &t->fp[0]); }
+typedef struct lr_params { float lr; } lr_params;
+AECL_OP_PARAMS(lr_p, lr_params)
 
-static const aecl_op_def op_lr = {"optim_lr", emit_lr, NULL, 0, 0, NULL};
+static aecl_status emit_lr(aecl_plan *p, aecl_tensor *t) { return aecl_plan_write(p, t, &lr_p(t)->lr); }
+
+const aecl_op_def aecl_op_optim_lr = {.name = "optim_lr", .emit = emit_lr};
 
 static aecl_tensor *lr_tensor(aecl_graph *g, float lr)
 {
     int one = 1;
-    aecl_tensor *t = aecl_node(g, &op_lr, "optim.lr", 1, &one, 0, NULL);
+    aecl_tensor *t = aecl_node(g, &aecl_op_optim_lr, "optim.lr", 1, &one, 0, NULL);
     if (t) {
         t->flags = AECL_T_CONST;
-        t->fp[0] = lr;
+        lr_p(t)->lr = lr;
     }
     return t;
 }
@@ -63,10 +64,19 @@ static aecl_tensor *lr_tensor(aecl_graph *g, float lr)
  * one parameter, which vectorises as well as a per-parameter kernel.
  *   in:    [0] lr, [1] table, then the sum of squares (clipping), then Adam's
  *          bias corrections
- *   extra: per parameter: w, g, then its n_state state tensors
- *   ip:    [0] kind, [1] clipping, [2] n_state, [3] n_params, [4] n_chunks, [7] flags
- *   fp:    SGD: [0] momentum;  Adam: [0] beta1, [1] beta2, [2] eps;  both: [3] wd */
-enum { IP_NPARAMS = 3, IP_NCHUNKS, TAB_W = 0, TAB_G, TAB_S0, TAB_S1, TAB_N, TAB_STRIDE = 8, CHUNK = 256 };
+ *   extra: per parameter: w, g, then its n_state state tensors */
+typedef struct update_params {
+    int flags;              /* the kernels' F_* */
+    aecl_opt_kind kind;
+    int clip;               /* input 2 is the sum of squares */
+    int n_state, n_params, n_chunks;
+    float momentum;         /* SGD */
+    float beta1, beta2, eps;    /* Adam */
+    float weight_decay;
+} update_params;
+AECL_OP_PARAMS(update_p, update_params)
+
+enum { TAB_W = 0, TAB_G, TAB_S0, TAB_S1, TAB_N, TAB_STRIDE = 8, CHUNK = 256 };
 
 static int chunks_of(size_t n) { return (int)((n + CHUNK - 1) / CHUNK); }
 
@@ -83,12 +93,12 @@ static aecl_status check_mem(aecl_plan *p, const aecl_tensor *t, cl_mem want, co
 /* Fills the chunk table. */
 static aecl_status fill_table(aecl_plan *p, const aecl_tensor *t, int32_t *tab)
 {
-    int ns = t->ip[IP_NSTATE], per = 2 + ns, c = 0;
+    int ns = update_p(t)->n_state, per = 2 + ns, c = 0;
     cl_mem pm, gm;
     int off[4] = {0, 0, 0, 0};
     aecl_plan_tensor_mem(p, t->extra[0], &pm, &off[0]);
     aecl_plan_tensor_mem(p, t->extra[1], &gm, &off[1]);
-    for (int k = 0; k < t->ip[IP_NPARAMS]; k++) {
+    for (int k = 0; k < update_p(t)->n_params; k++) {
         aecl_tensor *const *e = t->extra + k * per;
         AECL_TRY(check_mem(p, e[0], pm, "parameter"));
         AECL_TRY(check_mem(p, e[1], gm, "gradient"));
@@ -120,15 +130,20 @@ static size_t group_size(aecl_plan *p, cl_kernel k, size_t cap)
  * One node, two launches (see cl/optim.cl): work-group q of the first sums the
  * squares of SQ_K full CHUNK-element chunks of the gradients, the second (one
  * work-group) adds those partial sums and each gradient's short tail.
- *   in:    [0] its table: SQ_K * ip[0] rows (offset in the work arena as int
- *          bits, 1 or 0 for padding), then ip[1] tail rows (offset, length)
+ *   in:    [0] its table: SQ_K * groups rows (offset in the work arena as int
+ *          bits, 1 or 0 for padding), then `tails` tail rows (offset, length)
  *   extra: the gradients
- *   out:   [0] the sum, [1 + q] group q's part;  fp[0]: the clip threshold */
-enum { SQ_K = 16, SQ_WG = 256, IP_SQ_GROUPS = 0, IP_SQ_TAILS }; /* the kernels' OPT_SQ_K, OPT_WG */
+ *   out:   [0] the sum, [1 + q] group q's part */
+enum { SQ_K = 16, SQ_WG = 256 }; /* the kernels' OPT_SQ_K, OPT_WG */
+typedef struct sumsq_params {
+    int flags;              /* the kernels' F_* */
+    int groups, tails;
+    float clip_norm;        /* the clip threshold (read by the update) */
+} sumsq_params;
+AECL_OP_PARAMS(sumsq_p, sumsq_params)
 
-static void kernel_options(const aecl_tensor *t, char *buf, size_t n)
+static void kernel_options(int f, char *buf, size_t n)
 {
-    int f = t->ip[IP_FLAGS];
     snprintf(buf, n,
              "-DOPT_CHUNK=%d -DOPT_SQ_K=%d -DOPT_CLIP=%d -DOPT_WD=%d -DOPT_MOMENTUM=%d -DOPT_NESTEROV=%d "
              "-DOPT_DECOUPLED=%d",
@@ -138,7 +153,7 @@ static void kernel_options(const aecl_tensor *t, char *buf, size_t n)
 static aecl_status fill_sumsq_table(aecl_plan *p, const aecl_tensor *t, float *tab)
 {
     cl_mem gm;
-    int off, rows = 0, n_rows = SQ_K * t->ip[IP_SQ_GROUPS];
+    int off, rows = 0, n_rows = SQ_K * sumsq_p(t)->groups;
     int32_t *tail = (int32_t *)(tab + 2 * n_rows);
     aecl_plan_tensor_mem(p, t->extra[0], &gm, &off);
     for (int k = 0; k < t->n_extra; k++) {
@@ -164,7 +179,7 @@ static aecl_status fill_sumsq_table(aecl_plan *p, const aecl_tensor *t, float *t
 
 static aecl_status emit_sumsq(aecl_plan *p, aecl_tensor *t)
 {
-    int groups = t->ip[IP_SQ_GROUPS], tails = t->ip[IP_SQ_TAILS];
+    int groups = sumsq_p(t)->groups, tails = sumsq_p(t)->tails;
     float *tab = calloc(t->in[0]->size, sizeof *tab);
     AECL_RETURN_IF(!tab, AECL_ERR_HOST_MEMORY, aecl_plan_ctx(p), "out of host memory");
     aecl_status st = fill_sumsq_table(p, t, tab);
@@ -172,7 +187,7 @@ static aecl_status emit_sumsq(aecl_plan *p, aecl_tensor *t)
     free(tab);
     AECL_TRY(st);
     char opts[192];
-    kernel_options(t, opts, sizeof opts);
+    kernel_options(sumsq_p(t)->flags, opts, sizeof opts);
     cl_kernel k;
     size_t lsz, gsz;
     if (groups > 0) {
@@ -187,7 +202,7 @@ static aecl_status emit_sumsq(aecl_plan *p, aecl_tensor *t)
     return aecl_plan_launch(p, k, 1, &lsz, &lsz, "grad_sumsq", (double)groups + 2.0 * tails * CHUNK);
 }
 
-static const aecl_op_def op_sumsq = {"grad_sumsq", emit_sumsq, NULL, 0, 0, NULL};
+const aecl_op_def aecl_op_grad_sumsq = {.name = "grad_sumsq", .emit = emit_sumsq};
 
 /* The node for the gradients of the parameters nodes[i] with trainable(nodes[i]),
  * i < n0 (added as its extras). */
@@ -203,13 +218,11 @@ static aecl_tensor *sumsq_node(aecl_graph *g, const aecl_optimizer_config *cfg, 
     aecl_tensor *tab = aecl_mark(aecl_input(g, "optim.sumsq_table", 1, &shape), AECL_T_CONST);
     if (!tab) return NULL;
     tab->flags &= ~(unsigned)AECL_T_INPUT;
-    aecl_tensor *t = aecl_node(g, &op_sumsq, "grad_sumsq", 1, &size, 1, &tab);
+    aecl_tensor *t = aecl_node(g, &aecl_op_grad_sumsq, "grad_sumsq", 1, &size, 1, &tab);
     if (!t) return NULL;
     t->flags &= ~(unsigned)AECL_T_GRAD;
-    t->fp[0] = cfg->clip_norm;
-    t->ip[IP_FLAGS] = config_flags(cfg);
-    t->ip[IP_SQ_GROUPS] = groups;
-    t->ip[IP_SQ_TAILS] = tails;
+    *sumsq_p(t) = (sumsq_params){.flags = config_flags(cfg), .groups = groups, .tails = tails,
+                                 .clip_norm = cfg->clip_norm};
     for (int i = 0; i < n0; i++)
         if (trainable(g->nodes[i])) aecl_node_add_extra(g, t, g->nodes[i]->grad);
     return t;
@@ -217,10 +230,11 @@ static aecl_tensor *sumsq_node(aecl_graph *g, const aecl_optimizer_config *cfg, 
 
 static aecl_status emit_update(aecl_plan *p, aecl_tensor *t)
 {
-    int kind = t->ip[IP_KIND], nc = t->ip[IP_NCHUNKS];
+    const update_params *up = update_p(t);
+    int kind = (int)up->kind, nc = up->n_chunks;
     aecl_tensor *lr = t->in[0], *tab = t->in[1];
-    aecl_tensor *ss = t->ip[IP_CLIP] ? t->in[2] : NULL, *bc = kind != AECL_OPT_SGD ? t->in[t->n_in - 1] : NULL;
-    double clip = ss ? (double)ss->fp[0] : 0.0, wd = (double)t->fp[3];
+    aecl_tensor *ss = up->clip ? t->in[2] : NULL, *bc = kind != AECL_OPT_SGD ? t->in[t->n_in - 1] : NULL;
+    double clip = ss ? (double)sumsq_p(ss)->clip_norm : 0.0, wd = (double)up->weight_decay;
     float *bits = calloc((size_t)nc * TAB_STRIDE, sizeof *bits);
     AECL_RETURN_IF(!bits, AECL_ERR_HOST_MEMORY, aecl_plan_ctx(p), "out of host memory");
     aecl_status st = fill_table(p, t, (int32_t *)bits);
@@ -228,15 +242,16 @@ static aecl_status emit_update(aecl_plan *p, aecl_tensor *t)
     free(bits);
     AECL_TRY(st);
     char opts[192];
-    kernel_options(t, opts, sizeof opts);
+    kernel_options(up->flags, opts, sizeof opts);
     cl_kernel k;
     if (kind == AECL_OPT_SGD) {
         AECL_TRY(aecl_plan_kernel(p, "optim.cl", opts, "optim_sgd_all", &k));
-        AECL_TRY(aecl_plan_args(p, k, "TTTT_fff", t->extra[0], t->extra[1], tab, lr, ss, (double)t->fp[0], wd, clip));
+        AECL_TRY(aecl_plan_args(p, k, "TTTT_fff", t->extra[0], t->extra[1], tab, lr, ss, (double)up->momentum, wd,
+                                clip));
     } else {
         AECL_TRY(aecl_plan_kernel(p, "optim.cl", opts, "optim_adam_all", &k));
-        AECL_TRY(aecl_plan_args(p, k, "TTTT_Tfffff", t->extra[0], t->extra[1], tab, lr, ss, bc, (double)t->fp[0],
-                                (double)t->fp[1], (double)t->fp[2], wd, clip));
+        AECL_TRY(aecl_plan_args(p, k, "TTTT_Tfffff", t->extra[0], t->extra[1], tab, lr, ss, bc, (double)up->beta1,
+                                (double)up->beta2, (double)up->eps, wd, clip));
     }
     /* One work-group per chunk, an item per element; a device allowing fewer
      * than CHUNK items per group has each item loop over several elements. */
@@ -244,32 +259,37 @@ static aecl_status emit_update(aecl_plan *p, aecl_tensor *t)
     return aecl_plan_launch(p, k, 1, &gsz, &lsz, kind_names[kind], 0);
 }
 
-static const aecl_op_def op_update = {"optim_update", emit_update, NULL, 0, 0, NULL};
+const aecl_op_def aecl_op_optim_update = {.name = "optim_update", .emit = emit_update};
 
 /* Adam's bias corrections for the current step: a 2-float work tensor read by
- * the update (fp: log beta1, log beta2, from the host in double). */
+ * the update (log beta1, log beta2 from the host in double). */
+typedef struct adam_bc_params {
+    int flags;              /* the kernels' F_* */
+    float log_beta1, log_beta2;
+} adam_bc_params;
+AECL_OP_PARAMS(adam_bc_p, adam_bc_params)
+
 static aecl_status emit_adam_bc(aecl_plan *p, aecl_tensor *t)
 {
+    const adam_bc_params *bp = adam_bc_p(t);
     char opts[192];
-    kernel_options(t, opts, sizeof opts);
+    kernel_options(bp->flags, opts, sizeof opts);
     cl_kernel k;
     AECL_TRY(aecl_plan_kernel(p, "optim.cl", opts, "optim_adam_bc", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TSff", t, (double)t->fp[0], (double)t->fp[1]));
+    AECL_TRY(aecl_plan_args(p, k, "TSff", t, (double)bp->log_beta1, (double)bp->log_beta2));
     size_t one = 1;
     return aecl_plan_launch(p, k, 1, &one, &one, "adam_bc", 0);
 }
 
-static const aecl_op_def op_adam_bc = {"adam_bias_correction", emit_adam_bc, NULL, 0, 0, NULL};
+const aecl_op_def aecl_op_adam_bias_correction = {.name = "adam_bias_correction", .emit = emit_adam_bc};
 
 static aecl_tensor *adam_bc_node(aecl_graph *g, const aecl_optimizer_config *cfg)
 {
     int two = 2;
-    aecl_tensor *t = aecl_node(g, &op_adam_bc, "optim.adam_bc", 1, &two, 0, NULL);
-    if (t) {
-        t->fp[0] = (float)log((double)cfg->beta1);
-        t->fp[1] = (float)log((double)cfg->beta2);
-        t->ip[IP_FLAGS] = config_flags(cfg);
-    }
+    aecl_tensor *t = aecl_node(g, &aecl_op_adam_bias_correction, "optim.adam_bc", 1, &two, 0, NULL);
+    if (t)
+        *adam_bc_p(t) = (adam_bc_params){.flags = config_flags(cfg), .log_beta1 = (float)log((double)cfg->beta1),
+                                         .log_beta2 = (float)log((double)cfg->beta2)};
     return t;
 }
 
@@ -297,19 +317,13 @@ static aecl_tensor *update_node(aecl_graph *g, const aecl_optimizer_config *cfg,
     if (ss) in[n++] = ss;
     if (bc) in[n++] = bc; /* Adam: always the last input */
     int one = 1;
-    aecl_tensor *t = aecl_node(g, &op_update, "optim.update", 1, &one, n, in);
+    aecl_tensor *t = aecl_node(g, &aecl_op_optim_update, "optim.update", 1, &one, n, in);
     if (!t) return NULL;
     t->flags = AECL_T_SIDE; /* no storage, not differentiable */
-    t->ip[IP_KIND] = (int)cfg->kind;
-    t->ip[IP_FLAGS] = config_flags(cfg);
-    t->ip[IP_CLIP] = ss != NULL;
-    t->ip[IP_NSTATE] = n_state(cfg);
-    t->ip[IP_NPARAMS] = n_params;
-    t->ip[IP_NCHUNKS] = n_chunks;
-    t->fp[0] = cfg->kind == AECL_OPT_SGD ? cfg->momentum : cfg->beta1;
-    t->fp[1] = cfg->beta2;
-    t->fp[2] = cfg->eps;
-    t->fp[3] = cfg->weight_decay;
+    *update_p(t) = (update_params){.flags = config_flags(cfg), .kind = cfg->kind, .clip = ss != NULL,
+                                   .n_state = n_state(cfg), .n_params = n_params, .n_chunks = n_chunks,
+                                   .momentum = cfg->momentum, .beta1 = cfg->beta1, .beta2 = cfg->beta2,
+                                   .eps = cfg->eps, .weight_decay = cfg->weight_decay};
     return t;
 }
 
@@ -365,7 +379,7 @@ static aecl_status check_graph(aecl_graph *g)
 {
     int n_params = 0;
     for (int i = 0; i < g->n_nodes; i++) {
-        if (g->nodes[i]->op == &op_update) {
+        if (g->nodes[i]->op == &aecl_op_optim_update) {
             aecl_graph_fail(g, AECL_ERR_STATE, "optimizer: already applied to this graph");
             return g->status;
         }

@@ -1,9 +1,11 @@
 /* Ops that draw random numbers: dropout, input noise, reparameterisation.
  * Kernels in cl/random.cl; the generator and the stream layout in cl/philox.cl.
  * Each node's stream is (plan seed, op kind, plan step, op id) with op id = the
- * forward node's id, kept in ip[0]; backward nodes carry the forward's id so
- * their kernels regenerate the very numbers the forward pass used. */
+ * forward node's id, kept in the node's `stream` parameter; backward nodes carry
+ * the forward's id so their kernels regenerate the very numbers the forward
+ * pass used. */
 #include "graph/op.h"
+#include "ops/op_list.h"
 #include "ops/ops.h"
 #include "ops/philox.h"
 #include "ops/random.h"
@@ -45,33 +47,40 @@ static aecl_status launch_blocks(aecl_plan *p, cl_kernel k, const aecl_tensor *t
 
 /* ---- dropout ------------------------------------------------------------------ */
 
+typedef struct dropout_params {
+    int stream;             /* the forward node's id */
+    float p;                /* drop probability */
+} dropout_params;
+AECL_OP_PARAMS(dropout_p, dropout_params)
+
 /* The forward node and its backward node share this: y = mask * scale * in[0]. */
 static aecl_status emit_dropout(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
-    double prob = t->fp[0], scale = 1.0f / (1.0f - t->fp[0]);
+    const dropout_params *dp = dropout_p(t);
+    double prob = dp->p, scale = 1.0f / (1.0f - dp->p);
     AECL_TRY(rng_kernel(p, "dropout", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTiffRuSu", t->in[0], t, (int)t->size, prob, scale,
-                            (unsigned)AECL_RNG_STREAM_DROPOUT, (unsigned)t->ip[0]));
+                            (unsigned)AECL_RNG_STREAM_DROPOUT, (unsigned)dp->stream));
     return launch_blocks(p, k, t);
 }
 
-static const aecl_op_def op_dropout_grad = {"dropout_grad", emit_dropout, NULL, 1, 0, NULL};
+const aecl_op_def aecl_op_dropout_grad = {.name = "dropout_grad", .emit = emit_dropout, .inplace_ok = 1};
 
 /* Dropout is linear in x for a fixed mask: dx = the same masking of dy. */
 static void backward_dropout(aecl_graph *g, aecl_tensor *t)
 {
     aecl_tensor *gy = t->grad;
-    aecl_tensor *gx = aecl_node(g, &op_dropout_grad, NULL, gy->ndim, gy->shape, 1, &gy);
+    aecl_tensor *gx = aecl_node(g, &aecl_op_dropout_grad, NULL, gy->ndim, gy->shape, 1, &gy);
     if (gx) {
-        gx->ip[0] = t->ip[0];
-        gx->fp[0] = t->fp[0];
+        *dropout_p(gx) = *dropout_p(t);
         gx->flags &= ~(unsigned)AECL_T_GRAD;
     }
     aecl_grad_add(g, t->in[0], gx);
 }
 
-static const aecl_op_def op_dropout = {"dropout", emit_dropout, backward_dropout, 1, 0, NULL};
+const aecl_op_def aecl_op_dropout = {.name = "dropout", .emit = emit_dropout, .backward = backward_dropout,
+                                     .inplace_ok = 1};
 
 aecl_tensor *aecl_dropout(aecl_graph *g, aecl_tensor *x, float p)
 {
@@ -80,23 +89,28 @@ aecl_tensor *aecl_dropout(aecl_graph *g, aecl_tensor *x, float p)
         return aecl_graph_fail(g, AECL_ERR_INVALID_ARG, "dropout: probability %g is outside [0, 1)", (double)p);
     if (p == 0.0f) return x;
     if (!size_ok(g, "dropout", x)) return NULL;
-    aecl_tensor *t = aecl_node(g, &op_dropout, NULL, x->ndim, x->shape, 1, &x);
-    if (t) {
-        t->ip[0] = t->id;
-        t->fp[0] = p;
-    }
+    aecl_tensor *t = aecl_node(g, &aecl_op_dropout, NULL, x->ndim, x->shape, 1, &x);
+    if (t) *dropout_p(t) = (dropout_params){.stream = t->id, .p = p};
     return t;
 }
 
 /* ---- noise ----------------------------------------------------------------------- */
-/* ip: [0] op id, [1] kind, [2] clip; fp[0] param */
+
+typedef struct noise_params {
+    int stream;             /* the forward node's id */
+    aecl_noise_kind kind;
+    int clip;               /* clamp to [0, 1] */
+    float param;            /* sigma or probability */
+} noise_params;
+AECL_OP_PARAMS(noise_p, noise_params)
 
 static aecl_status emit_noise(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
+    const noise_params *np = noise_p(t);
     AECL_TRY(rng_kernel(p, "noise", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTiifiRuSu", t->in[0], t, (int)t->size, t->ip[1], (double)t->fp[0], t->ip[2],
-                            (unsigned)AECL_RNG_STREAM_NOISE, (unsigned)t->ip[0]));
+    AECL_TRY(aecl_plan_args(p, k, "TTiifiRuSu", t->in[0], t, (int)t->size, (int)np->kind, (double)np->param,
+                            np->clip, (unsigned)AECL_RNG_STREAM_NOISE, (unsigned)np->stream));
     return launch_blocks(p, k, t);
 }
 
@@ -104,27 +118,27 @@ static aecl_status emit_noise(aecl_plan *p, aecl_tensor *t)
 static aecl_status emit_noise_grad(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
+    const noise_params *np = noise_p(t);
     AECL_TRY(rng_kernel(p, "noise_grad", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTTiifiRuSu", t->in[0], t->in[1], t, (int)t->size, t->ip[1], (double)t->fp[0],
-                            t->ip[2], (unsigned)AECL_RNG_STREAM_NOISE, (unsigned)t->ip[0]));
+    AECL_TRY(aecl_plan_args(p, k, "TTTiifiRuSu", t->in[0], t->in[1], t, (int)t->size, (int)np->kind,
+                            (double)np->param, np->clip, (unsigned)AECL_RNG_STREAM_NOISE, (unsigned)np->stream));
     return launch_blocks(p, k, t);
 }
 
-static const aecl_op_def op_noise_grad = {"noise_grad", emit_noise_grad, NULL, 1, 0, NULL};
+const aecl_op_def aecl_op_noise_grad = {.name = "noise_grad", .emit = emit_noise_grad, .inplace_ok = 1};
 
 static void backward_noise(aecl_graph *g, aecl_tensor *t)
 {
     aecl_tensor *in[2] = {t->grad, t->in[0]};
-    aecl_tensor *gx = aecl_node(g, &op_noise_grad, NULL, t->ndim, t->shape, 2, in);
+    aecl_tensor *gx = aecl_node(g, &aecl_op_noise_grad, NULL, t->ndim, t->shape, 2, in);
     if (gx) {
-        for (int i = 0; i < 3; i++) gx->ip[i] = t->ip[i];
-        gx->fp[0] = t->fp[0];
+        *noise_p(gx) = *noise_p(t);
         gx->flags &= ~(unsigned)AECL_T_GRAD;
     }
     aecl_grad_add(g, t->in[0], gx);
 }
 
-static const aecl_op_def op_noise = {"noise", emit_noise, backward_noise, 1, 0, NULL};
+const aecl_op_def aecl_op_noise = {.name = "noise", .emit = emit_noise, .backward = backward_noise, .inplace_ok = 1};
 
 static const char *noise_name(aecl_noise_kind kind)
 {
@@ -144,24 +158,22 @@ aecl_tensor *aecl_noise(aecl_graph *g, aecl_tensor *x, aecl_noise_kind kind, flo
                                noise_name(kind), (double)param);
     if (param == 0.0f && !clip) return x;
     if (!size_ok(g, "noise", x)) return NULL;
-    aecl_tensor *t = aecl_node(g, &op_noise, noise_name(kind), x->ndim, x->shape, 1, &x);
-    if (t) {
-        t->ip[0] = t->id;
-        t->ip[1] = (int)kind;
-        t->ip[2] = clip != 0;
-        t->fp[0] = param;
-    }
+    aecl_tensor *t = aecl_node(g, &aecl_op_noise, noise_name(kind), x->ndim, x->shape, 1, &x);
+    if (t) *noise_p(t) = (noise_params){.stream = t->id, .kind = kind, .clip = clip != 0, .param = param};
     return t;
 }
 
 /* ---- reparameterize ------------------------------------------------------------------ */
+
+typedef struct reparam_params { int stream; } reparam_params;   /* the forward node's id */
+AECL_OP_PARAMS(reparam_p, reparam_params)
 
 static aecl_status emit_reparam(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
     AECL_TRY(rng_kernel(p, "reparam", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTiRuSu", t->in[0], t->in[1], t, (int)t->size,
-                            (unsigned)AECL_RNG_STREAM_REPARAM, (unsigned)t->ip[0]));
+                            (unsigned)AECL_RNG_STREAM_REPARAM, (unsigned)reparam_p(t)->stream));
     return launch_blocks(p, k, t);
 }
 
@@ -171,11 +183,11 @@ static aecl_status emit_reparam_grad(aecl_plan *p, aecl_tensor *t)
     cl_kernel k;
     AECL_TRY(rng_kernel(p, "reparam_grad", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTiRuSu", t->in[0], t->in[1], t, (int)t->size,
-                            (unsigned)AECL_RNG_STREAM_REPARAM, (unsigned)t->ip[0]));
+                            (unsigned)AECL_RNG_STREAM_REPARAM, (unsigned)reparam_p(t)->stream));
     return launch_blocks(p, k, t);
 }
 
-static const aecl_op_def op_reparam_grad = {"reparam_grad", emit_reparam_grad, NULL, 1, 0, NULL};
+const aecl_op_def aecl_op_reparam_grad = {.name = "reparam_grad", .emit = emit_reparam_grad, .inplace_ok = 1};
 
 static void backward_reparam(aecl_graph *g, aecl_tensor *t)
 {
@@ -183,16 +195,17 @@ static void backward_reparam(aecl_graph *g, aecl_tensor *t)
     aecl_grad_add(g, t->in[0], t->grad);
     if (!(lv->flags & AECL_T_GRAD)) return;
     aecl_tensor *in[2] = {t->grad, lv};
-    aecl_tensor *glv = aecl_node(g, &op_reparam_grad, NULL, lv->ndim, lv->shape, 2, in);
+    aecl_tensor *glv = aecl_node(g, &aecl_op_reparam_grad, NULL, lv->ndim, lv->shape, 2, in);
     if (glv) {
-        glv->ip[0] = t->ip[0];
+        *reparam_p(glv) = *reparam_p(t);
         glv->flags &= ~(unsigned)AECL_T_GRAD;
     }
     aecl_grad_add(g, lv, glv);
 }
 
 /* In place over mu is safe: z[i] is written after mu[i] and logvar[i] are read. */
-static const aecl_op_def op_reparam = {"reparameterize", emit_reparam, backward_reparam, 1, 0, NULL};
+const aecl_op_def aecl_op_reparameterize = {.name = "reparameterize", .emit = emit_reparam,
+                                            .backward = backward_reparam, .inplace_ok = 1};
 
 aecl_tensor *aecl_reparameterize(aecl_graph *g, aecl_tensor *mu, aecl_tensor *logvar, int sample)
 {
@@ -205,7 +218,7 @@ aecl_tensor *aecl_reparameterize(aecl_graph *g, aecl_tensor *mu, aecl_tensor *lo
     if (!sample) return mu;
     if (!size_ok(g, "reparameterize", mu)) return NULL;
     aecl_tensor *in[2] = {mu, logvar};
-    aecl_tensor *t = aecl_node(g, &op_reparam, "z", mu->ndim, mu->shape, 2, in);
-    if (t) t->ip[0] = t->id;
+    aecl_tensor *t = aecl_node(g, &aecl_op_reparameterize, "z", mu->ndim, mu->shape, 2, in);
+    if (t) reparam_p(t)->stream = t->id;
     return t;
 }

@@ -1,19 +1,31 @@
 /* Reductions: sum/mean to a scalar, per-channel sums, channel broadcasts, the L1
  * activity penalty, and the masked batch mean of per-sample losses. */
 #include "graph/op.h"
+#include "ops/op_list.h"
 #include "ops/ops.h"
 
 enum { MODE_PLAIN = 0, MODE_ABS = 1, MODE_SQUARE = 2 };
-/* ip: [0] mode, [1] row_len, [2] per_row_mean, [3] masked (valid rows dynamic); fp[0] alpha */
+typedef struct reduce_params {
+    int mode;               /* MODE_*: what is summed */
+    int row_len;
+    int per_row_mean;
+    int masked;             /* only the plan's valid rows (dynamic) */
+    float alpha;            /* the sum's factor */
+} reduce_params;
+AECL_OP_PARAMS(reduce_p, reduce_params)
 
 static aecl_status emit_reduce(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
     const aecl_tensor *x = t->in[0];
+    const reduce_params *rp = reduce_p(t);
     AECL_TRY(aecl_plan_kernel(p, "reduce.cl", "", "reduce_sum", &k));
-    const char *fmt = t->ip[3] ? "TTiiVifii" : "TTiiiifii";
-    if (t->ip[3]) AECL_TRY(aecl_plan_args(p, k, fmt, x, t, (int)x->size, t->ip[1], t->ip[0], (double)t->fp[0], t->ip[2], 0));
-    else AECL_TRY(aecl_plan_args(p, k, fmt, x, t, (int)x->size, t->ip[1], 0x7fffffff, t->ip[0], (double)t->fp[0], t->ip[2], 0));
+    if (rp->masked)
+        AECL_TRY(aecl_plan_args(p, k, "TTiiVifii", x, t, (int)x->size, rp->row_len, rp->mode, (double)rp->alpha,
+                                rp->per_row_mean, 0));
+    else
+        AECL_TRY(aecl_plan_args(p, k, "TTiiiifii", x, t, (int)x->size, rp->row_len, 0x7fffffff, rp->mode,
+                                (double)rp->alpha, rp->per_row_mean, 0));
     size_t wg = aecl_kernel_max_wg(aecl_plan_ctx(p), k), local = 1;
     while (local * 2 <= wg && local * 2 <= 256) local *= 2;
     return aecl_plan_launch(p, k, 1, &local, &local, "reduce", 0);
@@ -21,44 +33,40 @@ static aecl_status emit_reduce(aecl_plan *p, aecl_tensor *t)
 
 static aecl_status emit_reduce_grad(aecl_plan *p, aecl_tensor *t)
 {
-    const aecl_tensor *src = t->in[2]; /* the forward reduce node, for its parameters */
+    const reduce_params *rp = reduce_p(t->in[2]); /* the forward reduce node's */
     cl_kernel k;
     AECL_TRY(aecl_plan_kernel(p, "reduce.cl", "", "reduce_sum_grad", &k));
-    if (src->ip[3])
-        AECL_TRY(aecl_plan_args(p, k, "TTTiiVifi", t->in[0], t->in[1], t, (int)t->size, src->ip[1], src->ip[0],
-                                (double)src->fp[0], src->ip[2]));
+    if (rp->masked)
+        AECL_TRY(aecl_plan_args(p, k, "TTTiiVifi", t->in[0], t->in[1], t, (int)t->size, rp->row_len, rp->mode,
+                                (double)rp->alpha, rp->per_row_mean));
     else
-        AECL_TRY(aecl_plan_args(p, k, "TTTiiiifi", t->in[0], t->in[1], t, (int)t->size, src->ip[1], 0x7fffffff,
-                                src->ip[0], (double)src->fp[0], src->ip[2]));
+        AECL_TRY(aecl_plan_args(p, k, "TTTiiiifi", t->in[0], t->in[1], t, (int)t->size, rp->row_len, 0x7fffffff,
+                                rp->mode, (double)rp->alpha, rp->per_row_mean));
     return aecl_plan_launch_1d(p, k, t->size, "reduce_grad");
 }
 
-static const aecl_op_def op_reduce_grad = {"reduce_grad", emit_reduce_grad, NULL, 0, 0, NULL};
+const aecl_op_def aecl_op_reduce_grad = {.name = "reduce_grad", .emit = emit_reduce_grad};
 
 static void backward_reduce(aecl_graph *g, aecl_tensor *t)
 {
     aecl_tensor *x = t->in[0];
     aecl_tensor *in[3] = {t->grad, x, t};
-    aecl_tensor *gx = aecl_node(g, &op_reduce_grad, NULL, x->ndim, x->shape, 3, in);
+    aecl_tensor *gx = aecl_node(g, &aecl_op_reduce_grad, NULL, x->ndim, x->shape, 3, in);
     if (gx) gx->flags &= ~(unsigned)AECL_T_GRAD;
     aecl_grad_add(g, x, gx);
 }
 
-static const aecl_op_def op_reduce = {"reduce", emit_reduce, backward_reduce, 0, 0, NULL};
+const aecl_op_def aecl_op_reduce = {.name = "reduce", .emit = emit_reduce, .backward = backward_reduce};
 
 static aecl_tensor *reduce(aecl_graph *g, aecl_tensor *x, int mode, int row_len, int per_row_mean, int masked,
                            float alpha)
 {
     if (!x) return NULL;
     int one = 1;
-    aecl_tensor *t = aecl_node(g, &op_reduce, NULL, 1, &one, 1, &x);
-    if (t) {
-        t->ip[0] = mode;
-        t->ip[1] = row_len;
-        t->ip[2] = per_row_mean;
-        t->ip[3] = masked;
-        t->fp[0] = alpha;
-    }
+    aecl_tensor *t = aecl_node(g, &aecl_op_reduce, NULL, 1, &one, 1, &x);
+    if (t)
+        *reduce_p(t) = (reduce_params){.mode = mode, .row_len = row_len, .per_row_mean = per_row_mean,
+                                       .masked = masked, .alpha = alpha};
     return t;
 }
 
@@ -108,16 +116,17 @@ static void backward_channel_sum(aecl_graph *g, aecl_tensor *t)
     aecl_grad_add(g, t->in[0], aecl_channel_broadcast(g, t->grad, t->in[0]));
 }
 
-static const aecl_op_def op_channel_sum = {"channel_sum", emit_channel_sum, backward_channel_sum, 0, 0, NULL};
+const aecl_op_def aecl_op_channel_sum = {.name = "channel_sum", .emit = emit_channel_sum,
+                                         .backward = backward_channel_sum};
 
 aecl_tensor *aecl_channel_sum(aecl_graph *g, aecl_tensor *x)
 {
     if (!x) return NULL;
     int c = x->ndim > 1 ? x->shape[1] : 1;
-    return aecl_node(g, &op_channel_sum, NULL, 1, &c, 1, &x);
+    return aecl_node(g, &aecl_op_channel_sum, NULL, 1, &c, 1, &x);
 }
 
-/* in: [0] v, [1] x or absent (n_in == 1 + has_x) ; shape from ip[4..] */
+/* in: [0] v, [1] x or absent (n_in == 1 + has_x) */
 static aecl_status emit_channel_add(aecl_plan *p, aecl_tensor *t)
 {
     int outer, C, inner;
@@ -135,7 +144,8 @@ static void backward_channel_add(aecl_graph *g, aecl_tensor *t)
     if (t->n_in == 2) aecl_grad_add(g, t->in[1], t->grad);
 }
 
-static const aecl_op_def op_channel_add = {"channel_add", emit_channel_add, backward_channel_add, 0, 0, NULL};
+const aecl_op_def aecl_op_channel_add = {.name = "channel_add", .emit = emit_channel_add,
+                                         .backward = backward_channel_add};
 
 static aecl_tensor *channel_add(aecl_graph *g, aecl_tensor *v, aecl_tensor *x, aecl_tensor *like)
 {
@@ -147,7 +157,7 @@ static aecl_tensor *channel_add(aecl_graph *g, aecl_tensor *v, aecl_tensor *x, a
                                aecl_shape_str(v, sv, sizeof sv), C, aecl_shape_str(like, sl, sizeof sl));
     }
     aecl_tensor *in[2] = {v, x};
-    return aecl_node(g, &op_channel_add, NULL, like->ndim, like->shape, x ? 2 : 1, in);
+    return aecl_node(g, &aecl_op_channel_add, NULL, like->ndim, like->shape, x ? 2 : 1, in);
 }
 
 aecl_tensor *aecl_channel_broadcast(aecl_graph *g, aecl_tensor *v, aecl_tensor *like)

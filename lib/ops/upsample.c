@@ -3,16 +3,20 @@
  * gathers the weighted gradients of the outputs that read it. */
 #include "ops/conv.h"
 #include "graph/op.h"
+#include "ops/op_list.h"
 #include "ops/ops.h"
 
-/* ip: [0] factor, [1] mode */
+/* Of an upsampling node and of its gradient node. */
+typedef struct upsample_params { int factor, mode; } upsample_params;
+AECL_OP_PARAMS(upsample_p, upsample_params)
 
 static aecl_status emit_upsample(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *x = t->in[0];
     cl_kernel k;
     AECL_TRY(aecl_plan_kernel(p, "pool.cl", "", "upsample_fwd", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTiiiii", x, t, x->shape[2], x->shape[3], t->ip[0], t->ip[1], (int)t->size));
+    AECL_TRY(aecl_plan_args(p, k, "TTiiiii", x, t, x->shape[2], x->shape[3], upsample_p(t)->factor,
+                            upsample_p(t)->mode, (int)t->size));
     return aecl_plan_launch_1d(p, k, t->size, "upsample2d");
 }
 
@@ -20,26 +24,25 @@ static aecl_status emit_upsample_grad(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
     AECL_TRY(aecl_plan_kernel(p, "pool.cl", "", "upsample_grad", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTiiiii", t->in[0], t, t->shape[2], t->shape[3], t->ip[0], t->ip[1],
-                            (int)t->size));
+    AECL_TRY(aecl_plan_args(p, k, "TTiiiii", t->in[0], t, t->shape[2], t->shape[3], upsample_p(t)->factor,
+                            upsample_p(t)->mode, (int)t->size));
     return aecl_plan_launch_1d(p, k, t->size, "upsample2d_grad");
 }
 
-static const aecl_op_def op_upsample_grad = {"upsample2d_grad", emit_upsample_grad, NULL, 0, 0, NULL};
+const aecl_op_def aecl_op_upsample2d_grad = {.name = "upsample2d_grad", .emit = emit_upsample_grad};
 
 static void backward_upsample(aecl_graph *g, aecl_tensor *t)
 {
     aecl_tensor *x = t->in[0];
-    aecl_tensor *gx = aecl_node(g, &op_upsample_grad, NULL, 4, x->shape, 1, &t->grad);
+    aecl_tensor *gx = aecl_node(g, &aecl_op_upsample2d_grad, NULL, 4, x->shape, 1, &t->grad);
     if (gx) {
-        gx->ip[0] = t->ip[0];
-        gx->ip[1] = t->ip[1];
+        *upsample_p(gx) = *upsample_p(t);
         gx->flags &= ~(unsigned)AECL_T_GRAD;
     }
     aecl_grad_add(g, x, gx);
 }
 
-static const aecl_op_def op_upsample = {"upsample2d", emit_upsample, backward_upsample, 0, 0, NULL};
+const aecl_op_def aecl_op_upsample2d = {.name = "upsample2d", .emit = emit_upsample, .backward = backward_upsample};
 
 aecl_tensor *aecl_upsample2d(aecl_graph *g, aecl_tensor *x, int factor, int mode)
 {
@@ -54,10 +57,7 @@ aecl_tensor *aecl_upsample2d(aecl_graph *g, aecl_tensor *x, int factor, int mode
         return aecl_graph_fail(g, AECL_ERR_SHAPE, "upsample2d: factor %d does not fit input %s", factor,
                                aecl_shape_str(x, s, sizeof s));
     int shape[4] = {x->shape[0], x->shape[1], x->shape[2] * factor, x->shape[3] * factor};
-    aecl_tensor *t = aecl_node(g, &op_upsample, NULL, 4, shape, 1, &x);
-    if (t) {
-        t->ip[0] = factor;
-        t->ip[1] = mode;
-    }
+    aecl_tensor *t = aecl_node(g, &aecl_op_upsample2d, NULL, 4, shape, 1, &x);
+    if (t) *upsample_p(t) = (upsample_params){.factor = factor, .mode = mode};
     return t;
 }

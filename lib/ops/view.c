@@ -1,5 +1,6 @@
 /* Views: reshape and flatten alias their input's storage; no launch. */
 #include "graph/op.h"
+#include "ops/op_list.h"
 #include "ops/ops.h"
 
 static void backward_view(aecl_graph *g, aecl_tensor *t)
@@ -8,7 +9,7 @@ static void backward_view(aecl_graph *g, aecl_tensor *t)
     aecl_grad_add(g, x, aecl_reshape(g, t->grad, x->ndim, x->shape));
 }
 
-static const aecl_op_def op_view = {"reshape", NULL, backward_view, 0, 1, NULL};
+const aecl_op_def aecl_op_reshape = {.name = "reshape", .backward = backward_view, .is_view = 1};
 
 aecl_tensor *aecl_reshape(aecl_graph *g, aecl_tensor *x, int ndim, const int *shape)
 {
@@ -20,7 +21,7 @@ aecl_tensor *aecl_reshape(aecl_graph *g, aecl_tensor *x, int ndim, const int *sh
         return aecl_graph_fail(g, AECL_ERR_SHAPE, "reshape: %s has %zu elements, the new shape %zu", 
                                aecl_shape_str(x, s, sizeof s), x->size, n);
     }
-    return aecl_node(g, &op_view, NULL, ndim, shape, 1, &x);
+    return aecl_node(g, &aecl_op_reshape, NULL, ndim, shape, 1, &x);
 }
 
 aecl_tensor *aecl_flatten(aecl_graph *g, aecl_tensor *x)
