@@ -4,22 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct gc_graph {
-    aecl_graph *g;
-    aecl_plan *p;
-    aecl_tensor *x[8], *y, *r, *loss;
-} gc_graph;
-
-static int build_graph(aecl_ctx *ctx, int n_in, const gc_input *in, gc_build_fn build, void *user, int with_loss,
-                       gc_graph *G)
+int gc_graph_build(aecl_ctx *ctx, const char *name, int n_in, const gc_input *in, gc_build_fn build, void *user,
+                   int with_loss, const aecl_plan_options *opt, gc_graph *G)
 {
     memset(G, 0, sizeof *G);
     if (aecl_graph_create(ctx, &G->g) != AECL_OK) return -1;
     for (int i = 0; i < n_in; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "x%d", i);
-        G->x[i] = in[i].no_grad ? aecl_input(G->g, name, in[i].ndim, in[i].shape)
-                                : aecl_param(G->g, name, in[i].ndim, in[i].shape);
+        char xname[16];
+        snprintf(xname, sizeof xname, "x%d", i);
+        G->x[i] = in[i].no_grad ? aecl_input(G->g, xname, in[i].ndim, in[i].shape)
+                                : aecl_param(G->g, xname, in[i].ndim, in[i].shape);
     }
     G->y = aecl_mark(build(G->g, G->x, user), AECL_T_OUTPUT);
     if (with_loss && G->y) {
@@ -28,40 +22,39 @@ static int build_graph(aecl_ctx *ctx, int n_in, const gc_input *in, gc_build_fn 
         aecl_backward(G->g, G->loss);
         for (int i = 0; i < n_in; i++)
             if (!in[i].no_grad) {
-                CHECK_MSG(G->x[i]->grad != NULL, "input %d got no gradient", i);
+                CHECK_MSG(G->x[i]->grad != NULL, "%s: input %d got no gradient", name, i);
                 aecl_mark(G->x[i]->grad, AECL_T_OUTPUT);
             }
     }
+    aecl_plan_options dflt = {.seed = 1234, .poison = 1};
     aecl_status st = aecl_graph_status(G->g);
-    aecl_plan_options opt = {.seed = 1234, .poison = 1};
-    if (st == AECL_OK) st = aecl_plan_compile(G->g, &opt, &G->p);
-    if (st != AECL_OK) {
-        fprintf(stderr, "graph build/compile failed: %s\n", aecl_ctx_last_error(ctx));
-        return -1;
-    }
-    for (int i = 0; i < n_in; i++) aecl_plan_write(G->p, G->x[i], in[i].data);
-    return 0;
+    if (st == AECL_OK) st = aecl_plan_compile(G->g, opt ? opt : &dflt, &G->p);
+    CHECK_MSG(st == AECL_OK, "%s: graph or plan: %s", name, aecl_ctx_last_error(ctx));
+    for (int i = 0; i < n_in && st == AECL_OK; i++)
+        if (in[i].data) st = aecl_plan_write(G->p, G->x[i], in[i].data);
+    CHECK_MSG(st == AECL_OK, "%s: writing the inputs: %s", name, aecl_ctx_last_error(ctx));
+    return st == AECL_OK ? 0 : -1;
 }
 
-static void free_graph(gc_graph *G)
+void gc_graph_free(gc_graph *G)
 {
     aecl_plan_free(G->p);
     aecl_graph_free(G->g);
+    memset(G, 0, sizeof *G);
 }
 
 int gc_forward(aecl_ctx *ctx, int n_in, const gc_input *in, gc_build_fn build, void *user, float *out,
                size_t out_size)
 {
     gc_graph G;
-    int rc = build_graph(ctx, n_in, in, build, user, 0, &G);
-    CHECK(rc == 0);
+    int rc = gc_graph_build(ctx, "forward", n_in, in, build, user, 0, NULL, &G);
     if (rc == 0) {
         CHECK_MSG(G.y->size == out_size, "output has %zu elements, expected %zu", G.y->size, out_size);
         aecl_plan_set_step(G.p, 0);
         rc = G.y->size == out_size && aecl_plan_run(G.p) == AECL_OK && aecl_plan_read(G.p, G.y, out) == AECL_OK ? 0 : -1;
         CHECK_MSG(rc == 0, "forward run failed: %s", aecl_ctx_last_error(ctx));
     }
-    free_graph(&G);
+    gc_graph_free(&G);
     return rc;
 }
 
@@ -77,9 +70,8 @@ double gc_gradcheck(aecl_ctx *ctx, const char *name, int n_in, const gc_input *i
                     float h, double tol, int max_points)
 {
     gc_graph G;
-    if (build_graph(ctx, n_in, in, build, user, 1, &G) != 0) {
-        CHECK_MSG(0, "%s: gradcheck graph failed", name);
-        free_graph(&G);
+    if (gc_graph_build(ctx, name, n_in, in, build, user, 1, NULL, &G) != 0) {
+        gc_graph_free(&G);
         return INFINITY;
     }
     float *r = malloc(G.y->size * sizeof *r);
@@ -114,6 +106,6 @@ double gc_gradcheck(aecl_ctx *ctx, const char *name, int n_in, const gc_input *i
         free(x);
     }
     free(r);
-    free_graph(&G);
+    gc_graph_free(&G);
     return worst;
 }

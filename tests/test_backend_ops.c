@@ -8,7 +8,10 @@
  * fresh graphs and plans compiled with poison (dead and work regions NaN), so no
  * variant can pass on another's buffers. Pointwise cases are compiled fused and
  * with no_fuse. The optimizer updates are checked step by step against the host
- * formulas on each variant too.
+ * formulas on each variant too. At the end the test walks the table of every op
+ * (lib/ops/op_list.h): names unique, each op met in some case's graph, each op
+ * with a backward rule differentiated under finite differences, and no op met
+ * that the table lacks (skipped when AECL_BACKEND_OPS_CASE picks cases).
  *
  * A variant runs the cases whose kernels read one of its keys (conv_* the
  * convolutions, gemm* dense and matmul, rng_blocks the random ops, loss_* the
@@ -31,6 +34,7 @@
 #include "gradcheck.h"
 #include "graph/plan.h"
 #include "graph/plan_internal.h" /* the launches: which kernels a variant took */
+#include "ops/op_list.h"
 #include "ops/ops.h"
 #include "ref_ops.h"
 #include "rt/rt.h"
@@ -88,8 +92,15 @@ struct bo_case {
     float tol;     /* tolerance multiplier (0: 1) */
     aecl_act act;
     float slope;
-    int ip[4];     /* op parameters (transposes, axis, kinds) */
-    float fp[2];
+    int which;     /* the builder's variant (binary op, RED_*, LOSS_*, RNG_*) */
+    int trans_a, trans_b;           /* matmul */
+    int axis, start, len;           /* concat, slice */
+    float alpha, beta;              /* affine */
+    float scale;                    /* l1 weight, masked_mean and loss_mean scale */
+    aecl_loss_kind loss;
+    aecl_noise_kind noise;
+    int clip;
+    float prob;                     /* dropout probability, noise parameter */
     ref_conv conv;
     ref_pool pool;
 };
@@ -123,7 +134,7 @@ static size_t r_dense(const bo_case *c, const bo_env *e, float *const *x, float 
     ref_dense(x[0], x[1], c->n_in == 3 ? x[2] : NULL, y, n, in, out, c->act, c->slope);
     if (r) {
         float *dz = malloc((size_t)n * out * sizeof *dz);
-        for (int i = 0; i < n * out; i++) dz[i] = r[i] * aecl_act_grad_host(c->act, y[i], c->slope);
+        for (int i = 0; i < n * out; i++) dz[i] = r[i] * ref_act_grad(c->act, y[i], c->slope);
         ref_matmul(dz, x[1], g[0], n, in, out, 0, 0);   /* dx = dz W */
         ref_matmul(dz, x[0], g[1], out, in, n, 1, 0);   /* dW = dz^T x */
         for (int i = 0; c->n_in == 3 && i < n * out; i++) g[2][i % out] += dz[i];
@@ -132,10 +143,38 @@ static size_t r_dense(const bo_case *c, const bo_env *e, float *const *x, float 
     return (size_t)n * out;
 }
 
+/* Two dense layers without bias, y = act(x W1^T) W2^T: the hidden layer's
+ * gradient is a matmul times act'(h), which the GEMM-epilogue pass folds into
+ * one matmul_act_grad node. */
+static aecl_tensor *b_dense2(aecl_graph *g, aecl_tensor **x, void *u)
+{
+    const bo_case *c = u;
+    return aecl_dense(g, aecl_dense(g, x[0], x[1], NULL, c->act, c->slope), x[2], NULL, AECL_ACT_NONE, 0);
+}
+
+static size_t r_dense2(const bo_case *c, const bo_env *e, float *const *x, float *y, const float *r, float *const *g)
+{
+    int n = c->in[0].shape[0], in = c->in[0].shape[1], hid = c->in[1].shape[0], out = c->in[2].shape[0];
+    float *h = malloc((size_t)n * hid * sizeof *h);
+    ref_dense(x[0], x[1], NULL, h, n, in, hid, c->act, c->slope);
+    ref_dense(h, x[2], NULL, y, n, hid, out, AECL_ACT_NONE, 0);
+    if (r) {
+        float *dz = malloc((size_t)n * hid * sizeof *dz);
+        ref_matmul(r, x[2], dz, n, hid, out, 0, 0);     /* dh = r W2 */
+        ref_matmul(r, h, g[2], out, hid, n, 1, 0);      /* dW2 = r^T h */
+        for (int i = 0; i < n * hid; i++) dz[i] *= ref_act_grad(c->act, h[i], c->slope);
+        ref_matmul(dz, x[1], g[0], n, in, hid, 0, 0);   /* dx = dz W1 */
+        ref_matmul(dz, x[0], g[1], hid, in, n, 1, 0);   /* dW1 = dz^T x */
+        free(dz);
+    }
+    free(h);
+    return (size_t)n * out;
+}
+
 static aecl_tensor *b_matmul(aecl_graph *g, aecl_tensor **x, void *u)
 {
     const bo_case *c = u;
-    return aecl_matmul(g, x[0], x[1], c->ip[0], c->ip[1]);
+    return aecl_matmul(g, x[0], x[1], c->trans_a, c->trans_b);
 }
 
 /* g (stored [cols, rows] when trans) from t [rows, cols]. */
@@ -148,7 +187,7 @@ static void store_maybe_transposed(const float *t, float *g, int rows, int cols,
 static size_t r_matmul(const bo_case *c, const bo_env *e, float *const *x, float *y, const float *r,
                        float *const *g)
 {
-    int ta = c->ip[0], tb = c->ip[1];
+    int ta = c->trans_a, tb = c->trans_b;
     int M = c->in[0].shape[ta], K = c->in[0].shape[!ta], N = c->in[1].shape[!tb];
     ref_matmul(x[0], x[1], y, M, N, K, ta, tb);
     if (r) {
@@ -231,13 +270,13 @@ static void copy_rows(size_t outer, size_t len, const float *src, size_t src_row
 
 static aecl_tensor *b_concat(aecl_graph *g, aecl_tensor **x, void *u)
 {
-    return aecl_concat(g, x[0], x[1], ((const bo_case *)u)->ip[0]);
+    return aecl_concat(g, x[0], x[1], ((const bo_case *)u)->axis);
 }
 
 static size_t r_concat(const bo_case *c, const bo_env *e, float *const *x, float *y, const float *r,
                        float *const *g)
 {
-    int axis = c->ip[0];
+    int axis = c->axis;
     size_t outer, inner;
     around(&c->in[0], axis, &outer, &inner);
     size_t ra = (size_t)c->in[0].shape[axis] * inner, rb = (size_t)c->in[1].shape[axis] * inner;
@@ -253,16 +292,16 @@ static size_t r_concat(const bo_case *c, const bo_env *e, float *const *x, float
 static aecl_tensor *b_slice(aecl_graph *g, aecl_tensor **x, void *u)
 {
     const bo_case *c = u;
-    return aecl_slice(g, x[0], c->ip[0], c->ip[1], c->ip[2]);
+    return aecl_slice(g, x[0], c->axis, c->start, c->len);
 }
 
 static size_t r_slice(const bo_case *c, const bo_env *e, float *const *x, float *y, const float *r,
                       float *const *g)
 {
-    int axis = c->ip[0];
+    int axis = c->axis;
     size_t outer, inner, row = (size_t)c->in[0].shape[axis];
     around(&c->in[0], axis, &outer, &inner);
-    size_t start = (size_t)c->ip[1] * inner, len = (size_t)c->ip[2] * inner;
+    size_t start = (size_t)c->start * inner, len = (size_t)c->len * inner;
     copy_rows(outer, len, x[0], row * inner, start, y, len, 0);
     if (r) copy_rows(outer, len, r, len, 0, g[0], row * inner, start);
     return outer * len;
@@ -286,22 +325,24 @@ static size_t r_view(const bo_case *c, const bo_env *e, float *const *x, float *
 
 /* ---- elementwise -------------------------------------------------------------------------- */
 
+enum { BIN_ADD, BIN_SUB, BIN_MUL };
+
 static aecl_tensor *b_binary(aecl_graph *g, aecl_tensor **x, void *u)
 {
-    int op = ((const bo_case *)u)->ip[0];
-    return op == 0 ? aecl_add(g, x[0], x[1]) : op == 1 ? aecl_sub(g, x[0], x[1]) : aecl_mul(g, x[0], x[1]);
+    int op = ((const bo_case *)u)->which;
+    return op == BIN_ADD ? aecl_add(g, x[0], x[1]) : op == BIN_SUB ? aecl_sub(g, x[0], x[1]) : aecl_mul(g, x[0], x[1]);
 }
 
 static size_t r_binary(const bo_case *c, const bo_env *e, float *const *x, float *y, const float *r,
                        float *const *g)
 {
     size_t n = numel(&c->in[0]);
-    int op = c->ip[0];
+    int op = c->which;
     for (size_t i = 0; i < n; i++) {
-        y[i] = op == 0 ? x[0][i] + x[1][i] : op == 1 ? x[0][i] - x[1][i] : x[0][i] * x[1][i];
+        y[i] = op == BIN_ADD ? x[0][i] + x[1][i] : op == BIN_SUB ? x[0][i] - x[1][i] : x[0][i] * x[1][i];
         if (!r) continue;
-        g[0][i] = op == 2 ? r[i] * x[1][i] : r[i];
-        g[1][i] = op == 2 ? r[i] * x[0][i] : op == 1 ? -r[i] : r[i];
+        g[0][i] = op == BIN_MUL ? r[i] * x[1][i] : r[i];
+        g[1][i] = op == BIN_MUL ? r[i] * x[0][i] : op == BIN_SUB ? -r[i] : r[i];
     }
     return n;
 }
@@ -309,7 +350,7 @@ static size_t r_binary(const bo_case *c, const bo_env *e, float *const *x, float
 static aecl_tensor *b_affine(aecl_graph *g, aecl_tensor **x, void *u)
 {
     const bo_case *c = u;
-    return aecl_affine(g, x[0], c->fp[0], c->fp[1]);
+    return aecl_affine(g, x[0], c->alpha, c->beta);
 }
 
 static size_t r_affine(const bo_case *c, const bo_env *e, float *const *x, float *y, const float *r,
@@ -317,8 +358,8 @@ static size_t r_affine(const bo_case *c, const bo_env *e, float *const *x, float
 {
     size_t n = numel(&c->in[0]);
     for (size_t i = 0; i < n; i++) {
-        y[i] = c->fp[0] * x[0][i] + c->fp[1];
-        if (r) g[0][i] = c->fp[0] * r[i];
+        y[i] = c->alpha * x[0][i] + c->beta;
+        if (r) g[0][i] = c->alpha * r[i];
     }
     return n;
 }
@@ -333,8 +374,8 @@ static size_t r_act(const bo_case *c, const bo_env *e, float *const *x, float *y
 {
     size_t n = numel(&c->in[0]);
     for (size_t i = 0; i < n; i++) {
-        y[i] = aecl_act_host(c->act, x[0][i], c->slope);
-        if (r) g[0][i] = r[i] * aecl_act_grad_host(c->act, y[i], c->slope);
+        y[i] = ref_act(c->act, x[0][i], c->slope);
+        if (r) g[0][i] = r[i] * ref_act_grad(c->act, y[i], c->slope);
     }
     return n;
 }
@@ -350,7 +391,7 @@ static size_t r_act_grad(const bo_case *c, const bo_env *e, float *const *x, flo
                          float *const *g)
 {
     size_t n = numel(&c->in[0]);
-    for (size_t i = 0; i < n; i++) y[i] = x[1][i] * aecl_act_grad_host(c->act, x[0][i], c->slope);
+    for (size_t i = 0; i < n; i++) y[i] = x[1][i] * ref_act_grad(c->act, x[0][i], c->slope);
     return n;
 }
 
@@ -387,31 +428,31 @@ enum { RED_SUM, RED_MEAN, RED_CHANNEL_SUM, RED_ADD_CHANNEL, RED_BROADCAST, RED_L
 static aecl_tensor *b_reduce(aecl_graph *g, aecl_tensor **x, void *u)
 {
     const bo_case *c = u;
-    switch (c->ip[0]) {
+    switch (c->which) {
     case RED_SUM: return aecl_sum(g, x[0]);
     case RED_MEAN: return aecl_mean(g, x[0]);
     case RED_CHANNEL_SUM: return aecl_channel_sum(g, x[0]);
     case RED_ADD_CHANNEL: return aecl_add_channel(g, x[0], x[1]);
     case RED_BROADCAST: return aecl_channel_broadcast(g, x[0], x[1]);
-    case RED_L1: return aecl_l1_activity(g, x[0], c->fp[0]);
-    default: return aecl_masked_mean(g, x[0], c->fp[0]);
+    case RED_L1: return aecl_l1_activity(g, x[0], c->scale);
+    default: return aecl_masked_mean(g, x[0], c->scale);
     }
 }
 
 static size_t r_reduce(const bo_case *c, const bo_env *e, float *const *x, float *y, const float *r,
                        float *const *g)
 {
-    const bo_in *shaped = c->ip[0] == RED_BROADCAST ? &c->in[1] : &c->in[0];
+    const bo_in *shaped = c->which == RED_BROADCAST ? &c->in[1] : &c->in[0];
     size_t n = numel(shaped), outer, inner;
     around(shaped, 1, &outer, &inner);
     int C = shaped->ndim > 1 ? shaped->shape[1] : 1;
     int rows = shaped->shape[0], valid = e->valid < rows ? e->valid : rows;
     size_t counted = (size_t)valid * (n / (size_t)rows);
     double s = 0;
-    switch (c->ip[0]) {
+    switch (c->which) {
     case RED_SUM:
     case RED_MEAN: {
-        double f = c->ip[0] == RED_MEAN ? 1.0 / (double)n : 1.0;
+        double f = c->which == RED_MEAN ? 1.0 / (double)n : 1.0;
         for (size_t i = 0; i < n; i++) s += x[0][i];
         y[0] = (float)(s * f);
         for (size_t i = 0; r && i < n; i++) g[0][i] = (float)(r[0] * f);
@@ -426,7 +467,7 @@ static size_t r_reduce(const bo_case *c, const bo_env *e, float *const *x, float
     }
     case RED_ADD_CHANNEL:
     case RED_BROADCAST: {
-        int has_x = c->ip[0] == RED_ADD_CHANNEL;
+        int has_x = c->which == RED_ADD_CHANNEL;
         const float *v = has_x ? x[1] : x[0];
         float *gv = has_x ? (r ? g[1] : NULL) : (r ? g[0] : NULL);
         for (size_t i = 0; i < n; i++) {
@@ -440,14 +481,14 @@ static size_t r_reduce(const bo_case *c, const bo_env *e, float *const *x, float
     }
     case RED_L1:
         for (size_t i = 0; i < counted; i++) s += fabs(x[0][i]);
-        y[0] = (float)(c->fp[0] * s / valid);
+        y[0] = (float)(c->scale * s / valid);
         for (size_t i = 0; r && i < counted; i++)
-            g[0][i] = (float)(r[0] * c->fp[0] / valid * (x[0][i] > 0 ? 1 : x[0][i] < 0 ? -1 : 0));
+            g[0][i] = (float)(r[0] * c->scale / valid * (x[0][i] > 0 ? 1 : x[0][i] < 0 ? -1 : 0));
         return 1;
     default:
         for (size_t i = 0; i < counted; i++) s += x[0][i];
-        y[0] = (float)(c->fp[0] * s / valid);
-        for (size_t i = 0; r && i < counted; i++) g[0][i] = (float)(r[0] * c->fp[0] / valid);
+        y[0] = (float)(c->scale * s / valid);
+        for (size_t i = 0; r && i < counted; i++) g[0][i] = (float)(r[0] * c->scale / valid);
         return 1;
     }
 }
@@ -459,35 +500,35 @@ enum { LOSS_ROWS, LOSS_KL, LOSS_MEAN };
 static aecl_tensor *b_loss(aecl_graph *g, aecl_tensor **x, void *u)
 {
     const bo_case *c = u;
-    if (c->ip[0] == LOSS_KL) return aecl_kl_rows(g, x[0], x[1]);
-    if (c->ip[0] == LOSS_ROWS) return aecl_loss_rows(g, (aecl_loss_kind)c->ip[1], x[0], x[1]);
-    return aecl_loss_mean(g, (aecl_loss_kind)c->ip[1], x[0], x[1], c->fp[0], NULL);
+    if (c->which == LOSS_KL) return aecl_kl_rows(g, x[0], x[1]);
+    if (c->which == LOSS_ROWS) return aecl_loss_rows(g, c->loss, x[0], x[1]);
+    return aecl_loss_mean(g, c->loss, x[0], x[1], c->scale, NULL);
 }
 
 static size_t r_loss(const bo_case *c, const bo_env *e, float *const *x, float *y, const float *r, float *const *g)
 {
-    int rows = c->in[0].shape[0], cols = (int)(numel(&c->in[0]) / (size_t)rows), kind = c->ip[1];
-    int valid = e->valid < rows ? e->valid : rows, mean = c->ip[0] == LOSS_MEAN;
+    int rows = c->in[0].shape[0], cols = (int)(numel(&c->in[0]) / (size_t)rows), kind = c->loss;
+    int valid = e->valid < rows ? e->valid : rows, mean = c->which == LOSS_MEAN;
     double total = 0;
     for (int row = 0; row < rows; row++) {
         double s = 0;
         for (int k = row * cols; k < (row + 1) * cols; k++) {
             double a = x[0][k], b = x[1][k];
-            s += c->ip[0] == LOSS_KL ? ref_kl_term(a, b) : ref_loss_term(kind, a, b);
+            s += c->which == LOSS_KL ? ref_kl_term(a, b) : ref_loss_term(kind, a, b);
             if (!r) continue;
-            if (c->ip[0] == LOSS_KL) {
+            if (c->which == LOSS_KL) {
                 g[0][k] = (float)(r[row] * ref_kl_dterm(0, a, b));
                 g[1][k] = (float)(r[row] * ref_kl_dterm(1, a, b));
             } else if (!mean) {
                 g[0][k] = (float)(r[row] * ref_loss_dterm(kind, a, b));
             } else if (row < valid) {
-                g[0][k] = (float)(r[0] * c->fp[0] / valid * ref_loss_dterm(kind, a, b));
+                g[0][k] = (float)(r[0] * c->scale / valid * ref_loss_dterm(kind, a, b));
             }
         }
         if (!mean) y[row] = (float)s;
         else if (row < valid) total += s;
     }
-    if (mean) y[0] = (float)(c->fp[0] * total / valid);
+    if (mean) y[0] = (float)(c->scale * total / valid);
     return mean ? 1 : (size_t)rows;
 }
 
@@ -498,8 +539,8 @@ enum { RNG_DROPOUT, RNG_NOISE, RNG_REPARAM };
 static aecl_tensor *b_random(aecl_graph *g, aecl_tensor **x, void *u)
 {
     const bo_case *c = u;
-    if (c->ip[0] == RNG_DROPOUT) return aecl_dropout(g, x[0], c->fp[0]);
-    if (c->ip[0] == RNG_NOISE) return aecl_noise(g, x[0], (aecl_noise_kind)c->ip[1], c->fp[0], c->ip[2]);
+    if (c->which == RNG_DROPOUT) return aecl_dropout(g, x[0], c->prob);
+    if (c->which == RNG_NOISE) return aecl_noise(g, x[0], c->noise, c->prob, c->clip);
     return aecl_reparameterize(g, x[0], x[1], 1);
 }
 
@@ -508,12 +549,12 @@ static size_t r_random(const bo_case *c, const bo_env *e, float *const *x, float
 {
     size_t n = numel(&c->in[0]);
     for (uint32_t i = 0; i < (uint32_t)n; i++) {
-        if (c->ip[0] == RNG_DROPOUT) {
-            y[i] = ref_dropout(x[0][i], c->fp[0], SEED, STEP, e->op, i);
-            if (r) g[0][i] = ref_dropout(r[i], c->fp[0], SEED, STEP, e->op, i);
-        } else if (c->ip[0] == RNG_NOISE) {
+        if (c->which == RNG_DROPOUT) {
+            y[i] = ref_dropout(x[0][i], c->prob, SEED, STEP, e->op, i);
+            if (r) g[0][i] = ref_dropout(r[i], c->prob, SEED, STEP, e->op, i);
+        } else if (c->which == RNG_NOISE) {
             float d;
-            y[i] = ref_noise((aecl_noise_kind)c->ip[1], c->fp[0], c->ip[2], x[0][i], SEED, STEP, e->op, i, &d);
+            y[i] = ref_noise(c->noise, c->prob, c->clip, x[0][i], SEED, STEP, e->op, i, &d);
             if (r) g[0][i] = d * r[i];
         } else {
             double eps, sd;
@@ -539,7 +580,7 @@ static size_t r_random(const bo_case *c, const bo_env *e, float *const *x, float
 #define MATMUL(nm, ta, tb, M, K, N)                                                                      \
     {.name = nm, .family = F_GEMM, .build = b_matmul, .ref = r_matmul, .n_in = 2,                        \
      .in = {{IN2(ta ? K : M, ta ? M : K), U(-1, 1)}, {IN2(tb ? N : K, tb ? K : N), U(-1, 1)}}, .grad = 1, \
-     .fd = 4, .ip = {ta, tb}}
+     .fd = 4, .trans_a = ta, .trans_b = tb}
 #define CONV(nm, fdp, sl, ...)                                                                              \
     {.name = nm, .family = F_CONV, .build = b_conv, .ref = r_conv, .inputs = conv_inputs, .grad = 1, .fd = fdp, \
      .slope = sl, .conv = {__VA_ARGS__}}
@@ -568,6 +609,9 @@ static const bo_case cases[] = {
           .in = {{IN2(6, 4), U(-1, 1)}, {IN2(5, 4), U(-1, 1)}}),
     DENSE("dense none bias 2x133->3", AECL_ACT_NONE, 0, 2, .n_in = 3,
           .in = {{IN2(2, 133), U(-1, 1)}, {IN2(3, 133), U(-1, 1)}, {1, {3}, U(-1, 1)}}),
+    {.name = "dense x2 tanh 3x5->4->2 (matmul_act_grad)", .family = F_GEMM, .build = b_dense2, .ref = r_dense2,
+     .n_in = 3, .in = {{IN2(3, 5), U(-1, 1)}, {IN2(4, 5), U(-1, 1)}, {IN2(2, 4), U(-1, 1)}}, .grad = 1, .fd = 3,
+     .act = AECL_ACT_TANH},
     /* matmul: op(A) [M, K] op(B) [K, N] for every transpose pair */
     MATMUL("matmul nn 3x7x5", 0, 0, 3, 7, 5),
     MATMUL("matmul tn 3x7x5", 1, 0, 3, 7, 5),
@@ -600,26 +644,26 @@ static const bo_case cases[] = {
     POOL("upsample bilinear x3 3x1", REF_BILINEAR, 1, 1, 3, 1, 3, 0),
     /* concat / slice */
     {.name = "concat axis 1 [2,3]+[2,5]", .family = F_MISC, .build = b_concat, .ref = r_concat, .n_in = 2,
-     .in = {{IN2(2, 3), U(-1, 1)}, {IN2(2, 5), U(-1, 1)}}, .grad = 1, .fd = 3, .ip = {1}},
+     .in = {{IN2(2, 3), U(-1, 1)}, {IN2(2, 5), U(-1, 1)}}, .grad = 1, .fd = 3, .axis = 1},
     {.name = "concat axis 0 4-D", .family = F_MISC, .build = b_concat, .ref = r_concat, .n_in = 2,
-     .in = {{IN4(1, 3, 2, 1), U(-1, 1)}, {IN4(2, 3, 2, 1), U(-1, 1)}}, .grad = 1, .fd = 3, .ip = {0}},
+     .in = {{IN4(1, 3, 2, 1), U(-1, 1)}, {IN4(2, 3, 2, 1), U(-1, 1)}}, .grad = 1, .fd = 3, .axis = 0},
     {.name = "concat axis 3 4-D", .family = F_MISC, .build = b_concat, .ref = r_concat, .n_in = 2,
-     .in = {{IN4(2, 1, 3, 2), U(-1, 1)}, {IN4(2, 1, 3, 1), U(-1, 1)}}, .grad = 1, .fd = 3, .ip = {3}},
+     .in = {{IN4(2, 1, 3, 2), U(-1, 1)}, {IN4(2, 1, 3, 1), U(-1, 1)}}, .grad = 1, .fd = 3, .axis = 3},
     {.name = "slice axis 1 [3,7] 2+3", .family = F_MISC, .build = b_slice, .ref = r_slice, .n_in = 1,
-     .in = {{IN2(3, 7), U(-1, 1)}}, .grad = 1, .fd = 3, .ip = {1, 2, 3}},
+     .in = {{IN2(3, 7), U(-1, 1)}}, .grad = 1, .fd = 3, .axis = 1, .start = 2, .len = 3},
     {.name = "slice axis 2 4-D 4+1", .family = F_MISC, .build = b_slice, .ref = r_slice, .n_in = 1,
-     .in = {{IN4(2, 3, 5, 1), U(-1, 1)}}, .grad = 1, .fd = 3, .ip = {2, 4, 1}},
+     .in = {{IN4(2, 3, 5, 1), U(-1, 1)}}, .grad = 1, .fd = 3, .axis = 2, .start = 4, .len = 1},
     {.name = "reshape+flatten 2x3x2", .family = F_MISC, .build = b_view, .ref = r_view, .n_in = 1,
      .in = {{3, {2, 3, 2}, U(-1, 1)}}, .grad = 1, .fd = 2, .fuse = 1},
     /* elementwise, fused and not */
     {.name = "add 3x5", .family = F_MISC, .build = b_binary, .ref = r_binary, .n_in = 2,
-     .in = {{IN2(3, 5), U(-1, 1)}, {IN2(3, 5), U(-1, 1)}}, .grad = 1, .fd = 2, .fuse = 1, .ip = {0}},
+     .in = {{IN2(3, 5), U(-1, 1)}, {IN2(3, 5), U(-1, 1)}}, .grad = 1, .fd = 2, .fuse = 1, .which = BIN_ADD},
     {.name = "sub 1x7", .family = F_MISC, .build = b_binary, .ref = r_binary, .n_in = 2,
-     .in = {{IN2(1, 7), U(-1, 1)}, {IN2(1, 7), U(-1, 1)}}, .grad = 1, .fd = 2, .fuse = 1, .ip = {1}},
+     .in = {{IN2(1, 7), U(-1, 1)}, {IN2(1, 7), U(-1, 1)}}, .grad = 1, .fd = 2, .fuse = 1, .which = BIN_SUB},
     {.name = "mul 2x3x1x3", .family = F_MISC, .build = b_binary, .ref = r_binary, .n_in = 2,
-     .in = {{IN4(2, 3, 1, 3), U(-1, 1)}, {IN4(2, 3, 1, 3), U(-1, 1)}}, .grad = 1, .fd = 2, .fuse = 1, .ip = {2}},
+     .in = {{IN4(2, 3, 1, 3), U(-1, 1)}, {IN4(2, 3, 1, 3), U(-1, 1)}}, .grad = 1, .fd = 2, .fuse = 1, .which = BIN_MUL},
     {.name = "affine 5x3", .family = F_MISC, .build = b_affine, .ref = r_affine, .n_in = 1,
-     .in = {{IN2(5, 3), U(-1, 1)}}, .grad = 1, .fd = 2, .fuse = 1, .fp = {-1.5f, 0.25f}},
+     .in = {{IN2(5, 3), U(-1, 1)}}, .grad = 1, .fd = 2, .fuse = 1, .alpha = -1.5f, .beta = 0.25f},
     ACT("activation relu", AECL_ACT_RELU, 0, 2),
     ACT("activation leaky_relu", AECL_ACT_LEAKY_RELU, 0.1f, 2),
     ACT("activation sigmoid", AECL_ACT_SIGMOID, 0, 2),
@@ -633,49 +677,55 @@ static const bo_case cases[] = {
      .grad = 1, .fd = 2, .fuse = 1},
     /* reductions */
     {.name = "sum 3x5", .family = F_MISC, .build = b_reduce, .ref = r_reduce, .n_in = 1,
-     .in = {{IN2(3, 5), U(-1, 1)}}, .grad = 1, .fd = 2, .ip = {RED_SUM}},
+     .in = {{IN2(3, 5), U(-1, 1)}}, .grad = 1, .fd = 2, .which = RED_SUM},
     {.name = "mean 2x3x1x2", .family = F_MISC, .build = b_reduce, .ref = r_reduce, .n_in = 1,
-     .in = {{IN4(2, 3, 1, 2), U(-1, 1)}}, .grad = 1, .fd = 2, .ip = {RED_MEAN}},
+     .in = {{IN4(2, 3, 1, 2), U(-1, 1)}}, .grad = 1, .fd = 2, .which = RED_MEAN},
     {.name = "channel_sum 2x3x2x2", .family = F_MISC, .build = b_reduce, .ref = r_reduce, .n_in = 1,
-     .in = {{IN4(2, 3, 2, 2), U(-1, 1)}}, .grad = 1, .fd = 2, .ip = {RED_CHANNEL_SUM}},
+     .in = {{IN4(2, 3, 2, 2), U(-1, 1)}}, .grad = 1, .fd = 2, .which = RED_CHANNEL_SUM},
     {.name = "add_channel 2x3x1x2", .family = F_MISC, .build = b_reduce, .ref = r_reduce, .n_in = 2,
-     .in = {{IN4(2, 3, 1, 2), U(-1, 1)}, {1, {3}, U(-1, 1)}}, .grad = 1, .fd = 2, .ip = {RED_ADD_CHANNEL}},
+     .in = {{IN4(2, 3, 1, 2), U(-1, 1)}, {1, {3}, U(-1, 1)}}, .grad = 1, .fd = 2, .which = RED_ADD_CHANNEL},
     {.name = "channel_broadcast 5 -> 1x5x3", .family = F_MISC, .build = b_reduce, .ref = r_reduce, .n_in = 2,
-     .in = {{1, {5}, U(-1, 1)}, {IN4(1, 5, 3, 1), DATA(0, 1)}}, .grad = 1, .fd = 2, .ip = {RED_BROADCAST}},
+     .in = {{1, {5}, U(-1, 1)}, {IN4(1, 5, 3, 1), DATA(0, 1)}}, .grad = 1, .fd = 2, .which = RED_BROADCAST},
     {.name = "l1_activity 4x3 valid 3", .family = F_MISC, .build = b_reduce, .ref = r_reduce, .n_in = 1,
-     .in = {{IN2(4, 3), AWAY0(-1, 1)}}, .grad = 1, .fd = 2, .valid = 3, .ip = {RED_L1}, .fp = {0.3f}},
+     .in = {{IN2(4, 3), AWAY0(-1, 1)}}, .grad = 1, .fd = 2, .valid = 3, .which = RED_L1, .scale = 0.3f},
     {.name = "masked_mean 5 valid 3", .family = F_MISC, .build = b_reduce, .ref = r_reduce, .n_in = 1,
-     .in = {{1, {5}, U(-1, 1)}}, .grad = 1, .fd = 2, .valid = 3, .ip = {RED_MASKED}, .fp = {0.7f}},
-    /* losses {op, kind}: rows of 1 to 17 elements */
+     .in = {{1, {5}, U(-1, 1)}}, .grad = 1, .fd = 2, .valid = 3, .which = RED_MASKED, .scale = 0.7f},
+    /* losses: rows of 1 to 17 elements */
     {.name = "loss_rows mse 3x7", .family = F_LOSS, .build = b_loss, .ref = r_loss, .n_in = 2,
-     .in = {{IN2(3, 7), U(-1, 1)}, {IN2(3, 7), DATA(-1, 1)}}, .grad = 1, .fd = 3, .ip = {LOSS_ROWS, AECL_LOSS_MSE}},
+     .in = {{IN2(3, 7), U(-1, 1)}, {IN2(3, 7), DATA(-1, 1)}}, .grad = 1, .fd = 3, .which = LOSS_ROWS,
+     .loss = AECL_LOSS_MSE},
     {.name = "loss_rows mse 2x17", .family = F_LOSS, .build = b_loss, .ref = r_loss, .n_in = 2,
-     .in = {{IN2(2, 17), U(-1, 1)}, {IN2(2, 17), DATA(-1, 1)}}, .grad = 1, .fd = 2, .ip = {LOSS_ROWS, AECL_LOSS_MSE}},
+     .in = {{IN2(2, 17), U(-1, 1)}, {IN2(2, 17), DATA(-1, 1)}}, .grad = 1, .fd = 2, .which = LOSS_ROWS,
+     .loss = AECL_LOSS_MSE},
     {.name = "loss_rows bce 2x9", .family = F_LOSS, .build = b_loss, .ref = r_loss, .n_in = 2,
-     .in = {{IN2(2, 9), U(-6, 6)}, {IN2(2, 9), DATA(0, 1)}}, .grad = 1, .fd = 3, .ip = {LOSS_ROWS, AECL_LOSS_BCE}},
+     .in = {{IN2(2, 9), U(-6, 6)}, {IN2(2, 9), DATA(0, 1)}}, .grad = 1, .fd = 3, .which = LOSS_ROWS,
+     .loss = AECL_LOSS_BCE},
     {.name = "loss_rows bce 5x1", .family = F_LOSS, .build = b_loss, .ref = r_loss, .n_in = 2,
-     .in = {{IN2(5, 1), U(-6, 6)}, {IN2(5, 1), DATA(0, 1)}}, .grad = 1, .fd = 2, .ip = {LOSS_ROWS, AECL_LOSS_BCE}},
+     .in = {{IN2(5, 1), U(-6, 6)}, {IN2(5, 1), DATA(0, 1)}}, .grad = 1, .fd = 2, .which = LOSS_ROWS,
+     .loss = AECL_LOSS_BCE},
     {.name = "kl_rows 3x5", .family = F_LOSS, .build = b_loss, .ref = r_loss, .n_in = 2,
-     .in = {{IN2(3, 5), U(-1, 1)}, {IN2(3, 5), U(-2, 1)}}, .grad = 1, .fd = 2, .ip = {LOSS_KL}},
+     .in = {{IN2(3, 5), U(-1, 1)}, {IN2(3, 5), U(-2, 1)}}, .grad = 1, .fd = 2, .which = LOSS_KL},
     {.name = "loss_mean mse 4x3 valid 3", .family = F_LOSS, .build = b_loss, .ref = r_loss, .n_in = 2,
      .in = {{IN2(4, 3), U(-1, 1)}, {IN2(4, 3), DATA(-1, 1)}}, .grad = 1, .fd = 3, .valid = 3,
-     .ip = {LOSS_MEAN, AECL_LOSS_MSE}, .fp = {0.5f}},
+     .which = LOSS_MEAN, .loss = AECL_LOSS_MSE, .scale = 0.5f},
     {.name = "loss_mean bce 1x6", .family = F_LOSS, .build = b_loss, .ref = r_loss, .n_in = 2,
-     .in = {{IN2(1, 6), U(-4, 4)}, {IN2(1, 6), DATA(0, 1)}}, .grad = 1, .fd = 3, .ip = {LOSS_MEAN, AECL_LOSS_BCE},
-     .fp = {1.25f}},
-    /* random ops {op, noise kind, clip}: 69 elements, past 16 Philox blocks of 4 */
+     .in = {{IN2(1, 6), U(-4, 4)}, {IN2(1, 6), DATA(0, 1)}}, .grad = 1, .fd = 3, .which = LOSS_MEAN,
+     .loss = AECL_LOSS_BCE, .scale = 1.25f},
+    /* random ops: 69 elements, past 16 Philox blocks of 4 */
     {.name = "dropout 0.3 3x23", .family = F_RNG, .build = b_random, .ref = r_random, .n_in = 1,
-     .in = {{IN2(3, 23), U(-1, 1)}}, .grad = 1, .fd = 3, .ip = {RNG_DROPOUT}, .fp = {0.3f}},
+     .in = {{IN2(3, 23), U(-1, 1)}}, .grad = 1, .fd = 3, .which = RNG_DROPOUT, .prob = 0.3f},
     {.name = "noise gaussian 0.3 3x23", .family = F_RNG, .build = b_random, .ref = r_random, .n_in = 1,
-     .in = {{IN2(3, 23), U(0.1f, 0.9f)}}, .grad = 1, .fd = 3, .ip = {RNG_NOISE, AECL_NOISE_GAUSSIAN, 0},
-     .fp = {0.3f}},
+     .in = {{IN2(3, 23), U(0.1f, 0.9f)}}, .grad = 1, .fd = 3, .which = RNG_NOISE, .noise = AECL_NOISE_GAUSSIAN,
+     .clip = 0, .prob = 0.3f},
     {.name = "noise mask 0.4 clip 3x23", .family = F_RNG, .build = b_random, .ref = r_random, .n_in = 1,
-     .in = {{IN2(3, 23), U(0.1f, 0.9f)}}, .grad = 1, .fd = 3, .ip = {RNG_NOISE, AECL_NOISE_MASK, 1}, .fp = {0.4f}},
+     .in = {{IN2(3, 23), U(0.1f, 0.9f)}}, .grad = 1, .fd = 3, .which = RNG_NOISE, .noise = AECL_NOISE_MASK,
+     .clip = 1, .prob = 0.4f},
     {.name = "noise salt_pepper 0.2 clip 3x23", .family = F_RNG, .build = b_random, .ref = r_random, .n_in = 1,
-     .in = {{IN2(3, 23), U(0.1f, 0.9f)}}, .grad = 1, .fd = 3, .ip = {RNG_NOISE, AECL_NOISE_SALT_PEPPER, 1},
-     .fp = {0.2f}},
+     .in = {{IN2(3, 23), U(0.1f, 0.9f)}}, .grad = 1, .fd = 3, .which = RNG_NOISE, .noise = AECL_NOISE_SALT_PEPPER,
+     .clip = 1,
+     .prob = 0.2f},
     {.name = "reparameterize 3x23", .family = F_RNG, .build = b_random, .ref = r_random, .n_in = 2,
-     .in = {{IN2(3, 23), U(-2, 2)}, {IN2(3, 23), U(-3, 1.5f)}}, .grad = 1, .fd = 3, .ip = {RNG_REPARAM}},
+     .in = {{IN2(3, 23), U(-2, 2)}, {IN2(3, 23), U(-3, 1.5f)}}, .grad = 1, .fd = 3, .which = RNG_REPARAM},
 };
 enum { N_CASES = sizeof cases / sizeof cases[0] };
 
@@ -794,42 +844,64 @@ static void check_takes(const bo_variant *V)
     }
 }
 
-typedef struct bo_run {
-    aecl_graph *g;
-    aecl_plan *p;
-    aecl_tensor *x[4], *y, *r;
-} bo_run;
+/* ---- the op table ---------------------------------------------------------------------------------------
+ *
+ * Every op of lib/ops/op_list.h must appear in some case's graph (its forward,
+ * backward or fused form), and every op with a backward rule must be
+ * differentiated in a graph whose gradients the finite differences checked:
+ * an op added to the table without a case fails here, as does an op whose
+ * nodes no table lists. */
 
-/* Builds the case's graph (with the backward of sum(y * r) for gradient
- * cases) and compiles it fresh with poison. Returns 0 on success. */
-static int build_run(aecl_ctx *ctx, const bo_case *c, const bo_in *in, int n_in, int no_fuse, const char *label,
-                     bo_run *R)
+static int op_seen[128], op_fd_checked[128], n_unlisted;
+static char unlisted[8][40];
+
+static int op_index(const aecl_op_def *op)
 {
-    memset(R, 0, sizeof *R);
-    if (aecl_graph_create(ctx, &R->g) != AECL_OK) return -1;
-    for (int i = 0; i < n_in; i++) {
-        char name[8];
-        snprintf(name, sizeof name, "x%d", i);
-        R->x[i] = c->grad && !in[i].data ? aecl_param(R->g, name, in[i].ndim, in[i].shape)
-                                         : aecl_input(R->g, name, in[i].ndim, in[i].shape);
-    }
-    R->y = aecl_mark(c->build(R->g, R->x, (void *)c), AECL_T_OUTPUT);
-    if (c->grad && R->y) {
-        R->r = aecl_input(R->g, "r", R->y->ndim, R->y->shape);
-        aecl_backward(R->g, aecl_sum(R->g, aecl_mul(R->g, R->y, R->r)));
-        for (int i = 0; i < n_in; i++)
-            if (!in[i].data) {
-                CHECK_MSG(R->x[i]->grad != NULL, "%s: input %d got no gradient", label, i);
-                aecl_mark(R->x[i]->grad, AECL_T_OUTPUT);
-            }
-    }
-    aecl_plan_options opt = {.seed = SEED, .poison = 1, .no_fuse = no_fuse};
-    aecl_status st = aecl_graph_status(R->g);
-    if (st == AECL_OK) st = aecl_plan_compile(R->g, &opt, &R->p);
-    CHECK_MSG(st == AECL_OK, "%s: graph or plan: %s", label, aecl_ctx_last_error(ctx));
-    note_kernels(R->p);
-    return st == AECL_OK ? 0 : -1;
+    for (int k = 0; k < aecl_op_table_size; k++)
+        if (aecl_op_table[k] == op) return k;
+    return -1;
 }
+
+/* Notes the ops of g (nodes and the nodes fusion folded away); with fd (the
+ * graph's gradients go to finite differences), the differentiated ones too. */
+static void note_ops(const aecl_graph *g, int fd)
+{
+    for (int i = 0; g && i < g->n_nodes + g->n_fused_away; i++) {
+        const aecl_tensor *t = i < g->n_nodes ? g->nodes[i] : g->fused_away[i - g->n_nodes];
+        if (!t->op) continue;
+        int k = op_index(t->op);
+        if (k < 0) {
+            int known = 0;
+            for (int u = 0; u < n_unlisted; u++) known |= !strcmp(unlisted[u], t->op->name);
+            if (!known && n_unlisted < 8) snprintf(unlisted[n_unlisted++], sizeof unlisted[0], "%s", t->op->name);
+            continue;
+        }
+        op_seen[k] = 1;
+        if (fd && t->op->backward && t->grad) op_fd_checked[k] = 1;
+    }
+}
+
+static void check_op_table(void)
+{
+    CHECK_MSG(aecl_op_table_size <= (int)(sizeof op_seen / sizeof op_seen[0]), "%d ops: grow op_seen",
+              aecl_op_table_size);
+    for (int k = 0; k < aecl_op_table_size; k++) {
+        const aecl_op_def *op = aecl_op_table[k];
+        CHECK_MSG(op->name && *op->name, "op %d of the table has no name", k);
+        for (int j = 0; j < k; j++)
+            CHECK_MSG(strcmp(op->name, aecl_op_table[j]->name), "two ops are named %s", op->name);
+        CHECK_MSG(op->emit || op->is_view, "op %s neither launches nor is a view", op->name);
+        CHECK_MSG(op_seen[k], "op %s is in no case (add one to cases[] or opt_cases[])", op->name);
+        if (op->backward)
+            CHECK_MSG(op_fd_checked[k], "op %s has a backward rule that no finite-difference check differentiates",
+                      op->name);
+    }
+    for (int u = 0; u < n_unlisted; u++)
+        CHECK_MSG(0, "op %s ran in a case but is not in lib/ops/op_list.h", unlisted[u]);
+    printf("op table: %d ops checked\n", aecl_op_table_size);
+}
+
+/* ---- one case on one variant --------------------------------------------------------------------------- */
 
 static void run_case(aecl_ctx *ctx, int ci, const char *variant, int no_fuse, int fd)
 {
@@ -839,6 +911,7 @@ static void run_case(aecl_ctx *ctx, int ci, const char *variant, int no_fuse, in
     char label[200];
     snprintf(label, sizeof label, "%s [%s%s]", c->name, *variant ? variant : "device", no_fuse ? ", unfused" : "");
     float *x[4] = {0}, *gx[4] = {0}, *gr[4] = {0};
+    gc_input gi[4];
     unsigned state = 1000u + 7919u * (unsigned)ci; /* the same data on every variant */
     for (int i = 0; i < n_in; i++) {
         size_t n = numel(&in[i]);
@@ -846,24 +919,31 @@ static void run_case(aecl_ctx *ctx, int ci, const char *variant, int no_fuse, in
         gx[i] = calloc(n, sizeof *gx[i]);
         gr[i] = calloc(n, sizeof *gr[i]);
         fill_input(&in[i], x[i], &state);
+        gi[i] = (gc_input){in[i].ndim, {0}, x[i], !c->grad || in[i].data};
+        memcpy(gi[i].shape, in[i].shape, sizeof gi[i].shape);
     }
-    bo_run R;
-    if (build_run(ctx, c, in, n_in, no_fuse, label, &R) == 0) {
+    int run_fd = fd && c->fd && !no_fuse;
+    /* the case's graph with the backward of sum(y * r) for gradient cases,
+     * compiled fresh with poison */
+    aecl_plan_options opt = {.seed = SEED, .poison = 1, .no_fuse = no_fuse};
+    gc_graph R;
+    if (gc_graph_build(ctx, label, n_in, gi, c->build, (void *)c, c->grad, &opt, &R) == 0) {
+        note_kernels(R.p);
+        note_ops(R.g, run_fd);
         size_t ny = R.y->size;
         float *y = malloc(ny * sizeof *y), *yr = calloc(ny, sizeof *yr), *r = NULL;
         aecl_status st = AECL_OK;
-        for (int i = 0; i < n_in && st == AECL_OK; i++) st = aecl_plan_write(R.p, R.x[i], x[i]);
         if (R.r) {
             r = malloc(ny * sizeof *r);
             test_fill_uniform(r, ny, -1, 1, &state);
-            if (st == AECL_OK) st = aecl_plan_write(R.p, R.r, r);
+            st = aecl_plan_write(R.p, R.r, r);
         }
         aecl_plan_set_step(R.p, STEP);
         if (c->valid) aecl_plan_set_valid_rows(R.p, c->valid);
         if (st == AECL_OK) st = aecl_plan_run(R.p);
         if (st == AECL_OK) st = aecl_plan_read(R.p, R.y, y);
         for (int i = 0; i < n_in && R.r && st == AECL_OK; i++)
-            if (!in[i].data) st = aecl_plan_read(R.p, R.x[i]->grad, gx[i]);
+            if (!gi[i].no_grad) st = aecl_plan_read(R.p, R.x[i]->grad, gx[i]);
         CHECK_MSG(st == AECL_OK, "%s: run: %s", label, aecl_ctx_last_error(ctx));
         bo_env env = {(uint32_t)R.y->id, c->valid ? c->valid : 0x7fffffff};
         size_t nr = c->ref(c, &env, x, yr, r, gr);
@@ -874,19 +954,13 @@ static void run_case(aecl_ctx *ctx, int ci, const char *variant, int no_fuse, in
             for (int i = 0; i < n_in && R.r; i++) {
                 char what[32];
                 snprintf(what, sizeof what, "gradient of x%d", i);
-                if (!in[i].data) compare(what, label, gx[i], gr[i], numel(&in[i]), 1e-4 * m, 1e-4 * m);
+                if (!gi[i].no_grad) compare(what, label, gx[i], gr[i], numel(&in[i]), 1e-4 * m, 1e-4 * m);
             }
         }
         free(y), free(yr), free(r);
     }
-    aecl_plan_free(R.p);
-    aecl_graph_free(R.g);
-    if (fd && c->fd && !no_fuse) {
-        gc_input gi[4];
-        for (int i = 0; i < n_in; i++) gi[i] = (gc_input){in[i].ndim, {0}, x[i], in[i].data};
-        for (int i = 0; i < n_in; i++) memcpy(gi[i].shape, in[i].shape, sizeof gi[i].shape);
-        gc_gradcheck(ctx, label, n_in, gi, c->build, (void *)c, 1e-3f, 1e-2, c->fd);
-    }
+    gc_graph_free(&R);
+    if (run_fd) gc_gradcheck(ctx, label, n_in, gi, c->build, (void *)c, 1e-3f, 1e-2, c->fd);
     for (int i = 0; i < n_in; i++) free(x[i]), free(gx[i]), free(gr[i]);
 }
 
@@ -929,6 +1003,7 @@ static void run_opt(aecl_ctx *ctx, const bo_opt *o, const char *variant)
     if (st == AECL_OK) st = aecl_plan_compile(g, &opt, &p);
     CHECK_MSG(st == AECL_OK, "%s: graph or plan: %s", label, aecl_ctx_last_error(ctx));
     note_kernels(p);
+    note_ops(g, 0);
     float v1[O1], cv[O1], v2[O2], d1[O1], d2[O2], g2[O2];
     unsigned state = 4242;
     test_fill_uniform(v1, O1, -1, 1, &state);
@@ -1012,5 +1087,6 @@ int main(void)
     }
     CHECK_OK(ctx, aecl_ctx_tune(ctx, NULL));
     printf("%d variants in %.1f s\n", n_variants, aecl_now_s() - t_all);
+    if (!only) check_op_table();
     return test_finish();
 }

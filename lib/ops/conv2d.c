@@ -108,8 +108,8 @@ aecl_tensor *aecl_conv_gather(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, ae
     if (!xp) return NULL;
     if (aecl_pad_p(xp)->nhwc != (kind == AECL_CONV_DOT)) kind = AECL_CONV_VEC; /* any layout */
     /* DOT: [K, taps, C] vectors over C; else rows (tap, C) of vectors over K */
-    return aecl_conv_node(g, &aecl_op_conv2d, x, w, aecl_conv_relayout(g, w, kind == AECL_CONV_DOT ? 3 : 0), xp, b, shape,
-                          stride, pad, act, slope, kind);
+    aecl_tensor *wt = aecl_conv_relayout(g, w, kind == AECL_CONV_DOT ? 3 : 0);
+    return aecl_conv_node(g, &aecl_op_conv2d, x, w, wt, xp, b, shape, stride, pad, act, slope, kind);
 }
 
 /* ---- the public builder --------------------------------------------------------------------- */

@@ -66,8 +66,8 @@ aecl_tensor *aecl_conv_scatter(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, a
     if (!xp) return NULL;
     int shape[4] = {x->shape[0], K, Ho, Wo};
     /* DOT: [K, taps, C] vectors over C; else rows (tap, C) of vectors over K */
-    return aecl_conv_node(g, &aecl_op_conv_transpose2d, x, w, aecl_conv_relayout(g, w, kind == AECL_CONV_DOT ? 2 : 1), xp, b, shape,
-                          stride, pad, act, slope, kind);
+    aecl_tensor *wt = aecl_conv_relayout(g, w, kind == AECL_CONV_DOT ? 2 : 1);
+    return aecl_conv_node(g, &aecl_op_conv_transpose2d, x, w, wt, xp, b, shape, stride, pad, act, slope, kind);
 }
 
 aecl_tensor *aecl_conv_transpose2d(aecl_graph *g, aecl_tensor *x, aecl_tensor *w, aecl_tensor *b, int stride,
