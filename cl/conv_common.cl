@@ -1,3 +1,4 @@
+//@require vec.cl
 //@require act.cl
 /* Direct 2-D convolutions, written as implicit GEMMs. Graph tensors are NCHW;
  * the kernels read their inputs from zero-padded copies (conv_pad), so the
@@ -62,8 +63,6 @@
 /* _px kernels: independent sums over input channels (FMA latency) */
 #define CONV_CH (CONV_KB >= 4 ? 1 : 4 / CONV_KB)
 
-#define CONV_CAT_(a, b) a##b
-#define CONV_CAT(a, b) CONV_CAT_(a, b)
 /* PoCL does not always inline helpers into the work-item loop: a call per
  * pixel or per row cost more than the work in it. */
 #define CONV_INLINE inline __attribute__((always_inline))
@@ -72,9 +71,9 @@
 typedef float cvec;
 #define CVLOAD(p) (*(p))
 #else
-typedef CONV_CAT(float, CONV_VW) cvec;
-#define CVLOAD(p) CONV_CAT(vload, CONV_VW)(0, (p))
-#define CVSTORE(v, p) CONV_CAT(vstore, CONV_VW)((v), 0, (p))
+typedef VEC_CAT(float, CONV_VW) cvec;
+#define CVLOAD(p) VEC_CAT(vload, CONV_VW)(0, (p))
+#define CVSTORE(v, p) VEC_CAT(vstore, CONV_VW)((v), 0, (p))
 #endif
 
 /* Pixel vectors (the _px kernels, built with CONV_P a vector width). */
@@ -85,9 +84,9 @@ typedef float pvec;
 #define PVLOAD(p) (*(p))
 #define PVSTORE(v, p) (*(p) = (v))
 #else
-typedef CONV_CAT(float, CONV_P) pvec;
-#define PVLOAD(p) CONV_CAT(vload, CONV_P)(0, (p))
-#define PVSTORE(v, p) CONV_CAT(vstore, CONV_P)((v), 0, (p))
+typedef VEC_CAT(float, CONV_P) pvec;
+#define PVLOAD(p) VEC_CAT(vload, CONV_P)(0, (p))
+#define PVSTORE(v, p) VEC_CAT(vstore, CONV_P)((v), 0, (p))
 #endif
 #endif
 
@@ -102,79 +101,13 @@ CONV_INLINE void cvec_lanes(cvec v, float *out)
 #endif
 }
 
-/* The sum of a vector's lanes, by halves. */
-CONV_INLINE float cvec_sum(cvec v)
-{
-#if CONV_VW == 16
-    float8 h8 = v.lo + v.hi;
-    float4 h4 = h8.lo + h8.hi;
-#elif CONV_VW == 8
-    float4 h4 = v.lo + v.hi;
-#elif CONV_VW == 4
-    float4 h4 = v;
-#endif
-#if CONV_VW >= 4
-    float2 h2 = h4.lo + h4.hi;
-    return h2.x + h2.y;
-#elif CONV_VW == 2
-    return v.x + v.y;
-#else
-    return v;
-#endif
-}
+/* act'(y) on four values (elu: alpha = slope). */
+CONV_INLINE float4 conv_act_grad4(int act, float4 y, float slope) { ACT_DERIV_SWITCH(act, float4, y, slope) }
 
+/* The activation on a vector of channels (cvec) or pixels (pvec). */
+CONV_INLINE cvec conv_act(int act, cvec x, float slope) { ACT_APPLY_SWITCH(act, x, slope) }
 #ifdef CONV_HAVE_PX
-/* The sum of a pixel vector's lanes. */
-CONV_INLINE float pvec_sum(pvec v)
-{
-#if CONV_P == 16
-    float8 h8 = v.lo + v.hi;
-    float4 h4 = h8.lo + h8.hi;
-#elif CONV_P == 8
-    float4 h4 = v.lo + v.hi;
-#elif CONV_P == 4
-    float4 h4 = v;
-#endif
-#if CONV_P >= 4
-    float2 h2 = h4.lo + h4.hi;
-    return h2.x + h2.y;
-#elif CONV_P == 2
-    return v.x + v.y;
-#else
-    return v;
-#endif
-}
-#endif
-
-/* act'(y) on four values: act.cl's act_grad, vectorised (elu: alpha = slope). */
-CONV_INLINE float4 conv_act_grad4(int act, float4 y, float slope)
-{
-    switch (act) {
-    case ACT_RELU: return select((float4)0.0f, (float4)1.0f, y > 0.0f);
-    case ACT_LEAKY: return select((float4)slope, (float4)1.0f, y > 0.0f);
-    case ACT_SIGMOID: return y * (1.0f - y);
-    case ACT_TANH: return 1.0f - y * y;
-    case ACT_ELU: return select(y + slope, (float4)1.0f, y > 0.0f);
-    case ACT_SOFTPLUS: return -expm1(-y);
-    default: return (float4)1.0f;
-    }
-}
-
-/* The activation on a vector: act.cl's act_apply in branch-free vector forms
- * (elu: alpha = slope), for channel (cvec) and pixel (pvec) vectors. */
-#define CONV_ACT_BODY                                                          \
-    switch (act) {                                                             \
-    case ACT_RELU: return fmax(x, 0.0f);                                       \
-    case ACT_LEAKY: return fmax(x, 0.0f) + slope * fmin(x, 0.0f);              \
-    case ACT_SIGMOID: return 1.0f / (1.0f + exp(-x));                          \
-    case ACT_TANH: return tanh(x);                                             \
-    case ACT_ELU: return fmax(x, 0.0f) + slope * (exp(fmin(x, 0.0f)) - 1.0f);  \
-    case ACT_SOFTPLUS: return fmax(x, 0.0f) + log1p(exp(-fabs(x)));           \
-    default: return x;                                                         \
-    }
-CONV_INLINE cvec conv_act(int act, cvec x, float slope) { CONV_ACT_BODY }
-#ifdef CONV_HAVE_PX
-CONV_INLINE pvec conv_act_p(int act, pvec x, float slope) { CONV_ACT_BODY }
+CONV_INLINE pvec conv_act_p(int act, pvec x, float slope) { ACT_APPLY_SWITCH(act, x, slope) }
 #endif
 
 /* The epilogue: bias and activation on whole vectors, then the scatter of a
@@ -215,7 +148,7 @@ CONV_INLINE void conv_store_dot(cvec *acc, __global const float *bias, int has_b
     __global float *yp = y + ((n * K + k) * Ho + oh) * Wo;
 #if CONV_P <= CONV_VW
     float a[CONV_VW];
-    for (int q = 0; q < CONV_P; q++) a[q] = cvec_sum(acc[q]);
+    for (int q = 0; q < CONV_P; q++) a[q] = VEC_SUM(CONV_VW, acc[q]);
     for (int q = CONV_P; q < CONV_VW; q++) a[q] = 0.0f;
 #if CONV_VW == 1
     a[0] = conv_act(act, a[0] + b, slope);
@@ -231,7 +164,7 @@ CONV_INLINE void conv_store_dot(cvec *acc, __global const float *bias, int has_b
     for (int q = 0; q < CONV_P; q++) {
         int ow = ow0 + q * dq;
         if (ow >= Wo) break;
-        yp[ow] = act_apply(act, cvec_sum(acc[q]) + b, slope);
+        yp[ow] = act_apply(act, VEC_SUM(CONV_VW, acc[q]) + b, slope);
     }
 #endif
 }

@@ -160,7 +160,7 @@ __kernel void conv_chsum(__global const float *x, int x_off, __global float *par
         }
         for (int i = p16; i < plane; i++) t += p[i];
     }
-    part[p_off + s * K + k] = dot((a0 + a1) + (a2 + a3), (float4)1.0f) + t;
+    part[p_off + s * K + k] = vec_sum4((a0 + a1) + (a2 + a3)) + t;
 }
 
 /* conv_chsum for an NHWC gradient x [N, npix, Cs].

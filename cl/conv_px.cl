@@ -117,7 +117,8 @@ __kernel void conv_wgrad_px(__global const float *xp, int x_off, __global const 
     }
     part += p_off + s * K * R;
     for (int u = 0; u < CONV_KB && k0 + u < K; u++)
-        for (int b = 0; b < CONV_WJ && r0 + b < R; b++) part[(k0 + u) * R + r0 + b] = pvec_sum(acc[u][b]);
+        for (int b = 0; b < CONV_WJ && r0 + b < R; b++)
+            part[(k0 + u) * R + r0 + b] = VEC_SUM(CONV_P, acc[u][b]);
 }
 #endif
 

@@ -1,3 +1,4 @@
+//@require act.cl
 /* SGEMM with a fused epilogue, row-major:
  *   C[M,N] = act(alpha * op(A) * op(B) + beta * C + bias[N])
  * op(A) is A[M,K] (TRANS_A 0) or A^T with A stored [K,M] (TRANS_A 1);
@@ -66,75 +67,36 @@
 typedef float vec_t;
 #define VLOAD(p) (*(p))
 #define VSTORE(v, p) (*(p) = (v))
-#define VSUM(v) (v)
 #elif VW == 2
 typedef float2 vec_t;
 #define VLOAD(p) vload2(0, (p))
 #define VSTORE(v, p) vstore2((v), 0, (p))
-#define VSUM(v) ((v).s0 + (v).s1)
 #elif VW == 4
 typedef float4 vec_t;
 #define VLOAD(p) vload4(0, (p))
 #define VSTORE(v, p) vstore4((v), 0, (p))
-#define VSUM(v) (((v).s0 + (v).s1) + ((v).s2 + (v).s3))
 #elif VW == 8
 typedef float8 vec_t;
 #define VLOAD(p) vload8(0, (p))
 #define VSTORE(v, p) vstore8((v), 0, (p))
-#define VSUM4(v) (((v).s0 + (v).s1) + ((v).s2 + (v).s3))
-#define VSUM(v) VSUM4((v).lo + (v).hi)
 #elif VW == 16
 typedef float16 vec_t;
 #define VLOAD(p) vload16(0, (p))
 #define VSTORE(v, p) vstore16((v), 0, (p))
-#define VSUM4(v) (((v).s0 + (v).s1) + ((v).s2 + (v).s3))
-#define VSUM8(v) VSUM4((v).lo + (v).hi)
-#define VSUM(v) VSUM8((v).lo + (v).hi)
 #else
 #error "VW must be 1, 2, 4, 8 or 16"
 #endif
 
-/* The activation, written once for scalars and vectors (the builtins overload). */
-#if ACT == 0
-#define ACTIVATE(v, s) (v)
-#elif ACT == 1
-#define ACTIVATE(v, s) fmax((v), 0.0f)
-#elif ACT == 2
-#define ACTIVATE(v, s) (fmax((v), 0.0f) + (s) * fmin((v), 0.0f))
-#elif ACT == 3
-#define ACTIVATE(v, s) (1.0f / (1.0f + exp(-(v))))
-#elif ACT == 4
-#define ACTIVATE(v, s) tanh(v)
-#elif ACT == 5
-#define ACTIVATE(v, s) (fmax((v), 0.0f) + (s) * (exp(fmin((v), 0.0f)) - 1.0f))
-#elif ACT == 6
-/* log(1 + e^v) without overflow: max(v,0) + log1p(e^-|v|) */
-#define ACTIVATE(v, s) (fmax((v), 0.0f) + log1p(exp(-fabs(v))))
-#else
+/* The activation and v * act'(y), written once for scalars and vectors (T is
+ * v's type): act.cl's definitions, selected when the program is built. */
+#if ACT < 0 || ACT > 6
 #error "unknown ACT"
 #endif
-
-/* v * act'(y) for activation GRAD_ACT, written once for scalars and vectors (T is
- * v's type). The same definitions as act_grad in act.cl (elu: alpha = s; softplus
- * from its output: sigmoid(x) = 1 - exp(-y)); y > 0 in select() keeps relu's and
- * leaky relu's derivative at y = 0 exactly as act.cl has it. */
-#if GRAD_ACT == 0
-#define GRAD_MUL(T, v, y, s) (v)
-#elif GRAD_ACT == 1
-#define GRAD_MUL(T, v, y, s) ((v) * select((T)0.0f, (T)1.0f, (y) > 0.0f))
-#elif GRAD_ACT == 2
-#define GRAD_MUL(T, v, y, s) ((v) * select((T)(s), (T)1.0f, (y) > 0.0f))
-#elif GRAD_ACT == 3
-#define GRAD_MUL(T, v, y, s) ((v) * ((y) * (1.0f - (y))))
-#elif GRAD_ACT == 4
-#define GRAD_MUL(T, v, y, s) ((v) * (1.0f - (y) * (y)))
-#elif GRAD_ACT == 5
-#define GRAD_MUL(T, v, y, s) ((v) * select((y) + (s), (T)1.0f, (y) > 0.0f))
-#elif GRAD_ACT == 6
-#define GRAD_MUL(T, v, y, s) ((v) * -expm1(-(y)))
-#else
+#if GRAD_ACT < 0 || GRAD_ACT > 6
 #error "unknown GRAD_ACT"
 #endif
+#define ACTIVATE(v, s) ACT_APPLY(ACT, v, s)
+#define GRAD_MUL(T, v, y, s) ((v) * ACT_DERIV(GRAD_ACT, T, y, s))
 
 /* fma() rather than mad(): PoCL lowers mad() to a multiply and an add, while
  * fma() becomes one FMA instruction on CPUs and GPUs that have it. */
@@ -154,22 +116,53 @@ typedef float16 vec_t;
 #define B_AT(k, n) B[(k) * ldb + (n)]
 #endif
 
-/* One output value through the epilogue: alpha*acc + beta*C + bias, activation,
- * times act'(*y) (y is read only with GRAD_ACT). */
-inline float finish1(float acc, float alpha, float beta, __global const float *c,
-                     __global const float *bias, int n, float slope,
-                     __global const float *y, float gslope)
-{
-    float v = alpha * acc;
-    if (beta != 0.0f) v = MAD(beta, *c, v);
+/* The bias at column n, as a float or as the vector from n (0 without HAS_BIAS:
+ * the bias argument is then unset). */
 #if HAS_BIAS
-    v += bias[n];
+#define BIAS1(n) bias[n]
+#define BIASV(n) VLOAD(bias + (n))
+#else
+#define BIAS1(n) 0.0f
+#define BIASV(n) ((vec_t)0.0f)
 #endif
-    v = ACTIVATE(v, slope);
-#if GRAD_ACT
-    v = GRAD_MUL(float, v, *y, gslope);
-#endif
-    return v;
+#define LOAD1(p) (*(p))
+
+/* The store epilogue, written once for one value (finish1: T float, LD LOAD1)
+ * and one vector (finishv: T vec_t, LD VLOAD): alpha*acc + beta*C + b (b the
+ * bias, see BIAS1/BIASV), the activation, then times act'(y). c and y point at
+ * the output's place in C and in Y; C is read only when beta != 0, Y only with
+ * GRAD_ACT. */
+#define GEMM_FINISH(NAME, T, LD)                                               \
+    inline __attribute__((always_inline)) T NAME(T acc, float alpha, float beta, __global const float *c, T b, \
+                                                 float slope, __global const float *y, float gslope) \
+    {                                                                          \
+        T v = alpha * acc;                                                     \
+        if (beta != 0.0f) v = MAD((T)beta, LD(c), v);                          \
+        if (HAS_BIAS) v += b;                                                  \
+        v = ACTIVATE(v, slope);                                                \
+        if (GRAD_ACT) v = GRAD_MUL(T, v, LD(y), gslope);                       \
+        return v;                                                              \
+    }
+GEMM_FINISH(finish1, float, LOAD1)
+GEMM_FINISH(finishv, vec_t, VLOAD)
+
+/* A full RM x NB block of C at (m0, n0) through the epilogue, as vectors (every
+ * row and column in range): gemm_outer's and gemm_packed's full blocks. */
+inline __attribute__((always_inline)) void store_block(vec_t acc[RM][RNV], int m0, int n0, float alpha,
+                                                       float beta, __global float *C, int ldc,
+                                                       __global const float *bias, float slope,
+                                                       __global const float *Y, float gslope)
+{
+    vec_t bv[RNV];
+#pragma unroll
+    for (int j = 0; j < RNV; j++) bv[j] = BIASV(n0 + j * VW);
+#pragma unroll
+    for (int i = 0; i < RM; i++)
+#pragma unroll
+        for (int j = 0; j < RNV; j++) {
+            int at = (m0 + i) * ldc + n0 + j * VW;
+            VSTORE(finishv(acc[i][j], alpha, beta, C + at, bv[j], slope, Y + at, gslope), C + at);
+        }
 }
 
 /* GEMM_ONLY=n keeps only kernel n (1 gemm_outer, 2 gemm_packed, 3 gemm_dot,
@@ -277,28 +270,7 @@ inline void outer_full(int m0, int n0, int K, float alpha, float beta,
     }
 #endif
 
-#if HAS_BIAS
-    vec_t bv[RNV];
-#pragma unroll
-    for (int j = 0; j < RNV; j++) bv[j] = VLOAD(bias + n0 + j * VW);
-#endif
-#pragma unroll
-    for (int i = 0; i < RM; i++) {
-#pragma unroll
-        for (int j = 0; j < RNV; j++) {
-            __global float *cp = C + (m0 + i) * ldc + n0 + j * VW;
-            vec_t v = alpha * acc[i][j];
-            if (beta != 0.0f) v = MAD((vec_t)beta, VLOAD(cp), v);
-#if HAS_BIAS
-            v += bv[j];
-#endif
-            v = ACTIVATE(v, slope);
-#if GRAD_ACT
-            v = GRAD_MUL(vec_t, v, VLOAD(Y + (m0 + i) * ldc + n0 + j * VW), gslope);
-#endif
-            VSTORE(v, cp);
-        }
-    }
+    store_block(acc, m0, n0, alpha, beta, C, ldc, bias, slope, Y, gslope);
 }
 
 /* An edge block. Rows past M repeat row M-1 (computed, not stored); the complete
@@ -350,7 +322,7 @@ inline void outer_edge(int m0, int n0, int M, int N, int K, float alpha, float b
         for (int r = 0; r < nrem; r++) s[nvf * VW + r] = accr[i][r];
         for (int j = 0; j < nc; j++) {
             __global float *cp = C + (m0 + i) * ldc + n0 + j;
-            *cp = finish1(s[j], alpha, beta, cp, bias, n0 + j, slope, Y + (m0 + i) * ldc + n0 + j, gslope);
+            *cp = finish1(s[j], alpha, beta, cp, BIAS1(n0 + j), slope, Y + (m0 + i) * ldc + n0 + j, gslope);
         }
     }
 }
@@ -438,27 +410,7 @@ __kernel void gemm_packed(GEMM_ARGS, int MS)
             OUTER_STEP_ROWS(k, b, ROW_CLAMPED);
         }
         if (m0 + RM <= M && nc == NB) {
-#if HAS_BIAS
-            vec_t bv[RNV];
-#pragma unroll
-            for (int j = 0; j < RNV; j++) bv[j] = VLOAD(bias + n0 + j * VW);
-#endif
-#pragma unroll
-            for (int i = 0; i < RM; i++)
-#pragma unroll
-                for (int j = 0; j < RNV; j++) {
-                    __global float *cp = C + (m0 + i) * ldc + n0 + j * VW;
-                    vec_t v = alpha * acc[i][j];
-                    if (beta != 0.0f) v = MAD((vec_t)beta, VLOAD(cp), v);
-#if HAS_BIAS
-                    v += bv[j];
-#endif
-                    v = ACTIVATE(v, slope);
-#if GRAD_ACT
-                    v = GRAD_MUL(vec_t, v, VLOAD(Y + (m0 + i) * ldc + n0 + j * VW), gslope);
-#endif
-                    VSTORE(v, cp);
-                }
+            store_block(acc, m0, n0, alpha, beta, C, ldc, bias, slope, Y, gslope);
         } else {
             /* (i is unrolled so acc stays in registers) */
             float s[RNV * VW];
@@ -469,7 +421,7 @@ __kernel void gemm_packed(GEMM_ARGS, int MS)
                 for (int j = 0; j < RNV; j++) VSTORE(acc[i][j], s + j * VW);
                 for (int j = 0; j < nc; j++) {
                     __global float *cp = C + (m0 + i) * ldc + n0 + j;
-                    *cp = finish1(s[j], alpha, beta, cp, bias, n0 + j, slope, Y + (m0 + i) * ldc + n0 + j,
+                    *cp = finish1(s[j], alpha, beta, cp, BIAS1(n0 + j), slope, Y + (m0 + i) * ldc + n0 + j,
                                   gslope);
                 }
             }
@@ -525,7 +477,7 @@ __kernel void gemm_dot(GEMM_ARGS)
 #pragma unroll
     for (int i = 0; i < RM; i++)
 #pragma unroll
-        for (int j = 0; j < RN; j++) s[i][j] = VSUM(acc[i][j]);
+        for (int j = 0; j < RN; j++) s[i][j] = VEC_SUM(VW, acc[i][j]);
     for (int k = kv; k < K; k++) {
 #pragma unroll
         for (int i = 0; i < RM; i++)
@@ -537,7 +489,7 @@ __kernel void gemm_dot(GEMM_ARGS)
     for (int i = 0; i < mc; i++)
         for (int j = 0; j < nc; j++) {
             __global float *cp = C + (m0 + i) * ldc + n0 + j;
-            *cp = finish1(s[i][j], alpha, beta, cp, bias, n0 + j, slope, Y + (m0 + i) * ldc + n0 + j, gslope);
+            *cp = finish1(s[i][j], alpha, beta, cp, BIAS1(n0 + j), slope, Y + (m0 + i) * ldc + n0 + j, gslope);
         }
 }
 
@@ -552,14 +504,9 @@ __kernel void gemm_epilogue(int M, int N, __global float *C, int c_off, int ldc,
     int n = get_global_id(0), m = get_global_id(1);
     if (n >= N || m >= M) return;
     __global float *cp = C + c_off + m * ldc + n;
-    float v = *cp;
 #if HAS_BIAS
-    v += bias[bias_off + n];
+    bias += bias_off;
 #endif
-    v = ACTIVATE(v, slope);
-#if GRAD_ACT
-    v = GRAD_MUL(float, v, Y[y_off + m * ldc + n], gslope);
-#endif
-    *cp = v;
+    *cp = finish1(*cp, 1.0f, 0.0f, cp, BIAS1(n), slope, Y + y_off + m * ldc + n, gslope);
 }
 #endif /* GEMM_WANT(4) */

@@ -1,3 +1,4 @@
+//@require vec.cl
 /* Per-sample losses (a work-group per sample, summing over its features) and
  * their gradients. BCE is computed from logits, stably:
  *   l(z, t) = max(z, 0) - z t + log(1 + exp(-|z|)),  dl/dz = sigmoid(z) - t.
@@ -18,8 +19,6 @@
 #define LOSS_WG 64 /* >= the local size of the per-row kernels; a power of two */
 #endif
 
-#define LOSS_CAT_(a, b) a##b
-#define LOSS_CAT(a, b) LOSS_CAT_(a, b)
 #if LOSS_VW == 1
 #define lossv float
 #define lossi int
@@ -27,10 +26,10 @@
 #define loss_vstore(v, c, p) ((p)[c] = (v))
 #define LOSS_LANES 0
 #else
-#define lossv LOSS_CAT(float, LOSS_VW)
-#define lossi LOSS_CAT(int, LOSS_VW)
-#define loss_vload LOSS_CAT(vload, LOSS_VW)
-#define loss_vstore LOSS_CAT(vstore, LOSS_VW)
+#define lossv VEC_CAT(float, LOSS_VW)
+#define lossi VEC_CAT(int, LOSS_VW)
+#define loss_vload VEC_CAT(vload, LOSS_VW)
+#define loss_vstore VEC_CAT(vstore, LOSS_VW)
 #endif
 #if LOSS_VW == 2
 #define LOSS_LANES (int2)(0, 1)
@@ -74,26 +73,6 @@ lossv loss_dterm_v(int kind, lossv z, lossv t)
 float kl_term(float m, float l) { return 1.0f + l - m * m - exp(l); }
 lossv kl_term_v(lossv m, lossv l) { return 1.0f + l - m * m - exp(l); }
 
-float loss_hsum(lossv v)
-{
-#if LOSS_VW == 16
-    float8 h8 = v.lo + v.hi;
-    float4 h4 = h8.lo + h8.hi;
-#elif LOSS_VW == 8
-    float4 h4 = v.lo + v.hi;
-#elif LOSS_VW == 4
-    float4 h4 = v;
-#endif
-#if LOSS_VW >= 4
-    float2 h2 = h4.lo + h4.hi;
-    return h2.x + h2.y;
-#elif LOSS_VW == 2
-    return v.x + v.y;
-#else
-    return v;
-#endif
-}
-
 /* The work-group's sum of s (every item calls it; item 0 gets the total). */
 float loss_group_sum(float s, __local float *part)
 {
@@ -118,7 +97,8 @@ __kernel void loss_rows(__global const float *z, int z_off, __global const float
     if (r < rows) {
         __global const float *zr = z + z_off + (size_t)r * cols, *tr = t + t_off + (size_t)r * cols;
         int chunks = cols / LOSS_VW;
-        for (int c = lid; c < chunks; c += ls) s += loss_hsum(loss_term_v(kind, loss_vload(c, zr), loss_vload(c, tr)));
+        for (int c = lid; c < chunks; c += ls)
+            s += VEC_SUM(LOSS_VW, loss_term_v(kind, loss_vload(c, zr), loss_vload(c, tr)));
         for (int c = chunks * LOSS_VW + lid; c < cols; c += ls) s += loss_term(kind, zr[c], tr[c]);
     }
     s = loss_group_sum(s, part);
@@ -136,7 +116,8 @@ __kernel void kl_rows(__global const float *mu, int mu_off, __global const float
     if (r < rows) {
         __global const float *mr = mu + mu_off + (size_t)r * cols, *lr = lv + lv_off + (size_t)r * cols;
         int chunks = cols / LOSS_VW;
-        for (int c = lid; c < chunks; c += ls) s += loss_hsum(kl_term_v(loss_vload(c, mr), loss_vload(c, lr)));
+        for (int c = lid; c < chunks; c += ls)
+            s += VEC_SUM(LOSS_VW, kl_term_v(loss_vload(c, mr), loss_vload(c, lr)));
         for (int c = chunks * LOSS_VW + lid; c < cols; c += ls) s += kl_term(mr[c], lr[c]);
     }
     s = loss_group_sum(s, part);
