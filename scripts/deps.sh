@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages aecl builds, tests and runs with.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
-      libclblast-dev zlib1g-dev libpng-dev libcjson-dev libxxhash-dev libzstd-dev libcairo2-dev fonts-dejavu-core libopenblas-dev dataset-fashion-mnist oclgrind)
+      libclblast-dev zlib1g-dev libpng-dev libcjson-dev libxxhash-dev libzstd-dev libcairo2-dev fonts-dejavu-core libopenblas-dev dataset-fashion-mnist oclgrind
+      libprotobuf-c-dev protobuf-c-compiler libonnx-dev python3-onnx)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
