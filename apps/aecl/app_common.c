@@ -213,17 +213,6 @@ int app_load_or_fail(const char *cmd, aecl_ctx *ctx, const aecl_model *m, const 
     return 1;
 }
 
-aecl_status app_write_grid(aecl_ctx *ctx, const aecl_model *m, const char *path, const float *images, size_t n,
-                           size_t cols)
-{
-    int c, h, w;
-    int rank = aecl_model_input_shape(m, &c, &h, &w);
-    /* Flat samples are drawn as one-pixel-high strips. */
-    if (rank != 3) { w = c * h * w; c = 1; h = 1; }
-    if (c != 1 && c != 3) { h *= c; c = 1; }   /* other channel counts: channels stacked vertically */
-    return aecl_png_write_grid(ctx, path, images, n, c, (size_t)h, (size_t)w, cols < n ? cols : n, 1, 1.0f);
-}
-
 aecl_status app_check_finite(aecl_ctx *ctx, const char *what, const float *v, size_t n, size_t per)
 {
     size_t bad = aecl_first_nonfinite(v, n * per), count = 0;
@@ -239,4 +228,64 @@ double app_mean_mse(const float *a, const float *b, size_t n, size_t f)
     double s = 0;
     for (size_t i = 0; i < n * f; i++) s += (double)(a[i] - b[i]) * (a[i] - b[i]);
     return s / ((double)n * (double)f);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void app_psnr_per_image(const float *mse, size_t n, double *mean, double *median)
+{
+    double *p = malloc((n ? n : 1) * sizeof *p), s = 0;
+    if (!p || n == 0) { free(p); *mean = *median = NAN; return; }
+    for (size_t i = 0; i < n; i++) {
+        p[i] = aecl_psnr(mse[i] > 1e-10f ? mse[i] : 1e-10);
+        s += p[i];
+    }
+    qsort(p, n, sizeof *p, cmp_double);
+    *mean = s / (double)n;
+    *median = n % 2 ? p[n / 2] : 0.5 * (p[n / 2 - 1] + p[n / 2]);
+    free(p);
+}
+
+double app_r_squared(const float *x, const float *y, size_t n, size_t f)
+{
+    double sse = 0, sst = 0;
+    for (size_t k = 0; k < f; k++) {
+        double mean = 0;
+        for (size_t i = 0; i < n; i++) mean += x[i * f + k];
+        mean /= (double)n;
+        for (size_t i = 0; i < n; i++) {
+            double d = x[i * f + k] - mean, e = x[i * f + k] - y[i * f + k];
+            sst += d * d;
+            sse += e * e;
+        }
+    }
+    return sst > 0 ? 1 - sse / sst : NAN;
+}
+
+int app_check_rows_name(const char *cmd, const char *option, const char *path)
+{
+    if (!path || !strcmp(path, "-") || ends_with(path, ".npy") || app_is_csv(path)) return 0;
+    return app_usage_error(cmd, "%s '%s': name a .npy or .csv file (or - for CSV on standard output)", option, path);
+}
+
+aecl_status app_write_rows(aecl_ctx *ctx, const char *path, const float *v, size_t n, size_t f, const char *prefix,
+                           const int32_t *labels)
+{
+    if (ends_with(path, ".npy")) return aecl_npy_write_2d(ctx, path, v, n, f);
+    AECL_RETURN_IF(strcmp(path, "-") && !app_is_csv(path), AECL_ERR_INVALID_ARG, ctx,
+                   "'%s': name a .npy or .csv file", path);
+    char **names = calloc(f, sizeof *names), *buf = malloc(f * 24);
+    aecl_status st = names && buf ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    for (size_t k = 0; st == AECL_OK && k < f; k++) {
+        names[k] = buf + 24 * k;
+        snprintf(names[k], 24, "%s%zu", prefix, k);
+    }
+    if (st == AECL_OK) st = aecl_csv_write(ctx, path, v, n, f, (const char *const *)names, labels, "label");
+    free(names);
+    free(buf);
+    return st;
 }

@@ -61,7 +61,7 @@ typedef struct chart_grid {
     const char *const *col_labels; /* cols of them, or NULL */
     const char *xlabel;            /* a caption under the column labels, or NULL */
     const double *xticks;          /* cols values shown on an axis under the grid, one per column
-                                      centre (e.g. the interpolation weight t), or NULL */
+                                      centre (e.g. the interpolation weight t; NaN: no tick), or NULL */
 } chart_grid;
 aecl_status chart_grid_png(aecl_ctx *ctx, const char *path, const chart_grid *g);
 

@@ -100,13 +100,20 @@ static void draw_below(cairo_t *cr, const chart_grid *g, const layout *L)
     for (size_t k = 0; g->col_labels && k < cols; k++)
         if (g->col_labels[k]) chart_text(cr, L->left + k * (L->tile_w + L->gap) + L->tile_w / 2, y, g->col_labels[k], 0.5, 0);
     if (g->col_labels) y += line;
-    if (g->xticks) {
-        double x0 = L->left + L->tile_w / 2, x1 = L->left + (cols - 1) * (L->tile_w + L->gap) + L->tile_w / 2;
+    if (g->xticks) {   /* an axis through the columns with a finite tick value */
+        size_t first = cols, last = 0;
+        for (size_t k = 0; k < cols; k++)
+            if (isfinite(g->xticks[k])) { first = first < k ? first : k; last = k; }
+        double x0 = L->left + (double)first * (L->tile_w + L->gap) + L->tile_w / 2;
+        double x1 = L->left + (double)last * (L->tile_w + L->gap) + L->tile_w / 2;
         cairo_set_line_width(cr, 1);
-        cairo_move_to(cr, x0, y + 0.5);
-        cairo_line_to(cr, x1, y + 0.5);
+        if (first < cols) {
+            cairo_move_to(cr, x0, y + 0.5);
+            cairo_line_to(cr, x1, y + 0.5);
+        }
         char lab[32];
         for (size_t k = 0; k < cols; k++) {
+            if (!isfinite(g->xticks[k])) continue;
             double x = L->left + k * (L->tile_w + L->gap) + L->tile_w / 2;
             cairo_move_to(cr, x + 0.5, y);
             cairo_line_to(cr, x + 0.5, y + 6);

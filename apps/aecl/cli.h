@@ -89,6 +89,7 @@ int cmd_selftest(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);          /* eval and reconstruct */
 int cmd_encode(int argc, char **argv);
+int cmd_decode(int argc, char **argv);
 int cmd_denoise(int argc, char **argv);
 int cmd_anomaly(int argc, char **argv);
 int cmd_compress(int argc, char **argv);
@@ -153,15 +154,83 @@ aecl_status app_load_data(aecl_ctx *ctx, const app_args *a, const char *path, co
                           size_t expect, struct aecl_dataset *d);
 /* app_load_data of a->data for the model; prints and returns 1 on failure. */
 int app_load_or_fail(const char *cmd, aecl_ctx *ctx, const aecl_model *m, const app_args *a, struct aecl_dataset *d);
+
+/* ---- pictures of samples (app_grid.c) ----------------------------------------
+ * Image grids are drawn by the chart module (chart.h) at an integer zoom (4 by
+ * default: a 28x28 image becomes 112x112 pixels) with a title and row labels.
+ * The commands that draw them take --zoom, --cols, --rows and choose which
+ * samples with --start I (consecutive from I) or --random SEED (a seeded random
+ * pick, shown in index order). Only image models (input C x H x W) get
+ * pictures; a tabular model's --grid is a usage error. */
+typedef struct app_grid_opts {
+    long zoom, cols, rows; /* cols x rows samples (commands set their defaults) */
+    long start;            /* first sample shown */
+    long seed;             /* --random SEED; -1: consecutive from start */
+} app_grid_opts;
+enum { APP_OPT_ZOOM = 1100, APP_OPT_COLS, APP_OPT_ROWS, APP_OPT_START, APP_OPT_RANDOM };
+#define APP_GRID_LONGOPTS                                                                                            \
+    {"zoom", required_argument, NULL, APP_OPT_ZOOM}, {"cols", required_argument, NULL, APP_OPT_COLS},               \
+        {"rows", required_argument, NULL, APP_OPT_ROWS}, {"start", required_argument, NULL, APP_OPT_START},         \
+        {"random", required_argument, NULL, APP_OPT_RANDOM}
+/* The help lines of those options. */
+extern const char app_grid_help[];
+void app_grid_init(app_grid_opts *g, long cols, long rows);
+/* As app_common_opt, for the grid options. */
+int app_grid_opt(const char *cmd, app_grid_opts *g, int opt, const char *v);
+/* The indices (ascending) of the samples a grid of g shows out of n: up to
+ * cols x rows of them (*k; malloc'd, freed by the caller). --start past the
+ * data is AECL_ERR_INVALID_ARG. */
+aecl_status app_grid_pick(aecl_ctx *ctx, const app_grid_opts *g, size_t n, size_t **idx, size_t *k);
+/* "samples 0-15 of 10000" or "16 samples picked at random (seed 3) of 10000". */
+void app_grid_describe(const app_grid_opts *g, const size_t *idx, size_t k, size_t n, char *out, size_t cap);
+
+/* What a picture says besides its images (NULL: nothing). */
+typedef struct app_picture {
+    const char *title;
+    const char *const *row_labels, *const *col_labels;
+    const char *xlabel;
+    const double *xticks;
+    long zoom; /* 0: 4 */
+} app_picture;
+/* 1 when the model takes images (C x H x W), 0 for tabular rows. */
+int app_is_image_model(const aecl_model *m);
+/* 0, or 2 after "aecl CMD: MODEL takes N features, not images: no picture"
+ * when `path` asks for a picture of a tabular model. */
+int app_refuse_picture(const char *cmd, const aecl_model *m, const char *weights, const char *option, const char *path);
 /* A PNG grid of n samples in the model's input shape, `cols` per row. */
+aecl_status app_draw_grid(aecl_ctx *ctx, const aecl_model *m, const char *path, const float *images, size_t n,
+                          size_t cols, const app_picture *p);
+/* The same with the default zoom and no text (kept for cmd_denoise.c). */
 aecl_status app_write_grid(aecl_ctx *ctx, const aecl_model *m, const char *path, const float *images, size_t n,
                            size_t cols);
+/* Bands of the k samples idx[0..k): for every `cols` of them one row per
+ * group (e.g. "input", "reconstruction"), group j's sample i at
+ * groups[j] + idx[i] * features. */
+aecl_status app_draw_bands(aecl_ctx *ctx, const aecl_model *m, const char *path, const app_grid_opts *g,
+                           const char *title, const float *const *groups, const char *const *names, int ngroups,
+                           const size_t *idx, size_t k);
 /* AECL_ERR_NUMERIC unless all of n samples' `per` values are finite: "WHAT of
  * sample I is NaN (...)" names the first. Results are checked with it before
  * they are printed or written: a NaN is an error, never a figure. */
 aecl_status app_check_finite(aecl_ctx *ctx, const char *what, const float *v, size_t n, size_t per);
 /* Mean squared difference of n rows of f values. */
 double app_mean_mse(const float *a, const float *b, size_t n, size_t f);
+/* PSNR per image (data in [0, 1]) from n per-sample MSEs: their mean and
+ * median. An exact reconstruction (MSE 0) counts as 100 dB, so one perfect
+ * image cannot make the mean infinite. */
+void app_psnr_per_image(const float *mse, size_t n, double *mean, double *median);
+/* The figures a tabular model's reconstructions support (no PSNR: the values
+ * are not intensities in [0, 1]): R^2, the share of the data's variance per
+ * feature that the reconstructions explain, in the data's units. */
+double app_r_squared(const float *x, const float *y, size_t n, size_t f);
+/* n rows of f values to a .npy (n x f float32) or a CSV (header PREFIX0,
+ * PREFIX1, ... and a last label column when labels is not NULL), by the name's
+ * ending; "-" is CSV on standard output. Any other name is
+ * AECL_ERR_INVALID_ARG. */
+aecl_status app_write_rows(aecl_ctx *ctx, const char *path, const float *v, size_t n, size_t f, const char *prefix,
+                           const int32_t *labels);
+/* 0 when app_write_rows takes `path` (NULL: none); else 2 after a usage error. */
+int app_check_rows_name(const char *cmd, const char *option, const char *path);
 int cmd_bench(int argc, char **argv);
 
 #endif

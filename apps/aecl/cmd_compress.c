@@ -1,183 +1,274 @@
-/* aecl compress / decompress: samples stored as quantized latent codes
- * (lib/nn/app_codes.c has the file format) and restored by decoding. */
+/* aecl compress: samples stored as quantized latent codes, entropy-coded with
+ * zstd (lib/nn/app_codes.c has the file format); the rate (bits per pixel or
+ * value, after entropy coding) and the distortion (MSE, PSNR of the mean MSE
+ * and per image) of each --bits setting, as CompressAI reports them. */
+#include "chart.h"
 #include "cli.h"
 #include "io/io.h"
 #include "nn/app.h"
 #include "nn/train.h"
 
-#include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void usage_compress(void)
+enum { MAX_SETTINGS = 16 };
+
+static void usage(void)
 {
     printf("usage: aecl compress WEIGHTS --out FILE [options]\n\n"
-           "Stores each sample as its latent code (a VAE: the mean), quantized to 8 or 16 bits per\n"
-           "value with per-dimension ranges, in a small checked file (docs/applications.md).\n"
-           "Reports bytes per sample and the PSNR of the restored samples.\n\n"
-           "  --out FILE          the codes file (required)\n"
-           "  --bits B            8 (default) or 16\n"
-           "  --grid FILE         PNG rows: originals, restored\n%s",
-           app_common_help);
+           "Stores each sample as its latent code (a VAE: the mean), quantized to B bits per value\n"
+           "with per-dimension ranges and entropy-coded with zstd, in a checked file\n"
+           "(docs/applications.md). For each --bits setting it reports the rate in bits per pixel\n"
+           "(tabular models: per value) of the whole file, and the distortion of the restored\n"
+           "samples: MSE, PSNR of the mean MSE and per image (mean and median; images only).\n\n"
+           "  --out FILE          the codes file, at the last --bits setting\n"
+           "  --bits LIST         bits per code value, 1..16, comma-separated (default 8): 4,6,8\n"
+           "                      gives one rate-distortion point per setting\n"
+           "  --report FILE.csv   the rate-distortion table: bits,bytes,bpp,bits_per_code,mse,\n"
+           "                      psnr,psnr_image_mean,psnr_image_median (tabular: no psnr columns)\n"
+           "  --per-image FILE    CSV of each image's PSNR at each setting (index,psnr_bB...,label)\n"
+           "  --grid FILE.png     originals above their restored samples (last setting)\n%s%s",
+           app_grid_help, app_common_help);
 }
 
-static void usage_decompress(void)
+typedef struct compress_opts {
+    const char *out, *grid, *report, *per_image;
+    long bits[MAX_SETTINGS];
+    int nbits;
+    app_grid_opts g;
+} compress_opts;
+
+/* "4,6,8" -> bits[]; 0 when a value is bad or there are too many. */
+static int parse_bits(const char *v, compress_opts *o)
 {
-    printf("usage: aecl decompress WEIGHTS CODES [options]\n\n"
-           "Restores the samples of a codes file written by aecl compress with the same model.\n\n"
-           "  --out FILE.npy      the restored samples (n x features, float32)\n"
-           "  --grid FILE         PNG grid of the first 64 restored samples (default restored.png)\n"
-           "  --cols N            samples per grid row (default 8)\n"
-           "  --force             decode even if the file names another model (same latent size)\n"
-           "  --batch N, --device SEL\n");
+    char buf[256], *save = NULL;
+    if (strlen(v) >= sizeof buf) return 0;
+    strcpy(buf, v);
+    o->nbits = 0;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (o->nbits == MAX_SETTINGS || !cli_parse_long(t, 1, 16, &o->bits[o->nbits])) return 0;
+        o->nbits++;
+    }
+    return o->nbits > 0 && v[strlen(v) - 1] != ',';
 }
 
-static aecl_status grid_pairs(aecl_ctx *ctx, const aecl_model *m, const char *path, const float *x, const float *y, size_t n)
+static int parse(const char *cmd, int argc, char **argv, app_args *a, compress_opts *o, int *help)
 {
-    size_t f = aecl_model_input_size(m), k = n < 8 ? n : 8;
-    float *img = malloc(2 * k * f * sizeof *img);
-    if (!img) return aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
-    memcpy(img, x, k * f * sizeof *img);
-    memcpy(img + k * f, y, k * f * sizeof *img);
-    aecl_status st = app_write_grid(ctx, m, path, img, 2 * k, k);
-    free(img);
+    enum { OPT_OUT = CLI_OPT_FIRST, OPT_GRID, OPT_BITS, OPT_REPORT, OPT_PER_IMAGE };
+    static const struct option opts[] = {APP_COMMON_LONGOPTS, APP_GRID_LONGOPTS, CLI_HELP_LONGOPT,
+                                         {"out", required_argument, NULL, OPT_OUT},
+                                         {"grid", required_argument, NULL, OPT_GRID},
+                                         {"bits", required_argument, NULL, OPT_BITS},
+                                         {"report", required_argument, NULL, OPT_REPORT},
+                                         {"per-image", required_argument, NULL, OPT_PER_IMAGE},
+                                         {0}};
+    const char *v;
+    for (int opt; (opt = cli_next_opt(cmd, argc, argv, opts, &v)) != CLI_OPT_END;) {
+        int r = app_common_opt(cmd, a, opt, v);
+        if (r == 0) r = app_grid_opt(cmd, &o->g, opt, v);
+        if (r < 0 || opt == CLI_OPT_BAD) return 2;
+        if (r > 0) continue;
+        switch (opt) {
+        case CLI_OPT_HELP: *help = 1; return 0;
+        case CLI_OPT_ARG: if (cli_positional(cmd, v, &a->weights, 1)) return 2; break;
+        case OPT_OUT: o->out = v; break;
+        case OPT_GRID: o->grid = v; break;
+        case OPT_REPORT: o->report = v; break;
+        case OPT_PER_IMAGE: o->per_image = v; break;
+        case OPT_BITS:
+            if (!parse_bits(v, o)) return app_usage_error(cmd, "--bits '%s': up to %d values of 1..16, comma-separated", v,
+                                                          MAX_SETTINGS);
+            break;
+        }
+    }
+    if (!o->out && !o->report) return app_usage_error(cmd, "give --out FILE (the codes) or --report FILE.csv");
+    if (chart_check_png_name(cmd, "--grid", o->grid)) return 2;
+    if (o->report && !app_is_csv(o->report)) return app_usage_error(cmd, "--report '%s': name a .csv file", o->report);
+    if (o->per_image && !app_is_csv(o->per_image))
+        return app_usage_error(cmd, "--per-image '%s': name a .csv file", o->per_image);
+    return 0;
+}
+
+/* One rate-distortion point. */
+typedef struct rd_point {
+    size_t bytes;
+    double bpp, bits_per_code, mse, psnr, psnr_mean, psnr_median;
+} rd_point;
+
+typedef struct run {
+    aecl_ctx *ctx;
+    aecl_model *m;
+    const aecl_dataset *d;
+    size_t L, f;
+    int image;
+    float *z, *zq, *y, *mse_rows; /* mse_rows: n per setting */
+    unsigned char *file;           /* the last setting's file */
+    size_t file_bytes;
+} run;
+
+static void mse_per_row(const float *a, const float *b, size_t n, size_t f, float *out)
+{
+    for (size_t i = 0; i < n; i++) out[i] = (float)app_mean_mse(a + i * f, b + i * f, 1, f);
+}
+
+/* Encodes at `bits`, decodes what a reader would restore, measures it. */
+static aecl_status one_setting(run *r, unsigned bits, float *mse_rows, rd_point *p)
+{
+    int c, h, w;
+    aecl_model_input_shape(r->m, &c, &h, &w);
+    size_t n = r->d->n;
+    free(r->file);
+    r->file = NULL;
+    AECL_TRY(aecl_codes_encode(r->ctx, r->z, n, r->L, bits, aecl_model_hash(r->m), c, h, w, r->zq, &r->file,
+                               &r->file_bytes));
+    AECL_TRY(aecl_model_decode(r->m, r->zq, n, r->y));
+    AECL_TRY(app_check_finite(r->ctx, "the restored sample", r->y, n, r->f));
+    mse_per_row(r->y, r->d->x, n, r->f, mse_rows);
+    p->bytes = r->file_bytes;
+    p->bpp = 8.0 * (double)r->file_bytes / ((double)n * (double)r->f);
+    p->bits_per_code = 8.0 * (double)r->file_bytes / ((double)n * (double)r->L);
+    p->mse = app_mean_mse(r->y, r->d->x, n, r->f);
+    p->psnr = aecl_psnr(p->mse);
+    app_psnr_per_image(mse_rows, n, &p->psnr_mean, &p->psnr_median);
+    return AECL_OK;
+}
+
+static void print_point(const run *r, unsigned bits, const rd_point *p)
+{
+    if (r->image)
+        printf("%2u bits: %9zu bytes  %7.4f bpp  %6.3f bits/code  MSE %.6f  PSNR %6.2f dB  per image %6.2f dB mean, "
+               "%6.2f dB median\n", bits, p->bytes, p->bpp, p->bits_per_code, p->mse, p->psnr, p->psnr_mean,
+               p->psnr_median);
+    else
+        printf("%2u bits: %9zu bytes  %7.4f bits/value  %6.3f bits/code  MSE %.6f (data units)\n", bits, p->bytes,
+               p->bpp, p->bits_per_code, p->mse);
+}
+
+static aecl_status write_report(aecl_ctx *ctx, const char *path, const compress_opts *o, const rd_point *p, int image)
+{
+    size_t cols = image ? 8 : 5;
+    float rows[MAX_SETTINGS * 8];
+    for (int s = 0; s < o->nbits; s++) {
+        const double v[8] = {(double)o->bits[s], (double)p[s].bytes, p[s].bpp, p[s].bits_per_code, p[s].mse, p[s].psnr,
+                             p[s].psnr_mean, p[s].psnr_median};
+        for (size_t k = 0; k < cols; k++) rows[(size_t)s * cols + k] = (float)v[k];
+    }
+    static const char *const img[] = {"bits", "bytes", "bpp", "bits_per_code", "mse", "psnr", "psnr_image_mean",
+                                      "psnr_image_median"};
+    static const char *const tab[] = {"bits", "bytes", "bits_per_value", "bits_per_code", "mse"};
+    return aecl_csv_write(ctx, path, rows, (size_t)o->nbits, cols, image ? img : tab, NULL, NULL);
+}
+
+static aecl_status write_per_image(aecl_ctx *ctx, const char *path, const compress_opts *o, const run *r)
+{
+    size_t n = r->d->n, cols = 1 + (size_t)o->nbits;
+    float *rows = malloc(n * cols * sizeof *rows);
+    char *names = malloc(cols * 16);
+    const char **hdr = malloc(cols * sizeof *hdr);
+    aecl_status st = rows && names && hdr ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    for (size_t k = 0; st == AECL_OK && k < cols; k++) {
+        hdr[k] = names + 16 * k;
+        if (k == 0) snprintf(names, 16, "index");
+        else snprintf(names + 16 * k, 16, "psnr_b%ld", o->bits[k - 1]);
+    }
+    for (size_t i = 0; st == AECL_OK && i < n; i++) {
+        rows[i * cols] = (float)i;
+        for (int s = 0; s < o->nbits; s++) {
+            float m = r->mse_rows[(size_t)s * n + i];
+            rows[i * cols + 1 + (size_t)s] = (float)aecl_psnr(m > 1e-10f ? m : 1e-10);
+        }
+    }
+    if (st == AECL_OK) st = aecl_csv_write(ctx, path, rows, n, cols, hdr, r->d->labels, "label");
+    free(rows);
+    free(names);
+    free(hdr);
     return st;
+}
+
+static aecl_status write_grid(run *r, const compress_opts *o, const char *weights, unsigned bits)
+{
+    size_t *idx, k;
+    AECL_TRY(app_grid_pick(r->ctx, &o->g, r->d->n, &idx, &k));
+    char which[128], title[512];
+    app_grid_describe(&o->g, idx, k, r->d->n, which, sizeof which);
+    snprintf(title, sizeof title, "%s: originals and restored from %u-bit codes, %s", weights, bits, which);
+    const float *groups[2] = {r->d->x, r->y};
+    static const char *const names[2] = {"original", "restored"};
+    aecl_status st = app_draw_bands(r->ctx, r->m, o->grid, &o->g, title, groups, names, 2, idx, k);
+    if (st == AECL_OK) printf("picture written to %s (%s; rows: originals above restored)\n", o->grid, which);
+    free(idx);
+    return st;
+}
+
+static aecl_status compress(run *r, const compress_opts *o, const app_args *a)
+{
+    size_t n = r->d->n;
+    rd_point p[MAX_SETTINGS];
+    AECL_TRY(aecl_model_encode(r->m, r->d->x, n, r->z, 0));
+    AECL_TRY(app_check_finite(r->ctx, "the code", r->z, n, r->L));
+    printf("%zu samples of %zu %s, codes of %zu values; rate of the whole file after zstd:\n", n, r->f,
+           r->image ? "pixels" : "values", r->L);
+    for (int s = 0; s < o->nbits; s++) {
+        AECL_TRY(one_setting(r, (unsigned)o->bits[s], r->mse_rows + (size_t)s * n, &p[s]));
+        print_point(r, (unsigned)o->bits[s], &p[s]);
+    }
+    AECL_TRY(aecl_model_decode(r->m, r->z, n, r->y));   /* the codes unquantized: the model's own limit */
+    double m0 = app_mean_mse(r->y, r->d->x, n, r->f);
+    if (r->image) printf("unquantized codes: MSE %.6f  PSNR %.2f dB (as 8-bit pixels: 8 bpp)\n", m0, aecl_psnr(m0));
+    else printf("unquantized codes: MSE %.6f (data units; no PSNR for tabular data)\n", m0);
+    unsigned last = (unsigned)o->bits[o->nbits - 1];
+    if (o->out) AECL_TRY(aecl_write_file_atomic(r->ctx, o->out, r->file, r->file_bytes));
+    if (o->out) printf("%s: %zu bytes (%u-bit codes)\n", o->out, r->file_bytes, last);
+    if (o->report) AECL_TRY(write_report(r->ctx, o->report, o, p, r->image));
+    if (o->report) printf("rate-distortion table written to %s\n", o->report);
+    if (o->per_image) AECL_TRY(write_per_image(r->ctx, o->per_image, o, r));
+    if (o->per_image) printf("per-image PSNR written to %s\n", o->per_image);
+    if (o->grid) {
+        AECL_TRY(one_setting(r, last, r->mse_rows, &p[0]));   /* r->y back to the last setting's restored samples */
+        AECL_TRY(write_grid(r, o, a->weights, last));
+    }
+    return AECL_OK;
 }
 
 int cmd_compress(int argc, char **argv)
 {
-    const char *cmd = "compress", *out = NULL, *grid = NULL;
-    long bits = 8;
+    const char *cmd = "compress";
+    compress_opts o = {.bits = {8}, .nbits = 1};
+    app_grid_init(&o.g, 8, 2);
     app_args a;
     app_args_init(&a);
-    enum { OPT_OUT = CLI_OPT_FIRST, OPT_GRID, OPT_BITS };
-    static const struct option opts[] = {APP_COMMON_LONGOPTS, CLI_HELP_LONGOPT,
-                                         {"out", required_argument, NULL, OPT_OUT},
-                                         {"grid", required_argument, NULL, OPT_GRID},
-                                         {"bits", required_argument, NULL, OPT_BITS},
-                                         {0}};
-    const char *v;
-    for (int o; (o = cli_next_opt(cmd, argc, argv, opts, &v)) != CLI_OPT_END;) {
-        int r = app_common_opt(cmd, &a, o, v);
-        if (r < 0 || o == CLI_OPT_BAD) return 2;
-        if (r > 0) continue;
-        switch (o) {
-        case CLI_OPT_HELP: usage_compress(); return 0;
-        case CLI_OPT_ARG: if (cli_positional(cmd, v, &a.weights, 1)) return 2; break;
-        case OPT_OUT: out = v; break;
-        case OPT_GRID: grid = v; break;
-        case OPT_BITS:
-            bits = !strcmp(v, "8") ? 8 : !strcmp(v, "16") ? 16 : 0;
-            if (!bits) return app_usage_error(cmd, "--bits must be 8 or 16, not '%s'", v);
-            break;
-        }
-    }
-    if (!out) return app_usage_error(cmd, "no --out FILE given");
-    if (cli_check_output(cmd, out) || cli_check_output(cmd, grid)) return 1;
-    aecl_ctx *ctx;
-    aecl_model *m;
-    int rc = app_open_model(cmd, &a, &ctx, &m);
+    int help = 0, rc = parse(cmd, argc, argv, &a, &o, &help);
+    if (help) { usage(); return 0; }
     if (rc) return rc;
+    if (cli_check_output(cmd, o.out) || cli_check_output(cmd, o.grid) || cli_check_output(cmd, o.report) ||
+        cli_check_output(cmd, o.per_image))
+        return 1;
+    run r = {0};
+    if ((rc = app_open_model(cmd, &a, &r.ctx, &r.m))) return rc;
+    r.image = app_is_image_model(r.m);
     aecl_dataset d;
-    if (app_load_or_fail(cmd, ctx, m, &a, &d)) { aecl_model_free(m); aecl_ctx_free(ctx); return 1; }
-    size_t L = aecl_model_latent_size(m), f = d.features, bytes = 0;
-    int c, h, w;
-    aecl_model_input_shape(m, &c, &h, &w);
-    float *z = malloc(d.n * L * sizeof *z), *zq = malloc(d.n * L * sizeof *zq), *y = malloc(d.n * f * sizeof *y);
-    float *y0 = malloc(d.n * f * sizeof *y0);
-    aecl_status st = z && zq && y && y0 ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
-    if (st == AECL_OK) st = aecl_model_encode(m, d.x, d.n, z, 0);
-    if (st == AECL_OK) st = app_check_finite(ctx, "the code", z, d.n, L);
-    if (st == AECL_OK) st = aecl_codes_write(ctx, out, z, d.n, L, (unsigned)bits, aecl_model_hash(m), c, h, w, zq, &bytes);
-    if (st == AECL_OK) st = aecl_model_decode(m, zq, d.n, y);
-    if (st == AECL_OK) st = aecl_model_decode(m, z, d.n, y0);
-    if (st == AECL_OK) {
-        printf("%zu samples -> %s: %zu bytes, %.1f bytes per sample (%zu as 8-bit values: %.1fx smaller)\n", d.n, out,
-               bytes, (double)bytes / d.n, f, (double)f * d.n / bytes);
-        printf("restored: PSNR %.2f dB (%d-bit codes; unquantized codes: %.2f dB)\n",
-               aecl_psnr(app_mean_mse(y, d.x, d.n, f)), (int)bits, aecl_psnr(app_mean_mse(y0, d.x, d.n, f)));
-        if (grid) st = grid_pairs(ctx, m, grid, d.x, y, d.n);
-        if (st == AECL_OK && grid) printf("grid written to %s (rows: originals, restored)\n", grid);
+    if ((rc = app_refuse_picture(cmd, r.m, a.weights, "--grid", o.grid)) ||
+        (!r.image && o.per_image && (rc = app_usage_error(cmd, "--per-image: PSNR needs an image model"))) ||
+        app_load_or_fail(cmd, r.ctx, r.m, &a, &d)) {
+        aecl_model_free(r.m);
+        aecl_ctx_free(r.ctx);
+        return rc ? rc : 1;
     }
-    rc = st == AECL_OK ? 0 : cli_error(cmd, st, ctx, "compression failed");
-    free(z); free(zq); free(y); free(y0);
+    r.d = &d;
+    r.L = aecl_model_latent_size(r.m);
+    r.f = d.features;
+    r.z = malloc(d.n * r.L * sizeof *r.z);
+    r.zq = malloc(d.n * r.L * sizeof *r.zq);
+    r.y = malloc(d.n * r.f * sizeof *r.y);
+    r.mse_rows = malloc((size_t)o.nbits * d.n * sizeof *r.mse_rows);
+    aecl_status st = r.z && r.zq && r.y && r.mse_rows ? AECL_OK : aecl_fail(r.ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    if (st == AECL_OK) st = compress(&r, &o, &a);
+    rc = st == AECL_OK ? 0 : cli_error(cmd, st, r.ctx, "compression failed");
+    free(r.z); free(r.zq); free(r.y); free(r.mse_rows); free(r.file);
     aecl_dataset_free(&d);
-    aecl_model_free(m);
-    aecl_ctx_free(ctx);
-    return rc;
-}
-
-/* The file must match the model: latent size always, shape and hash unless forced. */
-static aecl_status check_match(aecl_ctx *ctx, const aecl_model *m, const char *path, const aecl_codes *cf, int force)
-{
-    int c, h, w;
-    aecl_model_input_shape(m, &c, &h, &w);
-    AECL_RETURN_IF(cf->latent != aecl_model_latent_size(m), AECL_ERR_INVALID_ARG, ctx,
-                   "%s holds codes of %zu values, the model's latent size is %zu", path, cf->latent, aecl_model_latent_size(m));
-    AECL_RETURN_IF(!force && (cf->c != c || cf->h != h || cf->w != w), AECL_ERR_INVALID_ARG, ctx,
-                   "%s was written for inputs %dx%dx%d, the model takes %dx%dx%d", path, cf->c, cf->h, cf->w, c, h, w);
-    AECL_RETURN_IF(!force && cf->model_hash != aecl_model_hash(m), AECL_ERR_INVALID_ARG, ctx,
-                   "%s was written by another model (hash %016" PRIx64 ", this one %016" PRIx64 "); --force decodes anyway",
-                   path, cf->model_hash, aecl_model_hash(m));
-    return AECL_OK;
-}
-
-int cmd_decompress(int argc, char **argv)
-{
-    const char *cmd = "decompress", *codes = NULL, *out = NULL, *grid = "restored.png";
-    long cols = 8;
-    int force = 0;
-    app_args a;
-    app_args_init(&a);
-    enum { OPT_FORCE = CLI_OPT_FIRST, OPT_OUT, OPT_GRID, OPT_COLS };
-    static const struct option opts[] = {APP_DEVICE_LONGOPTS, CLI_HELP_LONGOPT,
-                                         {"force", no_argument, NULL, OPT_FORCE},
-                                         {"out", required_argument, NULL, OPT_OUT},
-                                         {"grid", required_argument, NULL, OPT_GRID},
-                                         {"cols", required_argument, NULL, OPT_COLS},
-                                         {0}};
-    const char *v, *pos[2] = {NULL, NULL};
-    for (int o; (o = cli_next_opt(cmd, argc, argv, opts, &v)) != CLI_OPT_END;) {
-        int r = app_common_opt(cmd, &a, o, v);
-        if (r < 0 || o == CLI_OPT_BAD) return 2;
-        if (r > 0) continue;
-        switch (o) {
-        case CLI_OPT_HELP: usage_decompress(); return 0;
-        case CLI_OPT_ARG: if (cli_positional(cmd, v, pos, 2)) return 2; break;
-        case OPT_FORCE: force = 1; break;
-        case OPT_OUT: out = v; break;
-        case OPT_GRID: grid = v; break;
-        case OPT_COLS: if (!cli_parse_long(v, 1, 16384, &cols)) return cli_bad_value(cmd, v); break;
-        }
-    }
-    a.weights = pos[0];
-    codes = pos[1];
-    if (!codes) return app_usage_error(cmd, "give the weights file and the codes file");
-    if (cli_check_output(cmd, out) || cli_check_output(cmd, grid)) return 1;
-    aecl_ctx *ctx;
-    aecl_model *m;
-    int rc = app_open_model(cmd, &a, &ctx, &m);
-    if (rc) return rc;
-    aecl_codes cf;
-    float *y = NULL;
-    aecl_status st = aecl_codes_read(ctx, codes, &cf);
-    if (st == AECL_OK) st = check_match(ctx, m, codes, &cf, force);
-    size_t f = aecl_model_input_size(m);
-    if (st == AECL_OK && !(y = malloc(cf.n * f * sizeof *y))) st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
-    if (st == AECL_OK) st = aecl_model_decode(m, cf.z, cf.n, y);
-    if (st == AECL_OK) st = app_check_finite(ctx, "the restored sample", y, cf.n, f);
-    if (st == AECL_OK) {
-        printf("%zu samples restored from %s (%u-bit codes of %zu values)\n", cf.n, codes, cf.bits, cf.latent);
-        if (out) st = aecl_npy_write_2d(ctx, out, y, cf.n, f);
-        if (st == AECL_OK && out) printf("samples written to %s\n", out);
-        if (st == AECL_OK && grid) st = app_write_grid(ctx, m, grid, y, cf.n < 64 ? cf.n : 64, (size_t)cols);
-        if (st == AECL_OK && grid) printf("grid written to %s\n", grid);
-    }
-    rc = st == AECL_OK ? 0 : cli_error(cmd, st, ctx, "decompression failed");
-    free(y);
-    aecl_codes_free(&cf);
-    aecl_model_free(m);
-    aecl_ctx_free(ctx);
+    aecl_model_free(r.m);
+    aecl_ctx_free(r.ctx);
     return rc;
 }

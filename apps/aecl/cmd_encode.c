@@ -14,31 +14,10 @@ static void usage(void)
            "Writes the latent code of every sample: a VAE's mean code, or a draw with --sample.\n"
            "A CSV gets a header z0,z1,... and a last label column when the data has labels;\n"
            "a .npy gets an n x latent float32 array.\n\n"
-           "  --out FILE          codes.csv (default), or a .npy file\n"
+           "  --out FILE          codes.csv (default), a .npy file, or - (CSV on standard output)\n"
            "  --sample            VAE: draw z = mu + sigma * eps instead of the mean\n"
            "  --seed S            the draws' seed (default: the model's)\n%s",
            app_common_help);
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && !strcmp(s + n - k, suffix);
-}
-
-static aecl_status write_codes(aecl_ctx *ctx, const char *out, const float *z, size_t n, size_t L, const int32_t *labels)
-{
-    if (ends_with(out, ".npy")) return aecl_npy_write_2d(ctx, out, z, n, L);
-    char **names = calloc(L, sizeof *names), *buf = malloc(L * 24);
-    aecl_status st = names && buf ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
-    for (size_t k = 0; st == AECL_OK && k < L; k++) {
-        names[k] = buf + 24 * k;
-        snprintf(names[k], 24, "z%zu", k);
-    }
-    if (st == AECL_OK) st = aecl_csv_write(ctx, out, z, n, L, (const char *const *)names, labels, "label");
-    free(names);
-    free(buf);
-    return st;
 }
 
 int cmd_encode(int argc, char **argv)
@@ -67,6 +46,7 @@ int cmd_encode(int argc, char **argv)
         case OPT_SEED: if (!cli_parse_long(v, 0, LONG_MAX, &seed)) return cli_bad_value(cmd, v); break;
         }
     }
+    if (app_check_rows_name(cmd, "--out", out)) return 2;
     if (cli_check_output(cmd, out)) return 1;
     aecl_ctx *ctx;
     aecl_model *m;
@@ -86,10 +66,10 @@ int cmd_encode(int argc, char **argv)
     aecl_status st = z ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
     if (st == AECL_OK) st = aecl_model_encode(m, d.x, d.n, z, sample);
     if (st == AECL_OK) st = app_check_finite(ctx, "the code", z, d.n, L);
-    if (st == AECL_OK) st = write_codes(ctx, out, z, d.n, L, d.labels);
-    if (st == AECL_OK)
-        printf("%zu codes of %zu values (%s) written to %s%s\n", d.n, L, sample ? "draws" : aecl_model_get_kind(m) == AECL_MODEL_VARIATIONAL ? "means" : "codes", out,
-               d.labels && !ends_with(out, ".npy") ? " with labels" : "");
+    if (st == AECL_OK) st = app_write_rows(ctx, out, z, d.n, L, "z", d.labels);
+    if (st == AECL_OK)   /* with --out -, the codes own standard output */
+        fprintf(strcmp(out, "-") ? stdout : stderr, "%zu codes of %zu values (%s) written to %s%s\n", d.n, L, sample ? "draws" : aecl_model_get_kind(m) == AECL_MODEL_VARIATIONAL ? "means" : "codes", out,
+               d.labels && !strstr(out, ".npy") ? " with labels" : "");
     rc = st == AECL_OK ? 0 : cli_error(cmd, st, ctx, "encoding failed");
     free(z);
     aecl_dataset_free(&d);

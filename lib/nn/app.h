@@ -58,10 +58,11 @@ aecl_status aecl_pca2(aecl_ctx *ctx, const float *z, size_t n, size_t d, float *
 /* ---- app_codes.c: files of quantized latent codes (docs/applications.md) -------- */
 
 #define AECL_CODES_MAGIC "AECLCODE"
-#define AECL_CODES_VERSION 1u
+#define AECL_CODES_VERSION 2u   /* written; version 1 files are still read */
 
 typedef struct aecl_codes {
-    unsigned bits;           /* 8 or 16 per value */
+    unsigned version;        /* of the file read: 1 (raw codes) or 2 (zstd) */
+    unsigned bits;           /* per value: 1..16 (version 1: 8 or 16) */
     uint64_t model_hash;     /* aecl_model_hash of the model that wrote them */
     size_t n, latent;
     int c, h, w;             /* the model's input shape (for the reader's checks) */
@@ -69,9 +70,12 @@ typedef struct aecl_codes {
     float *z;                /* n * latent dequantized codes */
 } aecl_codes;
 
-/* Quantizes z[n * latent] to `bits` (8 or 16) with per-dimension ranges and
- * writes the file atomically. zq (n * latent, may be NULL) gets the values the
- * reader will restore. *bytes (may be NULL) gets the file size. */
+/* Quantizes z[n * latent] to `bits` (1..16) with per-dimension ranges and
+ * makes the file's bytes (*file, malloc'd, *bytes long; zstd-coded codes). zq
+ * (n * latent, may be NULL) gets the values the reader will restore. */
+aecl_status aecl_codes_encode(aecl_ctx *ctx, const float *z, size_t n, size_t latent, unsigned bits,
+                              uint64_t model_hash, int c, int h, int w, float *zq, unsigned char **file, size_t *bytes);
+/* aecl_codes_encode, written atomically to path; *bytes (may be NULL) gets the file size. */
 aecl_status aecl_codes_write(aecl_ctx *ctx, const char *path, const float *z, size_t n, size_t latent, unsigned bits,
                              uint64_t model_hash, int c, int h, int w, float *zq, size_t *bytes);
 /* Reads and checks a file (magic, version, sizes, CRC-32): AECL_ERR_FORMAT names
