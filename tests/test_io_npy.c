@@ -1,16 +1,13 @@
-/* .npy writer/reader (round trip, exact header bytes, foreign and bad files),
- * and the atomic file writer that every io writer uses. */
+/* .npy writer/reader (round trip, exact header bytes, foreign and bad files).
+ * The atomic writer under it is tested in test_io_atomic.c. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "check.h"
 #include "io/io.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 static size_t slurp(const char *path, char *buf, size_t cap)
@@ -20,18 +17,6 @@ static size_t slurp(const char *path, char *buf, size_t cap)
     size_t n = fread(buf, 1, cap - 1, f);
     fclose(f);
     buf[n] = 0;
-    return n;
-}
-
-/* Files in test_tmpdir whose name starts with '.' (temp files left behind). */
-static int leftover_temps(void)
-{
-    DIR *d = opendir(test_tmpdir);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    if (d) closedir(d);
     return n;
 }
 
@@ -180,127 +165,6 @@ static void test_npy_declared(void)
     CHECK(!strchr(aecl_ctx_last_error(NULL), '\x1b'));
 }
 
-/* ---- the atomic writer (shared by every io writer; tested here) -------------- */
-
-static void test_atomic(void)
-{
-    char buf[256];
-    const char *p = test_path("a.txt");
-    struct stat sb;
-    CHECK_OK(NULL, aecl_write_file_atomic(NULL, p, "first", 5));
-    CHECK(slurp(p, buf, sizeof buf) == 5 && strcmp(buf, "first") == 0);
-    CHECK(stat(p, &sb) == 0 && (sb.st_mode & 0777) == 0644);
-
-    /* Streaming: the target keeps its old content until commit. */
-    chmod(p, 0600);
-    aecl_atomic_file f;
-    CHECK_OK(NULL, aecl_atomic_open(NULL, p, &f));
-    CHECK_OK(NULL, aecl_atomic_write(NULL, &f, "sec", 3));
-    CHECK_OK(NULL, aecl_atomic_printf(NULL, &f, "ond %d", 2));
-    CHECK(slurp(p, buf, sizeof buf) == 5 && strcmp(buf, "first") == 0);
-    CHECK(leftover_temps() == 1);
-    CHECK_OK(NULL, aecl_atomic_commit(NULL, &f));
-    CHECK(slurp(p, buf, sizeof buf) == 8 && strcmp(buf, "second 2") == 0);
-    CHECK(stat(p, &sb) == 0 && (sb.st_mode & 0777) == 0600);   /* mode kept */
-    CHECK(leftover_temps() == 0);
-    CHECK_FAIL(aecl_atomic_write(NULL, &f, "x", 1), AECL_ERR_STATE, "not open");
-    aecl_atomic_abort(&f);   /* harmless after commit */
-
-    /* Abort: old file untouched, temp file gone. */
-    CHECK_OK(NULL, aecl_atomic_open(NULL, p, &f));
-    CHECK_OK(NULL, aecl_atomic_write(NULL, &f, "garbage", 7));
-    aecl_atomic_abort(&f);
-    aecl_atomic_abort(&f);
-    aecl_atomic_abort(NULL);
-    CHECK(slurp(p, buf, sizeof buf) == 8 && strcmp(buf, "second 2") == 0);
-    CHECK(leftover_temps() == 0);
-
-    /* A failed write makes commit refuse: old file untouched, temp removed. */
-    CHECK_OK(NULL, aecl_atomic_open(NULL, p, &f));
-    CHECK_OK(NULL, aecl_atomic_write(NULL, &f, "partial", 7));
-    f.failed = 1;   /* as after a disk-full error */
-    CHECK_FAIL(aecl_atomic_commit(NULL, &f), AECL_ERR_IO, "an earlier write failed");
-    CHECK(slurp(p, buf, sizeof buf) == 8 && strcmp(buf, "second 2") == 0);
-    CHECK(leftover_temps() == 0 && f.fp == NULL);
-
-    /* Only a regular file is ever replaced: a folder, a pipe or a link is refused
-     * before a temp file is made (a folder failed only at the rename, a pipe or a
-     * link was replaced by a regular file). */
-    const char *dir = test_path("sub");
-    mkdir(dir, 0755);
-    char inner[1100];
-    snprintf(inner, sizeof inner, "%s/x", dir);
-    test_write_file(inner, "x", 1);
-    CHECK_FAIL(aecl_atomic_open(NULL, dir, &f), AECL_ERR_INVALID_ARG, "it is a folder");
-    CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode));
-    CHECK(leftover_temps() == 0);
-    CHECK_FAIL(aecl_io_check_writable(NULL, dir), AECL_ERR_INVALID_ARG, "it is a folder");
-    unlink(inner);
-    rmdir(dir);
-    const char *fifo = test_path("fifo");
-    CHECK(mkfifo(fifo, 0644) == 0);
-    CHECK_FAIL(aecl_write_file_atomic(NULL, fifo, "abc", 3), AECL_ERR_INVALID_ARG, "not a regular file");
-    CHECK(lstat(fifo, &sb) == 0 && S_ISFIFO(sb.st_mode));
-    unlink(fifo);
-    const char *link = test_path("link");
-    CHECK(symlink(p, link) == 0);
-    CHECK_FAIL(aecl_write_file_atomic(NULL, link, "abc", 3), AECL_ERR_INVALID_ARG, "a symbolic link");
-    CHECK(lstat(link, &sb) == 0 && S_ISLNK(sb.st_mode));
-    unlink(link);
-    CHECK(leftover_temps() == 0);
-
-    /* The up-front check: nothing is written, a folder that takes no file is found
-     * (by a probe: as root, access() passes on /proc). */
-    CHECK_OK(NULL, aecl_io_check_writable(NULL, p));
-    CHECK(slurp(p, buf, sizeof buf) == 8 && strcmp(buf, "second 2") == 0 && leftover_temps() == 0);
-    CHECK_FAIL(aecl_io_check_writable(NULL, "/proc/aecl-test.bin"), AECL_ERR_IO, "folder '/proc'");
-    CHECK_FAIL(aecl_io_check_writable(NULL, "out/"), AECL_ERR_INVALID_ARG, "names a folder");
-
-    /* Temp files that a killed writer left: those of this target, ours and older
-     * than an hour go when it is written again; a fresh one (a writer at work),
-     * another target's and a folder of the same name stay. */
-    const char *stale = test_path(".a.txt.tmp-Ab12Cd"), *fresh = test_path(".a.txt.tmp-Ef34Gh");
-    const char *other = test_path(".b.txt.tmp-Ij56Kl"), *sub = test_path(".a.txt.tmp-Mn78Op");
-    test_write_file(stale, "x", 1);
-    test_write_file(fresh, "x", 1);
-    test_write_file(other, "x", 1);
-    mkdir(sub, 0755);
-    struct timespec two_hours_ago[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
-    CHECK(utimensat(AT_FDCWD, stale, two_hours_ago, 0) == 0 && utimensat(AT_FDCWD, other, two_hours_ago, 0) == 0);
-    CHECK(utimensat(AT_FDCWD, sub, two_hours_ago, 0) == 0);
-    CHECK_OK(NULL, aecl_write_file_atomic(NULL, p, "third", 5));
-    CHECK(access(stale, F_OK) != 0);
-    CHECK(access(fresh, F_OK) == 0 && access(other, F_OK) == 0 && access(sub, F_OK) == 0);
-    unlink(fresh);
-    unlink(other);
-    rmdir(sub);
-    CHECK(leftover_temps() == 0);
-
-    /* No such folder; a path that names a folder. */
-    char missing[1100];
-    snprintf(missing, sizeof missing, "%s/no/such/file.bin", test_tmpdir);
-    CHECK_FAIL(aecl_write_file_atomic(NULL, missing, "x", 1), AECL_ERR_IO, "no/such/file.bin");
-    CHECK_FAIL(aecl_atomic_open(NULL, "somewhere/", &f), AECL_ERR_INVALID_ARG, "names a folder");
-    CHECK(f.fp == NULL && f.path == NULL);
-
-    /* Relative path in the current folder. */
-    char cwd[1024];
-    if (getcwd(cwd, sizeof cwd) && chdir(test_tmpdir) == 0) {
-        CHECK_OK(NULL, aecl_write_file_atomic(NULL, "rel.bin", "rel", 3));
-        CHECK(slurp("rel.bin", buf, sizeof buf) == 3);
-        CHECK(leftover_temps() == 0);
-        CHECK(chdir(cwd) == 0);
-    }
-
-    /* Little-endian float writer. */
-    const float v[2] = {1.0f, -2.0f};
-    CHECK_OK(NULL, aecl_atomic_open(NULL, test_path("f.bin"), &f));
-    CHECK_OK(NULL, aecl_atomic_write_f32le(NULL, &f, v, 2));
-    CHECK_OK(NULL, aecl_atomic_commit(NULL, &f));
-    CHECK(slurp(test_path("f.bin"), buf, sizeof buf) == 8 &&
-          memcmp(buf, "\x00\x00\x80\x3f\x00\x00\x00\xc0", 8) == 0);
-}
-
 int main(void)
 {
     test_tmp_setup("io_npy");
@@ -308,7 +172,6 @@ int main(void)
     test_npy_header();
     test_npy_foreign_and_bad();
     test_npy_declared();
-    test_atomic();
     test_tmp_cleanup();
     return test_finish();
 }
