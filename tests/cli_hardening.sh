@@ -66,8 +66,9 @@ err=$("$aecl" eval "$dir/good.st" --data "$dir/inf.idx" 2>&1 >/dev/null); rc=$?
 ok '[ $rc -eq 1 ] && grep -q "inf.idx: value 1568 (item 2, value 0 of it) is infinite" <<<"$err"'
 
 # ---- outputs are checked before the work: nothing trained, nothing loaded ---------
+# (folders named like pictures and arrays too: a picture must be a .png, an array a .npy or .csv)
 # (a FIFO is written in place and a link through: tests/cli_outputs.sh; a socket is refused)
-mkdir -p "$dir/outdir"
+mkdir -p "$dir/outdir" "$dir/outdir.png" "$dir/outdir.npy"
 python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$dir/sock"
 for out in "--out $dir/outdir" "--out $dir/outdir/" "--out $dir/no/such/w.st" "--out $dir/sock" \
            "--out $dir/w.st --checkpoint /proc/aecl-ck.st" "--out $dir/w.st --checkpoint $dir/outdir"; do
@@ -76,10 +77,10 @@ for out in "--out $dir/outdir" "--out $dir/outdir/" "--out $dir/no/such/w.st" "-
         || echo "   ($out)"
 done
 ok '[ -S "$dir/sock" ] && [ ! -e "$dir/w.st" ]'
-for cmd in "eval $dir/good.st --grid $dir/outdir" "eval $dir/good.st --per-sample $dir/outdir/" \
+for cmd in "eval $dir/good.st --grid $dir/outdir.png" "eval $dir/good.st --per-sample $dir/outdir/" \
            "encode $dir/good.st --out /proc/codes.csv" "anomaly $dir/good.st --out $dir/outdir" \
-           "compress $dir/good.st --out $dir/no/c.codes" "sample $dir/good.st --npy $dir/outdir" \
-           "scatter $dir/good.st --out $dir/outdir" "denoise $dir/good.st --out $dir/outdir"; do
+           "compress $dir/good.st --out $dir/no/c.codes" "sample $dir/good.st --npy $dir/outdir.npy" \
+           "scatter $dir/good.st --out $dir/outdir.png" "denoise $dir/good.st --out $dir/outdir"; do
     res=$("$aecl" $cmd 2>&1); rc=$?
     ok '[ $rc -eq 1 ] && grep -q "cannot write" <<<"$res" && ! grep -q "samples" <<<"$res"' || echo "   ($cmd)"
 done
