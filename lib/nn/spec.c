@@ -11,8 +11,13 @@ const char *const aecl_spec_loss_names[2] = {"mse", "bce"};
 /* In the order of aecl_act (ops/act.h). */
 const char *const aecl_spec_act_names[7] = {"none", "relu", "leaky_relu", "sigmoid",
                                        "tanh", "elu", "softplus"};
-const char *const aecl_spec_layer_names[8] = {"dense", "conv", "convT", "maxpool",
-                                         "avgpool", "upsample", "flatten", "reshape"};
+#define LAYER_NAME(kind, word, ...) [AECL_LAYER_##kind] = word,
+const char *const aecl_spec_layer_names[AECL_LAYER_COUNT] = {AECL_LAYER_LIST(LAYER_NAME)};
+#undef LAYER_NAME
+#define LAYER_DEF(kind, word, weights, spatial, npos, options, usage) \
+    [AECL_LAYER_##kind] = {weights, spatial, npos, options, usage},
+const aecl_spec_layer_def aecl_spec_layer_defs[AECL_LAYER_COUNT] = {AECL_LAYER_LIST(LAYER_DEF)};
+#undef LAYER_DEF
 const char *const aecl_spec_upsample_names[2] = {"nearest", "bilinear"};
 const char *const aecl_spec_optimizer_names[3] = {"sgd", "adam", "adamw"};
 const char *const aecl_spec_noise_names[4] = {"none", "gaussian", "mask", "saltpepper"};
@@ -152,7 +157,12 @@ char *aecl_spec_layer_str(const aecl_spec_layer *l, char *buf, size_t cap)
 
 int aecl_spec_layer_has_weights(aecl_layer_kind k)
 {
-    return k == AECL_LAYER_DENSE || k == AECL_LAYER_CONV || k == AECL_LAYER_CONVT;
+    return (unsigned)k < AECL_LAYER_COUNT && aecl_spec_layer_defs[k].weights;
+}
+
+int aecl_spec_layer_is_spatial(aecl_layer_kind k)
+{
+    return (unsigned)k < AECL_LAYER_COUNT && aecl_spec_layer_defs[k].spatial;
 }
 
 int64_t aecl_spec_layer_params(const aecl_spec_layer *l)
@@ -162,8 +172,13 @@ int64_t aecl_spec_layer_params(const aecl_spec_layer *l)
     case AECL_LAYER_DENSE: return in * out + out;
     case AECL_LAYER_CONV:
     case AECL_LAYER_CONVT: return in * out * l->kh * l->kw + out;
-    default: return 0;
+    case AECL_LAYER_MAXPOOL:
+    case AECL_LAYER_AVGPOOL:
+    case AECL_LAYER_UPSAMPLE:
+    case AECL_LAYER_FLATTEN:
+    case AECL_LAYER_RESHAPE: break;
     }
+    return 0;
 }
 
 int64_t aecl_spec_param_count(const aecl_model_spec *spec)

@@ -31,16 +31,35 @@ typedef enum aecl_ae_kind {
  * the kernels, so a spec's values go to the ops unchanged. act_param below is the
  * leaky_relu slope (default 0.01) or the elu alpha (default 1). */
 
-typedef enum aecl_layer_kind {
-    AECL_LAYER_DENSE = 0,  /* units outputs, needs a flat input */
-    AECL_LAYER_CONV,       /* units output channels */
-    AECL_LAYER_CONVT,      /* transposed convolution, units output channels */
-    AECL_LAYER_MAXPOOL,    /* window = stride = factor */
-    AECL_LAYER_AVGPOOL,
-    AECL_LAYER_UPSAMPLE,   /* by factor, mode nearest or bilinear */
-    AECL_LAYER_FLATTEN,    /* CxHxW -> C*H*W */
-    AECL_LAYER_RESHAPE     /* to `shape`, same element count */
-} aecl_layer_kind;
+/* Every layer kind, listed once; the enum, the names, and the tables of the
+ * spec's parser, printer and checker are generated from this list (as sqlite
+ * generates its opcode tables), and the switches over kinds that remain (a
+ * kind's shapes, its mirror, its graph in net.c) have no default case, so the
+ * compiler names each one a new kind is missing from (-Wswitch).
+ *   X(KIND, word, has weights, spatial (CxHxW in and out), positional
+ *     arguments, options, usage)
+ * dense: units outputs, needs a flat input; conv, convT (transposed): units
+ * output channels; maxpool, avgpool: window = stride = factor; upsample: by
+ * factor, mode nearest or bilinear; flatten: CxHxW -> C*H*W; reshape: to
+ * `shape`, same element count. */
+#define AECL_LAYER_LIST(X)                                                                            \
+    X(DENSE, "dense", 1, 0, 1, "dropout", "dense UNITS ACT [dropout=P]")                              \
+    X(CONV, "conv", 1, 1, 2, "stride pad dropout",                                                    \
+      "conv OUT_CHANNELS KxK [stride=S] [pad=P] ACT [dropout=P]")                                     \
+    X(CONVT, "convT", 1, 1, 2, "stride pad outpad dropout",                                           \
+      "convT OUT_CHANNELS KxK [stride=S] [pad=P] [outpad=Q] ACT [dropout=P]")                         \
+    X(MAXPOOL, "maxpool", 0, 1, 1, "", "maxpool K")                                                   \
+    X(AVGPOOL, "avgpool", 0, 1, 1, "", "avgpool K")                                                   \
+    X(UPSAMPLE, "upsample", 0, 1, 1, "", "upsample F [nearest|bilinear]")                             \
+    X(FLATTEN, "flatten", 0, 0, 0, "", "flatten")                                                     \
+    X(RESHAPE, "reshape", 0, 0, 1, "", "reshape CxHxW")
+
+#define AECL_LAYER_ENUM(kind, ...) AECL_LAYER_##kind,
+#define AECL_LAYER_ONE(...) +1
+typedef enum aecl_layer_kind { AECL_LAYER_LIST(AECL_LAYER_ENUM) } aecl_layer_kind;
+enum { AECL_LAYER_COUNT = 0 AECL_LAYER_LIST(AECL_LAYER_ONE) }; /* outside the enum: switches stay exhaustive */
+#undef AECL_LAYER_ENUM
+#undef AECL_LAYER_ONE
 
 /* Upsampling modes are the ops layer's (ops/conv.h: AECL_UPSAMPLE_NEAREST, _BILINEAR). */
 typedef int aecl_upsample_mode;
@@ -171,8 +190,10 @@ int64_t aecl_spec_layer_params(const aecl_spec_layer *l);
 /* Total of the model (spec->n_params, recomputed from the layer shapes). */
 int64_t aecl_spec_param_count(const aecl_model_spec *spec);
 
-/* 1 for dense, conv and convT. */
+/* 1 for the kinds with weights (dense, conv and convT). */
 int aecl_spec_layer_has_weights(aecl_layer_kind k);
+/* 1 for the kinds that take and give CxHxW (conv, convT, pooling, upsample). */
+int aecl_spec_layer_is_spatial(aecl_layer_kind k);
 
 /* Names as written in model files. */
 const char *aecl_spec_kind_name(aecl_ae_kind k);

@@ -81,9 +81,12 @@ static aecl_status shape_of_spatial(const infer_ctx *ic, const char *label, aecl
     case AECL_LAYER_AVGPOOL:
         c = in.c, h = in.h / l->factor, w = in.w / l->factor;
         break;
-    default: /* upsample */
+    case AECL_LAYER_UPSAMPLE:
         c = in.c, h = (int64_t)in.h * l->factor, w = (int64_t)in.w * l->factor;
         break;
+    case AECL_LAYER_DENSE:
+    case AECL_LAYER_FLATTEN:
+    case AECL_LAYER_RESHAPE: break; /* not spatial: layer_shapes has them */
     }
     if (h < 1 || w < 1)
         return fail_at(ic, l->line, "%s: input %s gives output %lldx%lldx%lld; expected an output "
@@ -151,12 +154,17 @@ static aecl_status layer_shapes(const infer_ctx *ic, const char *part, size_t id
                            aecl_spec_shape_numel(l->shape));
         l->out = l->shape;
         return AECL_OK;
-    default:
+    case AECL_LAYER_CONV:
+    case AECL_LAYER_CONVT:
+    case AECL_LAYER_MAXPOOL:
+    case AECL_LAYER_AVGPOOL:
+    case AECL_LAYER_UPSAMPLE:
         if (in.rank != 3)
             return fail_at(ic, l->line, "%s: found flat input %s, expected a CxHxW input (put "
                            "`reshape CxHxW` before it)", label, a);
         return shape_of_spatial(ic, label, l, in);
     }
+    return AECL_OK; /* not reached: layer_params_ok knows every kind */
 }
 
 static aecl_status walk(const infer_ctx *ic, const char *part, aecl_spec_layer *ls, size_t n,

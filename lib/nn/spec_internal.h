@@ -16,10 +16,20 @@
 extern const char *const aecl_spec_kind_names[4];
 extern const char *const aecl_spec_loss_names[2];
 extern const char *const aecl_spec_act_names[7];
-extern const char *const aecl_spec_layer_names[8];
+extern const char *const aecl_spec_layer_names[AECL_LAYER_COUNT];
 extern const char *const aecl_spec_upsample_names[2];
 extern const char *const aecl_spec_optimizer_names[3];
 extern const char *const aecl_spec_noise_names[4];
+
+/* A layer kind's row of AECL_LAYER_LIST (spec.h), indexed by aecl_layer_kind. */
+typedef struct aecl_spec_layer_def {
+    int weights;            /* has weights and an activation */
+    int spatial;            /* CxHxW in and out */
+    int npos;               /* positional arguments after the word */
+    const char *options;    /* space-separated option names */
+    const char *usage;      /* the line's form, for messages */
+} aecl_spec_layer_def;
+extern const aecl_spec_layer_def aecl_spec_layer_defs[AECL_LAYER_COUNT];
 
 /* Index of word in names[0..n), or -1. */
 int aecl_spec_lookup(const char *const *names, int n, const char *word);

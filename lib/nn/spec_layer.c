@@ -7,29 +7,19 @@
  * at most once. */
 #include "nn/spec_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
-/* Per layer word: positional count, allowed options, and the usage for messages. */
-typedef struct layer_def {
-    int npos;
-    const char *options;     /* space-separated option names */
-    const char *usage;
-} layer_def;
-
-static const layer_def layer_defs[8] = {
-    [AECL_LAYER_DENSE] = {1, "dropout", "dense UNITS ACT [dropout=P]"},
-    [AECL_LAYER_CONV] = {2, "stride pad dropout",
-                         "conv OUT_CHANNELS KxK [stride=S] [pad=P] ACT [dropout=P]"},
-    [AECL_LAYER_CONVT] = {2, "stride pad outpad dropout",
-                          "convT OUT_CHANNELS KxK [stride=S] [pad=P] [outpad=Q] ACT [dropout=P]"},
-    [AECL_LAYER_MAXPOOL] = {1, "", "maxpool K"},
-    [AECL_LAYER_AVGPOOL] = {1, "", "avgpool K"},
-    [AECL_LAYER_UPSAMPLE] = {1, "", "upsample F [nearest|bilinear]"},
-    [AECL_LAYER_FLATTEN] = {0, "", "flatten"},
-    [AECL_LAYER_RESHAPE] = {1, "", "reshape CxHxW"},
-};
-
-#define LAYER_LIST "dense, conv, convT, maxpool, avgpool, upsample, flatten or reshape"
+/* The layer words for messages: "dense, conv, ... or reshape". */
+static const char *layer_words(char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (int k = 0; k < AECL_LAYER_COUNT && n < cap; k++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s%s", k == 0 ? "" : k + 1 < AECL_LAYER_COUNT ? ", " : " or ",
+                              aecl_spec_layer_names[k]);
+    return buf;
+}
 
 /* 1 when `name` is one of the space-separated words in `list`. */
 static int word_in(const char *list, const char *name, size_t n)
@@ -68,7 +58,7 @@ static aecl_status read_positional(const spec_parser *p, char **tok, aecl_spec_l
 static aecl_status read_option(const spec_parser *p, const char *tok, const char *eq,
                                aecl_spec_layer *l, unsigned *seen)
 {
-    const layer_def *d = &layer_defs[l->kind];
+    const aecl_spec_layer_def *d = &aecl_spec_layer_defs[l->kind];
     size_t n = (size_t)(eq - tok);
     static const char *const names[4] = {"stride", "pad", "outpad", "dropout"};
     int which = -1;
@@ -93,7 +83,7 @@ static aecl_status read_option(const spec_parser *p, const char *tok, const char
 static aecl_status read_word(const spec_parser *p, const char *tok, aecl_spec_layer *l,
                              int *have_act, int *have_mode)
 {
-    const layer_def *d = &layer_defs[l->kind];
+    const aecl_spec_layer_def *d = &aecl_spec_layer_defs[l->kind];
     if (l->kind == AECL_LAYER_UPSAMPLE) {
         int m = aecl_spec_lookup(aecl_spec_upsample_names, 2, tok);
         if (m < 0 || *have_mode)
@@ -123,17 +113,19 @@ static aecl_status read_word(const spec_parser *p, const char *tok, aecl_spec_la
 
 aecl_status aecl_spec_read_layer(const spec_parser *p, char **tok, int n, aecl_spec_layer *l)
 {
-    int kind = aecl_spec_lookup(aecl_spec_layer_names, 8, tok[0]);
+    int kind = aecl_spec_lookup(aecl_spec_layer_names, AECL_LAYER_COUNT, tok[0]);
     if (kind < 0) {
         if (n > 1 && strcmp(tok[1], "=") == 0)
             return aecl_spec_perr(p, p->line, "found the key `%s` in a layer section, expected a layer "
                              "(keys go at the top or in [train])", tok[0]);
-        return aecl_spec_perr(p, p->line, "found `%s`, expected a layer: %s", tok[0], LAYER_LIST);
+        char words[160];
+        return aecl_spec_perr(p, p->line, "found `%s`, expected a layer: %s", tok[0],
+                              layer_words(words, sizeof words));
     }
-    const layer_def *d = &layer_defs[kind];
+    const aecl_spec_layer_def *d = &aecl_spec_layer_defs[kind];
     *l = (aecl_spec_layer){.kind = (aecl_layer_kind)kind, .line = p->line};
     if (aecl_spec_layer_has_weights(l->kind)) l->dropout = -1; /* unset: [train] dropout */
-    if (kind == AECL_LAYER_CONV || kind == AECL_LAYER_CONVT) l->stride_h = l->stride_w = 1;
+    if (word_in(d->options, "stride", 6)) l->stride_h = l->stride_w = 1;
     if (n - 1 < d->npos)
         return aecl_spec_perr(p, p->line, "found %s with %d argument%s, expected `%s`", tok[0], n - 1,
                          n == 2 ? "" : "s", d->usage);

@@ -317,12 +317,6 @@ static aecl_status check_misplaced(const spec_parser *p)
     return AECL_OK;
 }
 
-static int is_spatial(aecl_layer_kind k)
-{
-    return k == AECL_LAYER_CONV || k == AECL_LAYER_CONVT || k == AECL_LAYER_MAXPOOL ||
-           k == AECL_LAYER_AVGPOOL || k == AECL_LAYER_UPSAMPLE;
-}
-
 /* vanilla means dense layers only; convolutional means at least one conv. */
 static aecl_status check_kind_layers(const spec_parser *p)
 {
@@ -333,12 +327,12 @@ static aecl_status check_kind_layers(const spec_parser *p)
         const aecl_spec_layer *ls = part ? s->decoder : s->encoder;
         size_t n = part ? s->n_decoder : s->n_encoder;
         for (size_t i = 0; i < n; i++) {
-            if (!is_spatial(ls[i].kind)) continue;
+            if (!aecl_spec_layer_is_spatial(ls[i].kind)) continue;
             if (s->kind == AECL_AE_VANILLA)
                 return aecl_spec_perr(p, ls[i].line, "found `%s` in a vanilla model (line %d), expected "
                                  "dense layers only, or kind = convolutional",
                                  aecl_spec_layer_str(&ls[i], text, sizeof text), p->key_line[K_KIND]);
-            if (ls[i].kind == AECL_LAYER_CONV || ls[i].kind == AECL_LAYER_CONVT) has_conv = 1;
+            if (aecl_spec_layer_has_weights(ls[i].kind)) has_conv = 1; /* spatial with weights: conv, convT */
         }
     }
     if (s->kind == AECL_AE_CONVOLUTIONAL && !has_conv)
