@@ -28,9 +28,16 @@ static void layer_params(aecl_net *n, const char *prefix, const aecl_spec_layer 
 {
     char name[48];
     int ws[4], nd = 2, units = l->units;
-    if (l->kind == AECL_LAYER_DENSE) { ws[0] = units; ws[1] = (int)aecl_spec_shape_numel(l->in); }
-    else if (l->kind == AECL_LAYER_CONV) { nd = 4; ws[0] = units; ws[1] = l->in.c; ws[2] = l->kh; ws[3] = l->kw; }
-    else { nd = 4; ws[0] = l->in.c; ws[1] = units; ws[2] = l->kh; ws[3] = l->kw; }
+    switch (l->kind) {
+    case AECL_LAYER_DENSE: ws[0] = units; ws[1] = (int)aecl_spec_shape_numel(l->in); break;
+    case AECL_LAYER_CONV: nd = 4; ws[0] = units; ws[1] = l->in.c; ws[2] = l->kh; ws[3] = l->kw; break;
+    case AECL_LAYER_CONVT: nd = 4; ws[0] = l->in.c; ws[1] = units; ws[2] = l->kh; ws[3] = l->kw; break;
+    case AECL_LAYER_MAXPOOL:
+    case AECL_LAYER_AVGPOOL:
+    case AECL_LAYER_UPSAMPLE:
+    case AECL_LAYER_FLATTEN:
+    case AECL_LAYER_RESHAPE: return; /* no weights */
+    }
     snprintf(name, sizeof name, "%s.weight", prefix);
     *w = new_param(n, name, nd, ws);
     snprintf(name, sizeof name, "%s.bias", prefix);
