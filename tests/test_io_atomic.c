@@ -421,6 +421,23 @@ static void test_read_only_folder(void)
     rmdir(dir);
 }
 
+/* Which paths are streams: no file of that name on disk, so a name check (.png)
+ * does not apply to them. */
+static void test_is_stream(void)
+{
+    const char *fifo = test_path("s_fifo"), *link = test_path("s_link"), *reg = test_path("s_reg.png");
+    CHECK(mkfifo(fifo, 0644) == 0 && symlink("/dev/null", link) == 0);
+    test_write_text(reg, "x");
+    CHECK(aecl_io_is_stream("-") && aecl_io_is_stream("/dev/null") && aecl_io_is_stream("/dev/stdout"));
+    CHECK(aecl_io_is_stream(fifo) && aecl_io_is_stream(link));
+    CHECK(!aecl_io_is_stream(reg) && !aecl_io_is_stream(test_path("absent.png")) && !aecl_io_is_stream(test_tmpdir));
+    CHECK(!aecl_io_is_stream(NULL) && !aecl_io_is_stream("") && !aecl_io_is_stream("./-"));
+    CHECK(is_type(fifo, S_IFIFO, 0));   /* not opened: no reader was waited for */
+    unlink(fifo);
+    unlink(link);
+    unlink(reg);
+}
+
 static void test_f32le(void)
 {
     char buf[64];
@@ -444,6 +461,7 @@ int main(void)
     test_stdout();
     test_refused();
     test_read_only_folder();
+    test_is_stream();
     test_f32le();
     test_tmp_cleanup();
     return test_finish();

@@ -65,8 +65,9 @@ typedef struct chart_grid {
 } chart_grid;
 aecl_status chart_grid_png(aecl_ctx *ctx, const char *path, const chart_grid *g);
 
-/* 0 when `path` ends in .png (any case); else 2 after "aecl CMD: OPTION 'x' must
- * name a .png file". Commands check their picture outputs with it up front. */
+/* 0 when `path` ends in .png (any case) or is written in place ("-", /dev/null,
+ * a FIFO: aecl_io_is_stream); else 2 after "aecl CMD: OPTION 'x' must name a .png
+ * file". Commands check their picture outputs with it up front. */
 int chart_check_png_name(const char *cmd, const char *option, const char *path);
 
 #endif

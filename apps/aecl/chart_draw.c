@@ -115,7 +115,8 @@ void chart_text_up(cairo_t *cr, double x, double y, const char *s)
 int chart_check_png_name(const char *cmd, const char *option, const char *path)
 {
     size_t n = path ? strlen(path) : 0;
-    if (!path || (n > 4 && !strcasecmp(path + n - 4, ".png"))) return 0;
+    /* A device, FIFO or standard output ("-", /dev/null) has no name to mislead. */
+    if (!path || (n > 4 && !strcasecmp(path + n - 4, ".png")) || aecl_io_is_stream(path)) return 0;
     fprintf(stderr, "aecl %s: %s '%s' must name a .png file (see aecl %s --help)\n", cmd, option, path, cmd);
     return 2;
 }

@@ -226,6 +226,14 @@ aecl_status aecl_io_check_writable(aecl_ctx *ctx, const char *path)
     return st;
 }
 
+int aecl_io_is_stream(const char *path)
+{
+    target t;
+    if (resolve_target(NULL, path, &t) != AECL_OK) return 0;   /* refused: the writer says why */
+    free(t.final);
+    return t.how != TARGET_REPLACE;
+}
+
 /* 1 when name is a temp file of target base: ".<base>.tmp-" and mkstemp's six characters. */
 static int is_temp_of(const char *name, const char *base)
 {

@@ -45,6 +45,11 @@ typedef struct aecl_atomic_file {
  * cannot write), a device or FIFO it may not write, and a descriptor that is not
  * open for writing. A FIFO is not opened (that would wait for a reader). */
 aecl_status aecl_io_check_writable(aecl_ctx *ctx, const char *path);
+/* 1 when `path` is written in place: "-", a descriptor path, a character device
+ * or a FIFO (also behind symbolic links). Such a target is no file of that name
+ * on disk, so a check of the name's extension (.png, .csv) does not apply.
+ * A refused path is no stream (the writer gives the reason later). */
+int aecl_io_is_stream(const char *path);
 /* Creates the temp file for `path` (or opens the device, FIFO or descriptor).
  * On failure *out is zeroed (abort is a no-op). */
 aecl_status aecl_atomic_open(aecl_ctx *ctx, const char *path, aecl_atomic_file *out);
