@@ -18,6 +18,7 @@ static const cli_command commands[] = {
     {"sample", "new samples from a variational model (a picture)", cmd_sample},
     {"interpolate", "decodes along a walk between two samples' codes", cmd_interpolate},
     {"scatter", "2-D chart of the latent codes coloured by label", cmd_scatter},
+    {"export", "a trained model as ONNX models or a PyTorch module file", cmd_export},
     {"bench", "GEMM GFLOP/s and samples/s of the reference models on a device", cmd_bench},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };

@@ -37,37 +37,30 @@ static const char torch_reader[] =
     "    return tensors, meta\n"
     "\n"
     "\n"
-    "class Dense(nn.Linear):\n"
-    "    \"\"\"nn.Linear, then its activation (and dropout while training).\"\"\"\n"
+    "class Activated:\n"
+    "    \"\"\"Mixin of the layers with weights: the layer's op, then its activation\n"
+    "    (and dropout while training).\"\"\"\n"
     "\n"
+    "    def forward(self, x):\n"
+    "        return self.drop(self.act(super().forward(x)))\n"
+    "\n"
+    "\n"
+    "class Dense(Activated, nn.Linear):\n"
     "    def __init__(self, n_in, n_out, act, dropout=0.0):\n"
     "        super().__init__(n_in, n_out)\n"
     "        self.act, self.drop = act, nn.Dropout(dropout)\n"
     "\n"
-    "    def forward(self, x):\n"
-    "        return self.drop(self.act(super().forward(x)))\n"
     "\n"
-    "\n"
-    "class Conv(nn.Conv2d):\n"
-    "    \"\"\"nn.Conv2d, then its activation (and dropout while training).\"\"\"\n"
-    "\n"
+    "class Conv(Activated, nn.Conv2d):\n"
     "    def __init__(self, c_in, c_out, kernel, stride, pad, act, dropout=0.0):\n"
     "        super().__init__(c_in, c_out, kernel, stride, pad)\n"
     "        self.act, self.drop = act, nn.Dropout(dropout)\n"
     "\n"
-    "    def forward(self, x):\n"
-    "        return self.drop(self.act(super().forward(x)))\n"
     "\n"
-    "\n"
-    "class ConvT(nn.ConvTranspose2d):\n"
-    "    \"\"\"nn.ConvTranspose2d, then its activation (and dropout while training).\"\"\"\n"
-    "\n"
+    "class ConvT(Activated, nn.ConvTranspose2d):\n"
     "    def __init__(self, c_in, c_out, kernel, stride, pad, outpad, act, dropout=0.0):\n"
     "        super().__init__(c_in, c_out, kernel, stride, pad, outpad)\n"
     "        self.act, self.drop = act, nn.Dropout(dropout)\n"
-    "\n"
-    "    def forward(self, x):\n"
-    "        return self.drop(self.act(super().forward(x)))\n"
     "\n"
     "\n"
     "class Reshape(nn.Module):\n"
@@ -196,7 +189,8 @@ static void header(aecl_strbuf *b, const aecl_export_src *src, const char *model
                        src->logvar.l ? "a VAE: (mean, logvar)" : "the latent code");
     for (const char *p = model_text; *p;) {
         size_t n = strcspn(p, "\n");
-        aecl_strbuf_printf(b, "#     %.*s\n", (int)n, p);
+        if (n) aecl_strbuf_printf(b, "#     %.*s\n", (int)n, p);
+        else aecl_strbuf_str(b, "#\n");
         p += n + (p[n] == '\n');
     }
     aecl_strbuf_str(b, "\n");
