@@ -14,8 +14,8 @@ const char *const aecl_spec_act_names[7] = {"none", "relu", "leaky_relu", "sigmo
 #define LAYER_NAME(kind, word, ...) [AECL_LAYER_##kind] = word,
 const char *const aecl_spec_layer_names[AECL_LAYER_COUNT] = {AECL_LAYER_LIST(LAYER_NAME)};
 #undef LAYER_NAME
-#define LAYER_DEF(kind, word, weights, spatial, npos, options, usage) \
-    [AECL_LAYER_##kind] = {weights, spatial, npos, options, usage},
+#define LAYER_DEF(kind, word, weights, spatial, args, options, usage) \
+    [AECL_LAYER_##kind] = {weights, spatial, args, options, usage},
 const aecl_spec_layer_def aecl_spec_layer_defs[AECL_LAYER_COUNT] = {AECL_LAYER_LIST(LAYER_DEF)};
 #undef LAYER_DEF
 const char *const aecl_spec_upsample_names[2] = {"nearest", "bilinear"};
@@ -31,6 +31,17 @@ const char *aecl_spec_act_name(aecl_act a) { return NAME_OF(aecl_spec_act_names,
 const char *aecl_spec_layer_name(aecl_layer_kind k) { return NAME_OF(aecl_spec_layer_names, k); }
 const char *aecl_spec_optimizer_name(aecl_optimizer o) { return NAME_OF(aecl_spec_optimizer_names, o); }
 const char *aecl_spec_noise_name(aecl_spec_noise n) { return NAME_OF(aecl_spec_noise_names, n); }
+
+int aecl_spec_word_in(const char *list, const char *name, size_t n)
+{
+    for (const char *s = list; *s;) {
+        size_t len = strcspn(s, " ");
+        if (len == n && strncmp(s, name, n) == 0) return 1;
+        s += len;
+        while (*s == ' ') s++;
+    }
+    return 0;
+}
 
 int aecl_spec_lookup(const char *const *names, int n, const char *word)
 {
@@ -111,35 +122,41 @@ static void act_str(aecl_strbuf *b, aecl_act a, double param)
     }
 }
 
+/* A positional argument by its letter in AECL_LAYER_LIST (spec_layer.c reads them). */
+static void arg_str(aecl_strbuf *b, char code, const aecl_spec_layer *l)
+{
+    char num[32];
+    switch (code) {
+    case 'U':
+    case 'C': aecl_strbuf_printf(b, " %d", l->units); break;
+    case 'K': aecl_strbuf_printf(b, " %dx%d", l->kh, l->kw); break;
+    case 'P':
+    case 'F': aecl_strbuf_printf(b, " %d", l->factor); break;
+    case 'S': aecl_strbuf_printf(b, " %s", aecl_spec_shape_str(l->shape, num, sizeof num)); break;
+    }
+}
+
+static int has_option(const aecl_spec_layer_def *d, const char *name)
+{
+    return aecl_spec_word_in(d->options, name, strlen(name));
+}
+
 void aecl_spec_layer_write(aecl_strbuf *b, const aecl_spec_layer *l, int with_dropout)
 {
     char num[32];
-    aecl_strbuf_printf(b, "%s", aecl_spec_layer_name(l->kind));
-    switch (l->kind) {
-    case AECL_LAYER_DENSE:
-        aecl_strbuf_printf(b, " %d", l->units);
-        break;
-    case AECL_LAYER_CONV:
-    case AECL_LAYER_CONVT:
-        aecl_strbuf_printf(b, " %d %dx%d", l->units, l->kh, l->kw);
-        pair_str(b, "stride", l->stride_h, l->stride_w, 1);
-        pair_str(b, "pad", l->pad_h, l->pad_w, 0);
-        if (l->kind == AECL_LAYER_CONVT) pair_str(b, "outpad", l->outpad_h, l->outpad_w, 0);
-        break;
-    case AECL_LAYER_MAXPOOL:
-    case AECL_LAYER_AVGPOOL:
-        aecl_strbuf_printf(b, " %d", l->factor);
-        break;
-    case AECL_LAYER_UPSAMPLE:
-        aecl_strbuf_printf(b, " %d %s", l->factor, NAME_OF(aecl_spec_upsample_names, l->mode));
-        break;
-    case AECL_LAYER_FLATTEN:
-        break;
-    case AECL_LAYER_RESHAPE:
-        aecl_strbuf_printf(b, " %s", aecl_spec_shape_str(l->shape, num, sizeof num));
-        break;
+    if ((unsigned)l->kind >= AECL_LAYER_COUNT) {
+        aecl_strbuf_printf(b, "?");
+        return;
     }
-    if (aecl_spec_layer_has_weights(l->kind)) act_str(b, l->act, l->act_param);
+    const aecl_spec_layer_def *d = &aecl_spec_layer_defs[l->kind];
+    aecl_strbuf_printf(b, "%s", aecl_spec_layer_name(l->kind));
+    for (const char *a = d->args; *a; a++) arg_str(b, *a, l);
+    if (l->kind == AECL_LAYER_UPSAMPLE) aecl_strbuf_printf(b, " %s", NAME_OF(aecl_spec_upsample_names, l->mode));
+    /* the pair options, each left out at its default */
+    if (has_option(d, "stride")) pair_str(b, "stride", l->stride_h, l->stride_w, 1);
+    if (has_option(d, "pad")) pair_str(b, "pad", l->pad_h, l->pad_w, 0);
+    if (has_option(d, "outpad")) pair_str(b, "outpad", l->outpad_h, l->outpad_w, 0);
+    if (d->weights) act_str(b, l->act, l->act_param);
     if (with_dropout) {
         aecl_spec_fmt_double(l->dropout, num);
         aecl_strbuf_printf(b, " dropout=%s", num);

@@ -38,21 +38,24 @@ typedef enum aecl_ae_kind {
  * compiler names each one a new kind is missing from (-Wswitch).
  *   X(KIND, word, has weights, spatial (CxHxW in and out), positional
  *     arguments, options, usage)
+ * The positional arguments, one letter each in their order, drive both the
+ * parser and the printer: U dense units, C output channels, K kernel size
+ * (KxK or HxW), P pool size, F upsample factor, S reshape target (CxHxW).
  * dense: units outputs, needs a flat input; conv, convT (transposed): units
  * output channels; maxpool, avgpool: window = stride = factor; upsample: by
  * factor, mode nearest or bilinear; flatten: CxHxW -> C*H*W; reshape: to
  * `shape`, same element count. */
-#define AECL_LAYER_LIST(X)                                                                            \
-    X(DENSE, "dense", 1, 0, 1, "dropout", "dense UNITS ACT [dropout=P]")                              \
-    X(CONV, "conv", 1, 1, 2, "stride pad dropout",                                                    \
-      "conv OUT_CHANNELS KxK [stride=S] [pad=P] ACT [dropout=P]")                                     \
-    X(CONVT, "convT", 1, 1, 2, "stride pad outpad dropout",                                           \
-      "convT OUT_CHANNELS KxK [stride=S] [pad=P] [outpad=Q] ACT [dropout=P]")                         \
-    X(MAXPOOL, "maxpool", 0, 1, 1, "", "maxpool K")                                                   \
-    X(AVGPOOL, "avgpool", 0, 1, 1, "", "avgpool K")                                                   \
-    X(UPSAMPLE, "upsample", 0, 1, 1, "", "upsample F [nearest|bilinear]")                             \
-    X(FLATTEN, "flatten", 0, 0, 0, "", "flatten")                                                     \
-    X(RESHAPE, "reshape", 0, 0, 1, "", "reshape CxHxW")
+#define AECL_LAYER_LIST(X)                                                                                     \
+    X(DENSE, "dense", 1, 0, "U", "dropout", "dense UNITS ACT [dropout=P]")                                     \
+    X(CONV, "conv", 1, 1, "CK", "stride pad dropout",                                                          \
+      "conv OUT_CHANNELS KxK [stride=S] [pad=P] ACT [dropout=P]")                                              \
+    X(CONVT, "convT", 1, 1, "CK", "stride pad outpad dropout",                                                 \
+      "convT OUT_CHANNELS KxK [stride=S] [pad=P] [outpad=Q] ACT [dropout=P]")                                  \
+    X(MAXPOOL, "maxpool", 0, 1, "P", "", "maxpool K")                                                          \
+    X(AVGPOOL, "avgpool", 0, 1, "P", "", "avgpool K")                                                          \
+    X(UPSAMPLE, "upsample", 0, 1, "F", "", "upsample F [nearest|bilinear]")                                    \
+    X(FLATTEN, "flatten", 0, 0, "", "", "flatten")                                                             \
+    X(RESHAPE, "reshape", 0, 0, "S", "", "reshape CxHxW")
 
 #define AECL_LAYER_ENUM(kind, ...) AECL_LAYER_##kind,
 #define AECL_LAYER_ONE(...) +1

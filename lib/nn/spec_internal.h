@@ -25,11 +25,15 @@ extern const char *const aecl_spec_noise_names[4];
 typedef struct aecl_spec_layer_def {
     int weights;            /* has weights and an activation */
     int spatial;            /* CxHxW in and out */
-    int npos;               /* positional arguments after the word */
+    const char *args;       /* positional arguments after the word, a letter each */
     const char *options;    /* space-separated option names */
     const char *usage;      /* the line's form, for messages */
 } aecl_spec_layer_def;
 extern const aecl_spec_layer_def aecl_spec_layer_defs[AECL_LAYER_COUNT];
+
+/* 1 when the first n characters of `name` are one of the space-separated words
+ * of `list` (a layer's options). */
+int aecl_spec_word_in(const char *list, const char *name, size_t n);
 
 /* Index of word in names[0..n), or -1. */
 int aecl_spec_lookup(const char *const *names, int n, const char *word);

@@ -21,38 +21,18 @@ static const char *layer_words(char *buf, size_t cap)
     return buf;
 }
 
-/* 1 when `name` is one of the space-separated words in `list`. */
-static int word_in(const char *list, const char *name, size_t n)
+/* A positional argument by its letter in AECL_LAYER_LIST (spec.c writes them). */
+static aecl_status read_arg(const spec_parser *p, char code, const char *tok, aecl_spec_layer *l)
 {
-    for (const char *s = list; *s;) {
-        size_t len = strcspn(s, " ");
-        if (len == n && strncmp(s, name, n) == 0) return 1;
-        s += len;
-        while (*s == ' ') s++;
+    switch (code) {
+    case 'U': return aecl_spec_read_int(p, "dense units", tok, 1, SPEC_MAX_DIM, &l->units);
+    case 'C': return aecl_spec_read_int(p, "output channels", tok, 1, SPEC_MAX_DIM, &l->units);
+    case 'K': return aecl_spec_read_pair(p, "the kernel size", tok, 1, SPEC_MAX_DIM, &l->kh, &l->kw);
+    case 'P': return aecl_spec_read_int(p, "the pool size", tok, 1, SPEC_MAX_DIM, &l->factor);
+    case 'F': return aecl_spec_read_int(p, "the upsample factor", tok, 1, SPEC_MAX_DIM, &l->factor);
+    case 'S': return aecl_spec_read_shape(p, "the reshape target", tok, &l->shape);
     }
-    return 0;
-}
-
-static aecl_status read_positional(const spec_parser *p, char **tok, aecl_spec_layer *l)
-{
-    switch (l->kind) {
-    case AECL_LAYER_DENSE:
-        return aecl_spec_read_int(p, "dense units", tok[1], 1, SPEC_MAX_DIM, &l->units);
-    case AECL_LAYER_CONV:
-    case AECL_LAYER_CONVT:
-        AECL_TRY(aecl_spec_read_int(p, "output channels", tok[1], 1, SPEC_MAX_DIM, &l->units));
-        return aecl_spec_read_pair(p, "the kernel size", tok[2], 1, SPEC_MAX_DIM, &l->kh, &l->kw);
-    case AECL_LAYER_MAXPOOL:
-    case AECL_LAYER_AVGPOOL:
-        return aecl_spec_read_int(p, "the pool size", tok[1], 1, SPEC_MAX_DIM, &l->factor);
-    case AECL_LAYER_UPSAMPLE:
-        return aecl_spec_read_int(p, "the upsample factor", tok[1], 1, SPEC_MAX_DIM, &l->factor);
-    case AECL_LAYER_RESHAPE:
-        return aecl_spec_read_shape(p, "the reshape target", tok[1], &l->shape);
-    case AECL_LAYER_FLATTEN:
-        break;
-    }
-    return AECL_OK;
+    return aecl_spec_perr(p, p->line, "layer argument '%c' unknown (internal)", code);
 }
 
 static aecl_status read_option(const spec_parser *p, const char *tok, const char *eq,
@@ -64,7 +44,7 @@ static aecl_status read_option(const spec_parser *p, const char *tok, const char
     int which = -1;
     for (int i = 0; i < 4; i++)
         if (strlen(names[i]) == n && strncmp(tok, names[i], n) == 0) which = i;
-    if (which < 0 || !word_in(d->options, tok, n))
+    if (which < 0 || !aecl_spec_word_in(d->options, tok, n))
         return aecl_spec_perr(p, p->line, "found option `%.*s` on %s, expected only the options of "
                          "`%s`", (int)n, tok, aecl_spec_layer_name(l->kind), d->usage);
     if (*seen & (1u << which))
@@ -125,14 +105,15 @@ aecl_status aecl_spec_read_layer(const spec_parser *p, char **tok, int n, aecl_s
     const aecl_spec_layer_def *d = &aecl_spec_layer_defs[kind];
     *l = (aecl_spec_layer){.kind = (aecl_layer_kind)kind, .line = p->line};
     if (aecl_spec_layer_has_weights(l->kind)) l->dropout = -1; /* unset: [train] dropout */
-    if (word_in(d->options, "stride", 6)) l->stride_h = l->stride_w = 1;
-    if (n - 1 < d->npos)
+    if (aecl_spec_word_in(d->options, "stride", 6)) l->stride_h = l->stride_w = 1;
+    int npos = (int)strlen(d->args);
+    if (n - 1 < npos)
         return aecl_spec_perr(p, p->line, "found %s with %d argument%s, expected `%s`", tok[0], n - 1,
                          n == 2 ? "" : "s", d->usage);
-    AECL_TRY(read_positional(p, tok, l));
+    for (int i = 0; i < npos; i++) AECL_TRY(read_arg(p, d->args[i], tok[1 + i], l));
     unsigned seen = 0;
     int have_act = 0, have_mode = 0;
-    for (int i = d->npos + 1; i < n; i++) {
+    for (int i = npos + 1; i < n; i++) {
         const char *eq = strchr(tok[i], '=');
         if (eq) AECL_TRY(read_option(p, tok[i], eq, l, &seen));
         else AECL_TRY(read_word(p, tok[i], l, &have_act, &have_mode));
