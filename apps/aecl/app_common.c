@@ -49,6 +49,17 @@ int app_common_opt(const char *cmd, app_args *a, int opt, const char *v)
     return r;
 }
 
+int app_next_opt(const char *cmd, int argc, char **argv, const struct option *opts, app_args *a, app_grid_opts *g,
+                 const char **v)
+{
+    for (;;) {
+        int o = cli_next_opt(cmd, argc, argv, opts, v), r = o > CLI_OPT_ARG ? app_common_opt(cmd, a, o, *v) : 0;
+        if (r == 0 && g && o > CLI_OPT_ARG) r = app_grid_opt(cmd, g, o, *v);
+        if (r < 0) return CLI_OPT_BAD;
+        if (r == 0) return o;
+    }
+}
+
 int app_common_option(const char *cmd, app_args *a, const char *k, const char *v)
 {
     static const struct option opts[] = {APP_COMMON_LONGOPTS, {0}};

@@ -28,12 +28,10 @@ int cli_open_ctx(const char *cmd, const char *device, aecl_ctx **ctx);
  *     static const struct option opts[] = {
  *         APP_COMMON_LONGOPTS, CLI_HELP_LONGOPT,
  *         {"grid", required_argument, NULL, OPT_GRID}, {"mean", no_argument, NULL, OPT_MEAN}, {0}};
- *     const char *v;
- *     for (int o; (o = cli_next_opt(cmd, argc, argv, opts, &v)) != CLI_OPT_END;) {
- *         int r = app_common_opt(cmd, &a, o, v);      // the shared options
- *         if (r < 0 || o == CLI_OPT_BAD) return 2;    // message already printed
- *         if (r > 0) continue;
+ *     const char *v;   // app_next_opt: cli_next_opt that also stores the shared options in a
+ *     for (int o; (o = app_next_opt(cmd, argc, argv, opts, &a, NULL, &v)) != CLI_OPT_END;) {
  *         switch (o) {
+ *         case CLI_OPT_BAD: return 2;                 // message already printed
  *         case CLI_OPT_HELP: usage(); return 0;
  *         case CLI_OPT_ARG: if (cli_positional(cmd, v, &a.weights, 1)) return 2; break;
  *         case OPT_GRID: grid = v; break;
@@ -42,6 +40,7 @@ int cli_open_ctx(const char *cmd, const char *device, aecl_ctx **ctx);
  *         }
  *     }
  *
+ * (A command without the shared options calls cli_next_opt the same way.)
  * Command-specific option values start at CLI_OPT_FIRST; the shared app options
  * (APP_COMMON_LONGOPTS, APP_GRID_LONGOPTS below) use values from 1000. */
 #include <getopt.h>
@@ -97,11 +96,11 @@ int cmd_decompress(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_interpolate(int argc, char **argv);
 int cmd_scatter(int argc, char **argv);
-int cmd_export(int argc, char **argv);
 
 /* ---- shared by the application subcommands (app_common.c) ------------------- */
 
 struct aecl_dataset;
+struct app_grid_opts; /* below, with the pictures */
 
 #define APP_DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
 
@@ -135,6 +134,14 @@ void app_args_init(app_args *a);
  * option, now stored in *a; 0 when not one; -1 after printing a usage error
  * for a bad value. */
 int app_common_opt(const char *cmd, app_args *a, int opt, const char *v);
+/* cli_next_opt with the shared options handled: the common ones are stored in
+ * *a, the grid options in *g (NULL: the command has none). Returns the next
+ * option the command handles itself (CLI_OPT_HELP, CLI_OPT_ARG, its own),
+ * CLI_OPT_END, or CLI_OPT_BAD after a message (return 2). The loop:
+ *     for (int o; (o = app_next_opt(cmd, argc, argv, opts, &a, &g, &v)) != CLI_OPT_END;)
+ *         switch (o) { case CLI_OPT_BAD: return 2; case CLI_OPT_HELP: ...; }  */
+int app_next_opt(const char *cmd, int argc, char **argv, const struct option *opts, app_args *a,
+                 struct app_grid_opts *g, const char **v);
 /* The same by name ("--data"), for commands not yet reading their options
  * with cli_next_opt (cmd_anomaly.c, cmd_denoise.c); remove with the last. */
 int app_common_option(const char *cmd, app_args *a, const char *k, const char *v);

@@ -97,11 +97,8 @@ int cmd_decode(int argc, char **argv)
     enum { OPT_OUT = CLI_OPT_FIRST };
     static const struct option opts[] = {APP_DEVICE_LONGOPTS, APP_GRID_LONGOPTS, CLI_HELP_LONGOPT,
                                          {"out", required_argument, NULL, OPT_OUT}, {0}};
-    for (int opt; (opt = cli_next_opt(cmd, argc, argv, opts, &v)) != CLI_OPT_END;) {
-        int r = app_common_opt(cmd, &a, opt, v);
-        if (r == 0) r = app_grid_opt(cmd, &g, opt, v);
-        if (r < 0 || opt == CLI_OPT_BAD) return 2;
-        if (r > 0) continue;
+    for (int opt; (opt = app_next_opt(cmd, argc, argv, opts, &a, &g, &v)) != CLI_OPT_END;) {
+        if (opt == CLI_OPT_BAD) return 2;
         if (opt == CLI_OPT_HELP) { usage(); return 0; }
         if (opt == CLI_OPT_ARG && cli_positional(cmd, v, pos, 2)) return 2;
         if (opt == OPT_OUT) out = v;

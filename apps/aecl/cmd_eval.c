@@ -68,12 +68,9 @@ static int parse(const char *cmd, int argc, char **argv, app_args *a, eval_opts 
                                          {"out", required_argument, NULL, OPT_OUT},
                                          {0}};
     const char *v;
-    for (int opt; (opt = cli_next_opt(cmd, argc, argv, opts, &v)) != CLI_OPT_END;) {
-        int r = app_common_opt(cmd, a, opt, v);
-        if (r == 0) r = app_grid_opt(cmd, &o->g, opt, v);
-        if (r < 0 || opt == CLI_OPT_BAD) return 2;
-        if (r > 0) continue;
+    for (int opt; (opt = app_next_opt(cmd, argc, argv, opts, a, &o->g, &v)) != CLI_OPT_END;) {
         switch (opt) {
+        case CLI_OPT_BAD: return 2;
         case CLI_OPT_HELP: *help = 1; return 0;
         case CLI_OPT_ARG: if (cli_positional(cmd, v, &a->weights, 1)) return 2; break;
         case OPT_MEAN: o->mean = 1; break;

@@ -40,11 +40,10 @@ static int parse(const char *cmd, int argc, char **argv, app_args *a, sample_opt
                                          {"npy", required_argument, NULL, OPT_NPY},
                                          {0}};
     const char *v;
-    for (int opt; (opt = cli_next_opt(cmd, argc, argv, opts, &v)) != CLI_OPT_END;) {
-        int r = app_common_opt(cmd, a, opt, v), ok = 1;
-        if (r < 0 || opt == CLI_OPT_BAD) return 2;
-        if (r > 0) continue;
+    for (int opt; (opt = app_next_opt(cmd, argc, argv, opts, a, NULL, &v)) != CLI_OPT_END;) {
+        int ok = 1;
         switch (opt) {
+        case CLI_OPT_BAD: return 2;
         case CLI_OPT_HELP: *help = 1; return 0;
         case CLI_OPT_ARG: if (cli_positional(cmd, v, &a->weights, 1)) return 2; break;
         case OPT_N: ok = cli_parse_long(v, 1, 1000000, &o->n); break;

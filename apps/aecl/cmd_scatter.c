@@ -72,12 +72,10 @@ int cmd_scatter(int argc, char **argv)
                                          {"class-names", required_argument, NULL, OPT_NAMES},
                                          {0}};
     const char *v;
-    for (int o; (o = cli_next_opt(cmd, argc, argv, opts, &v)) != CLI_OPT_END;) {
-        int r = app_common_opt(cmd, &a, o, v);
-        if (r < 0 || o == CLI_OPT_BAD) return 2;
-        if (r > 0) continue;
+    for (int o; (o = app_next_opt(cmd, argc, argv, opts, &a, NULL, &v)) != CLI_OPT_END;) {
         char extra;
         switch (o) {
+        case CLI_OPT_BAD: return 2;
         case CLI_OPT_HELP: usage(); return 0;
         case CLI_OPT_ARG: if (cli_positional(cmd, v, &a.weights, 1)) return 2; break;
         case OPT_OUT: out = v; break;
