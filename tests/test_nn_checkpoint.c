@@ -19,12 +19,13 @@ static const char *model_text = "kind = denoising\ninput = 784\nlatent = 8\nloss
                                 "[encoder]\ndense 32 relu dropout=0.1\n[decoder]\nmirror\n"
                                 "[train]\noptimizer = adam\nlr = 3e-3\nnoise = gaussian 0.3\n";
 
-typedef struct log_state { int epochs_seen, stopping, ck_mask; double last_lr[8]; } log_state;
+typedef struct log_state { int epochs_seen, stopping, ck_mask; double last_lr[8], val[8]; } log_state;
 
 static void on_progress(void *user, const aecl_train_progress *p)
 {
     log_state *l = user;
     if (!p->epoch_done) return;
+    if (p->epoch - 1 < 8) l->val[p->epoch - 1] = p->val_loss;
     l->epochs_seen++;
     l->stopping = p->stopping;
     if (p->checkpointed) l->ck_mask |= 1 << (p->epoch - 1);
@@ -190,16 +191,24 @@ static void test_schedules(aecl_ctx *ctx)
     double losses[] = {5, 4, 4, 4, 4, 4, 3.9, 3.9999, 3.9};
     double lr[] = {1, 1, 1, 0.5, 0.5, 0.25, 0.25, 0.25, 0.125};
     for (int e = 0; e < 9; e++) {
-        CHECK(aecl_monitor_update(&m, &s, 0, losses[e]) == 0);
+        CHECK(aecl_monitor_update(&m, &s, 0, e + 1, losses[e]) == 0);
         CHECK_MSG(m.lr == lr[e], "epoch %d: lr %g, expected %g", e, m.lr, lr[e]);
     }
     /* Early stopping: patience 2 stops at the second epoch without improvement. */
     aecl_schedule none = {0};
     m = aecl_monitor_init(1.0);
-    CHECK(!aecl_monitor_update(&m, &none, 2, 1.0) && !aecl_monitor_update(&m, &none, 2, 0.9));
-    CHECK(!aecl_monitor_update(&m, &none, 2, 0.95));
-    CHECK(!aecl_monitor_update(&m, &none, 2, 0.8)); /* improvement resets the count */
-    CHECK(!aecl_monitor_update(&m, &none, 2, 0.8) && aecl_monitor_update(&m, &none, 2, 0.85));
+    CHECK(!aecl_monitor_update(&m, &none, 2, 1, 1.0) && !aecl_monitor_update(&m, &none, 2, 2, 0.9));
+    CHECK(!aecl_monitor_update(&m, &none, 2, 3, 0.95));
+    CHECK(!aecl_monitor_update(&m, &none, 2, 4, 0.8)); /* improvement resets the count */
+    CHECK(m.best_epoch == 4);
+    CHECK(!aecl_monitor_update(&m, &none, 2, 5, 0.8) && aecl_monitor_update(&m, &none, 2, 6, 0.85));
+    CHECK(m.best_epoch == 4 && m.best == 0.8);
+    /* min_delta: a decrease of 0.05 does not count when 0.1 is asked, 0.15 does. */
+    m = aecl_monitor_init(1.0);
+    m.min_delta = 0.1;
+    CHECK(!aecl_monitor_update(&m, &none, 0, 1, 1.0) && m.best_epoch == 1);
+    CHECK(!aecl_monitor_update(&m, &none, 0, 2, 0.95) && m.best_epoch == 1 && m.bad_epochs == 1);
+    CHECK(!aecl_monitor_update(&m, &none, 0, 3, 0.85) && m.best_epoch == 3 && m.bad_epochs == 0);
 }
 
 static void test_early_stop(aecl_ctx *ctx, const aecl_model_spec *s, const aecl_dataset *tr, const aecl_dataset *val)
@@ -342,6 +351,46 @@ static void test_weights_declared(aecl_ctx *ctx)
     unlink(path);
 }
 
+/* The best weights travel in the checkpoint ("best.<param>"): a run resumed
+ * from the best epoch that never improves again hands back that epoch's
+ * weights, as the uninterrupted run does. */
+static void test_resume_best(aecl_ctx *ctx, const aecl_model_spec *s, const aecl_dataset *tr, const aecl_dataset *val,
+                             size_t nw)
+{
+    enum { E = 6 };
+    /* A rate that overshoots, so later epochs do worse than an earlier best. */
+    aecl_train_opts base = {.epochs = E, .batch = 32, .seed = 5, .lr = 0.1, .report_every = 3};
+    log_state l = {0};
+    aecl_train_opts o = base;
+    o.cb = on_progress;
+    o.user = &l;
+    float *full = train(ctx, s, tr, val, o, NULL);
+    int best = 0;
+    for (int e = 1; e < E; e++) if (l.val[e] < l.val[best]) best = e;
+    printf("resume with best weights: val losses");
+    for (int e = 0; e < E; e++) printf(" %.5f", l.val[e]);
+    printf(" (best epoch %d)\n", best + 1);
+    CHECK_MSG(best + 1 < E, "the best epoch must come before the last for this test to mean anything");
+    char *ck = tmp_path("best");
+    o = base;
+    o.epochs = best + 1;
+    o.checkpoint = ck;
+    free(train(ctx, s, tr, val, o, NULL));
+    o = base;
+    o.resume = ck;
+    float *w = train(ctx, s, tr, val, o, NULL);
+    CHECK_MSG(full && w && !memcmp(full, w, nw * sizeof *w), "resumed run's best weights differ");
+    /* The checkpoint holds them: they are the weights at the best epoch. */
+    aecl_safetensors st;
+    CHECK_OK(ctx, aecl_safetensors_read(ctx, ck, &st));
+    CHECK(aecl_safetensors_find(&st, "best.encoder.0.weight") != NULL);
+    CHECK(aecl_safetensors_meta(&st, "aecl.best_epoch") && atoi(aecl_safetensors_meta(&st, "aecl.best_epoch")) == best + 1);
+    aecl_safetensors_free(&st);
+    unlink(ck);
+    free(w);
+    free(full);
+}
+
 int main(void)
 {
     aecl_ctx *ctx = test_ctx();
@@ -358,6 +407,7 @@ int main(void)
     test_weights_declared(ctx);
     if (nw) {
         test_resume(ctx, s, &tr, &val, nw);
+        test_resume_best(ctx, s, &tr, &val, nw);
         test_nan(ctx, s, &tr, nw);
         test_bad_metadata(ctx, s, &tr);
         test_early_stop(ctx, s, &tr, &val);

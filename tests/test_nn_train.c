@@ -4,6 +4,7 @@
 #include "check.h"
 #include "nn/train.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,7 +59,7 @@ static void test_validation(aecl_ctx *ctx, const char *model, const aecl_dataset
     val.n = 100;
     enum { EPOCHS = 3 };
     val_log log = {0};
-    aecl_train_opts o = {.epochs = EPOCHS, .batch = 64, .seed = 11, .cb = log_val, .user = &log};
+    aecl_train_opts o = {.epochs = EPOCHS, .batch = 64, .seed = 11, .keep_last = 1, .cb = log_val, .user = &log};
     float *w = NULL;
     CHECK_OK(ctx, aecl_train(ctx, s, &tr, &val, &o, &w));
     CHECK(log.n == EPOCHS);
@@ -114,6 +115,114 @@ static void test_checkpoint_failure(aecl_ctx *ctx, const aecl_dataset *tr)
     aecl_spec_free(s);
 }
 
+/* Best weights: with validation and early stopping, the weights handed back
+ * (and the --checkpoint-best file) are those of the epoch with the lowest
+ * validation loss: re-evaluated, they give exactly that loss. The progress
+ * starts with the kernel build and shows the first step. */
+typedef struct best_log {
+    int reports, building_first, first_step, n;
+    double val[16];
+} best_log;
+
+static void log_best(void *user, const aecl_train_progress *p)
+{
+    best_log *l = user;
+    if (l->reports++ == 0) l->building_first = p->building;
+    if (l->reports == 2) l->first_step = (int)p->step;
+    if (p->epoch_done && l->n < 16) l->val[l->n++] = p->val_loss;
+}
+
+static void test_best_weights(aecl_ctx *ctx, const aecl_dataset *all)
+{
+    aecl_model_spec *s = load_model(ctx, "mlp.model");
+    if (!s) return;
+    aecl_dataset tr = *all, val = *all;
+    tr.n = 300;
+    val.x += 300 * all->features;
+    val.n = 100;
+    char best_path[] = "/tmp/aecl-test-best-XXXXXX";
+    int fd = mkstemp(best_path);
+    if (fd >= 0) close(fd);
+    best_log log = {0};
+    aecl_train_summary sm = {0};
+    /* A rate high enough to overshoot: the validation loss goes up and down. */
+    aecl_train_opts o = {.epochs = 12, .batch = 32, .seed = 4, .lr = 0.02, .patience = 3, .cb = log_best,
+                         .user = &log, .checkpoint_best = best_path, .summary = &sm};
+    float *w = NULL;
+    CHECK_OK(ctx, aecl_train(ctx, s, &tr, &val, &o, &w));
+    CHECK_MSG(log.building_first && log.first_step == 1, "progress: building %d, first step %d", log.building_first,
+              log.first_step);
+    int best = 0;
+    for (int e = 1; e < log.n; e++) if (log.val[e] < log.val[best]) best = e;
+    printf("best weights: %d epochs run, val losses", log.n);
+    for (int e = 0; e < log.n; e++) printf(" %.5f", log.val[e]);
+    printf("; best epoch %d, last %d\n", best + 1, log.n);
+    CHECK_MSG(best + 1 < log.n, "the run must end after a worse epoch for this test to mean anything (best %d of %d)",
+              best + 1, log.n);
+    CHECK(sm.validated && sm.best_epoch == best + 1 && sm.weights_epoch == best + 1 && sm.epochs_run == log.n &&
+          sm.best_loss == log.val[best]);
+    aecl_eval_result r = {0};
+    if (w) CHECK_OK(ctx, aecl_evaluate(ctx, s, w, &val, 32, NULL, &r));
+    CHECK_MSG(r.loss == log.val[best], "returned weights evaluate to %.9g, the best epoch's val loss is %.9g", r.loss,
+              log.val[best]);
+    aecl_model_spec *s2 = NULL;
+    float *wb = NULL;
+    CHECK_OK(ctx, aecl_weights_load(ctx, best_path, &s2, &wb));
+    aecl_net *n = NULL;
+    CHECK_OK(ctx, aecl_net_build(ctx, s, 1, AECL_NET_EVAL, 1, &n));
+    CHECK(w && wb && n && memcmp(w, wb, aecl_net_param_floats(n) * sizeof *w) == 0);
+    /* --keep last: the last epoch's weights, another loss. */
+    aecl_train_opts ol = o;
+    ol.keep_last = 1;
+    ol.checkpoint_best = NULL;
+    ol.cb = NULL;
+    float *wl = NULL;
+    CHECK_OK(ctx, aecl_train(ctx, s, &tr, &val, &ol, &wl));
+    aecl_eval_result rl = {0};
+    if (wl) CHECK_OK(ctx, aecl_evaluate(ctx, s, wl, &val, 32, NULL, &rl));
+    CHECK_MSG(rl.loss == log.val[log.n - 1] && sm.weights_epoch == log.n, "last weights: %.9g vs %.9g, epoch %d",
+              rl.loss, log.val[log.n - 1], sm.weights_epoch);
+    unlink(best_path);
+    aecl_net_free(n);
+    aecl_spec_free(s2);
+    free(wl);
+    free(wb);
+    free(w);
+    aecl_spec_free(s);
+}
+
+/* A denoising model validates what it is trained for: the clean target from
+ * a noisy input (the VALIDATE net), not the clean reconstruction that
+ * aecl_evaluate reports. */
+static void test_denoising_validation(aecl_ctx *ctx, const aecl_dataset *all)
+{
+    aecl_model_spec *s = load_model(ctx, "denoising.model");
+    if (!s) return;
+    aecl_dataset tr = *all, val = *all;
+    tr.n = 300;
+    val.x += 300 * all->features;
+    val.n = 100;
+    val_log log = {0};
+    aecl_train_opts o = {.epochs = 1, .batch = 64, .seed = 2, .cb = log_val, .user = &log};
+    float *w = NULL;
+    CHECK_OK(ctx, aecl_train(ctx, s, &tr, &val, &o, &w));
+    aecl_eval_result clean = {0};
+    if (w) CHECK_OK(ctx, aecl_evaluate(ctx, s, w, &val, 64, NULL, &clean));
+    aecl_net *n = NULL;
+    double noisy = NAN;
+    CHECK_OK(ctx, aecl_eval_net_build_mode(ctx, s, 64, AECL_NET_VALIDATE, &n));
+    if (n && w) CHECK_OK(ctx, aecl_net_write_params(n, w));
+    if (n && w) CHECK_OK(ctx, aecl_evaluate_net_loss(n, &val, &noisy));
+    printf("denoising validation: val loss %.6f (noisy input), evaluated noisy %.6f, clean %.6f\n", log.loss[0], noisy,
+           clean.loss);
+    CHECK(log.n == 1 && log.loss[0] == noisy);
+    CHECK_MSG(fabs(noisy - clean.loss) > 0.02 * clean.loss, "noisy-input loss %g vs the clean one %g: the noise is "
+              "missing", noisy, clean.loss);
+    aecl_net_free(n);
+    free(w);
+    aecl_spec_free(s);
+}
+
 int main(void)
 {
     aecl_ctx *ctx = test_ctx();
@@ -128,6 +237,8 @@ int main(void)
     test_checkpoint_failure(ctx, &tr);
     test_validation(ctx, "mlp.model", &tr);
     test_validation(ctx, "vae.model", &tr);
+    test_best_weights(ctx, &tr);
+    test_denoising_validation(ctx, &tr);
     float *w = NULL;
     aecl_model_spec *mlp = NULL;
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {

@@ -192,7 +192,8 @@ typedef enum aecl_model_kind {
 
 /* Per-sample scores of aecl_model_scores (y = the reconstruction of x). */
 typedef enum aecl_score_kind {
-    AECL_SCORE_MSE = 0,   /* mean over features of (x - y)^2 */
+    AECL_SCORE_MSE = 0,   /* mean over features of (x - y)^2, in the model's scaled space
+                             (aecl_cl_model_scores gives the same numbers) */
     AECL_SCORE_LOSS = 1,  /* the training objective of the sample: MSE per feature, or
                              BCE summed over features; + beta * KL for a VAE */
     AECL_SCORE_ELBO = 2   /* VAE only: the negative ELBO at the mean code: reconstruction

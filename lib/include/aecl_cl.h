@@ -85,10 +85,10 @@ AECL_API aecl_status aecl_cl_model_encode(aecl_cl_model *m, cl_mem x, size_t x_o
  * Ordering, events and errors as aecl_cl_model_encode. */
 AECL_API aecl_status aecl_cl_model_decode(aecl_cl_model *m, cl_mem code, size_t code_off, size_t rows, cl_mem recon,
                                  size_t recon_off, cl_uint n_wait, const cl_event *wait, cl_event *done);
-/* Anomaly scores: for each of `rows` samples of x, the reconstruction loss of the
- * model summed over its features (squared error for an MSE model, binary cross
- * entropy for a BCE one; a VAE at its mean code; in the model's scaled space),
- * one float per row written at byte scores_off.
+/* Anomaly scores: for each of `rows` samples of x, its AECL_SCORE_MSE score (the
+ * mean over features of the squared reconstruction error, a VAE at its mean code,
+ * in the model's scaled space): the same numbers as aecl_model_scores(...,
+ * AECL_SCORE_MSE, ...), one float per row written at byte scores_off.
  * Ordering, events and errors as aecl_cl_model_encode. */
 AECL_API aecl_status aecl_cl_model_scores(aecl_cl_model *m, cl_mem x, size_t x_off, size_t rows, cl_mem scores,
                                  size_t scores_off, cl_uint n_wait, const cl_event *wait, cl_event *done);

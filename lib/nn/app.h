@@ -11,6 +11,9 @@
 
 const aecl_model_spec *aecl_model_spec_of(const aecl_model *model);
 aecl_ctx *aecl_model_ctx(const aecl_model *model);
+/* The weights file's metadata value of key ("aecl.noise", "aecl.anomaly.threshold",
+ * "aecl.train.*"; docs/weights.md), or NULL. */
+const char *aecl_model_meta(const aecl_model *model, const char *key);
 
 /* One inference pass over x[n * input_size] filling any of (NULL = not wanted):
  * recon[n * input_size], mse[n], loss[n] (AECL_SCORE_LOSS), elbo[n] (a VAE only,

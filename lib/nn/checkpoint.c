@@ -13,16 +13,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_CK_TENSORS = 4 * AECL_NET_MAX_PARAMS, N_META = 16 };
+enum { MAX_CK_TENSORS = 5 * AECL_NET_MAX_PARAMS, N_KEYS = 15, N_META = N_KEYS + 4 };
 
 /* Parameters first (in net order), then every state tensor in graph order. */
 static int ck_tensors(const aecl_net *n, aecl_tensor **out)
 {
     int k = 0;
     for (int i = 0; i < n->n_params; i++) out[k++] = n->params[i];
-    for (int i = 0; i < n->g->n_nodes && k < MAX_CK_TENSORS; i++)
+    for (int i = 0; i < n->g->n_nodes && k < MAX_CK_TENSORS - AECL_NET_MAX_PARAMS; i++)
         if (n->g->nodes[i]->flags & AECL_T_STATE) out[k++] = n->g->nodes[i];
     return k;
+}
+
+#define BEST_PREFIX "best."
+
+/* The kept best weights (host floats in net order) as "best.<param>" views
+ * after the nt views already in v; names are built in `names`. */
+static int best_views(const aecl_net *n, const float *best, aecl_st_view *v, int nt, char (*names)[64])
+{
+    for (int i = 0; best && i < n->n_params; i++) {
+        const aecl_tensor *t = n->params[i];
+        snprintf(names[i], sizeof names[i], BEST_PREFIX "%s", n->param_names[i]);
+        v[nt] = (aecl_st_view){.name = names[i], .ndim = (unsigned)t->ndim, .data = best};
+        for (int d = 0; d < t->ndim; d++) v[nt].shape[d] = (size_t)t->shape[d];
+        best += t->size;
+        nt++;
+    }
+    return nt;
 }
 
 /* Host copies of the tensors, one block; views into it for the writer. */
@@ -45,9 +62,12 @@ static aecl_status read_all(aecl_net *n, const char *path, aecl_tensor **t, int 
 typedef char meta_val[40];
 
 /* The loop's position in the metadata, in this order (fill_meta, read_info). */
-static const char *const keys[] = {"aecl.epoch", "aecl.step", "aecl.plan_step", "aecl.seed", "aecl.batch",
+static const char *const keys[N_KEYS] = {"aecl.epoch", "aecl.step", "aecl.plan_step", "aecl.seed", "aecl.batch",
                                    "aecl.lr", "aecl.loss_sum", "aecl.loss_reads", "aecl.best", "aecl.bad_epochs",
-                                   "aecl.plateau_bad", "aecl.plateau_lr"};
+                                   "aecl.plateau_bad", "aecl.plateau_lr", "aecl.best_epoch", "aecl.recon_sum",
+                                   "aecl.kl_sum"};
+/* Keys from index N_OLD_KEYS on came later: a checkpoint without them reads as 0. */
+enum { N_OLD_KEYS = 12 };
 
 static void fill_meta(const aecl_checkpoint_info *ci, const char **meta, meta_val *val)
 {
@@ -63,7 +83,10 @@ static void fill_meta(const aecl_checkpoint_info *ci, const char **meta, meta_va
     snprintf(val[9], sizeof val[0], "%d", ci->monitor.bad_epochs);
     snprintf(val[10], sizeof val[0], "%d", ci->monitor.plateau_bad);
     snprintf(val[11], sizeof val[0], "%.17g", ci->monitor.lr);
-    for (int i = 0; i < 12; i++) { meta[2 * i] = keys[i]; meta[2 * i + 1] = val[i]; }
+    snprintf(val[12], sizeof val[0], "%d", ci->monitor.best_epoch);
+    snprintf(val[13], sizeof val[0], "%.17g", ci->recon_sum);
+    snprintf(val[14], sizeof val[0], "%.17g", ci->kl_sum);
+    for (int i = 0; i < N_KEYS; i++) { meta[2 * i] = keys[i]; meta[2 * i + 1] = val[i]; }
 }
 
 aecl_status aecl_checkpoint_save(aecl_net *n, const char *path, const aecl_checkpoint_info *ci,
@@ -72,6 +95,7 @@ aecl_status aecl_checkpoint_save(aecl_net *n, const char *path, const aecl_check
     AECL_RETURN_IF(n->mode != AECL_NET_TRAIN, AECL_ERR_INVALID_ARG, n->ctx, "checkpoints are of training nets");
     aecl_tensor *t[MAX_CK_TENSORS];
     aecl_st_view v[MAX_CK_TENSORS];
+    char best_names[AECL_NET_MAX_PARAMS][64];
     int nt = ck_tensors(n, t);
     float *block = NULL;
     char *model = NULL, *scale = NULL;
@@ -81,12 +105,13 @@ aecl_status aecl_checkpoint_save(aecl_net *n, const char *path, const aecl_check
     if (st == AECL_OK) st = aecl_scaling_format(n->ctx, scaling, &scale);
     if (st == AECL_OK) {
         const char *meta[2 * N_META];
-        meta_val val[12];
+        meta_val val[N_KEYS];
         fill_meta(ci, meta, val);
         const char *fixed[] = {"aecl.model", model, "aecl.scaling", scale, "aecl.checkpoint", "1",
                                "aecl.version", AECL_VERSION_STRING};
-        memcpy(meta + 24, fixed, sizeof fixed);
-        st = aecl_safetensors_write(n->ctx, path, v, (size_t)nt, meta, 16);
+        memcpy(meta + 2 * N_KEYS, fixed, sizeof fixed);
+        int all = best_views(n, ci->best, v, nt, best_names);
+        st = aecl_safetensors_write(n->ctx, path, v, (size_t)all, meta, N_META);
     }
     free(block);
     free(model);
@@ -138,22 +163,26 @@ static aecl_status meta_real(aecl_ctx *ctx, const aecl_safetensors *s, const cha
 
 static aecl_status read_info(aecl_ctx *ctx, const aecl_safetensors *s, const char *path, aecl_checkpoint_info *ci)
 {
-    uint64_t w[12] = {0};
-    double r[12] = {0};
+    uint64_t w[N_KEYS] = {0};
+    double r[N_KEYS] = {0};
     /* Counts the loop keeps in an int (long for the step) stop there. */
-    static const uint64_t min[12] = {0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0};
-    static const uint64_t max[12] = {INT_MAX, LONG_MAX, UINT64_MAX, UINT64_MAX, INT_MAX, 0, 0, INT_MAX, 0, INT_MAX,
-                                     INT_MAX, 0};
-    static const int real[12] = {-1, -1, -1, -1, -1, REAL_POSITIVE, REAL_ANY, -1, REAL_BEST, -1, -1, REAL_POSITIVE};
-    for (int i = 0; i < 12; i++)
+    static const uint64_t min[N_KEYS] = {0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    static const uint64_t max[N_KEYS] = {INT_MAX, LONG_MAX, UINT64_MAX, UINT64_MAX, INT_MAX, 0, 0, INT_MAX, 0,
+                                         INT_MAX, INT_MAX, 0, INT_MAX, 0, 0};
+    static const int real[N_KEYS] = {-1, -1, -1, -1, -1, REAL_POSITIVE, REAL_ANY, -1, REAL_BEST, -1, -1,
+                                     REAL_POSITIVE, -1, REAL_ANY, REAL_ANY};
+    for (int i = 0; i < N_KEYS; i++) {
+        if (i >= N_OLD_KEYS && !aecl_safetensors_meta(s, keys[i])) continue;
         AECL_TRY(real[i] < 0 ? meta_whole(ctx, s, path, keys[i], min[i], max[i], &w[i])
                              : meta_real(ctx, s, path, keys[i], real[i], &r[i]));
+    }
     AECL_RETURN_IF(w[7] == 0 && r[6] != 0, AECL_ERR_FORMAT, ctx,
                    "%s: checkpoint metadata aecl.loss_sum is %g with aecl.loss_reads 0", path, r[6]);
     *ci = (aecl_checkpoint_info){.epoch = (int)w[0], .step = (long)w[1], .plan_step = w[2], .seed = w[3],
                                  .batch = (int)w[4], .lr = r[5], .loss_sum = r[6], .loss_reads = (int)w[7],
+                                 .recon_sum = r[13], .kl_sum = r[14],
                                  .monitor = {.best = r[8], .bad_epochs = (int)w[9], .plateau_bad = (int)w[10],
-                                             .lr = r[11]}};
+                                             .lr = r[11], .best_epoch = (int)w[12]}};
     return AECL_OK;
 }
 
@@ -182,8 +211,33 @@ static aecl_status load_tensor(aecl_net *n, const aecl_safetensors *s, const cha
     return aecl_plan_write(n->plan, t, f->data);
 }
 
+/* The kept best weights, when the checkpoint has them (all or none). */
+static aecl_status load_best(aecl_net *n, const aecl_safetensors *s, const char *path, aecl_checkpoint_info *ci,
+                             int *count)
+{
+    char name[64];
+    *count = 0;
+    snprintf(name, sizeof name, BEST_PREFIX "%s", n->param_names[0]);
+    if (!aecl_safetensors_find(s, name)) return AECL_OK;
+    float *b = ci->best = malloc(aecl_net_param_floats(n) * sizeof *b);
+    AECL_RETURN_IF(!b, AECL_ERR_HOST_MEMORY, n->ctx, "out of host memory");
+    for (int i = 0; i < n->n_params; i++) {
+        const aecl_tensor *t = n->params[i];
+        snprintf(name, sizeof name, BEST_PREFIX "%s", n->param_names[i]);
+        const aecl_st_tensor *f = aecl_safetensors_find(s, name);
+        AECL_RETURN_IF(!f || f->count != t->size, AECL_ERR_FORMAT, n->ctx,
+                       "%s: tensor '%s' is %s (the model needs %zu values there)", path, name,
+                       f ? "misshapen" : "missing", t->size);
+        memcpy(b, f->data, t->size * sizeof *b);
+        b += t->size;
+    }
+    *count = n->n_params;
+    return AECL_OK;
+}
+
 aecl_status aecl_checkpoint_load(aecl_net *n, const char *path, aecl_checkpoint_info *ci)
 {
+    ci->best = NULL;
     AECL_RETURN_IF(n->mode != AECL_NET_TRAIN, AECL_ERR_INVALID_ARG, n->ctx, "checkpoints are of training nets");
     aecl_safetensors s;
     AECL_TRY(aecl_safetensors_read(n->ctx, path, &s));
@@ -192,10 +246,13 @@ aecl_status aecl_checkpoint_load(aecl_net *n, const char *path, aecl_checkpoint_
     aecl_status st = same_model(n, &s, path);
     if (st == AECL_OK) st = read_info(n->ctx, &s, path, ci);
     for (int i = 0; st == AECL_OK && i < nt; i++) st = load_tensor(n, &s, path, t[i]);
-    if (st == AECL_OK && s.n_tensors != (size_t)nt)
+    int n_best = 0;
+    if (st == AECL_OK) st = load_best(n, &s, path, ci, &n_best);
+    if (st == AECL_OK && s.n_tensors != (size_t)(nt + n_best))
         st = aecl_fail(n->ctx, AECL_ERR_FORMAT, "%s: %zu tensors, the training net has %d (another optimizer?)", path,
                        s.n_tensors, nt);
     if (st == AECL_OK) aecl_plan_set_step(n->plan, ci->plan_step);
+    if (st != AECL_OK) { free(ci->best); ci->best = NULL; }
     aecl_safetensors_free(&s);
     return st;
 }

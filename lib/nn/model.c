@@ -17,6 +17,7 @@ struct aecl_model {
     aecl_model_spec *spec;
     float *weights;              /* in layout order */
     aecl_scaling scaling;        /* of the training data (kind none for images) */
+    aecl_meta meta;              /* the file's metadata (training noise, threshold, summary) */
     aecl_net_layout layout;
     uint64_t hash, seed;
     int max_batch;
@@ -40,7 +41,7 @@ aecl_status aecl_model_load(aecl_ctx *ctx, const char *path, aecl_model **out)
     AECL_RETURN_IF(!m, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
     m->ctx = ctx;
     m->max_batch = 128;
-    aecl_status st = aecl_weights_load_scaled(ctx, path, &m->spec, &m->weights, &m->scaling);
+    aecl_status st = aecl_weights_load_meta(ctx, path, &m->spec, &m->weights, &m->scaling, &m->meta);
     if (st == AECL_OK && m->scaling.kind != AECL_SCALE_NONE && m->scaling.features != aecl_spec_shape_numel(m->spec->input))
         st = aecl_fail(ctx, AECL_ERR_FORMAT, "%s: the scaling covers %zu features, the model takes %zu", path,
                        m->scaling.features, aecl_spec_shape_numel(m->spec->input));
@@ -63,6 +64,7 @@ void aecl_model_free(aecl_model *m)
     for (int i = 0; i < m->n_nets; i++) aecl_net_free(m->nets[i]);
     free(m->weights);
     aecl_scaling_free(&m->scaling);
+    aecl_meta_free(&m->meta);
     aecl_spec_free(m->spec);
     free(m);
 }
@@ -75,6 +77,7 @@ uint64_t aecl_model_hash(const aecl_model *m) { return m->hash; }
 void aecl_model_set_seed(aecl_model *m, uint64_t seed) { m->seed = seed; }
 const aecl_model_spec *aecl_model_spec_of(const aecl_model *m) { return m->spec; }
 aecl_ctx *aecl_model_ctx(const aecl_model *m) { return m->ctx; }
+const char *aecl_model_meta(const aecl_model *m, const char *key) { return aecl_meta_get(&m->meta, key); }
 
 int aecl_model_input_shape(const aecl_model *m, int *c, int *h, int *w)
 {
@@ -116,7 +119,7 @@ static aecl_status get_net(aecl_model *m, aecl_net_mode mode, int batch, aecl_ne
 
 /* What a pass reads back: each array, when not NULL, gets n rows. */
 typedef struct pass_out {
-    float *recon, *code, *logvar, *rec, *kl;
+    float *recon, *code, *logvar, *rec, *kl, *mse;
 } pass_out;
 
 static void want(aecl_batches *b, const aecl_tensor *t, float *dst)
@@ -140,6 +143,7 @@ static aecl_status run_pass(aecl_model *m, aecl_net_mode mode, const float *in, 
     want(&b, net->logvar, o->logvar);
     want(&b, net->rec_rows, o->rec);
     want(&b, net->kl_rows, o->kl);
+    want(&b, net->mse_rows, o->mse);
     return aecl_batches_run(&b);
 }
 
@@ -228,30 +232,22 @@ aecl_status aecl_model_forward_ex(aecl_model *m, const float *x, size_t n, int s
     AECL_TRY(check_args(m, x, n, x, "aecl_model_forward"));
     AECL_RETURN_IF(elbo && !is_vae(m), AECL_ERR_INVALID_ARG, m->ctx,
                    "the negative ELBO needs a variational model (this one is %s)", aecl_model_kind_name(m));
-    size_t f = aecl_model_input_size(m);
-    float *y = recon ? recon : mse ? malloc(n * f * sizeof *y) : NULL;
     float *rec = loss || elbo ? malloc(n * sizeof *rec) : NULL, *kl = (loss || elbo) && is_vae(m) ? malloc(n * sizeof *kl) : NULL;
-    aecl_status st = (mse && !y) || ((loss || elbo) && (!rec || (is_vae(m) && !kl)))
+    aecl_status st = (loss || elbo) && (!rec || (is_vae(m) && !kl))
                          ? aecl_fail(m->ctx, AECL_ERR_HOST_MEMORY, "out of host memory") : AECL_OK;
-    pass_out o = {.recon = y, .rec = rec, .kl = kl};
+    /* The MSE comes from the net (mse_rows), as in aecl_cl_model_scores. */
+    pass_out o = {.recon = recon, .rec = rec, .kl = kl, .mse = mse};
     float *copy = NULL;
     const float *xs = x;
     if (st == AECL_OK) st = to_model_space(m, x, n, &copy, &xs);
     if (st == AECL_OK) st = run_pass(m, sample_z && is_vae(m) ? AECL_NET_EVAL : AECL_NET_INFER, xs, n, &o);
-    x = xs;   /* scores are measured where the model works */
-    double beta = m->spec->train.beta, per = m->spec->loss == AECL_LOSS_MSE ? 1.0 / (double)f : 1.0;
+    double beta = m->spec->train.beta, per = m->spec->loss == AECL_LOSS_MSE ? 1.0 / (double)aecl_model_input_size(m) : 1.0;
     for (size_t i = 0; st == AECL_OK && i < n; i++) {
-        if (mse) {
-            double s = 0;
-            for (size_t k = 0; k < f; k++) s += (double)(x[i * f + k] - y[i * f + k]) * (x[i * f + k] - y[i * f + k]);
-            mse[i] = (float)(s / (double)f);
-        }
         double k = kl ? kl[i] : 0.0;
         if (loss) loss[i] = (float)(rec[i] * per + (kl ? beta * k : 0.0));
         if (elbo) elbo[i] = (float)(rec[i] + k);
     }
     if (st == AECL_OK && recon) to_data_space(m, recon, n);
-    if (y != recon) free(y);
     free(copy);
     free(rec);
     free(kl);

@@ -245,7 +245,7 @@ static aecl_status call(aecl_cl_model *m, const char *name, int which, const end
     if (e->done) *e->done = NULL;
     aecl_net *n = NULL;
     AECL_TRY(get_net(m, which, &n));
-    const aecl_tensor *net_out = which == NET_ENCODE ? n->code : which == NET_DECODE ? n->recon : n->rec_rows;
+    const aecl_tensor *net_out = which == NET_ENCODE ? n->code : which == NET_DECODE ? n->recon : n->mse_rows;
     aecl_batches b = {.n_out = 1};
     if (m->scale.plan && which != NET_DECODE) b.stage[b.n_stages++] = as_stage(&m->scale);
     b.stage[b.n_stages++] = (aecl_batches_stage){n->plan, n->x, net_out};

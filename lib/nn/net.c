@@ -159,6 +159,15 @@ static void objective(aecl_net *n, aecl_tensor *logits)
     n->loss = aecl_mark(loss, AECL_T_OUTPUT);
 }
 
+/* The MSE score of each sample, on the device, so that every reader (the host
+ * model API, the zero-copy calls, training's anomaly threshold) gets the same
+ * numbers. An MSE model's reconstruction rows are those sums already. */
+static void mse_rows(aecl_net *n)
+{
+    aecl_tensor *sums = n->spec->loss == AECL_LOSS_MSE ? n->rec_rows : aecl_loss_rows(n->g, AECL_LOSS_MSE, n->recon, n->x);
+    n->mse_rows = aecl_mark(aecl_scale(n->g, sums, 1.0f / (float)n->features), AECL_T_OUTPUT);
+}
+
 static aecl_optimizer_config optimizer_config(const aecl_spec_train *t)
 {
     aecl_optimizer_config c = aecl_optimizer_defaults(t->optimizer, (float)t->lr);
@@ -198,13 +207,14 @@ static aecl_status build_graph(aecl_net *n)
         if (n->logvar) aecl_mark(n->logvar, AECL_T_OUTPUT);
         return aecl_graph_status(g);
     }
-    if (n->mode == AECL_NET_TRAIN && s->kind == AECL_AE_DENOISING)
+    if ((n->mode == AECL_NET_TRAIN || n->mode == AECL_NET_VALIDATE) && s->kind == AECL_AE_DENOISING)
         in = aecl_noise(g, in, noise_kind(s->train.noise), (float)s->train.noise_level, s->train.noise_clip);
     aecl_tensor *logits;
     n->recon = aecl_mark(decoder(n, latent(n, encoder(n, in)), &logits), AECL_T_OUTPUT);
     aecl_mark(n->code, AECL_T_OUTPUT);
     if (n->logvar) aecl_mark(n->logvar, AECL_T_OUTPUT);
     objective(n, logits);
+    if (n->mode == AECL_NET_EVAL || n->mode == AECL_NET_INFER) mse_rows(n);
     if (n->mode == AECL_NET_TRAIN && aecl_backward(g, n->loss) == AECL_OK) {
         aecl_optimizer_config oc = optimizer_config(&s->train);
         aecl_optimizer_apply(g, &oc, &n->lr);
@@ -217,7 +227,7 @@ static aecl_status net_graph(aecl_ctx *ctx, const aecl_model_spec *spec, int bat
 {
     *out = NULL;
     AECL_RETURN_IF(batch < 1, AECL_ERR_INVALID_ARG, ctx, "batch size %d: must be at least 1", batch);
-    AECL_RETURN_IF(mode < AECL_NET_TRAIN || mode > AECL_NET_DECODE, AECL_ERR_INVALID_ARG, ctx, "unknown net mode %d",
+    AECL_RETURN_IF(mode < AECL_NET_TRAIN || mode > AECL_NET_VALIDATE, AECL_ERR_INVALID_ARG, ctx, "unknown net mode %d",
                    (int)mode);
     aecl_net *n = calloc(1, sizeof *n);
     AECL_RETURN_IF(!n, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");

@@ -15,7 +15,9 @@ typedef enum aecl_net_mode {
     AECL_NET_EVAL = 1,    /* forward + per-sample losses; a VAE decodes a sample of z */
     AECL_NET_INFER = 2,   /* as EVAL, but a VAE decodes its mean code: deterministic */
     AECL_NET_ENCODE = 3,  /* encoder and latent layer only: x -> code (+ logvar) */
-    AECL_NET_DECODE = 4   /* decoder only: the input x is the code [B, L] -> recon */
+    AECL_NET_DECODE = 4,  /* decoder only: the input x is the code [B, L] -> recon */
+    AECL_NET_VALIDATE = 5 /* as EVAL, plus a denoising model's training noise on the input: the
+                             training objective (clean target from noisy input) on held-out data */
 } aecl_net_mode;
 
 #define AECL_NET_MAX_PARAMS 64
@@ -36,6 +38,9 @@ typedef struct aecl_net {
     aecl_tensor *rec_rows;        /* per-sample reconstruction loss (sum over features) [B]
                                      (NULL in ENCODE and DECODE, as are kl_rows and loss) */
     aecl_tensor *kl_rows;         /* a VAE's per-sample KL [B], else NULL */
+    aecl_tensor *mse_rows;        /* EVAL and INFER: per-sample mean over features of (x - recon)^2 in
+                                     the model's space [B]: the one definition of the MSE anomaly score
+                                     (aecl_model_scores and aecl_cl_model_scores read it); else NULL */
     aecl_tensor *loss;            /* the training objective [1] */
     aecl_tensor *lr;              /* learning rate (train mode) */
     aecl_tensor *beta;            /* KL weight (a VAE) */

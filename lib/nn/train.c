@@ -43,10 +43,12 @@ aecl_train_monitor aecl_monitor_init(double base_lr)
     return (aecl_train_monitor){.best = INFINITY, .lr = base_lr};
 }
 
-int aecl_monitor_update(aecl_train_monitor *m, const aecl_schedule *s, int patience, double loss)
+int aecl_monitor_update(aecl_train_monitor *m, const aecl_schedule *s, int patience, int epoch, double loss)
 {
-    if (loss < m->best - 1e-4 * fabs(m->best) || (isinf(m->best) && isfinite(loss))) {
+    double delta = fmax(m->min_delta, 1e-4 * fabs(m->best));
+    if (loss < m->best - delta || (isinf(m->best) && isfinite(loss))) {
         m->best = loss;
+        m->best_epoch = epoch;
         m->bad_epochs = m->plateau_bad = 0;
         return 0;
     }
@@ -122,9 +124,12 @@ typedef struct run {
     staging s;
     size_t *idx;
     float *w;
+    float *rows_buf;           /* batch floats: a step's per-sample loss terms, read back */
+    int keep_best;             /* the best epoch's weights are handed back */
+    int best_held;             /* ck.best holds the weights of epoch ck.monitor.best_epoch */
     double base_lr;
     long steps;                /* per epoch */
-    aecl_checkpoint_info ck;   /* current position, monitor and running loss */
+    aecl_checkpoint_info ck;   /* current position, monitor, running loss and best weights */
     char saved[96];            /* where the last good checkpoint stands ("" = none) */
     char ck_error[512];        /* why the last checkpoint write failed ("" = it did not) */
     aecl_train_progress pr;
@@ -132,16 +137,25 @@ typedef struct run {
 
 /* A checkpoint that cannot be written (AECL_ERR_IO: a full disk, a folder that
  * went away) does not end the run: losing the whole training to a failed copy
- * of it is worse. The next report carries the reason; other errors stop. */
+ * of it is worse. The next report carries the reason; other errors stop. The
+ * same holds for the best-weights file. */
+static aecl_status write_failed(run *r, aecl_status st)
+{
+    if (st != AECL_ERR_IO) return st;
+    snprintf(r->ck_error, sizeof r->ck_error, "%s", aecl_ctx_last_error(r->ctx));
+    r->pr.checkpoint_error = r->ck_error;
+    return AECL_OK;
+}
+
 static aecl_status save_checkpoint(run *r)
 {
     r->ck.plan_step = aecl_plan_step(r->n->plan);
-    aecl_status st = aecl_checkpoint_save(r->n, r->o->checkpoint, &r->ck, r->o->scaling);
+    aecl_checkpoint_info ci = r->ck;
+    if (!r->best_held) ci.best = NULL;
+    aecl_status st = aecl_checkpoint_save(r->n, r->o->checkpoint, &ci, r->o->scaling);
     if (st == AECL_ERR_IO) {
-        snprintf(r->ck_error, sizeof r->ck_error, "%s", aecl_ctx_last_error(r->ctx));
-        r->pr.checkpoint_error = r->ck_error;
         r->pr.checkpointed = 0;
-        return AECL_OK;
+        return write_failed(r, st);
     }
     AECL_TRY(st);
     /* Mid-epoch: ck.epoch is 0-based; at a boundary it counts completed epochs. */
@@ -168,18 +182,36 @@ static const char *nonfinite(double v)
     return isnan(v) ? "NaN" : v > 0 ? "infinite" : "-infinite";
 }
 
-/* Reads the loss (a host sync: the rate is measured after it). */
-static aecl_status read_loss(run *r, int epoch, long st, size_t samples, double t0)
+/* The mean of a step's per-sample rows of t over its valid rows. */
+static aecl_status row_mean(run *r, const aecl_tensor *t, int rows, double *out)
+{
+    AECL_TRY(aecl_plan_read(r->n->plan, t, r->rows_buf));
+    double s = 0;
+    for (int i = 0; i < rows; i++) s += r->rows_buf[i];
+    *out = s / rows;
+    return AECL_OK;
+}
+
+/* Reads the loss and its terms (a host sync: the rate is measured after it). */
+static aecl_status read_loss(run *r, int epoch, long st, int rows, size_t samples, double t0)
 {
     float l;
     AECL_TRY(aecl_plan_read(r->n->plan, r->n->loss, &l));
     AECL_RETURN_IF(!isfinite(l), AECL_ERR_NUMERIC, r->ctx,
                    "the training loss became %s at epoch %d, step %ld: lower the learning rate%s", nonfinite(l), epoch + 1,
                    st + 1, r->saved);
+    double rec, kl = 0;
+    AECL_TRY(row_mean(r, r->n->rec_rows, rows, &rec));
+    if (r->spec->loss == AECL_LOSS_MSE) rec /= (double)r->n->features;
+    if (r->n->kl_rows) AECL_TRY(row_mean(r, r->n->kl_rows, rows, &kl));
     r->ck.loss_sum += l;
+    r->ck.recon_sum += rec;
+    r->ck.kl_sum += kl;
     r->ck.loss_reads++;
     r->pr.step = st + 1;
     r->pr.train_loss = r->ck.loss_sum / r->ck.loss_reads;
+    r->pr.train_recon = r->ck.recon_sum / r->ck.loss_reads;
+    r->pr.train_kl = r->n->kl_rows ? r->ck.kl_sum / r->ck.loss_reads : NAN;
     r->pr.samples_per_s = (double)samples / (aecl_now_s() - t0);
     return AECL_OK;
 }
@@ -196,8 +228,10 @@ static aecl_status run_epoch(run *r, int epoch, long first)
         int rows = (int)(d->n - from < (size_t)n->batch ? d->n - from : (size_t)n->batch);
         AECL_TRY(upload(n, &r->s, st, d, r->idx, from, rows));
         AECL_TRY(aecl_plan_run(n->plan));
-        if ((st + 1) % every == 0 || st + 1 == r->steps) {
-            AECL_TRY(read_loss(r, epoch, st, from + (size_t)rows - (size_t)first * (size_t)n->batch, t0));
+        /* The epoch's first step is read too, so progress shows from the start
+         * (a resumed mid-epoch run reads where the uninterrupted one did). */
+        if (st == 0 || (st + 1) % every == 0 || st + 1 == r->steps) {
+            AECL_TRY(read_loss(r, epoch, st, rows, from + (size_t)rows - (size_t)first * (size_t)n->batch, t0));
             report(r);
         }
         /* A step checkpoint on an epoch's last step is written after validation. */
@@ -249,12 +283,29 @@ static aecl_status copy_params(aecl_net *dst, aecl_net *src)
 /* The validation loss of the weights the training net holds now. */
 static aecl_status validate(run *r, double *loss)
 {
+    double t0 = aecl_now_s();
     AECL_TRY(copy_params(r->eval, r->n));
-    return aecl_evaluate_net_loss(r->eval, r->val, loss);
+    AECL_TRY(aecl_evaluate_net_loss(r->eval, r->val, loss));
+    r->pr.val_seconds = aecl_now_s() - t0;
+    return AECL_OK;
+}
+
+/* After an improvement: the weights are kept (a host copy, read once per
+ * improving epoch) and the best-weights file is written. */
+static aecl_status keep_best(run *r)
+{
+    if (!r->ck.best) return AECL_OK;
+    AECL_TRY(aecl_net_read_params(r->n, r->ck.best));
+    r->best_held = 1;
+    if (!r->o->checkpoint_best) return AECL_OK;
+    aecl_status st = aecl_weights_save_meta(r->ctx, r->o->checkpoint_best, r->n, r->ck.best, r->o->scaling,
+                                            r->o->best_meta, r->o->n_best_meta);
+    r->pr.best_written = st == AECL_OK;
+    return st == AECL_ERR_IO ? write_failed(r, st) : st;
 }
 
 /* Validation and the monitor after epoch e; *stop when early stopping ends the run. */
-static aecl_status end_epoch(run *r, int e, int *stop)
+static aecl_status end_epoch(run *r, int e, double t0, int *stop)
 {
     double monitored = r->pr.train_loss;
     r->pr.val_loss = NAN;
@@ -267,17 +318,19 @@ static aecl_status end_epoch(run *r, int e, int *stop)
         monitored = r->pr.val_loss = loss;
     }
     double best = r->ck.monitor.best;
-    *stop = aecl_monitor_update(&r->ck.monitor, &r->o->schedule, r->o->patience, monitored);
+    *stop = aecl_monitor_update(&r->ck.monitor, &r->o->schedule, r->o->patience, e + 1, monitored);
     r->pr.improved = r->ck.monitor.best != best;
     r->pr.stopping = *stop;
+    if (r->pr.improved && r->eval) AECL_TRY(keep_best(r));
     r->ck.epoch = e + 1;
     r->ck.step = 0;
-    r->ck.loss_sum = 0;
+    r->ck.loss_sum = r->ck.recon_sum = r->ck.kl_sum = 0;
     r->ck.loss_reads = 0;
     int per = r->o->checkpoint_epochs > 1 ? r->o->checkpoint_epochs : 1;
     r->pr.checkpointed = r->o->checkpoint && (r->o->checkpoint_every ? checkpoint_due(r) : (e + 1) % per == 0);
     if (r->pr.checkpointed) AECL_TRY(save_checkpoint(r));
     r->pr.epoch_done = 1;
+    r->pr.epoch_seconds = aecl_now_s() - t0;
     report(r);
     return AECL_OK;
 }
@@ -286,42 +339,71 @@ static aecl_status resume(run *r)
 {
     aecl_checkpoint_info ci;
     AECL_TRY(aecl_checkpoint_load(r->n, r->o->resume, &ci));
-    AECL_RETURN_IF(ci.batch != r->o->batch || ci.seed != r->o->seed, AECL_ERR_INVALID_ARG, r->ctx,
-                   "%s: the checkpoint was made with batch %d and seed %llu, this run has batch %d and seed %llu",
-                   r->o->resume, ci.batch, (unsigned long long)ci.seed, r->o->batch, (unsigned long long)r->o->seed);
-    AECL_RETURN_IF(ci.step < 0 || ci.step >= r->steps || ci.epoch < 0, AECL_ERR_INVALID_ARG, r->ctx,
-                   "%s: the checkpoint stands at step %ld of an epoch of %ld steps (another data set?)", r->o->resume,
-                   ci.step, r->steps);
+    float *best = ci.best;
+    aecl_status st = AECL_OK;
+    if (ci.batch != r->o->batch || ci.seed != r->o->seed)
+        st = aecl_fail(r->ctx, AECL_ERR_INVALID_ARG,
+                       "%s: the checkpoint was made with batch %d and seed %llu, this run has batch %d and seed %llu",
+                       r->o->resume, ci.batch, (unsigned long long)ci.seed, r->o->batch, (unsigned long long)r->o->seed);
+    else if (ci.step < 0 || ci.step >= r->steps || ci.epoch < 0)
+        st = aecl_fail(r->ctx, AECL_ERR_INVALID_ARG,
+                       "%s: the checkpoint stands at step %ld of an epoch of %ld steps (another data set?)", r->o->resume,
+                       ci.step, r->steps);
+    if (st != AECL_OK) { free(best); return st; }
+    /* The best weights so far come back with the run (a checkpoint written
+     * before a best was kept has none: the next improvement sets them). */
+    if (best && r->ck.best) memcpy(r->ck.best, best, aecl_net_param_floats(r->n) * sizeof *best);
+    float *keep = r->ck.best;
+    r->best_held = best && keep;
+    free(best);
     r->ck = ci;
+    r->ck.best = keep;
     return AECL_OK;
 }
 
 static aecl_status train_loop(run *r)
 {
     int stop = 0;
-    r->ck = (aecl_checkpoint_info){.seed = r->o->seed, .batch = r->o->batch, .monitor = aecl_monitor_init(r->base_lr)};
+    float *best = r->ck.best;
+    r->ck = (aecl_checkpoint_info){.seed = r->o->seed, .batch = r->o->batch, .monitor = aecl_monitor_init(r->base_lr),
+                                   .best = best};
     AECL_TRY(aecl_net_init_params(r->n, r->o->seed));
     if (r->o->resume) {
         AECL_TRY(resume(r));
         /* A run that early stopping had ended stays ended. */
         stop = r->o->patience > 0 && r->ck.monitor.bad_epochs >= r->o->patience;
     }
+    r->ck.monitor.min_delta = r->o->min_delta;
     for (int e = r->ck.epoch; e < r->o->epochs && !stop; e++) {
+        double t0 = aecl_now_s();
         r->pr.epoch = e + 1;
         r->pr.val_loss = NAN;
-        r->pr.epoch_done = r->pr.improved = r->pr.stopping = r->pr.checkpointed = 0;
+        r->pr.epoch_done = r->pr.improved = r->pr.stopping = r->pr.checkpointed = r->pr.best_written = 0;
         r->pr.train_loss = r->ck.loss_reads ? r->ck.loss_sum / r->ck.loss_reads : NAN;
         AECL_TRY(set_rates(r, e));
         AECL_TRY(run_epoch(r, e, r->ck.step));
-        AECL_TRY(end_epoch(r, e, &stop));
+        AECL_TRY(end_epoch(r, e, t0, &stop));
     }
+    r->pr.stopping = stop;
     return aecl_net_read_params(r->n, r->w);
 }
 
-aecl_status aecl_train(aecl_ctx *ctx, const aecl_model_spec *spec, const aecl_dataset *train, const aecl_dataset *val,
-                       const aecl_train_opts *o, float **weights)
+/* The weights handed back: the best epoch's when they were kept. */
+static void finish(run *r, double t0)
 {
-    *weights = NULL;
+    int best = r->keep_best && r->best_held;
+    if (best) memcpy(r->w, r->ck.best, aecl_net_param_floats(r->n) * sizeof *r->w);
+    if (!r->o->summary) return;
+    *r->o->summary = (aecl_train_summary){.epochs_run = r->ck.epoch, .stopped_early = r->pr.stopping,
+                                          .validated = r->eval != NULL, .best_loss = r->ck.monitor.best,
+                                          .best_epoch = r->ck.monitor.best_epoch,
+                                          .weights_epoch = best ? r->ck.monitor.best_epoch : r->ck.epoch,
+                                          .seconds = aecl_now_s() - t0};
+}
+
+static aecl_status check_opts(aecl_ctx *ctx, const aecl_model_spec *spec, const aecl_dataset *train,
+                              const aecl_train_opts *o)
+{
     AECL_RETURN_IF(train->features != aecl_spec_shape_numel(spec->input), AECL_ERR_SHAPE, ctx,
                    "the data has %zu features per sample, the model's input takes %zu", train->features,
                    aecl_spec_shape_numel(spec->input));
@@ -330,115 +412,50 @@ aecl_status aecl_train(aecl_ctx *ctx, const aecl_model_spec *spec, const aecl_da
                    o->batch, o->epochs);
     AECL_RETURN_IF(o->checkpoint_every < 0, AECL_ERR_INVALID_ARG, ctx, "checkpoint interval %ld: must be >= 0",
                    o->checkpoint_every);
+    AECL_RETURN_IF(!(o->min_delta >= 0) || !isfinite(o->min_delta), AECL_ERR_INVALID_ARG, ctx,
+                   "min_delta %g: must be a finite number >= 0", o->min_delta);
+    return AECL_OK;
+}
+
+aecl_status aecl_train(aecl_ctx *ctx, const aecl_model_spec *spec, const aecl_dataset *train, const aecl_dataset *val,
+                       const aecl_train_opts *o, float **weights)
+{
+    *weights = NULL;
+    AECL_TRY(check_opts(ctx, spec, train, o));
+    double t0 = aecl_now_s();
+    int validating = val && val->n;
     run r = {.ctx = ctx, .spec = spec, .train = train, .val = val, .o = o,
-             .base_lr = o->lr > 0 ? o->lr : spec->train.lr,
+             .base_lr = o->lr > 0 ? o->lr : spec->train.lr, .keep_best = validating && !o->keep_last,
              .steps = (long)((train->n + (size_t)o->batch - 1) / (size_t)o->batch)};
-    r.pr = (aecl_train_progress){.epochs = o->epochs, .steps_per_epoch = r.steps, .batch = o->batch, .val_loss = NAN};
+    r.pr = (aecl_train_progress){.building = 1, .epochs = o->epochs, .steps_per_epoch = r.steps, .batch = o->batch,
+                                 .val_loss = NAN, .val_rows = validating ? val->n : 0, .val_seconds = NAN,
+                                 .train_kl = NAN};
+    /* Building and compiling the kernels takes seconds the first time: say so. */
+    report(&r);
+    r.pr.building = 0;
     aecl_status st = aecl_net_build(ctx, spec, o->batch, AECL_NET_TRAIN, (uint32_t)o->seed, &r.n);
     if (st != AECL_OK) return st;
-    size_t stage = (size_t)o->batch * train->features * sizeof(float);
+    size_t stage = (size_t)o->batch * train->features * sizeof(float), nw = aecl_net_param_floats(r.n);
     r.s = (staging){{malloc(stage), malloc(stage)}, {0}};
     r.idx = malloc(train->n * sizeof *r.idx);
-    r.w = malloc(aecl_net_param_floats(r.n) * sizeof *r.w);
-    if (!r.s.buf[0] || !r.s.buf[1] || !r.idx || !r.w) st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    r.w = malloc(nw * sizeof *r.w);
+    r.rows_buf = malloc((size_t)o->batch * sizeof *r.rows_buf);
+    int best = r.keep_best || (validating && o->checkpoint_best);
+    r.ck.best = best ? malloc(nw * sizeof *r.ck.best) : NULL;
+    if (!r.s.buf[0] || !r.s.buf[1] || !r.idx || !r.w || !r.rows_buf || (best && !r.ck.best))
+        st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
     /* Validation's net lives as long as the run: no plan compiled per epoch. */
-    if (st == AECL_OK && val && val->n) st = aecl_eval_net_build(ctx, spec, o->batch, &r.eval);
+    if (st == AECL_OK && validating) st = aecl_eval_net_build_mode(ctx, spec, o->batch, AECL_NET_VALIDATE, &r.eval);
     if (st == AECL_OK && o->resume) snprintf(r.saved, sizeof r.saved, "; %s is unchanged", o->resume);
     if (st == AECL_OK) st = train_loop(&r);
+    if (st == AECL_OK) finish(&r, t0);
     staging_free(&r.s);
     free(r.idx);
+    free(r.rows_buf);
+    free(r.ck.best);
     aecl_net_free(r.eval);
     aecl_net_free(r.n);
     if (st != AECL_OK) { free(r.w); return st; }
     *weights = r.w;
     return AECL_OK;
-}
-
-/* ---- evaluation ------------------------------------------------------------------ */
-
-/* Adds one chunk's per-sample losses (rec_rows, kl_rows) and, when the
- * reconstruction is read, its squared errors. */
-typedef struct eval_sums {
-    const aecl_net *n;
-    const aecl_dataset *d;
-    int kl, recon;            /* output 1 is kl_rows; the last output is recon */
-    double loss_sum, sq_sum;
-} eval_sums;
-
-static aecl_status eval_chunk(void *user, const aecl_batches *b, size_t from, int rows)
-{
-    eval_sums *s = user;
-    const float *rec = b->out[0].chunk, *kl = s->kl ? b->out[1].chunk : NULL;
-    size_t f = s->d->features;
-    for (int r = 0; r < rows; r++) {
-        double l = s->n->spec->loss == AECL_LOSS_MSE ? rec[r] / (double)f : rec[r];
-        if (kl) l += kl[r];
-        s->loss_sum += l;
-    }
-    const float *recon = s->recon ? b->out[b->n_out - 1].chunk : NULL;
-    for (int r = 0; recon && r < rows; r++) {
-        const float *x = s->d->x + (from + (size_t)r) * f, *y = recon + (size_t)r * f;
-        for (size_t k = 0; k < f; k++) s->sq_sum += (double)(x[k] - y[k]) * (x[k] - y[k]);
-    }
-    return AECL_OK;
-}
-
-/* with_recon = 0 reads only the per-sample losses back (validation needs no more):
- * out->mse and out->psnr are then NaN. */
-static aecl_status eval_run(aecl_net *n, const aecl_dataset *d, int with_recon, float *recon_out,
-                            aecl_eval_result *out)
-{
-    AECL_RETURN_IF(d->features != n->features, AECL_ERR_SHAPE, n->ctx,
-                   "the data has %zu features per sample, the model's input takes %zu", d->features, n->features);
-    /* Random streams (a VAE's z) restart with each evaluation, as in a fresh net. */
-    aecl_plan_set_step(n->plan, 0);
-    eval_sums s = {n, d, n->kl_rows != NULL, with_recon, 0, 0};
-    aecl_batches b = {.batch = n->batch, .rows = d->n, .n_stages = 1, .stage = {{n->plan, n->x, NULL}},
-                      .in = {.host = d->x}, .on_chunk = eval_chunk, .user = &s};
-    b.out[b.n_out++] = (aecl_batches_out){.t = n->rec_rows};
-    if (n->kl_rows) b.out[b.n_out++] = (aecl_batches_out){.t = n->kl_rows};
-    if (with_recon) b.out[b.n_out++] = (aecl_batches_out){.t = n->recon, .host = recon_out};
-    /* An empty set runs nothing and gives NaN figures. */
-    if (d->n) AECL_TRY(aecl_batches_run(&b));
-    out->loss = s.loss_sum / (double)d->n;
-    out->mse = with_recon ? s.sq_sum / ((double)d->n * (double)d->features) : NAN;
-    out->psnr = 10.0 * log10(1.0 / out->mse);
-    return AECL_OK;
-}
-
-aecl_status aecl_eval_net_build(aecl_ctx *ctx, const aecl_model_spec *spec, int batch, aecl_net **out)
-{
-    AECL_TRY(aecl_net_build(ctx, spec, batch, AECL_NET_EVAL, (uint32_t)spec->train.seed, out));
-    if (!(*out)->beta) return AECL_OK;
-    float b = (float)spec->train.beta;
-    aecl_status st = aecl_plan_write((*out)->plan, (*out)->beta, &b);
-    if (st != AECL_OK) { aecl_net_free(*out); *out = NULL; }
-    return st;
-}
-
-aecl_status aecl_evaluate_net(aecl_net *n, const aecl_dataset *d, float *recon_out, aecl_eval_result *out)
-{
-    return eval_run(n, d, 1, recon_out, out);
-}
-
-aecl_status aecl_evaluate_net_loss(aecl_net *n, const aecl_dataset *d, double *loss)
-{
-    aecl_eval_result r;
-    AECL_TRY(eval_run(n, d, 0, NULL, &r));
-    *loss = r.loss;
-    return AECL_OK;
-}
-
-aecl_status aecl_evaluate(aecl_ctx *ctx, const aecl_model_spec *spec, const float *weights, const aecl_dataset *d,
-                          int batch, float *recon_out, aecl_eval_result *out)
-{
-    AECL_RETURN_IF(d->features != aecl_spec_shape_numel(spec->input), AECL_ERR_SHAPE, ctx,
-                   "the data has %zu features per sample, the model's input takes %zu", d->features,
-                   aecl_spec_shape_numel(spec->input));
-    aecl_net *n = NULL;
-    AECL_TRY(aecl_eval_net_build(ctx, spec, batch, &n));
-    aecl_status st = aecl_net_write_params(n, weights);
-    if (st == AECL_OK) st = aecl_evaluate_net(n, d, recon_out, out);
-    aecl_net_free(n);
-    return st;
 }

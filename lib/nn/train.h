@@ -90,33 +90,44 @@ aecl_status aecl_schedule_parse(aecl_ctx *ctx, const char *text, aecl_schedule *
  * plateau returns base (its rate lives in the monitor). */
 double aecl_schedule_lr(const aecl_schedule *s, double base, int epoch, int epochs);
 
-/* What the loop tracks from epoch to epoch (checkpoints save it). A loss
- * improves when it is below best by more than 0.01% of |best|. */
+/* What the loop tracks from epoch to epoch (checkpoints save it, all but
+ * min_delta, an option). A loss improves when it is below best by more than
+ * min_delta and by more than 0.01% of |best|. */
 typedef struct aecl_train_monitor {
     double best;              /* best monitored loss so far (INFINITY at first) */
     int bad_epochs;           /* epochs since the best (early stopping) */
     int plateau_bad;          /* epochs since the best or the last reduction */
     double lr;                /* the plateau schedule's current rate */
+    int best_epoch;           /* 1-based epoch of `best` (0: none yet) */
+    double min_delta;         /* >= 0: the least improvement that counts (Keras' min_delta) */
 } aecl_train_monitor;
 
 aecl_train_monitor aecl_monitor_init(double base_lr);
-/* Feeds one epoch's monitored loss: reduces m->lr under a plateau schedule;
- * returns 1 when early stopping (patience > 0) says to stop. */
-int aecl_monitor_update(aecl_train_monitor *m, const aecl_schedule *s, int patience, double loss);
+/* Feeds 1-based `epoch`'s monitored loss: reduces m->lr under a plateau
+ * schedule; returns 1 when early stopping (patience > 0) says to stop. */
+int aecl_monitor_update(aecl_train_monitor *m, const aecl_schedule *s, int patience, int epoch, double loss);
 
 /* ---- training (train.c) ------------------------------------------------------ */
 typedef struct aecl_train_progress {
+    int building;             /* 1 in the one report made before the kernels are built and
+                                 compiled (a first build takes seconds); nothing else is set */
     int epoch, epochs;        /* 1-based */
     long step, steps_per_epoch;
     int batch;
-    double train_loss;        /* running mean of the losses read this epoch */
+    double train_loss;        /* running mean of the losses read this epoch (the objective) */
+    double train_recon;       /* its reconstruction term (MSE per value, or BCE per sample) */
+    double train_kl;          /* a VAE's KL term (unweighted, per sample); NaN for other kinds */
     double val_loss;          /* after an epoch; NaN until then or without validation */
+    size_t val_rows;          /* validation samples (0: none) */
+    double val_seconds;       /* the last validation's wall time; NaN before the first */
     double samples_per_s;
     double lr;                /* this epoch's learning rate */
+    double epoch_seconds;     /* at epoch end: the epoch's wall time, validation included */
     int epoch_done;           /* 1 at the end-of-epoch report */
     int improved;             /* at epoch end: the monitored loss improved */
     int stopping;             /* at epoch end: early stopping ends the run here */
     int checkpointed;         /* a checkpoint was written at this report */
+    int best_written;         /* at epoch end: opts.checkpoint_best was written */
     const char *checkpoint_error; /* a checkpoint could not be written at this report
                                      (a full disk, a folder gone): why; training goes
                                      on and the result is still returned. NULL else */
@@ -124,35 +135,58 @@ typedef struct aecl_train_progress {
 
 typedef void (*aecl_train_cb)(void *user, const aecl_train_progress *p);
 
+/* How a run ended (aecl_train fills it when opts.summary is not NULL). */
+typedef struct aecl_train_summary {
+    int epochs_run;           /* epochs completed (resumed ones included) */
+    int stopped_early;        /* early stopping ended the run */
+    int validated;            /* the monitored loss was the validation loss */
+    double best_loss;         /* the best monitored loss (val loss when validated) */
+    int best_epoch;           /* its 1-based epoch */
+    int weights_epoch;        /* the epoch whose weights were returned */
+    double seconds;           /* wall time of the run, kernel builds included */
+} aecl_train_summary;
+
 typedef struct aecl_train_opts {
     int epochs, batch;
     double lr;                /* <= 0: the model file's */
     uint64_t seed;
-    int report_every;         /* steps between loss reads (each is a host sync); <= 0: 10 */
+    int report_every;         /* steps between loss reads (each is a host sync); <= 0: 10.
+                                 The first step of each epoch is read as well. */
     aecl_schedule schedule;   /* zero: constant rate */
     int patience;             /* early stopping: epochs without improvement; 0 = off */
+    double min_delta;         /* the least improvement of the monitored loss that counts (>= 0) */
+    int keep_last;            /* 0 (default): with validation, return the best epoch's weights
+                                 (Keras' restore_best_weights); 1: the last epoch's */
     const aecl_scaling *scaling; /* stored in checkpoints (may be NULL) */
     const char *checkpoint;   /* checkpoint file, or NULL */
     long checkpoint_every;    /* steps between checkpoints; 0 = at epoch ends: */
     int checkpoint_epochs;    /* epochs between those (<= 1: every epoch) */
+    const char *checkpoint_best; /* with validation: a weights file rewritten whenever the
+                                    validation loss improves (NULL: none) */
+    const char *const *best_meta; /* n_best_meta metadata pairs for that file (may be NULL) */
+    size_t n_best_meta;
     const char *resume;       /* continue from this checkpoint, or NULL */
+    aecl_train_summary *summary; /* filled on success when not NULL */
     aecl_train_cb cb;
     void *user;
 } aecl_train_opts;
 
 /* Trains a network on `train`, validating on `val` (may be NULL) after each epoch;
- * the monitored loss (early stopping, plateau) is the validation loss, else the
- * epoch's training loss. Starts from the seed's initial weights, or from
+ * the monitored loss (early stopping, plateau, best weights) is the validation
+ * loss, else the epoch's training loss. Validation computes the training
+ * objective with the model's training noise on the input (a denoising model:
+ * its clean target from a noisy input; AECL_NET_VALIDATE), without dropout. Starts from the seed's initial weights, or from
  * opts->resume (same model, batch and seed, else AECL_ERR_INVALID_ARG): a resumed
  * run ends with the weights the uninterrupted run would have. Stops with
  * AECL_ERR_NUMERIC when the loss turns NaN or infinite; the checkpoint file then
  * still holds the last good state (checkpoints are only written from finite
  * weights and loss). On success *weights (malloc'd, aecl_net_param_floats of an
- * eval net) holds the final parameters. */
+ * eval net) holds the best epoch's parameters (with validation, unless
+ * opts->keep_last), else the last epoch's. */
 aecl_status aecl_train(aecl_ctx *ctx, const aecl_model_spec *spec, const aecl_dataset *train,
                        const aecl_dataset *val, const aecl_train_opts *opts, float **weights);
 
-/* Per-sample reconstruction losses and the mean objective of a data set with the
+/* evaluate.c: per-sample reconstruction losses and the mean objective of a data set with the
  * given weights (any data set size: the last batch is padded and masked). */
 typedef struct aecl_eval_result {
     double loss;              /* mean training objective (recon [+ beta KL]) */
@@ -166,10 +200,19 @@ aecl_status aecl_evaluate(aecl_ctx *ctx, const aecl_model_spec *spec, const floa
  * parameters the net holds. Each evaluation restarts the random streams (a VAE's
  * z), so it gives the numbers of a fresh net. */
 aecl_status aecl_eval_net_build(aecl_ctx *ctx, const aecl_model_spec *spec, int batch, aecl_net **out);
+/* The same for another mode: AECL_NET_VALIDATE (training's validation), INFER. */
+aecl_status aecl_eval_net_build_mode(aecl_ctx *ctx, const aecl_model_spec *spec, int batch, aecl_net_mode mode,
+                                     aecl_net **out);
 aecl_status aecl_evaluate_net(aecl_net *net, const aecl_dataset *d, float *recon_out, aecl_eval_result *out);
 /* Only the mean objective (result.loss, bit for bit): reads back the per-sample
  * losses alone, not the reconstruction (what validation needs). */
 aecl_status aecl_evaluate_net_loss(aecl_net *net, const aecl_dataset *d, double *loss);
+
+/* Per-sample MSE anomaly scores (the net's mse_rows: aecl_model_scores'
+ * AECL_SCORE_MSE definition) of a data set in the model's space with the given
+ * weights; scores[d->n]. */
+aecl_status aecl_mse_scores(aecl_ctx *ctx, const aecl_model_spec *spec, const float *weights, const aecl_dataset *d,
+                            int batch, float *scores);
 
 /* ---- checkpoints (checkpoint.c) ------------------------------------------------
  * safetensors with every parameter and optimizer-state tensor under its graph
@@ -183,7 +226,11 @@ typedef struct aecl_checkpoint_info {
     double lr;                /* the rate in use */
     double loss_sum;          /* the running training loss of the current epoch */
     int loss_reads;
+    double recon_sum, kl_sum; /* the running loss terms (as loss_sum) */
     aecl_train_monitor monitor;
+    float *best;              /* the parameters of epoch monitor.best_epoch (the best weights
+                                 kept so far), or NULL: saved under "best.<name>"; a load
+                                 that finds them mallocs this (the caller frees it) */
 } aecl_checkpoint_info;
 
 /* Writes net's parameters and state with `info`, the model text and the
@@ -195,16 +242,41 @@ aecl_status aecl_checkpoint_save(aecl_net *net, const char *path, const aecl_che
 aecl_status aecl_checkpoint_load(aecl_net *net, const char *path, aecl_checkpoint_info *info);
 
 /* ---- weights files (weights.c) ----------------------------------------------
- * safetensors with the spec text ("aecl.model") and the scaling ("aecl.scaling")
- * in the metadata. aecl_weights_load also reads checkpoints (their parameters). */
+ * safetensors with the spec text ("aecl.model"), the scaling ("aecl.scaling"),
+ * a denoising model's training noise ("aecl.noise", as `aecl denoise --noise`
+ * writes it) and the version in the metadata, plus any other pairs the caller
+ * adds (the training summary "aecl.train.*", the anomaly threshold
+ * "aecl.anomaly.*"; docs/weights.md). aecl_weights_load also reads checkpoints
+ * (their parameters). */
 aecl_status aecl_weights_save(aecl_ctx *ctx, const char *path, const aecl_net *net, const float *weights);
 aecl_status aecl_weights_save_scaled(aecl_ctx *ctx, const char *path, const aecl_net *net, const float *weights,
                                      const aecl_scaling *scaling);
+/* The same with n_extra more metadata pairs (extra[2i] key, extra[2i+1] value). */
+aecl_status aecl_weights_save_meta(aecl_ctx *ctx, const char *path, const aecl_net *net, const float *weights,
+                                   const aecl_scaling *scaling, const char *const *extra, size_t n_extra);
+/* Rewrites the weights file `path` (atomically) with the same tensors and
+ * metadata, the n pairs set (added or replaced). */
+aecl_status aecl_weights_set_meta(aecl_ctx *ctx, const char *path, const char *const *pairs, size_t n);
 /* Reads the spec from the metadata, then the tensors by name into net order
  * (checking every shape); *weights is malloc'd. */
 aecl_status aecl_weights_load(aecl_ctx *ctx, const char *path, aecl_model_spec **spec, float **weights);
 /* The same plus the scaling (kind none when the file has none). */
 aecl_status aecl_weights_load_scaled(aecl_ctx *ctx, const char *path, aecl_model_spec **spec, float **weights,
                                      aecl_scaling *scaling);
+
+/* A file's metadata pairs (copies). */
+typedef struct aecl_meta {
+    size_t n;
+    char **keys, **values;
+} aecl_meta;
+/* The same as aecl_weights_load_scaled, plus every metadata pair in *meta (may be NULL). */
+aecl_status aecl_weights_load_meta(aecl_ctx *ctx, const char *path, aecl_model_spec **spec, float **weights,
+                                   aecl_scaling *scaling, aecl_meta *meta);
+/* The value of key, or NULL. */
+const char *aecl_meta_get(const aecl_meta *m, const char *key);
+void aecl_meta_free(aecl_meta *m);
+/* "gaussian:0.5" for a model trained with input noise (a denoising model), else
+ * "" (cap >= 48). The text `aecl denoise --noise` takes. */
+void aecl_spec_noise_text(const aecl_model_spec *spec, char *buf, size_t cap);
 
 #endif
