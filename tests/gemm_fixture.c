@@ -1,5 +1,6 @@
 /* The GEMM tests' shared fixture (see gemm_fixture.h). */
 #include "gemm_fixture.h"
+#include "ref_ops.h"
 
 #include <float.h>
 #include <math.h>
@@ -7,35 +8,6 @@
 #include <string.h>
 
 unsigned gf_seed = 1u;
-
-static double act_ref(aecl_act a, double v, double s)
-{
-    switch (a) {
-    case AECL_ACT_NONE: return v;
-    case AECL_ACT_RELU: return v > 0 ? v : 0;
-    case AECL_ACT_LEAKY_RELU: return v > 0 ? v : s * v;
-    case AECL_ACT_SIGMOID: return 1 / (1 + exp(-v));
-    case AECL_ACT_TANH: return tanh(v);
-    case AECL_ACT_ELU: return v > 0 ? v : s * (exp(v) - 1);
-    case AECL_ACT_SOFTPLUS: return log1p(exp(v));
-    }
-    return NAN;
-}
-
-/* act.cl's act_grad, from the output y (elu: alpha = s; softplus: 1 - e^-y). */
-static double grad_ref(aecl_act a, double y, double s)
-{
-    switch (a) {
-    case AECL_ACT_NONE: return 1;
-    case AECL_ACT_RELU: return y > 0 ? 1 : 0;
-    case AECL_ACT_LEAKY_RELU: return y > 0 ? 1 : s;
-    case AECL_ACT_SIGMOID: return y * (1 - y);
-    case AECL_ACT_TANH: return 1 - y * y;
-    case AECL_ACT_ELU: return y > 0 ? 1 : y + s;
-    case AECL_ACT_SOFTPLUS: return -expm1(-y);
-    }
-    return NAN;
-}
 
 static size_t span(int rows, int ld, int off) { return (size_t)off + (size_t)rows * ld + GF_TAIL; }
 
@@ -63,7 +35,7 @@ void gf_operands_make(const gf_case *g, gf_operands *o)
     o->y = grad ? filled(o->nc) : NULL;
     o->bias = filled(o->nbias);
     o->c = malloc(o->nc * 4);
-    /* relu outputs are often exactly 0: the derivative there is act.cl's (0, slope, ...) */
+    /* relu outputs are often exactly 0: the derivative there is ref_act_grad's (0, slope, ...) */
     if (grad)
         for (size_t i = 0; i < o->nc; i += 7) o->y[i] = 0.0f;
 }
@@ -90,10 +62,10 @@ static double ref_at(const gf_case *g, const gf_operands *o, int m, int n, doubl
     double v = (double)g->alpha * s;
     if (g->beta != 0) v += (double)g->beta * o->c0[GF_C_OFF + (size_t)m * o->ldc + n];
     if (g->bias) v += o->bias[GF_BIAS_OFF + n];
-    v = act_ref(g->act, v, g->slope);
+    v = ref_act(g->act, v, g->slope);
     *pre = v;
     if (g->grad_act == AECL_ACT_NONE) return v;
-    return v * grad_ref(g->grad_act, o->y[GF_Y_OFF + (size_t)m * o->ldc + n], g->grad_slope);
+    return v * ref_act_grad(g->grad_act, o->y[GF_Y_OFF + (size_t)m * o->ldc + n], g->grad_slope);
 }
 
 /* Float rounding grows with K (entries are in [-1, 1]); the gradient factor scales

@@ -5,6 +5,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- activations ------------------------------------------------------------------ */
+
+double ref_act(aecl_act a, double x, double slope)
+{
+    switch (a) {
+    case AECL_ACT_NONE: return x;
+    case AECL_ACT_RELU: return x > 0 ? x : 0;
+    case AECL_ACT_LEAKY_RELU: return x > 0 ? x : slope * x;
+    case AECL_ACT_SIGMOID: return 1 / (1 + exp(-x));
+    case AECL_ACT_TANH: return tanh(x);
+    case AECL_ACT_ELU: return x > 0 ? x : slope * expm1(x);
+    case AECL_ACT_SOFTPLUS: return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+    }
+    return NAN;
+}
+
+double ref_act_grad(aecl_act a, double y, double slope)
+{
+    switch (a) {
+    case AECL_ACT_NONE: return 1;
+    case AECL_ACT_RELU: return y > 0 ? 1 : 0;
+    case AECL_ACT_LEAKY_RELU: return y > 0 ? 1 : slope;
+    case AECL_ACT_SIGMOID: return y * (1 - y);
+    case AECL_ACT_TANH: return 1 - y * y;
+    case AECL_ACT_ELU: return y > 0 ? 1 : y + slope;
+    case AECL_ACT_SOFTPLUS: return -expm1(-y); /* sigmoid(x) = 1 - e^-y */
+    }
+    return NAN;
+}
+
 /* ---- dense / matmul -------------------------------------------------------------- */
 
 void ref_dense(const float *x, const float *w, const float *b, float *y, int n, int in, int out, aecl_act act,
@@ -14,7 +44,7 @@ void ref_dense(const float *x, const float *w, const float *b, float *y, int n, 
         for (int o = 0; o < out; o++) {
             double s = b ? b[o] : 0;
             for (int k = 0; k < in; k++) s += (double)x[r * in + k] * w[o * in + k];
-            y[r * out + o] = aecl_act_host(act, (float)s, slope);
+            y[r * out + o] = (float)ref_act(act, s, slope);
         }
 }
 
@@ -100,7 +130,7 @@ void ref_conv_forward(const ref_conv *c, const float *x, const float *w, const f
     if (c->transposed) relate(&g, xc, y, wc, 1);
     else relate(&g, y, xc, wc, 0);
     for (size_t i = 0; i < ny; i++)
-        y[i] = aecl_act_host(c->act, y[i] + (c->bias ? b[(i / plane) % (size_t)c->K] : 0.0f), slope);
+        y[i] = (float)ref_act(c->act, y[i] + (c->bias ? b[(i / plane) % (size_t)c->K] : 0.0f), slope);
     free(xc);
     free(wc);
 }
@@ -117,7 +147,7 @@ void ref_conv_backward(const ref_conv *c, const float *x, const float *w, const 
     memcpy(wc, w, nw * sizeof *wc);
     /* the gradient before the activation: dz = r * act'(y) */
     ref_conv_forward(c, x, w, b, slope, yv);
-    for (size_t i = 0; i < ny; i++) dz[i] = r[i] * aecl_act_grad_host(c->act, yv[i], slope);
+    for (size_t i = 0; i < ny; i++) dz[i] = r[i] * (float)ref_act_grad(c->act, yv[i], slope);
     geom ge = geom_of(c);
     if (c->transposed) { /* small = x, big = y */
         relate(&ge, rx, dz, wc, 0);

@@ -12,6 +12,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* ---- activations ------------------------------------------------------------------ */
+
+/* act(x) and act'(x) written from the output y = act(x) (elu: alpha = slope;
+ * leaky relu: the slope). The oracle for cl/act.cl: double precision, written
+ * from the definitions, not from the kernel text. NaN: relu gives 0, leaky relu
+ * and elu pass it on, as the kernels do. An unknown code gives NaN. */
+double ref_act(aecl_act a, double x, double slope);
+double ref_act_grad(aecl_act a, double y, double slope);
+
 /* ---- dense / matmul -------------------------------------------------------------- */
 
 /* y[n, out] = act(x[n, in] w[out, in]^T + b[out]) (b may be NULL). */

@@ -16,10 +16,6 @@ typedef enum aecl_act {
  * pre-activation), computed stably. */
 typedef enum aecl_loss_kind { AECL_LOSS_MSE = 0, AECL_LOSS_BCE = 1 } aecl_loss_kind;
 
-/* Host versions, for references and tests. */
-float aecl_act_host(aecl_act a, float x, float slope);
-/* dy/dx written in terms of the output y (every activation here allows it). */
-float aecl_act_grad_host(aecl_act a, float y, float slope);
 const char *aecl_act_name(aecl_act a);
 
 #endif

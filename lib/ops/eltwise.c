@@ -3,7 +3,6 @@
 #include "ops/op_list.h"
 #include "ops/ops.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -207,34 +206,6 @@ aecl_tensor *aecl_fill(aecl_graph *g, int ndim, const int *shape, float value)
         t->flags = AECL_T_CONST;
     }
     return t;
-}
-
-/* ---- host references ------------------------------------------------------------ */
-
-float aecl_act_host(aecl_act a, float x, float slope)
-{
-    switch (a) {
-    case AECL_ACT_RELU: return x > 0 ? x : 0;
-    case AECL_ACT_LEAKY_RELU: return x > 0 ? x : slope * x;
-    case AECL_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
-    case AECL_ACT_TANH: return tanhf(x);
-    case AECL_ACT_ELU: return x > 0 ? x : slope * expm1f(x);
-    case AECL_ACT_SOFTPLUS: return fmaxf(x, 0) + log1pf(expf(-fabsf(x)));
-    default: return x;
-    }
-}
-
-float aecl_act_grad_host(aecl_act a, float y, float slope)
-{
-    switch (a) {
-    case AECL_ACT_RELU: return y > 0 ? 1.0f : 0.0f;
-    case AECL_ACT_LEAKY_RELU: return y > 0 ? 1.0f : slope;
-    case AECL_ACT_SIGMOID: return y * (1 - y);
-    case AECL_ACT_TANH: return 1 - y * y;
-    case AECL_ACT_ELU: return y > 0 ? 1.0f : y + slope;
-    case AECL_ACT_SOFTPLUS: return -expm1f(-y);
-    default: return 1.0f;
-    }
 }
 
 const char *aecl_act_name(aecl_act a)
