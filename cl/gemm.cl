@@ -165,6 +165,18 @@ inline __attribute__((always_inline)) void store_block(vec_t acc[RM][RNV], int m
         }
 }
 
+/* nc values s[0..nc) of row m of C from column n0 through the epilogue one by
+ * one: the edge blocks of gemm_outer and gemm_packed, and gemm_dot. */
+inline __attribute__((always_inline)) void store_row(const float *s, int nc, int m, int n0, float alpha, float beta,
+                                                     __global float *C, int ldc, __global const float *bias,
+                                                     float slope, __global const float *Y, float gslope)
+{
+    for (int j = 0; j < nc; j++) {
+        int at = m * ldc + n0 + j;
+        C[at] = finish1(s[j], alpha, beta, C + at, BIAS1(n0 + j), slope, Y + at, gslope);
+    }
+}
+
 /* GEMM_ONLY=n keeps only kernel n (1 gemm_outer, 2 gemm_packed, 3 gemm_dot,
  * 4 gemm_epilogue): the host builds just the one it launches, which saves
  * compile time. Unset: all of them. */
@@ -181,6 +193,16 @@ inline __attribute__((always_inline)) void store_block(vec_t acc[RM][RNV], int m
     __global float *C, int c_off, int ldc,                                     \
     __global const float *bias, int bias_off, float slope,                    \
     __global const float *Y, int y_off, float gslope
+
+/* The operands from their element offsets (the bias only when there is one). */
+#define GEMM_OFFSETS()                                                         \
+    do {                                                                       \
+        A += a_off;                                                            \
+        B += b_off;                                                            \
+        C += c_off;                                                            \
+        Y += y_off;                                                            \
+        if (HAS_BIAS) bias += bias_off;                                        \
+    } while (0)
 
 /* ---- gemm_outer: op(B) = B[K,N] ------------------------------------------- */
 #define NB (VW * RNV)
@@ -320,10 +342,7 @@ inline void outer_edge(int m0, int n0, int M, int N, int K, float alpha, float b
 #pragma unroll
         for (int j = 0; j < RNV; j++) VSTORE(acc[i][j], s + j * VW);
         for (int r = 0; r < nrem; r++) s[nvf * VW + r] = accr[i][r];
-        for (int j = 0; j < nc; j++) {
-            __global float *cp = C + (m0 + i) * ldc + n0 + j;
-            *cp = finish1(s[j], alpha, beta, cp, BIAS1(n0 + j), slope, Y + (m0 + i) * ldc + n0 + j, gslope);
-        }
+        store_row(s, nc, m0 + i, n0, alpha, beta, C, ldc, bias, slope, Y, gslope);
     }
 }
 
@@ -331,13 +350,7 @@ __kernel void gemm_outer(GEMM_ARGS)
 {
     int n0 = get_global_id(0) * NB, m0 = get_global_id(1) * RM;
     if (n0 >= N || m0 >= M) return;
-    A += a_off;
-    B += b_off;
-    C += c_off;
-#if HAS_BIAS
-    bias += bias_off;
-#endif
-    Y += y_off;
+    GEMM_OFFSETS();
     if (m0 + RM <= M && n0 + NB <= N)
         outer_full(m0, n0, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope);
     else
@@ -385,13 +398,7 @@ __kernel void gemm_packed(GEMM_ARGS, int MS)
 {
     __local float bt[KMAX * NB];
     int n0 = get_group_id(0) * NB;
-    A += a_off;
-    B += b_off;
-    C += c_off;
-#if HAS_BIAS
-    bias += bias_off;
-#endif
-    Y += y_off;
+    GEMM_OFFSETS();
     packed_panel(bt, n0, N, K, B, ldb);
     barrier(CLK_LOCAL_MEM_FENCE);
 
@@ -419,11 +426,7 @@ __kernel void gemm_packed(GEMM_ARGS, int MS)
                 if (m0 + i >= M) break;
 #pragma unroll
                 for (int j = 0; j < RNV; j++) VSTORE(acc[i][j], s + j * VW);
-                for (int j = 0; j < nc; j++) {
-                    __global float *cp = C + (m0 + i) * ldc + n0 + j;
-                    *cp = finish1(s[j], alpha, beta, cp, BIAS1(n0 + j), slope, Y + (m0 + i) * ldc + n0 + j,
-                                  gslope);
-                }
+                store_row(s, nc, m0 + i, n0, alpha, beta, C, ldc, bias, slope, Y, gslope);
             }
         }
     }
@@ -440,13 +443,7 @@ __kernel void gemm_dot(GEMM_ARGS)
 {
     int n0 = get_global_id(0) * RN, m0 = get_global_id(1) * RM;
     if (n0 >= N || m0 >= M) return;
-    A += a_off;
-    B += b_off;
-    C += c_off;
-#if HAS_BIAS
-    bias += bias_off;
-#endif
-    Y += y_off;
+    GEMM_OFFSETS();
 
     __global const float *ap[RM], *bp[RN];
 #pragma unroll
@@ -487,10 +484,7 @@ __kernel void gemm_dot(GEMM_ARGS)
 
     int mc = min(RM, M - m0), nc = min(RN, N - n0);
     for (int i = 0; i < mc; i++)
-        for (int j = 0; j < nc; j++) {
-            __global float *cp = C + (m0 + i) * ldc + n0 + j;
-            *cp = finish1(s[i][j], alpha, beta, cp, BIAS1(n0 + j), slope, Y + (m0 + i) * ldc + n0 + j, gslope);
-        }
+        store_row(s[i], nc, m0 + i, n0, alpha, beta, C, ldc, bias, slope, Y, gslope);
 }
 
 #endif /* GEMM_WANT(3) */
