@@ -170,11 +170,16 @@ h = dict(head); del h["latent.bias"]
 write(sys.argv[2] + "/drop.st", h)
 h = dict(head); h["latent.bias"] = dict(head["latent.bias"], shape=[2, 16])
 write(sys.argv[2] + "/shape.st", h)
+b = head["latent.bias"]["data_offsets"][0] + 4 * 3          # latent.bias[3] = NaN
+data = data[:b] + struct.pack("<f", float("nan")) + data[b + 4:]
+write(sys.argv[2] + "/nan.st", head)
 EOF
 err=$("$aecl" export "$dir/drop.st" --onnx "$dir/drop" 2>&1 >/dev/null); rc=$?
 ok '[ $rc -eq 1 ] && grep -q "latent.bias. is missing" <<<"$err" && [ ! -e "$dir/drop.onnx" ]'
 err=$("$aecl" export "$dir/shape.st" --torch "$dir/shape.py" 2>&1 >/dev/null); rc=$?
 ok '[ $rc -eq 1 ] && grep -q "latent.bias. has the wrong shape" <<<"$err" && [ ! -e "$dir/shape.py" ]'
+err=$("$aecl" export "$dir/nan.st" --onnx "$dir/nan" 2>&1 >/dev/null); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "latent.bias. holds a non-finite value (value 3 is NaN)" <<<"$err" && [ ! -e "$dir/nan.onnx" ]'
 # An existing output is replaced whole, or kept when the export fails.
 echo keep >"$dir/keep.onnx"
 "$aecl" export "$dir/drop.st" --onnx "$dir/keep" --part full >/dev/null 2>&1

@@ -42,7 +42,9 @@ static aecl_status find_tensor(aecl_ctx *ctx, const char *path, const aecl_safet
     for (unsigned k = 0; same && k < ndim; k++) same = t->shape[k] == shape[k];
     AECL_RETURN_IF(!same, AECL_ERR_FORMAT, ctx, "%s: tensor '%s' has the wrong shape (the model needs %s)", path, name,
                    want);
-    AECL_TRY(aecl_check_tensor_finite(ctx, path, name, t->data, t->count));
+    size_t bad = aecl_first_nonfinite(t->data, t->count);
+    AECL_RETURN_IF(bad < t->count, AECL_ERR_FORMAT, ctx, "%s: tensor '%s' holds a non-finite value (value %zu is %s)",
+                   path, name, bad, aecl_nonfinite_name(t->data[bad]));
     *out = t;
     return AECL_OK;
 }
