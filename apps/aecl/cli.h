@@ -96,6 +96,7 @@ int cmd_decompress(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_interpolate(int argc, char **argv);
 int cmd_scatter(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* ---- shared by the application subcommands (app_common.c) ------------------- */
 
