@@ -1,7 +1,11 @@
 /* aecl train: train an autoencoder from a model file on IDX images or CSV rows,
- * with validation, a learning-rate schedule, early stopping and checkpoints. */
+ * validating on held-out data, with a learning-rate schedule, early stopping,
+ * the best epoch's weights, checkpoints, a history and an anomaly threshold. */
+#include "chart.h"
 #include "cli.h"
+#include "nn/app.h"
 #include "nn/train.h"
+#include "train_report.h"
 
 #include <limits.h>
 #include <math.h>
@@ -12,24 +16,29 @@
 #include <unistd.h>
 
 #define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
+#define DEFAULT_VAL_SPLIT 0.1
+#define PLAIN_PROGRESS_SECONDS 5.0
 
 static void usage(void)
 {
     printf("usage: aecl train MODEL [options]\n\n"
            "Trains the autoencoder described by MODEL (see docs/model-format.md) and writes its\n"
-           "weights (safetensors, the model and the data scaling inside) to --out. See docs/training.md.\n\n"
+           "weights (safetensors, the model and the data scaling inside) to --out. See docs/training.md.\n"
+           "Options take their value as --opt VALUE or --opt=VALUE.\n\n"
            "data:\n"
-           "  --data PATH          a folder with train-images-idx3-ubyte[.gz] (and t10k-images-idx3-ubyte[.gz]\n"
-           "                       to validate on), an IDX image file, or a CSV file (*.csv, *.csv.gz)\n"
-           "                       (default " DEFAULT_DATA ")\n"
+           "  --data PATH          a folder with train-images-idx3-ubyte[.gz], an IDX image file, or a CSV\n"
+           "                       file (*.csv, *.csv.gz) (default " DEFAULT_DATA ")\n"
            "  --label-column C     CSV: the label column, by header name or 0-based index (-1 = last);\n"
            "                       it is left out of the features\n"
            "  --limit N            use the first N training samples (default all)\n"
            "  --class K            train (and validate) on the samples labelled K only: the one-class setup\n"
            "                       for anomaly detection (IDX folders with label files, or CSV with --label-column)\n"
-           "  --val-data FILE      validate on this IDX or CSV file (default: a folder's t10k images)\n"
-           "  --val-split F        validate on a seeded random fraction F of the training data instead\n"
-           "  --val-limit N        the first N validation samples (default 10000, 0 = no validation)\n"
+           "validation (the monitored loss of early stopping, the plateau schedule and the best weights):\n"
+           "  --val-split F        hold out a seeded random fraction F of the training samples (after\n"
+           "                       --limit and --class) and validate on it (default 0.1; 0 = no validation)\n"
+           "  --val-data FILE      validate on this IDX or CSV file instead; 'test' names a data folder's\n"
+           "                       t10k files (the test set that aecl eval reports: not a held-out choice)\n"
+           "  --val-limit N        at most N validation samples (default all; 0 = no validation)\n"
            "  --scale KIND         none (default), minmax (each feature to [0,1]) or standard (mean 0,\n"
            "                       std 1), fitted on the training data and stored in the weights file\n"
            "training:\n"
@@ -39,11 +48,19 @@ static void usage(void)
            "  --seed S             weights, shuffling, splits, dropout and noise (default: the model file's)\n"
            "  --schedule S         none (default), step:EVERY:GAMMA (lr x GAMMA every EVERY epochs), cosine,\n"
            "                       or plateau:PATIENCE:FACTOR (lr x FACTOR after PATIENCE epochs without\n"
-           "                       improvement of the validation loss)\n"
+           "                       improvement of the monitored loss)\n"
            "  --patience N         stop after N epochs without improvement (default 0 = off)\n"
-           "  --report-every N     steps between loss reads (default 10)\n"
+           "  --min-delta X        the least decrease of the monitored loss that counts as an improvement\n"
+           "                       (default 0: any decrease over 0.01%% of it)\n"
+           "  --report-every N     steps between loss reads (default 10; the first step is read too)\n"
            "output:\n"
            "  --out FILE           weights file to write (default model.safetensors)\n"
+           "  --keep best|last     with validation, write the best epoch's weights (default) or the last's\n"
+           "  --checkpoint-best FILE  with validation, a weights file rewritten at each improvement\n"
+           "  --history FILE.csv   per epoch: losses (and their terms), val loss, lr, samples/s, seconds\n"
+           "  --plot FILE.png      the loss curves as a chart\n"
+           "  --contamination C    store an anomaly threshold in the weights file: the (1-C)-quantile of\n"
+           "                       the training samples' MSE scores (aecl anomaly uses it by default)\n"
            "  --checkpoint FILE    write a checkpoint (weights, optimizer state, position) at each epoch's end\n"
            "  --checkpoint-every N ... every N steps instead\n"
            "  --checkpoint-epochs N ... every N epochs instead\n"
@@ -54,62 +71,58 @@ static void usage(void)
 
 typedef struct args {
     const char *model, *data, *out, *device, *label_col, *val_data, *checkpoint, *resume, *scale, *schedule;
+    const char *keep, *checkpoint_best, *history, *plot;
     long limit, val_limit, epochs, batch, seed, patience, ck_every, ck_epochs, report_every, klass;
-    double lr, val_split;
+    double lr, val_split, min_delta, contamination;
 } args;
-
-/* ---- progress --------------------------------------------------------------- */
-
-typedef struct progress_state { int tty; const char *checkpoint; } progress_state;
-
-static void on_progress(void *user, const aecl_train_progress *p)
-{
-    const progress_state *s = user;
-    if (p->checkpoint_error)
-        fprintf(stderr, "%swarning: the checkpoint was not written (%s); training goes on and --out will still be "
-                "written\n", s->tty ? "\r\033[K" : "", p->checkpoint_error);
-    if (p->epoch_done) {
-        printf("%sepoch %d/%d  train loss %.5f", s->tty ? "\r\033[K" : "", p->epoch, p->epochs, p->train_loss);
-        if (!isnan(p->val_loss)) printf("  val loss %.5f%s", p->val_loss, p->improved ? " *" : "");
-        printf("  lr %.3g  %.0f samples/s%s\n", p->lr, p->samples_per_s, p->checkpointed ? "  (checkpoint)" : "");
-        if (p->stopping) printf("early stopping: no improvement in the last epochs\n");
-        fflush(stdout);
-        return;
-    }
-    if (!s->tty) return;
-    int width = 24, filled = (int)(width * p->step / (p->steps_per_epoch ? p->steps_per_epoch : 1));
-    double steps_left = (double)(p->epochs - p->epoch) * (double)p->steps_per_epoch + (double)(p->steps_per_epoch - p->step);
-    double eta = p->samples_per_s > 0 ? steps_left * p->batch / p->samples_per_s : 0;
-    printf("\r\033[Kepoch %d/%d [%.*s%*s] step %ld/%ld  loss %.5f  %.0f samples/s  ETA %dm%02ds", p->epoch, p->epochs,
-           filled, "########################", width - filled, "", p->step, p->steps_per_epoch, p->train_loss,
-           p->samples_per_s, (int)(eta / 60), (int)fmod(eta, 60));
-    fflush(stdout);
-}
 
 /* ---- options ------------------------------------------------------------------ */
 
-/* One option with its value; 0 when the name or value is bad. */
-static int parse_opt(args *a, const char *k, const char *v)
+enum {
+    O_DATA = CLI_OPT_FIRST, O_OUT, O_DEVICE, O_LABEL_COL, O_VAL_DATA, O_CHECKPOINT, O_RESUME, O_SCALE, O_SCHEDULE,
+    O_KEEP, O_CK_BEST, O_HISTORY, O_PLOT,                                               /* strings */
+    O_LIMIT, O_VAL_LIMIT, O_EPOCHS, O_BATCH, O_SEED, O_PATIENCE, O_CK_EVERY, O_CK_EPOCHS, O_REPORT, O_CLASS, /* longs */
+    O_LR, O_VAL_SPLIT, O_MIN_DELTA, O_CONTAMINATION                                     /* doubles */
+};
+
+static const struct option opts[] = {
+    {"data", required_argument, NULL, O_DATA}, {"out", required_argument, NULL, O_OUT},
+    {"device", required_argument, NULL, O_DEVICE}, {"label-column", required_argument, NULL, O_LABEL_COL},
+    {"val-data", required_argument, NULL, O_VAL_DATA}, {"checkpoint", required_argument, NULL, O_CHECKPOINT},
+    {"resume", required_argument, NULL, O_RESUME}, {"scale", required_argument, NULL, O_SCALE},
+    {"schedule", required_argument, NULL, O_SCHEDULE}, {"keep", required_argument, NULL, O_KEEP},
+    {"checkpoint-best", required_argument, NULL, O_CK_BEST}, {"history", required_argument, NULL, O_HISTORY},
+    {"plot", required_argument, NULL, O_PLOT}, {"limit", required_argument, NULL, O_LIMIT},
+    {"val-limit", required_argument, NULL, O_VAL_LIMIT}, {"epochs", required_argument, NULL, O_EPOCHS},
+    {"batch", required_argument, NULL, O_BATCH}, {"seed", required_argument, NULL, O_SEED},
+    {"patience", required_argument, NULL, O_PATIENCE}, {"checkpoint-every", required_argument, NULL, O_CK_EVERY},
+    {"checkpoint-epochs", required_argument, NULL, O_CK_EPOCHS},
+    {"report-every", required_argument, NULL, O_REPORT}, {"class", required_argument, NULL, O_CLASS},
+    {"lr", required_argument, NULL, O_LR}, {"val-split", required_argument, NULL, O_VAL_SPLIT},
+    {"min-delta", required_argument, NULL, O_MIN_DELTA}, {"contamination", required_argument, NULL, O_CONTAMINATION},
+    CLI_HELP_LONGOPT, {0}};
+
+/* One option's value into *a: 1, or 0 when the value is bad. */
+static int set_opt(args *a, int o, const char *v)
 {
     const char **strs[] = {&a->data, &a->out, &a->device, &a->label_col, &a->val_data, &a->checkpoint, &a->resume,
-                           &a->scale, &a->schedule};
-    static const char *const str_names[] = {"--data", "--out", "--device", "--label-column", "--val-data",
-                                            "--checkpoint", "--resume", "--scale", "--schedule"};
-    for (int i = 0; i < 9; i++)
-        if (!strcmp(k, str_names[i])) { *strs[i] = v; return *v != 0; }
+                           &a->scale, &a->schedule, &a->keep, &a->checkpoint_best, &a->history, &a->plot};
+    if (o >= O_DATA && o <= O_PLOT) { *strs[o - O_DATA] = v; return *v != 0; }
     long *nums[] = {&a->limit, &a->val_limit, &a->epochs, &a->batch, &a->seed, &a->patience, &a->ck_every,
                     &a->ck_epochs, &a->report_every, &a->klass};
-    static const char *const num_names[] = {"--limit", "--val-limit", "--epochs", "--batch", "--seed", "--patience",
-                                            "--checkpoint-every", "--checkpoint-epochs", "--report-every", "--class"};
     static const long num_min[] = {0, 0, 1, 1, 0, 0, 1, 1, 1, 0};
     /* Those the trainer keeps in an int stop at INT_MAX. */
     static const long num_max[] = {LONG_MAX, LONG_MAX, INT_MAX, INT_MAX, LONG_MAX, INT_MAX, LONG_MAX, INT_MAX,
                                    INT_MAX, INT_MAX};
-    for (int i = 0; i < 10; i++)
-        if (!strcmp(k, num_names[i])) return cli_parse_long(v, num_min[i], num_max[i], nums[i]);
-    if (!strcmp(k, "--lr")) return cli_parse_double(v, 0, HUGE_VAL, &a->lr) && a->lr > 0;
-    if (!strcmp(k, "--val-split")) return cli_parse_double(v, 0, 1, &a->val_split) && a->val_split > 0 && a->val_split < 1;
-    return -1;
+    if (o >= O_LIMIT && o <= O_CLASS) return cli_parse_long(v, num_min[o - O_LIMIT], num_max[o - O_LIMIT], nums[o - O_LIMIT]);
+    switch (o) {
+    case O_LR: return cli_parse_double(v, 0, HUGE_VAL, &a->lr) && a->lr > 0;
+    case O_VAL_SPLIT: return cli_parse_double(v, 0, 1, &a->val_split) && a->val_split < 1;
+    case O_MIN_DELTA: return cli_parse_double(v, 0, HUGE_VAL, &a->min_delta);
+    case O_CONTAMINATION:
+        return cli_parse_double(v, 0, 1, &a->contamination) && a->contamination > 0 && a->contamination < 1;
+    }
+    return 0;
 }
 
 static int bad(const char *fmt, const char *what)
@@ -131,36 +144,43 @@ static int is_dir(const char *path)
     return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-/* Returns 0, or 2 after a message. */
-static int parse_args(int argc, char **argv, args *a, aecl_scale_kind *scale, aecl_schedule *sched, int *help)
+/* The combinations that cannot work; 0 or 2 after a message. */
+static int check_args(args *a, aecl_scale_kind *scale, aecl_schedule *sched)
 {
-    *a = (args){.data = DEFAULT_DATA, .out = "model.safetensors", .val_limit = 10000, .epochs = -1, .batch = -1,
-                .seed = -1, .lr = -1, .scale = "none", .schedule = "none", .klass = -1};
-    for (int i = 1; i < argc; i++) {
-        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(k, "--help") || !strcmp(k, "-h")) { *help = 1; return 0; }
-        if (k[0] != '-') {
-            if (a->model) return bad("unexpected argument '%s'", k);
-            a->model = k;
-            continue;
-        }
-        int ok = v ? parse_opt(a, k, v) : -1;
-        if (ok < 0 && v) return bad("unknown option '%s'", k);
-        if (!v) return bad("option '%s' needs a value (or is unknown)", k);
-        if (!ok) { fprintf(stderr, "aecl train: bad value for %s: '%s' (see aecl train --help)\n", k, v); return 2; }
-        i++;
-    }
     if (!a->model) return bad("%s", "no model file given");
     if (aecl_scale_parse(NULL, a->scale, scale) != AECL_OK) return bad("%s", aecl_ctx_last_error(NULL));
     if (aecl_schedule_parse(NULL, a->schedule, sched) != AECL_OK) return bad("%s", aecl_ctx_last_error(NULL));
-    if (a->val_data && a->val_split > 0) return bad("%s", "--val-data and --val-split exclude each other");
+    if (a->val_data && a->val_split >= 0) return bad("%s", "--val-data and --val-split exclude each other");
     if (a->label_col && !is_csv(a->data)) return bad("--label-column needs CSV data, not '%s'", a->data);
     if (a->klass >= 0 && is_csv(a->data) && !a->label_col) return bad("%s", "--class on CSV data needs --label-column");
     if ((a->ck_every || a->ck_epochs) && !a->checkpoint && !a->resume)
         return bad("%s", "--checkpoint-every and --checkpoint-epochs need --checkpoint FILE");
     if (a->ck_every && a->ck_epochs) return bad("%s", "--checkpoint-every and --checkpoint-epochs exclude each other");
+    if (strcmp(a->keep, "best") && strcmp(a->keep, "last")) return bad("--keep '%s': expected best or last", a->keep);
+    if (a->plot && chart_check_png_name("train", "--plot", a->plot)) return 2;
+    if (a->val_data && !strcmp(a->val_data, "test") && !is_dir(a->data))
+        return bad("--val-data test names the t10k files of a data folder; '%s' is not a folder", a->data);
     if (!a->checkpoint) a->checkpoint = a->resume;
     return 0;
+}
+
+/* Returns 0, or 2 after a message. */
+static int parse_args(int argc, char **argv, args *a, aecl_scale_kind *scale, aecl_schedule *sched, int *help)
+{
+    *a = (args){.data = DEFAULT_DATA, .out = "model.safetensors", .val_limit = -1, .epochs = -1, .batch = -1,
+                .seed = -1, .lr = -1, .val_split = -1, .scale = "none", .schedule = "none", .klass = -1,
+                .keep = "best", .contamination = NAN};
+    const char *v;
+    for (int o; (o = cli_next_opt("train", argc, argv, opts, &v)) != CLI_OPT_END;) {
+        if (o == CLI_OPT_BAD) return 2;
+        if (o == CLI_OPT_HELP) { *help = 1; return 0; }
+        if (o == CLI_OPT_ARG) {
+            if (cli_positional("train", v, &a->model, 1)) return 2;
+            continue;
+        }
+        if (!set_opt(a, o, v)) return cli_bad_value("train", v);
+    }
+    return check_args(a, scale, sched);
 }
 
 /* ---- data ----------------------------------------------------------------------- */
@@ -203,33 +223,60 @@ static void idx_path(char *buf, size_t cap, const char *dir, const char *name)
     if (access(buf, R_OK)) snprintf(buf, cap, "%s/%s", dir, name);
 }
 
-static aecl_status load_data(aecl_ctx *ctx, const args *a, size_t expect, uint64_t seed, aecl_dataset *tr,
-                             aecl_dataset *val)
+static aecl_status load_train(aecl_ctx *ctx, const args *a, size_t expect, aecl_dataset *tr)
 {
-    char path[4200], te[4200], lab[4200];
-    int dir = is_dir(a->data);
-    if (dir) {
+    char path[4200], lab[4200];
+    if (is_dir(a->data)) {
         idx_path(path, sizeof path, a->data, "train-images-idx3-ubyte");
         idx_path(lab, sizeof lab, a->data, "train-labels-idx1-ubyte");
-        AECL_TRY(load_idx_dir(ctx, a, path, lab, a->limit, expect, tr));
-    } else {
-        AECL_RETURN_IF(a->klass >= 0 && !is_csv(a->data), AECL_ERR_INVALID_ARG, ctx,
-                       "--class needs a data folder (with its label files) or CSV data with --label-column");
-        AECL_TRY(load_file(ctx, a, a->data, a->limit, expect, tr));
+        return load_idx_dir(ctx, a, path, lab, a->limit, expect, tr);
     }
-    if (a->val_split > 0) {
+    AECL_RETURN_IF(a->klass >= 0 && !is_csv(a->data), AECL_ERR_INVALID_ARG, ctx,
+                   "--class needs a data folder (with its label files) or CSV data with --label-column");
+    return load_file(ctx, a, a->data, a->limit, expect, tr);
+}
+
+/* Which data validates, in words, for the header and the weights file. */
+typedef struct val_choice {
+    double split;             /* > 0: a held-out fraction of the training samples */
+    const char *file;         /* else a file (or a folder's t10k files), or NULL: none */
+    char what[4400];
+} val_choice;
+
+static void val_decide(const args *a, val_choice *vc)
+{
+    *vc = (val_choice){0};
+    if (a->val_limit == 0 || a->val_split == 0) return;
+    if (a->val_data) vc->file = a->val_data;
+    else vc->split = a->val_split > 0 ? a->val_split : DEFAULT_VAL_SPLIT;
+}
+
+static aecl_status load_data(aecl_ctx *ctx, const args *a, size_t expect, uint64_t seed, val_choice *vc,
+                             aecl_dataset *tr, aecl_dataset *val)
+{
+    AECL_TRY(load_train(ctx, a, expect, tr));
+    size_t cap = a->val_limit > 0 ? (size_t)a->val_limit : 0;
+    if (vc->split > 0) {
         aecl_dataset all = *tr;
-        aecl_status st = aecl_dataset_split(ctx, &all, a->val_split, seed, tr, val);
+        aecl_status st = aecl_dataset_split(ctx, &all, vc->split, seed, tr, val);
         if (st != AECL_OK) { *tr = all; return st; }
-        if (a->val_limit && val->n > (size_t)a->val_limit) val->n = (size_t)a->val_limit;
+        if (cap && val->n > cap) val->n = cap;
+        snprintf(vc->what, sizeof vc->what, "%zu samples held out from the training data (--val-split %g, seed %llu)",
+                 val->n, vc->split, (unsigned long long)seed);
         return AECL_OK;
     }
-    if (!a->val_limit) return AECL_OK;
-    if (a->val_data) return load_file(ctx, a, a->val_data, a->val_limit, expect, val);
-    if (!dir) return AECL_OK;
+    if (!vc->file) return AECL_OK;
+    if (strcmp(vc->file, "test")) {
+        AECL_TRY(load_file(ctx, a, vc->file, (long)cap, expect, val));
+        snprintf(vc->what, sizeof vc->what, "%zu samples of %s", val->n, vc->file);
+        return AECL_OK;
+    }
+    char te[4200], lab[4200];
     idx_path(te, sizeof te, a->data, "t10k-images-idx3-ubyte");
     idx_path(lab, sizeof lab, a->data, "t10k-labels-idx1-ubyte");
-    return access(te, R_OK) ? AECL_OK : load_idx_dir(ctx, a, te, lab, a->val_limit, expect, val);
+    AECL_TRY(load_idx_dir(ctx, a, te, lab, (long)cap, expect, val));
+    snprintf(vc->what, sizeof vc->what, "%zu samples of %s (the test set)", val->n, te);
+    return AECL_OK;
 }
 
 /* aecl_scaling_apply reports to the thread's slot (it takes no context): its
@@ -251,12 +298,23 @@ static aecl_status scale_data(aecl_ctx *ctx, aecl_scale_kind kind, aecl_dataset 
 
 /* ---- the command ------------------------------------------------------------------- */
 
-static aecl_status train_and_save(aecl_ctx *ctx, const args *a, const aecl_model_spec *spec, aecl_train_opts *o,
-                                  const aecl_dataset *tr, const aecl_dataset *val)
+/* What validation measures: a denoising model's objective on noisy inputs. */
+static void val_measure(const aecl_model_spec *spec, char *buf, size_t cap)
+{
+    char noise[64];
+    aecl_spec_noise_text(spec, noise, sizeof noise);
+    const char *loss = spec->loss == AECL_LOSS_MSE ? "MSE per value" : "BCE per sample";
+    if (noise[0]) snprintf(buf, cap, "%s of the clean target reconstructed from a noisy input (%s)", loss, noise);
+    else if (spec->kind == AECL_AE_VARIATIONAL) snprintf(buf, cap, "%s + beta KL (the negative ELBO's estimate)", loss);
+    else snprintf(buf, cap, "%s of the reconstruction", loss);
+}
+
+static void print_header(aecl_ctx *ctx, const args *a, const aecl_model_spec *spec, const aecl_dataset *tr,
+                         const val_choice *vc)
 {
     printf("training %s (%s, %lld parameters) on %zu samples of %s", a->model, aecl_spec_kind_name(spec->kind),
            (long long)spec->n_params, tr->n, a->data);
-    if (val->n) printf(", validating on %zu", val->n);
+    if (a->klass >= 0) printf(" (class %ld)", a->klass);
     const aecl_device_info *d = aecl_ctx_device(ctx);
     /* The device and why it was chosen: a slow simulator or a device named by a
      * stray $AECL_DEVICE shows here before the epochs start. */
@@ -265,17 +323,96 @@ static aecl_status train_and_save(aecl_ctx *ctx, const args *a, const aecl_model
                d->is_simulator ? ", a simulator" : d->failed_selftest ? ", failed selftest" : "");
     else
         printf(", device %s (%s)\n", d->name, d->chosen_because);
+    char measure[256];
+    val_measure(spec, measure, sizeof measure);
+    if (vc->what[0]) printf("validating on %s; val loss = %s\n", vc->what, measure);
+    else printf("no validation (--val-limit 0 or --val-split 0): the monitored loss is the training loss\n");
     if (a->resume) printf("resuming from %s\n", a->resume);
     fflush(stdout);
+}
+
+/* The (1 - C)-quantile of the training samples' MSE scores, stored with the weights. */
+static aecl_status fit_threshold(aecl_ctx *ctx, const args *a, const aecl_model_spec *spec, const float *w,
+                                 const aecl_dataset *tr, int batch, train_meta *meta)
+{
+    float *s = malloc(tr->n * sizeof *s);
+    AECL_RETURN_IF(!s, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
+    aecl_status st = aecl_mse_scores(ctx, spec, w, tr, batch, s);
+    if (st == AECL_OK) {
+        double thr = aecl_quantile(s, tr->n, 1.0 - a->contamination);
+        size_t flagged = 0;
+        for (size_t i = 0; i < tr->n; i++) flagged += s[i] > thr;
+        train_meta_add(meta, "aecl.anomaly.threshold", "%.9g", thr);
+        train_meta_add(meta, "aecl.anomaly.score", "mse");
+        train_meta_add(meta, "aecl.anomaly.contamination", "%.9g", a->contamination);
+        train_meta_add(meta, "aecl.anomaly.fitted_on", "%zu training samples of %s", tr->n, a->data);
+        printf("anomaly threshold %.6g: the %.4g-quantile of the %zu training samples' MSE scores (%zu above it)\n",
+               thr, 1.0 - a->contamination, tr->n, flagged);
+    }
+    free(s);
+    return st;
+}
+
+/* The training summary in the weights file's metadata. */
+static void summary_meta(const args *a, const aecl_train_summary *sm, const aecl_train_opts *o,
+                         const aecl_dataset *tr, const val_choice *vc, train_meta *meta)
+{
+    train_meta_add(meta, "aecl.train.epochs", "%d of %d%s", sm->epochs_run, o->epochs,
+                   sm->stopped_early ? " (early stopping)" : "");
+    train_meta_add(meta, "aecl.train.data", "%zu samples of %s%s", tr->n, a->data, a->klass >= 0 ? " (one class)" : "");
+    if (a->klass >= 0) train_meta_add(meta, "aecl.train.class", "%ld", a->klass);
+    train_meta_add(meta, "aecl.train.validation", "%s", vc->what[0] ? vc->what : "none");
+    if (sm->validated) {
+        train_meta_add(meta, "aecl.train.best_val_loss", "%.9g", sm->best_loss);
+        train_meta_add(meta, "aecl.train.best_epoch", "%d", sm->best_epoch);
+    }
+    train_meta_add(meta, "aecl.train.weights_epoch", "%d (%s)", sm->weights_epoch,
+                   sm->weights_epoch == sm->best_epoch && sm->validated ? "the best" : "the last");
+}
+
+static aecl_status train_and_save(aecl_ctx *ctx, const args *a, const aecl_model_spec *spec, aecl_train_opts *o,
+                                  const aecl_dataset *tr, const aecl_dataset *val, const val_choice *vc,
+                                  train_progress *ps)
+{
+    print_header(ctx, a, spec, tr, vc);
     float *w = NULL;
     aecl_net *n = NULL;
+    aecl_train_summary sm = {0};
+    train_meta meta = {0};
+    o->summary = &sm;
     aecl_status st = aecl_train(ctx, spec, tr, val->n ? val : NULL, o, &w);
+    if (st == AECL_OK) summary_meta(a, &sm, o, tr, vc, &meta);
+    if (st == AECL_OK && !isnan(a->contamination)) st = fit_threshold(ctx, a, spec, w, tr, o->batch, &meta);
     if (st == AECL_OK) st = aecl_net_build(ctx, spec, 1, AECL_NET_EVAL, 1, &n);
-    if (st == AECL_OK) st = aecl_weights_save_scaled(ctx, a->out, n, w, o->scaling);
-    if (st == AECL_OK) printf("weights written to %s\n", a->out);
+    if (st == AECL_OK)
+        st = aecl_weights_save_meta(ctx, a->out, n, w, o->scaling, (const char *const *)meta.kv, (size_t)meta.n);
+    if (st == AECL_OK && sm.validated)
+        printf("weights of epoch %d (%s; best val loss %.5f at epoch %d) written to %s\n", sm.weights_epoch,
+               sm.weights_epoch == sm.best_epoch ? "the best" : "the last, --keep last", sm.best_loss, sm.best_epoch,
+               a->out);
+    else if (st == AECL_OK)
+        printf("weights of epoch %d written to %s\n", sm.weights_epoch, a->out);
+    if (st == AECL_OK && a->history && ps->history_status == AECL_OK) printf("history written to %s\n", a->history);
+    if (st == AECL_OK && a->plot) {
+        char title[512];
+        const char *base = strrchr(a->model, '/');
+        snprintf(title, sizeof title, "%s: loss per epoch", base ? base + 1 : a->model);
+        st = train_history_plot(ctx, a->plot, &ps->hist, title);
+        if (st == AECL_OK) printf("loss curves drawn in %s\n", a->plot);
+    }
+    train_meta_free(&meta);
     aecl_net_free(n);
     free(w);
     return st;
+}
+
+/* Before any training time is spent. */
+static int check_outputs(const args *a)
+{
+    const char *outs[] = {a->out, a->checkpoint, a->checkpoint_best, a->history, a->plot};
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
+        if (cli_check_output("train", outs[i])) return 1;
+    return 0;
 }
 
 int cmd_train(int argc, char **argv)
@@ -286,30 +423,35 @@ int cmd_train(int argc, char **argv)
     int help = 0, rc = parse_args(argc, argv, &a, &scale, &sched, &help);
     if (help) { usage(); return 0; }
     if (rc) return rc;
-    /* Before any training time is spent. */
-    if (cli_check_output("train", a.out) || cli_check_output("train", a.checkpoint)) return 1;
+    if (check_outputs(&a)) return 1;
     aecl_ctx *ctx;
     int rc_open = cli_open_ctx("train", a.device, &ctx);
     if (rc_open) return rc_open;
     aecl_model_spec *spec = NULL;
     aecl_dataset tr = {0}, val = {0};
     aecl_scaling sc = {0};
+    val_choice vc;
+    val_decide(&a, &vc);
     aecl_status st = aecl_spec_parse_file(ctx, a.model, &spec);
     uint64_t seed = spec && a.seed >= 0 ? (uint64_t)a.seed : spec ? spec->train.seed : 1;
-    if (st == AECL_OK) st = load_data(ctx, &a, aecl_spec_shape_numel(spec->input), seed, &tr, &val);
+    if (st == AECL_OK) st = load_data(ctx, &a, aecl_spec_shape_numel(spec->input), seed, &vc, &tr, &val);
     if (st == AECL_OK) st = scale_data(ctx, scale, &tr, &val, &sc);
-    progress_state ps = {isatty(1), a.checkpoint};
+    train_progress ps = {.tty = isatty(1), .plain_every = PLAIN_PROGRESS_SECONDS, .val_label = "val loss",
+                         .history_path = a.history, .ctx = ctx};
     aecl_train_opts o = {.epochs = a.epochs > 0 ? (int)a.epochs : spec ? spec->train.epochs : 1,
                          .batch = a.batch > 0 ? (int)a.batch : spec ? spec->train.batch : 128,
                          .lr = a.lr, .seed = seed, .report_every = (int)a.report_every, .schedule = sched,
-                         .patience = (int)a.patience, .scaling = &sc, .checkpoint = a.checkpoint,
-                         .checkpoint_every = a.ck_every, .checkpoint_epochs = (int)a.ck_epochs, .resume = a.resume, .cb = on_progress, .user = &ps};
-    if (st == AECL_OK) st = train_and_save(ctx, &a, spec, &o, &tr, &val);
+                         .patience = (int)a.patience, .min_delta = a.min_delta, .keep_last = !strcmp(a.keep, "last"),
+                         .scaling = &sc, .checkpoint = a.checkpoint, .checkpoint_every = a.ck_every,
+                         .checkpoint_epochs = (int)a.ck_epochs, .checkpoint_best = a.checkpoint_best,
+                         .resume = a.resume, .cb = train_on_progress, .user = &ps};
+    if (st == AECL_OK) st = train_and_save(ctx, &a, spec, &o, &tr, &val, &vc, &ps);
     if (ps.tty && st != AECL_OK) printf("\n");
     rc = st == AECL_OK ? 0 : cli_error("train", st, ctx, "training failed");
     if (st == AECL_ERR_NUMERIC && a.checkpoint && access(a.checkpoint, R_OK) == 0)
         fprintf(stderr, "aecl train: continue from the last good checkpoint with --resume %s (and a lower --lr)\n",
                 a.checkpoint);
+    train_history_free(&ps.hist);
     aecl_scaling_free(&sc);
     aecl_dataset_free(&tr);
     aecl_dataset_free(&val);

@@ -1,0 +1,56 @@
+/* What `aecl train` shows and keeps besides the weights: the progress line
+ * (train_report.c), the per-epoch history (CSV and a loss-curve chart), and the
+ * training summary and anomaly threshold stored in the weights file's metadata. */
+#ifndef AECL_APP_TRAIN_REPORT_H
+#define AECL_APP_TRAIN_REPORT_H
+
+#include "nn/train.h"
+
+/* One epoch as the history file holds it (NaN: not measured). */
+typedef struct train_epoch {
+    int epoch;
+    double loss, recon, kl, val, lr, samples_per_s, seconds;
+    int improved;
+} train_epoch;
+
+typedef struct train_history {
+    train_epoch *rows;
+    int n, cap;
+} train_history;
+
+/* The progress callback's state. */
+typedef struct train_progress {
+    int tty;                  /* stdout is a terminal: a bar redrawn in place */
+    double plain_every;       /* otherwise: seconds between plain progress lines */
+    double last_line;         /* when the last plain line was printed */
+    const char *val_label;    /* "val loss" (what validation measures is in the header) */
+    train_history hist;       /* the epochs so far */
+    const char *history_path; /* rewritten after each epoch (NULL: none) */
+    aecl_ctx *ctx;
+    aecl_status history_status; /* the first failure to write the history, or AECL_OK */
+} train_progress;
+
+/* aecl_train_opts.cb: the progress bar (or plain lines), the epoch lines, the history. */
+void train_on_progress(void *user, const aecl_train_progress *p);
+
+/* The history as CSV: epoch,train_loss,train_recon,train_kl,val_loss,lr,samples_per_s,seconds,improved
+ * (an empty field where nothing was measured), written atomically. */
+aecl_status train_history_write(aecl_ctx *ctx, const char *path, const train_history *h);
+/* The loss curves as a PNG line chart (train loss, and val loss when validated). */
+aecl_status train_history_plot(aecl_ctx *ctx, const char *path, const train_history *h, const char *title);
+void train_history_free(train_history *h);
+
+/* Metadata pairs a weights file records: owned strings, freed together. */
+typedef struct train_meta {
+    int n;
+    char *kv[2 * 24];
+} train_meta;
+/* Adds key = printf(fmt, ...). */
+void train_meta_add(train_meta *m, const char *key, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+void train_meta_free(train_meta *m);
+
+#endif
