@@ -151,36 +151,6 @@ aecl_status aecl_png_write(aecl_ctx *ctx, const char *path, const float *pixels,
 aecl_status aecl_png_write_u8(aecl_ctx *ctx, const char *path, const uint8_t *pixels,
                               size_t width, size_t height, int channels);
 
-/* Lays out n images as a grid of `cols` columns (rows as needed), separated and
- * framed by `border` pixels (0..16) of value border_value. Images are planar,
- * as tensors hold them: n x c x h x w (c = 1 or 3). The result is interleaved
- * (*out_w x *out_h x c floats, malloc'd: the caller frees it with free()). */
-aecl_status aecl_image_grid(aecl_ctx *ctx, const float *images, size_t n, int c, size_t h,
-                            size_t w, size_t cols, int border, float border_value,
-                            float **out, size_t *out_w, size_t *out_h);
-/* aecl_image_grid + aecl_png_write. */
-aecl_status aecl_png_write_grid(aecl_ctx *ctx, const char *path, const float *images, size_t n,
-                                int c, size_t h, size_t w, size_t cols, int border,
-                                float border_value);
-
-/* The fixed 10-colour palette of scatter plots (RGB), indexed by label
- * (matplotlib's tab10). */
-extern const uint8_t aecl_palette10[10][3];
-/* Colour (black) of points whose label is outside 0..9. */
-extern const uint8_t aecl_palette_other[3];
-
-/* Rasterizes a scatter plot of n points (xy: x0,y0,x1,y1,...) on a white
- * width x height RGB canvas (both >= 32) with a black axes box. The box spans
- * the points' bounding box (plus 5%); y grows upwards. labels pick the colour
- * from aecl_palette10 (NULL: every dot in aecl_palette10[0]). Dots are drawn in
- * order, later ones on top; non-finite points are skipped.
- * *out is width*height*3 bytes, malloc'd (free with free()). */
-aecl_status aecl_scatter_render(aecl_ctx *ctx, const float *xy, size_t n, const int32_t *labels,
-                                size_t width, size_t height, uint8_t **out);
-/* aecl_scatter_render + aecl_png_write_u8. */
-aecl_status aecl_png_write_scatter(aecl_ctx *ctx, const char *path, const float *xy, size_t n,
-                                   const int32_t *labels, size_t width, size_t height);
-
 typedef struct aecl_image {
     size_t width, height;
     int channels;            /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA (as in the file) */
