@@ -144,9 +144,10 @@ int cmd_interpolate(int argc, char **argv)
         img = malloc(((size_t)o.steps + 2) * f * sizeof *img);
         st = img ? walk(ctx, m, &d, &o, img) : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
         if (st == AECL_OK && o.out) st = draw(ctx, m, &o, a.weights, img);
-        if (st == AECL_OK && o.out) printf("walk from sample %ld to %ld in %ld steps drawn in %s\n", o.from, o.to, o.steps, o.out);
+        FILE *to = o.npy && !strcmp(o.npy, "-") ? stderr : stdout;   /* --npy - owns standard output */
+        if (st == AECL_OK && o.out) fprintf(to, "walk from sample %ld to %ld in %ld steps drawn in %s\n", o.from, o.to, o.steps, o.out);
         if (st == AECL_OK && o.npy) st = app_write_rows(ctx, o.npy, img + f, (size_t)o.steps, f, "x", NULL);
-        if (st == AECL_OK && o.npy) fprintf(strcmp(o.npy, "-") ? stdout : stderr, "%ld decoded steps written to %s\n", o.steps, o.npy);
+        if (st == AECL_OK && o.npy) fprintf(to, "%ld decoded steps written to %s\n", o.steps, o.npy);
         rc = st == AECL_OK ? 0 : cli_error(cmd, st, ctx, "interpolation failed");
     }
     free(img);

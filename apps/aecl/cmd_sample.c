@@ -86,9 +86,10 @@ int cmd_sample(int argc, char **argv)
     snprintf(title, sizeof title, "%s: %zu samples decoded from codes drawn from N(0, I), seed %ld", a.weights, n, o.seed);
     app_picture p = {.title = title, .zoom = o.zoom};
     if (st == AECL_OK) st = app_draw_grid(ctx, m, o.out, x, n, (size_t)o.cols, &p);
-    if (st == AECL_OK) printf("%zu samples (seed %ld) drawn in %s\n", n, o.seed, o.out);
+    FILE *to = o.npy && !strcmp(o.npy, "-") ? stderr : stdout;   /* --npy - owns standard output */
+    if (st == AECL_OK) fprintf(to, "%zu samples (seed %ld) drawn in %s\n", n, o.seed, o.out);
     if (st == AECL_OK && o.npy) st = app_write_rows(ctx, o.npy, x, n, f, "x", NULL);
-    if (st == AECL_OK && o.npy) printf("samples written to %s\n", o.npy);
+    if (st == AECL_OK && o.npy) fprintf(to, "samples written to %s\n", o.npy);
     rc = st == AECL_OK ? 0 : cli_error(cmd, st, ctx, "sampling failed");
     free(x);
     aecl_model_free(m);
