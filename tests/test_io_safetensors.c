@@ -201,7 +201,7 @@ static void test_corrupt(void)
               " \"b\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [8, 16]}}", 8, d, 16, 0);
     CHECK_FAIL(aecl_safetensors_read(NULL, p, &st), AECL_ERR_FORMAT, "'a' and 'b' overlap");
     p = craft("exceed.safetensors",
-              "{\"a\": {\"dtype\": \"F32\", \"shape\": [5], \"data_offsets\": [0, 20]}}", 8, d, 16, 0);
+              "{\"a\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [0, 20]}}", 8, d, 16, 0);
     CHECK_FAIL(aecl_safetensors_read(NULL, p, &st), AECL_ERR_FORMAT,
                "end 20 exceeds the data section (16 bytes)");
     p = craft("disagree.safetensors",
@@ -224,7 +224,15 @@ static void test_corrupt(void)
     /* A truncated data section: header promises 16 bytes, file holds 12. */
     p = craft("cutdata.safetensors",
               "{\"a\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [0, 16]}}", 8, d, 12, 0);
-    CHECK_FAIL(aecl_safetensors_read(NULL, p, &st), AECL_ERR_FORMAT, "exceeds the data section");
+    CHECK_FAIL(aecl_safetensors_read(NULL, p, &st), AECL_ERR_FORMAT,
+               "the file declares 4 values but holds 12 bytes of data (tensor 'a')");
+    /* A shape no file could hold, whose product overflows: said as such. */
+    p = craft("hugeshape.safetensors",
+              "{\"a\": {\"dtype\": \"F32\", \"shape\": [6, 444444444444444, 9999999999], \"data_offsets\": [0, 16]}}",
+              8, d, 16, 0);
+    CHECK_FAIL(aecl_safetensors_read(NULL, p, &st), AECL_ERR_FORMAT,
+               "the file declares 2.7e25 values but holds 16 bytes of data (tensor 'a')");
+    CHECK(st.n_tensors == 0 && st.tensors == NULL);
 }
 
 static double now_s(void)

@@ -240,15 +240,25 @@ static aecl_status read_shape(reader *r, const char *name, const cJSON *shape, a
     t->ndim = (unsigned)nd;
     t->count = 1;
     unsigned d = 0;
+    double declared = 1;
     for (const cJSON *e = shape->child; e; e = e->next, d++) {
         uint64_t v;
         AECL_RETURN_IF(!json_uint(e, &v) || v > SIZE_MAX, AECL_ERR_FORMAT, r->ctx,
                        "safetensors '%s': tensor '%s': shape entry %u is not a size", r->path,
                        name, d);
         t->shape[d] = (size_t)v;
+        declared *= (double)v;
+    }
+    /* A shape larger than the whole data section fails as every reader's does
+     * ("declares 2.7e15 values but holds 24 bytes"), before its product is taken. */
+    aecl_status st = aecl_io_check_held(r->ctx, r->path, declared, 4, r->data_size);
+    if (st != AECL_OK) {
+        aecl_error_append(r->ctx, " (tensor '%s')", name);
+        return st;
+    }
+    for (d = 0; d < t->ndim; d++)
         AECL_RETURN_IF(!aecl_mul_size(t->count, t->shape[d], &t->count), AECL_ERR_FORMAT,
                        r->ctx, "safetensors '%s': tensor '%s': shape overflows", r->path, name);
-    }
     return AECL_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Windows without Cygwin/MSYS has neither fcntl locks nor (always) pthreads:
  * there the rewrite runs unlocked, and a lost line costs one measurement. */
@@ -94,9 +95,13 @@ static char *read_choices(const char *path)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp) return NULL;
-    char *buf = malloc(MAX_FILE_BYTES + 1);
-    size_t n = buf ? fread(buf, 1, MAX_FILE_BYTES + 1, fp) : 0;
-    int bad = ferror(fp) || n > MAX_FILE_BYTES;
+    /* As much as the file holds (never the 4 MB limit for a file of a few lines). */
+    struct stat sb;
+    size_t cap = fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size <= MAX_FILE_BYTES
+                 ? (size_t)sb.st_size : 0;
+    char *buf = cap ? malloc(cap + 1) : NULL;
+    size_t n = buf ? fread(buf, 1, cap + 1, fp) : 0;
+    int bad = ferror(fp) || n > cap;
     fclose(fp);
     if (!buf || bad || n < strlen(HEADER) || memcmp(buf, HEADER, strlen(HEADER))) {
         free(buf);
