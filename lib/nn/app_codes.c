@@ -33,6 +33,9 @@
 #define HEADER_BYTES 56
 #define MAX_FILE_BYTES ((size_t)1 << 31)
 #define ZSTD_LEVEL 19
+/* zstd's best ratio: a block holds at most 128 KB, and an RLE block of 128 KB
+ * of one byte takes 4 bytes (a 3-byte block header and the byte). */
+#define ZSTD_MOST_RATIO 32768.0
 
 static void put32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
 static void put64(unsigned char *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
@@ -166,6 +169,14 @@ static aecl_status parse_header(aecl_ctx *ctx, const char *path, const unsigned 
     /* Version 1: exactly the raw codes; version 2: a zstd frame no larger than
      * zstd's bound for them (checked again exactly when it is decoded). */
     uint64_t ranges = HEADER_BYTES + 8 * (uint64_t)c->latent, raw = values * (uint64_t)code_bytes(c->bits);
+    /* Before anything is allocated for them: a zstd frame holds at most
+     * ZSTD_MOST_RATIO bytes of codes per byte of its own (a 91-byte file
+     * declaring 3e8 codes asked for 1.2 GB). */
+    char d[32], h[32];
+    AECL_RETURN_IF(c->version == 2 && len > ranges && (double)raw > (double)(len - ranges) * ZSTD_MOST_RATIO,
+                   AECL_ERR_FORMAT, ctx, "%s: the file declares %s codes but its %llu zstd bytes hold at most %s",
+                   path, aecl_io_count_str((double)values, d, sizeof d), (unsigned long long)(len - ranges),
+                   aecl_io_count_str((double)(len - ranges) * ZSTD_MOST_RATIO, h, sizeof h));
     uint64_t least = ranges + (c->version == 1 ? raw : 1), most = ranges + (c->version == 1 ? raw : ZSTD_compressBound(raw));
     AECL_RETURN_IF(len < least || len > most, AECL_ERR_FORMAT, ctx, "%s: %llu bytes, the header announces %s%llu (%s)",
                    path, (unsigned long long)len, c->version == 1 ? "" : len < least ? "at least " : "at most ",
