@@ -70,11 +70,14 @@ ok '[ $rc -eq 0 ] && [ "$(stat -c %s c.npy)" = $((128 + 50 * 20 * 4)) ]'
 "$aecl" encode mlp.st --sample --limit 5 >/dev/null 2>&1; rc=$?
 ok '[ $rc -eq 2 ]'
 
-# denoise: noise added here (PSNR before and after, 3 grid rows), then read back as already-noisy data.
+# denoise: noise added here (PSNR before and after, 3 labelled rows of 8 at zoom 4), then read back as
+# already-noisy data (2 rows); no picture unless --grid asks.
 out=$("$aecl" denoise mlp.st --limit 40 --noise saltpepper:0.2 --grid d.png --out d.npy); rc=$?
-ok '[ $rc -eq 0 ] && grep -q "PSNR noisy .* dB -> denoised .* dB" <<<"$out" && [ "$(png_size d.png)" = 944x364 ]'
+ok '[ $rc -eq 0 ] && grep -q "PSNR noisy .* dB -> denoised .* dB" <<<"$out" && [ "$(png_size d.png)" = 1013x395 ]'
 out=$("$aecl" denoise mlp.st --noisy d.npy --grid d2.png); rc=$?
-ok '[ $rc -eq 0 ] && ! grep -q PSNR <<<"$out" && [ "$(png_size d2.png)" = 944x248 ]'
+ok '[ $rc -eq 0 ] && ! grep -q PSNR <<<"$out" && [ "$(png_size d2.png)" = 1013x279 ]'
+out=$("$aecl" denoise mlp.st --limit 5); rc=$?
+ok '[ $rc -eq 0 ] && grep -q "nothing written" <<<"$out" && [ ! -e denoise.png ]'
 "$aecl" denoise mlp.st --noise pink:0.2 >/dev/null 2>&1; rc=$?
 ok '[ $rc -eq 2 ]'
 

@@ -13,15 +13,20 @@
 static void usage(void)
 {
     printf("usage: aecl anomaly WEIGHTS [options]\n\n"
-           "Scores every sample of --data (higher = more anomalous). A threshold flags anomalies;\n"
-           "labels that say which samples are anomalous give AUROC and AUPRC (exact, ties\n"
-           "counted as halves / grouped).\n\n"
-           "  --score KIND        mse (default: mean squared reconstruction error), loss (the\n"
-           "                      training objective), elbo (VAE: negative ELBO at the mean code)\n"
+           "Scores every sample of --data (higher = more anomalous). A threshold flags anomalies:\n"
+           "by default the one stored in WEIGHTS (aecl train --contamination, or --fit here), else\n"
+           "the one an option gives. Labels that say which samples are anomalous give AUROC and\n"
+           "AUPRC (exact, ties counted as halves / grouped).\n\n"
+           "  --score KIND        mse (default: mean squared reconstruction error per value, the\n"
+           "                      score aecl_cl_model_scores gives too), loss (the training\n"
+           "                      objective), elbo (VAE: negative ELBO at the mean code)\n"
            "  --elbo              the same as --score elbo\n"
            "  --contamination F   threshold: flag the top fraction F of the scored samples\n"
            "  --quantile Q        threshold: the Q-quantile of the reference scores (see --ref-data)\n"
            "  --threshold X       threshold: X\n"
+           "  --fit               with --contamination F: store that threshold (the (1-F)-quantile of\n"
+           "                      these samples' scores; fit it on normal training data, e.g.\n"
+           "                      --split train) in WEIGHTS, for later runs to use by default\n"
            "  --ref-data PATH     reference (normal) data for --quantile (default: a folder's\n"
            "                      training split, or --data itself)\n"
            "  --ref-limit N       the first N reference samples (default 2000)\n"
@@ -29,54 +34,71 @@ static void usage(void)
            "                      (a labelled reference keeps only class K)\n"
            "  --anomaly-class K   label K is anomalous, the others normal\n"
            "                      (without either, labels of 0/1 say anomalous = 1)\n"
-           "  --out FILE          CSV of index,score(,anomaly)(,label) per sample\n%s",
+           "  --scores FILE       CSV of index,score(,anomaly)(,label) per sample (--out is the same)\n%s",
            app_common_help);
 }
 
 typedef struct anomaly_args {
     aecl_score_kind score;
+    int score_given, fit;
     double contamination, quantile, threshold;   /* NaN when not given */
     const char *ref_data, *out;
     long ref_limit, normal_class, anomaly_class; /* -1 when not given */
 } anomaly_args;
 
-static int option(anomaly_args *o, const char *k, const char *v)
+enum { O_SCORE = CLI_OPT_FIRST, O_ELBO, O_CONTAMINATION, O_QUANTILE, O_THRESHOLD, O_FIT, O_REF_DATA, O_REF_LIMIT,
+       O_NORMAL, O_ANOMALY, O_SCORES };
+
+static const struct option opts[] = {
+    APP_COMMON_LONGOPTS, CLI_HELP_LONGOPT,
+    {"score", required_argument, NULL, O_SCORE}, {"elbo", no_argument, NULL, O_ELBO},
+    {"contamination", required_argument, NULL, O_CONTAMINATION}, {"quantile", required_argument, NULL, O_QUANTILE},
+    {"threshold", required_argument, NULL, O_THRESHOLD}, {"fit", no_argument, NULL, O_FIT},
+    {"ref-data", required_argument, NULL, O_REF_DATA}, {"ref-limit", required_argument, NULL, O_REF_LIMIT},
+    {"normal-class", required_argument, NULL, O_NORMAL}, {"anomaly-class", required_argument, NULL, O_ANOMALY},
+    {"scores", required_argument, NULL, O_SCORES}, {"out", required_argument, NULL, O_SCORES}, {0}};
+
+/* One of the command's own options: 1, or 0 when its value is bad. */
+static int option(anomaly_args *o, int k, const char *v)
 {
-    if (!strcmp(k, "--score")) {
+    switch (k) {
+    case O_SCORE:
+        o->score_given = 1;
         o->score = !strcmp(v, "mse") ? AECL_SCORE_MSE : !strcmp(v, "loss") ? AECL_SCORE_LOSS : AECL_SCORE_ELBO;
         return !strcmp(v, "mse") || !strcmp(v, "loss") || !strcmp(v, "elbo");
-    }
-    if (!strcmp(k, "--contamination"))
+    case O_ELBO: o->score_given = 1; o->score = AECL_SCORE_ELBO; return 1;
+    case O_FIT: o->fit = 1; return 1;
+    case O_CONTAMINATION:
         return cli_parse_double(v, 0, 1, &o->contamination) && o->contamination > 0 && o->contamination < 1;
-    if (!strcmp(k, "--quantile")) return cli_parse_double(v, 0, 1, &o->quantile);
-    if (!strcmp(k, "--threshold")) return cli_parse_double(v, -HUGE_VAL, HUGE_VAL, &o->threshold);
-    if (!strcmp(k, "--ref-data")) { o->ref_data = v; return 1; }
-    if (!strcmp(k, "--out")) { o->out = v; return 1; }
-    if (!strcmp(k, "--ref-limit")) return cli_parse_long(v, 1, 1000000000000L, &o->ref_limit);
-    if (!strcmp(k, "--normal-class")) return cli_parse_long(v, 0, 1000000000L, &o->normal_class);
-    if (!strcmp(k, "--anomaly-class")) return cli_parse_long(v, 0, 1000000000L, &o->anomaly_class);
-    return -1;
+    case O_QUANTILE: return cli_parse_double(v, 0, 1, &o->quantile);
+    case O_THRESHOLD: return cli_parse_double(v, -HUGE_VAL, HUGE_VAL, &o->threshold);
+    case O_REF_DATA: o->ref_data = v; return *v != 0;
+    case O_SCORES: o->out = v; return *v != 0;
+    case O_REF_LIMIT: return cli_parse_long(v, 1, 1000000000000L, &o->ref_limit);
+    case O_NORMAL: return cli_parse_long(v, 0, 1000000000L, &o->normal_class);
+    case O_ANOMALY: return cli_parse_long(v, 0, 1000000000L, &o->anomaly_class);
+    }
+    return 0;
 }
 
 static int parse(int argc, char **argv, app_args *a, anomaly_args *o, int *help)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(k, "--help") || !strcmp(k, "-h")) { *help = 1; return 0; }
-        if (k[0] != '-' && !a->weights) { a->weights = k; continue; }
-        if (!strcmp(k, "--elbo")) { o->score = AECL_SCORE_ELBO; continue; }
-        int r = app_common_option("anomaly", a, k, v);
-        if (r < 0) return 2;
-        if (r == 0) {
-            if (!v) return app_usage_error("anomaly", "unknown option or missing value: %s", k);
-            r = option(o, k, v);
-            if (r < 0) return app_usage_error("anomaly", "unknown option: %s", k);
-            if (r == 0) return app_usage_error("anomaly", "bad value for %s: '%s'", k, v);
+    const char *v;
+    for (int k; (k = app_next_opt("anomaly", argc, argv, opts, a, NULL, &v)) != CLI_OPT_END;) {
+        if (k == CLI_OPT_BAD) return 2;
+        if (k == CLI_OPT_HELP) { *help = 1; return 0; }
+        if (k == CLI_OPT_ARG) {
+            if (cli_positional("anomaly", v, &a->weights, 1)) return 2;
+        } else if (!option(o, k, v)) {
+            return cli_bad_value("anomaly", v);
         }
-        i++;
     }
     int thresholds = !isnan(o->contamination) + !isnan(o->quantile) + !isnan(o->threshold);
     if (thresholds > 1) return app_usage_error("anomaly", "give one of --contamination, --quantile, --threshold");
+    if (o->fit && isnan(o->contamination))
+        return app_usage_error("anomaly", "--fit stores the threshold of --contamination F: give F");
+    if (o->fit && o->score != AECL_SCORE_MSE)
+        return app_usage_error("anomaly", "--fit stores a threshold of the mse score (the stored threshold's kind)");
     if (o->normal_class >= 0 && o->anomaly_class >= 0)
         return app_usage_error("anomaly", "--normal-class and --anomaly-class exclude each other");
     return 0;
@@ -113,20 +135,57 @@ static aecl_status ref_scores(aecl_ctx *ctx, aecl_model *m, const app_args *a, c
     return AECL_OK;
 }
 
+/* The threshold stored in the weights file, when it is of the score in use. */
+static double stored_threshold(const aecl_model *m, const anomaly_args *o, char *from, size_t cap)
+{
+    const char *t = aecl_model_meta(m, "aecl.anomaly.threshold"), *kind = aecl_model_meta(m, "aecl.anomaly.score");
+    const char *c = aecl_model_meta(m, "aecl.anomaly.contamination"), *on = aecl_model_meta(m, "aecl.anomaly.fitted_on");
+    char *end = NULL;
+    double thr = t ? strtod(t, &end) : NAN;
+    if (!t || end == t || *end || !isfinite(thr)) return NAN;
+    if (!kind || strcmp(kind, "mse") || o->score != AECL_SCORE_MSE) {
+        printf("the stored threshold (of the %s score) does not apply to --score %s: none used\n", kind ? kind : "?",
+               o->score == AECL_SCORE_LOSS ? "loss" : "elbo");
+        return NAN;
+    }
+    snprintf(from, cap, "stored in the weights file: contamination %s of %s", c ? c : "?", on ? on : "?");
+    return thr;
+}
+
 static aecl_status pick_threshold(aecl_ctx *ctx, aecl_model *m, const app_args *a, const anomaly_args *o,
-                                  const float *scores, size_t n, double *thr)
+                                  const float *scores, size_t n, double *thr, char *from, size_t cap)
 {
     *thr = NAN;
+    snprintf(from, cap, "%s", "");
     if (!isnan(o->threshold)) *thr = o->threshold;
-    else if (!isnan(o->contamination)) *thr = aecl_quantile(scores, n, 1.0 - o->contamination);
-    else if (!isnan(o->quantile)) {
+    else if (!isnan(o->contamination)) {
+        *thr = aecl_quantile(scores, n, 1.0 - o->contamination);
+        snprintf(from, cap, "the %.4g-quantile of these scores", 1.0 - o->contamination);
+    } else if (!isnan(o->quantile)) {
         float *ref = NULL;
         size_t nr = 0;
         AECL_TRY(ref_scores(ctx, m, a, o, &ref, &nr));
         *thr = aecl_quantile(ref, nr, o->quantile);
         printf("reference: %zu samples, %.4g-quantile of their scores %.6g\n", nr, o->quantile, *thr);
         free(ref);
+    } else {
+        *thr = stored_threshold(m, o, from, cap);
     }
+    return AECL_OK;
+}
+
+/* --fit: the threshold goes into the weights file, with what it was fitted on. */
+static aecl_status fit_store(aecl_ctx *ctx, const app_args *a, const anomaly_args *o, double thr, size_t n)
+{
+    char t[64], c[64], on[4200];
+    snprintf(t, sizeof t, "%.9g", thr);
+    snprintf(c, sizeof c, "%.9g", o->contamination);
+    snprintf(on, sizeof on, "%zu samples of %s%s%s", n, a->data, strcmp(a->split, "train") ? "" : " (train split)",
+             a->limit ? " (--limit)" : "");
+    const char *pairs[] = {"aecl.anomaly.threshold", t, "aecl.anomaly.score", "mse", "aecl.anomaly.contamination", c,
+                           "aecl.anomaly.fitted_on", on};
+    AECL_TRY(aecl_weights_set_meta(ctx, a->weights, pairs, 4));
+    printf("threshold %.6g stored in %s (aecl anomaly uses it by default)\n", thr, a->weights);
     return AECL_OK;
 }
 
@@ -144,7 +203,7 @@ static int *truth(const aecl_dataset *d, const anomaly_args *o)
     return t;
 }
 
-static void report(const float *s, const int *t, size_t n, double thr)
+static void report(const float *s, const int *t, size_t n, double thr, const char *from)
 {
     size_t flagged = 0, tp = 0, pos = 0;
     for (size_t i = 0; i < n; i++) {
@@ -152,7 +211,12 @@ static void report(const float *s, const int *t, size_t n, double thr)
         flagged += f;
         if (t) { pos += t[i] != 0; tp += f && t[i]; }
     }
-    if (!isnan(thr)) printf("threshold %.6g: %zu of %zu samples flagged anomalous (%.2f%%)\n", thr, flagged, n, 100.0 * flagged / n);
+    if (!isnan(thr))
+        printf("threshold %.6g%s%s%s: %zu of %zu samples flagged anomalous (%.2f%%)\n", thr, *from ? " (" : "", from,
+               *from ? ")" : "", flagged, n, 100.0 * flagged / n);
+    else
+        printf("no threshold: nothing flagged (none stored in the weights file for this score: give "
+               "--contamination, --quantile or --threshold)\n");
     if (!t) return;
     double auroc, auprc;
     if (aecl_auroc(s, t, n, &auroc) != AECL_OK || aecl_auprc(s, t, n, &auprc) != AECL_OK) {
@@ -189,10 +253,11 @@ int cmd_anomaly(int argc, char **argv)
     app_args_init(&a);
     anomaly_args o = {.score = AECL_SCORE_MSE, .contamination = NAN, .quantile = NAN, .threshold = NAN,
                       .ref_limit = 2000, .normal_class = -1, .anomaly_class = -1};
+    char from[4400];
     int help = 0, rc = parse(argc, argv, &a, &o, &help);
     if (help) { usage(); return 0; }
     if (rc) return rc;
-    if (cli_check_output(cmd, o.out)) return 1;
+    if (cli_check_output(cmd, o.out) || (o.fit && cli_check_output(cmd, a.weights))) return 1;
     aecl_ctx *ctx;
     aecl_model *m;
     if ((rc = app_open_model(cmd, &a, &ctx, &m))) return rc;
@@ -212,13 +277,14 @@ int cmd_anomaly(int argc, char **argv)
         st = aecl_fail(ctx, AECL_ERR_INVALID_ARG, "%s: the data has no labels (--labels FILE)", a.data);
     if (st == AECL_OK) st = aecl_model_scores(m, d.x, d.n, o.score, s);
     if (st == AECL_OK) st = app_check_finite(ctx, "the score", s, d.n, 1);
-    if (st == AECL_OK) st = pick_threshold(ctx, m, &a, &o, s, d.n, &thr);
+    if (st == AECL_OK) st = pick_threshold(ctx, m, &a, &o, s, d.n, &thr, from, sizeof from);
     if (st == AECL_OK) {
         static const char *const kinds[] = {"mean squared reconstruction error", "training loss", "negative ELBO"};
         printf("%zu samples scored by %s: median %.6g\n", d.n, kinds[o.score], aecl_quantile(s, d.n, 0.5));
         t = truth(&d, &o);
-        report(s, t, d.n, thr);
-        if (o.out) st = write_scores(ctx, o.out, s, d.n, thr, d.labels);
+        report(s, t, d.n, thr, from);
+        if (o.fit) st = fit_store(ctx, &a, &o, thr, d.n);
+        if (st == AECL_OK && o.out) st = write_scores(ctx, o.out, s, d.n, thr, d.labels);
         if (st == AECL_OK && o.out) printf("scores written to %s\n", o.out);
     }
     rc = st == AECL_OK ? 0 : cli_error(cmd, st, ctx, "anomaly scoring failed");
