@@ -60,18 +60,6 @@ int app_next_opt(const char *cmd, int argc, char **argv, const struct option *op
     }
 }
 
-int app_common_option(const char *cmd, app_args *a, const char *k, const char *v)
-{
-    static const struct option opts[] = {APP_COMMON_LONGOPTS, {0}};
-    for (int i = 0; opts[i].name; i++) {
-        if (strncmp(k, "--", 2) || strcmp(k + 2, opts[i].name)) continue;
-        int r = v ? common_opt(a, opts[i].val, v) : -1;
-        if (r < 0) app_usage_error(cmd, "bad or missing value for %s: '%s'", k, v ? v : "");
-        return r;
-    }
-    return 0;
-}
-
 void app_args_init(app_args *a)
 {
     memset(a, 0, sizeof *a);

@@ -115,12 +115,6 @@ aecl_status app_draw_grid(aecl_ctx *ctx, const aecl_model *m, const char *path, 
     return chart_grid_png(ctx, path, &g);
 }
 
-aecl_status app_write_grid(aecl_ctx *ctx, const aecl_model *m, const char *path, const float *images, size_t n,
-                           size_t cols)
-{
-    return app_draw_grid(ctx, m, path, images, n, cols, NULL);
-}
-
 aecl_status app_draw_bands(aecl_ctx *ctx, const aecl_model *m, const char *path, const app_grid_opts *g,
                            const char *title, const float *const *groups, const char *const *names, int ngroups,
                            const size_t *idx, size_t k)

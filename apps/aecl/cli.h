@@ -143,9 +143,6 @@ int app_common_opt(const char *cmd, app_args *a, int opt, const char *v);
  *         switch (o) { case CLI_OPT_BAD: return 2; case CLI_OPT_HELP: ...; }  */
 int app_next_opt(const char *cmd, int argc, char **argv, const struct option *opts, app_args *a,
                  struct app_grid_opts *g, const char **v);
-/* The same by name ("--data"), for commands not yet reading their options
- * with cli_next_opt (cmd_anomaly.c, cmd_denoise.c); remove with the last. */
-int app_common_option(const char *cmd, app_args *a, const char *k, const char *v);
 /* Prints "aecl CMD: message (see aecl CMD --help)"; returns 2 (the usage exit code). */
 int app_usage_error(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -209,9 +206,6 @@ int app_refuse_picture(const char *cmd, const aecl_model *m, const char *weights
 /* A PNG grid of n samples in the model's input shape, `cols` per row. */
 aecl_status app_draw_grid(aecl_ctx *ctx, const aecl_model *m, const char *path, const float *images, size_t n,
                           size_t cols, const app_picture *p);
-/* The same with the default zoom and no text (kept for cmd_denoise.c). */
-aecl_status app_write_grid(aecl_ctx *ctx, const aecl_model *m, const char *path, const float *images, size_t n,
-                           size_t cols);
 /* Bands of the k samples idx[0..k): for every `cols` of them one row per
  * group (e.g. "input", "reconstruction"), group j's sample i at
  * groups[j] + idx[i] * features. */
