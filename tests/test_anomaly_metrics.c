@@ -4,6 +4,7 @@
 #include "check.h"
 #include "nn/app.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -193,8 +194,38 @@ static void noise(void)
     CHECK(memcmp(a, b, F * sizeof *a) != 0);
 }
 
+/* A contamination threshold (the (1 - C)-quantile of n distinct scores, as
+ * aecl train --contamination stores it) flags exactly ceil(C (n - 1)) of them:
+ * those above position (1 - C)(n - 1) of the sorted scores. */
+static void contamination_counts(void)
+{
+    enum { N = 257 };
+    float s[N];
+    unsigned st = 11;
+    for (int i = 0; i < N; i++) {
+        st = st * 1103515245u + 12345u;
+        s[i] = (float)i + (float)((st >> 16) % 1000) / 2000.0f;   /* distinct, shuffled below */
+    }
+    for (int i = N - 1; i > 0; i--) {
+        st = st * 1103515245u + 12345u;
+        int j = (int)((st >> 16) % (unsigned)(i + 1));
+        float t = s[i]; s[i] = s[j]; s[j] = t;
+    }
+    const double cs[] = {0.01, 0.05, 0.1, 0.25, 0.5, 0.9};
+    const size_t ns[] = {200, 60, 257, 10};
+    for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
+        for (size_t b = 0; b < sizeof cs / sizeof cs[0]; b++) {
+            size_t n = ns[a], flagged = 0;
+            double thr = aecl_quantile(s, n, 1.0 - cs[b]);
+            for (size_t i = 0; i < n; i++) flagged += s[i] > thr;
+            size_t want = (size_t)ceil(cs[b] * (double)(n - 1) - 1e-9);
+            CHECK_MSG(flagged == want, "n %zu, contamination %g: %zu flagged, want %zu", n, cs[b], flagged, want);
+        }
+}
+
 int main(void)
 {
+    contamination_counts();
     hand_values();
     brute_force();
     quantiles();
