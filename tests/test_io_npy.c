@@ -160,6 +160,11 @@ static void test_npy_declared(void)
     float inf_at_0[2] = {-INFINITY, 0};
     craft("inf.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n", inf_at_0, 8);
     CHECK_FAIL(aecl_npy_read(NULL, test_path("inf.npy"), &a), AECL_ERR_FORMAT, "value 0 is -infinite");
+    /* A scalar holding NaN: its message has no row (the row was found by
+     * dividing by shape[0], which a scalar lacks: SIGFPE; found by fuzz_npy). */
+    const float nan1[1] = {NAN};
+    craft("nan0d.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }\n", nan1, 4);
+    CHECK_FAIL(aecl_npy_read(NULL, test_path("nan0d.npy"), &a), AECL_ERR_FORMAT, "value 0 is NaN");
     craft("esc.npy", 1, "{'descr': '\x1b[2J\x07', 'fortran_order': False, 'shape': (2,), }\n", d, 8);
     CHECK_FAIL(aecl_npy_read(NULL, test_path("esc.npy"), &a), AECL_ERR_UNSUPPORTED, "dtype '\\x1b[2J\\x07'");
     CHECK(!strchr(aecl_ctx_last_error(NULL), '\x1b'));

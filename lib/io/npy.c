@@ -258,8 +258,10 @@ static aecl_status read_values(aecl_ctx *ctx, FILE *fp, const char *path, aecl_n
     size_t bad = aecl_first_nonfinite(a->data, a->count);
     if (bad == a->count) return AECL_OK;
     char where[64] = "";
-    size_t per = a->count / a->shape[0];
-    if (a->ndim > 1) snprintf(where, sizeof where, " (row %zu, column %zu)", bad / per, bad % per);
+    if (a->ndim > 1) {   /* a scalar has no shape[0] to divide by (shape () crashed here) */
+        size_t per = a->count / a->shape[0];
+        snprintf(where, sizeof where, " (row %zu, column %zu)", bad / per, bad % per);
+    }
     return aecl_fail(ctx, AECL_ERR_FORMAT, "npy '%s': value %zu%s is %s: aecl takes finite values only", path, bad,
                      where, aecl_nonfinite_name(a->data[bad]));
 }
