@@ -16,6 +16,7 @@
 #include "compile/fuse_util.h"
 #include "base/buf.h"
 #include "graph/op.h"
+#include "ops/op_list.h"
 #include "ops/ops.h"
 
 #include <stdarg.h>

@@ -30,9 +30,9 @@ aecl_tensor *aecl_activation_grad(aecl_graph *g, aecl_tensor *y, aecl_tensor *gy
 /* A constant tensor, written once when the plan is compiled (no launch per step). */
 aecl_tensor *aecl_fill(aecl_graph *g, int ndim, const int *shape, float value);
 
-/* fused.c: the node aecl_fuse_pointwise makes of a group of pointwise nodes;
- * its kernel is the group's generated code (t->code). */
-extern const aecl_op_def aecl_op_fused;
+/* fused.c: aecl_op_fused (declared in ops/op_list.h) is the node that
+ * aecl_fuse_pointwise makes of a group of pointwise nodes; its kernel is the
+ * group's generated code (t->code). */
 /* An exact OpenCL C literal of f, "as_float(0x3f800000u)", for generated code. */
 void aecl_cl_float(float f, char *buf, size_t cap);
 
