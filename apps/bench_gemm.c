@@ -10,7 +10,14 @@
  * of a dense layer (fwd), or the ReLU gradient dX * relu'(y) (dX: one more
  * M x N read, the matmul_act_grad of lib/graph/fuse_gemm.c).
  *
- * usage: bench_gemm [--json] [--rounds N] [--device SEL] [--batch B]
+ * --ab DIR times aecl's own kernels twice, interleaved in every round: as built
+ * into this program and as built from the kernel files in DIR (another commit's
+ * cl/, read as AECL_KERNEL_DIR would be), in a second context on the same
+ * device; it prints the GFLOP/s of both and their ratio per shape (CLBlast and
+ * OpenBLAS are left out). Interleaving in one process keeps a noisy machine's
+ * load out of the ratio, which alternating whole runs of two builds does not.
+ *
+ * usage: bench_gemm [--json] [--rounds N] [--device SEL] [--batch B] [--ab DIR]
  */
 #define _POSIX_C_SOURCE 200809L
 #include "ops/gemm.h"
@@ -33,6 +40,8 @@ typedef struct shape {
 
 typedef struct result {
     double clblast, own, own_epi, openblas; /* GFLOP/s, 0 when not measured */
+    double base_own, base_epi;              /* --ab: own and own+epi from DIR's kernel files */
+    double ratio_own, ratio_epi;            /* --ab: median over rounds of base time / this time */
     int epi_grad;                           /* own_epi is the gradient epilogue */
     aecl_gemm_path auto_path;
 } result;
@@ -106,14 +115,18 @@ static void bufs_free(bufs *b)
 /* A contender: a prepared launch, or OpenBLAS on the host arrays (launch unused). */
 typedef struct contender {
     int kind;            /* 0 launch, 1 OpenBLAS */
+    aecl_ctx *ctx;       /* the launch's context */
+    const bufs *b;       /* its operands */
     aecl_launch l;
     int reps;            /* calls per timed burst */
     double t[64];        /* seconds per call, per round */
     int ok;
 } contender;
 
-static int run_burst(aecl_ctx *ctx, const shape *s, const bufs *b, contender *c, int reps, double *secs)
+static int run_burst(const shape *s, contender *c, int reps, double *secs)
 {
+    aecl_ctx *ctx = c->ctx;
+    const bufs *b = c->b;
     double t0 = aecl_now_s();
     if (c->kind == 1) {
 #ifdef AECL_HAVE_OPENBLAS
@@ -136,10 +149,10 @@ static int run_burst(aecl_ctx *ctx, const shape *s, const bufs *b, contender *c,
 }
 
 /* Warm-up (compiles, caches) and a burst length of about 5 ms. */
-static void warm(aecl_ctx *ctx, const shape *s, const bufs *b, contender *c)
+static void warm(const shape *s, contender *c)
 {
     double t = 0;
-    c->ok = run_burst(ctx, s, b, c, 1, &t) && run_burst(ctx, s, b, c, 2, &t);
+    c->ok = run_burst(s, c, 1, &t) && run_burst(s, c, 2, &t);
     c->reps = !c->ok || t > 5e-3 ? 1 : t < 5e-3 / 200 ? 200 : (int)(5e-3 / t);
 }
 
@@ -151,6 +164,8 @@ static int prepare(aecl_ctx *ctx, const shape *s, const bufs *b, aecl_gemm_path 
     if (epi == 1) d.act = AECL_ACT_RELU;
     if (epi == 2) d.grad_act = AECL_ACT_RELU;
     memset(c, 0, sizeof *c);
+    c->ctx = ctx;
+    c->b = b;
     if (aecl_gemm_prepare_grad(ctx, &d, aecl_buffer_cl(b->a), 0, aecl_buffer_cl(b->b), 0, aecl_buffer_cl(b->c), 0,
                                epi == 1 ? aecl_buffer_cl(b->bias) : NULL, 0, aecl_buffer_cl(b->y), 0,
                                &c->l) != AECL_OK) {
@@ -160,36 +175,75 @@ static int prepare(aecl_ctx *ctx, const shape *s, const bufs *b, aecl_gemm_path 
     return 1;
 }
 
-static result bench_shape(aecl_ctx *ctx, const shape *s, int rounds)
+/* The --ab side: a second context whose programs come from the kernel files in dir. */
+typedef struct ab_side {
+    aecl_ctx *ctx;
+    const char *dir;
+} ab_side;
+
+/* prepare() in the --ab context, its kernels read from ab->dir. */
+static int prepare_base(const ab_side *ab, const shape *s, const bufs *b, int epi, contender *c)
 {
-    result res = {0, 0, 0, 0, !strcmp(s->op, "dX"), AECL_GEMM_AUTO};
-    bufs b;
-    contender c[4];
-    if (!bufs_make(ctx, s, &b)) {
+    const char *was = getenv("AECL_KERNEL_DIR");
+    char *keep = was ? strdup(was) : NULL;
+    setenv("AECL_KERNEL_DIR", ab->dir, 1);
+    int ok = prepare(ab->ctx, s, b, AECL_GEMM_OWN, epi, c);
+    if (keep) setenv("AECL_KERNEL_DIR", keep, 1);
+    else unsetenv("AECL_KERNEL_DIR");
+    free(keep);
+    return ok;
+}
+
+/* Contenders: 0 CLBlast, 1 own, 2 own+epi, 3 OpenBLAS; with --ab (CLBlast and
+ * OpenBLAS left out) 4 own and 5 own+epi from ab->dir. */
+static result bench_shape(aecl_ctx *ctx, const ab_side *ab, const shape *s, int rounds)
+{
+    result res = {0, 0, 0, 0, 0, 0, 0, 0, !strcmp(s->op, "dX"), AECL_GEMM_AUTO};
+    int epi = strcmp(s->op, "dW") ? (res.epi_grad ? 2 : 1) : 0;
+    bufs b, bb;
+    contender c[6];
+    memset(&bb, 0, sizeof bb);
+    if (!bufs_make(ctx, s, &b) || (ab && !bufs_make(ab->ctx, s, &bb))) {
         fprintf(stderr, "bench_gemm: buffers: %s\n", aecl_ctx_last_error(ctx));
         bufs_free(&b);
+        bufs_free(&bb);
         return res;
     }
-    int have[4] = {prepare(ctx, s, &b, AECL_GEMM_CLBLAST, 0, &c[0]), prepare(ctx, s, &b, AECL_GEMM_OWN, 0, &c[1]),
-                   strcmp(s->op, "dW") && prepare(ctx, s, &b, AECL_GEMM_OWN, res.epi_grad ? 2 : 1, &c[2]), 0};
+    int have[6] = {!ab && prepare(ctx, s, &b, AECL_GEMM_CLBLAST, 0, &c[0]),
+                   prepare(ctx, s, &b, AECL_GEMM_OWN, 0, &c[1]),
+                   epi && prepare(ctx, s, &b, AECL_GEMM_OWN, epi, &c[2]),
+                   0,
+                   ab && prepare_base(ab, s, &bb, 0, &c[4]),
+                   ab && epi && prepare_base(ab, s, &bb, epi, &c[5])};
 #ifdef AECL_HAVE_OPENBLAS
     memset(&c[3], 0, sizeof c[3]);
     c[3].kind = 1;
-    have[3] = 1;
+    c[3].b = &b;
+    have[3] = !ab;
 #endif
-    for (int i = 0; i < 4; i++)
-        if (have[i]) warm(ctx, s, &b, &c[i]);
+    for (int i = 0; i < 6; i++)
+        if (have[i]) warm(s, &c[i]);
     for (int r = 0; r < rounds; r++)
-        for (int i = 0; i < 4; i++)
-            if (have[i] && c[i].ok) c[i].ok = run_burst(ctx, s, &b, &c[i], c[i].reps, &c[i].t[r]);
-    double flop = 2.0 * s->M * s->N * s->K, *out[4] = {&res.clblast, &res.own, &res.own_epi, &res.openblas};
-    for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 6; i++)
+            if (have[i] && c[i].ok) c[i].ok = run_burst(s, &c[i], c[i].reps, &c[i].t[r]);
+    double flop = 2.0 * s->M * s->N * s->K;
+    double *out[6] = {&res.clblast, &res.own, &res.own_epi, &res.openblas, &res.base_own, &res.base_epi};
+    /* --ab: the ratio of the bursts run next to each other in a round (before
+     * median() sorts the times), which cancels load that lasts longer than a round */
+    double *pair[2] = {&res.ratio_own, &res.ratio_epi}, q[64];
+    for (int i = 1; i <= 2; i++)
+        if (have[i] && c[i].ok && have[i + 3] && c[i + 3].ok) {
+            for (int r = 0; r < rounds; r++) q[r] = c[i + 3].t[r] / c[i].t[r];
+            *pair[i - 1] = median(q, rounds);
+        }
+    for (int i = 0; i < 6; i++) {
         if (have[i] && c[i].ok) *out[i] = flop / median(c[i].t, rounds) * 1e-9;
         if (have[i] && !c[i].kind) aecl_launch_release(&c[i].l);
     }
     aecl_gemm_desc d = aecl_gemm_desc_make(s->M, s->N, s->K, s->ta, s->tb);
     if (aecl_gemm_select(ctx, &d, 0, &res.auto_path) != AECL_OK) res.auto_path = AECL_GEMM_AUTO;
     bufs_free(&b);
+    bufs_free(&bb);
     return res;
 }
 
@@ -211,6 +265,27 @@ static void print_table_row(const shape *s, const result *r)
            ratio(r->own, r->openblas), ratio(r->own, r->clblast), path_name(r->auto_path));
 }
 
+/* --ab: this build's kernels against DIR's, GFLOP/s and this/base. */
+static void print_ab_row(const shape *s, const result *r)
+{
+    printf("%-4s %4d->%-4d %s %4d %4d %4d | %7.1f %7.1f %6.3f", s->op, s->layer_in, s->layer_out, trans_name(s),
+           s->M, s->N, s->K, r->base_own, r->own, r->ratio_own);
+    if (r->base_epi > 0) printf(" | %7.1f %7.1f %6.3f", r->base_epi, r->own_epi, r->ratio_epi);
+    printf("\n");
+}
+
+static void print_ab_summary(const result *r, int n)
+{
+    double l = 0;
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        double a = r[i].ratio_own, b = r[i].ratio_epi;
+        if (a > 0) { l += log(a); k++; }
+        if (b > 0) { l += log(b); k++; }
+    }
+    if (k) printf("this/base: geometric mean %.3f over %d figures\n", exp(l / k), k);
+}
+
 static void print_json(const aecl_device_info *di, const shape *s, const result *r, int n, int rounds)
 {
     const char *ct = getenv("OPENBLAS_CORETYPE"), *l2 = getenv("OPENBLAS_L2_SIZE");
@@ -222,10 +297,11 @@ static void print_json(const aecl_device_info *di, const shape *s, const result 
         printf("    {\"op\": \"%s\", \"layer\": [%d, %d], \"trans\": \"%s\", \"M\": %d, \"N\": %d, \"K\": %d, "
                "\"gflops_clblast\": %.2f, \"gflops_own\": %.2f, \"gflops_own_bias_relu\": %.2f, \"gflops_own_relu_grad\": %.2f, "
                "\"gflops_openblas\": %.2f, \"own_over_openblas\": %.3f, \"own_over_clblast\": %.3f, "
-               "\"auto\": \"%s\"}%s\n",
+               "\"gflops_own_base\": %.2f, \"gflops_own_epi_base\": %.2f, \"auto\": \"%s\"}%s\n",
                s[i].op, s[i].layer_in, s[i].layer_out, trans_name(&s[i]), s[i].M, s[i].N, s[i].K, r[i].clblast,
                r[i].own, r[i].epi_grad ? 0 : r[i].own_epi, r[i].epi_grad ? r[i].own_epi : 0, r[i].openblas, ratio(r[i].own, r[i].openblas),
-               ratio(r[i].own, r[i].clblast), path_name(r[i].auto_path), i + 1 < n ? "," : "");
+               ratio(r[i].own, r[i].clblast), r[i].base_own, r[i].base_epi, path_name(r[i].auto_path),
+               i + 1 < n ? "," : "");
     printf("  ]\n}\n");
 }
 
@@ -245,14 +321,15 @@ static void print_summary(const result *r, int n)
 int main(int argc, char **argv)
 {
     int json = 0, rounds = 9, batch = 128;
-    const char *sel = NULL;
+    const char *sel = NULL, *ab_dir = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json")) json = 1;
         else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--device") && i + 1 < argc) sel = argv[++i];
         else if (!strcmp(argv[i], "--batch") && i + 1 < argc) batch = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--ab") && i + 1 < argc) ab_dir = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--json] [--rounds N] [--device SEL] [--batch B]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--json] [--rounds N] [--device SEL] [--batch B] [--ab DIR]\n", argv[0]);
             return 2;
         }
     }
@@ -265,11 +342,22 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_gemm: %s\n", aecl_ctx_last_error(NULL));
         return 1;
     }
+    ab_side ab = {NULL, ab_dir};
+    if (ab_dir && aecl_ctx_create(sel, &ab.ctx) != AECL_OK) {
+        fprintf(stderr, "bench_gemm: %s\n", aecl_ctx_last_error(NULL));
+        aecl_ctx_free(ctx);
+        return 1;
+    }
     const aecl_device_info *di = aecl_ctx_device(ctx);
     shape s[18];
     result r[18];
     int n = make_shapes(batch, s);
-    if (!json) {
+    if (!json && ab_dir) {
+        printf("device: %s (driver %s), median of %d rounds; base: the kernel files in %s\n", di->name,
+               di->driver_version, rounds, ab_dir);
+        printf("%-4s %-9s %-2s %4s %4s %4s | %7s %7s %6s | %7s %7s %6s\n", "op", "layer", "tr", "M", "N", "K", "base",
+               "own", "ratio", "base+e", "own+epi", "ratio");
+    } else if (!json) {
         const char *ct = getenv("OPENBLAS_CORETYPE"), *l2 = getenv("OPENBLAS_L2_SIZE");
         printf("device: %s (driver %s), median of %d rounds, wall time to clFinish\n", di->name, di->driver_version,
                rounds);
@@ -285,17 +373,23 @@ int main(int argc, char **argv)
                "CLBlast", "own", "own+epi", "OpenBLAS", "own/OB", "own/CLB", "auto");
     }
     for (int i = 0; i < n; i++) {
-        r[i] = bench_shape(ctx, &s[i], rounds);
+        r[i] = bench_shape(ctx, ab_dir ? &ab : NULL, &s[i], rounds);
         if (!json) {
-            print_table_row(&s[i], &r[i]);
+            if (ab_dir) print_ab_row(&s[i], &r[i]);
+            else print_table_row(&s[i], &r[i]);
             fflush(stdout);
         }
     }
     if (json) print_json(di, s, r, n, rounds);
-    else {
+    else if (ab_dir) {
+        printf("(GFLOP/s of aecl's own kernels, medians; ratio: median over rounds of base time / this time,\n"
+               " bursts of one round paired; +e: with the fused epilogue)\n");
+        print_ab_summary(r, n);
+    } else {
         printf("(GFLOP/s; own+epi = aecl's kernel with fused bias + ReLU (fwd) or ReLU gradient (dX))\n");
         print_summary(r, n);
     }
+    aecl_ctx_free(ab.ctx);
     aecl_ctx_free(ctx);
     return 0;
 }
