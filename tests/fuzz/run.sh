@@ -10,18 +10,21 @@
 set -u
 fuzzer=$1 seeds=$2 secs=$3
 corpus=${4:-} art=${5:-$(dirname "$fuzzer")/artifacts/$(basename "$fuzzer")}
+# The targets write each input to a file: in memory when /dev/shm takes files
+# (ten times the executions per second of a disk), in a folder of this run that
+# goes at the end (a crashing target exits without removing its file).
+base=${TMPDIR:-/tmp}
+[ -d /dev/shm ] && [ -w /dev/shm ] && base=/dev/shm
+files=$(mktemp -d "$base/aecl-fuzz-XXXXXX") || exit 1
 tmp=""
 if [ -z "$corpus" ]; then
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/aecl-fuzz-corpus-XXXXXX")
     corpus=$tmp
 fi
-trap '[ -n "$tmp" ] && rm -rf "$tmp"' EXIT
+trap 'rm -rf "$files"; [ -n "$tmp" ] && rm -rf "$tmp"' EXIT
 mkdir -p "$corpus" "$art"
-# The targets write each input to a file: in memory when /dev/shm takes files
-# (ten times the executions per second of a disk).
-if [ -z "${AECL_FUZZ_TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then AECL_FUZZ_TMPDIR=/dev/shm; fi
-log=$(mktemp "${TMPDIR:-/tmp}/aecl-fuzz-log-XXXXXX")
-TMPDIR=${AECL_FUZZ_TMPDIR:-${TMPDIR:-/tmp}} "$fuzzer" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+log="$files/log"
+TMPDIR=$files "$fuzzer" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
     -malloc_limit_mb=1024 -print_final_stats=1 -artifact_prefix="$art/" "$corpus" "$seeds" >"$log" 2>&1
 rc=$?
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
@@ -29,5 +32,4 @@ echo "$(basename "$fuzzer"): ${execs:-?} executions in ${secs} s, exit status $r
 if [ $rc -ne 0 ]; then
     grep -E -A30 '^==[0-9]+==ERROR|runtime error|^INFO: a leak|Test unit written' "$log" | head -60
 fi
-rm -f "$log"
 exit $rc
