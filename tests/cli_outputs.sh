@@ -2,8 +2,8 @@
 # Where the aecl program's outputs go (lib/base/atomic.h): a symbolic link is
 # written through to its target (which is replaced atomically; the link stays a
 # link), a dangling link creates its target, a FIFO's reader gets the data,
-# /dev/null stays a character device, '-' is standard output (/dev/stdout too:
-# tests/test_io_atomic.c); a folder, a link
+# /dev/null stays a character device, '-' and /dev/stdout are standard output;
+# a folder, a link
 # into a missing folder and a folder the user may not write are refused before
 # any work, with a message naming the path, and nothing is changed.
 aecl="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -56,6 +56,8 @@ ok '[ $rc -eq 0 ] && [ -p fifo.csv ] && codes_csv got.csv'
 # (a picture output must name a .png file, unless it is written in place: /dev/null)
 timeout 120 "$aecl" eval good.st --limit 16 --grid /dev/null >/dev/null 2>&1; rc=$?
 ok '[ $rc -eq 0 ] && [ -c /dev/null ]'
+enc --out /dev/null >/dev/null; rc=$?
+ok '[ $rc -eq 0 ] && [ -c /dev/null ]'
 timeout 300 "$aecl" train "$src/models/mlp.model" --limit 64 --val-limit 0 --batch 64 --epochs 1 \
     --out /dev/null >/dev/null 2>&1; rc=$?
 ok '[ $rc -eq 0 ] && [ -c /dev/null ]'
@@ -64,6 +66,9 @@ ok '[ -z "$(find /dev -maxdepth 1 -name ".null.tmp-*")" ]'
 # ---- '-' is standard output ------------------------------------------------------------
 enc --out - >stdout.txt; rc=$?
 ok '[ $rc -eq 0 ] && codes_csv stdout.txt && [ ! -e ./- ]'
+# /dev/stdout is the same descriptor (the command's own lines may follow the rows).
+enc --out /dev/stdout >devstdout.txt 2>/dev/null; rc=$?
+ok '[ $rc -eq 0 ] && head -n 21 devstdout.txt >head.csv && cmp -s head.csv stdout.txt'
 
 # ---- refused before the work, nothing changed ---------------------------------------
 mkdir folder.csv

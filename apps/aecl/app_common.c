@@ -267,7 +267,7 @@ double app_r_squared(const float *x, const float *y, size_t n, size_t f)
 
 int app_check_rows_name(const char *cmd, const char *option, const char *path)
 {
-    if (!path || !strcmp(path, "-") || ends_with(path, ".npy") || app_is_csv(path)) return 0;
+    if (!path || aecl_io_is_stream(path) || ends_with(path, ".npy") || app_is_csv(path)) return 0;
     return app_usage_error(cmd, "%s '%s': name a .npy or .csv file (or - for CSV on standard output)", option, path);
 }
 
@@ -275,7 +275,7 @@ aecl_status app_write_rows(aecl_ctx *ctx, const char *path, const float *v, size
                            const int32_t *labels)
 {
     if (ends_with(path, ".npy")) return aecl_npy_write_2d(ctx, path, v, n, f);
-    AECL_RETURN_IF(strcmp(path, "-") && !app_is_csv(path), AECL_ERR_INVALID_ARG, ctx,
+    AECL_RETURN_IF(!aecl_io_is_stream(path) && !app_is_csv(path), AECL_ERR_INVALID_ARG, ctx,
                    "'%s': name a .npy or .csv file", path);
     char **names = calloc(f, sizeof *names), *buf = malloc(f * 24);
     aecl_status st = names && buf ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");

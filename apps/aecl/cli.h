@@ -228,8 +228,9 @@ void app_psnr_per_image(const float *mse, size_t n, double *mean, double *median
 double app_r_squared(const float *x, const float *y, size_t n, size_t f);
 /* n rows of f values to a .npy (n x f float32) or a CSV (header PREFIX0,
  * PREFIX1, ... and a last label column when labels is not NULL), by the name's
- * ending; "-" is CSV on standard output. Any other name is
- * AECL_ERR_INVALID_ARG. */
+ * ending; "-" is CSV on standard output, and so is any other path written in
+ * place (/dev/null, a FIFO, /dev/stdout: aecl_io_is_stream) unless it ends in
+ * .npy. Any other name is AECL_ERR_INVALID_ARG. */
 aecl_status app_write_rows(aecl_ctx *ctx, const char *path, const float *v, size_t n, size_t f, const char *prefix,
                            const int32_t *labels);
 /* 0 when app_write_rows takes `path` (NULL: none); else 2 after a usage error. */
