@@ -86,7 +86,8 @@ for bad in "--epochs 0" "--batch x" "--lr -1" "--val-split 1.5" "--schedule bogu
            "--scale foo" "--frobnicate 1" "--patience -1" "--label-column 2" "--checkpoint-every 5" \
            "--checkpoint x --checkpoint-every 5 --checkpoint-epochs 2" "--checkpoint-epochs 0" \
            "--val-split 0.1 --val-data $dir/tab30.csv" "--epochs" "--keep first" "--min-delta -1" "--min-delta nan" \
-           "--contamination 0" "--contamination 1" "--plot $dir/p.jpg" "--epochs=" "--val-data test --data $dir/tab30.csv"; do
+           "--contamination 0" "--contamination 1" "--plot $dir/p.jpg" "--epochs=" "--val-data test --data $dir/tab30.csv" \
+           "--checkpoint-best $dir/b.st --val-limit 0"; do
     err=$("$aecl" train "$mlp" $bad 2>&1 >/dev/null); rc=$?
     ok '[ $rc -eq 2 ] && grep -q "aecl train: " <<<"$err"' || echo "   (options: $bad)"
 done

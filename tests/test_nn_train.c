@@ -34,6 +34,15 @@ static double train_eval(aecl_ctx *ctx, aecl_model_spec *s, const aecl_dataset *
     return r->loss;
 }
 
+/* Views of the first 300 samples (training) and the next 100 (validation). */
+static void split_300_100(const aecl_dataset *all, aecl_dataset *tr, aecl_dataset *val)
+{
+    *tr = *val = *all;
+    tr->n = 300;
+    val->x += 300 * all->features;
+    val->n = 100;
+}
+
 /* Validation reuses one eval net across epochs: each epoch's validation loss
  * must be, bit for bit, what a fresh evaluation of that epoch's weights gives
  * (a VAE also checks that its random draws restart), and validating must not
@@ -53,10 +62,8 @@ static void test_validation(aecl_ctx *ctx, const char *model, const aecl_dataset
 {
     aecl_model_spec *s = load_model(ctx, model);
     if (!s) return;
-    aecl_dataset tr = *all, val = *all;
-    tr.n = 300;
-    val.x += 300 * all->features;
-    val.n = 100;
+    aecl_dataset tr, val;
+    split_300_100(all, &tr, &val);
     enum { EPOCHS = 3 };
     val_log log = {0};
     aecl_train_opts o = {.epochs = EPOCHS, .batch = 64, .seed = 11, .keep_last = 1, .cb = log_val, .user = &log};
@@ -136,10 +143,8 @@ static void test_best_weights(aecl_ctx *ctx, const aecl_dataset *all)
 {
     aecl_model_spec *s = load_model(ctx, "mlp.model");
     if (!s) return;
-    aecl_dataset tr = *all, val = *all;
-    tr.n = 300;
-    val.x += 300 * all->features;
-    val.n = 100;
+    aecl_dataset tr, val;
+    split_300_100(all, &tr, &val);
     char best_path[] = "/tmp/aecl-test-best-XXXXXX";
     int fd = mkstemp(best_path);
     if (fd >= 0) close(fd);
@@ -198,10 +203,8 @@ static void test_denoising_validation(aecl_ctx *ctx, const aecl_dataset *all)
 {
     aecl_model_spec *s = load_model(ctx, "denoising.model");
     if (!s) return;
-    aecl_dataset tr = *all, val = *all;
-    tr.n = 300;
-    val.x += 300 * all->features;
-    val.n = 100;
+    aecl_dataset tr, val;
+    split_300_100(all, &tr, &val);
     val_log log = {0};
     aecl_train_opts o = {.epochs = 1, .batch = 64, .seed = 2, .cb = log_val, .user = &log};
     float *w = NULL;

@@ -158,6 +158,8 @@ static int check_args(args *a, aecl_scale_kind *scale, aecl_schedule *sched)
     if (a->ck_every && a->ck_epochs) return bad("%s", "--checkpoint-every and --checkpoint-epochs exclude each other");
     if (strcmp(a->keep, "best") && strcmp(a->keep, "last")) return bad("--keep '%s': expected best or last", a->keep);
     if (a->plot && chart_check_png_name("train", "--plot", a->plot)) return 2;
+    if (a->checkpoint_best && (a->val_limit == 0 || a->val_split == 0))
+        return bad("%s", "--checkpoint-best keeps the best validation loss's weights: it needs validation");
     if (a->val_data && !strcmp(a->val_data, "test") && !is_dir(a->data))
         return bad("--val-data test names the t10k files of a data folder; '%s' is not a folder", a->data);
     if (!a->checkpoint) a->checkpoint = a->resume;
