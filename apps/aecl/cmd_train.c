@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "nn/app.h"
 #include "nn/train.h"
+#include "train_data.h"
 #include "train_report.h"
 
 #include <limits.h>
@@ -12,11 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
-#define DEFAULT_VAL_SPLIT 0.1
 #define PLAIN_PROGRESS_SECONDS 5.0
 
 static void usage(void)
@@ -27,7 +25,7 @@ static void usage(void)
            "Options take their value as --opt VALUE or --opt=VALUE.\n\n"
            "data:\n"
            "  --data PATH          a folder with train-images-idx3-ubyte[.gz], an IDX image file, or a CSV\n"
-           "                       file (*.csv, *.csv.gz) (default " DEFAULT_DATA ")\n"
+           "                       file (*.csv, *.csv.gz) (default " TRAIN_DEFAULT_DATA ")\n"
            "  --label-column C     CSV: the label column, by header name or 0-based index (-1 = last);\n"
            "                       it is left out of the features\n"
            "  --limit N            use the first N training samples (default all)\n"
@@ -69,12 +67,6 @@ static void usage(void)
            "  --device SEL         OpenCL device (see aecl devices)\n");
 }
 
-typedef struct args {
-    const char *model, *data, *out, *device, *label_col, *val_data, *checkpoint, *resume, *scale, *schedule;
-    const char *keep, *checkpoint_best, *history, *plot;
-    long limit, val_limit, epochs, batch, seed, patience, ck_every, ck_epochs, report_every, klass;
-    double lr, val_split, min_delta, contamination;
-} args;
 
 /* ---- options ------------------------------------------------------------------ */
 
@@ -103,7 +95,7 @@ static const struct option opts[] = {
     CLI_HELP_LONGOPT, {0}};
 
 /* One option's value into *a: 1, or 0 when the value is bad. */
-static int set_opt(args *a, int o, const char *v)
+static int set_opt(train_args *a, int o, const char *v)
 {
     const char **strs[] = {&a->data, &a->out, &a->device, &a->label_col, &a->val_data, &a->checkpoint, &a->resume,
                            &a->scale, &a->schedule, &a->keep, &a->checkpoint_best, &a->history, &a->plot};
@@ -133,26 +125,15 @@ static int bad(const char *fmt, const char *what)
     return 2;
 }
 
-static int is_csv(const char *path)
-{
-    return strstr(path, ".csv") != NULL || strstr(path, ".CSV") != NULL;
-}
-
-static int is_dir(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
 /* The combinations that cannot work; 0 or 2 after a message. */
-static int check_args(args *a, aecl_scale_kind *scale, aecl_schedule *sched)
+static int check_args(train_args *a, aecl_scale_kind *scale, aecl_schedule *sched)
 {
     if (!a->model) return bad("%s", "no model file given");
     if (aecl_scale_parse(NULL, a->scale, scale) != AECL_OK) return bad("%s", aecl_ctx_last_error(NULL));
     if (aecl_schedule_parse(NULL, a->schedule, sched) != AECL_OK) return bad("%s", aecl_ctx_last_error(NULL));
     if (a->val_data && a->val_split >= 0) return bad("%s", "--val-data and --val-split exclude each other");
-    if (a->label_col && !is_csv(a->data)) return bad("--label-column needs CSV data, not '%s'", a->data);
-    if (a->klass >= 0 && is_csv(a->data) && !a->label_col) return bad("%s", "--class on CSV data needs --label-column");
+    if (a->label_col && !train_is_csv(a->data)) return bad("--label-column needs CSV data, not '%s'", a->data);
+    if (a->klass >= 0 && train_is_csv(a->data) && !a->label_col) return bad("%s", "--class on CSV data needs --label-column");
     if ((a->ck_every || a->ck_epochs) && !a->checkpoint && !a->resume)
         return bad("%s", "--checkpoint-every and --checkpoint-epochs need --checkpoint FILE");
     if (a->ck_every && a->ck_epochs) return bad("%s", "--checkpoint-every and --checkpoint-epochs exclude each other");
@@ -160,16 +141,16 @@ static int check_args(args *a, aecl_scale_kind *scale, aecl_schedule *sched)
     if (a->plot && chart_check_png_name("train", "--plot", a->plot)) return 2;
     if (a->checkpoint_best && (a->val_limit == 0 || a->val_split == 0))
         return bad("%s", "--checkpoint-best keeps the best validation loss's weights: it needs validation");
-    if (a->val_data && !strcmp(a->val_data, "test") && !is_dir(a->data))
+    if (a->val_data && !strcmp(a->val_data, "test") && !train_is_dir(a->data))
         return bad("--val-data test names the t10k files of a data folder; '%s' is not a folder", a->data);
     if (!a->checkpoint) a->checkpoint = a->resume;
     return 0;
 }
 
 /* Returns 0, or 2 after a message. */
-static int parse_args(int argc, char **argv, args *a, aecl_scale_kind *scale, aecl_schedule *sched, int *help)
+static int parse_args(int argc, char **argv, train_args *a, aecl_scale_kind *scale, aecl_schedule *sched, int *help)
 {
-    *a = (args){.data = DEFAULT_DATA, .out = "model.safetensors", .val_limit = -1, .epochs = -1, .batch = -1,
+    *a = (train_args){.data = TRAIN_DEFAULT_DATA, .out = "model.safetensors", .val_limit = -1, .epochs = -1, .batch = -1,
                 .seed = -1, .lr = -1, .val_split = -1, .scale = "none", .schedule = "none", .klass = -1,
                 .keep = "best", .contamination = NAN};
     const char *v;
@@ -185,119 +166,6 @@ static int parse_args(int argc, char **argv, args *a, aecl_scale_kind *scale, ae
     return check_args(a, scale, sched);
 }
 
-/* ---- data ----------------------------------------------------------------------- */
-
-static void csv_opts(const args *a, aecl_csv_opts *c)
-{
-    *c = (aecl_csv_opts){0};
-    if (!a->label_col) return;
-    char *end;
-    long idx = strtol(a->label_col, &end, 10);
-    c->has_label = 1;
-    if (*end) c->label_name = a->label_col;
-    else c->label_index = (int)idx;
-}
-
-/* An IDX image file or a CSV file. */
-static aecl_status load_file(aecl_ctx *ctx, const args *a, const char *path, long limit, size_t expect, aecl_dataset *d)
-{
-    if (!is_csv(path)) return aecl_dataset_load_idx(ctx, path, NULL, (size_t)limit, expect, d);
-    aecl_csv_opts c;
-    csv_opts(a, &c);
-    AECL_TRY(aecl_dataset_load_csv(ctx, path, &c, (size_t)limit, expect, d));
-    return a->klass >= 0 ? aecl_dataset_keep_label(ctx, d, (int32_t)a->klass) : AECL_OK;
-}
-
-/* An IDX image file of a folder, with its labels when a class is selected
- * (--limit counts samples before the selection). */
-static aecl_status load_idx_dir(aecl_ctx *ctx, const args *a, const char *images, const char *labels, long limit,
-                                size_t expect, aecl_dataset *d)
-{
-    if (a->klass < 0) return aecl_dataset_load_idx(ctx, images, NULL, (size_t)limit, expect, d);
-    AECL_TRY(aecl_dataset_load_idx(ctx, images, labels, (size_t)limit, expect, d));
-    return aecl_dataset_keep_label(ctx, d, (int32_t)a->klass);
-}
-
-/* "DIR/name.gz" when it exists, else "DIR/name". */
-static void idx_path(char *buf, size_t cap, const char *dir, const char *name)
-{
-    snprintf(buf, cap, "%s/%s.gz", dir, name);
-    if (access(buf, R_OK)) snprintf(buf, cap, "%s/%s", dir, name);
-}
-
-static aecl_status load_train(aecl_ctx *ctx, const args *a, size_t expect, aecl_dataset *tr)
-{
-    char path[4200], lab[4200];
-    if (is_dir(a->data)) {
-        idx_path(path, sizeof path, a->data, "train-images-idx3-ubyte");
-        idx_path(lab, sizeof lab, a->data, "train-labels-idx1-ubyte");
-        return load_idx_dir(ctx, a, path, lab, a->limit, expect, tr);
-    }
-    AECL_RETURN_IF(a->klass >= 0 && !is_csv(a->data), AECL_ERR_INVALID_ARG, ctx,
-                   "--class needs a data folder (with its label files) or CSV data with --label-column");
-    return load_file(ctx, a, a->data, a->limit, expect, tr);
-}
-
-/* Which data validates, in words, for the header and the weights file. */
-typedef struct val_choice {
-    double split;             /* > 0: a held-out fraction of the training samples */
-    const char *file;         /* else a file (or a folder's t10k files), or NULL: none */
-    char what[4400];
-} val_choice;
-
-static void val_decide(const args *a, val_choice *vc)
-{
-    *vc = (val_choice){0};
-    if (a->val_limit == 0 || a->val_split == 0) return;
-    if (a->val_data) vc->file = a->val_data;
-    else vc->split = a->val_split > 0 ? a->val_split : DEFAULT_VAL_SPLIT;
-}
-
-static aecl_status load_data(aecl_ctx *ctx, const args *a, size_t expect, uint64_t seed, val_choice *vc,
-                             aecl_dataset *tr, aecl_dataset *val)
-{
-    AECL_TRY(load_train(ctx, a, expect, tr));
-    size_t cap = a->val_limit > 0 ? (size_t)a->val_limit : 0;
-    if (vc->split > 0) {
-        aecl_dataset all = *tr;
-        aecl_status st = aecl_dataset_split(ctx, &all, vc->split, seed, tr, val);
-        if (st != AECL_OK) { *tr = all; return st; }
-        if (cap && val->n > cap) val->n = cap;
-        snprintf(vc->what, sizeof vc->what, "%zu samples held out from the training data (--val-split %g, seed %llu)",
-                 val->n, vc->split, (unsigned long long)seed);
-        return AECL_OK;
-    }
-    if (!vc->file) return AECL_OK;
-    if (strcmp(vc->file, "test")) {
-        AECL_TRY(load_file(ctx, a, vc->file, (long)cap, expect, val));
-        snprintf(vc->what, sizeof vc->what, "%zu samples of %s", val->n, vc->file);
-        return AECL_OK;
-    }
-    char te[4200], lab[4200];
-    idx_path(te, sizeof te, a->data, "t10k-images-idx3-ubyte");
-    idx_path(lab, sizeof lab, a->data, "t10k-labels-idx1-ubyte");
-    AECL_TRY(load_idx_dir(ctx, a, te, lab, (long)cap, expect, val));
-    snprintf(vc->what, sizeof vc->what, "%zu samples of %s (the test set)", val->n, te);
-    return AECL_OK;
-}
-
-/* aecl_scaling_apply reports to the thread's slot (it takes no context): its
- * message goes into ctx, where the error printed at exit is read. */
-static aecl_status apply_scaling(aecl_ctx *ctx, const aecl_scaling *sc, aecl_dataset *d)
-{
-    aecl_status st = aecl_scaling_apply(sc, d->x, d->n, d->features);
-    return st == AECL_OK ? st : aecl_fail(ctx, st, "%s", aecl_ctx_last_error(NULL));
-}
-
-/* Fitted on the training data; validation data (none with --val-limit 0) gets the same. */
-static aecl_status scale_data(aecl_ctx *ctx, aecl_scale_kind kind, aecl_dataset *tr, aecl_dataset *val,
-                              aecl_scaling *sc)
-{
-    AECL_TRY(aecl_scaling_fit(ctx, kind, tr->x, tr->n, tr->features, sc));
-    AECL_TRY(apply_scaling(ctx, sc, tr));
-    return apply_scaling(ctx, sc, val);
-}
-
 /* ---- the command ------------------------------------------------------------------- */
 
 /* What validation measures: a denoising model's objective on noisy inputs. */
@@ -311,8 +179,8 @@ static void val_measure(const aecl_model_spec *spec, char *buf, size_t cap)
     else snprintf(buf, cap, "%s of the reconstruction", loss);
 }
 
-static void print_header(aecl_ctx *ctx, const args *a, const aecl_model_spec *spec, const aecl_dataset *tr,
-                         const val_choice *vc)
+static void print_header(aecl_ctx *ctx, const train_args *a, const aecl_model_spec *spec, const aecl_dataset *tr,
+                         const train_val *vc)
 {
     printf("training %s (%s, %lld parameters) on %zu samples of %s", a->model, aecl_spec_kind_name(spec->kind),
            (long long)spec->n_params, tr->n, a->data);
@@ -334,7 +202,7 @@ static void print_header(aecl_ctx *ctx, const args *a, const aecl_model_spec *sp
 }
 
 /* The (1 - C)-quantile of the training samples' MSE scores, stored with the weights. */
-static aecl_status fit_threshold(aecl_ctx *ctx, const args *a, const aecl_model_spec *spec, const float *w,
+static aecl_status fit_threshold(aecl_ctx *ctx, const train_args *a, const aecl_model_spec *spec, const float *w,
                                  const aecl_dataset *tr, int batch, train_meta *meta)
 {
     float *s = malloc(tr->n * sizeof *s);
@@ -356,8 +224,8 @@ static aecl_status fit_threshold(aecl_ctx *ctx, const args *a, const aecl_model_
 }
 
 /* The training summary in the weights file's metadata. */
-static void summary_meta(const args *a, const aecl_train_summary *sm, const aecl_train_opts *o,
-                         const aecl_dataset *tr, const val_choice *vc, train_meta *meta)
+static void summary_meta(const train_args *a, const aecl_train_summary *sm, const aecl_train_opts *o,
+                         const aecl_dataset *tr, const train_val *vc, train_meta *meta)
 {
     train_meta_add(meta, "aecl.train.epochs", "%d of %d%s", sm->epochs_run, o->epochs,
                    sm->stopped_early ? " (early stopping)" : "");
@@ -372,8 +240,8 @@ static void summary_meta(const args *a, const aecl_train_summary *sm, const aecl
                    sm->weights_epoch == sm->best_epoch && sm->validated ? "the best" : "the last");
 }
 
-static aecl_status train_and_save(aecl_ctx *ctx, const args *a, const aecl_model_spec *spec, aecl_train_opts *o,
-                                  const aecl_dataset *tr, const aecl_dataset *val, const val_choice *vc,
+static aecl_status train_and_save(aecl_ctx *ctx, const train_args *a, const aecl_model_spec *spec, aecl_train_opts *o,
+                                  const aecl_dataset *tr, const aecl_dataset *val, const train_val *vc,
                                   train_progress *ps)
 {
     print_header(ctx, a, spec, tr, vc);
@@ -409,7 +277,7 @@ static aecl_status train_and_save(aecl_ctx *ctx, const args *a, const aecl_model
 }
 
 /* Before any training time is spent. */
-static int check_outputs(const args *a)
+static int check_outputs(const train_args *a)
 {
     const char *outs[] = {a->out, a->checkpoint, a->checkpoint_best, a->history, a->plot};
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
@@ -419,7 +287,7 @@ static int check_outputs(const args *a)
 
 int cmd_train(int argc, char **argv)
 {
-    args a;
+    train_args a;
     aecl_scale_kind scale;
     aecl_schedule sched;
     int help = 0, rc = parse_args(argc, argv, &a, &scale, &sched, &help);
@@ -432,12 +300,12 @@ int cmd_train(int argc, char **argv)
     aecl_model_spec *spec = NULL;
     aecl_dataset tr = {0}, val = {0};
     aecl_scaling sc = {0};
-    val_choice vc;
-    val_decide(&a, &vc);
+    train_val vc;
+    train_val_decide(&a, &vc);
     aecl_status st = aecl_spec_parse_file(ctx, a.model, &spec);
     uint64_t seed = spec && a.seed >= 0 ? (uint64_t)a.seed : spec ? spec->train.seed : 1;
-    if (st == AECL_OK) st = load_data(ctx, &a, aecl_spec_shape_numel(spec->input), seed, &vc, &tr, &val);
-    if (st == AECL_OK) st = scale_data(ctx, scale, &tr, &val, &sc);
+    if (st == AECL_OK) st = train_load_data(ctx, &a, aecl_spec_shape_numel(spec->input), seed, &vc, &tr, &val);
+    if (st == AECL_OK) st = train_scale_data(ctx, scale, &tr, &val, &sc);
     train_progress ps = {.tty = isatty(1), .plain_every = PLAIN_PROGRESS_SECONDS, .val_label = "val loss",
                          .history_path = a.history, .ctx = ctx};
     aecl_train_opts o = {.epochs = a.epochs > 0 ? (int)a.epochs : spec ? spec->train.epochs : 1,

@@ -1,0 +1,38 @@
+/* aecl train's options and its data: the training set, the validation set
+ * (a seeded held-out split by default), and the scaling (train_data.c). */
+#ifndef AECL_APP_TRAIN_DATA_H
+#define AECL_APP_TRAIN_DATA_H
+
+#include "nn/train.h"
+
+#define TRAIN_DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
+#define TRAIN_DEFAULT_VAL_SPLIT 0.1
+
+/* The command line, as parsed (-1 / NaN / NULL: not given). */
+typedef struct train_args {
+    const char *model, *data, *out, *device, *label_col, *val_data, *checkpoint, *resume, *scale, *schedule;
+    const char *keep, *checkpoint_best, *history, *plot;
+    long limit, val_limit, epochs, batch, seed, patience, ck_every, ck_epochs, report_every, klass;
+    double lr, val_split, min_delta, contamination;
+} train_args;
+
+/* Which data validates, in words, for the header and the weights file. */
+typedef struct train_val {
+    double split;             /* > 0: a held-out fraction of the training samples */
+    const char *file;         /* else a file, "test" (a folder's t10k files), or NULL: none */
+    char what[4400];          /* filled by train_load_data ("" without validation) */
+} train_val;
+
+int train_is_csv(const char *path);
+int train_is_dir(const char *path);
+/* What validates: --val-data, --val-split, the default split, or nothing. */
+void train_val_decide(const train_args *a, train_val *vc);
+/* The training samples (--data, --limit, --class) and the validation samples vc
+ * names (a split takes them out of the training samples, seeded by `seed`). */
+aecl_status train_load_data(aecl_ctx *ctx, const train_args *a, size_t expect, uint64_t seed, train_val *vc,
+                            aecl_dataset *tr, aecl_dataset *val);
+/* Fits the scaling on the training samples and applies it to both sets. */
+aecl_status train_scale_data(aecl_ctx *ctx, aecl_scale_kind kind, aecl_dataset *tr, aecl_dataset *val,
+                             aecl_scaling *sc);
+
+#endif
