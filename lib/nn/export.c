@@ -65,19 +65,10 @@ static aecl_status make_layer(aecl_ctx *ctx, const char *path, const aecl_safete
     return AECL_OK;
 }
 
-/* Index of the decoder's last layer with weights: under BCE it yields logits. */
-static size_t output_layer(const aecl_model_spec *s)
-{
-    size_t last = 0;
-    for (size_t i = 0; i < s->n_decoder; i++)
-        if (aecl_spec_layer_has_weights(s->decoder[i].kind)) last = i;
-    return last;
-}
-
 static aecl_status make_layers(aecl_ctx *ctx, const char *path, aecl_export_src *x)
 {
     const aecl_model_spec *s = x->spec;
-    size_t used = 0, out = output_layer(s);
+    size_t used = 0, out = aecl_spec_output_layer(s);
     char name[32];
     x->enc = calloc(s->n_encoder ? s->n_encoder : 1, sizeof *x->enc);
     x->dec = calloc(s->n_decoder ? s->n_decoder : 1, sizeof *x->dec);

@@ -87,19 +87,10 @@ static aecl_tensor *encoder(aecl_net *n, aecl_tensor *x)
     return x;
 }
 
-/* Index of the decoder's last layer with weights: its activation is the output's. */
-static size_t output_layer(const aecl_model_spec *s)
-{
-    size_t last = 0;
-    for (size_t i = 0; i < s->n_decoder; i++)
-        if (aecl_spec_layer_has_weights(s->decoder[i].kind)) last = i;
-    return last;
-}
-
 static aecl_tensor *decoder(aecl_net *n, aecl_tensor *z, aecl_tensor **logits)
 {
     const aecl_model_spec *s = n->spec;
-    size_t out = output_layer(s);
+    size_t out = aecl_spec_output_layer(s);
     int bce = s->loss == AECL_LOSS_BCE;
     char prefix[32];
     for (size_t i = 0; i < s->n_decoder; i++) {

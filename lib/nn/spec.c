@@ -177,6 +177,14 @@ int aecl_spec_layer_has_weights(aecl_layer_kind k)
     return (unsigned)k < AECL_LAYER_COUNT && aecl_spec_layer_defs[k].weights;
 }
 
+size_t aecl_spec_output_layer(const aecl_model_spec *s)
+{
+    size_t last = 0;
+    for (size_t i = 0; i < s->n_decoder; i++)
+        if (aecl_spec_layer_has_weights(s->decoder[i].kind)) last = i;
+    return last;
+}
+
 int aecl_spec_layer_is_spatial(aecl_layer_kind k)
 {
     return (unsigned)k < AECL_LAYER_COUNT && aecl_spec_layer_defs[k].spatial;

@@ -195,6 +195,9 @@ int64_t aecl_spec_param_count(const aecl_model_spec *spec);
 
 /* 1 for the kinds with weights (dense, conv and convT). */
 int aecl_spec_layer_has_weights(aecl_layer_kind k);
+/* Index of the decoder's last layer with weights: its activation is the model's
+ * output activation (under BCE the layer yields logits and a sigmoid follows). */
+size_t aecl_spec_output_layer(const aecl_model_spec *spec);
 /* 1 for the kinds that take and give CxHxW (conv, convT, pooling, upsample). */
 int aecl_spec_layer_is_spatial(aecl_layer_kind k);
 
