@@ -37,8 +37,9 @@ static void print_eta(double eta)
 static void print_epoch(const train_progress *s, const aecl_train_progress *p)
 {
     printf("%sepoch %d/%d  train loss %.5f", s->tty ? "\r\033[K" : "", p->epoch, p->epochs, p->train_loss);
-    if (!isnan(p->train_kl)) printf(" (recon %.5f, KL %.5f)", p->train_recon, p->train_kl);
     if (!isnan(p->val_loss)) printf("  %s %.5f%s", s->val_label, p->val_loss, p->improved ? " *" : "");
+    /* After the losses, so "train loss X  val loss Y" reads the same for every kind. */
+    if (!isnan(p->train_kl)) printf("  (train recon %.5f, KL %.5f)", p->train_recon, p->train_kl);
     printf("  lr %.3g  %.0f samples/s  %.1fs%s%s\n", p->lr, p->samples_per_s, p->epoch_seconds,
            p->checkpointed ? "  (checkpoint)" : "", p->best_written ? "  (best weights written)" : "");
     if (p->stopping) printf("early stopping: no improvement in the last epochs\n");
