@@ -1,6 +1,7 @@
 /* aecl train's progress line, epoch lines, history file and metadata pairs. */
 #include "train_report.h"
 #include "base/atomic.h"
+#include "base/buf.h"
 #include "chart.h"
 #include "cli.h"
 
@@ -62,13 +63,7 @@ static void print_step(const train_progress *s, const aecl_train_progress *p)
 static void add_epoch(train_progress *s, const aecl_train_progress *p)
 {
     train_history *h = &s->hist;
-    if (h->n == h->cap) {
-        int cap = h->cap ? 2 * h->cap : 64;
-        train_epoch *r = realloc(h->rows, (size_t)cap * sizeof *r);
-        if (!r) return;
-        h->rows = r;
-        h->cap = cap;
-    }
+    if (!aecl_grow((void **)&h->rows, &h->cap, (size_t)h->n + 1, sizeof *h->rows, 64)) return;
     h->rows[h->n++] = (train_epoch){p->epoch, p->train_loss, p->train_recon, p->train_kl, p->val_loss, p->lr,
                                     p->samples_per_s, p->epoch_seconds, p->improved};
     if (!s->history_path || s->history_status != AECL_OK) return;

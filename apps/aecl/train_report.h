@@ -15,7 +15,8 @@ typedef struct train_epoch {
 
 typedef struct train_history {
     train_epoch *rows;
-    int n, cap;
+    int n;
+    size_t cap;
 } train_history;
 
 /* The progress callback's state. */

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "io/io.h"
+#include "base/buf.h"
 #include "base/error.h"
 
 #include <errno.h>
@@ -43,11 +44,9 @@ static aecl_status read_all(aecl_ctx *ctx, const char *path, char **out, size_t 
         }
         if (r == 0) break;
         n += (size_t)r;
-        if (cap - n - 1 < (1 << 15)) {
-            char *nb = cap > ((size_t)-1) / 4 ? NULL : realloc(buf, cap * 2);
-            if (!nb) free(buf);
-            buf = nb;
-            cap *= 2;
+        if (cap - n - 1 < (1 << 15) && !aecl_grow((void **)&buf, &cap, cap + 1, 1, 0)) {
+            free(buf);
+            buf = NULL;
         }
     }
     gzclose(gz);
@@ -67,7 +66,7 @@ static aecl_status read_all(aecl_ctx *ctx, const char *path, char **out, size_t 
 typedef struct fields {
     char *buf;
     size_t *off, *col;    /* start in buf, 1-based column in the line */
-    size_t n, cap;
+    size_t n, cap_off, cap_col;
 } fields;
 
 static void fields_free(fields *f)
@@ -79,16 +78,9 @@ static void fields_free(fields *f)
 
 static int fields_push(fields *f, size_t off, size_t col)
 {
-    if (f->n == f->cap) {
-        size_t nc = f->cap ? f->cap * 2 : 64;
-        size_t *o = realloc(f->off, nc * sizeof *o);
-        if (!o) return 0;
-        f->off = o;
-        size_t *c = realloc(f->col, nc * sizeof *c);
-        if (!c) return 0;
-        f->col = c;
-        f->cap = nc;
-    }
+    if (!aecl_grow((void **)&f->off, &f->cap_off, f->n + 1, sizeof *f->off, 64) ||
+        !aecl_grow((void **)&f->col, &f->cap_col, f->n + 1, sizeof *f->col, 64))
+        return 0;
     f->off[f->n] = off;
     f->col[f->n] = col;
     f->n++;

@@ -2,6 +2,7 @@
  * work without a rebuild. A file may begin with `//@require other.cl` lines; the
  * loader prepends those files (each once), so shared helpers such as the random
  * number generator live in one file. */
+#include "base/buf.h"
 #include "rt/error.h"
 #include "rt/kernels.h"
 #include "rt/program.h"
@@ -27,11 +28,10 @@ static aecl_status read_text_file(aecl_ctx *ctx, const char *path, char **out)
     char *buf = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 16384;
-            char *g = realloc(buf, cap);
-            if (!g) { free(buf); fclose(fp); return aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory reading %s", path); }
-            buf = g;
+        if (!aecl_grow((void **)&buf, &cap, len + 4096 + 1, 1, 16384)) {
+            free(buf);
+            fclose(fp);
+            return aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory reading %s", path);
         }
         size_t got = fread(buf + len, 1, 4096, fp);
         len += got;
