@@ -9,7 +9,7 @@
  *      AECL_ERR_IO           a file cannot be opened, read, written or renamed;
  *      AECL_ERR_FORMAT       a file is malformed (wrong magic, truncated, bad JSON);
  *      AECL_ERR_UNSUPPORTED  a well-formed file uses a feature aecl lacks
- *                            (a safetensors dtype other than F32, a .npy '<f8');
+ *                            (a safetensors dtype other than F32);
  *      AECL_ERR_INVALID_ARG  a bad argument from the caller;
  *      AECL_ERR_HOST_MEMORY  malloc failed or a size overflowed.
  *  - Every writer writes atomically (aecl_atomic_*): the target is either the old
@@ -207,7 +207,12 @@ const char *aecl_safetensors_meta(const aecl_safetensors *st, const char *key);
 void aecl_safetensors_free(aecl_safetensors *st);
 
 /* ---- NumPy .npy (npy.c) ------------------------------------------------------
- * Written as version 1.0, '<f4', fortran_order False, header padded to 64 bytes. */
+ * Written as version 1.0, '<f4', fortran_order False, header padded to 64 bytes.
+ * Read: versions 1.0-3.0 of dtype float32, float64, uint8, int32 or int64
+ * ('<f4' '<f8' '|u1' '<i4' '<i8', their '>' big-endian and '=' native forms),
+ * in C or Fortran order. Any other dtype, and every other flaw, is an
+ * AECL_ERR_FORMAT naming the file ("x.npy: dtype '<c8' (complex64) is not
+ * supported: aecl reads float32, ..."): a fault of the file, not of a device. */
 #define AECL_NPY_MAX_DIMS 8
 
 /* Writes a float32 array of ndim (0..AECL_NPY_MAX_DIMS) dims, C order, atomically. */
@@ -221,11 +226,17 @@ typedef struct aecl_npy {
     unsigned ndim;
     size_t shape[AECL_NPY_MAX_DIMS];
     size_t count;                     /* product(shape) */
-    float *data;                      /* count floats (NULL when count is 0) */
+    float *data;                      /* count floats, row-major (NULL when count is 0) */
 } aecl_npy;
-/* Reads versions 1.0-3.0 of '<f4' C-order arrays; other dtypes and fortran_order
- * True are AECL_ERR_UNSUPPORTED. Free with aecl_npy_free. */
+/* Reads an array of any supported dtype as float32, converted once; a Fortran-order
+ * file is transposed into row-major (C) order. Values must be finite and, for
+ * float64, within float32's range (the message names the file and the index).
+ * Free with aecl_npy_free. */
 aecl_status aecl_npy_read(aecl_ctx *ctx, const char *path, aecl_npy *out);
+/* Reads labels: one value per sample (shape (N,) or (N, 1, ...)) of an integer
+ * dtype, or of a float dtype holding whole numbers, each within int32's range.
+ * *labels gets n values (malloc'd; NULL when n is 0). */
+aecl_status aecl_npy_read_labels(aecl_ctx *ctx, const char *path, int32_t **labels, size_t *n);
 void aecl_npy_free(aecl_npy *a);
 
 #endif

@@ -1,4 +1,6 @@
-/* NumPy .npy writer (version 1.0, '<f4', C order) and reader.
+/* NumPy .npy writer (version 1.0, '<f4', C order) and reader (float32, float64,
+ * uint8, int32 and int64 of either byte order, C or Fortran order, converted
+ * once to row-major float32; or to int32 labels).
  *
  * Layout: "\x93NUMPY", major, minor, header length (u16 LE in 1.0, u32 LE in 2.0
  * and 3.0), then a Python dict literal
@@ -12,6 +14,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -175,14 +179,92 @@ static const char *parse_dict(hdr *h)
     return NULL;
 }
 
-static aecl_status read_header(aecl_ctx *ctx, FILE *fp, const char *path, hdr *h)
+/* ---- reading: dtypes ------------------------------------------------------------ */
+
+/* The element types aecl converts from, whatever the byte order. */
+typedef struct npy_type {
+    char kind;          /* 'f' float, 'u' unsigned, 'i' signed */
+    unsigned size;      /* bytes per element */
+    int big;            /* big-endian ('>') */
+} npy_type;
+
+#define READS "aecl reads float32, float64, uint8, int32, int64"
+
+/* numpy's name of a descr like '<c8' ("complex64"), for messages; "" if unknown. */
+static const char *type_name(const char *descr, char *buf, size_t cap)
+{
+    static const char kinds[] = "fciu";
+    static const char *const names[] = {"float", "complex", "int", "uint"};
+    buf[0] = 0;
+    if (!descr[0] || !strchr("<>|=", descr[0]) || !descr[1]) return buf;
+    if (!strcmp(descr + 1, "b1")) {
+        snprintf(buf, cap, " (bool)");
+        return buf;
+    }
+    const char *k = strchr(kinds, descr[1]);
+    char *end;
+    long size = strtol(descr + 2, &end, 10);
+    if (k && isdigit((unsigned char)descr[2]) && !*end && size > 0 && size <= 32)
+        snprintf(buf, cap, " (%s%ld)", names[k - kinds], size * 8);
+    return buf;
+}
+
+/* '<f4' '<f8' '|u1' '<i4' '<i8', their '>' (big-endian) and '=' (native) forms. */
+static aecl_status parse_type(aecl_ctx *ctx, const char *path, const char *descr, npy_type *t)
+{
+    static const char *const ok[] = {"f4", "f8", "u1", "i4", "i8"};
+    char esc[64], name[32];
+    for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++) {
+        if (!descr[0] || strcmp(descr + 1, ok[k]) != 0) continue;
+        int one = ok[k][1] == '1';
+        if (!(strchr("<>=", descr[0]) || (one && descr[0] == '|'))) break;
+        static const union { uint16_t u; uint8_t b[2]; } host = {1};
+        t->kind = ok[k][0];
+        t->size = (unsigned)(ok[k][1] - '0');
+        t->big = descr[0] == '>' || (descr[0] == '=' && host.b[0] == 0);
+        return AECL_OK;
+    }
+    return aecl_fail(ctx, AECL_ERR_FORMAT, "%s: dtype '%s'%s is not supported: " READS, path,
+                     aecl_io_escape(descr, esc, sizeof esc), type_name(descr, name, sizeof name));
+}
+
+/* The element at p as stored, its bytes put in host order. */
+static uint64_t elem_bits(const uint8_t *p, const npy_type *t)
+{
+    uint64_t v = 0;
+    for (unsigned k = 0; k < t->size; k++) v |= (uint64_t)p[t->big ? t->size - 1 - k : k] << (8 * k);
+    return v;
+}
+
+static double elem_double(const uint8_t *p, const npy_type *t)
+{
+    uint64_t v = elem_bits(p, t);
+    if (t->kind == 'f' && t->size == 4) {
+        uint32_t u = (uint32_t)v;
+        float f;
+        memcpy(&f, &u, 4);
+        return f;
+    }
+    if (t->kind == 'f') {
+        double d;
+        memcpy(&d, &v, 8);
+        return d;
+    }
+    if (t->kind == 'u') return (double)v;
+    return t->size == 4 ? (double)(int32_t)(uint32_t)v : (double)(int64_t)v;
+}
+
+/* ---- reading: header, sizes, values ------------------------------------------------ */
+
+static aecl_status read_header(aecl_ctx *ctx, FILE *fp, const char *path, hdr *h, npy_type *t)
 {
     uint8_t pre[12];
     AECL_RETURN_IF(fread(pre, 1, 10, fp) != 10 || memcmp(pre, MAGIC, 6) != 0, AECL_ERR_FORMAT,
                    ctx, "npy '%s': not a .npy file (no \\x93NUMPY magic)", path);
     unsigned major = pre[6];
-    AECL_RETURN_IF(major < 1 || major > 3, AECL_ERR_UNSUPPORTED, ctx,
-                   "npy '%s': format version %u.%u is not supported", path, major, pre[7]);
+    AECL_RETURN_IF(major < 1 || major > 3, AECL_ERR_FORMAT, ctx,
+                   "npy '%s': format version %u.%u is not supported (aecl reads 1.0 to 3.0)", path, major,
+                   pre[7]);
     size_t hlen = pre[8] | (size_t)pre[9] << 8;
     if (major >= 2) {
         AECL_RETURN_IF(fread(pre + 10, 1, 2, fp) != 2, AECL_ERR_FORMAT, ctx,
@@ -206,13 +288,7 @@ static aecl_status read_header(aecl_ctx *ctx, FILE *fp, const char *path, hdr *h
     size_t at = (size_t)(h->s - text);
     free(text);
     AECL_RETURN_IF(why, AECL_ERR_FORMAT, ctx, "npy '%s': %s (header byte %zu)", path, why, at);
-    char esc[64];
-    AECL_RETURN_IF(strcmp(h->descr, "<f4") != 0, AECL_ERR_UNSUPPORTED, ctx,
-                   "npy '%s': dtype '%s' (aecl reads '<f4' only)", path,
-                   aecl_io_escape(h->descr, esc, sizeof esc));
-    AECL_RETURN_IF(h->fortran, AECL_ERR_UNSUPPORTED, ctx,
-                   "npy '%s': fortran_order True (aecl reads C order only)", path);
-    return AECL_OK;
+    return parse_type(ctx, path, h->descr, t);
 }
 
 /* Bytes of the file after the header (the data section). */
@@ -228,68 +304,234 @@ static aecl_status data_bytes(aecl_ctx *ctx, FILE *fp, const char *path, uint64_
 }
 
 /* The element count of h's shape, checked against the bytes the file holds
- * before anything is allocated for it: exactly count * 4 bytes must follow. */
-static aecl_status check_size(aecl_ctx *ctx, FILE *fp, const char *path, const hdr *h, size_t *count)
+ * before anything is allocated for it: exactly count * size bytes must follow. */
+static aecl_status check_size(aecl_ctx *ctx, FILE *fp, const char *path, const hdr *h, size_t size,
+                              size_t *count)
 {
     double declared = 1;
     for (unsigned d = 0; d < h->ndim; d++) declared *= (double)h->shape[d];
     uint64_t held = 0;
     AECL_TRY(data_bytes(ctx, fp, path, &held));
-    AECL_TRY(aecl_io_check_held(ctx, path, declared, 4, held));
+    AECL_TRY(aecl_io_check_held(ctx, path, declared, size, held));
     *count = 1;
-    for (unsigned d = 0; d < h->ndim; d++) *count *= h->shape[d];   /* <= held / 4: no overflow */
-    AECL_RETURN_IF(held != (uint64_t)*count * 4, AECL_ERR_FORMAT, ctx,
-                   "npy '%s': %llu bytes after the data (the shape needs %zu bytes, the file holds %llu)",
-                   path, (unsigned long long)(held - (uint64_t)*count * 4), *count * 4,
+    for (unsigned d = 0; d < h->ndim; d++) *count *= h->shape[d];   /* <= held / size: no overflow */
+    uint64_t need = (uint64_t)*count * size;
+    AECL_RETURN_IF(held != need, AECL_ERR_FORMAT, ctx,
+                   "npy '%s': %llu bytes after the data (the shape needs %llu bytes, the file holds %llu)",
+                   path, (unsigned long long)(held - need), (unsigned long long)need,
                    (unsigned long long)held);
     return AECL_OK;
 }
 
-/* Reads the count floats and refuses NaN and infinities, naming the first. */
-static aecl_status read_values(aecl_ctx *ctx, FILE *fp, const char *path, aecl_npy *a)
+/* An open file, its header and dtype, its size checked. */
+typedef struct npy_in {
+    FILE *fp;
+    hdr h;
+    npy_type t;
+    size_t count;
+} npy_in;
+
+static aecl_status open_in(aecl_ctx *ctx, const char *path, npy_in *in)
+{
+    char eb[128];
+    memset(in, 0, sizeof *in);
+    in->fp = fopen(path, "rb");
+    AECL_RETURN_IF(!in->fp, AECL_ERR_IO, ctx, "cannot open npy file '%s': %s", path,
+                   aecl_strerror(errno, eb, sizeof eb));
+    aecl_status st = read_header(ctx, in->fp, path, &in->h, &in->t);
+    if (st == AECL_OK) st = check_size(ctx, in->fp, path, &in->h, in->t.size, &in->count);
+    if (st != AECL_OK) {
+        fclose(in->fp);
+        in->fp = NULL;
+    }
+    return st;
+}
+
+/* The data section as stored: count * size bytes (NULL when count is 0). */
+static aecl_status read_raw(aecl_ctx *ctx, const char *path, npy_in *in, uint8_t **raw)
+{
+    *raw = NULL;
+    size_t bytes = in->count * in->t.size;
+    if (bytes == 0) return AECL_OK;
+    *raw = malloc(bytes);
+    AECL_RETURN_IF(!*raw, AECL_ERR_HOST_MEMORY, ctx, "npy '%s': out of memory", path);
+    size_t got = fread(*raw, 1, bytes, in->fp);
+    AECL_RETURN_IF(got != bytes, AECL_ERR_IO, ctx, "npy '%s': reading the data failed after %zu of %zu bytes",
+                   path, got, bytes);
+    return AECL_OK;
+}
+
+/* Row-major (C order) position of each stored element: the identity for C order;
+ * for Fortran order (first index fastest) an odometer over the shape. */
+typedef struct npy_walk {
+    unsigned ndim;
+    size_t idx[AECL_NPY_MAX_DIMS], cstride[AECL_NPY_MAX_DIMS];
+    const size_t *shape;
+    size_t at;            /* C-order index of the current stored element */
+    int fortran;
+} npy_walk;
+
+static void walk_init(npy_walk *w, const hdr *h)
+{
+    memset(w, 0, sizeof *w);
+    w->ndim = h->ndim;
+    w->shape = h->shape;
+    w->fortran = h->fortran && h->ndim > 1;
+    size_t s = 1;
+    for (unsigned d = h->ndim; d-- > 0;) {
+        w->cstride[d] = s;
+        s *= h->shape[d];
+    }
+}
+
+static void walk_next(npy_walk *w)
+{
+    if (!w->fortran) {
+        w->at++;
+        return;
+    }
+    for (unsigned d = 0; d < w->ndim; d++) {
+        w->at += w->cstride[d];
+        if (++w->idx[d] < w->shape[d]) return;
+        w->at -= w->cstride[d] * w->shape[d];
+        w->idx[d] = 0;
+    }
+}
+
+/* " (row R, column C)" of C-order index i, or "" for fewer than 2 dims. */
+static const char *where(const npy_in *in, size_t i, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    if (in->h.ndim > 1) {   /* a scalar has no shape[0] to divide by (shape () crashed here) */
+        size_t per = in->count / in->h.shape[0];
+        snprintf(buf, cap, " (row %zu, column %zu)", i / per, i % per);
+    }
+    return buf;
+}
+
+/* One stored value as a float32 sample value: finite and within float32's range. */
+static aecl_status to_float(aecl_ctx *ctx, const char *path, const npy_in *in, const uint8_t *p, size_t at,
+                            float *out)
+{
+    char w[64];
+    if (in->t.kind == 'i' && in->t.size == 8) {
+        *out = (float)(int64_t)elem_bits(p, &in->t);   /* rounded once, not through double */
+        return AECL_OK;
+    }
+    double v = elem_double(p, &in->t);
+    *out = (float)v;
+    if (isfinite(*out)) return AECL_OK;
+    if (!isfinite(v))
+        return aecl_fail(ctx, AECL_ERR_FORMAT, "npy '%s': value %zu%s is %s: aecl takes finite values only", path, at,
+                         where(in, at, w, sizeof w), aecl_nonfinite_name((float)v));
+    return aecl_fail(ctx, AECL_ERR_FORMAT, "npy '%s': value %zu%s is %g, beyond float32's range (aecl computes in "
+                     "float32)", path, at, where(in, at, w, sizeof w), v);
+}
+
+/* The fast path: little-endian float32 in C order, read straight into place. */
+static aecl_status read_f32_c(aecl_ctx *ctx, const char *path, npy_in *in, float *data)
+{
+    size_t got = fread(data, 1, in->count * 4, in->fp);
+    AECL_RETURN_IF(got != in->count * 4, AECL_ERR_IO, ctx, "npy '%s': reading the data failed after %zu of %zu bytes",
+                   path, got, in->count * 4);
+    aecl_io_f32_from_le(data, in->count);
+    size_t bad = aecl_first_nonfinite(data, in->count);
+    if (bad == in->count) return AECL_OK;
+    char w[64];
+    return aecl_fail(ctx, AECL_ERR_FORMAT, "npy '%s': value %zu%s is %s: aecl takes finite values only", path, bad,
+                     where(in, bad, w, sizeof w), aecl_nonfinite_name(data[bad]));
+}
+
+/* Any other dtype or order: converted once, element by element, into C order. */
+static aecl_status read_converted(aecl_ctx *ctx, const char *path, npy_in *in, float *data)
+{
+    uint8_t *raw;
+    aecl_status st = read_raw(ctx, path, in, &raw);
+    npy_walk w;
+    walk_init(&w, &in->h);
+    for (size_t j = 0; st == AECL_OK && j < in->count; j++, walk_next(&w))
+        st = to_float(ctx, path, in, raw + j * in->t.size, w.at, &data[w.at]);
+    free(raw);
+    return st;
+}
+
+static aecl_status read_values(aecl_ctx *ctx, const char *path, npy_in *in, aecl_npy *a)
 {
     if (a->count == 0) return AECL_OK;
-    a->data = malloc(a->count * 4);
+    a->data = malloc(a->count * sizeof *a->data);
     AECL_RETURN_IF(!a->data, AECL_ERR_HOST_MEMORY, ctx, "npy '%s': out of memory", path);
-    size_t got = fread(a->data, 1, a->count * 4, fp);
-    AECL_RETURN_IF(got != a->count * 4, AECL_ERR_IO, ctx, "npy '%s': reading the data failed after %zu of %zu bytes",
-                   path, got, a->count * 4);
-    aecl_io_f32_from_le(a->data, a->count);
-    size_t bad = aecl_first_nonfinite(a->data, a->count);
-    if (bad == a->count) return AECL_OK;
-    char where[64] = "";
-    if (a->ndim > 1) {   /* a scalar has no shape[0] to divide by (shape () crashed here) */
-        size_t per = a->count / a->shape[0];
-        snprintf(where, sizeof where, " (row %zu, column %zu)", bad / per, bad % per);
-    }
-    return aecl_fail(ctx, AECL_ERR_FORMAT, "npy '%s': value %zu%s is %s: aecl takes finite values only", path, bad,
-                     where, aecl_nonfinite_name(a->data[bad]));
+    int plain = in->t.kind == 'f' && in->t.size == 4 && !in->t.big && !(in->h.fortran && in->h.ndim > 1);
+    return plain ? read_f32_c(ctx, path, in, a->data) : read_converted(ctx, path, in, a->data);
 }
 
 aecl_status aecl_npy_read(aecl_ctx *ctx, const char *path, aecl_npy *out)
 {
-    char eb[128];
     AECL_RETURN_IF(!out || !path, AECL_ERR_INVALID_ARG, ctx, "aecl_npy_read: NULL argument");
     memset(out, 0, sizeof *out);
-    FILE *fp = fopen(path, "rb");
-    AECL_RETURN_IF(!fp, AECL_ERR_IO, ctx, "cannot open npy file '%s': %s", path,
-                   aecl_strerror(errno, eb, sizeof eb));
-    hdr h;
+    npy_in in;
+    AECL_TRY(open_in(ctx, path, &in));
     aecl_npy a;
     memset(&a, 0, sizeof a);
-    aecl_status st = read_header(ctx, fp, path, &h);
-    if (st == AECL_OK) st = check_size(ctx, fp, path, &h, &a.count);
-    if (st == AECL_OK) {
-        a.ndim = h.ndim;
-        memcpy(a.shape, h.shape, sizeof a.shape);
-        st = read_values(ctx, fp, path, &a);
-    }
-    fclose(fp);
+    a.ndim = in.h.ndim;
+    a.count = in.count;
+    memcpy(a.shape, in.h.shape, sizeof a.shape);
+    aecl_status st = read_values(ctx, path, &in, &a);
+    fclose(in.fp);
     if (st != AECL_OK) {
         free(a.data);
         return st;
     }
     *out = a;
+    return AECL_OK;
+}
+
+/* ---- labels ----------------------------------------------------------------------- */
+
+/* One label: a whole number within int32's range, whatever the dtype. */
+static aecl_status to_label(aecl_ctx *ctx, const char *path, const npy_in *in, const uint8_t *p, size_t i,
+                            int32_t *out)
+{
+    int64_t v;
+    if (in->t.kind == 'f') {
+        double d = elem_double(p, &in->t);
+        AECL_RETURN_IF(!(d == floor(d)) || fabs(d) > 2147483648.0, AECL_ERR_FORMAT, ctx,
+                       "npy '%s': label %zu is %g: labels are whole numbers within int32's range", path, i, d);
+        v = (int64_t)d;
+    } else {
+        uint64_t b = elem_bits(p, &in->t);
+        v = in->t.kind == 'u' ? (int64_t)b : in->t.size == 4 ? (int32_t)(uint32_t)b : (int64_t)b;
+    }
+    AECL_RETURN_IF(v < INT32_MIN || v > INT32_MAX, AECL_ERR_FORMAT, ctx,
+                   "npy '%s': label %zu is %lld, beyond int32's range", path, i, (long long)v);
+    *out = (int32_t)v;
+    return AECL_OK;
+}
+
+aecl_status aecl_npy_read_labels(aecl_ctx *ctx, const char *path, int32_t **labels, size_t *n)
+{
+    AECL_RETURN_IF(!labels || !n || !path, AECL_ERR_INVALID_ARG, ctx, "aecl_npy_read_labels: NULL argument");
+    *labels = NULL;
+    *n = 0;
+    npy_in in;
+    AECL_TRY(open_in(ctx, path, &in));
+    uint8_t *raw = NULL;
+    int32_t *lab = NULL;
+    /* One label per sample: shape (N,) or (N, 1, ...); in either order the same. */
+    aecl_status st = in.h.ndim == 0 || in.count != in.h.shape[0]
+                         ? aecl_fail(ctx, AECL_ERR_FORMAT, "npy '%s': labels must be one value per sample (shape "
+                                     "(N,)), not %u-dimensional with %zu values", path, in.h.ndim, in.count)
+                         : read_raw(ctx, path, &in, &raw);
+    if (st == AECL_OK && in.count && !(lab = malloc(in.count * sizeof *lab)))
+        st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "npy '%s': out of memory", path);
+    for (size_t i = 0; st == AECL_OK && i < in.count; i++) st = to_label(ctx, path, &in, raw + i * in.t.size, i, &lab[i]);
+    free(raw);
+    fclose(in.fp);
+    if (st != AECL_OK) {
+        free(lab);
+        return st;
+    }
+    *labels = lab;
+    *n = in.count;
     return AECL_OK;
 }
 
