@@ -100,46 +100,6 @@ static void pick_file(char *out, size_t cap, const char *dir, const char *name)
     if (access(out, R_OK)) snprintf(out, cap, "%s/%s", dir, name);
 }
 
-static aecl_status load_npy(aecl_ctx *ctx, const char *path, size_t limit, size_t expect, aecl_dataset *d)
-{
-    aecl_npy a;
-    AECL_TRY(aecl_npy_read(ctx, path, &a));
-    size_t n = a.ndim ? a.shape[0] : 0, f = n ? a.count / n : 0;
-    aecl_status st = AECL_OK;
-    if (n == 0) st = aecl_fail(ctx, AECL_ERR_FORMAT, "%s: no samples", path);
-    else if (expect && f != expect)
-        st = aecl_fail(ctx, AECL_ERR_SHAPE, "%s: samples of %zu values, the model's input takes %zu", path, f, expect);
-    if (st != AECL_OK) { aecl_npy_free(&a); return st; }
-    d->x = a.data;
-    d->n = limit && limit < n ? limit : n;
-    d->features = f;
-    a.data = NULL;
-    aecl_npy_free(&a);
-    return AECL_OK;
-}
-
-/* Labels from an IDX labels file or a .npy of integral values. */
-static aecl_status load_labels(aecl_ctx *ctx, const char *path, aecl_dataset *d)
-{
-    d->labels = malloc(d->n * sizeof *d->labels);
-    AECL_RETURN_IF(!d->labels, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
-    aecl_status st = AECL_OK;
-    if (ends_with(path, ".npy")) {
-        aecl_npy a;
-        AECL_TRY(aecl_npy_read(ctx, path, &a));
-        if (a.count < d->n) st = aecl_fail(ctx, AECL_ERR_FORMAT, "%s: %zu labels for %zu samples", path, a.count, d->n);
-        for (size_t i = 0; st == AECL_OK && i < d->n; i++) d->labels[i] = (int32_t)a.data[i];
-        aecl_npy_free(&a);
-        return st;
-    }
-    aecl_idx lab;
-    AECL_TRY(aecl_idx_read(ctx, path, d->n, AECL_IDX_RAW_U8, &lab));
-    if (lab.dims[0] != d->n) st = aecl_fail(ctx, AECL_ERR_FORMAT, "%s: %zu labels for %zu samples", path, lab.dims[0], d->n);
-    for (size_t i = 0; st == AECL_OK && i < d->n; i++) d->labels[i] = lab.u8[i];
-    aecl_idx_free(&lab);
-    return st;
-}
-
 static void csv_opts(const app_args *a, aecl_csv_opts *c)
 {
     memset(c, 0, sizeof *c);
@@ -163,7 +123,7 @@ aecl_status app_load_data(aecl_ctx *ctx, const app_args *a, const char *path, co
     }
     AECL_RETURN_IF(a->label_col, AECL_ERR_INVALID_ARG, ctx, "--label-column needs CSV data, not '%s'", path);
     aecl_status st;
-    if (ends_with(path, ".npy")) st = load_npy(ctx, path, limit, expect, d);
+    if (ends_with(path, ".npy")) st = aecl_dataset_load_npy(ctx, path, limit, expect, d);
     else {
         if (is_dir(path)) {
             char name[64];
@@ -180,7 +140,7 @@ aecl_status app_load_data(aecl_ctx *ctx, const app_args *a, const char *path, co
         st = aecl_dataset_load_idx(ctx, img, NULL, limit, expect, d);
     }
     const char *labels = a->labels ? a->labels : lab[0] && !access(lab, R_OK) ? lab : NULL;
-    if (st == AECL_OK && labels && !d->labels) st = load_labels(ctx, labels, d);
+    if (st == AECL_OK && labels && !d->labels) st = aecl_dataset_load_labels(ctx, labels, d);
     if (st != AECL_OK) aecl_dataset_free(d);
     return st;
 }

@@ -1,4 +1,5 @@
-/* Data sets: IDX images and CSV rows as float samples, validation splits. */
+/* Data sets: IDX images, CSV rows and .npy arrays as float samples (labels from
+ * IDX or .npy files), validation splits. */
 #include "nn/train.h"
 #include "rt/error.h"
 
@@ -53,6 +54,62 @@ aecl_status aecl_dataset_load_csv(aecl_ctx *ctx, const char *path, const aecl_cs
         c.label_ints = NULL;
     }
     aecl_csv_free(&c);
+    return st;
+}
+
+aecl_status aecl_dataset_load_npy(aecl_ctx *ctx, const char *path, size_t limit, size_t expect, aecl_dataset *out)
+{
+    memset(out, 0, sizeof *out);
+    aecl_npy a;
+    AECL_TRY(aecl_npy_read(ctx, path, &a));
+    size_t n = a.ndim ? a.shape[0] : 0, f = n ? a.count / n : 0;
+    aecl_status st = AECL_OK;
+    if (n == 0) st = aecl_fail(ctx, AECL_ERR_FORMAT, "%s: no samples (shape of %u dims, %zu values)", path, a.ndim,
+                               a.count);
+    else if (expect && f != expect)
+        st = aecl_fail(ctx, AECL_ERR_SHAPE, "%s: samples of %zu values, the model's input takes %zu", path, f, expect);
+    if (st == AECL_OK) {
+        out->x = a.data;
+        out->n = limit && limit < n ? limit : n;
+        out->features = f;
+        a.data = NULL;
+    }
+    aecl_npy_free(&a);
+    return st;
+}
+
+static int is_npy(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 4 && !strcmp(path + n - 4, ".npy");
+}
+
+/* The first d->n labels of a .npy (any integer dtype, or whole floats). */
+static aecl_status npy_labels(aecl_ctx *ctx, const char *path, aecl_dataset *d)
+{
+    size_t n;
+    int32_t *lab;
+    AECL_TRY(aecl_npy_read_labels(ctx, path, &lab, &n));
+    if (n < d->n) {
+        free(lab);
+        return aecl_fail(ctx, AECL_ERR_FORMAT, "%s: %zu labels for %zu samples", path, n, d->n);
+    }
+    d->labels = lab;
+    return AECL_OK;
+}
+
+aecl_status aecl_dataset_load_labels(aecl_ctx *ctx, const char *path, aecl_dataset *d)
+{
+    free(d->labels);
+    d->labels = NULL;
+    if (is_npy(path)) return npy_labels(ctx, path, d);
+    aecl_idx lab;
+    AECL_TRY(aecl_idx_read(ctx, path, d->n, AECL_IDX_RAW_U8, &lab));
+    aecl_status st = AECL_OK;
+    if (lab.dims[0] != d->n) st = aecl_fail(ctx, AECL_ERR_FORMAT, "%s: %zu labels for %zu samples", path, lab.dims[0], d->n);
+    else if (d->n && !(d->labels = malloc(d->n * sizeof *d->labels))) st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    for (size_t i = 0; st == AECL_OK && i < d->n; i++) d->labels[i] = lab.u8[i];
+    aecl_idx_free(&lab);
     return st;
 }
 

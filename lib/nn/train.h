@@ -26,6 +26,12 @@ aecl_status aecl_dataset_load_idx(aecl_ctx *ctx, const char *images_path, const 
  * limit > 0 keeps the first `limit` rows; expect > 0 checks the column count. */
 aecl_status aecl_dataset_load_csv(aecl_ctx *ctx, const char *path, const aecl_csv_opts *opts, size_t limit,
                                   size_t expect, aecl_dataset *out);
+/* Reads a .npy array (any dtype aecl_npy_read takes, either order): shape[0]
+ * samples of the product of the other dims each. limit and expect as above. */
+aecl_status aecl_dataset_load_npy(aecl_ctx *ctx, const char *path, size_t limit, size_t expect, aecl_dataset *out);
+/* Gives d's n samples their labels (replacing any) from an IDX labels file or a
+ * .npy of integers (or of whole floats); the file needs at least n labels. */
+aecl_status aecl_dataset_load_labels(aecl_ctx *ctx, const char *path, aecl_dataset *d);
 /* Moves a seeded random `fraction` (0 < fraction < 1) of `all` into *val and the
  * rest, in their original order, into *train; *all is emptied. Both parts get at
  * least one sample. */
