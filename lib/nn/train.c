@@ -367,7 +367,9 @@ static aecl_status train_loop(run *r)
     float *best = r->ck.best;
     r->ck = (aecl_checkpoint_info){.seed = r->o->seed, .batch = r->o->batch, .monitor = aecl_monitor_init(r->base_lr),
                                    .best = best};
-    AECL_TRY(aecl_net_init_params(r->n, r->o->seed));
+    /* Given weights replace the seed's; the optimizer state starts fresh either way. */
+    if (r->o->init) AECL_TRY(aecl_net_write_params(r->n, r->o->init));
+    else AECL_TRY(aecl_net_init_params(r->n, r->o->seed));
     if (r->o->resume) {
         AECL_TRY(resume(r));
         /* A run that early stopping had ended stays ended. */
@@ -410,6 +412,9 @@ static aecl_status check_opts(aecl_ctx *ctx, const aecl_model_spec *spec, const 
     AECL_RETURN_IF(train->n == 0, AECL_ERR_INVALID_ARG, ctx, "the training set is empty");
     AECL_RETURN_IF(o->batch < 1 || o->epochs < 1, AECL_ERR_INVALID_ARG, ctx, "batch %d, epochs %d: both must be >= 1",
                    o->batch, o->epochs);
+    AECL_RETURN_IF(o->init && o->resume, AECL_ERR_INVALID_ARG, ctx,
+                   "initial weights and a checkpoint to resume exclude each other (%s holds the run's weights)",
+                   o->resume);
     AECL_RETURN_IF(o->checkpoint_every < 0, AECL_ERR_INVALID_ARG, ctx, "checkpoint interval %ld: must be >= 0",
                    o->checkpoint_every);
     AECL_RETURN_IF(!(o->min_delta >= 0) || !isfinite(o->min_delta), AECL_ERR_INVALID_ARG, ctx,

@@ -172,6 +172,9 @@ typedef struct aecl_train_opts {
     const char *const *best_meta; /* n_best_meta metadata pairs for that file (may be NULL) */
     size_t n_best_meta;
     const char *resume;       /* continue from this checkpoint, or NULL */
+    const float *init;        /* start from these parameters (aecl_weights_load_init's, layout
+                                 order) with a fresh optimizer state instead of the seed's
+                                 initial weights, or NULL; excludes resume */
     aecl_train_summary *summary; /* filled on success when not NULL */
     aecl_train_cb cb;
     void *user;
@@ -181,8 +184,8 @@ typedef struct aecl_train_opts {
  * the monitored loss (early stopping, plateau, best weights) is the validation
  * loss, else the epoch's training loss. Validation computes the training
  * objective with the model's training noise on the input (a denoising model:
- * its clean target from a noisy input; AECL_NET_VALIDATE), without dropout. Starts from the seed's initial weights, or from
- * opts->resume (same model, batch and seed, else AECL_ERR_INVALID_ARG): a resumed
+ * its clean target from a noisy input; AECL_NET_VALIDATE), without dropout. Starts from the seed's initial weights,
+ * from opts->init, or from opts->resume (same model, batch and seed, else AECL_ERR_INVALID_ARG): a resumed
  * run ends with the weights the uninterrupted run would have. Stops with
  * AECL_ERR_NUMERIC when the loss turns NaN or infinite; the checkpoint file then
  * still holds the last good state (checkpoints are only written from finite
@@ -269,6 +272,21 @@ aecl_status aecl_weights_load(aecl_ctx *ctx, const char *path, aecl_model_spec *
 /* The same plus the scaling (kind none when the file has none). */
 aecl_status aecl_weights_load_scaled(aecl_ctx *ctx, const char *path, aecl_model_spec **spec, float **weights,
                                      aecl_scaling *scaling);
+
+/* Weights to start a training run from (aecl train --init): a weights file of
+ * aecl, a checkpoint (its parameters), or a safetensors file written by another
+ * tool with aecl's tensor names (docs/weights.md) and no metadata. With *spec
+ * NULL the file's model text (aecl.model) is parsed into *spec (a file without
+ * one is AECL_ERR_INVALID_ARG); else a model text in the file must describe the
+ * same network as *spec (AECL_ERR_INVALID_ARG naming the first difference: the
+ * [train] settings, dropout and a non-variational kind may differ). Every
+ * tensor of the model must be there with its exact shape and finite values, and
+ * no other (a checkpoint's optimizer state excepted): AECL_ERR_FORMAT or
+ * AECL_ERR_NUMERIC naming the tensor. *weights (malloc'd) is in layout order,
+ * as aecl_train_opts.init takes it; *scaling is the file's (kind none when it
+ * has none); *has_text (may be NULL) says whether the file had a model text. */
+aecl_status aecl_weights_load_init(aecl_ctx *ctx, const char *path, aecl_model_spec **spec, float **weights,
+                                   aecl_scaling *scaling, int *has_text);
 
 /* A file's metadata pairs (copies). */
 typedef struct aecl_meta {
