@@ -19,7 +19,8 @@
 
 static void usage(void)
 {
-    printf("usage: aecl train MODEL [options]\n\n"
+    printf("usage: aecl train MODEL [options]\n"
+           "       aecl train [MODEL] --init WEIGHTS [options]\n\n"
            "Trains the autoencoder described by MODEL (see docs/model-format.md) and writes its\n"
            "weights (safetensors, the model and the data scaling inside) to --out. See docs/training.md.\n"
            "Options take their value as --opt VALUE or --opt=VALUE.\n\n"
@@ -64,6 +65,10 @@ static void usage(void)
            "  --checkpoint FILE    write a checkpoint (weights, optimizer state, position) at each epoch's end\n"
            "  --checkpoint-every N ... every N steps instead\n"
            "  --checkpoint-epochs N ... every N epochs instead\n"
+           "  --init WEIGHTS       start from these weights (an aecl weights file or checkpoint, or safetensors\n"
+           "                       with aecl's tensor names, e.g. written from PyTorch) with a fresh optimizer;\n"
+           "                       MODEL may be left out when the file holds its model text; the file's data\n"
+           "                       scaling is kept (docs/training.md)\n"
            "  --resume FILE        continue a run from its checkpoint (same model, data, batch and seed);\n"
            "                       it keeps checkpointing to FILE unless --checkpoint says otherwise\n"
            "  --device SEL         OpenCL device (see aecl devices)\n");
@@ -74,7 +79,7 @@ static void usage(void)
 
 enum {
     O_DATA = CLI_OPT_FIRST, O_OUT, O_DEVICE, O_LABEL_COL, O_VAL_DATA, O_CHECKPOINT, O_RESUME, O_SCALE, O_SCHEDULE,
-    O_KEEP, O_CK_BEST, O_HISTORY, O_PLOT,                                               /* strings */
+    O_KEEP, O_CK_BEST, O_HISTORY, O_PLOT, O_INIT,                                       /* strings */
     O_LIMIT, O_VAL_LIMIT, O_EPOCHS, O_BATCH, O_SEED, O_PATIENCE, O_CK_EVERY, O_CK_EPOCHS, O_REPORT, O_CLASS, /* longs */
     O_LR, O_VAL_SPLIT, O_MIN_DELTA, O_CONTAMINATION                                     /* doubles */
 };
@@ -86,7 +91,8 @@ static const struct option opts[] = {
     {"resume", required_argument, NULL, O_RESUME}, {"scale", required_argument, NULL, O_SCALE},
     {"schedule", required_argument, NULL, O_SCHEDULE}, {"keep", required_argument, NULL, O_KEEP},
     {"checkpoint-best", required_argument, NULL, O_CK_BEST}, {"history", required_argument, NULL, O_HISTORY},
-    {"plot", required_argument, NULL, O_PLOT}, {"limit", required_argument, NULL, O_LIMIT},
+    {"plot", required_argument, NULL, O_PLOT}, {"init", required_argument, NULL, O_INIT},
+    {"limit", required_argument, NULL, O_LIMIT},
     {"val-limit", required_argument, NULL, O_VAL_LIMIT}, {"epochs", required_argument, NULL, O_EPOCHS},
     {"batch", required_argument, NULL, O_BATCH}, {"seed", required_argument, NULL, O_SEED},
     {"patience", required_argument, NULL, O_PATIENCE}, {"checkpoint-every", required_argument, NULL, O_CK_EVERY},
@@ -100,8 +106,8 @@ static const struct option opts[] = {
 static int set_opt(train_args *a, int o, const char *v)
 {
     const char **strs[] = {&a->data, &a->out, &a->device, &a->label_col, &a->val_data, &a->checkpoint, &a->resume,
-                           &a->scale, &a->schedule, &a->keep, &a->checkpoint_best, &a->history, &a->plot};
-    if (o >= O_DATA && o <= O_PLOT) { *strs[o - O_DATA] = v; return *v != 0; }
+                           &a->scale, &a->schedule, &a->keep, &a->checkpoint_best, &a->history, &a->plot, &a->init};
+    if (o >= O_DATA && o <= O_INIT) { *strs[o - O_DATA] = v; return *v != 0; }
     long *nums[] = {&a->limit, &a->val_limit, &a->epochs, &a->batch, &a->seed, &a->patience, &a->ck_every,
                     &a->ck_epochs, &a->report_every, &a->klass};
     static const long num_min[] = {0, 0, 1, 1, 0, 0, 1, 1, 1, 0};
@@ -130,8 +136,13 @@ static int bad(const char *fmt, const char *what)
 /* The combinations that cannot work; 0 or 2 after a message. */
 static int check_args(train_args *a, aecl_scale_kind *scale, aecl_schedule *sched)
 {
-    if (!a->model) return bad("%s", "no model file given");
-    if (aecl_scale_parse(NULL, a->scale, scale) != AECL_OK) return bad("%s", aecl_ctx_last_error(NULL));
+    if (!a->model && !a->init) return bad("%s", "no model file given");
+    if (a->init && a->resume)
+        return bad("%s", "--init and --resume exclude each other: --resume continues a checkpoint's run, "
+                         "--init starts a new run from weights");
+    /* --scale left out is NULL: --init tells it from a --scale that contradicts its file. */
+    if (aecl_scale_parse(NULL, a->scale ? a->scale : "none", scale) != AECL_OK)
+        return bad("%s", aecl_ctx_last_error(NULL));
     if (aecl_schedule_parse(NULL, a->schedule, sched) != AECL_OK) return bad("%s", aecl_ctx_last_error(NULL));
     if (a->val_data && a->val_split >= 0) return bad("%s", "--val-data and --val-split exclude each other");
     if (a->label_col && !train_is_csv(a->data)) return bad("--label-column needs CSV data, not '%s'", a->data);
@@ -153,7 +164,7 @@ static int check_args(train_args *a, aecl_scale_kind *scale, aecl_schedule *sche
 static int parse_args(int argc, char **argv, train_args *a, aecl_scale_kind *scale, aecl_schedule *sched, int *help)
 {
     *a = (train_args){.data = TRAIN_DEFAULT_DATA, .out = "model.safetensors", .val_limit = -1, .epochs = -1, .batch = -1,
-                .seed = -1, .lr = -1, .val_split = -1, .scale = "none", .schedule = "none", .klass = -1,
+                .seed = -1, .lr = -1, .val_split = -1, .schedule = "none", .klass = -1,
                 .keep = "best", .contamination = NAN};
     const char *v;
     for (int o; (o = cli_next_opt("train", argc, argv, opts, &v)) != CLI_OPT_END;) {
@@ -170,6 +181,49 @@ static int parse_args(int argc, char **argv, train_args *a, aecl_scale_kind *sca
 
 /* ---- the command ------------------------------------------------------------------- */
 
+/* What --init brought: the weights, the file's data scaling, whether it held a model text. */
+typedef struct train_init {
+    float *w;
+    aecl_scaling sc;
+    int has_text;
+} train_init;
+
+/* The model in messages: its file, or the --init file whose model text it is. */
+static const char *model_name(const train_args *a) { return a->model ? a->model : a->init; }
+
+/* Reads --init against the model (or takes the file's model text when MODEL is
+ * left out). The weights expect data scaled as in their training: a scaling in
+ * the file is kept, and a --scale of another kind is refused before any data is read. */
+static aecl_status load_init(aecl_ctx *ctx, const train_args *a, aecl_scale_kind kind, aecl_model_spec **spec,
+                             train_init *in)
+{
+    AECL_TRY(aecl_weights_load_init(ctx, a->init, spec, &in->w, &in->sc, &in->has_text));
+    AECL_RETURN_IF(in->sc.kind != AECL_SCALE_NONE && a->scale && kind != in->sc.kind, AECL_ERR_INVALID_ARG, ctx,
+                   "--scale %s: the weights in %s were trained on %s-scaled data and --init keeps that scaling "
+                   "(leave --scale out)", a->scale, a->init, aecl_scale_name(in->sc.kind));
+    return AECL_OK;
+}
+
+/* The --init file's scaling when it has one (moved into *sc), else one fitted as --scale says. */
+static aecl_status scale_data(aecl_ctx *ctx, aecl_scale_kind kind, train_init *in, aecl_dataset *tr, aecl_dataset *val,
+                              aecl_scaling *sc)
+{
+    if (in->sc.kind == AECL_SCALE_NONE) return train_scale_data(ctx, kind, tr, val, sc);
+    *sc = in->sc;
+    memset(&in->sc, 0, sizeof in->sc);
+    return train_apply_scaling(ctx, sc, tr, val);
+}
+
+static void print_init(const train_args *a, const train_init *in, const aecl_scaling *sc)
+{
+    printf("starting from the weights in %s (%s)", a->init,
+           !in->has_text ? "no model text inside: its tensors fit the model by name and shape"
+           : a->model    ? "its model text describes the same network"
+                         : "and the model text inside it");
+    if (sc->kind != AECL_SCALE_NONE) printf("; its %s scaling is kept", aecl_scale_name(sc->kind));
+    printf("\n");
+}
+
 /* What validation measures: a denoising model's objective on noisy inputs. */
 static void val_measure(const aecl_model_spec *spec, char *buf, size_t cap)
 {
@@ -182,9 +236,9 @@ static void val_measure(const aecl_model_spec *spec, char *buf, size_t cap)
 }
 
 static void print_header(aecl_ctx *ctx, const train_args *a, const aecl_model_spec *spec, const aecl_dataset *tr,
-                         const train_val *vc)
+                         const train_val *vc, const train_init *in, const aecl_scaling *sc)
 {
-    printf("training %s (%s, %lld parameters) on %zu samples of %s", a->model, aecl_spec_kind_name(spec->kind),
+    printf("training %s (%s, %lld parameters) on %zu samples of %s", model_name(a), aecl_spec_kind_name(spec->kind),
            (long long)spec->n_params, tr->n, a->data);
     if (a->klass >= 0) printf(" (class %ld)", a->klass);
     const aecl_device_info *d = aecl_ctx_device(ctx);
@@ -200,6 +254,7 @@ static void print_header(aecl_ctx *ctx, const train_args *a, const aecl_model_sp
     if (vc->what[0]) printf("validating on %s; val loss = %s\n", vc->what, measure);
     else printf("no validation (--val-limit 0 or --val-split 0): the monitored loss is the training loss\n");
     if (a->resume) printf("resuming from %s\n", a->resume);
+    if (a->init) print_init(a, in, sc);
     fflush(stdout);
 }
 
@@ -234,6 +289,7 @@ static void summary_meta(const train_args *a, const aecl_train_summary *sm, cons
     train_meta_add(meta, "aecl.train.data", "%zu samples of %s%s", tr->n, a->data, a->klass >= 0 ? " (one class)" : "");
     if (a->klass >= 0) train_meta_add(meta, "aecl.train.class", "%ld", a->klass);
     train_meta_add(meta, "aecl.train.validation", "%s", vc->what[0] ? vc->what : "none");
+    if (a->init) train_meta_add(meta, "aecl.train.init", "%s", a->init);
     if (sm->validated) {
         train_meta_add(meta, "aecl.train.best_val_loss", "%.9g", sm->best_loss);
         train_meta_add(meta, "aecl.train.best_epoch", "%d", sm->best_epoch);
@@ -244,9 +300,9 @@ static void summary_meta(const train_args *a, const aecl_train_summary *sm, cons
 
 static aecl_status train_and_save(aecl_ctx *ctx, const train_args *a, const aecl_model_spec *spec, aecl_train_opts *o,
                                   const aecl_dataset *tr, const aecl_dataset *val, const train_val *vc,
-                                  train_progress *ps)
+                                  const train_init *in, train_progress *ps)
 {
-    print_header(ctx, a, spec, tr, vc);
+    print_header(ctx, a, spec, tr, vc, in, o->scaling);
     float *w = NULL;
     aecl_net *n = NULL;
     aecl_train_summary sm = {0};
@@ -267,8 +323,8 @@ static aecl_status train_and_save(aecl_ctx *ctx, const train_args *a, const aecl
     if (st == AECL_OK && a->history && ps->history_status == AECL_OK) printf("history written to %s\n", a->history);
     if (st == AECL_OK && a->plot) {
         char title[512];
-        const char *base = strrchr(a->model, '/');
-        snprintf(title, sizeof title, "%s: loss per epoch", base ? base + 1 : a->model);
+        const char *base = strrchr(model_name(a), '/');
+        snprintf(title, sizeof title, "%s: loss per epoch", base ? base + 1 : model_name(a));
         st = train_history_plot(ctx, a->plot, &ps->hist, title);
         if (st == AECL_OK) printf("loss curves drawn in %s\n", a->plot);
     }
@@ -304,10 +360,12 @@ int cmd_train(int argc, char **argv)
     aecl_scaling sc = {0};
     train_val vc;
     train_val_decide(&a, &vc);
-    aecl_status st = aecl_spec_parse_file(ctx, a.model, &spec);
+    train_init in = {0};
+    aecl_status st = a.model ? aecl_spec_parse_file(ctx, a.model, &spec) : AECL_OK;
+    if (st == AECL_OK && a.init) st = load_init(ctx, &a, scale, &spec, &in);
     uint64_t seed = spec && a.seed >= 0 ? (uint64_t)a.seed : spec ? spec->train.seed : 1;
     if (st == AECL_OK) st = train_load_data(ctx, &a, aecl_spec_shape_numel(spec->input), seed, &vc, &tr, &val);
-    if (st == AECL_OK) st = train_scale_data(ctx, scale, &tr, &val, &sc);
+    if (st == AECL_OK) st = scale_data(ctx, scale, &in, &tr, &val, &sc);
     train_progress ps = {.tty = isatty(1), .plain_every = PLAIN_PROGRESS_SECONDS, .val_label = "val loss",
                          .history_path = a.history, .ctx = ctx};
     aecl_train_opts o = {.epochs = a.epochs > 0 ? (int)a.epochs : spec ? spec->train.epochs : 1,
@@ -316,14 +374,16 @@ int cmd_train(int argc, char **argv)
                          .patience = (int)a.patience, .min_delta = a.min_delta, .keep_last = !strcmp(a.keep, "last"),
                          .scaling = &sc, .checkpoint = a.checkpoint, .checkpoint_every = a.ck_every,
                          .checkpoint_epochs = (int)a.ck_epochs, .checkpoint_best = a.checkpoint_best,
-                         .resume = a.resume, .cb = train_on_progress, .user = &ps};
-    if (st == AECL_OK) st = train_and_save(ctx, &a, spec, &o, &tr, &val, &vc, &ps);
+                         .resume = a.resume, .init = in.w, .cb = train_on_progress, .user = &ps};
+    if (st == AECL_OK) st = train_and_save(ctx, &a, spec, &o, &tr, &val, &vc, &in, &ps);
     if (ps.tty && st != AECL_OK) printf("\n");
     rc = st == AECL_OK ? 0 : cli_error("train", st, ctx, "training failed");
     if (st == AECL_ERR_NUMERIC && a.checkpoint && access(a.checkpoint, R_OK) == 0)
         fprintf(stderr, "aecl train: continue from the last good checkpoint with --resume %s (and a lower --lr)\n",
                 a.checkpoint);
     train_history_free(&ps.hist);
+    free(in.w);
+    aecl_scaling_free(&in.sc);
     aecl_scaling_free(&sc);
     aecl_dataset_free(&tr);
     aecl_dataset_free(&val);

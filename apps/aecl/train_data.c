@@ -122,12 +122,17 @@ static aecl_status apply_scaling(aecl_ctx *ctx, const aecl_scaling *sc, aecl_dat
     return st == AECL_OK ? st : aecl_fail(ctx, st, "%s", aecl_ctx_last_error(NULL));
 }
 
+aecl_status train_apply_scaling(aecl_ctx *ctx, const aecl_scaling *sc, aecl_dataset *tr, aecl_dataset *val)
+{
+    AECL_TRY(apply_scaling(ctx, sc, tr));
+    return apply_scaling(ctx, sc, val);
+}
+
 /* Fitted on the training data; validation data (none with --val-limit 0) gets the same. */
 aecl_status train_scale_data(aecl_ctx *ctx, aecl_scale_kind kind, aecl_dataset *tr, aecl_dataset *val,
                              aecl_scaling *sc)
 {
     AECL_TRY(aecl_scaling_fit(ctx, kind, tr->x, tr->n, tr->features, sc));
-    AECL_TRY(apply_scaling(ctx, sc, tr));
-    return apply_scaling(ctx, sc, val);
+    return train_apply_scaling(ctx, sc, tr, val);
 }
 

@@ -11,7 +11,7 @@
 /* The command line, as parsed (-1 / NaN / NULL: not given). */
 typedef struct train_args {
     const char *model, *data, *out, *device, *label_col, *val_data, *checkpoint, *resume, *scale, *schedule;
-    const char *keep, *checkpoint_best, *history, *plot;
+    const char *keep, *checkpoint_best, *history, *plot, *init;
     long limit, val_limit, epochs, batch, seed, patience, ck_every, ck_epochs, report_every, klass;
     double lr, val_split, min_delta, contamination;
 } train_args;
@@ -31,6 +31,8 @@ void train_val_decide(const train_args *a, train_val *vc);
  * names (a split takes them out of the training samples, seeded by `seed`). */
 aecl_status train_load_data(aecl_ctx *ctx, const train_args *a, size_t expect, uint64_t seed, train_val *vc,
                             aecl_dataset *tr, aecl_dataset *val);
+/* Applies a given scaling to both sets (aecl train --init keeps the weights file's). */
+aecl_status train_apply_scaling(aecl_ctx *ctx, const aecl_scaling *sc, aecl_dataset *tr, aecl_dataset *val);
 /* Fits the scaling on the training samples and applies it to both sets. */
 aecl_status train_scale_data(aecl_ctx *ctx, aecl_scale_kind kind, aecl_dataset *tr, aecl_dataset *val,
                              aecl_scaling *sc);
