@@ -1,10 +1,12 @@
 /* Data sets: CSV rows with and without a header and label column, limits and
  * shape checks, seeded validation splits, IDX images with labels, and scaling
- * (fit against host statistics, apply, metadata text round trip, bad text). */
+ * (fit against host statistics, apply, metadata text round trip, bad text),
+ * .npy samples and labels. */
 #include "check.h"
 #include "nn/train.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -177,11 +179,64 @@ static void test_idx(aecl_ctx *ctx)
                "samples of 784 values, the model's input takes 30");
 }
 
+/* A .npy of int64 labels, written byte by byte (little-endian). */
+static void write_i64_labels(const char *path, const int64_t *v, size_t n)
+{
+    char h[128], buf[256];
+    int hl = snprintf(h, sizeof h, "{'descr': '<i8', 'fortran_order': False, 'shape': (%zu,), }\n", n);
+    memcpy(buf, "\x93NUMPY\x01\x00", 8);
+    buf[8] = (char)hl;
+    buf[9] = 0;
+    memcpy(buf + 10, h, (size_t)hl);
+    for (size_t i = 0; i < n; i++)
+        for (int b = 0; b < 8; b++) buf[10 + hl + 8 * i + b] = (char)((uint64_t)v[i] >> (8 * b));
+    test_write_file(path, buf, 10 + (size_t)hl + 8 * n);
+}
+
+/* .npy samples (shape[0] of them, the rest flattened), their labels from a .npy
+ * of integers or an IDX file, and the one-class selection on them. */
+static void test_npy(aecl_ctx *ctx)
+{
+    char x[512], lab[512];
+    snprintf(x, sizeof x, "%s", test_path("x.npy"));   /* test_path's buffer is reused */
+    snprintf(lab, sizeof lab, "%s", test_path("lab.npy"));
+    float v[12] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+    size_t shape[3] = {4, 1, 3};
+    CHECK_OK(ctx, aecl_npy_write(ctx, x, v, 3, shape));
+    aecl_dataset d;
+    CHECK_OK(ctx, aecl_dataset_load_npy(ctx, x, 0, 3, &d));
+    CHECK(d.n == 4 && d.features == 3 && d.x && d.x[11] == 11 && !d.labels);
+    write_i64_labels(lab, (const int64_t[]){3, 1, 4, 1}, 4);
+    CHECK_OK(ctx, aecl_dataset_load_labels(ctx, lab, &d));
+    CHECK(d.labels && d.labels[0] == 3 && d.labels[2] == 4 && d.labels[3] == 1);
+    CHECK_OK(ctx, aecl_dataset_keep_label(ctx, &d, 1));
+    CHECK(d.n == 2 && d.x && d.x[0] == 3 && d.x[3] == 9);
+    aecl_dataset_free(&d);
+    CHECK_OK(ctx, aecl_dataset_load_npy(ctx, x, 2, 0, &d));
+    CHECK(d.n == 2);
+    write_i64_labels(lab, (const int64_t[]){7}, 1);
+    CHECK_FAIL(aecl_dataset_load_labels(ctx, lab, &d), AECL_ERR_FORMAT, "1 labels for 2 samples");
+    CHECK(!d.labels);
+    aecl_dataset_free(&d);
+    CHECK_FAIL(aecl_dataset_load_npy(ctx, x, 0, 5, &d), AECL_ERR_SHAPE, "samples of 3 values, the model's input takes 5");
+    CHECK(!d.x);
+    CHECK_OK(ctx, aecl_npy_write(ctx, x, v, 0, NULL));
+    CHECK_FAIL(aecl_dataset_load_npy(ctx, x, 0, 0, &d), AECL_ERR_FORMAT, "no samples");
+    /* IDX labels for samples from elsewhere. */
+    CHECK_OK(ctx, aecl_dataset_load_idx(ctx, DATA "train-images-idx3-ubyte.gz", NULL, 3, 784, &d));
+    CHECK_OK(ctx, aecl_dataset_load_labels(ctx, DATA "train-labels-idx1-ubyte.gz", &d));
+    CHECK(d.labels && d.labels[0] == 9);
+    aecl_dataset_free(&d);
+}
+
 int main(void)
 {
     test_csv(NULL);
     test_split(NULL);
     test_scaling(NULL);
     test_idx(NULL);
+    test_tmp_setup("nn_data");
+    test_npy(NULL);
+    test_tmp_cleanup();
     return test_finish();
 }
