@@ -18,10 +18,14 @@ small="--limit 256 --val-limit 0 --batch 64 --epochs 1"
 # any nonzero weight here, so a run at this rate writes back what it started from.
 still="--lr 1e-30"
 
-# safetensors without numpy: read a file's tensors, write tensors (with or without
-# metadata), and compare two files' tensors byte for byte.
+# safetensors without numpy: the writer is docs/interchange.md's (run as it is
+# there); st.py reads a file's tensors, writes tensors without metadata through
+# it, and compares two files' tensors byte for byte.
+sed -n '/<!-- init writer begin -->/,/<!-- init writer end -->/p' "$src/docs/interchange.md" | grep -v '^<!--\|^```' \
+    >"$dir/writer.py"
 cat >"$dir/st.py" <<'EOF'
 import json, math, struct, sys
+from writer import write_safetensors
 
 def read(path):
     with open(path, "rb") as f:
@@ -31,21 +35,11 @@ def read(path):
     meta = head.pop("__metadata__", {})
     return {k: (v["shape"], data[v["data_offsets"][0]:v["data_offsets"][1]]) for k, v in head.items()}, meta
 
-def write(path, tensors, meta=None):
-    head, blobs, off = {}, [], 0
-    for name, (shape, raw) in tensors.items():
-        head[name] = {"dtype": "F32", "shape": shape, "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    if meta:
-        head["__metadata__"] = meta
-    h = json.dumps(head).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-
 def floats(raw):
-    return struct.unpack("<%df" % (len(raw) // 4), raw)
+    return list(struct.unpack("<%df" % (len(raw) // 4), raw))
+
+def write(path, tensors):   # {name: (shape, raw F32 bytes)}, through the documented writer
+    write_safetensors(path, {k: (shape, floats(raw)) for k, (shape, raw) in tensors.items()})
 
 cmd = sys.argv[1]
 if cmd == "same":          # same.py A B: every tensor of A equal in B (B may hold more)
