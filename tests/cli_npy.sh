@@ -79,6 +79,18 @@ ok '[ "$(tail -n +2 lab_u8.csv | cut -d, -f33 | tr "\n" " ")" = "0 7 4 1 8 5 2 9
 err=$("$aecl" encode w32.st --data f32.npy --labels lab_half.npy --out h.csv 2>&1); rc=$?
 ok '[ $rc -eq 1 ] && grep -q "lab_half.npy.: label 0 is 0.5: labels are whole numbers" <<<"$err" && [ ! -e h.csv ]'
 
+# aecl train --class K on .npy data with --labels: the first 32 samples hold
+# class 7 at 1, 11, 21 and 31 (labels (7 i) mod 10).
+out=$("$aecl" train "$models/mlp.model" --data f64f.npy --labels lab_i8.npy --class 7 --limit 32 --epochs 1 \
+    --val-split 0 --out wc.st 2>&1); rc=$?
+ok '[ $rc -eq 0 ] && grep -q "on 4 samples of f64f.npy (class 7)" <<<"$out"'
+err=$("$aecl" train "$models/mlp.model" --data f64f.npy --class 7 --out wn.st 2>&1); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "or --labels FILE for .npy or IDX file data" <<<"$err" && [ ! -e wn.st ]'
+err=$("$aecl" train "$models/mlp.model" --data f64f.npy --labels lab_half.npy --class 7 --out wn.st 2>&1); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "label 0 is 0.5" <<<"$err" && [ ! -e wn.st ]'
+"$aecl" train "$models/mlp.model" --data "$tmp" --labels lab_i8.npy --out wn.st >/dev/null 2>&1; rc=$?
+ok '[ $rc -eq 2 ] && [ ! -e wn.st ]'
+
 # An unsupported dtype is the file's format, in train and in the other commands.
 for cmd in "train $models/mlp.model --out x.st" "encode w32.st --out x.npy" "eval w32.st"; do
     err=$("$aecl" $cmd --data c8.npy 2>&1); rc=$?

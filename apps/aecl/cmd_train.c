@@ -32,7 +32,10 @@ static void usage(void)
            "                       it is left out of the features\n"
            "  --limit N            use the first N training samples (default all)\n"
            "  --class K            train (and validate) on the samples labelled K only: the one-class setup\n"
-           "                       for anomaly detection (IDX folders with label files, or CSV with --label-column)\n"
+           "                       for anomaly detection (IDX folders with label files, CSV with --label-column,\n"
+           "                       or a .npy or IDX file with --labels)\n"
+           "  --labels FILE        the labels of a .npy or IDX image file --data: a .npy of integers (or of whole\n"
+           "                       floats) or an IDX labels file, one per sample\n"
            "validation (the monitored loss of early stopping, the plateau schedule and the best weights):\n"
            "  --val-split F        hold out a seeded random fraction F of the training samples (after\n"
            "                       --limit and --class) and validate on it (default 0.1; 0 = no validation)\n"
@@ -79,7 +82,7 @@ static void usage(void)
 
 enum {
     O_DATA = CLI_OPT_FIRST, O_OUT, O_DEVICE, O_LABEL_COL, O_VAL_DATA, O_CHECKPOINT, O_RESUME, O_SCALE, O_SCHEDULE,
-    O_KEEP, O_CK_BEST, O_HISTORY, O_PLOT, O_INIT,                                       /* strings */
+    O_KEEP, O_CK_BEST, O_HISTORY, O_PLOT, O_INIT, O_LABELS,                             /* strings */
     O_LIMIT, O_VAL_LIMIT, O_EPOCHS, O_BATCH, O_SEED, O_PATIENCE, O_CK_EVERY, O_CK_EPOCHS, O_REPORT, O_CLASS, /* longs */
     O_LR, O_VAL_SPLIT, O_MIN_DELTA, O_CONTAMINATION                                     /* doubles */
 };
@@ -92,6 +95,7 @@ static const struct option opts[] = {
     {"schedule", required_argument, NULL, O_SCHEDULE}, {"keep", required_argument, NULL, O_KEEP},
     {"checkpoint-best", required_argument, NULL, O_CK_BEST}, {"history", required_argument, NULL, O_HISTORY},
     {"plot", required_argument, NULL, O_PLOT}, {"init", required_argument, NULL, O_INIT},
+    {"labels", required_argument, NULL, O_LABELS},
     {"limit", required_argument, NULL, O_LIMIT},
     {"val-limit", required_argument, NULL, O_VAL_LIMIT}, {"epochs", required_argument, NULL, O_EPOCHS},
     {"batch", required_argument, NULL, O_BATCH}, {"seed", required_argument, NULL, O_SEED},
@@ -106,8 +110,9 @@ static const struct option opts[] = {
 static int set_opt(train_args *a, int o, const char *v)
 {
     const char **strs[] = {&a->data, &a->out, &a->device, &a->label_col, &a->val_data, &a->checkpoint, &a->resume,
-                           &a->scale, &a->schedule, &a->keep, &a->checkpoint_best, &a->history, &a->plot, &a->init};
-    if (o >= O_DATA && o <= O_INIT) { *strs[o - O_DATA] = v; return *v != 0; }
+                           &a->scale, &a->schedule, &a->keep, &a->checkpoint_best, &a->history, &a->plot, &a->init,
+                           &a->labels};
+    if (o >= O_DATA && o <= O_LABELS) { *strs[o - O_DATA] = v; return *v != 0; }
     long *nums[] = {&a->limit, &a->val_limit, &a->epochs, &a->batch, &a->seed, &a->patience, &a->ck_every,
                     &a->ck_epochs, &a->report_every, &a->klass};
     static const long num_min[] = {0, 0, 1, 1, 0, 0, 1, 1, 1, 0};
@@ -147,6 +152,9 @@ static int check_args(train_args *a, aecl_scale_kind *scale, aecl_schedule *sche
     if (a->val_data && a->val_split >= 0) return bad("%s", "--val-data and --val-split exclude each other");
     if (a->label_col && !train_is_csv(a->data)) return bad("--label-column needs CSV data, not '%s'", a->data);
     if (a->klass >= 0 && train_is_csv(a->data) && !a->label_col) return bad("%s", "--class on CSV data needs --label-column");
+    if (a->labels && (train_is_csv(a->data) || train_is_dir(a->data)))
+        return bad("--labels is for .npy or IDX file data; '%s' has its own (a folder's label files, CSV's --label-column)",
+                   a->data);
     if ((a->ck_every || a->ck_epochs) && !a->checkpoint && !a->resume)
         return bad("%s", "--checkpoint-every and --checkpoint-epochs need --checkpoint FILE");
     if (a->ck_every && a->ck_epochs) return bad("%s", "--checkpoint-every and --checkpoint-epochs exclude each other");

@@ -73,9 +73,14 @@ static aecl_status load_train(aecl_ctx *ctx, const train_args *a, size_t expect,
         idx_path(lab, sizeof lab, a->data, "train-labels-idx1-ubyte");
         return load_idx_dir(ctx, a, path, lab, a->limit, expect, tr);
     }
-    AECL_RETURN_IF(a->klass >= 0 && !train_is_csv(a->data), AECL_ERR_INVALID_ARG, ctx,
-                   "--class needs a data folder (with its label files) or CSV data with --label-column");
-    return load_file(ctx, a, a->data, a->limit, expect, tr);
+    AECL_RETURN_IF(a->klass >= 0 && !train_is_csv(a->data) && !a->labels, AECL_ERR_INVALID_ARG, ctx,
+                   "--class needs a data folder (with its label files), CSV data with --label-column, or --labels "
+                   "FILE for .npy or IDX file data");
+    AECL_TRY(load_file(ctx, a, a->data, a->limit, expect, tr));
+    if (!a->labels) return AECL_OK;
+    /* The labels of the samples kept by --limit, then the class among them. */
+    AECL_TRY(aecl_dataset_load_labels(ctx, a->labels, tr));
+    return a->klass >= 0 ? aecl_dataset_keep_label(ctx, tr, (int32_t)a->klass) : AECL_OK;
 }
 
 void train_val_decide(const train_args *a, train_val *vc)

@@ -12,6 +12,7 @@
 typedef struct train_args {
     const char *model, *data, *out, *device, *label_col, *val_data, *checkpoint, *resume, *scale, *schedule;
     const char *keep, *checkpoint_best, *history, *plot, *init;
+    const char *labels;       /* --labels: labels of .npy or IDX file data (for --class) */
     long limit, val_limit, epochs, batch, seed, patience, ck_every, ck_epochs, report_every, klass;
     double lr, val_split, min_delta, contamination;
 } train_args;
