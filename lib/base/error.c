@@ -28,7 +28,7 @@ const char *aecl_status_str(aecl_status s)
     case AECL_ERR_IO: return "file input/output failed";
     case AECL_ERR_FORMAT: return "malformed input";
     case AECL_ERR_SHAPE: return "tensor shape mismatch";
-    case AECL_ERR_UNSUPPORTED: return "unsupported by this device or build";
+    case AECL_ERR_UNSUPPORTED: return "not supported (by aecl, this build or this device)";
     case AECL_ERR_NUMERIC: return "numeric failure (NaN or infinity)";
     case AECL_ERR_STATE: return "call made in the wrong state";
     }

@@ -56,7 +56,8 @@ typedef enum aecl_status {
     AECL_ERR_IO = 7,            /* a file could not be opened, read or written */
     AECL_ERR_FORMAT = 8,        /* a file or text is malformed (message has file:line) */
     AECL_ERR_SHAPE = 9,         /* tensor shapes do not fit together */
-    AECL_ERR_UNSUPPORTED = 10,  /* the device or build lacks a needed feature */
+    AECL_ERR_UNSUPPORTED = 10,  /* aecl, this build or the device lacks a needed feature
+                                   (a file format feature, a kernel need) */
     AECL_ERR_NUMERIC = 11,      /* a NaN or infinity appeared (e.g. the loss) */
     AECL_ERR_STATE = 12         /* a call made in the wrong order */
 } aecl_status;
