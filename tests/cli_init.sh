@@ -144,6 +144,17 @@ ok '[ "$(st meta "$dir/t3.st" aecl.scaling)" = "$(st meta "$dir/t.st" aecl.scali
 err=$("$aecl" train "$tab" --data "$dir/tab.csv" --epochs 1 --scale minmax --init "$dir/t.st" --out "$dir/t4.st" 2>&1 >/dev/null); rc=$?
 ok '[ $rc -eq 1 ] && grep -q -- "--scale minmax: .*standard-scaled data" <<<"$err" && [ ! -e "$dir/t4.st" ]'
 
+# A run resumed from a checkpoint keeps its scaling the same way: without --scale
+# it ends with the uninterrupted run's file (it would train on unscaled rows if the
+# checkpoint's scaling were dropped); another --scale is refused.
+tabrun="--data $dir/tab.csv --val-limit 0 --batch 50"
+"$aecl" train "$tab" $tabrun --scale standard --epochs 2 --out "$dir/tfull.st" >/dev/null 2>&1
+"$aecl" train "$tab" $tabrun --scale standard --epochs 1 --checkpoint "$dir/tck.st" --out "$dir/t1.st" >/dev/null 2>&1
+"$aecl" train "$tab" $tabrun --epochs 2 --resume "$dir/tck.st" --checkpoint "$dir/tck2.st" --out "$dir/tres.st" >/dev/null 2>&1
+ok '[ -s "$dir/tfull.st" ] && cmp -s "$dir/tfull.st" "$dir/tres.st"'
+err=$("$aecl" train "$tab" $tabrun --scale minmax --epochs 2 --resume "$dir/tck.st" --out "$dir/tres2.st" 2>&1 >/dev/null); rc=$?
+ok '[ $rc -eq 1 ] && grep -q -- "--scale minmax: .*standard-scaled data and --resume keeps" <<<"$err" && [ ! -e "$dir/tres2.st" ]'
+
 # (c) Bad files: each error names the file and the tensor, exits 1, writes nothing
 # and keeps an existing --out file.
 echo keep >"$dir/keep.st"

@@ -200,19 +200,24 @@ typedef struct train_init {
 static const char *model_name(const train_args *a) { return a->model ? a->model : a->init; }
 
 /* Reads --init against the model (or takes the file's model text when MODEL is
- * left out). The weights expect data scaled as in their training: a scaling in
- * the file is kept, and a --scale of another kind is refused before any data is read. */
+ * left out); a --resume checkpoint is read the same way for its scaling alone
+ * (the loop reads the rest). The weights expect data scaled as in their
+ * training: a scaling in the file is kept, and a --scale of another kind is
+ * refused before any data is read. */
 static aecl_status load_init(aecl_ctx *ctx, const train_args *a, aecl_scale_kind kind, aecl_model_spec **spec,
                              train_init *in)
 {
-    AECL_TRY(aecl_weights_load_init(ctx, a->init, spec, &in->w, &in->sc, &in->has_text));
+    const char *path = a->init ? a->init : a->resume;
+    AECL_TRY(aecl_weights_load_init(ctx, path, spec, &in->w, &in->sc, &in->has_text));
+    if (!a->init) { free(in->w); in->w = NULL; }
     AECL_RETURN_IF(in->sc.kind != AECL_SCALE_NONE && a->scale && kind != in->sc.kind, AECL_ERR_INVALID_ARG, ctx,
-                   "--scale %s: the weights in %s were trained on %s-scaled data and --init keeps that scaling "
-                   "(leave --scale out)", a->scale, a->init, aecl_scale_name(in->sc.kind));
+                   "--scale %s: the weights in %s were trained on %s-scaled data and %s keeps that scaling "
+                   "(leave --scale out)", a->scale, path, aecl_scale_name(in->sc.kind),
+                   a->init ? "--init" : "--resume");
     return AECL_OK;
 }
 
-/* The --init file's scaling when it has one (moved into *sc), else one fitted as --scale says. */
+/* The --init or --resume file's scaling when it has one (moved into *sc), else one fitted as --scale says. */
 static aecl_status scale_data(aecl_ctx *ctx, aecl_scale_kind kind, train_init *in, aecl_dataset *tr, aecl_dataset *val,
                               aecl_scaling *sc)
 {
@@ -370,7 +375,7 @@ int cmd_train(int argc, char **argv)
     train_val_decide(&a, &vc);
     train_init in = {0};
     aecl_status st = a.model ? aecl_spec_parse_file(ctx, a.model, &spec) : AECL_OK;
-    if (st == AECL_OK && a.init) st = load_init(ctx, &a, scale, &spec, &in);
+    if (st == AECL_OK && (a.init || a.resume)) st = load_init(ctx, &a, scale, &spec, &in);
     uint64_t seed = spec && a.seed >= 0 ? (uint64_t)a.seed : spec ? spec->train.seed : 1;
     if (st == AECL_OK) st = train_load_data(ctx, &a, aecl_spec_shape_numel(spec->input), seed, &vc, &tr, &val);
     if (st == AECL_OK) st = scale_data(ctx, scale, &in, &tr, &val, &sc);
