@@ -79,12 +79,6 @@ int app_usage_error(const char *cmd, const char *fmt, ...)
     return 2;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && !strcmp(s + n - k, suffix);
-}
-
 int app_is_csv(const char *path) { return strstr(path, ".csv") || strstr(path, ".CSV"); }
 
 static int is_dir(const char *path)
@@ -123,7 +117,7 @@ aecl_status app_load_data(aecl_ctx *ctx, const app_args *a, const char *path, co
     }
     AECL_RETURN_IF(a->label_col, AECL_ERR_INVALID_ARG, ctx, "--label-column needs CSV data, not '%s'", path);
     aecl_status st;
-    if (ends_with(path, ".npy")) st = aecl_dataset_load_npy(ctx, path, limit, expect, d);
+    if (aecl_io_is_npy(path)) st = aecl_dataset_load_npy(ctx, path, limit, expect, d);
     else {
         if (is_dir(path)) {
             char name[64];
@@ -227,14 +221,14 @@ double app_r_squared(const float *x, const float *y, size_t n, size_t f)
 
 int app_check_rows_name(const char *cmd, const char *option, const char *path)
 {
-    if (!path || aecl_io_is_stream(path) || ends_with(path, ".npy") || app_is_csv(path)) return 0;
+    if (!path || aecl_io_is_stream(path) || aecl_io_is_npy(path) || app_is_csv(path)) return 0;
     return app_usage_error(cmd, "%s '%s': name a .npy or .csv file (or - for CSV on standard output)", option, path);
 }
 
 aecl_status app_write_rows(aecl_ctx *ctx, const char *path, const float *v, size_t n, size_t f, const char *prefix,
                            const int32_t *labels)
 {
-    if (ends_with(path, ".npy")) return aecl_npy_write_2d(ctx, path, v, n, f);
+    if (aecl_io_is_npy(path)) return aecl_npy_write_2d(ctx, path, v, n, f);
     AECL_RETURN_IF(!aecl_io_is_stream(path) && !app_is_csv(path), AECL_ERR_INVALID_ARG, ctx,
                    "'%s': name a .npy or .csv file", path);
     char **names = calloc(f, sizeof *names), *buf = malloc(f * 24);

@@ -2,6 +2,7 @@
  * .npy or CSV file; --limit, --class), the validation samples (by default a seeded 10%
  * held out of them, else a file or a folder's test files) and the scaling. */
 #include "train_data.h"
+#include "io/io.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,16 +32,10 @@ static void csv_opts(const train_args *a, aecl_csv_opts *c)
     else c->label_index = (int)idx;
 }
 
-static int is_npy(const char *path)
-{
-    size_t n = strlen(path);
-    return n >= 4 && !strcmp(path + n - 4, ".npy");
-}
-
 /* An IDX image file, a .npy array (any dtype aecl reads, either order) or a CSV file. */
 static aecl_status load_file(aecl_ctx *ctx, const train_args *a, const char *path, long limit, size_t expect, aecl_dataset *d)
 {
-    if (is_npy(path)) return aecl_dataset_load_npy(ctx, path, (size_t)limit, expect, d);
+    if (aecl_io_is_npy(path)) return aecl_dataset_load_npy(ctx, path, (size_t)limit, expect, d);
     if (!train_is_csv(path)) return aecl_dataset_load_idx(ctx, path, NULL, (size_t)limit, expect, d);
     aecl_csv_opts c;
     csv_opts(a, &c);

@@ -30,6 +30,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Whether path's file name ends in ".npy" (the one test of a .npy name; case
+ * matters, as numpy writes it). */
+int aecl_io_is_npy(const char *path);
+
 /* ---- checks every reader shares (check.c) ------------------------------------ */
 
 /* Index of the first NaN or infinite value of x[0..n), or n when all are finite. */

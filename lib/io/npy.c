@@ -541,3 +541,9 @@ void aecl_npy_free(aecl_npy *a)
     free(a->data);
     memset(a, 0, sizeof *a);
 }
+
+int aecl_io_is_npy(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 4 && !strcmp(path + n - 4, ".npy");
+}

@@ -1,5 +1,6 @@
 /* Data sets: IDX images, CSV rows and .npy arrays as float samples (labels from
  * IDX or .npy files), validation splits. */
+#include "io/io.h"
 #include "nn/train.h"
 #include "rt/error.h"
 
@@ -78,12 +79,6 @@ aecl_status aecl_dataset_load_npy(aecl_ctx *ctx, const char *path, size_t limit,
     return st;
 }
 
-static int is_npy(const char *path)
-{
-    size_t n = strlen(path);
-    return n >= 4 && !strcmp(path + n - 4, ".npy");
-}
-
 /* The first d->n labels of a .npy (any integer dtype, or whole floats). */
 static aecl_status npy_labels(aecl_ctx *ctx, const char *path, aecl_dataset *d)
 {
@@ -102,7 +97,7 @@ aecl_status aecl_dataset_load_labels(aecl_ctx *ctx, const char *path, aecl_datas
 {
     free(d->labels);
     d->labels = NULL;
-    if (is_npy(path)) return npy_labels(ctx, path, d);
+    if (aecl_io_is_npy(path)) return npy_labels(ctx, path, d);
     aecl_idx lab;
     AECL_TRY(aecl_idx_read(ctx, path, d->n, AECL_IDX_RAW_U8, &lab));
     aecl_status st = AECL_OK;
