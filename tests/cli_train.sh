@@ -38,11 +38,20 @@ ok '[ $rc -eq 0 ] && grep -q "loss" <<<"$out"'
 
 # Resuming a run from an epoch-boundary or a mid-epoch checkpoint gives the same file.
 sched="--schedule step:1:0.5"
-"$aecl" train "$mlp" $small $sched --epochs 2 --out "$dir/full.st" >/dev/null 2>&1
-"$aecl" train "$mlp" $small $sched --epochs 1 --out "$dir/e1.st" --checkpoint "$dir/ck.st" >/dev/null 2>&1
-out=$("$aecl" train "$mlp" $small $sched --epochs 2 --out "$dir/res.st" --resume "$dir/ck.st" 2>&1); rc=$?
+# The resumed run continues the history file it names: its epochs and losses are the
+# uninterrupted run's (a row the first run wrote for epoch 2 is dropped, not repeated).
+"$aecl" train "$mlp" $small $sched --epochs 2 --out "$dir/full.st" --history "$dir/hfull.csv" >/dev/null 2>&1
+"$aecl" train "$mlp" $small $sched --epochs 1 --out "$dir/e1.st" --checkpoint "$dir/ck.st" --history "$dir/hres.csv" \
+    >/dev/null 2>&1
+tail -n 1 "$dir/hres.csv" | sed 's/^1,/2,/' >>"$dir/hres.csv"   # as if killed after epoch 2's history line
+out=$("$aecl" train "$mlp" $small $sched --epochs 2 --out "$dir/res.st" --resume "$dir/ck.st" --history "$dir/hres.csv" 2>&1); rc=$?
 ok '[ $rc -eq 0 ] && cmp -s "$dir/full.st" "$dir/res.st" && grep -q "resuming from" <<<"$out"'
 ok '[ $(grep -c "^epoch [0-9]*/[0-9]*  train loss" <<<"$out") -eq 1 ]'
+ok '[ "$(cut -d, -f1,2,5,6 "$dir/hfull.csv")" = "$(cut -d, -f1,2,5,6 "$dir/hres.csv")" ] && [ $(wc -l <"$dir/hres.csv") -eq 3 ]'
+# A history file that is not one is refused before training, and left as it was.
+printf 'epoch,notes\nsomething else\n' >"$dir/notes.csv"
+err=$("$aecl" train "$mlp" $small $sched --epochs 2 --out "$dir/res2.st" --resume "$dir/ck.st" --history "$dir/notes.csv" 2>&1 >/dev/null); rc=$?
+ok '[ $rc -eq 1 ] && grep -q "notes.csv:1: not a line of an aecl train history" <<<"$err" && [ "$(cat "$dir/notes.csv")" = "$(printf "epoch,notes\nsomething else")" ] && [ ! -e "$dir/res2.st" ]'
 "$aecl" train "$mlp" $small $sched --epochs 2 --out "$dir/x.st" --checkpoint "$dir/ck7.st" --checkpoint-every 7 >/dev/null 2>&1
 ok 'cmp -s "$dir/full.st" "$dir/x.st"'
 "$aecl" train "$mlp" $small $sched --epochs 2 --out "$dir/res7.st" --resume "$dir/ck7.st" >/dev/null 2>&1

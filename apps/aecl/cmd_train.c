@@ -62,6 +62,7 @@ static void usage(void)
            "  --keep best|last     with validation, write the best epoch's weights (default) or the last's\n"
            "  --checkpoint-best FILE  with validation, a weights file rewritten at each improvement\n"
            "  --history FILE.csv   per epoch: losses (and their terms), val loss, lr, samples/s, seconds\n"
+           "                       (with --resume: continues the file's epochs)\n"
            "  --plot FILE.png      the loss curves as a chart\n"
            "  --contamination C    store an anomaly threshold in the weights file: the (1-C)-quantile of\n"
            "                       the training samples' MSE scores (aecl anomaly uses it by default)\n"
@@ -381,6 +382,7 @@ int cmd_train(int argc, char **argv)
     if (st == AECL_OK) st = scale_data(ctx, scale, &in, &tr, &val, &sc);
     train_progress ps = {.tty = isatty(1), .plain_every = PLAIN_PROGRESS_SECONDS, .val_label = "val loss",
                          .history_path = a.history, .ctx = ctx};
+    if (st == AECL_OK && a.resume && a.history) st = train_history_read(ctx, a.history, &ps.hist);
     aecl_train_opts o = {.epochs = a.epochs > 0 ? (int)a.epochs : spec ? spec->train.epochs : 1,
                          .batch = a.batch > 0 ? (int)a.batch : spec ? spec->train.batch : 128,
                          .lr = a.lr, .seed = seed, .report_every = (int)a.report_every, .schedule = sched,

@@ -5,6 +5,7 @@
 #include "chart.h"
 #include "cli.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,6 +64,7 @@ static void print_step(const train_progress *s, const aecl_train_progress *p)
 static void add_epoch(train_progress *s, const aecl_train_progress *p)
 {
     train_history *h = &s->hist;
+    while (h->n > 0 && h->rows[h->n - 1].epoch >= p->epoch) h->n--; /* repeated after a resume */
     if (!aecl_grow((void **)&h->rows, &h->cap, (size_t)h->n + 1, sizeof *h->rows, 64)) return;
     h->rows[h->n++] = (train_epoch){p->epoch, p->train_loss, p->train_recon, p->train_kl, p->val_loss, p->lr,
                                     p->samples_per_s, p->epoch_seconds, p->improved};
@@ -102,12 +104,13 @@ static aecl_status field(aecl_ctx *ctx, aecl_atomic_file *f, double v, const cha
     return isnan(v) ? AECL_OK : aecl_atomic_printf(ctx, f, fmt, v);
 }
 
+static const char history_header[] = "epoch,train_loss,train_recon,train_kl,val_loss,lr,samples_per_s,seconds,improved";
+
 aecl_status train_history_write(aecl_ctx *ctx, const char *path, const train_history *h)
 {
     aecl_atomic_file f;
     AECL_TRY(aecl_atomic_open(ctx, path, &f));
-    aecl_status st = aecl_atomic_printf(ctx, &f, "epoch,train_loss,train_recon,train_kl,val_loss,lr,samples_per_s,"
-                                                 "seconds,improved\n");
+    aecl_status st = aecl_atomic_printf(ctx, &f, "%s\n", history_header);
     for (int i = 0; st == AECL_OK && i < h->n; i++) {
         const train_epoch *e = &h->rows[i];
         st = aecl_atomic_printf(ctx, &f, "%d", e->epoch);
@@ -118,6 +121,57 @@ aecl_status train_history_write(aecl_ctx *ctx, const char *path, const train_his
     }
     if (st != AECL_OK) { aecl_atomic_abort(&f); return st; }
     return aecl_atomic_commit(ctx, &f);
+}
+
+/* One field of a history row: empty is NaN (not measured). */
+static int read_field(const char **s, double *v)
+{
+    char *end;
+    if (**s == ',' || **s == '\n' || **s == 0) { *v = NAN; end = (char *)*s; }
+    else { *v = strtod(*s, &end); if (end == *s || !isfinite(*v)) return 0; }
+    *s = end;
+    return 1;
+}
+
+static int parse_row(const char *s, train_epoch *e)
+{
+    double v[9];
+    for (int k = 0; k < 9; k++) {
+        if (k && *s++ != ',') return 0;
+        if (!read_field(&s, &v[k])) return 0;
+    }
+    if (*s && *s != '\n') return 0;
+    if (!(v[0] >= 1 && v[0] <= 1e9 && v[0] == floor(v[0])) || !(v[8] == 0 || v[8] == 1)) return 0;
+    *e = (train_epoch){(int)v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], (int)v[8]};
+    return 1;
+}
+
+aecl_status train_history_read(aecl_ctx *ctx, const char *path, train_history *h)
+{
+    *h = (train_history){0};
+    FILE *fp = fopen(path, "r");
+    if (!fp && errno == ENOENT) return AECL_OK;
+    char eb[128];
+    AECL_RETURN_IF(!fp, AECL_ERR_IO, ctx, "--history %s: %s", path, aecl_strerror(errno, eb, sizeof eb));
+    char line[512];
+    aecl_status st = AECL_OK;
+    for (int no = 1; st == AECL_OK && fgets(line, sizeof line, fp); no++) {
+        train_epoch e;
+        if (no == 1 ? strncmp(line, history_header, sizeof history_header - 1) != 0 : !parse_row(line, &e))
+            st = aecl_fail(ctx, AECL_ERR_FORMAT, "--history %s:%d: not a line of an aecl train history (a resumed run "
+                           "continues the history file it names; name a new file to start another)", path, no);
+        else if (no > 1 && (h->n && e.epoch <= h->rows[h->n - 1].epoch))
+            st = aecl_fail(ctx, AECL_ERR_FORMAT, "--history %s:%d: epoch %d does not follow epoch %d", path, no,
+                           e.epoch, h->rows[h->n - 1].epoch);
+        else if (no > 1 && !aecl_grow((void **)&h->rows, &h->cap, (size_t)h->n + 1, sizeof *h->rows, 64))
+            st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+        else if (no > 1)
+            h->rows[h->n++] = e;
+    }
+    if (st == AECL_OK && ferror(fp)) st = aecl_fail(ctx, AECL_ERR_IO, "--history %s: read failed", path);
+    fclose(fp);
+    if (st != AECL_OK) train_history_free(h);
+    return st;
 }
 
 aecl_status train_history_plot(aecl_ctx *ctx, const char *path, const train_history *h, const char *title)

@@ -40,6 +40,13 @@ aecl_status train_history_write(aecl_ctx *ctx, const char *path, const train_his
 /* The loss curves as a PNG line chart (train loss, and val loss when validated). */
 aecl_status train_history_plot(aecl_ctx *ctx, const char *path, const train_history *h, const char *title);
 void train_history_free(train_history *h);
+/* A resumed run continues the history file it names: reads the rows
+ * train_history_write wrote into *h (an absent file gives no rows). Anything else
+ * in the file is AECL_ERR_FORMAT naming the line, so no one's file is replaced by
+ * a history that lost its epochs. The first epoch the run reports drops the rows
+ * from that epoch on (a run stopped between writing the history and its next
+ * checkpoint repeats them). */
+aecl_status train_history_read(aecl_ctx *ctx, const char *path, train_history *h);
 
 /* Metadata pairs a weights file records: owned strings, freed together. */
 typedef struct train_meta {
