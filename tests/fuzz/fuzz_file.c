@@ -1,4 +1,6 @@
-/* One temp file per fuzzing process, rewritten for every input, removed at exit. */
+/* One temp file per fuzzing process, rewritten for every input, removed at exit:
+ * libFuzzer owns main, so an exit handler is the only place to remove it (it
+ * releases no OpenCL object; the parsers fuzzed here need no device). */
 #define _POSIX_C_SOURCE 200809L
 #include "fuzz_file.h"
 
