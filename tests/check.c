@@ -98,3 +98,13 @@ void test_write_file(const char *path, const void *data, size_t n)
 }
 
 void test_write_text(const char *path, const char *text) { test_write_file(path, text, strlen(text)); }
+
+size_t test_read_file(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return (size_t)-1;
+    size_t n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    return n;
+}

@@ -71,6 +71,9 @@ const char *test_path(const char *name);
 /* Writes n bytes to path (test fixtures); exits the test on failure. */
 void test_write_file(const char *path, const void *data, size_t n);
 void test_write_text(const char *path, const char *text);
+/* Reads up to cap - 1 bytes of path into buf, NUL-terminated; (size_t)-1 when
+ * the file cannot be opened. */
+size_t test_read_file(const char *path, char *buf, size_t cap);
 
 /* 1 when the thread's last error message (calls without a context) contains needle. */
 int test_msg_has(const char *needle);

@@ -20,16 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static size_t slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return (size_t)-1;
-    size_t n = fread(buf, 1, cap - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    return n;
-}
-
 /* Files in folder `dir` whose name starts with '.' (temp files left behind). */
 static int temps_in(const char *dir)
 {
@@ -59,7 +49,7 @@ static void test_regular(void)
     const char *p = test_path("a.txt");
     struct stat sb;
     CHECK_OK(NULL, aecl_write_file_atomic(NULL, p, "first", 5));
-    CHECK(slurp(p, buf, sizeof buf) == 5 && strcmp(buf, "first") == 0);
+    CHECK(test_read_file(p, buf, sizeof buf) == 5 && strcmp(buf, "first") == 0);
     CHECK(stat(p, &sb) == 0 && (sb.st_mode & 0777) == 0644);
 
     /* Streaming: the target keeps its old content until commit. */
@@ -68,10 +58,10 @@ static void test_regular(void)
     CHECK_OK(NULL, aecl_atomic_open(NULL, p, &f));
     CHECK_OK(NULL, aecl_atomic_write(NULL, &f, "sec", 3));
     CHECK_OK(NULL, aecl_atomic_printf(NULL, &f, "ond %d", 2));
-    CHECK(slurp(p, buf, sizeof buf) == 5 && strcmp(buf, "first") == 0);
+    CHECK(test_read_file(p, buf, sizeof buf) == 5 && strcmp(buf, "first") == 0);
     CHECK(leftover_temps() == 1);
     CHECK_OK(NULL, aecl_atomic_commit(NULL, &f));
-    CHECK(slurp(p, buf, sizeof buf) == 8 && strcmp(buf, "second 2") == 0);
+    CHECK(test_read_file(p, buf, sizeof buf) == 8 && strcmp(buf, "second 2") == 0);
     CHECK(stat(p, &sb) == 0 && (sb.st_mode & 0777) == 0600);   /* mode kept */
     CHECK(leftover_temps() == 0);
     CHECK_FAIL(aecl_atomic_write(NULL, &f, "x", 1), AECL_ERR_STATE, "not open");
@@ -83,7 +73,7 @@ static void test_regular(void)
     aecl_atomic_abort(&f);
     aecl_atomic_abort(&f);
     aecl_atomic_abort(NULL);
-    CHECK(slurp(p, buf, sizeof buf) == 8 && strcmp(buf, "second 2") == 0);
+    CHECK(test_read_file(p, buf, sizeof buf) == 8 && strcmp(buf, "second 2") == 0);
     CHECK(leftover_temps() == 0);
 
     /* A failed write makes commit refuse: old file untouched, temp removed. */
@@ -91,13 +81,13 @@ static void test_regular(void)
     CHECK_OK(NULL, aecl_atomic_write(NULL, &f, "partial", 7));
     f.failed = 1;   /* as after a disk-full error */
     CHECK_FAIL(aecl_atomic_commit(NULL, &f), AECL_ERR_IO, "an earlier write failed");
-    CHECK(slurp(p, buf, sizeof buf) == 8 && strcmp(buf, "second 2") == 0);
+    CHECK(test_read_file(p, buf, sizeof buf) == 8 && strcmp(buf, "second 2") == 0);
     CHECK(leftover_temps() == 0 && f.fp == NULL);
 
     /* The up-front check: nothing is written, a folder that takes no file is found
      * (by a probe: as root, access() passes on /proc). */
     CHECK_OK(NULL, aecl_io_check_writable(NULL, p));
-    CHECK(slurp(p, buf, sizeof buf) == 8 && strcmp(buf, "second 2") == 0 && leftover_temps() == 0);
+    CHECK(test_read_file(p, buf, sizeof buf) == 8 && strcmp(buf, "second 2") == 0 && leftover_temps() == 0);
     CHECK_FAIL(aecl_io_check_writable(NULL, "/proc/aecl-test.bin"), AECL_ERR_IO, "folder '/proc'");
     CHECK_FAIL(aecl_io_check_writable(NULL, "out/"), AECL_ERR_INVALID_ARG, "names a folder");
     CHECK_FAIL(aecl_io_check_writable(NULL, ""), AECL_ERR_INVALID_ARG, "no name");
@@ -113,9 +103,9 @@ static void test_regular(void)
     char cwd[1024];
     if (getcwd(cwd, sizeof cwd) && chdir(test_tmpdir) == 0) {
         CHECK_OK(NULL, aecl_write_file_atomic(NULL, "rel.bin", "rel", 3));
-        CHECK(slurp("rel.bin", buf, sizeof buf) == 3);
+        CHECK(test_read_file("rel.bin", buf, sizeof buf) == 3);
         CHECK_OK(NULL, aecl_write_file_atomic(NULL, "./-", "dash", 4));
-        CHECK(slurp("-", buf, sizeof buf) == 4 && is_type("-", S_IFREG, 0));
+        CHECK(test_read_file("-", buf, sizeof buf) == 4 && is_type("-", S_IFREG, 0));
         unlink("-");
         CHECK(leftover_temps() == 0);
         CHECK(chdir(cwd) == 0);
@@ -166,9 +156,9 @@ static void test_links(void)
     CHECK_OK(NULL, aecl_atomic_open(NULL, link, &f));
     CHECK(temps_in(dir) == 1 && leftover_temps() == 0);   /* the temp file is beside the target */
     CHECK_OK(NULL, aecl_atomic_write(NULL, &f, "new", 3));
-    CHECK(slurp(target, buf, sizeof buf) == 3 && strcmp(buf, "old") == 0);
+    CHECK(test_read_file(target, buf, sizeof buf) == 3 && strcmp(buf, "old") == 0);
     CHECK_OK(NULL, aecl_atomic_commit(NULL, &f));
-    CHECK(slurp(target, buf, sizeof buf) == 3 && strcmp(buf, "new") == 0);
+    CHECK(test_read_file(target, buf, sizeof buf) == 3 && strcmp(buf, "new") == 0);
     CHECK(is_type(link, S_IFLNK, 0) && is_type(target, S_IFREG, 0));
     struct stat sb;
     CHECK(stat(target, &sb) == 0 && (sb.st_mode & 0777) == 0640);
@@ -178,7 +168,7 @@ static void test_links(void)
     const char *chain = test_path("chain.csv");
     CHECK(symlink(link, chain) == 0);
     CHECK_OK(NULL, aecl_write_file_atomic(NULL, chain, "chained", 7));
-    CHECK(slurp(target, buf, sizeof buf) == 7 && strcmp(buf, "chained") == 0);
+    CHECK(test_read_file(target, buf, sizeof buf) == 7 && strcmp(buf, "chained") == 0);
     CHECK(is_type(chain, S_IFLNK, 0) && is_type(link, S_IFLNK, 0));
 
     /* A dangling link whose target's folder exists creates the target (as a
@@ -189,7 +179,7 @@ static void test_links(void)
     CHECK_OK(NULL, aecl_io_check_writable(NULL, dangling));
     CHECK(access(inner, F_OK) != 0);   /* the check creates nothing */
     CHECK_OK(NULL, aecl_write_file_atomic(NULL, dangling, "made", 4));
-    CHECK(slurp(inner, buf, sizeof buf) == 4 && strcmp(buf, "made") == 0 && is_type(dangling, S_IFLNK, 0));
+    CHECK(test_read_file(inner, buf, sizeof buf) == 4 && strcmp(buf, "made") == 0 && is_type(dangling, S_IFLNK, 0));
     CHECK(stat(inner, &sb) == 0 && (sb.st_mode & 0777) == 0644);
     unlink(inner);
     const char *nowhere = test_path("nowhere.csv");
@@ -325,7 +315,7 @@ static void test_stdout(void)
     fflush(stdout);
     CHECK(dup2(saved, STDOUT_FILENO) == STDOUT_FILENO);
     close(saved);
-    CHECK_MSG(slurp(out, buf, sizeof buf) == 27 && strcmp(buf, "before\ndash\ndev\nfd 1\nafter\n") == 0,
+    CHECK_MSG(test_read_file(out, buf, sizeof buf) == 27 && strcmp(buf, "before\ndash\ndev\nfd 1\nafter\n") == 0,
               "standard output got '%s'", buf);
     CHECK(is_type(out, S_IFREG, 0) && leftover_temps() == 0);
     unlink(out);
@@ -415,7 +405,7 @@ static void test_read_only_folder(void)
                   "status %d, message '%s'", r.check_st, r.msg);
         CHECK(r.write_st == AECL_ERR_IO);
     }
-    CHECK(slurp(file, buf, sizeof buf) == 4 && strcmp(buf, "kept") == 0 && temps_in(dir) == 0);
+    CHECK(test_read_file(file, buf, sizeof buf) == 4 && strcmp(buf, "kept") == 0 && temps_in(dir) == 0);
     chmod(dir, 0755);
     unlink(file);
     rmdir(dir);
@@ -446,7 +436,7 @@ static void test_f32le(void)
     CHECK_OK(NULL, aecl_atomic_open(NULL, test_path("f.bin"), &f));
     CHECK_OK(NULL, aecl_atomic_write_f32le(NULL, &f, v, 2));
     CHECK_OK(NULL, aecl_atomic_commit(NULL, &f));
-    CHECK(slurp(test_path("f.bin"), buf, sizeof buf) == 8 &&
+    CHECK(test_read_file(test_path("f.bin"), buf, sizeof buf) == 8 &&
           memcmp(buf, "\x00\x00\x80\x3f\x00\x00\x00\xc0", 8) == 0);
 }
 

@@ -12,16 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static size_t slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return (size_t)-1;
-    size_t n = fread(buf, 1, cap - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    return n;
-}
-
 /* ---- .npy ------------------------------------------------------------------- */
 
 static void test_npy_round_trip(void)
@@ -61,7 +51,7 @@ static void check_header(const char *name, const float *data, unsigned ndim, con
 {
     CHECK_OK(NULL, aecl_npy_write(NULL, test_path(name), data, ndim, shape));
     char buf[4096];
-    size_t n = slurp(test_path(name), buf, sizeof buf);
+    size_t n = test_read_file(test_path(name), buf, sizeof buf);
     CHECK(n != (size_t)-1 && n >= 10);
     if (n == (size_t)-1 || n < 10) return;
     size_t hlen = (unsigned char)buf[8] | (size_t)(unsigned char)buf[9] << 8;
@@ -88,7 +78,7 @@ static void test_npy_header(void)
                  "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 1, 2, 1), }");
     /* 1.0f little-endian right after the header. */
     char buf[256];
-    size_t n = slurp(test_path("h1.npy"), buf, sizeof buf);
+    size_t n = test_read_file(test_path("h1.npy"), buf, sizeof buf);
     CHECK(n == 128 + 28 && memcmp(buf + 128, "\x00\x00\x80\x3f", 4) == 0);
 }
 
