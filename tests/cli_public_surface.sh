@@ -43,6 +43,7 @@ _Static_assert(AECL_OK == 0 && AECL_ERR_INVALID_ARG == 1 && AECL_ERR_NO_DEVICE =
 _Static_assert(AECL_MODEL_VANILLA == 0 && AECL_MODEL_VARIATIONAL == 3 && AECL_SCORE_ELBO == 2, "enums pinned");
 _Static_assert(sizeof(void *) != 8 || sizeof(aecl_device_info) == 928, "aecl_device_info keeps its size");
 _Static_assert(sizeof(aecl_program_stats) == 64, "aecl_program_stats keeps its size");
+_Static_assert(sizeof(void *) != 8 || sizeof(aecl_comm) == 72, "aecl_comm keeps its size");
 int main(void) { return 0; }
 EOF
 ok 'cc -std=c11 -fsyntax-only -I"$inc" "$tmp/pinned.c"'

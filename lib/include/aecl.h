@@ -166,6 +166,26 @@ AECL_API size_t aecl_buffer_bytes(const aecl_buffer *buf);
 AECL_API aecl_status aecl_buffer_upload(aecl_buffer *buf, size_t offset, const void *src, size_t bytes);
 AECL_API aecl_status aecl_buffer_download(aecl_buffer *buf, size_t offset, void *dst, size_t bytes);
 
+/* ---- data-parallel training: the communicator an application brings --------
+ * aecl itself links no message-passing library. To train one model on several
+ * devices (one process or thread per device, each with its own context), every
+ * participant passes the same kind of communicator to training; the `aecl`
+ * program implements one with MPI (docs/scaling.md), a test with threads.
+ * Collectives are called in the same order on every rank. A callback returns
+ * AECL_OK, or another status when the collective failed (then training stops on
+ * that rank with that status and a message naming the call). */
+typedef struct aecl_comm {
+    int rank;                   /* this participant, 0 .. size - 1 (rank 0 writes files) */
+    int size;                   /* participants, >= 1 */
+    /* In place: data[i] = the sum over ranks of data[i], on every rank. */
+    aecl_status (*allreduce_f32)(void *user, float *data, size_t n);
+    aecl_status (*allreduce_f64)(void *user, double *data, size_t n);
+    /* In place: every rank's data[0 .. bytes) = rank root's. */
+    aecl_status (*broadcast)(void *user, void *data, size_t bytes, int root);
+    void *user;
+    void *reserved[4];          /* NULL; room for new collectives within a soname */
+} aecl_comm;
+
 /* ---- trained models (applications) ---------------------------------------- */
 /* (section owned by the model API: aecl_model_* calls on host memory)
  *
