@@ -178,6 +178,20 @@ typedef struct aecl_train_opts {
     aecl_train_summary *summary; /* filled on success when not NULL */
     aecl_train_cb cb;
     void *user;
+    const aecl_comm *comm;    /* NULL: one process. Else data-parallel training of one model
+                                 over comm->size ranks: every rank calls aecl_train with the
+                                 same spec, data sets (train and val, identical on every rank),
+                                 and opts (batch is the GLOBAL batch, divisible by comm->size,
+                                 else AECL_ERR_INVALID_ARG); rank r trains on rows
+                                 r*b .. r*b+b-1 of each global batch (b = batch / size) and
+                                 the gradients are summed over ranks before clipping and the
+                                 optimizer, so the result equals a one-process run with the
+                                 same batch up to float rounding. Rank 0's weights (seed, init
+                                 or resume) and optimizer state are broadcast at the start;
+                                 only rank 0 reads opts->resume and writes checkpoint and
+                                 checkpoint_best files (a failed write fails every rank with
+                                 the same status). Losses reported are global; every rank
+                                 gets the same callbacks and returns the same weights. */
 } aecl_train_opts;
 
 /* Trains a network on `train`, validating on `val` (may be NULL) after each epoch;
