@@ -38,7 +38,7 @@ cat >"$tmp/pinned.c" <<'EOF'
 _Static_assert(AECL_OK == 0 && AECL_ERR_INVALID_ARG == 1 && AECL_ERR_NO_DEVICE == 2 && AECL_ERR_OPENCL == 3 &&
                    AECL_ERR_BUILD == 4 && AECL_ERR_HOST_MEMORY == 5 && AECL_ERR_DEVICE_MEMORY == 6 &&
                    AECL_ERR_IO == 7 && AECL_ERR_FORMAT == 8 && AECL_ERR_SHAPE == 9 && AECL_ERR_UNSUPPORTED == 10 &&
-                   AECL_ERR_NUMERIC == 11 && AECL_ERR_STATE == 12,
+                   AECL_ERR_NUMERIC == 11 && AECL_ERR_STATE == 12 && AECL_ERR_CANCELED == 13,
                "status values are pinned");
 _Static_assert(AECL_MODEL_VANILLA == 0 && AECL_MODEL_VARIATIONAL == 3 && AECL_SCORE_ELBO == 2, "enums pinned");
 _Static_assert(sizeof(void *) != 8 || sizeof(aecl_device_info) == 928, "aecl_device_info keeps its size");

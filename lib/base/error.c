@@ -31,6 +31,7 @@ const char *aecl_status_str(aecl_status s)
     case AECL_ERR_UNSUPPORTED: return "not supported (by aecl, this build or this device)";
     case AECL_ERR_NUMERIC: return "numeric failure (NaN or infinity)";
     case AECL_ERR_STATE: return "call made in the wrong state";
+    case AECL_ERR_CANCELED: return "canceled by the caller";
     }
     return "unknown status";
 }

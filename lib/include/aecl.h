@@ -59,7 +59,9 @@ typedef enum aecl_status {
     AECL_ERR_UNSUPPORTED = 10,  /* aecl, this build or the device lacks a needed feature
                                    (a file format feature, a kernel need) */
     AECL_ERR_NUMERIC = 11,      /* a NaN or infinity appeared (e.g. the loss) */
-    AECL_ERR_STATE = 12         /* a call made in the wrong order */
+    AECL_ERR_STATE = 12,        /* a call made in the wrong order */
+    AECL_ERR_CANCELED = 13      /* the caller stopped the call (a training progress
+                                   callback returned nonzero) */
 } aecl_status;
 
 /* Static text for a status code; never NULL. */

@@ -224,6 +224,8 @@ static aecl_status run_epoch(run *r, int epoch, long first)
     double t0 = aecl_now_s();
     shuffle(r->idx, d->n, r->o->seed, epoch);
     for (long st = first; st < r->steps; st++) {
+        AECL_RETURN_IF(r->o->cancel && *r->o->cancel, AECL_ERR_CANCELED, r->ctx,
+                       "training canceled before epoch %d, step %ld%s", epoch + 1, st + 1, r->saved);
         size_t from = (size_t)st * (size_t)n->batch;
         int rows = (int)(d->n - from < (size_t)n->batch ? d->n - from : (size_t)n->batch);
         AECL_TRY(upload(n, &r->s, st, d, r->idx, from, rows));

@@ -178,6 +178,8 @@ typedef struct aecl_train_opts {
     aecl_train_summary *summary; /* filled on success when not NULL */
     aecl_train_cb cb;
     void *user;
+    const volatile int *cancel; /* checked before each step: nonzero stops the run with
+                                   AECL_ERR_CANCELED (the callback may set it); may be NULL */
     const aecl_comm *comm;    /* NULL: one process. Else data-parallel training of one model
                                  over comm->size ranks: every rank calls aecl_train with the
                                  same spec, data sets (train and val, identical on every rank),
