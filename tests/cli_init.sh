@@ -142,7 +142,7 @@ ok '[ "$("$aecl" eval "$dir/t.st" --data "$dir/tab.csv" 2>&1 | sed "s/^[^ ]* //"
 "$aecl" train "$tab" --data "$dir/tab.csv" --limit 100 --val-limit 0 --epochs 1 --scale standard --init "$dir/t.st" --out "$dir/t3.st" >/dev/null 2>&1
 ok '[ "$(st meta "$dir/t3.st" aecl.scaling)" = "$(st meta "$dir/t.st" aecl.scaling)" ]'
 err=$("$aecl" train "$tab" --data "$dir/tab.csv" --epochs 1 --scale minmax --init "$dir/t.st" --out "$dir/t4.st" 2>&1 >/dev/null); rc=$?
-ok '[ $rc -eq 1 ] && grep -q -- "--scale minmax: .*standard-scaled data" <<<"$err" && [ ! -e "$dir/t4.st" ]'
+ok '[ $rc -eq 1 ] && grep -q -- "scale minmax: .*standard-scaled data" <<<"$err" && [ ! -e "$dir/t4.st" ]'
 
 # A run resumed from a checkpoint keeps its scaling the same way: without --scale
 # it ends with the uninterrupted run's file (it would train on unscaled rows if the
@@ -153,7 +153,7 @@ tabrun="--data $dir/tab.csv --val-limit 0 --batch 50"
 "$aecl" train "$tab" $tabrun --epochs 2 --resume "$dir/tck.st" --checkpoint "$dir/tck2.st" --out "$dir/tres.st" >/dev/null 2>&1
 ok '[ -s "$dir/tfull.st" ] && cmp -s "$dir/tfull.st" "$dir/tres.st"'
 err=$("$aecl" train "$tab" $tabrun --scale minmax --epochs 2 --resume "$dir/tck.st" --out "$dir/tres2.st" 2>&1 >/dev/null); rc=$?
-ok '[ $rc -eq 1 ] && grep -q -- "--scale minmax: .*standard-scaled data and --resume keeps" <<<"$err" && [ ! -e "$dir/tres2.st" ]'
+ok '[ $rc -eq 1 ] && grep -q -- "scale minmax: .*standard-scaled data and resume keeps" <<<"$err" && [ ! -e "$dir/tres2.st" ]'
 
 # (c) Bad files: each error names the file and the tensor, exits 1, writes nothing
 # and keeps an existing --out file.

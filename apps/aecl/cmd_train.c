@@ -190,51 +190,16 @@ static int parse_args(int argc, char **argv, train_args *a, aecl_scale_kind *sca
 
 /* ---- the command ------------------------------------------------------------------- */
 
-/* What --init brought: the weights, the file's data scaling, whether it held a model text. */
-typedef struct train_init {
-    float *w;
-    aecl_scaling sc;
-    int has_text;
-} train_init;
-
 /* The model in messages: its file, or the --init file whose model text it is. */
 static const char *model_name(const train_args *a) { return a->model ? a->model : a->init; }
 
-/* Reads --init against the model (or takes the file's model text when MODEL is
- * left out); a --resume checkpoint is read the same way for its scaling alone
- * (the loop reads the rest). The weights expect data scaled as in their
- * training: a scaling in the file is kept, and a --scale of another kind is
- * refused before any data is read. */
-static aecl_status load_init(aecl_ctx *ctx, const train_args *a, aecl_scale_kind kind, aecl_model_spec **spec,
-                             train_init *in)
-{
-    const char *path = a->init ? a->init : a->resume;
-    AECL_TRY(aecl_weights_load_init(ctx, path, spec, &in->w, &in->sc, &in->has_text));
-    if (!a->init) { free(in->w); in->w = NULL; }
-    AECL_RETURN_IF(in->sc.kind != AECL_SCALE_NONE && a->scale && kind != in->sc.kind, AECL_ERR_INVALID_ARG, ctx,
-                   "--scale %s: the weights in %s were trained on %s-scaled data and %s keeps that scaling "
-                   "(leave --scale out)", a->scale, path, aecl_scale_name(in->sc.kind),
-                   a->init ? "--init" : "--resume");
-    return AECL_OK;
-}
-
-/* The --init or --resume file's scaling when it has one (moved into *sc), else one fitted as --scale says. */
-static aecl_status scale_data(aecl_ctx *ctx, aecl_scale_kind kind, train_init *in, aecl_dataset *tr, aecl_dataset *val,
-                              aecl_scaling *sc)
-{
-    if (in->sc.kind == AECL_SCALE_NONE) return train_scale_data(ctx, kind, tr, val, sc);
-    *sc = in->sc;
-    memset(&in->sc, 0, sizeof in->sc);
-    return train_apply_scaling(ctx, sc, tr, val);
-}
-
-static void print_init(const train_args *a, const train_init *in, const aecl_scaling *sc)
+static void print_init(const train_args *a, const aecl_training_info *in)
 {
     printf("starting from the weights in %s (%s)", a->init,
-           !in->has_text ? "no model text inside: its tensors fit the model by name and shape"
-           : a->model    ? "its model text describes the same network"
-                         : "and the model text inside it");
-    if (sc->kind != AECL_SCALE_NONE) printf("; its %s scaling is kept", aecl_scale_name(sc->kind));
+           !in->init_has_text ? "no model text inside: its tensors fit the model by name and shape"
+           : a->model         ? "its model text describes the same network"
+                              : "and the model text inside it");
+    if (in->scale_from_file) printf("; its %s scaling is kept", in->scale);
     printf("\n");
 }
 
@@ -249,11 +214,12 @@ static void val_measure(const aecl_model_spec *spec, char *buf, size_t cap)
     else snprintf(buf, cap, "%s of the reconstruction", loss);
 }
 
-static void print_header(aecl_ctx *ctx, const train_args *a, const aecl_model_spec *spec, const aecl_dataset *tr,
-                         const train_val *vc, const train_init *in, const aecl_scaling *sc)
+static void print_header(aecl_ctx *ctx, const train_args *a, const aecl_training *t, const train_val *vc)
 {
-    printf("training %s (%s, %lld parameters) on %zu samples of %s", model_name(a), aecl_spec_kind_name(spec->kind),
-           (long long)spec->n_params, tr->n, a->data);
+    aecl_training_info in;
+    aecl_training_info_get(t, &in);
+    printf("training %s (%s, %lld parameters) on %zu samples of %s", model_name(a), in.kind, (long long)in.params,
+           in.train_rows, a->data);
     if (a->klass >= 0) printf(" (class %ld)", a->klass);
     const aecl_device_info *d = aecl_ctx_device(ctx);
     /* The device and why it was chosen: a slow simulator or a device named by a
@@ -264,88 +230,86 @@ static void print_header(aecl_ctx *ctx, const train_args *a, const aecl_model_sp
     else
         printf(", device %s (%s)\n", d->name, d->chosen_because);
     char measure[256];
-    val_measure(spec, measure, sizeof measure);
+    val_measure(aecl_training_spec(t), measure, sizeof measure);
     if (vc->what[0]) printf("validating on %s; val loss = %s\n", vc->what, measure);
     else printf("no validation (--val-limit 0 or --val-split 0): the monitored loss is the training loss\n");
     if (a->resume) printf("resuming from %s\n", a->resume);
-    if (a->init) print_init(a, in, sc);
+    if (a->init) print_init(a, &in);
     fflush(stdout);
 }
 
-/* The (1 - C)-quantile of the training samples' MSE scores, stored with the weights. */
-static aecl_status fit_threshold(aecl_ctx *ctx, const train_args *a, const aecl_model_spec *spec, const float *w,
-                                 const aecl_dataset *tr, int batch, train_meta *meta)
+/* The anomaly threshold (the (1 - C)-quantile of the training samples' MSE scores), stored with the weights. */
+static aecl_status fit_threshold(aecl_training *t, const train_args *a)
 {
-    float *s = malloc(tr->n * sizeof *s);
-    AECL_RETURN_IF(!s, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
-    aecl_status st = aecl_mse_scores(ctx, spec, w, tr, batch, s);
-    if (st == AECL_OK) {
-        double thr = aecl_quantile(s, tr->n, 1.0 - a->contamination);
-        size_t flagged = 0;
-        for (size_t i = 0; i < tr->n; i++) flagged += s[i] > thr;
-        train_meta_add(meta, "aecl.anomaly.threshold", "%.9g", thr);
-        train_meta_add(meta, "aecl.anomaly.score", "mse");
-        train_meta_add(meta, "aecl.anomaly.contamination", "%.9g", a->contamination);
-        train_meta_add(meta, "aecl.anomaly.fitted_on", "%zu training samples of %s", tr->n, a->data);
-        printf("anomaly threshold %.6g: the %.4g-quantile of the %zu training samples' MSE scores (%zu above it)\n",
-               thr, 1.0 - a->contamination, tr->n, flagged);
-    }
-    free(s);
-    return st;
+    double thr;
+    size_t flagged;
+    AECL_TRY(aecl_training_fit_threshold(t, a->contamination, &thr, NULL, &flagged));
+    aecl_training_info in;
+    aecl_training_info_get(t, &in);
+    char v[4300];
+    snprintf(v, sizeof v, "%zu training samples of %s", in.train_rows, a->data);
+    AECL_TRY(aecl_training_set_meta(t, "aecl.anomaly.fitted_on", v));
+    printf("anomaly threshold %.6g: the %.4g-quantile of the %zu training samples' MSE scores (%zu above it)\n", thr,
+           1.0 - a->contamination, in.train_rows, flagged);
+    return AECL_OK;
 }
 
-/* The training summary in the weights file's metadata. */
-static void summary_meta(const train_args *a, const aecl_train_summary *sm, const aecl_train_opts *o,
-                         const aecl_dataset *tr, const train_val *vc, train_meta *meta)
+/* The command line's words for the data in the weights file's training summary. */
+static aecl_status summary_meta(aecl_training *t, const train_args *a, const train_val *vc)
 {
-    train_meta_add(meta, "aecl.train.epochs", "%d of %d%s", sm->epochs_run, o->epochs,
-                   sm->stopped_early ? " (early stopping)" : "");
-    train_meta_add(meta, "aecl.train.data", "%zu samples of %s%s", tr->n, a->data, a->klass >= 0 ? " (one class)" : "");
-    if (a->klass >= 0) train_meta_add(meta, "aecl.train.class", "%ld", a->klass);
-    train_meta_add(meta, "aecl.train.validation", "%s", vc->what[0] ? vc->what : "none");
-    if (a->init) train_meta_add(meta, "aecl.train.init", "%s", a->init);
-    if (sm->validated) {
-        train_meta_add(meta, "aecl.train.best_val_loss", "%.9g", sm->best_loss);
-        train_meta_add(meta, "aecl.train.best_epoch", "%d", sm->best_epoch);
+    aecl_training_info in;
+    aecl_training_info_get(t, &in);
+    char v[4400];
+    snprintf(v, sizeof v, "%zu samples of %s%s", in.train_rows, a->data, a->klass >= 0 ? " (one class)" : "");
+    AECL_TRY(aecl_training_set_meta(t, "aecl.train.data", v));
+    if (a->klass >= 0) {
+        snprintf(v, sizeof v, "%ld", a->klass);
+        AECL_TRY(aecl_training_set_meta(t, "aecl.train.class", v));
     }
-    train_meta_add(meta, "aecl.train.weights_epoch", "%d (%s)", sm->weights_epoch,
-                   sm->weights_epoch == sm->best_epoch && sm->validated ? "the best" : "the last");
+    return aecl_training_set_meta(t, "aecl.train.validation", vc->what[0] ? vc->what : "none");
 }
 
-static aecl_status train_and_save(aecl_ctx *ctx, const train_args *a, const aecl_model_spec *spec, aecl_train_opts *o,
-                                  const aecl_dataset *tr, const aecl_dataset *val, const train_val *vc,
-                                  const train_init *in, train_progress *ps)
+static void print_written(const train_args *a, const aecl_training *t, const train_progress *ps)
 {
-    print_header(ctx, a, spec, tr, vc, in, o->scaling);
-    float *w = NULL;
-    aecl_net *n = NULL;
-    aecl_train_summary sm = {0};
-    train_meta meta = {0};
-    o->summary = &sm;
-    aecl_status st = aecl_train(ctx, spec, tr, val->n ? val : NULL, o, &w);
-    if (st == AECL_OK) summary_meta(a, &sm, o, tr, vc, &meta);
-    if (st == AECL_OK && !isnan(a->contamination)) st = fit_threshold(ctx, a, spec, w, tr, o->batch, &meta);
-    if (st == AECL_OK) st = aecl_net_build(ctx, spec, 1, AECL_NET_EVAL, 1, &n);
-    if (st == AECL_OK)
-        st = aecl_weights_save_meta(ctx, a->out, n, w, o->scaling, (const char *const *)meta.kv, (size_t)meta.n);
-    if (st == AECL_OK && sm.validated)
+    aecl_training_summary sm;
+    aecl_training_summary_get(t, &sm);
+    if (sm.validated)
         printf("weights of epoch %d (%s; best val loss %.5f at epoch %d) written to %s\n", sm.weights_epoch,
                sm.weights_epoch == sm.best_epoch ? "the best" : "the last, --keep last", sm.best_loss, sm.best_epoch,
                a->out);
-    else if (st == AECL_OK)
+    else
         printf("weights of epoch %d written to %s\n", sm.weights_epoch, a->out);
-    if (st == AECL_OK && a->history && ps->history_status == AECL_OK) printf("history written to %s\n", a->history);
-    if (st == AECL_OK && a->plot) {
-        char title[512];
-        const char *base = strrchr(model_name(a), '/');
-        snprintf(title, sizeof title, "%s: loss per epoch", base ? base + 1 : model_name(a));
-        st = train_history_plot(ctx, a->plot, &ps->hist, title);
-        if (st == AECL_OK) printf("loss curves drawn in %s\n", a->plot);
-    }
-    train_meta_free(&meta);
-    aecl_net_free(n);
-    free(w);
-    return st;
+    if (a->history && ps->history_status == AECL_OK) printf("history written to %s\n", a->history);
+}
+
+static aecl_status train_and_save(aecl_ctx *ctx, const train_args *a, aecl_training *t, const train_val *vc,
+                                  train_progress *ps)
+{
+    print_header(ctx, a, t, vc);
+    AECL_TRY(aecl_training_run(t));
+    AECL_TRY(summary_meta(t, a, vc));
+    if (!isnan(a->contamination)) AECL_TRY(fit_threshold(t, a));
+    AECL_TRY(aecl_training_save(t, a->out));
+    print_written(a, t, ps);
+    if (!a->plot) return AECL_OK;
+    char title[512];
+    const char *base = strrchr(model_name(a), '/');
+    snprintf(title, sizeof title, "%s: loss per epoch", base ? base + 1 : model_name(a));
+    AECL_TRY(train_history_plot(ctx, a->plot, &ps->hist, title));
+    printf("loss curves drawn in %s\n", a->plot);
+    return AECL_OK;
+}
+
+/* aecl train's options as the public training options. */
+static aecl_training_options train_options(const train_args *a, train_progress *ps)
+{
+    return (aecl_training_options){
+        .epochs = (int)a->epochs, .batch = (int)a->batch, .lr = a->lr, .seed = (uint64_t)a->seed,
+        .use_seed = a->seed >= 0, .schedule = a->schedule, .patience = (int)a->patience, .min_delta = a->min_delta,
+        .keep_last = !strcmp(a->keep, "last"), .scale = a->scale, .report_every = (int)a->report_every,
+        .checkpoint = a->checkpoint, .checkpoint_every = a->ck_every, .checkpoint_epochs = (int)a->ck_epochs,
+        .checkpoint_best = a->checkpoint_best, .resume = a->resume, .init = a->init, .progress = train_on_progress,
+        .user = ps};
 }
 
 /* Before any training time is spent. */
@@ -369,40 +333,34 @@ int cmd_train(int argc, char **argv)
     aecl_ctx *ctx;
     int rc_open = cli_open_ctx("train", a.device, &ctx);
     if (rc_open) return rc_open;
+    /* The model (or the --init file's model text) first: its input width checks
+     * the data as it is read, and its seed draws the validation split. */
     aecl_model_spec *spec = NULL;
-    aecl_dataset tr = {0}, val = {0};
-    aecl_scaling sc = {0};
+    aecl_data *tr = NULL, *val = NULL;
+    aecl_training *t = NULL;
     train_val vc;
     train_val_decide(&a, &vc);
-    train_init in = {0};
-    aecl_status st = a.model ? aecl_spec_parse_file(ctx, a.model, &spec) : AECL_OK;
-    if (st == AECL_OK && (a.init || a.resume)) st = load_init(ctx, &a, scale, &spec, &in);
-    uint64_t seed = spec && a.seed >= 0 ? (uint64_t)a.seed : spec ? spec->train.seed : 1;
-    if (st == AECL_OK) st = train_load_data(ctx, &a, aecl_spec_shape_numel(spec->input), seed, &vc, &tr, &val);
-    if (st == AECL_OK) st = scale_data(ctx, scale, &in, &tr, &val, &sc);
+    aecl_status st = aecl_model_spec_load(ctx, model_name(&a), &spec);
+    uint64_t seed = 1;
+    if (st == AECL_OK) aecl_model_spec_train_defaults(spec, NULL, NULL, NULL, &seed);
+    if (a.seed >= 0) seed = (uint64_t)a.seed;
+    if (st == AECL_OK) st = train_load_data(ctx, &a, aecl_model_spec_input_size(spec), seed, &vc, &tr, &val);
     train_progress ps = {.tty = isatty(1), .plain_every = PLAIN_PROGRESS_SECONDS, .val_label = "val loss",
                          .history_path = a.history, .ctx = ctx};
+    aecl_training_options o = train_options(&a, &ps);
+    if (st == AECL_OK) st = aecl_training_create(ctx, a.model ? spec : NULL, tr, val, &o, &t);
     if (st == AECL_OK && a.resume && a.history) st = train_history_read(ctx, a.history, &ps.hist);
-    aecl_train_opts o = {.epochs = a.epochs > 0 ? (int)a.epochs : spec ? spec->train.epochs : 1,
-                         .batch = a.batch > 0 ? (int)a.batch : spec ? spec->train.batch : 128,
-                         .lr = a.lr, .seed = seed, .report_every = (int)a.report_every, .schedule = sched,
-                         .patience = (int)a.patience, .min_delta = a.min_delta, .keep_last = !strcmp(a.keep, "last"),
-                         .scaling = &sc, .checkpoint = a.checkpoint, .checkpoint_every = a.ck_every,
-                         .checkpoint_epochs = (int)a.ck_epochs, .checkpoint_best = a.checkpoint_best,
-                         .resume = a.resume, .init = in.w, .cb = train_on_progress, .user = &ps};
-    if (st == AECL_OK) st = train_and_save(ctx, &a, spec, &o, &tr, &val, &vc, &in, &ps);
+    if (st == AECL_OK) st = train_and_save(ctx, &a, t, &vc, &ps);
     if (ps.tty && st != AECL_OK) printf("\n");
     rc = st == AECL_OK ? 0 : cli_error("train", st, ctx, "training failed");
     if (st == AECL_ERR_NUMERIC && a.checkpoint && access(a.checkpoint, R_OK) == 0)
         fprintf(stderr, "aecl train: continue from the last good checkpoint with --resume %s (and a lower --lr)\n",
                 a.checkpoint);
     train_history_free(&ps.hist);
-    free(in.w);
-    aecl_scaling_free(&in.sc);
-    aecl_scaling_free(&sc);
-    aecl_dataset_free(&tr);
-    aecl_dataset_free(&val);
-    aecl_spec_free(spec);
+    aecl_training_free(t);
+    aecl_data_free(tr);
+    aecl_data_free(val);
+    aecl_model_spec_free(spec);
     aecl_ctx_free(ctx);
     return rc;
 }

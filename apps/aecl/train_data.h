@@ -3,7 +3,7 @@
 #ifndef AECL_APP_TRAIN_DATA_H
 #define AECL_APP_TRAIN_DATA_H
 
-#include "nn/train.h"
+#include "aecl.h"
 
 #define TRAIN_DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
 #define TRAIN_DEFAULT_VAL_SPLIT 0.1
@@ -29,13 +29,9 @@ int train_is_dir(const char *path);
 /* What validates: --val-data, --val-split, the default split, or nothing. */
 void train_val_decide(const train_args *a, train_val *vc);
 /* The training samples (--data, --limit, --class) and the validation samples vc
- * names (a split takes them out of the training samples, seeded by `seed`). */
+ * names (a split takes them out of the training samples, seeded by `seed`);
+ * *val stays NULL without validation. */
 aecl_status train_load_data(aecl_ctx *ctx, const train_args *a, size_t expect, uint64_t seed, train_val *vc,
-                            aecl_dataset *tr, aecl_dataset *val);
-/* Applies a given scaling to both sets (aecl train --init keeps the weights file's). */
-aecl_status train_apply_scaling(aecl_ctx *ctx, const aecl_scaling *sc, aecl_dataset *tr, aecl_dataset *val);
-/* Fits the scaling on the training samples and applies it to both sets. */
-aecl_status train_scale_data(aecl_ctx *ctx, aecl_scale_kind kind, aecl_dataset *tr, aecl_dataset *val,
-                             aecl_scaling *sc);
+                            aecl_data **tr, aecl_data **val);
 
 #endif

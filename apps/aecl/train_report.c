@@ -1,13 +1,13 @@
-/* aecl train's progress line, epoch lines, history file and metadata pairs. */
+/* aecl train's progress line, epoch lines and history file. */
 #include "train_report.h"
 #include "base/atomic.h"
+#include "base/error.h"
 #include "base/buf.h"
 #include "chart.h"
 #include "cli.h"
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,7 @@
  * validation per epoch left (this one's included) at the last validation's
  * time, or before the first one at the training rate (validation runs forward
  * only, so that guess is on the safe side). */
-static double eta_seconds(const aecl_train_progress *p)
+static double eta_seconds(const aecl_training_progress *p)
 {
     double sps = p->samples_per_s;
     if (!(sps > 0)) return NAN;
@@ -36,7 +36,7 @@ static void print_eta(double eta)
     else printf("ETA %dm%02ds", (int)(eta / 60), (int)fmod(eta, 60));
 }
 
-static void print_epoch(const train_progress *s, const aecl_train_progress *p)
+static void print_epoch(const train_progress *s, const aecl_training_progress *p)
 {
     printf("%sepoch %d/%d  train loss %.5f", s->tty ? "\r\033[K" : "", p->epoch, p->epochs, p->train_loss);
     if (!isnan(p->val_loss)) printf("  %s %.5f%s", s->val_label, p->val_loss, p->improved ? " *" : "");
@@ -47,7 +47,7 @@ static void print_epoch(const train_progress *s, const aecl_train_progress *p)
     if (p->stopping) printf("early stopping: no improvement in the last epochs\n");
 }
 
-static void print_step(const train_progress *s, const aecl_train_progress *p)
+static void print_step(const train_progress *s, const aecl_training_progress *p)
 {
     if (s->tty) {
         int width = 24, filled = (int)(width * p->step / (p->steps_per_epoch ? p->steps_per_epoch : 1));
@@ -61,13 +61,13 @@ static void print_step(const train_progress *s, const aecl_train_progress *p)
     if (!s->tty) printf("\n");
 }
 
-static void add_epoch(train_progress *s, const aecl_train_progress *p)
+static void add_epoch(train_progress *s, const aecl_training_progress *p)
 {
     train_history *h = &s->hist;
     while (h->n > 0 && h->rows[h->n - 1].epoch >= p->epoch) h->n--; /* repeated after a resume */
     if (!aecl_grow((void **)&h->rows, &h->cap, (size_t)h->n + 1, sizeof *h->rows, 64)) return;
     h->rows[h->n++] = (train_epoch){p->epoch, p->train_loss, p->train_recon, p->train_kl, p->val_loss, p->lr,
-                                    p->samples_per_s, p->epoch_seconds, p->improved};
+                                    p->samples_per_s, p->epoch_seconds, p->improved, {0}};
     if (!s->history_path || s->history_status != AECL_OK) return;
     /* Rewritten after every epoch, so a long run's curves can be read while it
      * runs; a failure is told once and does not stop training. */
@@ -77,7 +77,7 @@ static void add_epoch(train_progress *s, const aecl_train_progress *p)
                 aecl_ctx_last_error(s->ctx));
 }
 
-void train_on_progress(void *user, const aecl_train_progress *p)
+int train_on_progress(void *user, const aecl_training_progress *p)
 {
     train_progress *s = user;
     if (p->checkpoint_error)
@@ -94,6 +94,7 @@ void train_on_progress(void *user, const aecl_train_progress *p)
         s->last_line = cli_now();
     }
     fflush(stdout);
+    return 0;
 }
 
 /* ---- history ------------------------------------------------------------------------ */
@@ -142,7 +143,7 @@ static int parse_row(const char *s, train_epoch *e)
     }
     if (*s && *s != '\n') return 0;
     if (!(v[0] >= 1 && v[0] <= 1e9 && v[0] == floor(v[0])) || !(v[8] == 0 || v[8] == 1)) return 0;
-    *e = (train_epoch){(int)v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], (int)v[8]};
+    *e = (train_epoch){(int)v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], (int)v[8], {0}};
     return 1;
 }
 
@@ -198,27 +199,4 @@ void train_history_free(train_history *h)
 {
     free(h->rows);
     memset(h, 0, sizeof *h);
-}
-
-/* ---- metadata pairs ------------------------------------------------------------------ */
-
-void train_meta_add(train_meta *m, const char *key, const char *fmt, ...)
-{
-    if (m->n >= (int)(sizeof m->kv / sizeof m->kv[0]) / 2) return;
-    va_list ap;
-    va_start(ap, fmt);
-    char buf[1024];
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    char *k = strdup(key), *v = strdup(buf);
-    if (!k || !v) { free(k); free(v); return; }   /* out of memory: the pair is left out */
-    m->kv[2 * m->n] = k;
-    m->kv[2 * m->n + 1] = v;
-    m->n++;
-}
-
-void train_meta_free(train_meta *m)
-{
-    for (int i = 0; i < 2 * m->n; i++) free(m->kv[i]);
-    m->n = 0;
 }

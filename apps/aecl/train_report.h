@@ -1,17 +1,12 @@
 /* What `aecl train` shows and keeps besides the weights: the progress line
- * (train_report.c), the per-epoch history (CSV and a loss-curve chart), and the
- * training summary and anomaly threshold stored in the weights file's metadata. */
+ * (train_report.c) and the per-epoch history (CSV and a loss-curve chart). */
 #ifndef AECL_APP_TRAIN_REPORT_H
 #define AECL_APP_TRAIN_REPORT_H
 
-#include "nn/train.h"
+#include "aecl.h"
 
 /* One epoch as the history file holds it (NaN: not measured). */
-typedef struct train_epoch {
-    int epoch;
-    double loss, recon, kl, val, lr, samples_per_s, seconds;
-    int improved;
-} train_epoch;
+typedef aecl_training_epoch train_epoch;
 
 typedef struct train_history {
     train_epoch *rows;
@@ -31,8 +26,9 @@ typedef struct train_progress {
     aecl_status history_status; /* the first failure to write the history, or AECL_OK */
 } train_progress;
 
-/* aecl_train_opts.cb: the progress bar (or plain lines), the epoch lines, the history. */
-void train_on_progress(void *user, const aecl_train_progress *p);
+/* aecl_training_options.progress: the progress bar (or plain lines), the epoch
+ * lines, the history; returns 0 (aecl train is stopped by a signal, not here). */
+int train_on_progress(void *user, const aecl_training_progress *p);
 
 /* The history as CSV: epoch,train_loss,train_recon,train_kl,val_loss,lr,samples_per_s,seconds,improved
  * (an empty field where nothing was measured), written atomically. */
@@ -47,18 +43,5 @@ void train_history_free(train_history *h);
  * from that epoch on (a run stopped between writing the history and its next
  * checkpoint repeats them). */
 aecl_status train_history_read(aecl_ctx *ctx, const char *path, train_history *h);
-
-/* Metadata pairs a weights file records: owned strings, freed together. */
-typedef struct train_meta {
-    int n;
-    char *kv[2 * 24];
-} train_meta;
-/* Adds key = printf(fmt, ...). */
-void train_meta_add(train_meta *m, const char *key, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-void train_meta_free(train_meta *m);
 
 #endif

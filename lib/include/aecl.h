@@ -188,6 +188,192 @@ typedef struct aecl_comm {
     void *reserved[4];          /* NULL; room for new collectives within a soname */
 } aecl_comm;
 
+/* ---- data sets ---------------------------------------------------------------
+ * Samples as float rows of `features` values (IDX images scaled by 1/255 into
+ * [0, 1]; CSV and .npy values as they are), with optional integer labels. A data
+ * set belongs to its context's thread. */
+typedef struct aecl_data aecl_data;
+
+typedef struct aecl_data_opts {
+    size_t limit;               /* > 0: keep the first `limit` samples (before any class selection) */
+    size_t features;            /* > 0: each sample must hold this many values (AECL_ERR_SHAPE else) */
+    const char *labels;         /* IDX image or .npy data: their labels, an IDX labels file or a
+                                   .npy of integers (or whole floats), one per sample; or NULL */
+    const char *label_column;   /* CSV: the label column by header name or 0-based index ("-1":
+                                   the last), left out of the features; or NULL: none */
+    int test_set;               /* a folder: its t10k files instead of its train files */
+    unsigned char reserved[60]; /* zero; new options take this room within a soname */
+} aecl_data_opts;
+
+/* Reads samples from `path`: a folder holding train-images-idx3-ubyte[.gz] (and
+ * its labels file when there is one; opts->test_set: the t10k files), an IDX image
+ * file, a CSV file (*.csv, *.csv.gz; header detected) or a .npy array (float32/64,
+ * uint8, int32/64, either order; shape[0] samples of the other dims' product).
+ * opts may be NULL. A file's format problem is AECL_ERR_FORMAT naming the file. */
+AECL_API aecl_status aecl_data_load(aecl_ctx *ctx, const char *path, const aecl_data_opts *opts, aecl_data **out);
+/* A copy of n rows of `features` floats (C order), with n labels or labels NULL. */
+AECL_API aecl_status aecl_data_from_array(aecl_ctx *ctx, const float *x, size_t n, size_t features,
+                                          const int32_t *labels, aecl_data **out);
+AECL_API void aecl_data_free(aecl_data *d);
+AECL_API size_t aecl_data_count(const aecl_data *d);
+AECL_API size_t aecl_data_features(const aecl_data *d);
+/* The rows (count * features floats) and labels (count, or NULL: none); valid
+ * until the data set changes or is freed. */
+AECL_API const float *aecl_data_rows(const aecl_data *d);
+AECL_API const int32_t *aecl_data_labels(const aecl_data *d);
+/* Keeps the samples labelled `label` only (the one-class setup of anomaly
+ * detection): AECL_ERR_INVALID_ARG without labels or when none has it. */
+AECL_API aecl_status aecl_data_keep_class(aecl_data *d, int32_t label);
+/* Keeps the first n samples (n >= 1; more than there are keeps all). */
+AECL_API aecl_status aecl_data_keep_first(aecl_data *d, size_t n);
+/* Moves a seeded random `fraction` (0 < fraction < 1) of d's samples into a new
+ * data set *val; d keeps the rest in their order. Both keep at least one. */
+AECL_API aecl_status aecl_data_split(aecl_data *d, double fraction, uint64_t seed, aecl_data **val);
+
+/* ---- model texts -------------------------------------------------------------
+ * A model file's text (docs/model-format.md), parsed and checked. */
+typedef struct aecl_model_spec aecl_model_spec;
+
+/* `name` labels messages (file:line); may be NULL. */
+AECL_API aecl_status aecl_model_spec_parse(aecl_ctx *ctx, const char *text, const char *name, aecl_model_spec **out);
+/* `path`: a model file, or a weights file or checkpoint with the model text inside. */
+AECL_API aecl_status aecl_model_spec_load(aecl_ctx *ctx, const char *path, aecl_model_spec **out);
+AECL_API void aecl_model_spec_free(aecl_model_spec *spec);
+/* The canonical text (what a weights file stores), malloc'd: free with free(). */
+AECL_API char *aecl_model_spec_text(const aecl_model_spec *spec);
+AECL_API size_t aecl_model_spec_input_size(const aecl_model_spec *spec);
+/* The [train] section's settings (any pointer may be NULL). */
+AECL_API void aecl_model_spec_train_defaults(const aecl_model_spec *spec, int *epochs, int *batch, double *lr,
+                                             uint64_t *seed);
+
+/* ---- training ----------------------------------------------------------------
+ * aecl_training_create checks the options, reads an init or resume file and
+ * prepares the data (a scaling is fitted on the training rows and applied to
+ * scaled copies: the caller's data sets are never changed); aecl_training_run
+ * trains; then the result is saved as a weights file or handed over as a model.
+ * The data sets passed must outlive the training handle. docs/api.md. */
+typedef struct aecl_training aecl_training;
+struct aecl_model;             /* aecl_model, below: a trained model */
+
+/* What the progress callback gets: once before the kernels are built
+ * (building = 1, nothing else set), after each loss read (every report_every
+ * steps, and each epoch's first step), and at each epoch's end (epoch_done). */
+typedef struct aecl_training_progress {
+    int building;
+    int epoch, epochs;          /* 1-based */
+    long step, steps_per_epoch;
+    int batch;
+    double train_loss;          /* running mean of this epoch's losses (the objective) */
+    double train_recon;         /* its reconstruction term */
+    double train_kl;            /* a VAE's KL term; NaN for other kinds */
+    double val_loss;            /* at epoch end with validation; NaN else */
+    size_t val_rows;            /* validation samples (0: none) */
+    double val_seconds;         /* the last validation's wall time; NaN before the first */
+    double samples_per_s;
+    double lr;                  /* this epoch's learning rate */
+    double epoch_seconds;       /* at epoch end: the epoch's wall time */
+    int epoch_done, improved, stopping, checkpointed, best_written;
+    const char *checkpoint_error; /* a checkpoint write failed (training goes on): why; else NULL */
+    unsigned char reserved[128];  /* zero; new fields take this room within a soname */
+} aecl_training_progress;
+
+/* Returns 0 to go on; nonzero cancels the run: it stops before its next step
+ * and aecl_training_run returns AECL_ERR_CANCELED (no result, files already
+ * written stay). With a communicator, every rank must cancel at the same report. */
+typedef int (*aecl_training_progress_fn)(void *user, const aecl_training_progress *p);
+
+/* Zero means "the default" for every field (`aecl train`'s options). */
+typedef struct aecl_training_options {
+    int epochs, batch;          /* <= 0: the model text's */
+    double lr;                  /* <= 0: the model text's */
+    uint64_t seed;              /* with use_seed: weights, shuffling, splits, dropout, noise */
+    int use_seed;               /* 0: the model text's seed */
+    const char *schedule;       /* NULL/"none", "step:EVERY:GAMMA", "cosine", "plateau:PATIENCE:FACTOR" */
+    int patience;               /* early stopping after this many epochs without improvement; 0 = off */
+    double min_delta;           /* the least improvement of the monitored loss that counts */
+    int keep_last;              /* with validation: the last epoch's weights, not the best's */
+    const char *scale;          /* NULL (none, or the init/resume file's), "none", "minmax", "standard" */
+    int report_every;           /* steps between loss reads (<= 0: 10) */
+    const char *checkpoint;     /* a checkpoint file written at epoch ends, or NULL */
+    long checkpoint_every;      /* ... every this many steps instead */
+    int checkpoint_epochs;      /* ... every this many epochs instead */
+    const char *checkpoint_best; /* with validation: a weights file rewritten at each improvement */
+    const char *resume;         /* continue the run of this checkpoint (same model, data, batch, seed) */
+    const char *init;           /* start from this weights file's parameters (spec may then be NULL) */
+    const aecl_comm *comm;      /* NULL: one process; else data-parallel over comm->size ranks */
+    aecl_training_progress_fn progress; /* or NULL */
+    void *user;                 /* progress's first argument */
+    unsigned char reserved[128]; /* zero; new options take this room within a soname */
+} aecl_training_options;
+
+/* What aecl_training_create settled on. */
+typedef struct aecl_training_info {
+    int epochs, batch;
+    double lr;                  /* the base rate */
+    uint64_t seed;
+    size_t train_rows, val_rows, features;
+    int64_t params;             /* trainable parameters */
+    const char *kind;           /* "vanilla", "denoising", "convolutional", "variational" */
+    const char *scale;          /* the scaling in use: "none", "minmax", "standard" */
+    int scale_from_file;        /* that scaling is the init or resume file's */
+    int init_has_text;          /* the init file held a model text */
+    unsigned char reserved[64];
+} aecl_training_info;
+
+/* How the run ended. */
+typedef struct aecl_training_summary {
+    int epochs_run;             /* epochs completed (resumed ones included) */
+    int stopped_early;
+    int validated;              /* the monitored loss was the validation loss */
+    int best_epoch;             /* 1-based epoch of best_loss */
+    int weights_epoch;          /* the epoch whose weights are the result */
+    double best_loss;           /* the best monitored loss */
+    double seconds;             /* wall time, kernel builds included */
+    unsigned char reserved[64];
+} aecl_training_summary;
+
+/* One epoch of the history (NaN: not measured). */
+typedef struct aecl_training_epoch {
+    int epoch;
+    double loss, recon, kl, val, lr, samples_per_s, seconds;
+    int improved;
+    unsigned char reserved[32];
+} aecl_training_epoch;
+
+/* spec may be NULL when opts->init names a file with a model text (it is
+ * used); val may be NULL (no validation); opts may be NULL (defaults). A bad
+ * option is AECL_ERR_INVALID_ARG naming it. On failure *out is NULL. */
+AECL_API aecl_status aecl_training_create(aecl_ctx *ctx, const aecl_model_spec *spec, const aecl_data *train,
+                                          const aecl_data *val, const aecl_training_options *opts,
+                                          aecl_training **out);
+AECL_API void aecl_training_info_get(const aecl_training *t, aecl_training_info *out);
+/* The model trained (the init file's when spec was NULL). */
+AECL_API const aecl_model_spec *aecl_training_spec(const aecl_training *t);
+/* Trains (once: AECL_ERR_STATE after a run that ended). Also fails with
+ * AECL_ERR_NUMERIC when the loss turns NaN (the checkpoint keeps the last good
+ * state) and AECL_ERR_CANCELED when the progress callback asks. */
+AECL_API aecl_status aecl_training_run(aecl_training *t);
+/* After a successful run: */
+AECL_API void aecl_training_summary_get(const aecl_training *t, aecl_training_summary *out);
+/* The epochs this run trained, in order (resumed ones excluded); *n of them. */
+AECL_API const aecl_training_epoch *aecl_training_history(const aecl_training *t, size_t *n);
+/* Adds or replaces a metadata pair of the weights file to write (the run adds
+ * "aecl.train.*", docs/weights.md). */
+AECL_API aecl_status aecl_training_set_meta(aecl_training *t, const char *key, const char *value);
+/* The anomaly threshold: the (1 - contamination)-quantile (0 < contamination < 1)
+ * of the training samples' MSE scores (AECL_SCORE_MSE), stored as
+ * "aecl.anomaly.*" metadata (`aecl anomaly` uses it). scores (train_rows floats,
+ * or NULL) gets the scores; flagged (or NULL) how many lie above. */
+AECL_API aecl_status aecl_training_fit_threshold(aecl_training *t, double contamination, double *threshold,
+                                                 float *scores, size_t *flagged);
+/* Writes the result as a weights file (atomically): the model text, the data
+ * scaling and the metadata inside. */
+AECL_API aecl_status aecl_training_save(aecl_training *t, const char *path);
+/* The result as a model on the training's context, as aecl_model_load would
+ * give it from the saved file, without the file. */
+AECL_API aecl_status aecl_training_model(aecl_training *t, struct aecl_model **out);
+AECL_API void aecl_training_free(aecl_training *t);
+
 /* ---- trained models (applications) ---------------------------------------- */
 /* (section owned by the model API: aecl_model_* calls on host memory)
  *
@@ -219,8 +405,15 @@ typedef enum aecl_score_kind {
                              (aecl_cl_model_scores gives the same numbers) */
     AECL_SCORE_LOSS = 1,  /* the training objective of the sample: MSE per feature, or
                              BCE summed over features; + beta * KL for a VAE */
-    AECL_SCORE_ELBO = 2   /* VAE only: the negative ELBO at the mean code: reconstruction
+    AECL_SCORE_ELBO = 2,  /* VAE only: the negative ELBO at the mean code: reconstruction
                              loss summed over features (BCE: nats) + KL */
+    AECL_SCORE_SSIM = 3,  /* images only: 1 - the mean SSIM of x and y (gaussian window of 7
+                             taps, sigma 1.5, over the positions inside the image; the data's
+                             units, range 1), averaged over the channels */
+    AECL_SCORE_MAHALANOBIS = 4, /* the squared Mahalanobis distance of x's code (a VAE: the mean
+                             code) to a Gaussian of normal codes: aecl_model_fit_normal first */
+    AECL_SCORE_COMBINED = 5 /* images only: log SSIM score + log Mahalanobis score, each
+                             standardised (mean 0, sd 1) on aecl_model_fit_normal's samples */
 } aecl_score_kind;
 
 /* Loads a weights file. Fails with AECL_ERR_IO / AECL_ERR_FORMAT (not an aecl
@@ -255,6 +448,12 @@ AECL_API aecl_status aecl_model_decode(aecl_model *model, const float *z, size_t
 AECL_API aecl_status aecl_model_reconstruct(aecl_model *model, const float *x, size_t n, float *y);
 /* scores[n]: one per sample, of the kind asked. */
 AECL_API aecl_status aecl_model_scores(aecl_model *model, const float *x, size_t n, aecl_score_kind kind, float *scores);
+/* Fits the normal data that AECL_SCORE_MAHALANOBIS and AECL_SCORE_COMBINED compare
+ * with, from n >= 2 normal samples x (e.g. the training data): the mean and the
+ * covariance of their codes, shrunk 10% toward the mean variance (so that few or
+ * collinear codes still give distances), and the statistics that standardise the
+ * combined score. Replaces an earlier fit; kept until aecl_model_free. */
+AECL_API aecl_status aecl_model_fit_normal(aecl_model *model, const float *x, size_t n);
 /* VAE only: x[n * input_size] = decodes of n codes drawn from N(0, I) with seed. */
 AECL_API aecl_status aecl_model_sample(aecl_model *model, size_t n, uint64_t seed, float *x);
 
@@ -263,6 +462,15 @@ AECL_API aecl_status aecl_model_sample(aecl_model *model, size_t n, uint64_t see
  * pair as one half; AUPRC is the average precision over distinct thresholds).
  * AECL_ERR_INVALID_ARG when either class is empty or a score is NaN
  * (message in the thread slot, aecl_ctx_last_error(NULL)). */
+/* Writes the model as a weights file (atomically), with its metadata. */
+AECL_API aecl_status aecl_model_save(aecl_model *model, const char *path);
+/* A metadata value of the model's file ("aecl.anomaly.threshold", "aecl.train.*";
+ * docs/weights.md), or NULL; valid until the pair changes. */
+AECL_API const char *aecl_model_get_meta(const aecl_model *model, const char *key);
+/* Adds or replaces a pair (written by aecl_model_save; "aecl.model", "aecl.scaling"
+ * and "aecl.version" are the model's own: AECL_ERR_INVALID_ARG). */
+AECL_API aecl_status aecl_model_set_meta(aecl_model *model, const char *key, const char *value);
+
 AECL_API aecl_status aecl_auroc(const float *scores, const int *is_anomaly, size_t n, double *out);
 AECL_API aecl_status aecl_auprc(const float *scores, const int *is_anomaly, size_t n, double *out);
 

@@ -14,6 +14,14 @@ aecl_ctx *aecl_model_ctx(const aecl_model *model);
 /* The weights file's metadata value of key ("aecl.noise", "aecl.anomaly.threshold",
  * "aecl.train.*"; docs/weights.md), or NULL. */
 const char *aecl_model_meta(const aecl_model *model, const char *key);
+/* A model of the given parts (taken over: freed with the model, also on failure;
+ * *scaling and *meta are emptied): a trained result without a file round trip. */
+struct aecl_scaling;
+struct aecl_meta;
+aecl_status aecl_model_adopt(aecl_ctx *ctx, aecl_model_spec *spec, float *weights, struct aecl_scaling *scaling,
+                             struct aecl_meta *meta, aecl_model **out);
+/* The model's weights (layout order), scaling and metadata, in place. */
+void aecl_model_parts(aecl_model *model, float **weights, struct aecl_scaling **scaling, struct aecl_meta **meta);
 
 /* One inference pass over x[n * input_size] filling any of (NULL = not wanted):
  * recon[n * input_size], mse[n], loss[n] (AECL_SCORE_LOSS), elbo[n] (a VAE only,

@@ -1,6 +1,7 @@
 /* The public model API (aecl.h, "trained models"): a weights file on a context,
  * with networks built lazily per (mode, batch size) and kept. */
 #include "nn/app.h"
+#include "nn/app_scores.h"
 #include "nn/batches.h"
 #include "nn/train.h"
 #include "ops/philox.h"
@@ -23,6 +24,7 @@ struct aecl_model {
     int max_batch;
     int n_nets, evict;           /* cache; evict = next slot to replace when full */
     aecl_net *nets[MODEL_MAX_NETS];
+    aecl_normal_fit *normal;     /* aecl_model_fit_normal's, or NULL (model_scores.c) */
 };
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
@@ -30,6 +32,22 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
     const unsigned char *b = p;
     for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
     return h;
+}
+
+/* Hashes the model and sets its defaults; on failure frees m. */
+static aecl_status model_finish(aecl_ctx *ctx, aecl_model *m, aecl_model **out)
+{
+    aecl_status st = aecl_net_layout_of(ctx, m->spec, &m->layout);
+    char *text = NULL;
+    if (st == AECL_OK && aecl_spec_print(m->spec, &text) != AECL_OK)
+        st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "cannot print the model spec");
+    if (st != AECL_OK) { aecl_model_free(m); return st; }
+    m->hash = fnv1a(0xcbf29ce484222325ull, text, strlen(text));
+    m->hash = fnv1a(m->hash, m->weights, m->layout.total * sizeof *m->weights);
+    free(text);
+    m->seed = m->spec->train.seed;
+    *out = m;
+    return AECL_OK;
 }
 
 aecl_status aecl_model_load(aecl_ctx *ctx, const char *path, aecl_model **out)
@@ -45,17 +63,34 @@ aecl_status aecl_model_load(aecl_ctx *ctx, const char *path, aecl_model **out)
     if (st == AECL_OK && m->scaling.kind != AECL_SCALE_NONE && m->scaling.features != aecl_spec_shape_numel(m->spec->input))
         st = aecl_fail(ctx, AECL_ERR_FORMAT, "%s: the scaling covers %zu features, the model takes %zu", path,
                        m->scaling.features, aecl_spec_shape_numel(m->spec->input));
-    if (st == AECL_OK) st = aecl_net_layout_of(ctx, m->spec, &m->layout);
-    char *text = NULL;
-    if (st == AECL_OK && aecl_spec_print(m->spec, &text) != AECL_OK)
-        st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "cannot print the model spec");
     if (st != AECL_OK) { aecl_model_free(m); return st; }
-    m->hash = fnv1a(0xcbf29ce484222325ull, text, strlen(text));
-    m->hash = fnv1a(m->hash, m->weights, m->layout.total * sizeof *m->weights);
-    free(text);
-    m->seed = m->spec->train.seed;
-    *out = m;
-    return AECL_OK;
+    return model_finish(ctx, m, out);
+}
+
+aecl_status aecl_model_adopt(aecl_ctx *ctx, aecl_model_spec *spec, float *weights, aecl_scaling *scaling,
+                             aecl_meta *meta, aecl_model **out)
+{
+    *out = NULL;
+    aecl_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        aecl_spec_free(spec);
+        free(weights);
+        aecl_scaling_free(scaling);
+        aecl_meta_free(meta);
+        return aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    }
+    *m = (aecl_model){.ctx = ctx, .spec = spec, .weights = weights, .scaling = *scaling, .meta = *meta,
+                      .max_batch = 128};
+    memset(scaling, 0, sizeof *scaling);
+    memset(meta, 0, sizeof *meta);
+    return model_finish(ctx, m, out);
+}
+
+void aecl_model_parts(aecl_model *m, float **weights, aecl_scaling **scaling, aecl_meta **meta)
+{
+    *weights = m->weights;
+    *scaling = &m->scaling;
+    *meta = &m->meta;
 }
 
 void aecl_model_free(aecl_model *m)
@@ -66,6 +101,7 @@ void aecl_model_free(aecl_model *m)
     aecl_scaling_free(&m->scaling);
     aecl_meta_free(&m->meta);
     aecl_spec_free(m->spec);
+    aecl_normal_fit_free(m->normal);
     free(m);
 }
 
@@ -78,6 +114,7 @@ void aecl_model_set_seed(aecl_model *m, uint64_t seed) { m->seed = seed; }
 const aecl_model_spec *aecl_model_spec_of(const aecl_model *m) { return m->spec; }
 aecl_ctx *aecl_model_ctx(const aecl_model *m) { return m->ctx; }
 const char *aecl_model_meta(const aecl_model *m, const char *key) { return aecl_meta_get(&m->meta, key); }
+aecl_normal_fit **aecl_model_normal_slot(aecl_model *m) { return &m->normal; }
 
 int aecl_model_input_shape(const aecl_model *m, int *c, int *h, int *w)
 {
@@ -261,8 +298,8 @@ aecl_status aecl_model_scores(aecl_model *m, const float *x, size_t n, aecl_scor
     case AECL_SCORE_MSE: return aecl_model_forward(m, x, n, NULL, scores, NULL, NULL);
     case AECL_SCORE_LOSS: return aecl_model_forward(m, x, n, NULL, NULL, scores, NULL);
     case AECL_SCORE_ELBO: return aecl_model_forward(m, x, n, NULL, NULL, NULL, scores);
+    default: return aecl_model_host_scores(m, x, n, kind, scores);   /* computed from the outputs */
     }
-    return aecl_fail(m->ctx, AECL_ERR_INVALID_ARG, "aecl_model_scores: unknown score kind %d", (int)kind);
 }
 
 aecl_status aecl_model_sample(aecl_model *m, size_t n, uint64_t seed, float *x)
