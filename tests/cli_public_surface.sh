@@ -40,7 +40,9 @@ _Static_assert(AECL_OK == 0 && AECL_ERR_INVALID_ARG == 1 && AECL_ERR_NO_DEVICE =
                    AECL_ERR_IO == 7 && AECL_ERR_FORMAT == 8 && AECL_ERR_SHAPE == 9 && AECL_ERR_UNSUPPORTED == 10 &&
                    AECL_ERR_NUMERIC == 11 && AECL_ERR_STATE == 12 && AECL_ERR_CANCELED == 13,
                "status values are pinned");
-_Static_assert(AECL_MODEL_VANILLA == 0 && AECL_MODEL_VARIATIONAL == 3 && AECL_SCORE_ELBO == 2, "enums pinned");
+_Static_assert(AECL_MODEL_VANILLA == 0 && AECL_MODEL_VARIATIONAL == 3 && AECL_SCORE_ELBO == 2 && AECL_SCORE_SSIM == 3 &&
+                   AECL_SCORE_MAHALANOBIS == 4 && AECL_SCORE_COMBINED == 5,
+               "enums pinned");
 _Static_assert(sizeof(void *) != 8 || sizeof(aecl_device_info) == 928, "aecl_device_info keeps its size");
 _Static_assert(sizeof(aecl_program_stats) == 64, "aecl_program_stats keeps its size");
 _Static_assert(sizeof(void *) != 8 || sizeof(aecl_comm) == 72, "aecl_comm keeps its size");
