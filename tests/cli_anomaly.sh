@@ -54,7 +54,7 @@ ok '[ "$(meta w2.st aecl.anomaly.contamination)" = 0.25 ] && [ -n "$(meta w2.st 
 "$aecl" anomaly w2.st --data train.csv --label-column label --scores s3.csv >/dev/null 2>&1
 ok 'cmp -s <(cut -d, -f1,2 s.csv) <(cut -d, -f1,2 s3.csv)'
 # Bad combinations: exit 2.
-for bad in "--fit" "--fit --quantile 0.9" "--fit --contamination 0.1 --score loss" "--contamination 0.1 --threshold 1" \
+for bad in "--fit" "--fit --quantile 0.9" "--fit --contamination 0.1 --score nosuch" "--contamination 0.1 --threshold 1" \
            "--scores="; do
     err=$("$aecl" anomaly w.st --data other.csv --label-column label $bad 2>&1 >/dev/null); rc=$?
     ok '[ $rc -eq 2 ] && grep -q "aecl anomaly: " <<<"$err"' || echo "   (options: $bad)"

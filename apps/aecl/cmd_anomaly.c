@@ -1,14 +1,17 @@
-/* aecl anomaly: per-sample anomaly scores (reconstruction error, or a VAE's
- * negative ELBO), a threshold, and AUROC/AUPRC against labels. */
+/* aecl anomaly: per-sample anomaly scores (reconstruction error, SSIM error, a
+ * VAE's negative ELBO, the code's Mahalanobis distance to the normal data's codes,
+ * or a combination), a threshold, and AUROC/AUPRC against labels. */
 #include "cli.h"
 #include "io/io.h"
 #include "nn/app.h"
+#include "nn/app_scores.h"
 #include "nn/train.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void usage(void)
 {
@@ -17,9 +20,13 @@ static void usage(void)
            "by default the one stored in WEIGHTS (aecl train --contamination, or --fit here), else\n"
            "the one an option gives. Labels that say which samples are anomalous give AUROC and\n"
            "AUPRC (exact, ties counted as halves / grouped).\n\n"
-           "  --score KIND        mse (default: mean squared reconstruction error per value, the\n"
-           "                      score aecl_cl_model_scores gives too), loss (the training\n"
-           "                      objective), elbo (VAE: negative ELBO at the mean code)\n"
+           "  --score KIND        mse (mean squared reconstruction error per value, the score\n"
+           "                      aecl_cl_model_scores gives too), loss (the training objective),\n"
+           "                      elbo (VAE: negative ELBO at the mean code), ssim (images: 1 - mean\n"
+           "                      SSIM of the reconstruction), mahalanobis (the code's squared\n"
+           "                      distance to a Gaussian of the normal reference's codes), combined\n"
+           "                      (images: log ssim + log mahalanobis, each standardised on the\n"
+           "                      normal reference). Default: the model file's anomaly_score, else mse\n"
            "  --elbo              the same as --score elbo\n"
            "  --contamination F   threshold: flag the top fraction F of the scored samples\n"
            "  --quantile Q        threshold: the Q-quantile of the reference scores (see --ref-data)\n"
@@ -27,9 +34,10 @@ static void usage(void)
            "  --fit               with --contamination F: store that threshold (the (1-F)-quantile of\n"
            "                      these samples' scores; fit it on normal training data, e.g.\n"
            "                      --split train) in WEIGHTS, for later runs to use by default\n"
-           "  --ref-data PATH     reference (normal) data for --quantile (default: a folder's\n"
-           "                      training split, or --data itself)\n"
-           "  --ref-limit N       the first N reference samples (default 2000)\n"
+           "  --ref-data PATH     reference (normal) data for --quantile and the fit of mahalanobis\n"
+           "                      and combined (default: a folder's training split, or --data itself)\n"
+           "  --ref-limit N       the first N reference samples (default: 2000 for --quantile, all\n"
+           "                      for the fit)\n"
            "  --normal-class K    one-class setup: label K is normal, every other label anomalous\n"
            "                      (a labelled reference keeps only class K)\n"
            "  --anomaly-class K   label K is anomalous, the others normal\n"
@@ -64,8 +72,9 @@ static int option(anomaly_args *o, int k, const char *v)
     switch (k) {
     case O_SCORE:
         o->score_given = 1;
-        o->score = !strcmp(v, "mse") ? AECL_SCORE_MSE : !strcmp(v, "loss") ? AECL_SCORE_LOSS : AECL_SCORE_ELBO;
-        return !strcmp(v, "mse") || !strcmp(v, "loss") || !strcmp(v, "elbo");
+        for (int i = 0; aecl_score_name((aecl_score_kind)i); i++)
+            if (!strcmp(v, aecl_score_name((aecl_score_kind)i))) { o->score = (aecl_score_kind)i; return 1; }
+        return 0;
     case O_ELBO: o->score_given = 1; o->score = AECL_SCORE_ELBO; return 1;
     case O_FIT: o->fit = 1; return 1;
     case O_CONTAMINATION:
@@ -97,11 +106,33 @@ static int parse(int argc, char **argv, app_args *a, anomaly_args *o, int *help)
     if (thresholds > 1) return app_usage_error("anomaly", "give one of --contamination, --quantile, --threshold");
     if (o->fit && isnan(o->contamination))
         return app_usage_error("anomaly", "--fit stores the threshold of --contamination F: give F");
-    if (o->fit && o->score != AECL_SCORE_MSE)
-        return app_usage_error("anomaly", "--fit stores a threshold of the mse score (the stored threshold's kind)");
     if (o->normal_class >= 0 && o->anomaly_class >= 0)
         return app_usage_error("anomaly", "--normal-class and --anomaly-class exclude each other");
     return 0;
+}
+
+/* The normal reference: a folder's training split (or --ref-data, or --data
+ * itself), of the normal class only in the one-class setup, at most `limit`. */
+static aecl_status load_ref(aecl_ctx *ctx, aecl_model *m, const app_args *a, const anomaly_args *o, size_t limit,
+                            aecl_dataset *r)
+{
+    const char *path = o->ref_data ? o->ref_data : a->data;
+    app_args ra = *a;
+    if (o->ref_data) ra.labels = NULL;   /* --labels belong to --data */
+    /* A folder's training files (a file is read whole). */
+    AECL_TRY(app_load_data(ctx, &ra, path, "train", o->normal_class >= 0 ? 0 : limit, aecl_model_input_size(m), r));
+    size_t f = r->features, k = 0;
+    if (o->normal_class >= 0 && r->labels) {
+        /* Keep the normal class only (a reference without labels counts as normal). */
+        for (size_t i = 0; i < r->n && k < limit; i++)
+            if (r->labels[i] == o->normal_class) memmove(r->x + k++ * f, r->x + i * f, f * sizeof *r->x);
+        r->n = k;
+    }
+    if (r->n > limit) r->n = limit;
+    if (r->n) return AECL_OK;
+    aecl_dataset_free(r);
+    return aecl_fail(ctx, AECL_ERR_INVALID_ARG, "%s: no reference samples%s", path,
+                     o->normal_class >= 0 ? " of the normal class" : "");
 }
 
 /* Reference scores for --quantile: normal samples only in the one-class setup. */
@@ -109,23 +140,9 @@ static aecl_status ref_scores(aecl_ctx *ctx, aecl_model *m, const app_args *a, c
                               size_t *n)
 {
     aecl_dataset r;
-    const char *path = o->ref_data ? o->ref_data : a->data;
-    app_args ra = *a;
-    if (o->ref_data) ra.labels = NULL;   /* --labels belong to --data */
-    /* A folder's training files (a file is read whole). */
-    AECL_TRY(app_load_data(ctx, &ra, path, "train", o->normal_class >= 0 ? 0 : (size_t)o->ref_limit,
-                           aecl_model_input_size(m), &r));
-    size_t f = r.features, k = 0;
-    if (o->normal_class >= 0 && r.labels) {
-        /* Keep the normal class only (a reference without labels counts as normal). */
-        for (size_t i = 0; i < r.n && k < (size_t)o->ref_limit; i++)
-            if (r.labels[i] == o->normal_class) memmove(r.x + k++ * f, r.x + i * f, f * sizeof *r.x);
-        r.n = k;
-    }
-    if (r.n > (size_t)o->ref_limit) r.n = (size_t)o->ref_limit;
-    aecl_status st = r.n ? AECL_OK : aecl_fail(ctx, AECL_ERR_INVALID_ARG, "%s: no reference samples", path);
-    float *s = st == AECL_OK ? malloc(r.n * sizeof *s) : NULL;
-    if (st == AECL_OK && !s) st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    AECL_TRY(load_ref(ctx, m, a, o, o->ref_limit > 0 ? (size_t)o->ref_limit : 2000, &r));
+    float *s = malloc(r.n * sizeof *s);
+    aecl_status st = s ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
     if (st == AECL_OK) st = aecl_model_scores(m, r.x, r.n, o->score, s);
     if (st == AECL_OK) st = app_check_finite(ctx, "the reference score", s, r.n, 1);
     *n = r.n;
@@ -133,6 +150,24 @@ static aecl_status ref_scores(aecl_ctx *ctx, aecl_model *m, const app_args *a, c
     if (st != AECL_OK) { free(s); return st; }
     *out = s;
     return AECL_OK;
+}
+
+/* mahalanobis and combined compare with the normal reference: fit it. */
+static aecl_status fit_normal(aecl_ctx *ctx, aecl_model *m, const app_args *a, const anomaly_args *o)
+{
+    if (o->score != AECL_SCORE_MAHALANOBIS && o->score != AECL_SCORE_COMBINED) return AECL_OK;
+    aecl_dataset r;
+    AECL_TRY(load_ref(ctx, m, a, o, o->ref_limit > 0 ? (size_t)o->ref_limit : (size_t)-1, &r));
+    aecl_status st = aecl_model_fit_normal(m, r.x, r.n);
+    const char *path = o->ref_data ? o->ref_data : a->data;
+    struct stat sb;
+    if (st == AECL_OK)
+        printf("normal reference: %zu samples of %s%s", r.n, path,
+               stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) ? " (its training split)" : "");
+    if (st == AECL_OK && o->normal_class >= 0) printf(", class %ld", o->normal_class);
+    if (st == AECL_OK) printf(" (the Gaussian of their codes)\n");
+    aecl_dataset_free(&r);
+    return st;
 }
 
 /* The threshold stored in the weights file, when it is of the score in use. */
@@ -143,9 +178,9 @@ static double stored_threshold(const aecl_model *m, const anomaly_args *o, char 
     char *end = NULL;
     double thr = t ? strtod(t, &end) : NAN;
     if (!t || end == t || *end || !isfinite(thr)) return NAN;
-    if (!kind || strcmp(kind, "mse") || o->score != AECL_SCORE_MSE) {
+    if (!kind || strcmp(kind, aecl_score_name(o->score))) {
         printf("the stored threshold (of the %s score) does not apply to --score %s: none used\n", kind ? kind : "?",
-               o->score == AECL_SCORE_LOSS ? "loss" : "elbo");
+               aecl_score_name(o->score));
         return NAN;
     }
     snprintf(from, cap, "stored in the weights file: contamination %s of %s", c ? c : "?", on ? on : "?");
@@ -182,7 +217,8 @@ static aecl_status fit_store(aecl_ctx *ctx, const app_args *a, const anomaly_arg
     snprintf(c, sizeof c, "%.9g", o->contamination);
     snprintf(on, sizeof on, "%zu samples of %s%s%s", n, a->data, strcmp(a->split, "train") ? "" : " (train split)",
              a->limit ? " (--limit)" : "");
-    const char *pairs[] = {"aecl.anomaly.threshold", t, "aecl.anomaly.score", "mse", "aecl.anomaly.contamination", c,
+    const char *pairs[] = {"aecl.anomaly.threshold", t, "aecl.anomaly.score", aecl_score_name(o->score),
+                           "aecl.anomaly.contamination", c,
                            "aecl.anomaly.fitted_on", on};
     AECL_TRY(aecl_weights_set_meta(ctx, a->weights, pairs, 4));
     printf("threshold %.6g stored in %s (aecl anomaly uses it by default)\n", thr, a->weights);
@@ -252,7 +288,7 @@ int cmd_anomaly(int argc, char **argv)
     app_args a;
     app_args_init(&a);
     anomaly_args o = {.score = AECL_SCORE_MSE, .contamination = NAN, .quantile = NAN, .threshold = NAN,
-                      .ref_limit = 2000, .normal_class = -1, .anomaly_class = -1};
+                      .ref_limit = -1, .normal_class = -1, .anomaly_class = -1};
     char from[4400];
     int help = 0, rc = parse(argc, argv, &a, &o, &help);
     if (help) { usage(); return 0; }
@@ -261,6 +297,7 @@ int cmd_anomaly(int argc, char **argv)
     aecl_ctx *ctx;
     aecl_model *m;
     if ((rc = app_open_model(cmd, &a, &ctx, &m))) return rc;
+    if (!o.score_given) o.score = aecl_model_spec_of(m)->train.anomaly_score;   /* the model file's */
     if (o.score == AECL_SCORE_ELBO && aecl_model_get_kind(m) != AECL_MODEL_VARIATIONAL) {
         fprintf(stderr, "aecl anomaly: --elbo needs a variational model; %s is %s\n", a.weights, aecl_model_kind_name(m));
         aecl_model_free(m);
@@ -275,12 +312,16 @@ int cmd_anomaly(int argc, char **argv)
     aecl_status st = s ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
     if (st == AECL_OK && (o.normal_class >= 0 || o.anomaly_class >= 0) && !d.labels)
         st = aecl_fail(ctx, AECL_ERR_INVALID_ARG, "%s: the data has no labels (--labels FILE)", a.data);
+    if (st == AECL_OK) st = fit_normal(ctx, m, &a, &o);
     if (st == AECL_OK) st = aecl_model_scores(m, d.x, d.n, o.score, s);
     if (st == AECL_OK) st = app_check_finite(ctx, "the score", s, d.n, 1);
     if (st == AECL_OK) st = pick_threshold(ctx, m, &a, &o, s, d.n, &thr, from, sizeof from);
     if (st == AECL_OK) {
-        static const char *const kinds[] = {"mean squared reconstruction error", "training loss", "negative ELBO"};
-        printf("%zu samples scored by %s: median %.6g\n", d.n, kinds[o.score], aecl_quantile(s, d.n, 0.5));
+        static const char *const kinds[] = {"mean squared reconstruction error", "training loss", "negative ELBO",
+                                            "SSIM error (1 - mean SSIM)", "squared Mahalanobis distance of the code",
+                                            "standardised log SSIM error + log Mahalanobis distance"};
+        printf("%zu samples scored by %s (--score %s%s): median %.6g\n", d.n, kinds[o.score], aecl_score_name(o.score),
+               o.score_given ? "" : ", the model's default", aecl_quantile(s, d.n, 0.5));
         t = truth(&d, &o);
         report(s, t, d.n, thr, from);
         if (o.fit) st = fit_store(ctx, &a, &o, thr, d.n);

@@ -84,6 +84,7 @@ void aecl_spec_set_defaults(aecl_model_spec *spec)
     t->noise_level = 0;
     t->noise_clip = 1;
     t->seed = 1;
+    t->anomaly_score = AECL_SCORE_MSE;
 }
 
 /* ---- shapes and layers -------------------------------------------------- */
@@ -257,7 +258,7 @@ static int train_equal(const aecl_spec_train *a, const aecl_spec_train *b)
            a->dropout == b->dropout && a->l1_activity == b->l1_activity && a->beta == b->beta &&
            a->beta_warmup == b->beta_warmup && a->noise == b->noise &&
            a->noise_level == b->noise_level && a->noise_clip == b->noise_clip &&
-           a->seed == b->seed;
+           a->seed == b->seed && a->anomaly_score == b->anomaly_score;
 }
 
 int aecl_spec_equal(const aecl_model_spec *a, const aecl_model_spec *b)

@@ -121,6 +121,7 @@ typedef struct aecl_spec_train {
     double noise_level;            /* sigma for gaussian, probability for mask/saltpepper */
     int noise_clip;                /* denoising only: clip noisy input to [0,1], default 1 */
     uint64_t seed;                 /* weights init, dropout and noise, default 1 */
+    aecl_score_kind anomaly_score; /* aecl anomaly's default score, default mse */
 } aecl_spec_train;
 
 typedef struct aecl_model_spec {

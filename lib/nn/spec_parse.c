@@ -1,6 +1,7 @@
 /* The model-file parser: lines, sections, `key = value` pairs, then the checks that
  * need the whole file (required keys, options that belong to another kind,
  * dropout defaults), then shape inference. Format: docs/model-format.md. */
+#include "nn/app_scores.h"
 #include "nn/spec_internal.h"
 
 #include <errno.h>
@@ -39,6 +40,7 @@ static const struct key_def {
     [K_NOISE] = {"noise", SEC_TRAIN},
     [K_NOISE_CLIP] = {"noise_clip", SEC_TRAIN},
     [K_SEED] = {"seed", SEC_TRAIN},
+    [K_ANOMALY_SCORE] = {"anomaly_score", SEC_TRAIN},
 };
 
 #define MAX_TOKENS 16
@@ -142,6 +144,11 @@ static aecl_status set_train_key(spec_parser *p, int id, const char *v)
     case K_BETA: return aecl_spec_read_real(p, name, v, R_NONNEGATIVE, &t->beta);
     case K_BETA_WARMUP: return aecl_spec_read_int(p, name, v, 0, 1000000, &t->beta_warmup);
     case K_NOISE_CLIP: return aecl_spec_read_bool(p, name, v, &t->noise_clip);
+    case K_ANOMALY_SCORE:
+        for (int k = 0; aecl_score_name((aecl_score_kind)k); k++)
+            if (!strcmp(v, aecl_score_name((aecl_score_kind)k))) { t->anomaly_score = (aecl_score_kind)k; return AECL_OK; }
+        return aecl_spec_perr(p, p->line, "found `%s` for anomaly_score, expected mse, loss, elbo, ssim, mahalanobis "
+                              "or combined", v);
     default: /* K_SEED */ return aecl_spec_read_u64(p, name, v, &t->seed);
     }
 }
@@ -308,6 +315,9 @@ static aecl_status check_misplaced(const spec_parser *p)
         if (p->key_line[adam_keys[i]] && s->train.optimizer == AECL_OPT_SGD)
             return aecl_spec_perr(p, p->key_line[adam_keys[i]], "found `%s` with optimizer sgd, "
                              "expected it only with adam or adamw", key_defs[adam_keys[i]].name);
+    if (s->train.anomaly_score == AECL_SCORE_ELBO && s->kind != AECL_AE_VARIATIONAL)
+        return aecl_spec_perr(p, p->key_line[K_ANOMALY_SCORE], "found anomaly_score = elbo in a %s model, expected "
+                              "it only with kind = variational", kind);
     if (s->train.nesterov && s->train.momentum == 0)
         return aecl_spec_perr(p, p->key_line[K_NESTEROV], "found nesterov = true with momentum 0, "
                          "expected a momentum > 0");

@@ -1,5 +1,6 @@
 /* Printing specs: the canonical model text (every key written, fixed order, so
  * parse(print(s)) equals s) and a readable layer table. */
+#include "nn/app_scores.h"
 #include "nn/spec_internal.h"
 
 #include <stdio.h>
@@ -58,6 +59,8 @@ static void put_train(aecl_strbuf *b, const aecl_model_spec *s)
     put_real(b, "dropout", t->dropout);
     put_real(b, "l1_activity", t->l1_activity);
     aecl_strbuf_printf(b, "seed = %llu\n", (unsigned long long)t->seed);
+    if (t->anomaly_score != AECL_SCORE_MSE)   /* the default is left out: older texts stay as they were */
+        aecl_strbuf_printf(b, "anomaly_score = %s\n", aecl_score_name(t->anomaly_score));
     if (s->kind == AECL_AE_VARIATIONAL) {
         put_real(b, "beta", t->beta);
         aecl_strbuf_printf(b, "beta_warmup = %d\n", t->beta_warmup);
