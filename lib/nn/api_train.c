@@ -318,9 +318,8 @@ aecl_status aecl_training_set_meta(aecl_training *t, const char *key, const char
 {
     AECL_RETURN_IF(!t || !key || !value, AECL_ERR_INVALID_ARG, t ? t->ctx : NULL,
                    "aecl_training_set_meta: NULL training, key or value");
-    AECL_RETURN_IF(!strcmp(key, "aecl.model") || !strcmp(key, "aecl.scaling") || !strcmp(key, "aecl.version") ||
-                       !strcmp(key, "aecl.noise"),
-                   AECL_ERR_INVALID_ARG, t->ctx, "metadata '%s' is the model's own: it cannot be set", key);
+    AECL_RETURN_IF(aecl_meta_key_is_models(key), AECL_ERR_INVALID_ARG, t->ctx,
+                   "metadata '%s' is the model's own: it cannot be set", key);
     int i = 0;
     while (i < t->n_meta && strcmp(t->meta[2 * i], key)) i++;
     AECL_RETURN_IF(i == TRAINING_MAX_META, AECL_ERR_INVALID_ARG, t->ctx, "at most %d metadata pairs", TRAINING_MAX_META);

@@ -250,7 +250,6 @@ class AnomalyDetector(AutoEncoder):
         try:
             thr = ctypes.c_double()
             n = ctypes.c_size_t()
-            lib.aecl_training_info_get  # the training rows are the ones fitted (a split took some out)
             info = _lib.TrainingInfo()
             lib.aecl_training_info_get(t, ctypes.byref(info))
             scores = np.empty(info.train_rows, np.float32)
