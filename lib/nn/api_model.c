@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* Keys a weights file writes from the model itself (aecl_weights_save_meta). */
-static int own_key(const char *key)
+int aecl_meta_key_is_models(const char *key)
 {
     return !strcmp(key, "aecl.model") || !strcmp(key, "aecl.scaling") || !strcmp(key, "aecl.version") ||
            !strcmp(key, "aecl.noise");
@@ -107,7 +107,7 @@ aecl_status aecl_model_save(aecl_model *model, const char *path)
     AECL_RETURN_IF(!extra, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
     size_t n = 0;
     for (size_t i = 0; i < m->n; i++)
-        if (!own_key(m->keys[i])) { extra[2 * n] = m->keys[i]; extra[2 * n + 1] = m->values[i]; n++; }
+        if (!aecl_meta_key_is_models(m->keys[i])) { extra[2 * n] = m->keys[i]; extra[2 * n + 1] = m->values[i]; n++; }
     aecl_net *net = NULL;
     aecl_status st = aecl_net_build(ctx, aecl_model_spec_of(model), 1, AECL_NET_EVAL, 1, &net);
     if (st == AECL_OK) st = aecl_weights_save_meta(ctx, path, net, w, sc, extra, n);
@@ -126,7 +126,8 @@ aecl_status aecl_model_set_meta(aecl_model *model, const char *key, const char *
     AECL_RETURN_IF(!model || !key || !value, AECL_ERR_INVALID_ARG, model ? aecl_model_ctx(model) : NULL,
                    "aecl_model_set_meta: NULL model, key or value");
     aecl_ctx *ctx = aecl_model_ctx(model);
-    AECL_RETURN_IF(own_key(key), AECL_ERR_INVALID_ARG, ctx, "metadata '%s' is the model's own: it cannot be set", key);
+    AECL_RETURN_IF(aecl_meta_key_is_models(key), AECL_ERR_INVALID_ARG, ctx,
+                   "metadata '%s' is the model's own: it cannot be set", key);
     float *w;
     aecl_scaling *sc;
     aecl_meta *m;
