@@ -3,6 +3,7 @@
  * the best epoch's weights, checkpoints, a history and an anomaly threshold. */
 #include "chart.h"
 #include "cli.h"
+#include "dist.h"
 #include "nn/app.h"
 #include "nn/train.h"
 #include "train_data.h"
@@ -75,7 +76,9 @@ static void usage(void)
            "                       scaling is kept (docs/training.md)\n"
            "  --resume FILE        continue a run from its checkpoint (same model, data, batch and seed);\n"
            "                       it keeps checkpointing to FILE unless --checkpoint says otherwise\n"
-           "  --device SEL         OpenCL device (see aecl devices)\n");
+           "  --device SEL         OpenCL device (see aecl devices); 'local': under mpirun, the device of the\n"
+           "                       node-local rank (docs/scaling.md)\n"
+           DIST_HELP);
 }
 
 
@@ -85,7 +88,7 @@ enum {
     O_DATA = CLI_OPT_FIRST, O_OUT, O_DEVICE, O_LABEL_COL, O_VAL_DATA, O_CHECKPOINT, O_RESUME, O_SCALE, O_SCHEDULE,
     O_KEEP, O_CK_BEST, O_HISTORY, O_PLOT, O_INIT, O_LABELS,                             /* strings */
     O_LIMIT, O_VAL_LIMIT, O_EPOCHS, O_BATCH, O_SEED, O_PATIENCE, O_CK_EVERY, O_CK_EPOCHS, O_REPORT, O_CLASS, /* longs */
-    O_LR, O_VAL_SPLIT, O_MIN_DELTA, O_CONTAMINATION                                     /* doubles */
+    O_LR, O_VAL_SPLIT, O_MIN_DELTA, O_CONTAMINATION, O_DIST_TIMEOUT                     /* doubles */
 };
 
 static const struct option opts[] = {
@@ -105,6 +108,7 @@ static const struct option opts[] = {
     {"report-every", required_argument, NULL, O_REPORT}, {"class", required_argument, NULL, O_CLASS},
     {"lr", required_argument, NULL, O_LR}, {"val-split", required_argument, NULL, O_VAL_SPLIT},
     {"min-delta", required_argument, NULL, O_MIN_DELTA}, {"contamination", required_argument, NULL, O_CONTAMINATION},
+    {"dist-timeout", required_argument, NULL, O_DIST_TIMEOUT},
     CLI_HELP_LONGOPT, {0}};
 
 /* One option's value into *a: 1, or 0 when the value is bad. */
@@ -125,6 +129,7 @@ static int set_opt(train_args *a, int o, const char *v)
     case O_LR: return cli_parse_double(v, 0, HUGE_VAL, &a->lr) && a->lr > 0;
     case O_VAL_SPLIT: return cli_parse_double(v, 0, 1, &a->val_split) && a->val_split < 1;
     case O_MIN_DELTA: return cli_parse_double(v, 0, HUGE_VAL, &a->min_delta);
+    case O_DIST_TIMEOUT: return cli_parse_double(v, 0, HUGE_VAL, &a->dist_timeout) && a->dist_timeout > 0;
     case O_CONTAMINATION:
         return cli_parse_double(v, 0, 1, &a->contamination) && a->contamination > 0 && a->contamination < 1;
     }
@@ -235,6 +240,7 @@ static void print_header(aecl_ctx *ctx, const train_args *a, const aecl_training
     else printf("no validation (--val-limit 0 or --val-split 0): the monitored loss is the training loss\n");
     if (a->resume) printf("resuming from %s\n", a->resume);
     if (a->init) print_init(a, &in);
+    dist_print_header();
     fflush(stdout);
 }
 
@@ -282,11 +288,9 @@ static void print_written(const train_args *a, const aecl_training *t, const tra
     if (a->history && ps->history_status == AECL_OK) printf("history written to %s\n", a->history);
 }
 
-static aecl_status train_and_save(aecl_ctx *ctx, const train_args *a, aecl_training *t, const train_val *vc,
-                                  train_progress *ps)
+static aecl_status save(aecl_ctx *ctx, const train_args *a, aecl_training *t, const train_val *vc,
+                        train_progress *ps)
 {
-    print_header(ctx, a, t, vc);
-    AECL_TRY(aecl_training_run(t));
     AECL_TRY(summary_meta(t, a, vc));
     if (!isnan(a->contamination)) AECL_TRY(fit_threshold(t, a));
     AECL_TRY(aecl_training_save(t, a->out));
@@ -300,6 +304,15 @@ static aecl_status train_and_save(aecl_ctx *ctx, const train_args *a, aecl_train
     return AECL_OK;
 }
 
+static aecl_status train_and_save(aecl_ctx *ctx, const train_args *a, aecl_training *t, const train_val *vc,
+                                  train_progress *ps)
+{
+    print_header(ctx, a, t, vc);
+    AECL_TRY(aecl_training_run(t));
+    /* Data-parallel: rank 0 alone writes; its result is every rank's (dist.h). */
+    return dist_agree(ctx, dist_rank() == 0 ? save(ctx, a, t, vc, ps) : AECL_OK);
+}
+
 /* aecl train's options as the public training options. */
 static aecl_training_options train_options(const train_args *a, train_progress *ps)
 {
@@ -308,8 +321,8 @@ static aecl_training_options train_options(const train_args *a, train_progress *
         .use_seed = a->seed >= 0, .schedule = a->schedule, .patience = (int)a->patience, .min_delta = a->min_delta,
         .keep_last = !strcmp(a->keep, "last"), .scale = a->scale, .report_every = (int)a->report_every,
         .checkpoint = a->checkpoint, .checkpoint_every = a->ck_every, .checkpoint_epochs = (int)a->ck_epochs,
-        .checkpoint_best = a->checkpoint_best, .resume = a->resume, .init = a->init, .progress = train_on_progress,
-        .user = ps};
+        .checkpoint_best = a->checkpoint_best, .resume = a->resume, .init = a->init, .comm = dist_comm(),
+        .progress = train_on_progress, .user = ps};
 }
 
 /* Before any training time is spent. */
@@ -329,9 +342,10 @@ int cmd_train(int argc, char **argv)
     int help = 0, rc = parse_args(argc, argv, &a, &scale, &sched, &help);
     if (help) { usage(); return 0; }
     if (rc) return rc;
-    if (check_outputs(&a)) return 1;
+    if (dist_rank() == 0 && check_outputs(&a)) return 1; /* rank 0 writes them */
     aecl_ctx *ctx;
-    int rc_open = cli_open_ctx("train", a.device, &ctx);
+    char local[32];
+    int rc_open = cli_open_ctx("train", dist_device(a.device, local, sizeof local), &ctx);
     if (rc_open) return rc_open;
     /* The model (or the --init file's model text) first: its input width checks
      * the data as it is read, and its seed draws the validation split. */
@@ -342,12 +356,14 @@ int cmd_train(int argc, char **argv)
     train_val_decide(&a, &vc);
     aecl_status st = aecl_model_spec_load(ctx, model_name(&a), &spec);
     uint64_t seed = 1;
-    if (st == AECL_OK) aecl_model_spec_train_defaults(spec, NULL, NULL, NULL, &seed);
+    int batch = 1;
+    if (st == AECL_OK) aecl_model_spec_train_defaults(spec, NULL, &batch, NULL, &seed);
     if (a.seed >= 0) seed = (uint64_t)a.seed;
     if (st == AECL_OK) st = train_load_data(ctx, &a, aecl_model_spec_input_size(spec), seed, &vc, &tr, &val);
-    train_progress ps = {.tty = isatty(1), .plain_every = PLAIN_PROGRESS_SECONDS, .val_label = "val loss",
-                         .history_path = a.history, .ctx = ctx};
+    train_progress ps = {.tty = dist_stdout_is_tty(), .plain_every = PLAIN_PROGRESS_SECONDS,
+                         .val_label = "val loss", .history_path = dist_rank() == 0 ? a.history : NULL, .ctx = ctx};
     aecl_training_options o = train_options(&a, &ps);
+    if (st == AECL_OK) st = dist_begin(ctx, a.batch > 0 ? (int)a.batch : batch, a.dist_timeout);
     if (st == AECL_OK) st = aecl_training_create(ctx, a.model ? spec : NULL, tr, val, &o, &t);
     if (st == AECL_OK && a.resume && a.history) st = train_history_read(ctx, a.history, &ps.hist);
     if (st == AECL_OK) st = train_and_save(ctx, &a, t, &vc, &ps);

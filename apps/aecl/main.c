@@ -1,12 +1,16 @@
 #include "cli.h"
+#include "dist.h"
 
 #include <stdio.h>
 #include <string.h>
 
+/* Started by mpirun, train is one rank of a data-parallel job (dist.h). */
+static int train(int argc, char **argv) { return dist_main("train", cmd_train, argc, argv); }
+
 static const cli_command commands[] = {
     {"devices", "list OpenCL platforms and devices", cmd_devices},
     {"selftest", "build every kernel and run a known computation on a device", cmd_selftest},
-    {"train", "train an autoencoder from a model file", cmd_train},
+    {"train", "train an autoencoder from a model file", train},
     {"eval", "test loss, MSE and PSNR of a trained model", cmd_eval},
     {"reconstruct", "reconstructions as .npy/CSV (--out) or a picture (--grid)", cmd_eval},
     {"encode", "latent codes of data, to CSV or .npy", cmd_encode},

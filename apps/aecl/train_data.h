@@ -15,6 +15,7 @@ typedef struct train_args {
     const char *labels;       /* --labels: labels of .npy or IDX file data (for --class) */
     long limit, val_limit, epochs, batch, seed, patience, ck_every, ck_epochs, report_every, klass;
     double lr, val_split, min_delta, contamination;
+    double dist_timeout;      /* --dist-timeout (0: the default; dist.h) */
 } train_args;
 
 /* Which data validates, in words, for the header and the weights file. */
