@@ -1,8 +1,9 @@
 #!/bin/bash
 # Installs aecl into a temporary prefix with `cmake --install`, then builds and runs
 # separate programs against that copy only: tests/consumer with find_package(aecl)
-# (shared and static library) and with pkg-config. Also checks that docs/api.md
-# holds the consumer's main.c verbatim, and that the installed program runs.
+# (shared and static library) and with pkg-config, and tests/consumer/train.c (the
+# public training API). Also checks that docs/api.md holds main.c and train.c
+# verbatim, and that the installed program runs.
 aecl="$1"
 src="${AECL_SOURCE_DIR:?}" bin="${AECL_BINARY_DIR:?}"
 # The device these checks mean: PoCL's CPU device (its platform name is the same in
@@ -44,6 +45,12 @@ for app in app app_static; do
     ok '[ $rc -eq 0 ] && grep -q "selftest: ok" <<<"$out" && grep -q "encode: ok" <<<"$out"' || echo "$out"
 done
 ok 'ldd "$tmp/build/app" | grep -q "$prefix.*libaecl.so"'
+# Training through the installed header (docs/api.md shows train.c verbatim).
+ok 'cmp -s <(sed -n "/^<!-- train.c begin -->/,/^<!-- train.c end -->/p" "$src/docs/api.md" | sed "1,2d;\$d" | sed "\$d") "$src/tests/consumer/train.c"'
+out=$("$tmp/build/train" "$tmp/trained.safetensors" 2>&1); rc=$?
+ok '[ $rc -eq 0 ] && grep -q "^epoch 5: loss" <<<"$out" && grep -q "^trained: " <<<"$out" && [ -s "$tmp/trained.safetensors" ]' || echo "$out"
+out=$(head -c 4000 "$tmp/trained.safetensors" | grep -a -o '"aecl.train.epochs":"[^"]*"')
+ok '[ "$out" = "\"aecl.train.epochs\":\"5 of 5\"" ]' || echo "$out"
 
 # pkg-config, from the installed aecl.pc only.
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
