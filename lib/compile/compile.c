@@ -66,6 +66,18 @@ static aecl_status create_buffers(aecl_plan *p)
     return AECL_OK;
 }
 
+/* After node t's launches: the gradients it completes are ready, and the
+ * update phase starts after the last of them. */
+static void mark_ready(aecl_plan *p, const aecl_tensor *t)
+{
+    for (int k = 0; k < p->n_grads; k++) {
+        const aecl_tensor *gr = p->grads[k].param->grad;
+        if ((gr->view_of ? gr->view_of : gr) != t) continue;
+        p->grads[k].ready = p->n_launches;
+        if (p->update_start < p->n_launches) p->update_start = p->n_launches;
+    }
+}
+
 static aecl_status emit_all(aecl_plan *p)
 {
     for (int i = 0; i < p->g->n_nodes; i++) {
@@ -77,6 +89,7 @@ static aecl_status emit_all(aecl_plan *p)
                 return st;
             }
         }
+        mark_ready(p, t);
         if (p->opt.poison) AECL_TRY(push_poison(p, i));
     }
     return AECL_OK;

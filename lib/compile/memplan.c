@@ -3,7 +3,11 @@
  * the work arena for its lifetime only: from the node that produces it to the
  * last node that reads it (outputs and the loss live to the end). Regions are
  * taken best-fit from a free list, and an elementwise op may write over its input
- * when that input dies at the op. Views (reshape) alias their base tensor. */
+ * when that input dies at the op. Views (reshape) alias their base tensor.
+ * The gradients of the trainable parameters are the exception: they get one
+ * contiguous region at the start of the arena, in parameter order, for the whole
+ * step (never reused, never taken over in place), so that data-parallel training
+ * can sum them across processes with one copy each way (plan.h, aecl_plan_grads). */
 #include "compile/passes.h"
 #include "base/buf.h"
 #include "graph/plan_internal.h"
@@ -82,16 +86,62 @@ static int fl_free(freelist *f, size_t off, size_t len)
 }
 
 /* In place: the op allows it, input 0 is a work tensor (not a view of one) of the
- * same size, dies at this node, and feeds no other input of this node. */
-static int can_take_input(const aecl_tensor *t)
+ * same size, dies at this node, and feeds no other input of this node; neither is
+ * a gradient of the region (fixed[id]). */
+static int can_take_input(const aecl_tensor *t, const char *fixed)
 {
-    if (!t->op || !t->op->inplace_ok || t->n_in < 1) return 0;
+    if (!t->op || !t->op->inplace_ok || t->n_in < 1 || fixed[t->id]) return 0;
     const aecl_tensor *x = t->in[0];
-    if (x->view_of || persistent(x) || x->storage != AECL_STORE_WORK || x->last_use != t->id) return 0;
+    if (x->view_of || persistent(x) || x->storage != AECL_STORE_WORK || x->last_use != t->id || fixed[x->id])
+        return 0;
     if (aligned(x->size) != aligned(t->size)) return 0;
     for (int k = 1; k < t->n_in; k++)
         if (base_of(t->in[k]) == x) return 0;
     return 1;
+}
+
+/* The parameter w's gradient storage (a view's base) when it can join the
+ * gradient region: a work tensor of its own, not shared with another parameter
+ * (fixed[] marks those taken); else NULL. */
+static aecl_tensor *grad_storage(const aecl_tensor *w, const char *fixed)
+{
+    aecl_tensor *b = (aecl_tensor *)base_of(w->grad);
+    return !b->op || persistent(b) || !aecl_plan_has_storage(b) || fixed[b->id] || b->size != w->size ? NULL : b;
+}
+
+/* The gradient region: each trainable parameter's gradient gets the next aligned
+ * offset from 0, marked in fixed[]. A graph where some gradient cannot (one
+ * tensor is the gradient of two parameters, as in x + x) gets no region: its
+ * gradients are planned like any tensor, and aecl_plan_grads reports none. */
+static aecl_status place_grads(aecl_plan *p, char *fixed)
+{
+    aecl_graph *g = p->g;
+    int n = 0, ok = 1;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const aecl_tensor *w = g->nodes[i];
+        if (!(w->flags & AECL_T_PARAM) || !w->grad) continue;
+        aecl_tensor *b = grad_storage(w, fixed);
+        if (b) fixed[b->id] = 1, n++;
+        else ok = 0;
+    }
+    memset(fixed, 0, (size_t)g->n_nodes + 1);
+    if (!n || !ok) return AECL_OK;
+    p->grads = calloc((size_t)n, sizeof *p->grads);
+    AECL_RETURN_IF(!p->grads, AECL_ERR_HOST_MEMORY, p->ctx, "out of host memory planning memory");
+    size_t end = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const aecl_tensor *w = g->nodes[i];
+        if (!(w->flags & AECL_T_PARAM) || !w->grad) continue;
+        aecl_tensor *b = grad_storage(w, fixed);
+        fixed[b->id] = 1;
+        b->storage = AECL_STORE_WORK;
+        b->offset = end;
+        p->grads[p->n_grads++] = (aecl_plan_grad){.param = w, .off = end, .size = w->size};
+        end += aligned(b->size);
+    }
+    p->grad_off = 0;
+    p->grad_elems = end;
+    return AECL_OK;
 }
 
 aecl_status aecl_memplan(aecl_plan *p)
@@ -101,11 +151,16 @@ aecl_status aecl_memplan(aecl_plan *p)
     freelist f = {0};
     size_t persist = 0, unplanned = 0;
     char *taken = calloc((size_t)g->n_nodes + 1, 1); /* storage handed to an in-place successor */
-    AECL_RETURN_IF(!taken, AECL_ERR_HOST_MEMORY, p->ctx, "out of host memory planning memory");
+    char *fixed = calloc((size_t)g->n_nodes + 1, 1); /* a gradient of the region */
+    aecl_status st = taken && fixed ? AECL_OK : aecl_fail(p->ctx, AECL_ERR_HOST_MEMORY, "out of host memory planning memory");
+    if (st == AECL_OK) st = place_grads(p, fixed);
+    if (st != AECL_OK) { free(taken); free(fixed); return st; }
+    f.end = p->grad_elems;
     for (int i = 0; i < g->n_nodes; i++) {
         aecl_tensor *t = g->nodes[i];
-        t->storage = AECL_STORE_NONE;
-        if (!aecl_plan_has_storage(t)) continue;
+        if (fixed[i]) { unplanned += aligned(t->size); taken[i] = 1; } /* placed; never freed */
+        else t->storage = AECL_STORE_NONE;
+        if (fixed[i] || !aecl_plan_has_storage(t)) goto free_dying;
         if (persistent(t)) {
             t->storage = AECL_STORE_PERSIST;
             t->offset = persist;
@@ -115,24 +170,27 @@ aecl_status aecl_memplan(aecl_plan *p)
         t->storage = AECL_STORE_WORK;
         unplanned += aligned(t->size);
         if (p->opt.no_reuse) { t->offset = f.end; f.end += aligned(t->size); continue; }
-        if (can_take_input(t)) {
+        if (can_take_input(t, fixed)) {
             t->offset = t->in[0]->offset;
             taken[t->in[0]->id] = 1;
             p->stats.n_inplace++;
         } else {
             fl_alloc(&f, aligned(t->size), &t->offset);
         }
+    free_dying:
+        if (p->opt.no_reuse || !aecl_plan_has_storage(t)) continue;
         /* Free what dies at this node (after its output was placed). */
         for (int k = 0; k < t->n_in + t->n_extra; k++) {
             const aecl_tensor *x = base_of(k < t->n_in ? t->in[k] : t->extra[k - t->n_in]);
             if (x->storage == AECL_STORE_WORK && x->last_use == i && !taken[x->id]) {
                 taken[x->id] = 1; /* free once even if read twice by this node */
-                if (!fl_free(&f, x->offset, aligned(x->size))) { free(taken); free(f.b); return aecl_fail(p->ctx, AECL_ERR_HOST_MEMORY, "out of host memory"); }
+                if (!fl_free(&f, x->offset, aligned(x->size))) { free(taken); free(fixed); free(f.b); return aecl_fail(p->ctx, AECL_ERR_HOST_MEMORY, "out of host memory"); }
             }
         }
         if (t->last_use == i && !taken[i]) { taken[i] = 1; fl_free(&f, t->offset, aligned(t->size)); } /* never read */
     }
     free(taken);
+    free(fixed);
     free(f.b);
     p->persist_elems = persist ? persist : 1;
     p->work_elems = f.end ? f.end : 1;

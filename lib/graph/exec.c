@@ -5,25 +5,37 @@
 
 static aecl_status set_dynamic(aecl_plan *p)
 {
-    cl_uint step = (cl_uint)p->step, rows = (cl_uint)p->valid_rows;
+    cl_uint step = (cl_uint)p->step, rows = (cl_uint)p->valid_rows, off = p->row_offset;
     for (int i = 0; i < p->n_dyn; i++) {
-        const cl_uint *v = p->dyn[i].kind == 'S' ? &step : &rows;
+        char kind = p->dyn[i].kind;
+        const cl_uint *v = kind == 'S' ? &step : kind == 'V' ? &rows : &off;
         AECL_CL_TRY(p->ctx, clSetKernelArg(p->dyn[i].kernel, p->dyn[i].index, sizeof *v, v));
     }
     return AECL_OK;
 }
 
-aecl_status aecl_plan_run(aecl_plan *p)
+aecl_status aecl_plan_run_range(aecl_plan *p, int from, int to)
 {
+    AECL_RETURN_IF(from < 0 || to > p->n_launches || from > to, AECL_ERR_INVALID_ARG, p->ctx,
+                   "plan: launch range [%d, %d) outside [0, %d)", from, to, p->n_launches);
+    if (from == to) return AECL_OK;
     AECL_TRY(set_dynamic(p));
-    for (int i = 0; i < p->n_launches; i++) {
+    for (int i = from; i < to; i++) {
         aecl_status st = aecl_launch_enqueue(p->ctx, &p->launches[i], NULL);
         if (st != AECL_OK) {
             aecl_error_append(p->ctx, " (launch %d, %s)", i, p->launches[i].label);
             return st;
         }
     }
-    p->step++;
+    return AECL_OK;
+}
+
+void aecl_plan_end_step(aecl_plan *p) { p->step++; }
+
+aecl_status aecl_plan_run(aecl_plan *p)
+{
+    AECL_TRY(aecl_plan_run_range(p, 0, p->n_launches));
+    aecl_plan_end_step(p);
     return AECL_OK;
 }
 
@@ -55,6 +67,7 @@ int aecl_plan_launch_count(const aecl_plan *p) { return p->n_launches; }
 void aecl_plan_set_step(aecl_plan *p, uint64_t step) { p->step = step; }
 uint64_t aecl_plan_step(const aecl_plan *p) { return p->step; }
 void aecl_plan_set_valid_rows(aecl_plan *p, int rows) { p->valid_rows = rows; }
+void aecl_plan_set_row_offset(aecl_plan *p, uint32_t rows) { p->row_offset = rows; }
 
 static aecl_status copy(aecl_plan *p, const aecl_tensor *t, float *host, int write, cl_bool blocking, cl_event *ev)
 {

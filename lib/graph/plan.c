@@ -72,8 +72,8 @@ aecl_status aecl_plan_args(aecl_plan *p, cl_kernel k, const char *fmt, ...)
         case 'u': { cl_uint v = va_arg(ap, unsigned); err = clSetKernelArg(k, i++, sizeof v, &v); break; }
         case 'f': { float v = (float)va_arg(ap, double); err = clSetKernelArg(k, i++, sizeof v, &v); break; }
         case 'R': { cl_uint v = p->opt.seed; err = clSetKernelArg(k, i++, sizeof v, &v); break; }
-        case 'S': case 'V': {
-            cl_uint v = *c == 'S' ? (cl_uint)p->step : (cl_uint)p->valid_rows;
+        case 'S': case 'V': case 'O': {
+            cl_uint v = *c == 'S' ? (cl_uint)p->step : *c == 'V' ? (cl_uint)p->valid_rows : p->row_offset;
             err = clSetKernelArg(k, i, sizeof v, &v);
             if (!err) st = add_dyn(p, k, i, *c);
             i++;
@@ -157,6 +157,7 @@ void aecl_plan_free(aecl_plan *p)
     free(p->launches);
     free(p->kernels);
     free(p->dyn);
+    free(p->grads);
     if (p->persist) clReleaseMemObject(p->persist);
     if (p->work) clReleaseMemObject(p->work);
     if (p->dummy) clReleaseMemObject(p->dummy);
@@ -166,3 +167,18 @@ void aecl_plan_free(aecl_plan *p)
 const aecl_plan_stats *aecl_plan_get_stats(const aecl_plan *p) { return &p->stats; }
 const char *aecl_plan_launch_label(const aecl_plan *p, int i) { return p->launches[i].label; }
 double aecl_plan_launch_flops(const aecl_plan *p, int i) { return p->launches[i].flops; }
+
+int aecl_plan_grads(const aecl_plan *p, const aecl_plan_grad **grads)
+{
+    *grads = p->grads;
+    return p->n_grads;
+}
+
+void aecl_plan_grad_region(const aecl_plan *p, cl_mem *mem, size_t *off, size_t *elems)
+{
+    *mem = p->work;
+    *off = p->grad_off;
+    *elems = p->grad_elems;
+}
+
+int aecl_plan_update_start(const aecl_plan *p) { return p->update_start; }

@@ -42,11 +42,41 @@ int aecl_plan_launch_count(const aecl_plan *p);
 const char *aecl_plan_launch_label(const aecl_plan *p, int i);
 double aecl_plan_launch_flops(const aecl_plan *p, int i);
 
+/* A step in parts (data-parallel training works on the gradients between the
+ * backward pass and the optimizer): enqueues launches [from, to) with the
+ * dynamic arguments of the current step; aecl_plan_end_step then advances the
+ * step counter. aecl_plan_run is the whole range and the end. */
+aecl_status aecl_plan_run_range(aecl_plan *p, int from, int to);
+void aecl_plan_end_step(aecl_plan *p);
+
+/* A gradient of a trainable parameter. Every one lies in one contiguous region of
+ * the work arena, in parameter order, never shared with another tensor within a
+ * step, so it can be read, summed across processes and written back between
+ * its last write and the optimizer. */
+typedef struct aecl_plan_grad {
+    const aecl_tensor *param;
+    size_t off, size;     /* elements of the work buffer */
+    int ready;            /* launches [0, ready) write it completely */
+} aecl_plan_grad;
+
+/* The gradients (n; NULL/0 for a plan without them, or whose gradients are not
+ * all tensors of their own, e.g. one gradient for two parameters), their region
+ * [*off, *off + *elems) of the work buffer (*mem), and the first launch that may
+ * read them for the update: launches [0, update_start) are the forward and
+ * backward passes. */
+int aecl_plan_grads(const aecl_plan *p, const aecl_plan_grad **grads);
+void aecl_plan_grad_region(const aecl_plan *p, cl_mem *mem, size_t *off, size_t *elems);
+int aecl_plan_update_start(const aecl_plan *p);
+
 void aecl_plan_set_step(aecl_plan *p, uint64_t step);
 uint64_t aecl_plan_step(const aecl_plan *p);
 /* Rows of the batch that hold data (the rest is padding of a short last batch):
  * losses average over these rows only and give the rest zero gradient. */
 void aecl_plan_set_valid_rows(aecl_plan *p, int rows);
+/* The index of the batch's first row in a larger batch split across processes
+ * (0 by default): random ops draw for row k what row `rows + k` of that batch
+ * draws, so the split gives the numbers of the whole batch. */
+void aecl_plan_set_row_offset(aecl_plan *p, uint32_t rows);
 
 /* Blocking copies between the host and a tensor (any tensor with storage). */
 aecl_status aecl_plan_write(aecl_plan *p, const aecl_tensor *t, const float *src);
@@ -70,6 +100,7 @@ aecl_status aecl_plan_kernel_text(aecl_plan *p, const char *what, const char *sr
  *   i  int         u  unsigned         f  float (passed as double)
  *   R  the plan's seed (uint)
  *   S  the step counter (uint, dynamic)      V  valid rows (int, dynamic)
+ *   O  the row offset (uint, dynamic)
  *   _  an aecl_tensor* that may be NULL: (mem, off) of a 1-float dummy when NULL */
 aecl_status aecl_plan_args(aecl_plan *p, cl_kernel k, const char *fmt, ...);
 /* Appends a launch of k (plan-owned) with the given geometry. local may be NULL. */

@@ -12,7 +12,7 @@
 typedef struct aecl_dyn_arg {
     cl_kernel kernel;
     cl_uint index;
-    char kind;                  /* 'S' step, 'V' valid rows */
+    char kind;                  /* 'S' step, 'V' valid rows, 'O' row offset */
 } aecl_dyn_arg;
 
 struct aecl_plan {
@@ -33,6 +33,11 @@ struct aecl_plan {
     size_t cap_dyn;
     uint64_t step;
     int valid_rows;
+    uint32_t row_offset;
+    aecl_plan_grad *grads;      /* the trainable parameters' gradients (memplan, emit) */
+    int n_grads;
+    size_t grad_off, grad_elems; /* their region of the work arena */
+    int update_start;           /* first launch after the last gradient's */
 };
 
 #endif

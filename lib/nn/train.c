@@ -1,8 +1,14 @@
 /* The training loop: shuffled mini-batches replayed through one compiled plan,
  * a loss read every few steps, validation, the learning-rate schedule and early
- * stopping after each epoch, checkpoints and resuming; evaluation. */
+ * stopping after each epoch, checkpoints and resuming; evaluation.
+ *
+ * Data-parallel (opts->comm): every rank runs this loop over the same shuffled
+ * data; a step's rows are split between the ranks (train_dist.c sums the
+ * gradients); rank 0 alone validates, reads the checkpoint to resume and writes
+ * files, and shares the outcome, so every rank takes the same decisions. */
 #include "nn/train.h"
 #include "nn/batches.h"
+#include "nn/train_dist.h"
 #include "rt/error.h"
 
 #include <math.h>
@@ -90,11 +96,12 @@ typedef struct staging {
 static aecl_status upload(aecl_net *n, staging *s, long step, const aecl_dataset *d, const size_t *idx, size_t from,
                           int rows)
 {
+    aecl_plan_set_valid_rows(n->plan, rows);
+    if (rows == 0) return AECL_OK; /* a rank past the end of a short last batch: the plan does not run */
     int k = (int)(step & 1);
     if (s->ev[k]) { clWaitForEvents(1, &s->ev[k]); clReleaseEvent(s->ev[k]); s->ev[k] = NULL; }
     gather(d, idx, from, rows, s->buf[k]);
     if (rows < n->batch) memset(s->buf[k] + (size_t)rows * d->features, 0, (size_t)(n->batch - rows) * d->features * sizeof(float));
-    aecl_plan_set_valid_rows(n->plan, rows);
     return aecl_plan_write_event(n->plan, n->x, s->buf[k], &s->ev[k]);
 }
 
@@ -120,7 +127,10 @@ typedef struct run {
     const aecl_dataset *train, *val;
     const aecl_train_opts *o;
     aecl_net *n;
-    aecl_net *eval;            /* validation's net, built once per run (NULL without validation) */
+    aecl_net *eval;            /* validation's net, built once per run (NULL without validation,
+                                  and on ranks other than 0) */
+    aecl_dist *dist;           /* data-parallel: this rank's collectives (NULL: one process) */
+    int validating;
     staging s;
     size_t *idx;
     float *w;
@@ -147,7 +157,42 @@ static aecl_status write_failed(run *r, aecl_status st)
     return AECL_OK;
 }
 
+static aecl_status write_checkpoint(run *r);
+
+static int root(const run *r) { return !r->dist || aecl_dist_rank(r->dist) == 0; }
+
+/* Rank 0 wrote a file with status st (a failed write it goes on from is AECL_OK
+ * with the reason in ck_error): every rank takes the same outcome. */
+static aecl_status share_write(run *r, aecl_status st)
+{
+    if (!r->dist) return st;
+    struct {
+        int checkpointed, best_written, failed;
+        char ck_error[sizeof r->ck_error], saved[sizeof r->saved];
+    } o;
+    memset(&o, 0, sizeof o);
+    o.checkpointed = r->pr.checkpointed;
+    o.best_written = r->pr.best_written;
+    o.failed = r->pr.checkpoint_error != NULL;
+    memcpy(o.ck_error, r->ck_error, sizeof o.ck_error);
+    memcpy(o.saved, r->saved, sizeof o.saved);
+    AECL_TRY(aecl_dist_bcast(r->dist, &o, sizeof o, st));
+    r->pr.checkpointed = o.checkpointed;
+    r->pr.best_written = o.best_written;
+    memcpy(r->ck_error, o.ck_error, sizeof o.ck_error);
+    memcpy(r->saved, o.saved, sizeof o.saved);
+    r->pr.checkpoint_error = o.failed ? r->ck_error : NULL;
+    return AECL_OK;
+}
+
 static aecl_status save_checkpoint(run *r)
+{
+    aecl_status st = AECL_OK;
+    if (root(r)) st = write_checkpoint(r);
+    return share_write(r, st);
+}
+
+static aecl_status write_checkpoint(run *r)
 {
     r->ck.plan_step = aecl_plan_step(r->n->plan);
     aecl_checkpoint_info ci = r->ck;
@@ -182,28 +227,42 @@ static const char *nonfinite(double v)
     return isnan(v) ? "NaN" : v > 0 ? "infinite" : "-infinite";
 }
 
-/* The mean of a step's per-sample rows of t over its valid rows. */
-static aecl_status row_mean(run *r, const aecl_tensor *t, int rows, double *out)
+/* The sum of a step's per-sample rows of t over its valid rows. */
+static aecl_status row_sum(run *r, const aecl_tensor *t, int rows, double *out)
 {
     AECL_TRY(aecl_plan_read(r->n->plan, t, r->rows_buf));
     double s = 0;
     for (int i = 0; i < rows; i++) s += r->rows_buf[i];
-    *out = s / rows;
+    *out = s;
     return AECL_OK;
 }
 
-/* Reads the loss and its terms (a host sync: the rate is measured after it). */
-static aecl_status read_loss(run *r, int epoch, long st, int rows, size_t samples, double t0)
+/* This rank's loss times its rows, and the sums of its rows' loss terms. */
+static aecl_status loss_sums(run *r, int rows, double v[3])
 {
+    v[0] = v[1] = v[2] = 0;
+    if (rows == 0) return AECL_OK;
     float l;
     AECL_TRY(aecl_plan_read(r->n->plan, r->n->loss, &l));
+    v[0] = (double)l * rows;
+    AECL_TRY(row_sum(r, r->n->rec_rows, rows, &v[1]));
+    if (r->n->kl_rows) AECL_TRY(row_sum(r, r->n->kl_rows, rows, &v[2]));
+    return AECL_OK;
+}
+
+/* Reads the loss and its terms (a host sync: the rate is measured after it):
+ * the mean over the step's `total` rows, summed over the ranks. */
+static aecl_status read_loss(run *r, int epoch, long st, int rows, int total, size_t samples, double t0)
+{
+    double v[3];
+    aecl_status got = loss_sums(r, rows, v);
+    if (r->dist) AECL_TRY(aecl_dist_sum(r->dist, v, 3, got));
+    else AECL_TRY(got);
+    double l = v[0] / total, rec = v[1] / total, kl = v[2] / total;
     AECL_RETURN_IF(!isfinite(l), AECL_ERR_NUMERIC, r->ctx,
                    "the training loss became %s at epoch %d, step %ld: lower the learning rate%s", nonfinite(l), epoch + 1,
                    st + 1, r->saved);
-    double rec, kl = 0;
-    AECL_TRY(row_mean(r, r->n->rec_rows, rows, &rec));
     if (r->spec->loss == AECL_LOSS_MSE) rec /= (double)r->n->features;
-    if (r->n->kl_rows) AECL_TRY(row_mean(r, r->n->kl_rows, rows, &kl));
     r->ck.loss_sum += l;
     r->ck.recon_sum += rec;
     r->ck.kl_sum += kl;
@@ -216,24 +275,37 @@ static aecl_status read_loss(run *r, int epoch, long st, int rows, size_t sample
     return AECL_OK;
 }
 
+/* One step over the global batch's `total` rows from `from`: this rank's share
+ * of them with the data-parallel collectives, else all of them. */
+static aecl_status run_step(run *r, long st, size_t from, int total, int *rows)
+{
+    int first = 0;
+    *rows = r->dist ? aecl_dist_rows(r->dist, total, &first) : total;
+    aecl_status got = AECL_OK;
+    if (r->o->cancel && *r->o->cancel)
+        got = aecl_fail(r->ctx, AECL_ERR_CANCELED, "training canceled before epoch %d, step %ld%s", r->pr.epoch, st + 1,
+                        r->saved);
+    if (got == AECL_OK) got = upload(r->n, &r->s, st, r->train, r->idx, from + (size_t)first, *rows);
+    if (r->dist) return aecl_dist_step(r->dist, *rows, total, got);
+    AECL_TRY(got);
+    return aecl_plan_run(r->n->plan);
+}
+
 static aecl_status run_epoch(run *r, int epoch, long first)
 {
-    aecl_net *n = r->n;
     const aecl_dataset *d = r->train;
+    size_t batch = (size_t)r->o->batch; /* the global batch */
     int every = r->o->report_every > 0 ? r->o->report_every : 10;
     double t0 = aecl_now_s();
     shuffle(r->idx, d->n, r->o->seed, epoch);
     for (long st = first; st < r->steps; st++) {
-        AECL_RETURN_IF(r->o->cancel && *r->o->cancel, AECL_ERR_CANCELED, r->ctx,
-                       "training canceled before epoch %d, step %ld%s", epoch + 1, st + 1, r->saved);
-        size_t from = (size_t)st * (size_t)n->batch;
-        int rows = (int)(d->n - from < (size_t)n->batch ? d->n - from : (size_t)n->batch);
-        AECL_TRY(upload(n, &r->s, st, d, r->idx, from, rows));
-        AECL_TRY(aecl_plan_run(n->plan));
+        size_t from = (size_t)st * batch;
+        int total = (int)(d->n - from < batch ? d->n - from : batch), rows;
+        AECL_TRY(run_step(r, st, from, total, &rows));
         /* The epoch's first step is read too, so progress shows from the start
          * (a resumed mid-epoch run reads where the uninterrupted one did). */
         if (st == 0 || (st + 1) % every == 0 || st + 1 == r->steps) {
-            AECL_TRY(read_loss(r, epoch, st, rows, from + (size_t)rows - (size_t)first * (size_t)n->batch, t0));
+            AECL_TRY(read_loss(r, epoch, st, rows, total, from + (size_t)total - (size_t)first * batch, t0));
             report(r);
         }
         /* A step checkpoint on an epoch's last step is written after validation. */
@@ -282,12 +354,18 @@ static aecl_status copy_params(aecl_net *dst, aecl_net *src)
     return AECL_OK;
 }
 
-/* The validation loss of the weights the training net holds now. */
+/* The validation loss of the weights the training net holds now (rank 0's,
+ * shared: the ranks' weights are the same). */
 static aecl_status validate(run *r, double *loss)
 {
     double t0 = aecl_now_s();
-    AECL_TRY(copy_params(r->eval, r->n));
-    AECL_TRY(aecl_evaluate_net_loss(r->eval, r->val, loss));
+    aecl_status st = AECL_OK;
+    if (r->eval) {
+        st = copy_params(r->eval, r->n);
+        if (st == AECL_OK) st = aecl_evaluate_net_loss(r->eval, r->val, loss);
+    }
+    if (r->dist) st = aecl_dist_bcast(r->dist, loss, sizeof *loss, st);
+    AECL_TRY(st);
     r->pr.val_seconds = aecl_now_s() - t0;
     return AECL_OK;
 }
@@ -300,10 +378,14 @@ static aecl_status keep_best(run *r)
     AECL_TRY(aecl_net_read_params(r->n, r->ck.best));
     r->best_held = 1;
     if (!r->o->checkpoint_best) return AECL_OK;
-    aecl_status st = aecl_weights_save_meta(r->ctx, r->o->checkpoint_best, r->n, r->ck.best, r->o->scaling,
-                                            r->o->best_meta, r->o->n_best_meta);
-    r->pr.best_written = st == AECL_OK;
-    return st == AECL_ERR_IO ? write_failed(r, st) : st;
+    aecl_status st = AECL_OK;
+    if (root(r)) {
+        st = aecl_weights_save_meta(r->ctx, r->o->checkpoint_best, r->n, r->ck.best, r->o->scaling, r->o->best_meta,
+                                    r->o->n_best_meta);
+        r->pr.best_written = st == AECL_OK;
+        if (st == AECL_ERR_IO) st = write_failed(r, st);
+    }
+    return share_write(r, st);
 }
 
 /* Validation and the monitor after epoch e; *stop when early stopping ends the run. */
@@ -311,7 +393,7 @@ static aecl_status end_epoch(run *r, int e, double t0, int *stop)
 {
     double monitored = r->pr.train_loss;
     r->pr.val_loss = NAN;
-    if (r->eval) {
+    if (r->validating) {
         double loss;
         AECL_TRY(validate(r, &loss));
         AECL_RETURN_IF(!isfinite(loss), AECL_ERR_NUMERIC, r->ctx,
@@ -323,7 +405,7 @@ static aecl_status end_epoch(run *r, int e, double t0, int *stop)
     *stop = aecl_monitor_update(&r->ck.monitor, &r->o->schedule, r->o->patience, e + 1, monitored);
     r->pr.improved = r->ck.monitor.best != best;
     r->pr.stopping = *stop;
-    if (r->pr.improved && r->eval) AECL_TRY(keep_best(r));
+    if (r->pr.improved && r->validating) AECL_TRY(keep_best(r));
     r->ck.epoch = e + 1;
     r->ck.step = 0;
     r->ck.loss_sum = r->ck.recon_sum = r->ck.kl_sum = 0;
@@ -363,20 +445,60 @@ static aecl_status resume(run *r)
     return AECL_OK;
 }
 
+/* The starting point: the seed's weights, opts->init or the checkpoint. */
+static aecl_status start(run *r)
+{
+    /* Given weights replace the seed's; the optimizer state starts fresh either way. */
+    if (r->o->init) AECL_TRY(aecl_net_write_params(r->n, r->o->init));
+    else AECL_TRY(aecl_net_init_params(r->n, r->o->seed));
+    return r->o->resume ? resume(r) : AECL_OK;
+}
+
+/* Data-parallel: rank 0's start (status st) goes to every rank: the loop's
+ * position, the plan's step, the parameters and optimizer state, the best
+ * weights kept so far. */
+static aecl_status share_start(run *r, aecl_status st)
+{
+    struct {
+        aecl_checkpoint_info ck;
+        uint64_t plan_step;
+        int best_held;
+        char saved[sizeof r->saved];
+    } o;
+    memset(&o, 0, sizeof o);
+    o.ck = r->ck;
+    o.plan_step = aecl_plan_step(r->n->plan);
+    o.best_held = r->best_held;
+    memcpy(o.saved, r->saved, sizeof o.saved);
+    AECL_TRY(aecl_dist_bcast(r->dist, &o, sizeof o, st));
+    float *best = r->ck.best;
+    r->ck = o.ck;
+    r->ck.best = best;
+    r->best_held = o.best_held && best;
+    memcpy(r->saved, o.saved, sizeof o.saved);
+    aecl_plan_set_step(r->n->plan, o.plan_step);
+    const aecl_tensor *t[2 * AECL_NET_MAX_PARAMS + AECL_NET_MAX_PARAMS];
+    int n = 0;
+    for (int i = 0; i < r->n->n_params; i++) t[n++] = r->n->params[i];
+    for (int i = 0; i < r->n->g->n_nodes && n < (int)(sizeof t / sizeof t[0]); i++)
+        if (r->n->g->nodes[i]->flags & AECL_T_STATE) t[n++] = r->n->g->nodes[i];
+    AECL_TRY(aecl_dist_bcast_tensors(r->dist, t, n));
+    if (!o.best_held) return AECL_OK;
+    /* Every rank that keeps best weights has the buffer (the same options). */
+    return aecl_dist_bcast(r->dist, best, aecl_net_param_floats(r->n) * sizeof *best, AECL_OK);
+}
+
 static aecl_status train_loop(run *r)
 {
     int stop = 0;
     float *best = r->ck.best;
     r->ck = (aecl_checkpoint_info){.seed = r->o->seed, .batch = r->o->batch, .monitor = aecl_monitor_init(r->base_lr),
                                    .best = best};
-    /* Given weights replace the seed's; the optimizer state starts fresh either way. */
-    if (r->o->init) AECL_TRY(aecl_net_write_params(r->n, r->o->init));
-    else AECL_TRY(aecl_net_init_params(r->n, r->o->seed));
-    if (r->o->resume) {
-        AECL_TRY(resume(r));
-        /* A run that early stopping had ended stays ended. */
-        stop = r->o->patience > 0 && r->ck.monitor.bad_epochs >= r->o->patience;
-    }
+    aecl_status st = root(r) ? start(r) : AECL_OK;
+    if (r->dist) st = share_start(r, st);
+    AECL_TRY(st);
+    /* A run that early stopping had ended stays ended. */
+    if (r->o->resume) stop = r->o->patience > 0 && r->ck.monitor.bad_epochs >= r->o->patience;
     r->ck.monitor.min_delta = r->o->min_delta;
     for (int e = r->ck.epoch; e < r->o->epochs && !stop; e++) {
         double t0 = aecl_now_s();
@@ -399,7 +521,7 @@ static void finish(run *r, double t0)
     if (best) memcpy(r->w, r->ck.best, aecl_net_param_floats(r->n) * sizeof *r->w);
     if (!r->o->summary) return;
     *r->o->summary = (aecl_train_summary){.epochs_run = r->ck.epoch, .stopped_early = r->pr.stopping,
-                                          .validated = r->eval != NULL, .best_loss = r->ck.monitor.best,
+                                          .validated = r->validating, .best_loss = r->ck.monitor.best,
                                           .best_epoch = r->ck.monitor.best_epoch,
                                           .weights_epoch = best ? r->ck.monitor.best_epoch : r->ck.epoch,
                                           .seconds = aecl_now_s() - t0};
@@ -421,7 +543,7 @@ static aecl_status check_opts(aecl_ctx *ctx, const aecl_model_spec *spec, const 
                    o->checkpoint_every);
     AECL_RETURN_IF(!(o->min_delta >= 0) || !isfinite(o->min_delta), AECL_ERR_INVALID_ARG, ctx,
                    "min_delta %g: must be a finite number >= 0", o->min_delta);
-    return AECL_OK;
+    return o->comm ? aecl_dist_check(ctx, o->comm, o->batch) : AECL_OK;
 }
 
 aecl_status aecl_train(aecl_ctx *ctx, const aecl_model_spec *spec, const aecl_dataset *train, const aecl_dataset *val,
@@ -430,8 +552,8 @@ aecl_status aecl_train(aecl_ctx *ctx, const aecl_model_spec *spec, const aecl_da
     *weights = NULL;
     AECL_TRY(check_opts(ctx, spec, train, o));
     double t0 = aecl_now_s();
-    int validating = val && val->n;
-    run r = {.ctx = ctx, .spec = spec, .train = train, .val = val, .o = o,
+    int validating = val && val->n, share = o->comm ? o->batch / o->comm->size : o->batch;
+    run r = {.ctx = ctx, .spec = spec, .train = train, .val = val, .o = o, .validating = validating,
              .base_lr = o->lr > 0 ? o->lr : spec->train.lr, .keep_best = validating && !o->keep_last,
              .steps = (long)((train->n + (size_t)o->batch - 1) / (size_t)o->batch)};
     r.pr = (aecl_train_progress){.building = 1, .epochs = o->epochs, .steps_per_epoch = r.steps, .batch = o->batch,
@@ -440,20 +562,27 @@ aecl_status aecl_train(aecl_ctx *ctx, const aecl_model_spec *spec, const aecl_da
     /* Building and compiling the kernels takes seconds the first time: say so. */
     report(&r);
     r.pr.building = 0;
-    aecl_status st = aecl_net_build(ctx, spec, o->batch, AECL_NET_TRAIN, (uint32_t)o->seed, &r.n);
-    if (st != AECL_OK) return st;
-    size_t stage = (size_t)o->batch * train->features * sizeof(float), nw = aecl_net_param_floats(r.n);
+    /* Each rank's net takes its share of the global batch; its random numbers
+     * are those of its rows in the global batch. */
+    if (o->comm) AECL_TRY(aecl_dist_open(ctx, o->comm, share, 1, &r.dist));
+    aecl_status st = aecl_net_build(ctx, spec, share, AECL_NET_TRAIN, (uint32_t)o->seed, &r.n);
+    if (r.dist) st = aecl_dist_set_plan(r.dist, st == AECL_OK ? r.n->plan : NULL, st);
+    if (st != AECL_OK) { aecl_dist_close(r.dist); aecl_net_free(r.n); return st; }
+    if (r.dist) aecl_plan_set_row_offset(r.n->plan, (uint32_t)(o->comm->rank * share));
+    size_t stage = (size_t)share * train->features * sizeof(float), nw = aecl_net_param_floats(r.n);
     r.s = (staging){{malloc(stage), malloc(stage)}, {0}};
     r.idx = malloc(train->n * sizeof *r.idx);
     r.w = malloc(nw * sizeof *r.w);
-    r.rows_buf = malloc((size_t)o->batch * sizeof *r.rows_buf);
+    r.rows_buf = malloc((size_t)share * sizeof *r.rows_buf);
     int best = r.keep_best || (validating && o->checkpoint_best);
     r.ck.best = best ? malloc(nw * sizeof *r.ck.best) : NULL;
     if (!r.s.buf[0] || !r.s.buf[1] || !r.idx || !r.w || !r.rows_buf || (best && !r.ck.best))
         st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
     /* Validation's net lives as long as the run: no plan compiled per epoch. */
-    if (st == AECL_OK && validating) st = aecl_eval_net_build_mode(ctx, spec, o->batch, AECL_NET_VALIDATE, &r.eval);
+    if (st == AECL_OK && validating && root(&r))
+        st = aecl_eval_net_build_mode(ctx, spec, o->batch, AECL_NET_VALIDATE, &r.eval);
     if (st == AECL_OK && o->resume) snprintf(r.saved, sizeof r.saved, "; %s is unchanged", o->resume);
+    if (r.dist) st = aecl_dist_sum(r.dist, NULL, 0, st); /* every rank is ready, or none starts */
     if (st == AECL_OK) st = train_loop(&r);
     if (st == AECL_OK) finish(&r, t0);
     staging_free(&r.s);
@@ -461,6 +590,7 @@ aecl_status aecl_train(aecl_ctx *ctx, const aecl_model_spec *spec, const aecl_da
     free(r.rows_buf);
     free(r.ck.best);
     aecl_net_free(r.eval);
+    aecl_dist_close(r.dist); /* before the plan its last write goes to */
     aecl_net_free(r.n);
     if (st != AECL_OK) { free(r.w); return st; }
     *weights = r.w;

@@ -192,8 +192,15 @@ typedef struct aecl_train_opts {
                                  or resume) and optimizer state are broadcast at the start;
                                  only rank 0 reads opts->resume and writes checkpoint and
                                  checkpoint_best files (a failed write fails every rank with
-                                 the same status). Losses reported are global; every rank
-                                 gets the same callbacks and returns the same weights. */
+                                 the same status); rank 0 alone validates and shares the
+                                 loss, so early stopping, plateau and best weights agree.
+                                 Losses reported are global; every rank gets the same
+                                 callbacks (print on rank 0) and returns the same weights.
+                                 A failure on one rank (a step, a read, opts->cancel) fails
+                                 every rank with an error naming it. The collectives are
+                                 called one at a time, some from a communication thread of
+                                 the library's (MPI: MPI_THREAD_SERIALIZED at least); a
+                                 failing one must fail on every rank, not leave them waiting. */
 } aecl_train_opts;
 
 /* Trains a network on `train`, validating on `val` (may be NULL) after each epoch;

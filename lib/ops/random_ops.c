@@ -38,10 +38,11 @@ static aecl_status rng_kernel(aecl_plan *p, const char *name, cl_kernel *k)
     return aecl_plan_kernel(p, "random.cl", opt, name, k);
 }
 
-/* One work-item per RNG_K Philox blocks of four elements. */
+/* One work-item per RNG_K Philox blocks of four elements; one block more for a
+ * row offset that shifts the elements within blocks (cl/random.cl). */
 static aecl_status launch_blocks(aecl_plan *p, cl_kernel k, const aecl_tensor *t)
 {
-    size_t blocks = (t->size + 3) / 4, per = (size_t)rng_blocks(aecl_plan_ctx(p));
+    size_t blocks = (t->size + 3) / 4 + 1, per = (size_t)rng_blocks(aecl_plan_ctx(p));
     return aecl_plan_launch_1d(p, k, (blocks + per - 1) / per, t->op->name);
 }
 
@@ -60,8 +61,8 @@ static aecl_status emit_dropout(aecl_plan *p, aecl_tensor *t)
     const dropout_params *dp = dropout_p(t);
     double prob = dp->p, scale = 1.0f / (1.0f - dp->p);
     AECL_TRY(rng_kernel(p, "dropout", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTiffRuSu", t->in[0], t, (int)t->size, prob, scale,
-                            (unsigned)AECL_RNG_STREAM_DROPOUT, (unsigned)dp->stream));
+    AECL_TRY(aecl_plan_args(p, k, "TTiffRuSuOi", t->in[0], t, (int)t->size, prob, scale,
+                            (unsigned)AECL_RNG_STREAM_DROPOUT, (unsigned)dp->stream, aecl_cols(t)));
     return launch_blocks(p, k, t);
 }
 
@@ -109,8 +110,8 @@ static aecl_status emit_noise(aecl_plan *p, aecl_tensor *t)
     cl_kernel k;
     const noise_params *np = noise_p(t);
     AECL_TRY(rng_kernel(p, "noise", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTiifiRuSu", t->in[0], t, (int)t->size, (int)np->kind, (double)np->param,
-                            np->clip, (unsigned)AECL_RNG_STREAM_NOISE, (unsigned)np->stream));
+    AECL_TRY(aecl_plan_args(p, k, "TTiifiRuSuOi", t->in[0], t, (int)t->size, (int)np->kind, (double)np->param,
+                            np->clip, (unsigned)AECL_RNG_STREAM_NOISE, (unsigned)np->stream, aecl_cols(t)));
     return launch_blocks(p, k, t);
 }
 
@@ -120,8 +121,9 @@ static aecl_status emit_noise_grad(aecl_plan *p, aecl_tensor *t)
     cl_kernel k;
     const noise_params *np = noise_p(t);
     AECL_TRY(rng_kernel(p, "noise_grad", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTTiifiRuSu", t->in[0], t->in[1], t, (int)t->size, (int)np->kind,
-                            (double)np->param, np->clip, (unsigned)AECL_RNG_STREAM_NOISE, (unsigned)np->stream));
+    AECL_TRY(aecl_plan_args(p, k, "TTTiifiRuSuOi", t->in[0], t->in[1], t, (int)t->size, (int)np->kind,
+                            (double)np->param, np->clip, (unsigned)AECL_RNG_STREAM_NOISE, (unsigned)np->stream,
+                            aecl_cols(t)));
     return launch_blocks(p, k, t);
 }
 
@@ -172,8 +174,8 @@ static aecl_status emit_reparam(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
     AECL_TRY(rng_kernel(p, "reparam", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTTiRuSu", t->in[0], t->in[1], t, (int)t->size,
-                            (unsigned)AECL_RNG_STREAM_REPARAM, (unsigned)reparam_p(t)->stream));
+    AECL_TRY(aecl_plan_args(p, k, "TTTiRuSuOi", t->in[0], t->in[1], t, (int)t->size,
+                            (unsigned)AECL_RNG_STREAM_REPARAM, (unsigned)reparam_p(t)->stream, aecl_cols(t)));
     return launch_blocks(p, k, t);
 }
 
@@ -182,8 +184,8 @@ static aecl_status emit_reparam_grad(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
     AECL_TRY(rng_kernel(p, "reparam_grad", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTTiRuSu", t->in[0], t->in[1], t, (int)t->size,
-                            (unsigned)AECL_RNG_STREAM_REPARAM, (unsigned)reparam_p(t)->stream));
+    AECL_TRY(aecl_plan_args(p, k, "TTTiRuSuOi", t->in[0], t->in[1], t, (int)t->size,
+                            (unsigned)AECL_RNG_STREAM_REPARAM, (unsigned)reparam_p(t)->stream, aecl_cols(t)));
     return launch_blocks(p, k, t);
 }
 
