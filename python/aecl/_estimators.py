@@ -8,7 +8,8 @@ import os
 import numpy as np
 
 from . import _lib
-from ._arrays import fptr, labels as as_labels, rows
+from ._arrays import fptr, rows
+from ._data import Data
 from ._lib import check, context, encode, lib
 from ._model import Model, load
 
@@ -24,28 +25,6 @@ def default_model_text(features):
     return (f"kind = vanilla\ninput = {features}\nlatent = {latent}\nloss = mse\noutput_activation = none\n\n"
             f"[encoder]\ndense {h1} relu\ndense {h2} relu\n\n[decoder]\nmirror\n\n"
             "[train]\noptimizer = adam\nlr = 1e-3\nbatch = 64\nepochs = 20\n")
-
-
-class _Data:
-    """An aecl_data handle of host rows (copied by the library)."""
-
-    def __init__(self, ctx, x, y=None):
-        self._ctx = ctx
-        self.h = ctypes.c_void_p()
-        lab = as_labels(y, x.shape[0]) if y is not None else None
-        lp = lab.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)) if lab is not None else None
-        check(lib.aecl_data_from_array(ctx, fptr(x), x.shape[0], x.shape[1], lp, ctypes.byref(self.h)), ctx)
-
-    def split(self, fraction, seed):
-        val = _Data.__new__(_Data)
-        val._ctx, val.h = self._ctx, ctypes.c_void_p()
-        check(lib.aecl_data_split(self.h, float(fraction), int(seed), ctypes.byref(val.h)), self._ctx)
-        return val
-
-    def __del__(self):
-        if getattr(self, "h", None) and self.h.value:
-            lib.aecl_data_free(self.h)
-            self.h = None
 
 
 class AutoEncoder:
@@ -150,11 +129,11 @@ class AutoEncoder:
         x = rows(X)
         spec = self._spec(ctx, x.shape[1]) if (self.model is not None or not self.init) else ctypes.c_void_p()
         try:
-            train = _Data(ctx, x, y)
+            train = Data(ctx, x, y)
             val = None
             if validation_data is not None:
                 vx = validation_data[0] if isinstance(validation_data, tuple) else validation_data
-                val = _Data(ctx, rows(vx, x.shape[1], "validation_data"))
+                val = Data(ctx, rows(vx, x.shape[1], "validation_data"))
             elif self.validation_split:
                 val = train.split(self.validation_split, self.seed if self.seed is not None else 1)
             failure = []

@@ -211,3 +211,26 @@ def test_init_fine_tunes_saved_weights(tmp_path):
     for k in a:
         np.testing.assert_allclose(b[k], a[k], rtol=0, atol=1e-6)
     assert mb["aecl.train.init"] == str(tmp_path / "a.st")
+
+
+def test_read_data_as_aecl_reads_files(tmp_path):
+    x = np.asfortranarray(data(30))
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", np.arange(30) % 4)
+    X, y = aecl.read_data(tmp_path / "x.npy", labels=tmp_path / "y.npy", limit=20)
+    np.testing.assert_array_equal(X, x[:20].astype(np.float32))
+    np.testing.assert_array_equal(y, np.arange(20) % 4)
+    csv = "a,b,label\n" + "".join(f"{i / 4},{-i},{i % 2}\n" for i in range(10))
+    (tmp_path / "d.csv").write_text(csv)
+    X, y = aecl.read_data(tmp_path / "d.csv", label_column="label")
+    np.testing.assert_array_equal(X, np.array([[i / 4, -i] for i in range(10)], np.float32))
+    np.testing.assert_array_equal(y, np.arange(10) % 2)
+    X, y = aecl.read_data(tmp_path / "d.csv")
+    assert X.shape == (10, 3) and y is None
+    (tmp_path / "bad.npy").write_bytes(b"\x93NUMPY\x01\x00garbage")
+    with pytest.raises(aecl.AeclValueError, match="bad.npy"):
+        aecl.read_data(tmp_path / "bad.npy")
+    root = "/usr/share/datasets/fashion-mnist"
+    if os.path.isdir(root):
+        X, y = aecl.read_data(root, limit=5, test_set=True)
+        assert X.shape == (5, 784) and y.shape == (5,) and 0 <= X.min() and X.max() <= 1
