@@ -279,7 +279,8 @@ typedef struct aecl_training_progress {
 
 /* Returns 0 to go on; nonzero cancels the run: it stops before its next step
  * and aecl_training_run returns AECL_ERR_CANCELED (no result, files already
- * written stay). With a communicator, every rank must cancel at the same report. */
+ * written stay). With a communicator, a cancel on one rank stops every rank (the
+ * others fail with a message naming it). */
 typedef int (*aecl_training_progress_fn)(void *user, const aecl_training_progress *p);
 
 /* Zero means "the default" for every field (`aecl train`'s options). */
@@ -300,7 +301,12 @@ typedef struct aecl_training_options {
     const char *checkpoint_best; /* with validation: a weights file rewritten at each improvement */
     const char *resume;         /* continue the run of this checkpoint (same model, data, batch, seed) */
     const char *init;           /* start from this weights file's parameters (spec may then be NULL) */
-    const aecl_comm *comm;      /* NULL: one process; else data-parallel over comm->size ranks */
+    const aecl_comm *comm;      /* NULL: one process. Else data-parallel over comm->size ranks:
+                                   every rank creates its training with the same model, data
+                                   and options (batch is the global batch, a multiple of
+                                   comm->size); rank 0 reads resume and writes the checkpoint
+                                   files; every rank gets the same reports and weights (the
+                                   application saves on rank 0; docs/scaling.md) */
     aecl_training_progress_fn progress; /* or NULL */
     void *user;                 /* progress's first argument */
     unsigned char reserved[128]; /* zero; new options take this room within a soname */
