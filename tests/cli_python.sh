@@ -4,6 +4,10 @@
 # skips) without numpy or pytest: CI installs python3-pytest and python3-numpy.
 aecl="${1:?usage: cli_python.sh AECL}"
 src="${AECL_SOURCE_DIR:?}" bin="${AECL_BINARY_DIR:?}"
+# A sanitizer build's library cannot be loaded into an uninstrumented python3.
+if grep -q "^AECL_SANITIZE:BOOL=ON" "$bin/CMakeCache.txt" 2>/dev/null; then
+  echo "SKIP: a sanitizer build (libaecl.so needs the ASan runtime loaded first)"; exit 77
+fi
 py=""
 for p in "${AECL_PYTHON:-}" python3 /usr/bin/python3; do
   [ -n "$p" ] && "$p" -c 'import numpy, pytest' 2>/dev/null && { py="$p"; break; }

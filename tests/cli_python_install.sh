@@ -4,6 +4,10 @@
 # finding the library through $AECL_LIBRARY and, copied beside it, on its own.
 aecl="${1:?usage: cli_python_install.sh AECL}"
 src="${AECL_SOURCE_DIR:?}" bin="${AECL_BINARY_DIR:?}"
+# A sanitizer build's library cannot be loaded into an uninstrumented python3.
+if grep -q "^AECL_SANITIZE:BOOL=ON" "$bin/CMakeCache.txt" 2>/dev/null; then
+  echo "SKIP: a sanitizer build (libaecl.so needs the ASan runtime loaded first)"; exit 77
+fi
 fail=0 pass=0
 ok() { if eval "$1"; then pass=$((pass+1)); else echo "FAILED: $1"; fail=$((fail+1)); fi; }
 py=""
