@@ -12,6 +12,7 @@
  * fails on one rank, and a rank that stops (every rank must end with an error,
  * none may hang). */
 #include "check.h"
+#include "nn/comm_threads.h"
 #include "nn/net.h"
 #include "nn/train.h"
 #include "nn/train_dist.h"
@@ -23,92 +24,41 @@
 #define DATA "/usr/share/datasets/fashion-mnist/"
 enum { MAX_RANKS = 3 };
 
-/* ---- a communicator of threads ------------------------------------------------ */
+/* ---- the threads' communicator, with a failure to inject ------------------------ */
 
-typedef struct tcomm {
-    int size;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int arrived, gen, broken;
-    void *ptr[MAX_RANKS];
-    int fail_rank;            /* this rank's allreduce_f32 call number fail_call fails (-1: none) */
-    long fail_call;
-} tcomm;
+typedef struct fault {
+    int rank;                 /* this rank's allreduce_f32 call number `call` fails (-1: none) */
+    long call;
+} fault;
 
 typedef struct trank {
-    tcomm *s;
+    aecl_comm_threads *t;
+    const aecl_comm *inner;
+    const fault *f;
     int rank;
     long f32_calls;
 } trank;
 
-/* 0 when every rank arrived; 1 when the communicator broke (a rank failed). */
-static int barrier(tcomm *s)
-{
-    pthread_mutex_lock(&s->mu);
-    int g = s->gen, broken = s->broken;
-    if (!broken && ++s->arrived == s->size) {
-        s->arrived = 0;
-        s->gen++;
-        pthread_cond_broadcast(&s->cv);
-    } else {
-        while (!broken && s->gen == g) {
-            pthread_cond_wait(&s->cv, &s->mu);
-            broken = s->broken && s->gen == g;
-        }
-    }
-    pthread_mutex_unlock(&s->mu);
-    return broken;
-}
-
-static void breaks(tcomm *s)
-{
-    pthread_mutex_lock(&s->mu);
-    s->broken = 1;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-}
-
-/* data = the sum over ranks, in rank order (every rank gets the same bits). */
-#define ALLREDUCE(NAME, T)                                                                   \
-    static aecl_status NAME(void *user, T *data, size_t n)                                   \
-    {                                                                                        \
-        trank *r = user;                                                                     \
-        tcomm *s = r->s;                                                                     \
-        s->ptr[r->rank] = data;                                                              \
-        if (barrier(s)) return AECL_ERR_IO;                                                  \
-        T *sum = malloc((n ? n : 1) * sizeof *sum);                                          \
-        for (size_t i = 0; sum && i < n; i++) {                                              \
-            T a = 0;                                                                         \
-            for (int k = 0; k < s->size; k++) a += ((const T *)s->ptr[k])[i];                \
-            sum[i] = a;                                                                      \
-        }                                                                                    \
-        int broken = barrier(s);                                                             \
-        if (sum && !broken) memcpy(data, sum, n * sizeof *sum);                              \
-        free(sum);                                                                           \
-        if (!sum) breaks(s);                                                                 \
-        return broken || !sum ? AECL_ERR_IO : AECL_OK;                                       \
-    }
-ALLREDUCE(sum_f64, double)
-ALLREDUCE(sum_f32_all, float)
-
 static aecl_status sum_f32(void *user, float *data, size_t n)
 {
     trank *r = user;
-    if (r->rank == r->s->fail_rank && r->f32_calls++ == r->s->fail_call) {
-        breaks(r->s);
+    if (r->rank == r->f->rank && r->f32_calls++ == r->f->call) {
+        aecl_comm_threads_break(r->t);
         return AECL_ERR_IO;
     }
-    return sum_f32_all(user, data, n);
+    return r->inner->allreduce_f32(r->inner->user, data, n);
+}
+
+static aecl_status sum_f64(void *user, double *data, size_t n)
+{
+    const trank *r = user;
+    return r->inner->allreduce_f64(r->inner->user, data, n);
 }
 
 static aecl_status bcast(void *user, void *data, size_t bytes, int root)
 {
-    trank *r = user;
-    tcomm *s = r->s;
-    s->ptr[r->rank] = data;
-    if (barrier(s)) return AECL_ERR_IO;
-    if (r->rank != root) memcpy(data, s->ptr[root], bytes);
-    return barrier(s) ? AECL_ERR_IO : AECL_OK;
+    const trank *r = user;
+    return r->inner->broadcast(r->inner->user, data, bytes, root);
 }
 
 /* ---- runs ------------------------------------------------------------------------ */
@@ -146,7 +96,7 @@ static void *rank_main(void *arg)
     j->st = aecl_ctx_create(j->device, &ctx);
     if (j->st != AECL_OK) {
         snprintf(j->msg, sizeof j->msg, "%s", aecl_ctx_last_error(NULL));
-        breaks(j->tr.s);
+        aecl_comm_threads_break(j->tr.t);
         return NULL;
     }
     aecl_train_opts o = j->cfg->o;
@@ -188,25 +138,23 @@ static void find_devices(void)
     free(info);
 }
 
-/* N ranks of cfg; jobs[r] holds each rank's outcome (the caller frees w). The
- * caller sets s->fail_rank and s->fail_call (fail_rank -1: no failure). */
-static void run_ranks(const run_cfg *cfg, int n, rank_job *jobs, tcomm *s)
+/* N ranks of cfg; jobs[r] holds each rank's outcome (the caller frees w). */
+static void run_ranks(const run_cfg *cfg, int n, rank_job *jobs, const fault *f)
 {
-    s->size = n;
-    s->arrived = s->gen = s->broken = 0;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
+    aecl_comm_threads *t = NULL;
+    CHECK(aecl_comm_threads_create(n, &t) == AECL_OK);
+    if (!t) return;
     pthread_t th[MAX_RANKS];
     for (int r = 0; r < n; r++) {
-        jobs[r] = (rank_job){.cfg = cfg, .tr = {s, r, 0}};
+        const aecl_comm *inner = aecl_comm_threads_rank(t, r);
+        jobs[r] = (rank_job){.cfg = cfg, .tr = {t, inner, f, r, 0}};
         jobs[r].comm = (aecl_comm){.rank = r, .size = n, .allreduce_f32 = sum_f32, .allreduce_f64 = sum_f64,
                                    .broadcast = bcast, .user = &jobs[r].tr};
         snprintf(jobs[r].device, sizeof jobs[r].device, "%s", devices[r % n_devices]);
         pthread_create(&th[r], NULL, rank_main, &jobs[r]);
     }
     for (int r = 0; r < n; r++) pthread_join(th[r], NULL);
-    pthread_cond_destroy(&s->cv);
-    pthread_mutex_destroy(&s->mu);
+    aecl_comm_threads_free(t);
 }
 
 /* The weights of a one-process run (on the test's context). */
@@ -267,8 +215,8 @@ static void same_as_one(const char *what, const char *text, const aecl_dataset *
     aecl_train_summary s1;
     float *ref = one_process(&cfg, &s1);
     rank_job jobs[MAX_RANKS];
-    tcomm s = {.fail_rank = -1};
-    run_ranks(&cfg, n, jobs, &s);
+    fault none = {-1, 0};
+    run_ranks(&cfg, n, jobs, &none);
     for (int r = 0; r < n; r++) {
         CHECK_MSG(jobs[r].st == AECL_OK, "%s, rank %d of %d: %s", what, r, n, jobs[r].msg);
         if (ref && jobs[r].w) {
@@ -302,8 +250,8 @@ static void decisions(const aecl_dataset *tr, const aecl_dataset *val)
     remove(ck);
     remove(best);
     rank_job jobs[2];
-    tcomm s = {.fail_rank = -1};
-    run_ranks(&cfg, 2, jobs, &s);
+    fault none = {-1, 0};
+    run_ranks(&cfg, 2, jobs, &none);
     for (int r = 0; r < 2; r++) {
         CHECK_MSG(jobs[r].st == AECL_OK, "rank %d: %s", r, jobs[r].msg);
         /* min_delta huge: epoch 2 cannot improve, patience 1 stops there. */
@@ -325,7 +273,7 @@ static void decisions(const aecl_dataset *tr, const aecl_dataset *val)
     /* Rank 0 cannot write: every rank ends with its error. */
     cfg.o.checkpoint = cfg.o.checkpoint_best = NULL;
     cfg.o.resume = test_path("missing.safetensors");
-    run_ranks(&cfg, 2, jobs, &s);
+    run_ranks(&cfg, 2, jobs, &none);
     for (int r = 0; r < 2; r++) {
         CHECK_MSG(jobs[r].st == AECL_ERR_IO && strstr(jobs[r].msg, "missing.safetensors"), "rank %d: %s: %s", r,
                   aecl_status_str(jobs[r].st), jobs[r].msg);
@@ -343,8 +291,8 @@ static void failures(const aecl_dataset *tr)
     if (!spec) return;
     run_cfg cfg = {.spec = spec, .train = tr, .o = {.epochs = 1, .batch = 50, .seed = 1}, .cancel_rank = -1};
     rank_job jobs[MAX_RANKS];
-    tcomm s = {.fail_rank = -1};
-    run_ranks(&cfg, 3, jobs, &s);
+    fault none = {-1, 0};
+    run_ranks(&cfg, 3, jobs, &none);
     for (int r = 0; r < 3; r++) {
         CHECK_MSG(jobs[r].st == AECL_ERR_INVALID_ARG && strstr(jobs[r].msg, "not divisible"), "rank %d: %s", r,
                   jobs[r].msg);
@@ -352,9 +300,8 @@ static void failures(const aecl_dataset *tr)
     }
     /* Rank 1's third gradient sum fails. */
     cfg.o.batch = 48;
-    s.fail_rank = 1;
-    s.fail_call = 2;
-    run_ranks(&cfg, 3, jobs, &s);
+    fault third = {1, 2};
+    run_ranks(&cfg, 3, jobs, &third);
     for (int r = 0; r < 3; r++) {
         CHECK_MSG(jobs[r].st == AECL_ERR_IO && strstr(jobs[r].msg, "communicator"), "rank %d: %s: %s", r,
                   aecl_status_str(jobs[r].st), jobs[r].msg);
@@ -362,8 +309,7 @@ static void failures(const aecl_dataset *tr)
     }
     /* Rank 2 stops: it takes part in the step's sums, the others learn why. */
     cfg.cancel_rank = 2;
-    s.fail_rank = -1;
-    run_ranks(&cfg, 3, jobs, &s);
+    run_ranks(&cfg, 3, jobs, &none);
     for (int r = 0; r < 3; r++) {
         CHECK_MSG(jobs[r].st == AECL_ERR_CANCELED && (r == 2 || strstr(jobs[r].msg, "rank 2")), "rank %d: %s: %s", r,
                   aecl_status_str(jobs[r].st), jobs[r].msg);

@@ -199,7 +199,6 @@ static void sum_bucket(aecl_dist *d, int k)
 {
     bucket *b = &d->b[k];
     float *p = d->h + STATUS + b->off;
-    double t0 = aecl_now_s();
     aecl_status own = AECL_OK;
     if (d->ev[k]) {
         if (clWaitForEvents(1, &d->ev[k]) != CL_SUCCESS) own = AECL_ERR_OPENCL;
@@ -211,6 +210,7 @@ static void sum_bucket(aecl_dist *d, int k)
          * would have waited for it in the queue). */
         if (d->wrote && clWaitForEvents(1, &d->wrote) != CL_SUCCESS) own = AECL_ERR_OPENCL;
     }
+    double t0 = aecl_now_s(); /* from the data's arrival: the host's own work */
     if (own != AECL_OK) memset(p, 0, b->len * sizeof *p);
     else if (d->weight != 1.0f)
         for (size_t i = 0; i < b->len; i++) p[i] *= d->weight;

@@ -61,9 +61,10 @@ aecl_status aecl_dist_bcast(aecl_dist *d, void *data, size_t bytes, aecl_status 
 /* Rank 0's values of tensors t[0..n) (parameters, optimizer state) to every rank. */
 aecl_status aecl_dist_bcast_tensors(aecl_dist *d, const aecl_tensor *const *t, int n);
 
-/* Time spent so far (seconds, summed over steps): reading, weighting and summing
- * the gradients (comm), and the caller waiting for that after enqueueing the
- * backward pass (wait: what the overlap did not hide). */
+/* Time spent so far (seconds, summed over steps): weighting and summing the
+ * gradients once they are on the host (comm), and the caller waiting, after
+ * enqueueing the backward pass, for the last sum (wait: the rest of the backward
+ * pass on the device plus what the overlap did not hide). */
 typedef struct aecl_dist_stats {
     long steps;
     int buckets;
