@@ -8,7 +8,7 @@
  * VAE's samples, over 300 Fashion-MNIST rows with a short last batch that
  * leaves a rank without rows and row offsets that start mid-block of the random
  * streams. Then: validation, best weights and checkpoints (rank 0 writes; the
- * decisions agree), a global batch the ranks do not divide, a communicator that
+ * decisions agree), resuming a 2-rank checkpoint, a global batch the ranks do not divide, a communicator that
  * fails on one rank, and a rank that stops (every rank must end with an error,
  * none may hang). */
 #include "check.h"
@@ -277,6 +277,28 @@ static void decisions(const aecl_dataset *tr, const aecl_dataset *val)
     for (int r = 0; r < 2; r++) {
         CHECK_MSG(jobs[r].st == AECL_ERR_IO && strstr(jobs[r].msg, "missing.safetensors"), "rank %d: %s: %s", r,
                   aecl_status_str(jobs[r].st), jobs[r].msg);
+        free(jobs[r].w);
+    }
+    free(ref);
+    /* Resuming a 2-rank checkpoint of epoch 1 on 2 ranks ends where 2 epochs in
+     * one process do. */
+    run_cfg two = {.spec = spec, .train = tr, .o = {.epochs = 2, .batch = 96, .seed = 3}, .cancel_rank = -1};
+    ref = one_process(&two, &s1);
+    remove(ck);
+    two.o.epochs = 1;
+    two.o.checkpoint = ck;
+    run_ranks(&two, 2, jobs, &none);
+    for (int r = 0; r < 2; r++) free(jobs[r].w);
+    two.o.epochs = 2;
+    two.o.checkpoint = NULL;
+    two.o.resume = ck;
+    run_ranks(&two, 2, jobs, &none);
+    for (int r = 0; r < 2; r++) {
+        CHECK_MSG(jobs[r].st == AECL_OK && jobs[r].sum.epochs_run == 2, "rank %d: %s", r, jobs[r].msg);
+        if (ref && jobs[r].w) {
+            double d = worst_tensor_diff(spec, jobs[r].w, ref);
+            CHECK_MSG(d <= 1e-5, "resumed rank %d differs from one process by %g", r, d);
+        }
         free(jobs[r].w);
     }
     free(ref);
