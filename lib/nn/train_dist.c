@@ -168,14 +168,14 @@ aecl_status aecl_dist_bcast_tensors(aecl_dist *d, const aecl_tensor *const *t, i
 /* ---- buckets ------------------------------------------------------------------------ */
 
 /* Gradients in region order, cut from the end (the last layers' gradients are
- * ready first) into buckets of at least a quarter of the region (MIN_BUCKET
+ * ready first) into buckets of at least an eighth of the region (MIN_BUCKET
  * floats at least); the rest, from offset 0, is summed last, after the whole
  * backward pass, and carries the status. Buckets are sorted by readiness. */
 static void make_buckets(aecl_dist *d, int overlap)
 {
     const aecl_plan_grad *g;
     int n = aecl_plan_grads(d->plan, &g), start = aecl_plan_update_start(d->plan);
-    size_t target = d->elems / 4 > MIN_BUCKET ? d->elems / 4 : MIN_BUCKET, end = d->elems;
+    size_t target = d->elems / 8 > MIN_BUCKET ? d->elems / 8 : MIN_BUCKET, end = d->elems;
     d->nb = 0;
     int last = n; /* grads [i, last) are the open bucket */
     for (int i = n - 1; overlap && i > 0 && d->nb < MAX_BUCKETS - 1; i--) {
