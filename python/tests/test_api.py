@@ -234,3 +234,15 @@ def test_read_data_as_aecl_reads_files(tmp_path):
     if os.path.isdir(root):
         X, y = aecl.read_data(root, limit=5, test_set=True)
         assert X.shape == (5, 784) and y.shape == (5,) and 0 <= X.min() and X.max() <= 1
+
+
+def test_image_arrays_of_a_conv_model():
+    root = "/usr/share/datasets/fashion-mnist"
+    if not os.path.isdir(root):
+        pytest.skip("Fashion-MNIST is not installed")
+    X, _ = aecl.read_data(root, limit=64)
+    conv = os.path.join(os.path.dirname(__file__), "..", "..", "models", "conv.model")
+    ae = aecl.AutoEncoder(model=conv, epochs=1, batch_size=32).fit(X.reshape(64, 1, 28, 28))
+    assert ae.model_.input_shape == (1, 28, 28)
+    np.testing.assert_array_equal(ae.transform(X.reshape(64, 1, 28, 28)), ae.transform(X))
+    assert ae.reconstruct(X[:3]).shape == (3, 784)
