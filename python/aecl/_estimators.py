@@ -169,10 +169,12 @@ class AutoEncoder:
                          "validated": bool(s.validated), "best_epoch": s.best_epoch,
                          "weights_epoch": s.weights_epoch, "best_loss": s.best_loss, "seconds": s.seconds}
         m = ctypes.c_void_p()
-        check(lib.aecl_training_model(t, ctypes.byref(m)), ctx)
-        self.model_ = Model(m, ctx)
-        lib.aecl_training_free(t)
-        self._keep = None
+        try:
+            check(lib.aecl_training_model(t, ctypes.byref(m)), ctx)
+            self.model_ = Model(m, ctx)
+        finally:
+            lib.aecl_training_free(t)
+            self._keep = None
 
     def fit(self, X, y=None, validation_data=None):
         """Trains on X (n samples x features; any numeric dtype, C or Fortran
