@@ -1,5 +1,6 @@
 /* aecl train's options and its data: the training set, the validation set
- * (a seeded held-out split by default), and the scaling (train_data.c). */
+ * (a seeded held-out split by default), read through the public data calls
+ * (train_data.c; the scaling is the training API's). */
 #ifndef AECL_APP_TRAIN_DATA_H
 #define AECL_APP_TRAIN_DATA_H
 
