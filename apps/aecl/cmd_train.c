@@ -1,6 +1,8 @@
-/* aecl train: train an autoencoder from a model file on IDX images or CSV rows,
- * validating on held-out data, with a learning-rate schedule, early stopping,
- * the best epoch's weights, checkpoints, a history and an anomaly threshold. */
+/* aecl train: train an autoencoder from a model file on IDX images, CSV rows or
+ * .npy arrays, validating on held-out data, with a learning-rate schedule, early
+ * stopping, the best epoch's weights, checkpoints, a history and an anomaly
+ * threshold. Data, training and the weights file go through the public API
+ * (aecl.h: aecl_data_*, aecl_training_*); this file turns options into its calls. */
 #include "chart.h"
 #include "cli.h"
 #include "dist.h"
