@@ -150,6 +150,7 @@ _SIGNATURES = {
     "aecl_model_reconstruct": (c_int, [c_void_p, _F, c_size_t, _F]),
     "aecl_model_scores": (c_int, [c_void_p, _F, c_size_t, c_int, _F]),
     "aecl_model_sample": (c_int, [c_void_p, c_size_t, c_uint64, _F]),
+    "aecl_model_fit_normal": (c_int, [c_void_p, _F, c_size_t]),
     "aecl_model_save": (c_int, [c_void_p, c_char_p]),
     "aecl_model_get_meta": (c_char_p, [c_void_p, c_char_p]),
     "aecl_model_set_meta": (c_int, [c_void_p, c_char_p, c_char_p]),

@@ -8,7 +8,7 @@ from . import _lib
 from ._arrays import fptr, rows
 from ._lib import check, context, encode, lib
 
-_SCORES = {"mse": 0, "loss": 1, "elbo": 2}
+_SCORES = {"mse": 0, "loss": 1, "elbo": 2, "ssim": 3, "mahalanobis": 4, "combined": 5}
 
 
 class Model:
@@ -79,9 +79,11 @@ class Model:
         return y
 
     def score_samples(self, X, kind=None):
-        """Per-sample scores, higher = worse reconstructed: "mse" (mean squared
-        error per feature, the default but for a VAE), "loss" (the training
-        objective) or "elbo" (a VAE's negative ELBO, its default)."""
+        """Per-sample scores, higher = more anomalous: "mse" (mean squared error
+        per feature, the default but for a VAE), "loss" (the training objective),
+        "elbo" (a VAE's negative ELBO, its default), "ssim" (images: 1 - mean
+        SSIM), "mahalanobis" (the code's distance to the normal codes) or
+        "combined" (images: both, standardised); the last two after fit_normal."""
         kind = kind or ("elbo" if self.kind == "variational" else "mse")
         if kind not in _SCORES:
             raise ValueError(f"score kind {kind!r}: one of {', '.join(_SCORES)}")
@@ -89,6 +91,12 @@ class Model:
         s = np.empty(x.shape[0], np.float32)
         check(lib.aecl_model_scores(self._h, fptr(x), x.shape[0], _SCORES[kind], fptr(s)), self._ctx)
         return s
+
+    def fit_normal(self, X):
+        """Fits the normal data the "mahalanobis" and "combined" scores compare with."""
+        x = rows(X, self.input_size)
+        check(lib.aecl_model_fit_normal(self._h, fptr(x), x.shape[0]), self._ctx)
+        return self
 
     def sample(self, n, seed=0):
         """A VAE's decodes of n codes drawn from N(0, I)."""

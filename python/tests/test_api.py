@@ -246,3 +246,11 @@ def test_image_arrays_of_a_conv_model():
     assert ae.model_.input_shape == (1, 28, 28)
     np.testing.assert_array_equal(ae.transform(X.reshape(64, 1, 28, 28)), ae.transform(X))
     assert ae.reconstruct(X[:3]).shape == (3, 784)
+    m = ae.model_
+    s = m.score_samples(X[:8], "ssim")
+    assert s.shape == (8,) and ((0 <= s) & (s <= 2)).all()
+    with pytest.raises(aecl.AeclError, match="fit_normal|normal"):
+        m.score_samples(X[:8], "mahalanobis")
+    m.fit_normal(X)
+    d = m.score_samples(X[:8], "mahalanobis")
+    assert d.shape == (8,) and (d >= 0).all()
