@@ -22,6 +22,20 @@ class Data:
         lp = lab.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)) if lab is not None else None
         check(lib.aecl_data_from_array(ctx, fptr(x), x.shape[0], x.shape[1], lp, ctypes.byref(self.h)), ctx)
 
+    @classmethod
+    def load(cls, ctx, path, labels=None, label_column=None, limit=0, test_set=False, features=0):
+        """aecl's reader of a folder, IDX, CSV or .npy file (aecl_data_load)."""
+        o = _lib.DataOpts(limit=int(limit), features=int(features), labels=encode(labels),
+                          label_column=str(label_column).encode() if label_column is not None else None,
+                          test_set=1 if test_set else 0)
+        d = cls(ctx)
+        check(lib.aecl_data_load(ctx, encode(os.fspath(path)), ctypes.byref(o), ctypes.byref(d.h)), ctx)
+        return d
+
+    @property
+    def features(self):
+        return int(lib.aecl_data_features(self.h))
+
     def split(self, fraction, seed):
         val = Data(self._ctx)
         check(lib.aecl_data_split(self.h, float(fraction), int(seed), ctypes.byref(val.h)), self._ctx)
@@ -47,10 +61,5 @@ def read_data(path, labels=None, label_column=None, limit=0, test_set=False, dev
     CSV file (label_column: its name or index, left out of the features) or a .npy
     array of any dtype and order. labels: an IDX labels file or integer .npy for
     IDX or .npy data. Returns (X float32 (n, features), y int32 or None)."""
-    ctx = context(device)
-    o = _lib.DataOpts(limit=int(limit), labels=encode(labels),
-                      label_column=str(label_column).encode() if label_column is not None else None,
-                      test_set=1 if test_set else 0)
-    d = Data(ctx)
-    check(lib.aecl_data_load(ctx, encode(os.fspath(path)), ctypes.byref(o), ctypes.byref(d.h)), ctx)
+    d = Data.load(context(device), path, labels, label_column, limit, test_set)
     return d.arrays()

@@ -27,6 +27,10 @@ def default_model_text(features):
             "[train]\noptimizer = adam\nlr = 1e-3\nbatch = 64\nepochs = 20\n")
 
 
+def _is_path(X):
+    return isinstance(X, (str, bytes, os.PathLike))
+
+
 class AutoEncoder:
     """An autoencoder trained with aecl.
 
@@ -124,16 +128,20 @@ class AutoEncoder:
         return _lib.PROGRESS_FN(on_progress)
 
     def _train(self, X, y=None, validation_data=None):
-        """Trains; returns (ctx, training handle, float32 rows)."""
+        """Trains; returns (ctx, training handle, float32 rows or None for a file)."""
         ctx = context(self.device)
-        x = rows(X)
-        spec = self._spec(ctx, x.shape[1]) if (self.model is not None or not self.init) else ctypes.c_void_p()
-        try:
+        if _is_path(X):
+            x, train = None, Data.load(ctx, X)
+        else:
+            x = rows(X)
             train = Data(ctx, x, y)
+        spec = self._spec(ctx, train.features) if (self.model is not None or not self.init) else ctypes.c_void_p()
+        try:
             val = None
             if validation_data is not None:
                 vx = validation_data[0] if isinstance(validation_data, tuple) else validation_data
-                val = Data(ctx, rows(vx, x.shape[1], "validation_data"))
+                val = (Data.load(ctx, vx, features=train.features) if _is_path(vx)
+                       else Data(ctx, rows(vx, train.features, "validation_data")))
             elif self.validation_split:
                 val = train.split(self.validation_split, self.seed if self.seed is not None else 1)
             failure = []
@@ -177,8 +185,10 @@ class AutoEncoder:
             self._keep = None
 
     def fit(self, X, y=None, validation_data=None):
-        """Trains on X (n samples x features; any numeric dtype, C or Fortran
-        order). validation_data: X_val (or (X_val, ...)) monitored each epoch."""
+        """Trains on X: an array (n samples x features, or images n x c x h x w;
+        any numeric dtype, C or Fortran order) or the path of a data file aecl
+        reads (a folder, IDX, CSV or .npy: no numpy copy). validation_data: X_val
+        (or (X_val, ...)), an array or a path, monitored each epoch."""
         ctx, t, _ = self._train(X, None, validation_data)
         self._finish(ctx, t)
         return self
@@ -241,9 +251,10 @@ class AnomalyDetector(AutoEncoder):
             raise
         self._finish(ctx, t)
         self.threshold_ = float(thr.value)
-        # The scores of all of X (a validation split scored too), as PyOD's decision_scores_.
-        self.decision_scores_ = (scores.astype(np.float64) if info.train_rows == x.shape[0]
-                                 else self.decision_function(x))
+        # The scores of all of X (a validation split scored too), as PyOD's
+        # decision_scores_; X given as a file: the training rows' scores.
+        self.decision_scores_ = (self.decision_function(x) if x is not None and info.train_rows != x.shape[0]
+                                 else scores.astype(np.float64))
         self.labels_ = (self.decision_scores_ > self.threshold_).astype(int)
         return self
 

@@ -254,3 +254,18 @@ def test_image_arrays_of_a_conv_model():
     m.fit_normal(X)
     d = m.score_samples(X[:8], "mahalanobis")
     assert d.shape == (8,) and (d >= 0).all()
+
+
+def test_fit_from_a_file_equals_fit_from_the_array(tmp_path):
+    x = data(120)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "v.npy", data(30, seed=2))
+    a = aecl.AutoEncoder(model=MODEL, epochs=2, scale="standard").fit(x, validation_data=data(30, seed=2))
+    b = aecl.AutoEncoder(model=MODEL, epochs=2, scale="standard").fit(str(tmp_path / "x.npy"),
+                                                                       validation_data=tmp_path / "v.npy")
+    np.testing.assert_array_equal(a.transform(x), b.transform(x))
+    assert a.history_["val_loss"] == b.history_["val_loss"]
+    det = aecl.AnomalyDetector(model=MODEL, epochs=1, contamination=0.2).fit(tmp_path / "x.npy")
+    assert det.decision_scores_.shape == (120,) and det.labels_.sum() == 24
+    with pytest.raises(aecl.AeclIOError):
+        aecl.AutoEncoder(model=MODEL).fit(tmp_path / "none.npy")
