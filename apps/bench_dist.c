@@ -6,7 +6,8 @@
  *   alone    the plan's step without any collective (the floor)
  *   sync     one sum of all gradients after the backward pass (no overlap)
  *   overlap  buckets summed on a communication thread during the backward pass
- * and print, on rank 0, the median step time (queue drained), per step the time
+ * (interleaved step by step) and print, on rank 0, the median step time (queue
+ * drained), per step the time
  * spent weighting and summing the gradients on the host once read (comm), the
  * step's cost over `alone` (the sum as the step sees it: reads, comm, writes),
  * and what the overlap hides (sync's step time minus overlap's).
@@ -41,36 +42,42 @@ static int cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* One mode: steps timed one by one (the queue drained after each); the
- * collectives' figures count from the end of 3 warm-up steps. */
-static aecl_status time_mode(job *j, aecl_ctx *ctx, aecl_net *n, int mode, double *t)
+/* The modes' steps interleaved (alone, sync, overlap, alone, ...), each timed
+ * with the queue drained, so that the machine's load drifts over all three
+ * alike; the collectives' figures count from the end of 3 warm-up rounds. */
+static aecl_status time_modes(job *j, aecl_ctx *ctx, aecl_net *n, double *t)
 {
-    aecl_dist *d = NULL;
-    aecl_dist_stats s0 = {0}, s = {0};
-    if (mode > 0) {
-        AECL_TRY(aecl_dist_open(ctx, j->comm, j->share, mode == 2, &d));
-        aecl_status st = aecl_dist_set_plan(d, n->plan, AECL_OK);
-        if (st != AECL_OK) { aecl_dist_close(d); return st; }
-    }
+    aecl_dist *d[MODES] = {NULL};
+    aecl_dist_stats s0[MODES], s;
     aecl_status st = AECL_OK;
-    for (int i = -3; i < j->steps && st == AECL_OK; i++) {
-        if (i == 0 && d) aecl_dist_get_stats(d, &s0);
-        double t0 = aecl_now_s();
-        st = d ? aecl_dist_step(d, j->share, j->batch, AECL_OK) : aecl_plan_run(n->plan);
-        if (st == AECL_OK) st = aecl_ctx_finish(ctx);
-        if (i >= 0) t[i] = aecl_now_s() - t0;
+    for (int m = 1; m < MODES && st == AECL_OK; m++) {
+        st = aecl_dist_open(ctx, j->comm, j->share, m == 2, &d[m]);
+        if (st == AECL_OK) st = aecl_dist_set_plan(d[m], n->plan, AECL_OK);
     }
-    if (d && st == AECL_OK) {
-        aecl_dist_get_stats(d, &s);
-        double steps = (double)(s.steps - s0.steps), comm = s.comm_s - s0.comm_s;
-        j->comm_ms[mode] = 1e3 * comm / steps;
-        j->buckets[mode] = s.buckets;
-        j->floats = s.floats;
+    for (int i = -3; i < j->steps && st == AECL_OK; i++)
+        for (int m = 0; m < MODES && st == AECL_OK; m++) {
+            if (i == 0 && d[m]) aecl_dist_get_stats(d[m], &s0[m]);
+            double t0 = aecl_now_s();
+            st = d[m] ? aecl_dist_step(d[m], j->share, j->batch, AECL_OK) : aecl_plan_run(n->plan);
+            if (st == AECL_OK) st = aecl_ctx_finish(ctx);
+            if (i >= 0) t[m * j->steps + i] = aecl_now_s() - t0;
+        }
+    for (int m = 0; m < MODES; m++) {
+        if (d[m] && st == AECL_OK) {
+            aecl_dist_get_stats(d[m], &s);
+            j->comm_ms[m] = 1e3 * (s.comm_s - s0[m].comm_s) / (double)(s.steps - s0[m].steps);
+            j->buckets[m] = s.buckets;
+            j->floats = s.floats;
+        }
+        aecl_dist_close(d[m]);
     }
-    aecl_dist_close(d);
-    qsort(t, (size_t)j->steps, sizeof *t, cmp);
-    j->median[mode] = 1e3 * t[j->steps / 2];
-    return st;
+    if (st != AECL_OK) return st;
+    for (int m = 0; m < MODES; m++) {
+        double *tm = t + m * j->steps;
+        qsort(tm, (size_t)j->steps, sizeof *tm, cmp);
+        j->median[m] = 1e3 * tm[j->steps / 2];
+    }
+    return AECL_OK;
 }
 
 static void *rank_main(void *arg)
@@ -78,7 +85,7 @@ static void *rank_main(void *arg)
     job *j = arg;
     aecl_ctx *ctx = NULL;
     aecl_net *n = NULL;
-    double *t = malloc((size_t)j->steps * sizeof *t);
+    double *t = malloc((size_t)MODES * j->steps * sizeof *t);
     aecl_status st = t ? aecl_ctx_create(j->device, &ctx) : AECL_ERR_HOST_MEMORY;
     if (st == AECL_OK) st = aecl_net_build(ctx, j->spec, j->share, AECL_NET_TRAIN, 1, &n);
     if (st == AECL_OK) st = aecl_net_init_params(n, 1);
@@ -90,7 +97,7 @@ static void *rank_main(void *arg)
         st = x ? aecl_plan_write(n->plan, n->x, x) : AECL_ERR_HOST_MEMORY;
         free(x);
     }
-    for (int m = 0; m < MODES && st == AECL_OK; m++) st = time_mode(j, ctx, n, m, t);
+    if (st == AECL_OK) st = time_modes(j, ctx, n, t);
     if (st != AECL_OK) {
         fprintf(stderr, "bench_dist, rank %d: %s\n", j->comm->rank, aecl_ctx_last_error(ctx));
         j->failed = 1;
