@@ -36,6 +36,7 @@ struct aecl_dist {
     cl_event wrote;           /* the last step's write of the sums from h */
     float weight;             /* this rank's share of the step's rows */
     aecl_status local;        /* this rank's status, sent with the last bucket */
+    int read_failed;          /* a bucket's read failed (set by whoever sums it) */
     aecl_status comm_st;      /* a failed collective: none is made after it */
     /* the communication thread (overlap) */
     int threaded, quit;
@@ -215,10 +216,12 @@ static void sum_bucket(aecl_dist *d, int k)
     else if (d->weight != 1.0f)
         for (size_t i = 0; i < b->len; i++) p[i] *= d->weight;
     /* A rank without rows sends zeros and is no failure; a read that failed is. */
-    if (own == AECL_ERR_OPENCL && d->local == AECL_OK)
-        d->local = aecl_fail(d->ctx, AECL_ERR_OPENCL, "data-parallel training: reading the gradients failed");
+    if (own == AECL_ERR_OPENCL) d->read_failed = 1;
     size_t n = b->len;
     if (k == d->nb - 1) {
+        /* The caller set d->local before posting this bucket and reads it after. */
+        if (d->local == AECL_OK && d->read_failed)
+            d->local = aecl_fail(d->ctx, AECL_ERR_OPENCL, "data-parallel training: reading the gradients failed");
         double v[3];
         put_status(v, d, d->local);
         for (int i = 0; i < STATUS; i++) d->h[i] = i < 3 ? (float)v[i] : 0.0f;
@@ -294,7 +297,7 @@ aecl_status aecl_dist_step(aecl_dist *d, int rows, int total, aecl_status local)
     if (d->comm_st != AECL_OK) return d->comm_st;
     d->weight = total > 0 ? (float)((double)rows / (double)total) : 0.0f;
     if (d->threaded) pthread_mutex_lock(&d->mu);
-    d->posted = d->done = 0;
+    d->posted = d->done = d->read_failed = 0;
     if (d->threaded) pthread_mutex_unlock(&d->mu);
     int pos = 0;
     aecl_status st = local;
