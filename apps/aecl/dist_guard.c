@@ -142,10 +142,10 @@ static void print_tally(void)
 
 /* ---- the watchdog ----------------------------------------------------------------- */
 
-static void expire(void)
+static void expire(const char *what, double timeout)
 {
     fprintf(stderr, "aecl %s: %s has waited over %g s (--dist-timeout): another rank hung, died or is far "
-            "slower; ending the job\n", gd.cmd, gd.what, gd.timeout);
+            "slower; ending the job\n", gd.cmd, what, timeout);
     fflush(stderr);
     if (gd.thread_abort) MPI_Abort(MPI_COMM_WORLD, 1);
     _exit(1); /* without MPI_THREAD_MULTIPLE: mpirun ends the job when a rank exits unfinalised */
@@ -156,8 +156,11 @@ static void *watch(void *arg)
     pthread_mutex_lock(&gd.mu);
     while (!gd.stop) {
         if (gd.since > 0 && now() - gd.since >= gd.timeout) {
+            char what[sizeof gd.what];
+            double timeout = gd.timeout;
+            memcpy(what, gd.what, sizeof what);
             pthread_mutex_unlock(&gd.mu);
-            expire();
+            expire(what, timeout);
         }
         if (gd.since > 0) {
             double at = gd.since + gd.timeout;

@@ -74,7 +74,8 @@ static aecl_status broadcast(void *user, void *data, size_t bytes, int root)
 
 /* ---- the job ------------------------------------------------------------------ */
 
-static void start(const char *cmd, int *argc, char ***argv)
+/* 0, or 2 after a message when the job cannot run. */
+static int start(const char *cmd, int *argc, char ***argv)
 {
     int provided = MPI_THREAD_SINGLE;
     /* The watchdog thread calls MPI_Abort while the main thread waits in a
@@ -83,7 +84,15 @@ static void start(const char *cmd, int *argc, char ***argv)
     g.initialised = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &g.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g.size);
-    if (g.size < 2) return;
+    long launched = dist_env_size();
+    if (g.size == 1 && launched > 1) {
+        /* Another MPI's launcher: each process would train alone and write the same files. */
+        if (dist_env_rank() == 0)
+            fprintf(stderr, "aecl %s: started as one of %ld ranks, but MPI sees a job of 1: the launcher is not "
+                    "the one of the MPI aecl was built with (Open MPI's mpirun)\n", cmd, launched);
+        return 2;
+    }
+    if (g.size < 2) return 0;
     MPI_Comm_dup(MPI_COMM_WORLD, &g.comm);
     /* A failing collective returns its error to the callback, which turns it
      * into a status and a message naming the call. */
@@ -95,6 +104,7 @@ static void start(const char *cmd, int *argc, char ***argv)
     int null = g.rank > 0 ? open("/dev/null", O_WRONLY) : -1;
     if (null >= 0) { dup2(null, 1); close(null); }
     dist_guard_start(cmd, g.rank, provided >= MPI_THREAD_MULTIPLE);
+    return 0;
 }
 
 /* A failure of this rank alone: the others may be waiting in a collective for
@@ -110,8 +120,8 @@ static void abort_job(int rc)
 int dist_main(const char *cmd, int (*run)(int, char **), int argc, char **argv)
 {
     if (dist_env_size() < 0) return run(argc, argv); /* not started by a launcher */
-    start(cmd, &argc, &argv);
-    int rc = run(argc, argv);
+    int rc = start(cmd, &argc, &argv);
+    if (rc == 0) rc = run(argc, argv);
     if (rc != 0 && g.active && !g.agreed) abort_job(rc);
     dist_guard_stop();
     free(g.devices);
