@@ -10,6 +10,7 @@
 #include "nn/batches.h"
 #include "nn/train_dist.h"
 #include "rt/error.h"
+#include "rt/tuning.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -564,7 +565,7 @@ aecl_status aecl_train(aecl_ctx *ctx, const aecl_model_spec *spec, const aecl_da
     r.pr.building = 0;
     /* Each rank's net takes its share of the global batch; its random numbers
      * are those of its rows in the global batch. */
-    if (o->comm) AECL_TRY(aecl_dist_open(ctx, o->comm, share, 1, &r.dist));
+    if (o->comm) AECL_TRY(aecl_dist_open(ctx, o->comm, share, aecl_ctx_tuning(ctx)->dist_overlap, &r.dist));
     aecl_status st = aecl_net_build(ctx, spec, share, AECL_NET_TRAIN, (uint32_t)o->seed, &r.n);
     if (r.dist) st = aecl_dist_set_plan(r.dist, st == AECL_OK ? r.n->plan : NULL, st);
     if (st != AECL_OK) { aecl_dist_close(r.dist); aecl_net_free(r.n); return st; }

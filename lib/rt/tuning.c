@@ -52,6 +52,10 @@ static void decide_defaults(const aecl_tuning_facts *f, aecl_tuning *t, const ae
      * enough for a row (BCE 128 x 784: 0.13 ms with 16, 0.19 ms with 64). */
     t->loss_vw = t->simd ? t->simd : 4;
     t->loss_wg = cpu ? 16 : 64;
+    /* A CPU device computes on the cores the host would sum on: there the
+     * overlap hid nothing and cost 0.3-1.4 ms a step (apps/bench_dist, MLP, 2
+     * ranks on 2 cores). A GPU computes apart from the host. */
+    t->dist_overlap = !cpu;
 }
 
 /* ---- overrides ------------------------------------------------------------------ */

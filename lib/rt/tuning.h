@@ -42,7 +42,8 @@ enum {
     X("conv_wj", conv_wj, 'n', 1, 16, "weight-gradient taps per work-item")                                    \
     X("rng_blocks", rng_blocks, 'p', 1, 16, "Philox blocks per work-item")                                     \
     X("loss_vw", loss_vw, 'p', 1, 16, "floats per vector of the loss kernels")                                 \
-    X("loss_wg", loss_wg, 'p', 1, 64, "largest work-group of a loss row")
+    X("loss_wg", loss_wg, 'p', 1, 64, "largest work-group of a loss row")                                       \
+    X("dist_overlap", dist_overlap, 'n', 0, 1, "data-parallel: sum gradients during the backward pass")
 
 /* AECL_TUNE_KEY_<field>: a key's place in the list (its bit in `overridden`). */
 #define AECL_TUNE_KEY_ENUM(key, field, kind, lo, hi, help) AECL_TUNE_KEY_##field,
@@ -65,6 +66,8 @@ typedef struct aecl_tuning {
     int conv_vw, conv_p, conv_kv, conv_wj;
     int rng_blocks;
     int loss_vw, loss_wg;
+    int dist_overlap;           /* data-parallel training sums early gradients on a thread of
+                                   the host while the device runs the rest of the backward pass */
     /* Which keys were overridden (bit per key, in list order). */
     unsigned overridden;
 } aecl_tuning;
