@@ -101,14 +101,15 @@ ok '[ $rc -eq 0 ] && grep -q "^early stopping" <<<"$out" && ! grep -q "^epoch 3/
 out=$(mpi 3 "$aecl" train "$mlp" $run --batch 128 --out "$dir/no.st" 2>&1); rc=$?
 ok '[ $rc -eq 1 ] && grep -q "divisible by 3 (126 or 129 is)" <<<"$out" && ! grep -q "rank [12]:" <<<"$out" && [ ! -e "$dir/no.st" ]'
 
-# A failure on rank 1 mid-training (its 4th collective) ends the job at once, naming rank 1.
+# A failure on rank 1 mid-training (its 12th collective: a gradient sum) ends the job at once,
+# naming rank 1.
 t0=$(now)
-out=$(AECL_TEST_DIST_FAIL=1:4 mpi 2 "$aecl" train "$mlp" $one $tol --out "$dir/f.st" 2>&1); rc=$?
-ok '[ $rc -ne 0 ] && [ $(secs $t0) -lt 30 ] && grep -q "aecl train: rank 1: AECL_TEST_DIST_FAIL" <<<"$out" && [ ! -e "$dir/f.st" ]'
+out=$(AECL_TEST_DIST_FAIL=1:12 mpi 2 "$aecl" train "$mlp" $one $tol --out "$dir/f.st" 2>&1); rc=$?
+ok '[ $rc -ne 0 ] && [ $(secs $t0) -lt 30 ] && grep -q "aecl train: rank 1: AECL_TEST_DIST_FAIL: MPI_Allreduce of [0-9]* floats" <<<"$out" && [ ! -e "$dir/f.st" ]'
 ok 'grep -q "aecl train: rank 1: training failed" <<<"$out"' || echo "$out" | tail -8
 # A hung rank 1: the watchdog ends the job after --dist-timeout.
 t0=$(now)
-out=$(AECL_TEST_DIST_HANG=1:4 mpi 2 "$aecl" train "$mlp" $one --dist-timeout 3 --out "$dir/h.st" 2>&1); rc=$?
+out=$(AECL_TEST_DIST_HANG=1:12 mpi 2 "$aecl" train "$mlp" $one --dist-timeout 3 --out "$dir/h.st" 2>&1); rc=$?
 ok '[ $rc -ne 0 ] && [ $(secs $t0) -lt 30 ] && grep -q "rank [01]: .* has waited over 3 s (--dist-timeout)" <<<"$out" && [ ! -e "$dir/h.st" ]'
 
 echo "cli_mpi: $pass passed, $fail failed"
