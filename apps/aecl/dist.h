@@ -11,8 +11,10 @@
  * then is MPI initialised, so a plain `aecl` run is unchanged. In a run of N > 1
  * ranks: rank 0 alone prints (the other ranks' standard output goes to
  * /dev/null) and writes files; every rank's error lines read
- * "aecl train: rank R: ..."; a rank whose command fails on its own ends the
- * whole job (MPI_Abort), so no rank waits forever in a collective for it; and a
+ * "aecl train: rank R: ..."; a rank whose command fails before training is
+ * reported by the lowest such rank alone (dist_begin); once training started, a
+ * rank whose command fails on its own ends the whole job (MPI_Abort), so no
+ * rank waits forever in a collective for it; and a
  * watchdog thread ends the job when one collective waits longer than the
  * timeout (--dist-timeout). */
 #ifndef AECL_APP_DIST_H
@@ -51,9 +53,11 @@ const char *dist_device(const char *sel, char *buf, size_t cap);
 
 /* Before training, on every rank: checks that the global batch splits evenly
  * over the ranks (AECL_ERR_INVALID_ARG naming both, the same on every rank),
- * sets the watchdog's timeout (seconds; <= 0: DIST_DEFAULT_TIMEOUT) and
- * gathers every rank's host and device for dist_print_header. Does nothing
- * outside a job. */
+ * agrees with the other ranks to start (a rank whose command failed before
+ * this point reports its error, the others end quietly with the status
+ * AECL_ERR_INVALID_ARG: so a mistake every rank makes is said once), sets the
+ * watchdog's timeout (seconds; <= 0: DIST_DEFAULT_TIMEOUT) and gathers every
+ * rank's host and device for dist_print_header. Does nothing outside a job. */
 aecl_status dist_begin(aecl_ctx *ctx, int batch, double timeout);
 /* Part of the training header (rank 0, after dist_begin): "data-parallel on N
  * ranks (MPI): global batch B, B/N rows per rank per step" and a line per run of

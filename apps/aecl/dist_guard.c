@@ -18,6 +18,9 @@ static struct {
     int thread_abort;
     /* stderr */
     int at_line_start, quiet;
+    int hold;                 /* lines kept in held[] until the ranks agree to start */
+    char *held;
+    size_t n_held, cap_held;
     /* hooks: rank and collective number, -1 = off */
     long fail_rank, fail_call, hang_rank, hang_call;
     long calls;               /* collectives begun */
@@ -43,6 +46,18 @@ static double now(void)
 
 static void write_all(const char *s, size_t n)
 {
+    if (gd.hold) {
+        if (gd.n_held + n > gd.cap_held) {
+            size_t cap = 2 * (gd.n_held + n);
+            char *p = realloc(gd.held, cap);
+            if (!p) return; /* out of memory: the line is lost, not the run */
+            gd.held = p;
+            gd.cap_held = cap;
+        }
+        memcpy(gd.held + gd.n_held, s, n);
+        gd.n_held += n;
+        return;
+    }
     while (n > 0) {
         ssize_t k = write(2, s, n);
         if (k < 0 && errno == EINTR) continue;
@@ -96,8 +111,19 @@ static void prefix_stderr(void)
 
 void dist_guard_quiet(void)
 {
-    fflush(stderr);
+    dist_guard_release(0);
     gd.quiet = 1;
+}
+
+void dist_guard_release(int show)
+{
+    fflush(stderr);
+    if (!gd.hold) return;
+    gd.hold = 0;
+    if (show) write_all(gd.held, gd.n_held);
+    free(gd.held);
+    gd.held = NULL;
+    gd.n_held = gd.cap_held = 0;
 }
 
 /* ---- test hooks ------------------------------------------------------------------- */
@@ -144,6 +170,7 @@ static void print_tally(void)
 
 static void expire(const char *what, double timeout)
 {
+    dist_guard_release(1); /* the main thread waits in the collective: nothing else writes */
     fprintf(stderr, "aecl %s: %s has waited over %g s (--dist-timeout): another rank hung, died or is far "
             "slower; ending the job\n", gd.cmd, what, timeout);
     fflush(stderr);
@@ -180,6 +207,7 @@ void dist_guard_start(const char *cmd, int rank, int thread_abort)
     gd.rank = rank;
     gd.thread_abort = thread_abort;
     gd.timeout = DIST_DEFAULT_TIMEOUT;
+    gd.hold = 1;
     prefix_stderr();
     read_hook("AECL_TEST_DIST_FAIL", &gd.fail_rank, &gd.fail_call);
     read_hook("AECL_TEST_DIST_HANG", &gd.hang_rank, &gd.hang_call);
@@ -203,6 +231,7 @@ void dist_guard_timeout(double seconds)
 
 void dist_guard_stop(void)
 {
+    dist_guard_release(1);
     if (gd.stats) print_tally();
     if (!gd.running) return;
     pthread_mutex_lock(&gd.mu);

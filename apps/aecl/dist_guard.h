@@ -23,6 +23,10 @@ void dist_guard_timeout(double seconds);
  * prints it naming the call and returns AECL_ERR_IO. */
 aecl_status dist_guard_begin(const char *what, size_t n, const char *unit);
 aecl_status dist_guard_end(const char *mpi_error);
+/* Until the ranks agree to start training, this rank's stderr lines are held
+ * (so a mistake every rank makes is reported once): release writes them (show)
+ * or drops them, and later lines go out at once. */
+void dist_guard_release(int show);
 /* From now on this rank's stderr is dropped (rank 0 reports a shared failure). */
 void dist_guard_quiet(void);
 /* Stops the watchdog (a normal end). */

@@ -16,6 +16,7 @@ static struct {
     int initialised;          /* MPI_Init_thread was called (size 1 jobs too) */
     int rank, size;
     int agreed;               /* a failure every rank shares (dist_agree, dist_begin) */
+    int started;              /* the ranks agreed to start training (agree_start) */
     int batch;                /* the global batch (dist_begin) */
     char *devices;            /* rank 0: every rank's host and device, DESC bytes each */
     MPI_Comm comm;            /* aecl's duplicate of MPI_COMM_WORLD (errors returned) */
@@ -74,6 +75,8 @@ static aecl_status broadcast(void *user, void *data, size_t bytes, int root)
 
 /* ---- the job ------------------------------------------------------------------ */
 
+static int agree_start(int failed);
+
 /* 0, or 2 after a message when the job cannot run. */
 static int start(const char *cmd, int *argc, char ***argv)
 {
@@ -122,6 +125,7 @@ int dist_main(const char *cmd, int (*run)(int, char **), int argc, char **argv)
     if (dist_env_size() < 0) return run(argc, argv); /* not started by a launcher */
     int rc = start(cmd, &argc, &argv);
     if (rc == 0) rc = run(argc, argv);
+    if (rc != 0 && g.active && !g.started && agree_start(1) >= 0) g.agreed = 1;
     if (rc != 0 && g.active && !g.agreed) abort_job(rc);
     dist_guard_stop();
     free(g.devices);
@@ -132,6 +136,26 @@ int dist_main(const char *cmd, int (*run)(int, char **), int argc, char **argv)
 }
 
 /* ---- before and after training ------------------------------------------------- */
+
+/* The first collective of a job, made by every rank: by dist_begin when this
+ * rank is ready to train, by dist_main when its command failed before that.
+ * Returns the lowest rank that failed (g.size: none), or -1 when the collective
+ * itself failed. The failing rank with that number shows its held error lines,
+ * every other rank drops its own (the same mistake made by every rank is said
+ * once), and the job ends without MPI_Abort. */
+static int agree_start(int failed)
+{
+    int first = failed ? g.rank : g.size;
+    aecl_status st = dist_guard_begin("MPI_Allreduce", 1, "ints (the ranks' readiness)");
+    if (st == AECL_OK) st = finish(MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, g.comm));
+    g.started = 1;
+    if (st != AECL_OK) {
+        dist_guard_release(1);
+        return -1;
+    }
+    dist_guard_release(first == g.size || first == g.rank);
+    return first;
+}
 
 /* A failure every rank finds the same way: rank 0 reports it for all (the
  * others fall quiet before the message is made: the library logs it). */
@@ -171,14 +195,20 @@ void dist_print_header(void)
 aecl_status dist_begin(aecl_ctx *ctx, int batch, double timeout)
 {
     if (!g.active) return AECL_OK;
-    if (batch % g.size) {
+    if (batch % g.size) { /* every rank finds it: dist_main's agree_start reports it once */
         int lo = batch - batch % g.size, hi = lo + g.size;
         char alt[64];
         if (lo > 0) snprintf(alt, sizeof alt, "%d or %d", lo, hi);
         else snprintf(alt, sizeof alt, "%d", hi);
-        shared_failure();
         return aecl_fail(ctx, AECL_ERR_INVALID_ARG, "--batch %d: the batch is the global one, split evenly over the "
                          "%d ranks, so it must be divisible by %d (%s is)", batch, g.size, g.size, alt);
+    }
+    int first = agree_start(0);
+    AECL_RETURN_IF(first < 0, AECL_ERR_IO, ctx, "the ranks could not agree to start (MPI_Allreduce)");
+    if (first < g.size) { /* rank `first` failed and says why; this one says nothing */
+        g.agreed = 1;
+        dist_guard_quiet();
+        return aecl_fail(ctx, AECL_ERR_INVALID_ARG, "rank %d failed before training", first);
     }
     dist_guard_timeout(timeout > 0 ? timeout : DIST_DEFAULT_TIMEOUT);
     g.batch = batch;
