@@ -120,6 +120,39 @@ static void test_cache_off(void)
     unsetenv("AECL_CACHE");
 }
 
+static int cache_entries(void)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "ls %s/cache/*.bin 2>/dev/null | wc -l", tmpdir);
+    FILE *f = popen(cmd, "r");
+    int n = -1;
+    if (f && fscanf(f, "%d", &n) != 1) n = -1;
+    if (f) pclose(f);
+    return n;
+}
+
+/* PoCL with its own kernel cache on (POCL_KERNEL_CACHE unset): aecl builds the
+ * program and writes no entry, since making one costs PoCL a compile of every
+ * kernel. (main sets POCL_KERNEL_CACHE=0 for the other cases.) */
+static void test_driver_caches_itself(void)
+{
+    aecl_ctx *ctx;
+    CHECK_OK(NULL, aecl_ctx_create(NULL, &ctx));
+    if (ctx && strstr(aecl_ctx_device(ctx)->platform_name, "Portable Computing Language")) {
+        int before = cache_entries();
+        unsetenv("POCL_KERNEL_CACHE");
+        CHECK_NEAR(run_axpb(ctx, "-DSELFTEST_SCALE=3.0f"), 39.0, 1e-5);
+        aecl_program_stats s;
+        aecl_ctx_program_stats(ctx, &s);
+        CHECK(s.builds_from_source == 1 && before >= 0);
+        CHECK_MSG(cache_entries() == before, "entries %d before, %d after", before, cache_entries());
+        setenv("POCL_KERNEL_CACHE", "0", 1);
+        CHECK_NEAR(run_axpb(ctx, "-DSELFTEST_SCALE=4.0f"), 52.0, 1e-5);
+        CHECK_MSG(cache_entries() == before + 1, "entries %d before, %d after", before, cache_entries());
+    }
+    aecl_ctx_free(ctx);
+}
+
 static void test_kernel_dir(void)
 {
     char dir[300], path[400];
@@ -179,6 +212,8 @@ static void test_log_locate(void)
 
 int main(void)
 {
+    /* aecl writes no entries for PoCL while PoCL caches its own builds. */
+    setenv("POCL_KERNEL_CACHE", "0", 1);
     snprintf(tmpdir, sizeof tmpdir, "/tmp/aecl-test-programs-XXXXXX");
     CHECK(mkdtemp(tmpdir) != NULL);
     char cache[300];
@@ -187,6 +222,7 @@ int main(void)
     test_known_result_and_caches();
     test_corrupt_entries();
     test_cache_off();
+    test_driver_caches_itself();
     test_kernel_dir();
     test_log_locate();
     char cmd[300];

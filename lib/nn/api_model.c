@@ -109,7 +109,7 @@ aecl_status aecl_model_save(aecl_model *model, const char *path)
     for (size_t i = 0; i < m->n; i++)
         if (!aecl_meta_key_is_models(m->keys[i])) { extra[2 * n] = m->keys[i]; extra[2 * n + 1] = m->values[i]; n++; }
     aecl_net *net = NULL;
-    aecl_status st = aecl_net_build(ctx, aecl_model_spec_of(model), 1, AECL_NET_EVAL, 1, &net);
+    aecl_status st = aecl_net_build_graph(ctx, aecl_model_spec_of(model), 1, AECL_NET_EVAL, &net);
     if (st == AECL_OK) st = aecl_weights_save_meta(ctx, path, net, w, sc, extra, n);
     aecl_net_free(net);
     free(extra);

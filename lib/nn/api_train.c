@@ -382,7 +382,7 @@ aecl_status aecl_training_save(aecl_training *t, const char *path)
     AECL_TRY(need_result(t, "aecl_training_save"));
     AECL_RETURN_IF(!path, AECL_ERR_INVALID_ARG, t->ctx, "aecl_training_save: path is NULL");
     aecl_net *n = NULL;
-    AECL_TRY(aecl_net_build(t->ctx, t->spec, 1, AECL_NET_EVAL, 1, &n));
+    AECL_TRY(aecl_net_build_graph(t->ctx, t->spec, 1, AECL_NET_EVAL, &n));
     aecl_status st = aecl_weights_save_meta(t->ctx, path, n, t->w, &t->scaling, (const char *const *)t->meta,
                                             (size_t)t->n_meta);
     aecl_net_free(n);

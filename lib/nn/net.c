@@ -234,6 +234,12 @@ static aecl_status net_graph(aecl_ctx *ctx, const aecl_model_spec *spec, int bat
     return AECL_OK;
 }
 
+aecl_status aecl_net_build_graph(aecl_ctx *ctx, const aecl_model_spec *spec, int batch, aecl_net_mode mode,
+                                 aecl_net **out)
+{
+    return net_graph(ctx, spec, batch, mode, out);
+}
+
 aecl_status aecl_net_build(aecl_ctx *ctx, const aecl_model_spec *spec, int batch, aecl_net_mode mode, uint32_t seed,
                            aecl_net **out)
 {

@@ -51,6 +51,10 @@ typedef struct aecl_net {
 
 aecl_status aecl_net_build(aecl_ctx *ctx, const aecl_model_spec *spec, int batch, aecl_net_mode mode,
                            uint32_t seed, aecl_net **out);
+/* The net's graph, tensors and parameter names without a plan: no kernel is
+ * built (what a weights file's writer and reader need). net->plan is NULL. */
+aecl_status aecl_net_build_graph(aecl_ctx *ctx, const aecl_model_spec *spec, int batch, aecl_net_mode mode,
+                                 aecl_net **out);
 void aecl_net_free(aecl_net *net);
 
 /* Initial weights from the seed: Glorot/He uniform by the layer's activation,

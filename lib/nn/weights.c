@@ -188,7 +188,7 @@ static aecl_status read_params(aecl_ctx *ctx, const char *path, const aecl_safet
     *out = NULL;
     AECL_TRY(check_tensors(ctx, path, st, spec));
     aecl_net *n = NULL;
-    AECL_TRY(aecl_net_build(ctx, spec, 1, AECL_NET_EVAL, 1, &n));
+    AECL_TRY(aecl_net_build_graph(ctx, spec, 1, AECL_NET_EVAL, &n));
     float *w = malloc(aecl_net_param_floats(n) * sizeof *w);
     aecl_status r = w ? AECL_OK : aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
     float *p = w;

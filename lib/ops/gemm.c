@@ -165,17 +165,23 @@ static size_t pow2_at_most(size_t x)
 
 static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 
-/* Grid of gemm_outer / gemm_dot. CPUs: work-groups of (1 x ly) register blocks,
- * about four per compute unit (PoCL runs a group's items as a loop; many tiny
- * groups cost scheduling, too few leave cores idle). GPUs: up to 16 x 16 items,
- * at most 256 and at most the kernel's limit. */
+/* Work-items per group of gemm_outer / gemm_dot on CPUs: PoCL compiles a kernel
+ * once per work-group size it is launched with (half a second to seconds of a
+ * first run each), so there are two: CPU_GROUP where that leaves at least
+ * `target` groups, else 1. */
+#define CPU_GROUP 16
+
+/* Grid of gemm_outer / gemm_dot. CPUs: work-groups of (1 x ly) register blocks
+ * (PoCL runs a group's items as a loop; many tiny groups cost scheduling, too few
+ * leave cores idle). GPUs: up to 16 x 16 items, at most 256 and at most the
+ * kernel's limit. */
 static void grid_blocks(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_desc *d, gemm_cfg *c)
 {
     size_t gx = div_up((size_t)d->N, (size_t)c->block_n), gy = div_up((size_t)d->M, (size_t)c->block_m);
     size_t wg = aecl_kernel_max_wg(ctx, k), lx = 1, ly = 1;
     if (aecl_ctx_tuning(ctx)->cpu) {
         size_t target = 4 * (size_t)aecl_ctx_tuning(ctx)->compute_units;
-        while (ly * 2 <= gy && ly * 2 <= wg && div_up(gy, ly * 2) * gx >= target) ly *= 2;
+        if (gy >= CPU_GROUP && wg >= CPU_GROUP && div_up(gy, CPU_GROUP) * gx >= target) ly = CPU_GROUP;
     } else {
         if (wg > 256) wg = 256;
         lx = pow2_at_most(gx < 16 ? gx : 16);
@@ -191,24 +197,22 @@ static void grid_blocks(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_desc *d, gem
     c->global[1] = aecl_round_up(gy, ly);
 }
 
-/* Grid of gemm_packed: one work-group per panel of block_n columns (more when
- * there are fewer panels than 2 per compute unit), its items splitting the rows so
- * that there are about four items per compute unit in all. Sets block_m (= MS). */
-static void grid_packed(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_desc *d, gemm_cfg *c)
+/* Grid of gemm_packed: per panel of block_n columns, items splitting the rows so
+ * that there are about four items per compute unit in all. Sets block_m (= MS).
+ * Each item is its own work-group and packs its own copy of the panel: groups of
+ * two items sharing one saved a few percent where panels are few, but a kernel
+ * with a barrier costs PoCL about twice the compile time at a group size above
+ * one, and every further group size another compile. */
+static void grid_packed(aecl_ctx *ctx, const aecl_gemm_desc *d, gemm_cfg *c)
 {
     size_t cu = ctx->info.compute_units ? ctx->info.compute_units : 1;
     size_t gx = div_up((size_t)d->N, (size_t)c->block_n), rb = div_up((size_t)d->M, (size_t)c->rm);
     size_t per_panel = div_up(4 * cu, gx);
     if (per_panel > rb) per_panel = rb;
     c->block_m = (int)(div_up(rb, per_panel) * (size_t)c->rm);
-    size_t gy = div_up((size_t)d->M, (size_t)c->block_m), groups = div_up(2 * cu, gx);
-    if (groups > gy) groups = gy;
-    size_t ly = div_up(gy, groups), wg = aecl_kernel_max_wg(ctx, k);
-    if (ly > wg) ly = wg;
-    c->local[0] = 1;
-    c->local[1] = ly;
+    c->local[0] = c->local[1] = 1;
     c->global[0] = gx;
-    c->global[1] = aecl_round_up(gy, ly);
+    c->global[1] = div_up((size_t)d->M, (size_t)c->block_m);
 }
 
 /* The epilogue's optional operands, bound from index i on: bias, slope, Y, grad
@@ -267,7 +271,7 @@ static aecl_status prepare_own(aecl_ctx *ctx, const aecl_gemm_desc *d, const gem
              kmax);
     cl_kernel k;
     AECL_TRY(aecl_kernel_create(ctx, "gemm.cl", opts, c.kernel, &k));
-    if (packed) grid_packed(ctx, k, d, &c);
+    if (packed) grid_packed(ctx, d, &c);
     else grid_blocks(ctx, k, d, &c);
     aecl_status st = set_gemm_args(ctx, k, d, io);
     cl_int err = packed ? clSetKernelArg(k, PACKED_MS_ARG, sizeof c.block_m, &c.block_m) : CL_SUCCESS;
@@ -396,6 +400,16 @@ static aecl_status prepare_clblast(aecl_ctx *ctx, const aecl_gemm_desc *d, const
 
 /* ---- entry points -------------------------------------------------------------- */
 
+/* On a CPU, measuring a shape builds CLBlast's programs (seconds of a first run)
+ * only to find aecl's kernel faster: measured on PoCL with AVX-512, CLBlast won
+ * no product of 32 rows or more, nor any A^T B (the weight gradients), by more
+ * than timing noise. It did win some forward products of small batches (16 or
+ * 20 rows, up to 2.7x), so those are still measured. */
+static int own_without_measuring(aecl_ctx *ctx, const aecl_gemm_desc *d)
+{
+    return aecl_ctx_tuning(ctx)->cpu && (d->M >= 32 || d->trans_a);
+}
+
 /* The path for AUTO: the choice for this shape with an epilogue. A gradient
  * epilogue costs about what a bias does on either path (one more read per element,
  * or one more in-place kernel after CLBlast), so it shares the bias's choice. */
@@ -408,6 +422,10 @@ static aecl_status resolve_path(aecl_ctx *ctx, const aecl_gemm_desc *d, const ge
     if (*path == AECL_GEMM_AUTO && forced_path == AECL_TUNE_GEMM_OWN) *path = AECL_GEMM_OWN;
     if (*path == AECL_GEMM_AUTO && forced_path == AECL_TUNE_GEMM_CLBLAST) *path = AECL_GEMM_CLBLAST;
     if (*path != AECL_GEMM_AUTO) return AECL_OK;
+    if (own_without_measuring(ctx, d)) {
+        *path = AECL_GEMM_OWN;
+        return AECL_OK;
+    }
     aecl_gemm_desc plain = *d;
     plain.grad_act = AECL_ACT_NONE;
     return aecl_gemm_select(ctx, &plain, io->bias != NULL || d->grad_act != AECL_ACT_NONE, path);

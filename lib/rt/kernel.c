@@ -50,10 +50,13 @@ size_t aecl_kernel_max_wg(aecl_ctx *ctx, cl_kernel k)
 
 void aecl_range_1d(aecl_ctx *ctx, cl_kernel k, size_t n, size_t *global, size_t *local)
 {
-    /* 256 suits GPUs of every vendor; small kernels on small n need no more. */
+    /* 256 suits GPUs of every vendor; small kernels on small n need no more.
+     * CPUs keep 256 whatever n: PoCL compiles a kernel once per work-group size
+     * it meets (a second each on a first run), and the items past n of a group,
+     * which return at once, cost a CPU next to nothing. */
     size_t wg = aecl_kernel_max_wg(ctx, k);
     if (wg > 256) wg = 256;
-    while (wg > 1 && wg / 2 >= n) wg /= 2;
+    while (!ctx->tuning.cpu && wg > 1 && wg / 2 >= n) wg /= 2;
     *local = wg;
     *global = aecl_round_up(n ? n : 1, wg);
 }

@@ -95,10 +95,22 @@ static int build_from_binary(aecl_ctx *ctx, const unsigned char *bin, size_t len
     return 1;
 }
 
+/* A driver that keeps a disk cache of its own builds is not asked for binaries.
+ * PoCL (unless POCL_KERNEL_CACHE=0) keeps every program and every compiled
+ * work-group function under its POCL_CACHE_DIR, so a second run builds nothing
+ * anyway; and a binary costs it a compile of every kernel of the program for
+ * any work-group size, kernels never launched included: about 40% of the MLP's
+ * first-run build time. aecl's entries are still read where they exist. */
+static int driver_caches_builds(const aecl_ctx *ctx)
+{
+    const char *pocl_cache = getenv("POCL_KERNEL_CACHE");
+    return strstr(ctx->info.platform_name, "Portable Computing Language") && !(pocl_cache && !strcmp(pocl_cache, "0"));
+}
+
 static void store_binary(aecl_ctx *ctx, const aecl_bincache *c, const char *key, cl_program p)
 {
     size_t len = 0;
-    if (!c->enabled) return; /* off: nothing to write, nothing to warn about */
+    if (!c->enabled || driver_caches_builds(ctx)) return; /* nothing to write, nothing to warn about */
     if (clGetProgramInfo(p, CL_PROGRAM_BINARY_SIZES, sizeof len, &len, NULL) != CL_SUCCESS || !len) return;
     unsigned char *bin = malloc(len);
     if (bin && clGetProgramInfo(p, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS &&
