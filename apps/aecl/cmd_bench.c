@@ -1,10 +1,12 @@
-/* aecl bench: GEMM GFLOP/s (aecl's kernels and CLBlast) at the reference models'
- * shapes, and training/inference samples/s, device time per op, host overhead
+/* aecl bench: the device's FP32 peak (an FMA kernel), GEMM GFLOP/s (aecl's
+ * kernels and CLBlast) at the reference models' shapes, and training/inference
+ * samples/s, GFLOP/s and share of the peak, device time per op, host overhead
  * and planned device memory of the four reference models. Medians of several
  * runs. --json prints one JSON object instead of tables. */
 #include "cli.h"
 #include "nn/net.h"
 #include "ops/gemm.h"
+#include "rt/rt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,9 +67,11 @@ static aecl_status gemm_rate(aecl_ctx *ctx, const gemm_shape *s, aecl_gemm_path 
 
 typedef struct model_figures {
     double train_sps, infer_sps, host_ms, step_ms;
+    double train_gflops, infer_gflops; /* the plan's GEMM and conv FLOPs over the step's wall time */
+    double busy;                       /* profiled device time over the step's wall time */
     size_t train_bytes, infer_bytes, unplanned_bytes;
     int launches;
-    char top_ops[4096];
+    char top_ops[4096], infer_ops[4096];
 } model_figures;
 
 /* Median wall time of a step; the host part is the time to enqueue it. */
@@ -88,8 +92,18 @@ static aecl_status time_steps(aecl_ctx *ctx, aecl_net *n, int runs, double *wall
     return AECL_OK;
 }
 
-/* Device time per op label over a profiled step (mean of 3), largest first. */
-static aecl_status op_profile(aecl_net *n, char *out, size_t cap)
+/* The FLOPs of one run of the plan: its GEMM and convolution products (each
+ * launch records its own; elementwise ops, losses and the optimizer count 0). */
+static double plan_flops(const aecl_plan *p)
+{
+    double f = 0;
+    for (int i = 0; i < aecl_plan_launch_count(p); i++) f += aecl_plan_launch_flops(p, i);
+    return f;
+}
+
+/* Device time per op label over a profiled step (mean of 3), largest first, with
+ * the GFLOP/s of ops that do products; *busy_s is the step's total device time. */
+static aecl_status op_profile(aecl_net *n, char *out, size_t cap, double *busy_s)
 {
     int nl = aecl_plan_launch_count(n->plan);
     double *t = calloc((size_t)nl, sizeof *t), total = 0;
@@ -97,14 +111,14 @@ static aecl_status op_profile(aecl_net *n, char *out, size_t cap)
     aecl_status st = AECL_OK;
     for (int r = 0; r < 3 && st == AECL_OK; r++) st = aecl_plan_run_profiled(n->plan, t);
     const char *labels[64];
-    double sums[64];
+    double sums[64], flops[64];
     int nlab = 0;
     for (int i = 0; i < nl; i++) {
         const char *lab = aecl_plan_launch_label(n->plan, i);
         int k = 0;
         while (k < nlab && strcmp(labels[k], lab)) k++;
-        if (k == nlab && nlab < 64) { labels[nlab] = lab; sums[nlab++] = 0; }
-        if (k < 64) sums[k] += t[i] / 3;
+        if (k == nlab && nlab < 64) { labels[nlab] = lab; sums[nlab] = flops[nlab] = 0; nlab++; }
+        if (k < 64) { sums[k] += t[i] / 3; flops[k] += aecl_plan_launch_flops(n->plan, i); }
         total += t[i] / 3;
     }
     size_t len = 0;
@@ -112,11 +126,15 @@ static aecl_status op_profile(aecl_net *n, char *out, size_t cap)
     for (int pick = 0; pick < nlab; pick++) {
         int best = 0;
         for (int k = 1; k < nlab; k++) if (sums[k] > sums[best]) best = k;
-        len += (size_t)snprintf(out + len, cap - len, "%s%s %.2f ms (%.0f%%)", pick ? ", " : "", labels[best],
+        len += (size_t)snprintf(out + len, cap - len, "%s%s %.2f ms (%.0f%%", pick ? ", " : "", labels[best],
                                 sums[best] * 1e3, 100 * sums[best] / (total > 0 ? total : 1));
+        if (len < cap && flops[best] > 0 && sums[best] > 0)
+            len += (size_t)snprintf(out + len, cap - len, ", %.0f GFLOP/s", flops[best] / sums[best] * 1e-9);
+        if (len < cap) len += (size_t)snprintf(out + len, cap - len, ")");
         sums[best] = -1;
         if (len >= cap) break;
     }
+    *busy_s = total;
     free(t);
     return st;
 }
@@ -128,10 +146,13 @@ static aecl_status bench_model(aecl_ctx *ctx, const aecl_model_spec *spec, int b
     AECL_TRY(aecl_net_build(ctx, spec, batch, AECL_NET_TRAIN, 1, &n));
     aecl_status st = aecl_net_init_params(n, 1);
     if (st == AECL_OK) st = time_steps(ctx, n, runs, &wall, &host);
-    if (st == AECL_OK) st = op_profile(n, f->top_ops, sizeof f->top_ops);
+    double busy = 0;
+    if (st == AECL_OK) st = op_profile(n, f->top_ops, sizeof f->top_ops, &busy);
     if (st == AECL_OK) {
         const aecl_plan_stats *s = aecl_plan_get_stats(n->plan);
         f->train_sps = batch / wall;
+        f->train_gflops = plan_flops(n->plan) / wall * 1e-9;
+        f->busy = busy / wall;
         f->step_ms = wall * 1e3;
         f->host_ms = host * 1e3;
         f->train_bytes = s->persist_bytes + s->work_bytes;
@@ -142,9 +163,11 @@ static aecl_status bench_model(aecl_ctx *ctx, const aecl_model_spec *spec, int b
     n = NULL;
     if (st == AECL_OK) st = aecl_net_build(ctx, spec, batch, AECL_NET_EVAL, 1, &n);
     if (st == AECL_OK) st = time_steps(ctx, n, runs, &wall, &host);
+    if (st == AECL_OK) st = op_profile(n, f->infer_ops, sizeof f->infer_ops, &busy);
     if (st == AECL_OK) {
         const aecl_plan_stats *s = aecl_plan_get_stats(n->plan);
         f->infer_sps = batch / wall;
+        f->infer_gflops = plan_flops(n->plan) / wall * 1e-9;
         f->infer_bytes = s->persist_bytes + s->work_bytes;
     }
     aecl_net_free(n);
@@ -167,9 +190,11 @@ static void models_dir(const char *given, char *out, size_t cap)
 static void usage(void)
 {
     printf("usage: aecl bench [--device SEL] [--models DIR] [--batch B] [--runs N] [--json] [--no-gemm] [--no-models]\n\n"
-           "GEMM GFLOP/s of aecl's kernels and CLBlast at the MLP's batch-128 shapes, then training and\n"
-           "inference samples/s, host enqueue time per step, planned device memory and the largest ops\n"
-           "by device time for models/{mlp,denoising,vae,conv}.model. Medians of N runs (default 7).\n");
+           "The device's FP32 peak (an FMA kernel), GEMM GFLOP/s of aecl's kernels and CLBlast at the\n"
+           "MLP's batch-128 shapes, then training and inference samples/s, their GEMM/conv GFLOP/s and\n"
+           "share of the peak, host enqueue time per step, planned device memory and the ops by device\n"
+           "time (with the GFLOP/s of products) for models/{mlp,denoising,vae,conv}.model. Medians of\n"
+           "N runs (default 7).\n");
 }
 
 int cmd_bench(int argc, char **argv)
@@ -213,8 +238,15 @@ int cmd_bench(int argc, char **argv)
     if (rc_open) return rc_open;
     aecl_status st = AECL_OK;
     const char *dev = aecl_ctx_device(ctx)->name;
-    if (json) printf("{\"device\": \"%s\", \"runs\": %d, \"gemm\": [", dev, runs);
-    else printf("device: %s; medians of %d runs\n", dev, runs);
+    aecl_peak_opts po = {.runs = runs};
+    aecl_peak peak = {0};
+    st = aecl_device_peak(ctx, &po, &peak);
+    if (st == AECL_OK && json)
+        printf("{\"device\": \"%s\", \"runs\": %d, \"peak_gflops\": %.1f, \"peak_vector_width\": %d, \"gemm\": [",
+               dev, runs, peak.gflops, peak.vector_width);
+    else if (st == AECL_OK)
+        printf("device: %s; medians of %d runs\nFP32 peak: %.0f GFLOP/s (FMA chains on float%d, cl/peak.cl)\n", dev,
+               runs, peak.gflops, peak.vector_width);
     for (int i = 0; do_gemm && i < N_SHAPES && st == AECL_OK; i++) {
         double own = 0, blas = 0;
         st = gemm_rate(ctx, &shapes[i], AECL_GEMM_OWN, runs, &own);
@@ -245,16 +277,22 @@ int cmd_bench(int argc, char **argv)
         if (json)
             printf("%s{\"model\": \"%s\", \"batch\": %d, \"train_samples_per_s\": %.1f, \"infer_samples_per_s\": %.1f, "
                    "\"step_ms\": %.3f, \"host_enqueue_ms\": %.4f, \"launches\": %d, \"train_bytes\": %zu, "
-                   "\"unplanned_bytes\": %zu, \"infer_bytes\": %zu, \"ops\": \"%s\"}", m ? ", " : "", models[m], batch,
-                   f.train_sps, f.infer_sps, f.step_ms, f.host_ms, f.launches, f.train_bytes, f.unplanned_bytes,
-                   f.infer_bytes, f.top_ops);
+                   "\"unplanned_bytes\": %zu, \"infer_bytes\": %zu, \"train_gflops\": %.1f, \"infer_gflops\": %.1f, "
+                   "\"train_peak_share\": %.3f, \"infer_peak_share\": %.3f, \"device_busy\": %.3f, \"ops\": \"%s\", \"infer_ops\": \"%s\"}",
+                   m ? ", " : "", models[m], batch, f.train_sps, f.infer_sps, f.step_ms, f.host_ms, f.launches,
+                   f.train_bytes, f.unplanned_bytes, f.infer_bytes, f.train_gflops, f.infer_gflops,
+                   f.train_gflops / peak.gflops, f.infer_gflops / peak.gflops, f.busy, f.top_ops, f.infer_ops);
         else {
             printf("\n%s, batch %d: train %.0f samples/s (step %.2f ms, host enqueue %.3f ms, %d launches), "
                    "inference %.0f samples/s\n", models[m], batch, f.train_sps, f.step_ms, f.host_ms, f.launches,
                    f.infer_sps);
+            printf("  GEMM/conv FLOPs: training %.1f GFLOP/s (%.0f%% of peak), inference %.1f GFLOP/s (%.0f%%); "
+                   "device busy %.0f%% of a training step\n", f.train_gflops, 100 * f.train_gflops / peak.gflops,
+                   f.infer_gflops, 100 * f.infer_gflops / peak.gflops, 100 * f.busy);
             printf("  device memory: training %.2f MiB planned (%.2f MiB unplanned), inference %.2f MiB\n",
                    f.train_bytes / 1048576.0, f.unplanned_bytes / 1048576.0, f.infer_bytes / 1048576.0);
             printf("  device time per op of a training step: %s\n", f.top_ops);
+            printf("  device time per op of an inference step: %s\n", f.infer_ops);
         }
     }
     if (json) printf("]}\n");

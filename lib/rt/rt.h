@@ -31,6 +31,21 @@ void *aecl_ctx_slot_get(const aecl_ctx *ctx, const void *owner);
  * Replacing never allocates; a first set may fail: 0, out of host memory. */
 int aecl_ctx_slot_set(aecl_ctx *ctx, const void *owner, void *data, void (*release)(void *data));
 
+/* The device's FP32 peak measured with cl/peak.cl (chains of fma on the device's
+ * widest float vectors; every item's result checked against C). Zero fields
+ * take defaults: items (enough for every compute unit), iters (calibrated so a
+ * launch takes `seconds`, default 0.05), runs (5; the median is kept). Tests
+ * on a simulator give small items and iters. */
+typedef struct aecl_peak_opts {
+    int items, iters, runs;
+    double seconds;
+} aecl_peak_opts;
+typedef struct aecl_peak {
+    double gflops, flops, seconds; /* the median launch's */
+    int vector_width;
+} aecl_peak;
+aecl_status aecl_device_peak(aecl_ctx *ctx, const aecl_peak_opts *o, aecl_peak *out);
+
 /* Seconds on a monotonic clock. */
 double aecl_now_s(void);
 
