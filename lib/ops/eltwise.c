@@ -111,13 +111,16 @@ aecl_tensor *aecl_scale(aecl_graph *g, aecl_tensor *x, float alpha) { return aec
 
 /* ---- activations ------------------------------------------------------------- */
 
+/* Work-items of elt_act and elt_act_grad: ELT_W (cl/eltwise.cl) elements each. */
+static size_t div_up_w(size_t n) { return (n + 15) / 16; }
+
 static aecl_status emit_act(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
     AECL_TRY(aecl_plan_kernel(p, "eltwise.cl", "", "elt_act", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTiif", t->in[0], t, (int)t->size, (int)aecl_act_p(t)->act,
                             (double)aecl_act_p(t)->slope));
-    return aecl_plan_launch_1d(p, k, t->size, aecl_act_name(aecl_act_p(t)->act));
+    return aecl_plan_launch_1d(p, k, div_up_w(t->size), aecl_act_name(aecl_act_p(t)->act));
 }
 
 static void backward_act(aecl_graph *g, aecl_tensor *t)
@@ -131,7 +134,7 @@ static aecl_status emit_act_grad(aecl_plan *p, aecl_tensor *t)
     AECL_TRY(aecl_plan_kernel(p, "eltwise.cl", "", "elt_act_grad", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTiif", t->in[0], t->in[1], t, (int)t->size, (int)aecl_act_p(t)->act,
                             (double)aecl_act_p(t)->slope));
-    return aecl_plan_launch_1d(p, k, t->size, "act_grad");
+    return aecl_plan_launch_1d(p, k, div_up_w(t->size), "act_grad");
 }
 
 static int code_act(const aecl_tensor *t, const char *const *in, char *buf, size_t cap)
