@@ -327,6 +327,14 @@ static aecl_training_options train_options(const train_args *a, train_progress *
         .progress = train_on_progress, .user = ps};
 }
 
+/* The global batch (the option's, else the model's). */
+static int settled_batch(const aecl_training *t)
+{
+    aecl_training_info in;
+    aecl_training_info_get(t, &in);
+    return in.batch;
+}
+
 /* Before any training time is spent. */
 static int check_outputs(const train_args *a)
 {
@@ -358,16 +366,15 @@ int cmd_train(int argc, char **argv)
     train_val_decide(&a, &vc);
     aecl_status st = aecl_model_spec_load(ctx, model_name(&a), &spec);
     uint64_t seed = 1;
-    int batch = 1;
-    if (st == AECL_OK) aecl_model_spec_train_defaults(spec, NULL, &batch, NULL, &seed);
+    if (st == AECL_OK) aecl_model_spec_train_defaults(spec, NULL, NULL, NULL, &seed);
     if (a.seed >= 0) seed = (uint64_t)a.seed;
     if (st == AECL_OK) st = train_load_data(ctx, &a, aecl_model_spec_input_size(spec), seed, &vc, &tr, &val);
     train_progress ps = {.tty = dist_stdout_is_tty(), .plain_every = PLAIN_PROGRESS_SECONDS,
                          .val_label = "val loss", .history_path = dist_rank() == 0 ? a.history : NULL, .ctx = ctx};
     aecl_training_options o = train_options(&a, &ps);
-    if (st == AECL_OK) st = dist_begin(ctx, a.batch > 0 ? (int)a.batch : batch, a.dist_timeout);
     if (st == AECL_OK) st = aecl_training_create(ctx, a.model ? spec : NULL, tr, val, &o, &t);
     if (st == AECL_OK && a.resume && a.history) st = train_history_read(ctx, a.history, &ps.hist);
+    if (st == AECL_OK) st = dist_begin(ctx, settled_batch(t), a.dist_timeout);
     if (st == AECL_OK) st = train_and_save(ctx, &a, t, &vc, &ps);
     if (ps.tty && st != AECL_OK) printf("\n");
     rc = st == AECL_OK ? 0 : cli_error("train", st, ctx, "training failed");
