@@ -70,6 +70,30 @@ __kernel void channel_sum(__global const float *x, int x_off, __global float *y,
     y[y_off + c] = s;
 }
 
+/* channel_sum for inner == 1 (a dense layer's bias gradient: column sums of an
+ * outer x C matrix), 16 channels per work-item as one float16: contiguous loads
+ * along a row instead of one column per item with a stride of C floats. Each
+ * channel's sum is taken in the same order (n = 0, 1, ...) as channel_sum's. The
+ * host launches ceil(C / 16) items; the last one finishes a tail one by one. */
+__kernel void channel_sum_rows(__global const float *x, int x_off, __global float *y, int y_off, int outer, int C)
+{
+    int c0 = get_global_id(0) * 16;
+    if (c0 >= C) return;
+    x += x_off;
+    y += y_off;
+    if (c0 + 16 <= C) {
+        float16 s = 0.0f;
+        for (int n = 0; n < outer; n++) s += vload16(0, x + (size_t)n * C + c0);
+        vstore16(s, 0, y + c0);
+        return;
+    }
+    for (int c = c0; c < C; c++) {
+        float s = 0.0f;
+        for (int n = 0; n < outer; n++) s += x[(size_t)n * C + c];
+        y[c] = s;
+    }
+}
+
 /* y[i] = (x ? x[i] : 0) + v[(i / inner) % C] */
 __kernel void channel_add(__global const float *x, int x_off, __global const float *v, int v_off,
                           __global float *y, int y_off, int n, int C, int inner, int has_x)

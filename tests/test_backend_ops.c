@@ -459,7 +459,7 @@ static size_t r_reduce(const bo_case *c, const bo_env *e, float *const *x, float
         return 1;
     }
     case RED_CHANNEL_SUM: {
-        double acc[16] = {0};
+        double acc[64] = {0}; /* the cases have at most 64 channels */
         for (size_t i = 0; i < n; i++) acc[(i / inner) % (size_t)C] += x[0][i];
         for (int k = 0; k < C; k++) y[k] = (float)acc[k];
         for (size_t i = 0; r && i < n; i++) g[0][i] = r[(i / inner) % (size_t)C];
@@ -682,6 +682,9 @@ static const bo_case cases[] = {
      .in = {{IN4(2, 3, 1, 2), U(-1, 1)}}, .grad = 1, .fd = 2, .which = RED_MEAN},
     {.name = "channel_sum 2x3x2x2", .family = F_MISC, .build = b_reduce, .ref = r_reduce, .n_in = 1,
      .in = {{IN4(2, 3, 2, 2), U(-1, 1)}}, .grad = 1, .fd = 2, .which = RED_CHANNEL_SUM},
+    /* a bias gradient: 16 channels per item (channel_sum_rows), two full vectors and a tail of 5 */
+    {.name = "channel_sum rows 3x37", .family = F_MISC, .build = b_reduce, .ref = r_reduce, .n_in = 1,
+     .in = {{IN2(3, 37), U(-1, 1)}}, .grad = 1, .fd = 2, .which = RED_CHANNEL_SUM},
     {.name = "add_channel 2x3x1x2", .family = F_MISC, .build = b_reduce, .ref = r_reduce, .n_in = 2,
      .in = {{IN4(2, 3, 1, 2), U(-1, 1)}, {1, {3}, U(-1, 1)}}, .grad = 1, .fd = 2, .which = RED_ADD_CHANNEL},
     {.name = "channel_broadcast 5 -> 1x5x3", .family = F_MISC, .build = b_reduce, .ref = r_reduce, .n_in = 2,

@@ -106,6 +106,11 @@ static aecl_status emit_channel_sum(aecl_plan *p, aecl_tensor *t)
     int outer, C, inner;
     channel_geometry(t->in[0], &outer, &C, &inner);
     cl_kernel k;
+    if (inner == 1) { /* rows of C channels: 16 channels per item (cl/reduce.cl) */
+        AECL_TRY(aecl_plan_kernel(p, "reduce.cl", "", "channel_sum_rows", &k));
+        AECL_TRY(aecl_plan_args(p, k, "TTii", t->in[0], t, outer, C));
+        return aecl_plan_launch_1d(p, k, ((size_t)C + 15) / 16, "channel_sum");
+    }
     AECL_TRY(aecl_plan_kernel(p, "reduce.cl", "", "channel_sum", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTiii", t->in[0], t, outer, C, inner));
     return aecl_plan_launch_1d(p, k, (size_t)C, "channel_sum");
