@@ -5,6 +5,7 @@
  * the shrunk covariance; the refusals. No device needed. */
 #include "check.h"
 #include "nn/app_scores.h"
+#include "nn/spec.h"
 
 #include <math.h>
 #include <stdlib.h>

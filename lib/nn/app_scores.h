@@ -46,7 +46,5 @@ aecl_normal_fit **aecl_model_normal_slot(aecl_model *model);
 /* aecl_model_scores for the kinds computed on the host (SSIM, MAHALANOBIS,
  * COMBINED); any other kind is INVALID_ARG. */
 aecl_status aecl_model_host_scores(aecl_model *model, const float *x, size_t n, aecl_score_kind kind, float *scores);
-/* One score's name in the CLI and the model file ("mse", ..., "combined"), or NULL. */
-const char *aecl_score_name(aecl_score_kind kind);
 
 #endif

@@ -10,13 +10,6 @@
 
 #define LOG_FLOOR 1e-12   /* log of a score that is 0 (a perfect reconstruction) */
 
-static const char *const score_names[] = {"mse", "loss", "elbo", "ssim", "mahalanobis", "combined"};
-
-const char *aecl_score_name(aecl_score_kind kind)
-{
-    return (unsigned)kind < sizeof score_names / sizeof score_names[0] ? score_names[kind] : NULL;
-}
-
 static aecl_status ssim_scores(aecl_model *m, const float *x, size_t n, float *out)
 {
     int c, h, w;

@@ -210,4 +210,9 @@ const char *aecl_spec_layer_name(aecl_layer_kind k);
 const char *aecl_spec_optimizer_name(aecl_optimizer o);
 const char *aecl_spec_noise_name(aecl_spec_noise n);
 
+/* One anomaly score's name in the model file and the CLI ("mse", ..., "combined"),
+ * or NULL past the last (spec_print.c: the model file's vocabulary, so the spec
+ * layer, which knows nothing of the scores' arithmetic, owns it). */
+const char *aecl_score_name(aecl_score_kind kind);
+
 #endif

@@ -1,7 +1,6 @@
 /* The model-file parser: lines, sections, `key = value` pairs, then the checks that
  * need the whole file (required keys, options that belong to another kind,
  * dropout defaults), then shape inference. Format: docs/model-format.md. */
-#include "nn/app_scores.h"
 #include "nn/spec_internal.h"
 
 #include <errno.h>

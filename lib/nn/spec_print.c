@@ -1,10 +1,16 @@
 /* Printing specs: the canonical model text (every key written, fixed order, so
  * parse(print(s)) equals s) and a readable layer table. */
-#include "nn/app_scores.h"
 #include "nn/spec_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+static const char *const score_names[] = {"mse", "loss", "elbo", "ssim", "mahalanobis", "combined"};
+
+const char *aecl_score_name(aecl_score_kind kind)
+{
+    return (unsigned)kind < sizeof score_names / sizeof score_names[0] ? score_names[kind] : NULL;
+}
 
 static void put_real(aecl_strbuf *b, const char *key, double v)
 {
