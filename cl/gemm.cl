@@ -38,7 +38,9 @@
 #ifndef TRANS_B
 #define TRANS_B 0
 #endif
-/* 0 none, 1 relu, 2 leaky_relu(slope), 3 sigmoid, 4 tanh, 5 elu(slope), 6 softplus */
+/* 0 none, 1 relu, 2 leaky_relu(slope), 3 sigmoid, 4 tanh, 5 elu(slope), 6 softplus;
+ * -1: the kernel's act_code argument picks it at run time (one program serves
+ * every activation: each program costs a first run a compile per kernel). */
 #ifndef ACT
 #define ACT 0
 #endif
@@ -89,13 +91,19 @@ typedef float16 vec_t;
 
 /* The activation and v * act'(y), written once for scalars and vectors (T is
  * v's type): act.cl's definitions, selected when the program is built. */
-#if ACT < 0 || ACT > 6
+#if ACT < -1 || ACT > 6
 #error "unknown ACT"
 #endif
 #if GRAD_ACT < 0 || GRAD_ACT > 6
 #error "unknown GRAD_ACT"
 #endif
-#define ACTIVATE(v, s) ACT_APPLY(ACT, v, s)
+#if ACT < 0
+/* The activation chosen at run time (F: act_apply, or act_apply_vec on vec_t);
+ * a uniform switch per stored value or vector, outside the K loop. */
+#define ACTIVATE(F, v, s, a) F((a), (v), (s))
+#else
+#define ACTIVATE(F, v, s, a) ACT_APPLY(ACT, v, s)
+#endif
 #define GRAD_MUL(T, v, y, s) ((v) * ACT_DERIV(GRAD_ACT, T, y, s))
 
 /* fma() rather than mad(): PoCL lowers mad() to a multiply and an add, while
@@ -132,26 +140,32 @@ typedef float16 vec_t;
  * bias, see BIAS1/BIASV), the activation, then times act'(y). c and y point at
  * the output's place in C and in Y; C is read only when beta != 0, Y only with
  * GRAD_ACT. */
-#define GEMM_FINISH(NAME, T, LD)                                               \
+#define GEMM_FINISH(NAME, T, LD, F)                                            \
     inline __attribute__((always_inline)) T NAME(T acc, float alpha, float beta, __global const float *c, T b, \
-                                                 float slope, __global const float *y, float gslope) \
+                                                 float slope, __global const float *y, float gslope, int act_code) \
     {                                                                          \
         T v = alpha * acc;                                                     \
         if (beta != 0.0f) v = MAD((T)beta, LD(c), v);                          \
         if (HAS_BIAS) v += b;                                                  \
-        v = ACTIVATE(v, slope);                                                \
+        v = ACTIVATE(F, v, slope, act_code);                                   \
         if (GRAD_ACT) v = GRAD_MUL(T, v, LD(y), gslope);                       \
         return v;                                                              \
     }
-GEMM_FINISH(finish1, float, LOAD1)
-GEMM_FINISH(finishv, vec_t, VLOAD)
+#if ACT < 0
+inline __attribute__((always_inline)) vec_t act_apply_vec(int act, vec_t x, float slope)
+{
+    ACT_APPLY_SWITCH(act, x, slope)
+}
+#endif
+GEMM_FINISH(finish1, float, LOAD1, act_apply)
+GEMM_FINISH(finishv, vec_t, VLOAD, act_apply_vec)
 
 /* A full RM x NB block of C at (m0, n0) through the epilogue, as vectors (every
  * row and column in range): gemm_outer's and gemm_packed's full blocks. */
 inline __attribute__((always_inline)) void store_block(vec_t acc[RM][RNV], int m0, int n0, float alpha,
                                                        float beta, __global float *C, int ldc,
                                                        __global const float *bias, float slope,
-                                                       __global const float *Y, float gslope)
+                                                       __global const float *Y, float gslope, int act_code)
 {
     vec_t bv[RNV];
 #pragma unroll
@@ -161,7 +175,7 @@ inline __attribute__((always_inline)) void store_block(vec_t acc[RM][RNV], int m
 #pragma unroll
         for (int j = 0; j < RNV; j++) {
             int at = (m0 + i) * ldc + n0 + j * VW;
-            VSTORE(finishv(acc[i][j], alpha, beta, C + at, bv[j], slope, Y + at, gslope), C + at);
+            VSTORE(finishv(acc[i][j], alpha, beta, C + at, bv[j], slope, Y + at, gslope, act_code), C + at);
         }
 }
 
@@ -169,11 +183,12 @@ inline __attribute__((always_inline)) void store_block(vec_t acc[RM][RNV], int m
  * one: the edge blocks of gemm_outer and gemm_packed, and gemm_dot. */
 inline __attribute__((always_inline)) void store_row(const float *s, int nc, int m, int n0, float alpha, float beta,
                                                      __global float *C, int ldc, __global const float *bias,
-                                                     float slope, __global const float *Y, float gslope)
+                                                     float slope, __global const float *Y, float gslope,
+                                                     int act_code)
 {
     for (int j = 0; j < nc; j++) {
         int at = m * ldc + n0 + j;
-        C[at] = finish1(s[j], alpha, beta, C + at, BIAS1(n0 + j), slope, Y + at, gslope);
+        C[at] = finish1(s[j], alpha, beta, C + at, BIAS1(n0 + j), slope, Y + at, gslope, act_code);
     }
 }
 
@@ -192,7 +207,7 @@ inline __attribute__((always_inline)) void store_row(const float *s, int nc, int
     __global const float *B, int b_off, int ldb,                               \
     __global float *C, int c_off, int ldc,                                     \
     __global const float *bias, int bias_off, float slope,                    \
-    __global const float *Y, int y_off, float gslope
+    __global const float *Y, int y_off, float gslope, int act_code
 
 /* The operands from their element offsets (the bias only when there is one). */
 #define GEMM_OFFSETS()                                                         \
@@ -243,7 +258,7 @@ inline __attribute__((always_inline)) void store_row(const float *s, int nc, int
 inline void outer_full(int m0, int n0, int K, float alpha, float beta,
                        __global const float *A, int lda, __global const float *B, int ldb,
                        __global float *C, int ldc, __global const float *bias, float slope,
-                       __global const float *Y, float gslope)
+                       __global const float *Y, float gslope, int act_code)
 {
     vec_t acc[RM][RNV];
 #pragma unroll
@@ -292,7 +307,7 @@ inline void outer_full(int m0, int n0, int K, float alpha, float beta,
     }
 #endif
 
-    store_block(acc, m0, n0, alpha, beta, C, ldc, bias, slope, Y, gslope);
+    store_block(acc, m0, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code);
 }
 
 /* An edge block. Rows past M repeat row M-1 (computed, not stored); the complete
@@ -303,7 +318,7 @@ inline void outer_full(int m0, int n0, int K, float alpha, float beta,
 inline void outer_edge(int m0, int n0, int M, int N, int K, float alpha, float beta,
                        __global const float *A, int lda, __global const float *B, int ldb,
                        __global float *C, int ldc, __global const float *bias, float slope,
-                       __global const float *Y, float gslope)
+                       __global const float *Y, float gslope, int act_code)
 {
     int nc = min(NB, N - n0), nvf = nc / VW, nrem = nc - nvf * VW, nr0 = n0 + nvf * VW;
     vec_t acc[RM][RNV];
@@ -342,7 +357,7 @@ inline void outer_edge(int m0, int n0, int M, int N, int K, float alpha, float b
 #pragma unroll
         for (int j = 0; j < RNV; j++) VSTORE(acc[i][j], s + j * VW);
         for (int r = 0; r < nrem; r++) s[nvf * VW + r] = accr[i][r];
-        store_row(s, nc, m0 + i, n0, alpha, beta, C, ldc, bias, slope, Y, gslope);
+        store_row(s, nc, m0 + i, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code);
     }
 }
 
@@ -352,9 +367,9 @@ __kernel void gemm_outer(GEMM_ARGS)
     if (n0 >= N || m0 >= M) return;
     GEMM_OFFSETS();
     if (m0 + RM <= M && n0 + NB <= N)
-        outer_full(m0, n0, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope);
+        outer_full(m0, n0, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope, act_code);
     else
-        outer_edge(m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope);
+        outer_edge(m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope, act_code);
 }
 
 #endif /* GEMM_WANT(1) */
@@ -417,7 +432,7 @@ __kernel void gemm_packed(GEMM_ARGS, int MS)
             OUTER_STEP_ROWS(k, b, ROW_CLAMPED);
         }
         if (m0 + RM <= M && nc == NB) {
-            store_block(acc, m0, n0, alpha, beta, C, ldc, bias, slope, Y, gslope);
+            store_block(acc, m0, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code);
         } else {
             /* (i is unrolled so acc stays in registers) */
             float s[RNV * VW];
@@ -426,7 +441,7 @@ __kernel void gemm_packed(GEMM_ARGS, int MS)
                 if (m0 + i >= M) break;
 #pragma unroll
                 for (int j = 0; j < RNV; j++) VSTORE(acc[i][j], s + j * VW);
-                store_row(s, nc, m0 + i, n0, alpha, beta, C, ldc, bias, slope, Y, gslope);
+                store_row(s, nc, m0 + i, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code);
             }
         }
     }
@@ -484,7 +499,7 @@ __kernel void gemm_dot(GEMM_ARGS)
 
     int mc = min(RM, M - m0), nc = min(RN, N - n0);
     for (int i = 0; i < mc; i++)
-        store_row(s[i], nc, m0 + i, n0, alpha, beta, C, ldc, bias, slope, Y, gslope);
+        store_row(s[i], nc, m0 + i, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code);
 }
 
 #endif /* GEMM_WANT(3) */
@@ -501,6 +516,6 @@ __kernel void gemm_epilogue(int M, int N, __global float *C, int c_off, int ldc,
 #if HAS_BIAS
     bias += bias_off;
 #endif
-    *cp = finish1(*cp, 1.0f, 0.0f, cp, BIAS1(n), slope, Y + y_off + m * ldc + n, gslope);
+    *cp = finish1(*cp, 1.0f, 0.0f, cp, BIAS1(n), slope, Y + y_off + m * ldc + n, gslope, ACT);
 }
 #endif /* GEMM_WANT(4) */

@@ -231,6 +231,11 @@ static aecl_status set_epilogue_args(aecl_ctx *ctx, cl_kernel k, cl_uint i, cons
     return AECL_OK;
 }
 
+/* GEMM_ARGS' last argument: the activation, chosen at run time (-DACT=-1), so
+ * that one program per kernel and transposes serves every activation: each
+ * program costs PoCL a compile of its kernel on a first run. */
+enum { ACT_CODE_ARG = 20 };
+
 static aecl_status set_gemm_args(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_desc *d, const gemm_io *io)
 {
     int lda, ldb, ldc;
@@ -252,11 +257,14 @@ static aecl_status set_gemm_args(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_des
     AECL_ARG(ctx, k, i++, C);
     AECL_ARG(ctx, k, i++, c_off);
     AECL_ARG(ctx, k, i++, ldc);
-    return set_epilogue_args(ctx, k, i, d, io);
+    AECL_TRY(set_epilogue_args(ctx, k, i, d, io));
+    int act = (int)d->act; /* ACT_CODE_ARG: the kernels are built with -DACT=-1 */
+    AECL_ARG(ctx, k, ACT_CODE_ARG, act);
+    return AECL_OK;
 }
 
 /* Index of gemm_packed's MS argument: after GEMM_ARGS. */
-enum { PACKED_MS_ARG = 20 };
+enum { PACKED_MS_ARG = 21 };
 
 static aecl_status prepare_own(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_io *io, aecl_launch *out)
 {
@@ -267,7 +275,7 @@ static aecl_status prepare_own(aecl_ctx *ctx, const aecl_gemm_desc *d, const gem
     snprintf(opts, sizeof opts,
              "-DGEMM_ONLY=%d -DTRANS_A=%d -DTRANS_B=%d -DACT=%d -DHAS_BIAS=%d -DGRAD_ACT=%d -DVW=%d -DRM=%d -DRNV=%d "
              "-DRN=%d%s",
-             only, d->trans_a, d->trans_b, (int)d->act, io->bias != NULL, (int)d->grad_act, c.vw, c.rm, c.rnv, c.rn,
+             only, d->trans_a, d->trans_b, -1, io->bias != NULL, (int)d->grad_act, c.vw, c.rm, c.rnv, c.rn,
              kmax);
     cl_kernel k;
     AECL_TRY(aecl_kernel_create(ctx, "gemm.cl", opts, c.kernel, &k));
