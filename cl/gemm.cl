@@ -47,7 +47,8 @@
 #ifndef HAS_BIAS
 #define HAS_BIAS 0
 #endif
-/* Activation whose derivative (from its output Y) multiplies the result; 0: none. */
+/* Activation whose derivative (from its output Y) multiplies the result; 0: none;
+ * -1: the gact_code argument picks it at run time. */
 #ifndef GRAD_ACT
 #define GRAD_ACT 0
 #endif
@@ -94,7 +95,7 @@ typedef float16 vec_t;
 #if ACT < -1 || ACT > 6
 #error "unknown ACT"
 #endif
-#if GRAD_ACT < 0 || GRAD_ACT > 6
+#if GRAD_ACT < -1 || GRAD_ACT > 6
 #error "unknown GRAD_ACT"
 #endif
 #if ACT < 0
@@ -104,7 +105,14 @@ typedef float16 vec_t;
 #else
 #define ACTIVATE(F, v, s, a) ACT_APPLY(ACT, v, s)
 #endif
-#define GRAD_MUL(T, v, y, s) ((v) * ACT_DERIV(GRAD_ACT, T, y, s))
+#if GRAD_ACT < 0
+/* Chosen at run time by the gact_code argument (0: none), like ACT = -1. */
+#define GRAD_WANTED(a) ((a) != 0)
+#define GRAD_MUL(F, T, v, y, s, a) ((v) * F((a), (y), (s)))
+#else
+#define GRAD_WANTED(a) (GRAD_ACT != 0)
+#define GRAD_MUL(F, T, v, y, s, a) ((v) * ACT_DERIV(GRAD_ACT, T, y, s))
+#endif
 
 /* fma() rather than mad(): PoCL lowers mad() to a multiply and an add, while
  * fma() becomes one FMA instruction on CPUs and GPUs that have it. */
@@ -140,15 +148,16 @@ typedef float16 vec_t;
  * bias, see BIAS1/BIASV), the activation, then times act'(y). c and y point at
  * the output's place in C and in Y; C is read only when beta != 0, Y only with
  * GRAD_ACT. */
-#define GEMM_FINISH(NAME, T, LD, F)                                            \
+#define GEMM_FINISH(NAME, T, LD, F, G)                                         \
     inline __attribute__((always_inline)) T NAME(T acc, float alpha, float beta, __global const float *c, T b, \
-                                                 float slope, __global const float *y, float gslope, int act_code) \
+                                                 float slope, __global const float *y, float gslope, int act_code, \
+                                                 int gact_code)                \
     {                                                                          \
         T v = alpha * acc;                                                     \
         if (beta != 0.0f) v = MAD((T)beta, LD(c), v);                          \
         if (HAS_BIAS) v += b;                                                  \
         v = ACTIVATE(F, v, slope, act_code);                                   \
-        if (GRAD_ACT) v = GRAD_MUL(T, v, LD(y), gslope);                       \
+        if (GRAD_WANTED(gact_code)) v = GRAD_MUL(G, T, v, LD(y), gslope, gact_code); \
         return v;                                                              \
     }
 #if ACT < 0
@@ -157,15 +166,21 @@ inline __attribute__((always_inline)) vec_t act_apply_vec(int act, vec_t x, floa
     ACT_APPLY_SWITCH(act, x, slope)
 }
 #endif
-GEMM_FINISH(finish1, float, LOAD1, act_apply)
-GEMM_FINISH(finishv, vec_t, VLOAD, act_apply_vec)
+#if GRAD_ACT < 0
+inline __attribute__((always_inline)) vec_t act_grad_vec(int act, vec_t y, float slope)
+{
+    ACT_DERIV_SWITCH(act, vec_t, y, slope)
+}
+#endif
+GEMM_FINISH(finish1, float, LOAD1, act_apply, act_grad)
+GEMM_FINISH(finishv, vec_t, VLOAD, act_apply_vec, act_grad_vec)
 
 /* A full RM x NB block of C at (m0, n0) through the epilogue, as vectors (every
  * row and column in range): gemm_outer's and gemm_packed's full blocks. */
 inline __attribute__((always_inline)) void store_block(vec_t acc[RM][RNV], int m0, int n0, float alpha,
                                                        float beta, __global float *C, int ldc,
                                                        __global const float *bias, float slope,
-                                                       __global const float *Y, float gslope, int act_code)
+                                                       __global const float *Y, float gslope, int act_code, int gact_code)
 {
     vec_t bv[RNV];
 #pragma unroll
@@ -175,7 +190,7 @@ inline __attribute__((always_inline)) void store_block(vec_t acc[RM][RNV], int m
 #pragma unroll
         for (int j = 0; j < RNV; j++) {
             int at = (m0 + i) * ldc + n0 + j * VW;
-            VSTORE(finishv(acc[i][j], alpha, beta, C + at, bv[j], slope, Y + at, gslope, act_code), C + at);
+            VSTORE(finishv(acc[i][j], alpha, beta, C + at, bv[j], slope, Y + at, gslope, act_code, gact_code), C + at);
         }
 }
 
@@ -184,11 +199,11 @@ inline __attribute__((always_inline)) void store_block(vec_t acc[RM][RNV], int m
 inline __attribute__((always_inline)) void store_row(const float *s, int nc, int m, int n0, float alpha, float beta,
                                                      __global float *C, int ldc, __global const float *bias,
                                                      float slope, __global const float *Y, float gslope,
-                                                     int act_code)
+                                                     int act_code, int gact_code)
 {
     for (int j = 0; j < nc; j++) {
         int at = m * ldc + n0 + j;
-        C[at] = finish1(s[j], alpha, beta, C + at, BIAS1(n0 + j), slope, Y + at, gslope, act_code);
+        C[at] = finish1(s[j], alpha, beta, C + at, BIAS1(n0 + j), slope, Y + at, gslope, act_code, gact_code);
     }
 }
 
@@ -207,7 +222,7 @@ inline __attribute__((always_inline)) void store_row(const float *s, int nc, int
     __global const float *B, int b_off, int ldb,                               \
     __global float *C, int c_off, int ldc,                                     \
     __global const float *bias, int bias_off, float slope,                    \
-    __global const float *Y, int y_off, float gslope, int act_code
+    __global const float *Y, int y_off, float gslope, int act_code, int gact_code
 
 /* The operands from their element offsets (the bias only when there is one). */
 #define GEMM_OFFSETS()                                                         \
@@ -258,7 +273,7 @@ inline __attribute__((always_inline)) void store_row(const float *s, int nc, int
 inline void outer_full(int m0, int n0, int K, float alpha, float beta,
                        __global const float *A, int lda, __global const float *B, int ldb,
                        __global float *C, int ldc, __global const float *bias, float slope,
-                       __global const float *Y, float gslope, int act_code)
+                       __global const float *Y, float gslope, int act_code, int gact_code)
 {
     vec_t acc[RM][RNV];
 #pragma unroll
@@ -307,7 +322,7 @@ inline void outer_full(int m0, int n0, int K, float alpha, float beta,
     }
 #endif
 
-    store_block(acc, m0, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code);
+    store_block(acc, m0, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
 }
 
 /* An edge block. Rows past M repeat row M-1 (computed, not stored); the complete
@@ -318,7 +333,7 @@ inline void outer_full(int m0, int n0, int K, float alpha, float beta,
 inline void outer_edge(int m0, int n0, int M, int N, int K, float alpha, float beta,
                        __global const float *A, int lda, __global const float *B, int ldb,
                        __global float *C, int ldc, __global const float *bias, float slope,
-                       __global const float *Y, float gslope, int act_code)
+                       __global const float *Y, float gslope, int act_code, int gact_code)
 {
     int nc = min(NB, N - n0), nvf = nc / VW, nrem = nc - nvf * VW, nr0 = n0 + nvf * VW;
     vec_t acc[RM][RNV];
@@ -357,7 +372,7 @@ inline void outer_edge(int m0, int n0, int M, int N, int K, float alpha, float b
 #pragma unroll
         for (int j = 0; j < RNV; j++) VSTORE(acc[i][j], s + j * VW);
         for (int r = 0; r < nrem; r++) s[nvf * VW + r] = accr[i][r];
-        store_row(s, nc, m0 + i, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code);
+        store_row(s, nc, m0 + i, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
     }
 }
 
@@ -367,9 +382,9 @@ __kernel void gemm_outer(GEMM_ARGS)
     if (n0 >= N || m0 >= M) return;
     GEMM_OFFSETS();
     if (m0 + RM <= M && n0 + NB <= N)
-        outer_full(m0, n0, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope, act_code);
+        outer_full(m0, n0, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
     else
-        outer_edge(m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope, act_code);
+        outer_edge(m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
 }
 
 #endif /* GEMM_WANT(1) */
@@ -432,7 +447,7 @@ __kernel void gemm_packed(GEMM_ARGS, int MS)
             OUTER_STEP_ROWS(k, b, ROW_CLAMPED);
         }
         if (m0 + RM <= M && nc == NB) {
-            store_block(acc, m0, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code);
+            store_block(acc, m0, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
         } else {
             /* (i is unrolled so acc stays in registers) */
             float s[RNV * VW];
@@ -441,7 +456,7 @@ __kernel void gemm_packed(GEMM_ARGS, int MS)
                 if (m0 + i >= M) break;
 #pragma unroll
                 for (int j = 0; j < RNV; j++) VSTORE(acc[i][j], s + j * VW);
-                store_row(s, nc, m0 + i, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code);
+                store_row(s, nc, m0 + i, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
             }
         }
     }
@@ -499,7 +514,7 @@ __kernel void gemm_dot(GEMM_ARGS)
 
     int mc = min(RM, M - m0), nc = min(RN, N - n0);
     for (int i = 0; i < mc; i++)
-        store_row(s[i], nc, m0 + i, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code);
+        store_row(s[i], nc, m0 + i, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
 }
 
 #endif /* GEMM_WANT(3) */
@@ -516,6 +531,6 @@ __kernel void gemm_epilogue(int M, int N, __global float *C, int c_off, int ldc,
 #if HAS_BIAS
     bias += bias_off;
 #endif
-    *cp = finish1(*cp, 1.0f, 0.0f, cp, BIAS1(n), slope, Y + y_off + m * ldc + n, gslope, ACT);
+    *cp = finish1(*cp, 1.0f, 0.0f, cp, BIAS1(n), slope, Y + y_off + m * ldc + n, gslope, ACT, GRAD_ACT);
 }
 #endif /* GEMM_WANT(4) */

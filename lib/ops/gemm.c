@@ -231,9 +231,10 @@ static aecl_status set_epilogue_args(aecl_ctx *ctx, cl_kernel k, cl_uint i, cons
     return AECL_OK;
 }
 
-/* GEMM_ARGS' last argument: the activation, chosen at run time (-DACT=-1), so
- * that one program per kernel and transposes serves every activation: each
- * program costs PoCL a compile of its kernel on a first run. */
+/* GEMM_ARGS' last two arguments: the activation and the activation whose
+ * derivative multiplies the result, chosen at run time (-DACT=-1
+ * -DGRAD_ACT=-1), so that one program per kernel and transposes serves every
+ * epilogue: each program costs PoCL a compile of its kernel on a first run. */
 enum { ACT_CODE_ARG = 20 };
 
 static aecl_status set_gemm_args(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_desc *d, const gemm_io *io)
@@ -258,13 +259,14 @@ static aecl_status set_gemm_args(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_des
     AECL_ARG(ctx, k, i++, c_off);
     AECL_ARG(ctx, k, i++, ldc);
     AECL_TRY(set_epilogue_args(ctx, k, i, d, io));
-    int act = (int)d->act; /* ACT_CODE_ARG: the kernels are built with -DACT=-1 */
+    int act = (int)d->act, gact = (int)d->grad_act; /* built with -DACT=-1 -DGRAD_ACT=-1 */
     AECL_ARG(ctx, k, ACT_CODE_ARG, act);
+    AECL_ARG(ctx, k, ACT_CODE_ARG + 1, gact);
     return AECL_OK;
 }
 
 /* Index of gemm_packed's MS argument: after GEMM_ARGS. */
-enum { PACKED_MS_ARG = 21 };
+enum { PACKED_MS_ARG = 22 };
 
 static aecl_status prepare_own(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_io *io, aecl_launch *out)
 {
@@ -275,7 +277,7 @@ static aecl_status prepare_own(aecl_ctx *ctx, const aecl_gemm_desc *d, const gem
     snprintf(opts, sizeof opts,
              "-DGEMM_ONLY=%d -DTRANS_A=%d -DTRANS_B=%d -DACT=%d -DHAS_BIAS=%d -DGRAD_ACT=%d -DVW=%d -DRM=%d -DRNV=%d "
              "-DRN=%d%s",
-             only, d->trans_a, d->trans_b, -1, io->bias != NULL, (int)d->grad_act, c.vw, c.rm, c.rnv, c.rn,
+             only, d->trans_a, d->trans_b, -1, io->bias != NULL, -1, c.vw, c.rm, c.rnv, c.rn,
              kmax);
     cl_kernel k;
     AECL_TRY(aecl_kernel_create(ctx, "gemm.cl", opts, c.kernel, &k));
