@@ -14,11 +14,15 @@ compared with."""
 import argparse
 import json
 import os
+import sys
 import time
 
 import torch
 from torch import nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "quality"))
+from vae_torch import VAE, neg_elbo_rows  # noqa: E402  (models/vae.model, the quality yardstick's)
 
 BATCH = 128
 
@@ -27,24 +31,6 @@ def mlp():
     return nn.Sequential(
         nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 128), nn.ReLU(), nn.Linear(128, 32),
         nn.Linear(32, 128), nn.ReLU(), nn.Linear(128, 512), nn.ReLU(), nn.Linear(512, 784), nn.Sigmoid())
-
-
-class Vae(nn.Module):
-    """784-400-(20 mean, 20 log-variance) and back; BCE on the logits plus the KL term (beta 1)."""
-
-    def __init__(self):
-        super().__init__()
-        self.enc = nn.Linear(784, 400)
-        self.mu = nn.Linear(400, 20)
-        self.logvar = nn.Linear(400, 20)
-        self.dec1 = nn.Linear(20, 400)
-        self.dec2 = nn.Linear(400, 784)
-
-    def forward(self, x):
-        h = F.relu(self.enc(x.flatten(1)))
-        mu, logvar = self.mu(h), self.logvar(h)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-        return self.dec2(F.relu(self.dec1(z))), mu, logvar
 
 
 def conv():
@@ -64,16 +50,14 @@ def mse_step(model, noise=0.0):
 
 def vae_step(model):
     def loss(x):
-        logits, mu, logvar = model(x)
-        bce = F.binary_cross_entropy_with_logits(logits, x.flatten(1), reduction="sum") / x.shape[0]
-        kl = -0.5 * torch.sum(1 + logvar - mu * mu - logvar.exp()) / x.shape[0]
-        return bce + kl
+        bce, kl = neg_elbo_rows(model, x.flatten(1))
+        return (bce + kl).mean()
     return loss
 
 
 def models():
-    m, d, v, c = mlp(), mlp(), Vae(), conv()
-    infer_vae = lambda x: torch.sigmoid(v.dec2(F.relu(v.dec1(v.mu(F.relu(v.enc(x.flatten(1))))))))
+    m, d, v, c = mlp(), mlp(), VAE(), conv()
+    infer_vae = lambda x: torch.sigmoid(v(x.flatten(1), sample=False)[0])
     return [("mlp.model", m, mse_step(m), m),
             ("denoising.model", d, mse_step(d, noise=0.5), d),
             ("vae.model", v, vae_step(v), infer_vae),
