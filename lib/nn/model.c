@@ -277,7 +277,9 @@ aecl_status aecl_model_forward_ex(aecl_model *m, const float *x, size_t n, int s
     float *copy = NULL;
     const float *xs = x;
     if (st == AECL_OK) st = to_model_space(m, x, n, &copy, &xs);
-    if (st == AECL_OK) st = run_pass(m, sample_z && is_vae(m) ? AECL_NET_EVAL : AECL_NET_INFER, xs, n, &o);
+    /* A caller who reads no scores gets the forward pass alone (no loss kernels). */
+    aecl_net_mode mode = sample_z && is_vae(m) ? AECL_NET_EVAL : mse || rec ? AECL_NET_INFER : AECL_NET_RECON;
+    if (st == AECL_OK) st = run_pass(m, mode, xs, n, &o);
     double beta = m->spec->train.beta, per = m->spec->loss == AECL_LOSS_MSE ? 1.0 / (double)aecl_model_input_size(m) : 1.0;
     for (size_t i = 0; st == AECL_OK && i < n; i++) {
         double k = kl ? kl[i] : 0.0;

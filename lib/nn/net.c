@@ -120,7 +120,8 @@ static aecl_tensor *latent(aecl_net *n, aecl_tensor *h)
     n->logvar = aecl_dense(n->g, h, w, b, AECL_ACT_NONE, 0);
     /* Training and evaluation decode a sample (the ELBO's estimate); inference
      * decodes the mean, so its outputs do not depend on the batch layout. */
-    return aecl_reparameterize(n->g, n->code, n->logvar, n->mode == AECL_NET_INFER ? 0 : 1);
+    int mean = n->mode == AECL_NET_INFER || n->mode == AECL_NET_RECON;
+    return aecl_reparameterize(n->g, n->code, n->logvar, !mean);
 }
 
 static aecl_noise_kind noise_kind(aecl_spec_noise k)
@@ -204,6 +205,7 @@ static aecl_status build_graph(aecl_net *n)
     n->recon = aecl_mark(decoder(n, latent(n, encoder(n, in)), &logits), AECL_T_OUTPUT);
     aecl_mark(n->code, AECL_T_OUTPUT);
     if (n->logvar) aecl_mark(n->logvar, AECL_T_OUTPUT);
+    if (n->mode == AECL_NET_RECON) return aecl_graph_status(g);
     objective(n, logits);
     if (n->mode == AECL_NET_EVAL || n->mode == AECL_NET_INFER) mse_rows(n);
     if (n->mode == AECL_NET_TRAIN && aecl_backward(g, n->loss) == AECL_OK) {
@@ -218,7 +220,7 @@ static aecl_status net_graph(aecl_ctx *ctx, const aecl_model_spec *spec, int bat
 {
     *out = NULL;
     AECL_RETURN_IF(batch < 1, AECL_ERR_INVALID_ARG, ctx, "batch size %d: must be at least 1", batch);
-    AECL_RETURN_IF(mode < AECL_NET_TRAIN || mode > AECL_NET_VALIDATE, AECL_ERR_INVALID_ARG, ctx, "unknown net mode %d",
+    AECL_RETURN_IF(mode < AECL_NET_TRAIN || mode > AECL_NET_RECON, AECL_ERR_INVALID_ARG, ctx, "unknown net mode %d",
                    (int)mode);
     aecl_net *n = calloc(1, sizeof *n);
     AECL_RETURN_IF(!n, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
