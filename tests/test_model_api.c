@@ -169,10 +169,11 @@ static void vae(aecl_ctx *ctx, const aecl_dataset *d)
     CHECK_OK(ctx, aecl_model_decode(m, z, n, y));
     CHECK_OK(ctx, aecl_model_reconstruct(m, d->x, n, y2));
     CHECK_MSG(max_abs_diff(y, y2, n * F) < 1e-5, "VAE reconstruct vs decode(mean): %g", max_abs_diff(y, y2, n * F));
-    /* reconstruct runs the forward pass alone (AECL_NET_RECON); with scores asked
-     * for, the net that also computes the losses gives the same reconstruction. */
+    /* reconstruct runs the forward pass alone (AECL_NET_RECON: the sigmoid in the
+     * output layer's GEMM epilogue); with scores asked for, the net that keeps the
+     * logits for the BCE (a separate sigmoid) gives the same reconstruction. */
     CHECK_OK(ctx, aecl_model_forward(m, d->x, n, y, NULL, NULL, elbo));
-    CHECK_MSG(max_abs_diff(y, y2, n * F) == 0, "VAE reconstruct vs forward with scores: %g", max_abs_diff(y, y2, n * F));
+    CHECK_MSG(max_abs_diff(y, y2, n * F) < 1e-6, "VAE reconstruct vs forward with scores: %g", max_abs_diff(y, y2, n * F));
     /* Draws: reproducible with a seed, different from the mean, about the right spread. */
     CHECK_OK(ctx, aecl_model_encode(m, d->x, n, zs, 1));
     CHECK_OK(ctx, aecl_model_encode(m, d->x, n, zs2, 1));

@@ -91,15 +91,17 @@ static aecl_tensor *decoder(aecl_net *n, aecl_tensor *z, aecl_tensor **logits)
 {
     const aecl_model_spec *s = n->spec;
     size_t out = aecl_spec_output_layer(s);
-    int bce = s->loss == AECL_LOSS_BCE;
+    /* BCE is taken on the logits; the reconstruction is their sigmoid. Layers
+     * after the output layer (a reshape) commute with the sigmoid. A training
+     * step needs only the logits: no sigmoid pass over the whole batch. A net
+     * without losses needs no logits: the output layer's epilogue applies its
+     * sigmoid (BCE implies one, spec_parse.c), one launch fewer. */
+    int bce = s->loss == AECL_LOSS_BCE && n->mode != AECL_NET_RECON;
     char prefix[32];
     for (size_t i = 0; i < s->n_decoder; i++) {
         snprintf(prefix, sizeof prefix, "decoder.%zu", i);
         z = apply_layer(n, prefix, &s->decoder[i], z, bce && i == out);
     }
-    /* BCE is taken on the logits; the reconstruction is their sigmoid. Layers
-     * after the output layer (a reshape) commute with the sigmoid. A training
-     * step needs only the logits: no sigmoid pass over the whole batch. */
     *logits = z;
     if (n->mode == AECL_NET_TRAIN) return NULL;
     return bce ? aecl_activation(n->g, z, AECL_ACT_SIGMOID, 0) : z;
