@@ -1,7 +1,7 @@
 /* Optimizer updates, run in place on the parameters and their state. The
  * learning rate is read from a 1-float device tensor (so a schedule can change it
- * between steps without recompiling); the Adam step comes from the plan's step
- * counter. Global-norm clipping: the optim_sumsq kernels add the squared
+ * between steps without recompiling); Adam's bias corrections for the plan's
+ * step counter come from the host with each launch (lib/ops/optim.c). Global-norm clipping: the optim_sumsq kernels add the squared
  * gradients of every parameter into one scalar, which the update turns into its
  * scale. */
 #ifndef OPT_WG
@@ -170,21 +170,12 @@ __kernel void optim_sgd_all(__global float *restrict P, int p_unused, __global c
     OPT_FOR_CHUNK(n, SGD_STEP)
 }
 
-/* The bias corrections 1 - beta^t of this step, once per step for every Adam
- * update (one work-item): computing them in each update kernel cost a barrier
- * or a transcendental per element. */
-__kernel void optim_adam_bc(__global float *bc, int bc_off, uint step, float log_beta1, float log_beta2)
-{
-    float t = (float)step + 1.0f;
-    bc[bc_off] = -expm1(t * log_beta1);
-    bc[bc_off + 1] = -expm1(t * log_beta2);
-}
-
-/* Adam / AdamW at step t = step + 1 with the step's bias corrections bc1, bc2:
- * w -= lr * (m / bc1) / (sqrt(v / bc2) + eps), computed as
- * w -= a * m / (sqrt(v) + e) with a = lr * sqrt(bc2) / bc1, e = eps * sqrt(bc2)
- * (the same value; one division and one root per element instead of three
- * divisions and a root). L2: wd * w joins the gradient; AdamW: w -= lr * wd * w. */
+/* Adam / AdamW at step t with the step's bias corrections bc1 = 1 - beta1^t,
+ * bc2 = 1 - beta2^t: w -= lr * (m / bc1) / (sqrt(v / bc2) + eps), computed as
+ * w -= a * m / (sqrt(v) + e) with a = lr * corr_a, e = eps * corr_e, where the
+ * host passes corr_a = sqrt(bc2) / bc1 and corr_e = sqrt(bc2) for each step (the
+ * same value; one division and one root per element instead of three divisions
+ * and a root, and nothing that depends on t). L2: wd * w joins the gradient; AdamW: w -= lr * wd * w. */
 #define ADAM_STEP(j) adam_one(P, w0 + (j), G[g0 + (j)], m0 + (j), v0 + (j), rate, a, e, scale, beta1, beta2, weight_decay)
 
 void adam_one(__global float *restrict P, int w, float g, int m, int v, float rate, float a, float e, float scale,
@@ -203,13 +194,13 @@ void adam_one(__global float *restrict P, int w, float g, int m, int v, float ra
 __kernel void optim_adam_all(__global float *restrict P, int p_unused, __global const float *restrict G, int g_unused,
                              __global const float *restrict tab, int tab_off, __global const float *restrict lr,
                              int lr_off, __global const float *restrict ss, int ss_off,
-                             __global const float *restrict bc, int bc_off, float beta1, float beta2, float eps,
-                             float weight_decay, float clip)
+                             float corr_a, float corr_e, float beta1, float beta2, float eps, float weight_decay,
+                             float clip)
 {
     __global const float *row = tab + tab_off + get_group_id(0) * TAB_STRIDE;
     int w0 = as_int(row[TAB_W]), g0 = as_int(row[TAB_G]), m0 = as_int(row[TAB_S0]), v0 = as_int(row[TAB_S1]);
     int n = as_int(row[TAB_N]);
     float rate = lr[lr_off], scale = OPT_CLIP ? opt_clip_scale(ss, ss_off, clip) : 1.0f;
-    float root = sqrt(bc[bc_off + 1]), a = rate * root / bc[bc_off], e = eps * root;
+    float a = rate * corr_a, e = eps * corr_e;
     OPT_FOR_CHUNK(n, ADAM_STEP)
 }

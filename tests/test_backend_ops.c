@@ -806,8 +806,8 @@ static void compare(const char *what, const char *label, const float *got, const
 }
 
 /* The kernels the current variant's plans launched, and their host-side
- * launches: "poison" fills and "clblast" (CLBlast calls, the only other kind;
- * the op relabels those launches). */
+ * launches: "poison" fills and "clblast" (CLBlast calls, the only other kind
+ * besides Adam's update; the op relabels those launches). */
 static char seen[96][40];
 static int n_seen;
 
@@ -823,9 +823,12 @@ static void note_kernels(const aecl_plan *p)
     for (int i = 0; p && i < p->n_launches; i++) {
         const aecl_launch *l = &p->launches[i];
         char name[40];
-        if (l->fn) note(l->label && !strcmp(l->label, "poison") ? "poison" : "clblast");
-        if (l->kernel && clGetKernelInfo(l->kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL) == CL_SUCCESS)
-            note(name);
+        int named = l->kernel &&
+                    clGetKernelInfo(l->kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL) == CL_SUCCESS;
+        /* Adam's update is a host-side launch too: it sets its step's bias corrections */
+        int adam = named && !strcmp(name, "optim_adam_all");
+        if (l->fn && !adam) note(l->label && !strcmp(l->label, "poison") ? "poison" : "clblast");
+        if (named) note(name);
     }
 }
 

@@ -84,9 +84,10 @@ static aecl_optimizer_config variant_config(int v, float wd, float clip)
 }
 
 /* Runs `steps` steps from plan step `start` and compares both parameters with
- * the host after every step. */
-static void run_variant(aecl_ctx *ctx, const aecl_optimizer_config *cfg, const char *name, int steps,
-                        unsigned start)
+ * the host after every step. Before step index `jump_at` (-1: never) the plan's
+ * counter is set to `jump_to`, as a resume into a running plan does. */
+static void run_variant_jump(aecl_ctx *ctx, const aecl_optimizer_config *cfg, const char *name, int steps,
+                             unsigned start, int jump_at, unsigned jump_to)
 {
     problem P;
     if (problem_build(ctx, cfg, &P) != 0) {
@@ -99,6 +100,9 @@ static void run_variant(aecl_ctx *ctx, const aecl_optimizer_config *cfg, const c
     const char *ulabel = cfg->kind == AECL_OPT_SGD ? "sgd" : cfg->kind == AECL_OPT_ADAM ? "adam" : "adamw";
     CHECK_MSG(count_launches(P.p, ulabel) == 1, "%s: %d update launches", name, count_launches(P.p, ulabel));
     CHECK(count_launches(P.p, "grad_sumsq") == (cfg->clip_norm > 0 ? 2 : 0));
+    /* Adam's bias corrections come from the step counter inside the update:
+     * no launch of their own. */
+    CHECK_MSG(count_launches(P.p, "adam_bc") == 0, "%s: a bias-correction launch is left", name);
 
     float w1[N1], w2[N2], tg[N1], c[N2], g1[N1], dev1[N1], dev2[N2];
     test_fill_uniform(w1, N1, -1, 1, &seed);
@@ -114,11 +118,16 @@ static void run_variant(aecl_ctx *ctx, const aecl_optimizer_config *cfg, const c
     ref_optim_param_init(&h1, N1, w1);
     ref_optim_param_init(&h2, N2, w2);
     int clipped = 0;
+    long t = start;
     for (int s = 0; s < steps; s++) {
+        if (s == jump_at) {
+            aecl_plan_set_step(P.p, jump_to);
+            t = jump_to;
+        }
         for (int i = 0; i < N1; i++) g1[i] = h1.w[i] - tg[i]; /* the device computes this in float too */
         double scale = ref_optim_clip_scale(cfg->clip_norm, g1, N1, c, N2);
         clipped |= scale < 1;
-        long t = (long)start + s + 1;
+        t++;
         ref_optim_update(cfg, &h1, g1, scale, t, cfg->lr);
         ref_optim_update(cfg, &h2, c, scale, t, cfg->lr);
         CHECK_OK(ctx, aecl_plan_run(P.p));
@@ -135,6 +144,12 @@ static void run_variant(aecl_ctx *ctx, const aecl_optimizer_config *cfg, const c
     problem_free(&P);
 }
 
+static void run_variant(aecl_ctx *ctx, const aecl_optimizer_config *cfg, const char *name, int steps,
+                        unsigned start)
+{
+    run_variant_jump(ctx, cfg, name, steps, start, -1, 0);
+}
+
 static void test_update_rules(aecl_ctx *ctx)
 {
     for (int v = 0; v < 5; v++)
@@ -146,6 +161,11 @@ static void test_update_rules(aecl_ctx *ctx)
     /* Adam's bias correction follows the plan's step counter (a resumed run). */
     aecl_optimizer_config cfg = variant_config(3, 0.0f, 0.0f);
     run_variant(ctx, &cfg, "adam from step 10", 3, 10);
+    /* The counter is read at every replay: a plan that ran 3 steps and is set to
+     * step 1 (or back to 0) continues with that step's corrections, moments kept. */
+    run_variant_jump(ctx, &cfg, "adam set to step 1 after 3 steps", 6, 0, 3, 1);
+    aecl_optimizer_config cw = variant_config(4, 0.05f, 2.0f);
+    run_variant_jump(ctx, &cw, "adamw+clip set to step 0 after 2 steps", 5, 0, 2, 0);
 }
 
 /* ---- many chunks ------------------------------------------------------------------- */

@@ -30,7 +30,7 @@
     /* random_ops.c */                                                                           \
     X(dropout) X(dropout_grad) X(noise) X(noise_grad) X(reparameterize) X(reparam_grad)          \
     /* optim.c */                                                                                \
-    X(optim_lr) X(grad_sumsq) X(optim_update) X(adam_bias_correction)
+    X(optim_lr) X(grad_sumsq) X(optim_update)
 
 #define AECL_OP_DECLARE(sym) extern const aecl_op_def aecl_op_##sym;
 AECL_OP_LIST(AECL_OP_DECLARE)

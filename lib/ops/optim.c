@@ -62,8 +62,7 @@ static aecl_tensor *lr_tensor(aecl_graph *g, float lr)
  * in a persistent tensor written at compile time) gives a chunk's offsets in w, g
  * and the state, and its length. A group's items then walk contiguous elements of
  * one parameter, which vectorises as well as a per-parameter kernel.
- *   in:    [0] lr, [1] table, then the sum of squares (clipping), then Adam's
- *          bias corrections
+ *   in:    [0] lr, [1] table, then the sum of squares (clipping)
  *   extra: per parameter: w, g, then its n_state state tensors */
 typedef struct update_params {
     int flags;              /* the kernels' F_* */
@@ -228,12 +227,53 @@ static aecl_tensor *sumsq_node(aecl_graph *g, const aecl_optimizer_config *cfg, 
     return t;
 }
 
+/* Adam's bias corrections bc1 = 1 - beta1^t, bc2 = 1 - beta2^t at step
+ * t = the plan's step counter + 1, read when the launch is enqueued (so a
+ * resumed plan, aecl_plan_set_step, or a data-parallel rank, which all share the
+ * counter's meaning, get theirs). The host computes them in double and passes
+ * corr_a = sqrt(bc2) / bc1 and corr_e = sqrt(bc2) as kernel arguments: no
+ * launch of their own (a launch costs PoCL a worker hand-off) and nothing per
+ * element (computing them in the kernel put two expm1 in every item: the
+ * update ran 1.5x longer on PoCL). */
+typedef struct adam_launch {
+    const aecl_plan *plan;
+    double log_beta1, log_beta2;
+} adam_launch;
+
+enum { ADAM_CORR_ARG = 10 }; /* optim_adam_all's corr_a; corr_e follows */
+
+static aecl_status adam_enqueue(aecl_ctx *ctx, const aecl_launch *l, cl_event *ev)
+{
+    const adam_launch *a = l->data;
+    double t = (double)aecl_plan_step(a->plan) + 1.0;
+    double bc1 = -expm1(t * a->log_beta1), bc2 = -expm1(t * a->log_beta2);
+    float corr_a = (float)(sqrt(bc2) / bc1), corr_e = (float)sqrt(bc2);
+    AECL_CL_TRY(ctx, clSetKernelArg(l->kernel, ADAM_CORR_ARG, sizeof corr_a, &corr_a));
+    AECL_CL_TRY(ctx, clSetKernelArg(l->kernel, ADAM_CORR_ARG + 1, sizeof corr_e, &corr_e));
+    AECL_CL_TRY(ctx, clEnqueueNDRangeKernel(ctx->queue, l->kernel, l->dim, NULL, l->global, l->local, 0, NULL, ev));
+    return AECL_OK;
+}
+
+/* The update as a host-side launch around k (which the plan also keeps: the
+ * launch holds a reference of its own). */
+static aecl_status push_adam(aecl_plan *p, cl_kernel k, const update_params *up, size_t gsz, size_t lsz,
+                             const char *label)
+{
+    adam_launch *a = malloc(sizeof *a);
+    AECL_RETURN_IF(!a, AECL_ERR_HOST_MEMORY, aecl_plan_ctx(p), "out of host memory");
+    *a = (adam_launch){p, log((double)up->beta1), log((double)up->beta2)};
+    clRetainKernel(k);
+    aecl_launch l = {.label = label, .kernel = k, .dim = 1, .global = {gsz, 1, 1}, .local = {lsz, 1, 1},
+                     .fn = adam_enqueue, .data = a};
+    return aecl_plan_push(p, &l);
+}
+
 static aecl_status emit_update(aecl_plan *p, aecl_tensor *t)
 {
     const update_params *up = update_p(t);
     int kind = (int)up->kind, nc = up->n_chunks;
     aecl_tensor *lr = t->in[0], *tab = t->in[1];
-    aecl_tensor *ss = up->clip ? t->in[2] : NULL, *bc = kind != AECL_OPT_SGD ? t->in[t->n_in - 1] : NULL;
+    aecl_tensor *ss = up->clip ? t->in[2] : NULL;
     double clip = ss ? (double)sumsq_p(ss)->clip_norm : 0.0, wd = (double)up->weight_decay;
     float *bits = calloc((size_t)nc * TAB_STRIDE, sizeof *bits);
     AECL_RETURN_IF(!bits, AECL_ERR_HOST_MEMORY, aecl_plan_ctx(p), "out of host memory");
@@ -250,48 +290,18 @@ static aecl_status emit_update(aecl_plan *p, aecl_tensor *t)
                                 clip));
     } else {
         AECL_TRY(aecl_plan_kernel(p, "optim.cl", opts, "optim_adam_all", &k));
-        AECL_TRY(aecl_plan_args(p, k, "TTTT_Tfffff", t->extra[0], t->extra[1], tab, lr, ss, bc, (double)up->beta1,
-                                (double)up->beta2, (double)up->eps, wd, clip));
+        /* corr_a, corr_e (0 here) are set by adam_enqueue at every replay */
+        AECL_TRY(aecl_plan_args(p, k, "TTTT_fffffff", t->extra[0], t->extra[1], tab, lr, ss, 0.0, 0.0,
+                                (double)up->beta1, (double)up->beta2, (double)up->eps, wd, clip));
     }
     /* One work-group per chunk, an item per element; a device allowing fewer
      * than CHUNK items per group has each item loop over several elements. */
     size_t lsz = group_size(p, k, CHUNK), gsz = (size_t)nc * lsz;
-    return aecl_plan_launch(p, k, 1, &gsz, &lsz, kind_names[kind], 0);
+    if (kind == AECL_OPT_SGD) return aecl_plan_launch(p, k, 1, &gsz, &lsz, kind_names[kind], 0);
+    return push_adam(p, k, up, gsz, lsz, kind_names[kind]);
 }
 
 const aecl_op_def aecl_op_optim_update = {.name = "optim_update", .emit = emit_update};
-
-/* Adam's bias corrections for the current step: a 2-float work tensor read by
- * the update (log beta1, log beta2 from the host in double). */
-typedef struct adam_bc_params {
-    int flags;              /* the kernels' F_* */
-    float log_beta1, log_beta2;
-} adam_bc_params;
-AECL_OP_PARAMS(adam_bc_p, adam_bc_params)
-
-static aecl_status emit_adam_bc(aecl_plan *p, aecl_tensor *t)
-{
-    const adam_bc_params *bp = adam_bc_p(t);
-    char opts[192];
-    kernel_options(bp->flags, opts, sizeof opts);
-    cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "optim.cl", opts, "optim_adam_bc", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TSff", t, (double)bp->log_beta1, (double)bp->log_beta2));
-    size_t one = 1;
-    return aecl_plan_launch(p, k, 1, &one, &one, "adam_bc", 0);
-}
-
-const aecl_op_def aecl_op_adam_bias_correction = {.name = "adam_bias_correction", .emit = emit_adam_bc};
-
-static aecl_tensor *adam_bc_node(aecl_graph *g, const aecl_optimizer_config *cfg)
-{
-    int two = 2;
-    aecl_tensor *t = aecl_node(g, &aecl_op_adam_bias_correction, "optim.adam_bc", 1, &two, 0, NULL);
-    if (t)
-        *adam_bc_p(t) = (adam_bc_params){.flags = config_flags(cfg), .log_beta1 = (float)log((double)cfg->beta1),
-                                         .log_beta2 = (float)log((double)cfg->beta2)};
-    return t;
-}
 
 static aecl_tensor *state_for(aecl_graph *g, const aecl_tensor *w, const char *suffix)
 {
@@ -306,16 +316,15 @@ static int n_state(const aecl_optimizer_config *cfg)
 }
 
 static aecl_tensor *update_node(aecl_graph *g, const aecl_optimizer_config *cfg, aecl_tensor *lr, aecl_tensor *ss,
-                                aecl_tensor *bc, int n_params, int n_chunks)
+                                int n_params, int n_chunks)
 {
     int shape = TAB_STRIDE * n_chunks;
     aecl_tensor *tab = aecl_mark(aecl_input(g, "optim.table", 1, &shape), AECL_T_CONST);
     if (!tab) return NULL;
     tab->flags &= ~(unsigned)AECL_T_INPUT;
-    aecl_tensor *in[4] = {lr, tab};
+    aecl_tensor *in[3] = {lr, tab};
     int n = 2;
     if (ss) in[n++] = ss;
-    if (bc) in[n++] = bc; /* Adam: always the last input */
     int one = 1;
     aecl_tensor *t = aecl_node(g, &aecl_op_optim_update, "optim.update", 1, &one, n, in);
     if (!t) return NULL;
@@ -412,11 +421,10 @@ aecl_status aecl_optimizer_apply(aecl_graph *g, const aecl_optimizer_config *cfg
     for (int i = 0; i < n0; i++)
         if (trainable(g->nodes[i])) { n_params++; n_chunks += chunks_of(g->nodes[i]->size); }
     aecl_tensor *lr = lr_tensor(g, cfg->lr), *ss = NULL;
-    aecl_tensor *bc = cfg->kind == AECL_OPT_SGD ? NULL : adam_bc_node(g, cfg);
     if (cfg->clip_norm > 0) ss = sumsq_node(g, cfg, n0);
     /* Every reader of a parameter was created before this point, and nodes run in
      * creation order: the update cannot race a forward or backward read. */
-    aecl_tensor *up = update_node(g, cfg, lr, ss, bc, n_params, n_chunks);
+    aecl_tensor *up = update_node(g, cfg, lr, ss, n_params, n_chunks);
     for (int i = 0; i < n0 && up && g->status == AECL_OK; i++)
         if (trainable(g->nodes[i])) add_param(g, up, cfg, g->nodes[i]);
     if (g->status == AECL_OK && lr_out) *lr_out = lr;

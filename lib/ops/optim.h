@@ -29,8 +29,9 @@ aecl_optimizer_config aecl_optimizer_defaults(aecl_opt_kind kind, float lr);
 /* Appends the update nodes for every parameter (AECL_T_PARAM) that has a
  * gradient; call after aecl_backward, once per graph. With clip_norm > 0, first
  * a node sums the squares of all gradients.
- * Launches per step: one update for all parameters (plus Adam's bias-correction
- * kernel), and two for the sum of squares when clipping.
+ * Launches per step: one update for all parameters (Adam's bias corrections are
+ * computed inside it from the step counter), and two for the sum of squares
+ * when clipping.
  * Adam's step t is the plan's step counter + 1 (aecl_plan_set_step restores it).
  * lr_out (may be NULL) receives the learning-rate tensor: 1 persistent float,
  * set to cfg->lr when the plan is compiled; aecl_plan_write to it changes the
