@@ -104,6 +104,33 @@ static void test_host(aecl_ctx *ctx, const float *x)
     destroy(&a);
 }
 
+/* Without a callback, host rows stream (non-blocking copies, one wait at the
+ * end): every row arrives, the short last chunk's rows only (the arrays end at
+ * row N: a write past them would land in the guard values), as with waits. */
+static void test_host_streamed(aecl_ctx *ctx, const float *x)
+{
+    affine_plan a;
+    build(ctx, &a, 2.0f, 1.0f);
+    float y[N * F + 4], rows[N + 4];
+    for (int i = 0; i < N * F + 4; i++) y[i] = NAN;
+    for (int i = 0; i < N + 4; i++) rows[i] = NAN;
+    aecl_batches b = {.batch = B, .rows = N, .n_stages = 1, .stage = {{a.p, a.x, NULL}}, .in = {.host = x}, .n_out = 2};
+    b.out[0] = (aecl_batches_out){.t = a.y, .host = y};
+    b.out[1] = (aecl_batches_out){.t = a.rows, .host = rows};
+    CHECK_OK(ctx, aecl_batches_run(&b));
+    int bad = 0;
+    for (int i = 0; i < N * F; i++) bad += y[i] != 2.0f * x[i] + 1.0f;
+    for (int i = 0; i < N; i++) {
+        double d2 = 0;
+        for (int k = 0; k < F; k++) d2 += (double)(x[i * F + k] + 1.0f) * (x[i * F + k] + 1.0f);
+        bad += !(fabs(rows[i] - d2) <= 1e-5 * d2);
+    }
+    for (int i = N * F; i < N * F + 4; i++) bad += !isnan(y[i]);
+    for (int i = N; i < N + 4; i++) bad += !isnan(rows[i]);
+    CHECK_MSG(bad == 0, "streamed pass: %d values wrong", bad);
+    destroy(&a);
+}
+
 /* Two stages on device buffers: y = (2x + 1) * 0.5 - 0.5. */
 static void test_device(aecl_ctx *ctx, const float *x)
 {
@@ -144,6 +171,7 @@ int main(void)
     unsigned st = 7;
     test_fill_uniform(x, N * F, -1, 1, &st);
     test_host(ctx, x);
+    test_host_streamed(ctx, x);
     test_device(ctx, x);
     return test_finish();
 }

@@ -18,15 +18,43 @@ static aecl_status copy(const aecl_batches *b, cl_mem from, size_t from_at, cl_m
     return AECL_OK;
 }
 
-/* Rows [r, r + n) into the first stage's input; `stage_buf` holds a host batch. */
+/* Host rows need no wait per chunk when no host code reads a chunk in between
+ * (no on_chunk callback, every host output has its array): full chunks are
+ * written from the caller's rows and read into the caller's arrays without
+ * blocking, and one wait ends the pass, so the device runs the chunks back to
+ * back instead of idling while the host copies. The queue is in order: chunk
+ * k's reads come before chunk k+1's run overwrites its outputs. */
+static int streams(const aecl_batches *b)
+{
+    if (b->on_chunk) return 0;
+    for (int k = 0; k < b->n_out; k++)
+        if (!on_device(&b->out[k]) && !b->out[k].host) return 0;
+    return 1;
+}
+
+/* Whether the pass reads or writes host memory (then a streamed pass waits at its end). */
+static int touches_host(const aecl_batches *b)
+{
+    int host = b->in.host != NULL;
+    for (int k = 0; k < b->n_out; k++) host |= !on_device(&b->out[k]);
+    return host;
+}
+
+/* Rows [r, r + n) into the first stage's input; `stage_buf` holds a host batch
+ * (a short chunk's, padded with zeros; it is the last chunk, so a non-blocking
+ * write from it is done before the pass's wait). */
 static aecl_status load(const aecl_batches *b, float *stage_buf, size_t r, int n)
 {
     const aecl_batches_stage *s = &b->stage[0];
     size_t cols = row_floats(b, s->in);
     if (b->in.host) {
-        memcpy(stage_buf, b->in.host + r * cols, (size_t)n * cols * sizeof *stage_buf);
-        memset(stage_buf + (size_t)n * cols, 0, (size_t)(b->batch - n) * cols * sizeof *stage_buf);
-        return aecl_plan_write(s->plan, s->in, stage_buf);
+        const float *rows = b->in.host + r * cols;
+        if (n < b->batch || !streams(b)) {
+            memcpy(stage_buf, rows, (size_t)n * cols * sizeof *stage_buf);
+            memset(stage_buf + (size_t)n * cols, 0, (size_t)(b->batch - n) * cols * sizeof *stage_buf);
+            rows = stage_buf;
+        }
+        return streams(b) ? aecl_plan_write_event(s->plan, s->in, rows, NULL) : aecl_plan_write(s->plan, s->in, rows);
     }
     cl_mem mem;
     int off;
@@ -61,6 +89,15 @@ static aecl_status store(const aecl_batches *b, int k, size_t r, int n, int last
     const aecl_batches_out *o = &b->out[k];
     aecl_plan *plan = b->stage[b->n_stages - 1].plan;
     size_t cols = row_floats(b, o->t);
+    if (!on_device(o) && streams(b)) {
+        cl_mem mem;
+        int off;
+        aecl_plan_tensor_mem(plan, o->t, &mem, &off);
+        aecl_ctx *ctx = ctx_of(b);
+        AECL_CL_TRY(ctx, clEnqueueReadBuffer(aecl_ctx_cl_queue(ctx), mem, CL_FALSE, (size_t)off * sizeof(float),
+                                             (size_t)n * cols * sizeof(float), o->host + r * cols, 0, NULL, NULL));
+        return AECL_OK;
+    }
     if (!on_device(o)) {
         AECL_TRY(aecl_plan_read(plan, o->t, o->chunk));
         if (o->host) memcpy(o->host + r * cols, o->chunk, (size_t)n * cols * sizeof *o->chunk);
@@ -129,6 +166,12 @@ aecl_status aecl_batches_run(aecl_batches *b)
     for (size_t r = 0; r < b->rows && st == AECL_OK; r += step) {
         st = chunk(b, stage_buf, r, (int)(b->rows - r < step ? b->rows - r : step));
         if (st != AECL_OK) b->failed_at = r;
+    }
+    /* Streamed copies may still be reading the input block or writing the
+     * caller's arrays: they end before the block is freed and the call returns. */
+    if (streams(b) && touches_host(b)) {
+        aecl_status fin = aecl_ctx_finish(ctx_of(b));
+        if (st == AECL_OK) st = fin;
     }
     for (int k = 0; k < b->n_out; k++) b->out[k].chunk = NULL;
     free(block);
