@@ -52,90 +52,75 @@ __kernel void conv_pad(__global const float *x, int x_off, __global const float 
     for (int w = w0 + n; w < Wp; w++) d[w] = 0.0f;
 }
 
-/* Four columns of one row of x: at[q] for the lanes with ok set, 0 elsewhere
- * (inner: all four set, consecutive from at.s0), times act'(y) when act is set
- * (x is then an output gradient and y the activation's output). */
-CONV_INLINE float4 conv_read4(__global const float *x, __global const float *y, int4 at, int4 ok, int inner, int act,
-                              float slope)
-{
-    float4 v, g = (float4)1.0f;
-    if (inner) {
-        v = vload4(0, x + at.s0);
-        if (act) g = vload4(0, y + at.s0);
-    } else {
-        v = (float4)(x[at.s0], x[at.s1], x[at.s2], x[at.s3]);
-        if (act) g = (float4)(y[at.s0], y[at.s1], y[at.s2], y[at.s3]);
-        v = select((float4)0.0f, v, ok);
-    }
-    return act ? v * conv_act_grad4(act, g, slope) : v;
-}
-
 /* The first n lanes of v to d[0..n) */
 CONV_INLINE void conv_store_lanes(float4 v, __global float *d, int n)
 {
+    if (n == 4) {
+        vstore4(v, 0, d);
+        return;
+    }
     if (n > 0) d[0] = v.s0;
     if (n > 1) d[1] = v.s1;
     if (n > 2) d[2] = v.s2;
     if (n > 3) d[3] = v.s3;
 }
 
+/* Four consecutive values of x from x[i], times act'(y) when act is set (x is
+ * then an output gradient and y the activation's output). */
+CONV_INLINE float4 conv_row4(__global const float *x, __global const float *y, int i, int act, float slope)
+{
+    float4 v = vload4(0, x + i);
+    return act ? v * conv_act_grad4(act, vload4(0, y + i), slope) : v;
+}
+
 /* xp[n, hp, wp, c] = x[n, c, hp - PT, wp - PL] for c < C inside x, 0 elsewhere
  * (the border, and channels C..Cs-1): NCHW -> zero-padded NHWC, with act as
- * conv_pad. Work-items: 4 pixels of a padded row, all their channels (4*Cs
- * contiguous floats): 4 rows of x (4 channels) at a time, 4 columns each,
- * transposed in registers. Measured on PoCL: items that each read a few rows
- * from front to back were no faster (the transposition costs ~3x a plain
- * padded copy, which is why only copies read as channel vectors take it). */
+ * conv_pad. Work-items: a block of 4 channels (fastest) of one image; an
+ * item reads its 4 channel planes front to back (4 sequential streams), 4
+ * columns at a time, transposes them in registers and stores a 4-channel
+ * vector per pixel. Rows take whole 4-column blocks, the last one overlapping
+ * its predecessor (the same values stored twice): per-column tails became
+ * gathers that cost most of the copy. Measured in the conv AE's step
+ * (bench_conv, alternating runs): 0.5-0.7x the time of items of 4 pixels x all
+ * channels, which read 32-64 planes at once and stalled on their loads. */
 __kernel void conv_pad_nhwc(__global const float *x, int x_off, __global const float *y, int y_off,
                             __global float *xp, int xp_off, int C, int H, int W, int Cs, int Hp, int Wp, int PT,
                             int PL, int act, float slope, int n_items)
 {
     int id = get_global_id(0);
     if (id >= n_items) return;
-    int nwb = (Wp + 3) / 4;
-    int wb = id % nwb;
-    id /= nwb;
-    int hp = id % Hp, n = id / Hp, wp0 = wb * 4, h = hp - PT, nw = min(4, Wp - wp0);
-    __global float *d = xp + xp_off + ((n * Hp + hp) * Wp + wp0) * Cs;
-    int4 col = wp0 - PL + (int4)(0, 1, 2, 3);
-    /* Masks from comparisons joined with &, never vector &&, and integer
-     * clamp() with vector bounds: Oclgrind 21.10 gets `int4 && (int4)(s)` (1,
-     * not -1: select() and all() read the top bit) and integer min/max/clamp
-     * with scalar bounds wrong (docs/portability.md). */
-    int4 ok = (col >= 0) & (col < W) & (int4)(h >= 0 && h < H ? -1 : 0);
-    int inner = all(ok), none = !any(ok), pl = H * W;
-    int4 at = clamp(col, (int4)0, (int4)(W - 1)) + (n * C * H + clamp(h, 0, H - 1)) * W;
+    int ncb = (Cs + 3) / 4, cb = id % ncb, n = id / ncb, c0 = cb * 4, nc = min(4, Cs - c0);
+    __global float *d = xp + xp_off + n * Hp * Wp * Cs + c0;
+    int4 ch = c0 + (int4)(0, 1, 2, 3), ok = ch < (int4)C;
+    int4 at = (n * C + min(ch, (int4)(C - 1))) * (H * W) - PT * W - PL;
+    int w0 = min(PL, Wp), w1 = min(PL + W, Wp), vec = w1 - w0 >= 4;
+    float4 z = (float4)0.0f;
     x += x_off;
     y += y_off;
-    if (Cs == 1) { /* channels last is channels first */
-        float4 v = none ? (float4)0.0f : conv_read4(x, y, at, ok, inner, act, slope);
-        if (nw == 4) vstore4(v, 0, d);
-        else conv_store_lanes(v, d, nw);
-        return;
-    }
-    for (int c0 = 0; c0 < Cs; c0 += 4, at += 4 * pl) {
-        float4 r0 = (float4)0.0f, r1 = r0, r2 = r0, r3 = r0;
-        if (!none) {
-            if (c0 < C) r0 = conv_read4(x, y, at, ok, inner, act, slope);
-            if (c0 + 1 < C) r1 = conv_read4(x, y, at + pl, ok, inner, act, slope);
-            if (c0 + 2 < C) r2 = conv_read4(x, y, at + 2 * pl, ok, inner, act, slope);
-            if (c0 + 3 < C) r3 = conv_read4(x, y, at + 3 * pl, ok, inner, act, slope);
+    for (int hp = 0; hp < Hp; hp++, d += Wp * Cs, at += W) {
+        int h = hp - PT;
+        if (h < 0 || h >= H || c0 >= C) {
+            for (int wp = 0; wp < Wp; wp++) conv_store_lanes(z, d + wp * Cs, nc);
+            continue;
         }
-        float4 t0 = (float4)(r0.s0, r1.s0, r2.s0, r3.s0), t1 = (float4)(r0.s1, r1.s1, r2.s1, r3.s1);
-        float4 t2 = (float4)(r0.s2, r1.s2, r2.s2, r3.s2), t3 = (float4)(r0.s3, r1.s3, r2.s3, r3.s3);
-        __global float *dc = d + c0;
-        int nc = min(4, Cs - c0);
-        if (nw == 4 && nc == 4) {
-            vstore4(t0, 0, dc);
-            vstore4(t1, 0, dc + Cs);
-            vstore4(t2, 0, dc + 2 * Cs);
-            vstore4(t3, 0, dc + 3 * Cs);
-        } else {
-            conv_store_lanes(t0, dc, nc);
-            if (nw > 1) conv_store_lanes(t1, dc + Cs, nc);
-            if (nw > 2) conv_store_lanes(t2, dc + 2 * Cs, nc);
-            if (nw > 3) conv_store_lanes(t3, dc + 3 * Cs, nc);
+        for (int wp = 0; wp < w0; wp++) conv_store_lanes(z, d + wp * Cs, nc);
+        for (int wp = w0; wp < w1 && vec; wp += 4) {
+            int wq = min(wp, w1 - 4);
+            float4 r0 = conv_row4(x, y, at.s0 + wq, act, slope), r1 = conv_row4(x, y, at.s1 + wq, act, slope);
+            float4 r2 = conv_row4(x, y, at.s2 + wq, act, slope), r3 = conv_row4(x, y, at.s3 + wq, act, slope);
+            __global float *dw = d + wq * Cs;
+            conv_store_lanes(select(z, (float4)(r0.s0, r1.s0, r2.s0, r3.s0), ok), dw, nc);
+            conv_store_lanes(select(z, (float4)(r0.s1, r1.s1, r2.s1, r3.s1), ok), dw + Cs, nc);
+            conv_store_lanes(select(z, (float4)(r0.s2, r1.s2, r2.s2, r3.s2), ok), dw + 2 * Cs, nc);
+            conv_store_lanes(select(z, (float4)(r0.s3, r1.s3, r2.s3, r3.s3), ok), dw + 3 * Cs, nc);
         }
+        for (int wp = vec ? w1 : w0; wp < w1; wp++) {
+            int4 i = at + wp;
+            float4 v = (float4)(x[i.s0], x[i.s1], x[i.s2], x[i.s3]);
+            if (act) v *= conv_act_grad4(act, (float4)(y[i.s0], y[i.s1], y[i.s2], y[i.s3]), slope);
+            conv_store_lanes(select(z, v, ok), d + wp * Cs, nc);
+        }
+        for (int wp = w1; wp < Wp; wp++) conv_store_lanes(z, d + wp * Cs, nc);
     }
 }
 

@@ -150,7 +150,7 @@ static aecl_status emit_pad(aecl_plan *p, aecl_tensor *t)
     int N = t->shape[0], Hp = t->shape[1], Wp = t->shape[2], Cs = t->shape[3], H = x->shape[2], W = x->shape[3];
     cl_kernel k;
     if (pp->nhwc) {
-        int items = N * Hp * ceil_div(Wp, 4);
+        int items = N * ceil_div(Cs, 4);
         AECL_TRY(aecl_conv_layout_kernel(p, "conv_pad_nhwc", &k));
         AECL_TRY(aecl_plan_args(p, k, "T_Tiiiiiiiiifi", x, y, t, x->shape[1], H, W, Cs, Hp, Wp, pp->top, pp->left,
                                 (int)pp->act, (double)pp->slope, items));
