@@ -30,13 +30,31 @@ static int batch_chunk(const aecl_ctx *ctx, int N, size_t items, size_t per_cu_c
     return ceil_div(N, (int)S);
 }
 
+/* A 1-D launch of n items that, on a CPU, always takes the group size cpu_local
+ * (capped by the kernel's limit), whatever n: PoCL compiles a kernel once per
+ * group size it meets (0.3-0.5 s each on a first run), and the shape-driven
+ * choice of aecl_conv_launch gave these kernels two or three sizes in one conv
+ * net (the wgrad's 1 and 16, the chunk sums' 1, 16 and 256). Other devices keep
+ * aecl_conv_launch's choice. */
+static aecl_status launch_cpu_fixed(aecl_plan *p, cl_kernel k, size_t n, size_t cpu_local, const char *label,
+                                    double flops)
+{
+    aecl_ctx *ctx = aecl_plan_ctx(p);
+    if (!aecl_ctx_tuning(ctx)->cpu) return aecl_conv_launch(p, k, n, label, flops);
+    size_t l = aecl_kernel_max_wg(ctx, k);
+    if (l > cpu_local) l = cpu_local;
+    size_t g = aecl_round_up(n ? n : 1, l);
+    return aecl_plan_launch(p, k, 1, &g, &l, label, flops);
+}
+
 static aecl_status emit_sum_parts(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *part = t->in[0];
     cl_kernel k;
     AECL_TRY(aecl_conv_layout_kernel(p, "conv_sum_parts", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTii", part, t, part->shape[0], (int)t->size));
-    return aecl_conv_launch(p, k, t->size, "conv_sum_parts", 0);
+    /* light items (S adds each): big groups; the items past t->size return */
+    return launch_cpu_fixed(p, k, t->size, 256, "conv_sum_parts", 0);
 }
 
 const aecl_op_def aecl_op_conv_sum_parts = {.name = "conv_sum_parts", .emit = emit_sum_parts};
@@ -75,7 +93,8 @@ static aecl_status emit_wgrad(aecl_plan *p, aecl_tensor *t)
                             wp->kh, wp->kw, wp->stride, wp->chunk));
     size_t kblocks = px ? (size_t)ceil_div(K, WGRAD_PX_KB) : (size_t)(Kp / (tu.vw * kv));
     size_t items = kblocks * (size_t)ceil_div(R, wj) * (size_t)S;
-    return aecl_conv_launch(p, k, items, "conv_wgrad", 2.0 * N * K * (double)R * wp->ho * wp->wo);
+    /* heavy items: single-item groups balance the cores for any item count */
+    return launch_cpu_fixed(p, k, items, 1, "conv_wgrad", 2.0 * N * K * (double)R * wp->ho * wp->wo);
 }
 
 const aecl_op_def aecl_op_conv_wgrad = {.name = "conv_wgrad", .emit = emit_wgrad};
