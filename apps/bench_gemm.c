@@ -7,15 +7,19 @@
  * burst of back-to-back calls, median over rounds; the three contenders take turns
  * within each round so a burst of load from elsewhere hits all alike. "own+epi"
  * is aecl's kernel with the epilogue the training graph fuses there: bias + ReLU
- * of a dense layer (fwd), or the ReLU gradient dX * relu'(y) (dX: one more
- * M x N read, the matmul_act_grad of lib/graph/fuse_gemm.c).
+ * of a dense layer (fwd), the ReLU gradient dX * relu'(y) (dX: one more
+ * M x N read, the matmul_act_grad of lib/compile/fuse_gemm.c), or the bias
+ * gradient db = the row sums of dY^T written beside dW (dW: the GEMM's first
+ * column block also sums dY's columns, the bias fusion of fuse_gemm.c).
  *
  * --ab DIR times aecl's own kernels twice, interleaved in every round: as built
  * into this program and as built from the kernel files in DIR (another commit's
  * cl/, read as AECL_KERNEL_DIR would be), in a second context on the same
  * device; it prints the GFLOP/s of both and their ratio per shape (CLBlast and
- * OpenBLAS are left out). Interleaving in one process keeps a noisy machine's
- * load out of the ratio, which alternating whole runs of two builds does not.
+ * OpenBLAS are left out; so is dW's own+epi, which older kernels lack).
+ * Interleaving in one process keeps a noisy machine's load out of the ratio,
+ * which alternating whole runs of two builds does not. DIR's gemm.cl must take
+ * the same arguments (from the row sums on, this one's).
  *
  * usage: bench_gemm [--json] [--rounds N] [--device SEL] [--batch B] [--ab DIR]
  */
@@ -43,6 +47,7 @@ typedef struct result {
     double base_own, base_epi;              /* --ab: own and own+epi from DIR's kernel files */
     double ratio_own, ratio_epi;            /* --ab: median over rounds of base time / this time */
     int epi_grad;                           /* own_epi is the gradient epilogue */
+    int epi_rsum;                           /* own_epi also writes the bias gradient (dW) */
     aecl_gemm_path auto_path;
 } result;
 
@@ -75,7 +80,7 @@ static int make_shapes(int batch, shape *s)
 /* ---- contenders -------------------------------------------------------------- */
 
 typedef struct bufs {
-    aecl_buffer *a, *b, *c, *bias, *y;
+    aecl_buffer *a, *b, *c, *bias, *y, *rs;
     float *ha, *hb, *hc;
 } bufs;
 
@@ -93,6 +98,7 @@ static int bufs_make(aecl_ctx *ctx, const shape *s, bufs *b)
     return aecl_buffer_create(ctx, na, 4, &b->a) == AECL_OK && aecl_buffer_create(ctx, nb, 4, &b->b) == AECL_OK &&
            aecl_buffer_create(ctx, nc, 4, &b->c) == AECL_OK &&
            aecl_buffer_create(ctx, (size_t)s->N, 4, &b->bias) == AECL_OK &&
+           aecl_buffer_create(ctx, (size_t)s->M, 4, &b->rs) == AECL_OK &&
            aecl_buffer_create(ctx, nc, 4, &b->y) == AECL_OK && aecl_buffer_upload(b->y, 0, b->hc, nc * 4) == AECL_OK &&
            aecl_buffer_upload(b->a, 0, b->ha, na * 4) == AECL_OK &&
            aecl_buffer_upload(b->b, 0, b->hb, nb * 4) == AECL_OK &&
@@ -107,6 +113,7 @@ static void bufs_free(bufs *b)
     aecl_buffer_free(b->c);
     aecl_buffer_free(b->bias);
     aecl_buffer_free(b->y);
+    aecl_buffer_free(b->rs);
     free(b->ha);
     free(b->hb);
     free(b->hc);
@@ -156,7 +163,8 @@ static void warm(const shape *s, contender *c)
     c->reps = !c->ok || t > 5e-3 ? 1 : t < 5e-3 / 200 ? 200 : (int)(5e-3 / t);
 }
 
-/* epi: 1 bias + ReLU, 2 the ReLU gradient epilogue (Y = b->y). */
+/* epi: 1 bias + ReLU, 2 the ReLU gradient epilogue (Y = b->y), 3 the row sums
+ * of op(A) into b->rs. */
 static int prepare(aecl_ctx *ctx, const shape *s, const bufs *b, aecl_gemm_path path, int epi, contender *c)
 {
     aecl_gemm_desc d = aecl_gemm_desc_make(s->M, s->N, s->K, s->ta, s->tb);
@@ -166,9 +174,10 @@ static int prepare(aecl_ctx *ctx, const shape *s, const bufs *b, aecl_gemm_path 
     memset(c, 0, sizeof *c);
     c->ctx = ctx;
     c->b = b;
-    if (aecl_gemm_prepare_grad(ctx, &d, aecl_buffer_cl(b->a), 0, aecl_buffer_cl(b->b), 0, aecl_buffer_cl(b->c), 0,
-                               epi == 1 ? aecl_buffer_cl(b->bias) : NULL, 0, aecl_buffer_cl(b->y), 0,
-                               &c->l) != AECL_OK) {
+    aecl_gemm_bufs io = {aecl_buffer_cl(b->a), aecl_buffer_cl(b->b), aecl_buffer_cl(b->c),
+                         epi == 1 ? aecl_buffer_cl(b->bias) : NULL, aecl_buffer_cl(b->y),
+                         epi == 3 ? aecl_buffer_cl(b->rs) : NULL, 0, 0, 0, 0, 0, 0};
+    if (aecl_gemm_prepare_bufs(ctx, &d, &io, &c->l) != AECL_OK) {
         fprintf(stderr, "bench_gemm: %s\n", aecl_ctx_last_error(ctx));
         return 0;
     }
@@ -198,8 +207,8 @@ static int prepare_base(const ab_side *ab, const shape *s, const bufs *b, int ep
  * OpenBLAS left out) 4 own and 5 own+epi from ab->dir. */
 static result bench_shape(aecl_ctx *ctx, const ab_side *ab, const shape *s, int rounds)
 {
-    result res = {0, 0, 0, 0, 0, 0, 0, 0, !strcmp(s->op, "dX"), AECL_GEMM_AUTO};
-    int epi = strcmp(s->op, "dW") ? (res.epi_grad ? 2 : 1) : 0;
+    result res = {0, 0, 0, 0, 0, 0, 0, 0, !strcmp(s->op, "dX"), !strcmp(s->op, "dW"), AECL_GEMM_AUTO};
+    int epi = strcmp(s->op, "dW") ? (res.epi_grad ? 2 : 1) : 3;
     bufs b, bb;
     contender c[6];
     memset(&bb, 0, sizeof bb);
@@ -214,7 +223,7 @@ static result bench_shape(aecl_ctx *ctx, const ab_side *ab, const shape *s, int 
                    epi && prepare(ctx, s, &b, AECL_GEMM_OWN, epi, &c[2]),
                    0,
                    ab && prepare_base(ab, s, &bb, 0, &c[4]),
-                   ab && epi && prepare_base(ab, s, &bb, epi, &c[5])};
+                   ab && epi != 3 && prepare_base(ab, s, &bb, epi, &c[5])};
 #ifdef AECL_HAVE_OPENBLAS
     memset(&c[3], 0, sizeof c[3]);
     c[3].kind = 1;
@@ -296,10 +305,12 @@ static void print_json(const aecl_device_info *di, const shape *s, const result 
     for (int i = 0; i < n; i++)
         printf("    {\"op\": \"%s\", \"layer\": [%d, %d], \"trans\": \"%s\", \"M\": %d, \"N\": %d, \"K\": %d, "
                "\"gflops_clblast\": %.2f, \"gflops_own\": %.2f, \"gflops_own_bias_relu\": %.2f, \"gflops_own_relu_grad\": %.2f, "
+               "\"gflops_own_bias_grad\": %.2f, "
                "\"gflops_openblas\": %.2f, \"own_over_openblas\": %.3f, \"own_over_clblast\": %.3f, "
                "\"gflops_own_base\": %.2f, \"gflops_own_epi_base\": %.2f, \"auto\": \"%s\"}%s\n",
                s[i].op, s[i].layer_in, s[i].layer_out, trans_name(&s[i]), s[i].M, s[i].N, s[i].K, r[i].clblast,
-               r[i].own, r[i].epi_grad ? 0 : r[i].own_epi, r[i].epi_grad ? r[i].own_epi : 0, r[i].openblas, ratio(r[i].own, r[i].openblas),
+               r[i].own, r[i].epi_grad || r[i].epi_rsum ? 0 : r[i].own_epi, r[i].epi_grad ? r[i].own_epi : 0,
+               r[i].epi_rsum ? r[i].own_epi : 0, r[i].openblas, ratio(r[i].own, r[i].openblas),
                ratio(r[i].own, r[i].clblast), r[i].base_own, r[i].base_epi, path_name(r[i].auto_path),
                i + 1 < n ? "," : "");
     printf("  ]\n}\n");

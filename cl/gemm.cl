@@ -19,6 +19,13 @@
  *               sums along K and adds their lanes at the end. Good for long K.
  *   gemm_epilogue  bias + activation in place (after CLBlast's SGEMM).
  *
+ * Row sums (rsum_on, a run-time argument): the kernels also write
+ * rsum[m] = sum over k of op(A)[m, k], a dense layer's bias gradient db = the
+ * column sums of gz next to dW = gz^T x (TRANS_A 1, A = gz), which saves the
+ * separate column-sum launch. The items of the first column block of C sum
+ * their rows after their own block (the K loop is untouched); gemm_epilogue's
+ * items of column 0 do it after CLBlast.
+ *
  * GRAD_ACT (backward of an activation): the stored value is then additionally
  * multiplied by act'(Y[m, n]) for activation GRAD_ACT with slope gslope, Y a
  * matrix laid out like C (row stride ldc, its own offset). That folds
@@ -212,6 +219,57 @@ inline __attribute__((always_inline)) void store_row(const float *s, int nc, int
     }
 }
 
+/* rsum[m] = sum over k of op(A)[m, k] for the RM rows from m0 that are below M,
+ * k in order from 0 (the order of reduce.cl's column sums). RM rows at a time,
+ * so that with TRANS_A the loads of one k are consecutive; rows past M repeat
+ * row M-1 (never stored). */
+#if TRANS_A && (RM == 4 || RM == 8 || RM == 16)
+/* With TRANS_A the RM rows at one k are RM consecutive floats: one vector load
+ * per k for a full block (scalar loads made the sums cost as much as the
+ * product where C has one column block, e.g. dW of a 32 -> 128 layer). */
+#define RSUM_VEC 1
+#if RM == 4
+typedef float4 rsum_t;
+#define RSUM_LOAD(p) vload4(0, (p))
+#define RSUM_STORE(v, p) vstore4((v), 0, (p))
+#elif RM == 8
+typedef float8 rsum_t;
+#define RSUM_LOAD(p) vload8(0, (p))
+#define RSUM_STORE(v, p) vstore8((v), 0, (p))
+#else
+typedef float16 rsum_t;
+#define RSUM_LOAD(p) vload16(0, (p))
+#define RSUM_STORE(v, p) vstore16((v), 0, (p))
+#endif
+#else
+#define RSUM_VEC 0
+#endif
+
+inline void row_sums(__global const float *A, int lda, int m0, int M, int K, __global float *rsum)
+{
+#if RSUM_VEC
+    if (m0 + RM <= M) {
+        rsum_t v = (rsum_t)0.0f;
+        for (int k = 0; k < K; k++) v += RSUM_LOAD(A + k * lda + m0);
+        RSUM_STORE(v, rsum + m0);
+        return;
+    }
+#endif
+    __global const float *ar[RM];
+    float s[RM];
+#pragma unroll
+    for (int i = 0; i < RM; i++) {
+        ar[i] = A_ROW(min(m0 + i, M - 1));
+        s[i] = 0.0f;
+    }
+    for (int k = 0; k < K; k++)
+#pragma unroll
+        for (int i = 0; i < RM; i++) s[i] += A_ROW_AT(ar[i], k);
+#pragma unroll
+    for (int i = 0; i < RM; i++)
+        if (m0 + i < M) rsum[m0 + i] = s[i];
+}
+
 /* GEMM_ONLY=n keeps only kernel n (1 gemm_outer, 2 gemm_packed, 3 gemm_dot,
  * 4 gemm_epilogue): the host builds just the one it launches, which saves
  * compile time. Unset: all of them. */
@@ -227,7 +285,8 @@ inline __attribute__((always_inline)) void store_row(const float *s, int nc, int
     __global const float *B, int b_off, int ldb,                               \
     __global float *C, int c_off, int ldc,                                     \
     __global const float *bias, int bias_off, float slope,                    \
-    __global const float *Y, int y_off, float gslope, int act_code, int gact_code
+    __global const float *Y, int y_off, float gslope, int act_code, int gact_code, \
+    __global float *rsum, int rsum_off, int rsum_on
 
 /* The operands from their element offsets (the bias only when there is one). */
 #define GEMM_OFFSETS()                                                         \
@@ -237,6 +296,7 @@ inline __attribute__((always_inline)) void store_row(const float *s, int nc, int
         C += c_off;                                                            \
         Y += y_off;                                                            \
         if (HAS_BIAS) bias += bias_off;                                        \
+        rsum += rsum_off;                                                      \
     } while (0)
 
 /* ---- gemm_outer: op(B) = B[K,N] ------------------------------------------- */
@@ -407,6 +467,7 @@ __kernel void gemm_outer(GEMM_ARGS)
         outer_full(m0, n0, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
     else
         outer_edge(m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
+    if (rsum_on && n0 == 0) row_sums(A, lda, m0, M, K, rsum);
 }
 
 #endif /* GEMM_WANT(1) */
@@ -482,6 +543,7 @@ __kernel void gemm_packed(GEMM_ARGS, int MS)
                 store_row(s, nc, m0 + i, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
             }
         }
+        if (rsum_on && n0 == 0) row_sums(A, lda, m0, M, K, rsum);
     }
 }
 
@@ -538,18 +600,28 @@ __kernel void gemm_dot(GEMM_ARGS)
     int mc = min(RM, M - m0), nc = min(RN, N - n0);
     for (int i = 0; i < mc; i++)
         store_row(s[i], nc, m0 + i, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
+    if (rsum_on && n0 == 0) row_sums(A, lda, m0, M, K, rsum);
 }
 
 #endif /* GEMM_WANT(3) */
 
-/* ---- gemm_epilogue: C = act(C + bias) * act'(Y) in place, after CLBlast ------- */
+/* ---- gemm_epilogue: C = act(C + bias) * act'(Y) in place, after CLBlast -------
+ * and the row sums of op(A) (rsum_on: one row per item of column 0). */
 #if GEMM_WANT(4)
 __kernel void gemm_epilogue(int M, int N, __global float *C, int c_off, int ldc,
                             __global const float *bias, int bias_off, float slope,
-                            __global const float *Y, int y_off, float gslope)
+                            __global const float *Y, int y_off, float gslope,
+                            int K, __global const float *A, int a_off, int lda,
+                            __global float *rsum, int rsum_off, int rsum_on)
 {
     int n = get_global_id(0), m = get_global_id(1);
     if (n >= N || m >= M) return;
+    if (rsum_on && n == 0) {
+        __global const float *p = A + a_off + (TRANS_A ? m : m * lda);
+        float s = 0.0f;
+        for (int k = 0; k < K; k++) s += A_ROW_AT(p, k);
+        rsum[rsum_off + m] = s;
+    }
     __global float *cp = C + c_off + m * ldc + n;
 #if HAS_BIAS
     bias += bias_off;

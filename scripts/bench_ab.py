@@ -22,7 +22,7 @@ def run_gemm(build, rounds):
     for r in json.loads(out)["results"]:
         key = f'{r["op"]} {r["layer"][0]}->{r["layer"][1]} {r["trans"]}'
         figs[key + " own"] = r["gflops_own"]
-        epi = r["gflops_own_bias_relu"] or r["gflops_own_relu_grad"]
+        epi = r["gflops_own_bias_relu"] or r["gflops_own_relu_grad"] or r.get("gflops_own_bias_grad")
         if epi:
             figs[key + " own+epi"] = epi
     return figs

@@ -35,6 +35,10 @@ void gf_operands_make(const gf_case *g, gf_operands *o)
     o->y = grad ? filled(o->nc) : NULL;
     o->bias = filled(o->nbias);
     o->c = malloc(o->nc * 4);
+    o->nrs = (size_t)GF_RS_OFF + g->M + GF_TAIL;
+    o->rs0 = g->row_sums ? filled(o->nrs) : NULL;
+    o->rs = g->row_sums ? malloc(o->nrs * 4) : NULL;
+    for (int m = 0; o->rs0 && m < g->M; m++) o->rs0[GF_RS_OFF + m] = NAN; /* poison: every row must be written */
     /* relu outputs are often exactly 0: the derivative there is ref_act_grad's (0, slope, ...) */
     if (grad)
         for (size_t i = 0; i < o->nc; i += 7) o->y[i] = 0.0f;
@@ -48,6 +52,8 @@ void gf_operands_free(gf_operands *o)
     free(o->c);
     free(o->y);
     free(o->bias);
+    free(o->rs0);
+    free(o->rs);
 }
 
 /* The reference at (m, n); *pre gets it before the gradient factor. */
@@ -77,8 +83,32 @@ static double tolerance(const gf_case *g, double ref, double pre)
     return sum + 8 * FLT_EPSILON * fabs(ref);
 }
 
+/* The row sums of op(A) against a double sum, and the rest of their buffer. */
+static void check_row_sums(const gf_case *g, const gf_operands *o, const char *what)
+{
+    double worst = 0;
+    size_t outside_changed = 0;
+    for (size_t i = 0; i < o->nrs; i++) {
+        long m = (long)i - GF_RS_OFF;
+        if (m < 0 || m >= g->M) {
+            outside_changed += memcmp(&o->rs[i], &o->rs0[i], 4) != 0;
+            continue;
+        }
+        double s = 0;
+        for (int k = 0; k < g->K; k++)
+            s += g->ta ? o->a[GF_A_OFF + (size_t)k * o->lda + m] : o->a[GF_A_OFF + (size_t)m * o->lda + k];
+        double e = fabs(o->rs[i] - s) / (4 * FLT_EPSILON * (g->K + 2) + 8 * FLT_EPSILON * fabs(s));
+        if (!(e <= worst)) worst = e;
+    }
+    CHECK_MSG(worst <= 1, "%s: row sums M=%d K=%d trans %d%d pad %d path %d: error %.3g x tol", what, g->M, g->K,
+              g->ta, g->tb, g->pad, (int)g->path, worst);
+    CHECK_MSG(outside_changed == 0, "%s: %zu elements outside the row sums changed (M=%d K=%d)", what,
+              outside_changed, g->M, g->K);
+}
+
 void gf_check_result(const gf_case *g, const gf_operands *o, const char *what)
 {
+    if (g->row_sums) check_row_sums(g, o, what);
     double worst = 0;
     size_t outside_changed = 0;
     for (size_t i = 0; i < o->nc; i++) {
@@ -103,11 +133,11 @@ void gf_check_result(const gf_case *g, const gf_operands *o, const char *what)
 int gf_upload(aecl_ctx *ctx, const gf_operands *o, gf_dev *d)
 {
     memset(d, 0, sizeof *d);
-    aecl_buffer **bufs[5] = {&d->a, &d->b, &d->c, &d->bias, &d->y};
-    const float *src[5] = {o->a, o->b, o->c0, o->bias, o->y};
-    size_t n[5] = {o->na, o->nb, o->nc, o->nbias, o->nc};
-    for (int i = 0; i < 5; i++) {
-        if (!src[i]) continue; /* no Y for a plain GEMM */
+    aecl_buffer **bufs[6] = {&d->a, &d->b, &d->c, &d->bias, &d->y, &d->rs};
+    const float *src[6] = {o->a, o->b, o->c0, o->bias, o->y, o->rs0};
+    size_t n[6] = {o->na, o->nb, o->nc, o->nbias, o->nc, o->nrs};
+    for (int i = 0; i < 6; i++) {
+        if (!src[i]) continue; /* no Y for a plain GEMM, no row sums unless asked */
         if (aecl_buffer_create(ctx, n[i], 4, bufs[i]) != AECL_OK ||
             aecl_buffer_upload(*bufs[i], 0, src[i], n[i] * 4) != AECL_OK)
             return 0;
@@ -122,6 +152,7 @@ void gf_dev_free(gf_dev *d)
     aecl_buffer_free(d->c);
     aecl_buffer_free(d->y);
     aecl_buffer_free(d->bias);
+    aecl_buffer_free(d->rs);
 }
 
 aecl_gemm_desc gf_desc(const gf_case *g, const gf_operands *o)
@@ -142,12 +173,23 @@ aecl_gemm_desc gf_desc(const gf_case *g, const gf_operands *o)
     return d;
 }
 
-/* A gradient GEMM goes through prepare_grad + enqueue (it has no one-call form). */
+/* A gradient GEMM goes through prepare_grad + enqueue (it has no one-call form),
+ * one with row sums through prepare_bufs. */
 static void run_on_device(aecl_ctx *ctx, const gf_case *g, const aecl_gemm_desc *d, const gf_dev *dv)
 {
     cl_mem a = aecl_buffer_cl(dv->a), b = aecl_buffer_cl(dv->b), c = aecl_buffer_cl(dv->c);
     cl_mem bias = g->bias ? aecl_buffer_cl(dv->bias) : NULL;
-    if (g->grad_act == AECL_ACT_NONE) {
+    int grad = g->grad_act != AECL_ACT_NONE;
+    if (g->row_sums) {
+        aecl_gemm_bufs bf = {a, b, c, bias, grad ? aecl_buffer_cl(dv->y) : NULL, aecl_buffer_cl(dv->rs),
+                             GF_A_OFF, GF_B_OFF, GF_C_OFF, GF_BIAS_OFF, GF_Y_OFF, GF_RS_OFF};
+        aecl_launch l;
+        CHECK_OK(ctx, aecl_gemm_prepare_bufs(ctx, d, &bf, &l));
+        CHECK_OK(ctx, aecl_launch_enqueue(ctx, &l, NULL));
+        aecl_launch_release(&l);
+        return;
+    }
+    if (!grad) {
         CHECK_OK(ctx, aecl_gemm(ctx, d, a, GF_A_OFF, b, GF_B_OFF, c, GF_C_OFF, bias, GF_BIAS_OFF));
         return;
     }
@@ -167,6 +209,7 @@ void gf_run_case(aecl_ctx *ctx, const gf_case *g, const char *what)
     aecl_gemm_desc d = gf_desc(g, &o);
     run_on_device(ctx, g, &d, &dv);
     CHECK_OK(ctx, aecl_buffer_download(dv.c, 0, o.c, o.nc * 4));
+    if (g->row_sums) CHECK_OK(ctx, aecl_buffer_download(dv.rs, 0, o.rs, o.nrs * 4));
     gf_check_result(g, &o, what);
     gf_dev_free(&dv);
     gf_operands_free(&o);

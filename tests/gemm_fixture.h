@@ -2,7 +2,9 @@
  * row padding, path), host operands at odd offsets with a tail, a plain C reference
  * with double accumulation, and the device copies. A case with grad_act other than
  * AECL_ACT_NONE is a gradient GEMM (aecl_gemm_prepare_grad): it gets the extra
- * matrix Y, and the reference multiplies by act'(Y). */
+ * matrix Y, and the reference multiplies by act'(Y). A case with row_sums also
+ * asks for the row sums of op(A) (aecl_gemm_prepare_bufs) into a vector that
+ * starts poisoned (NaN) between random values that must stay untouched. */
 #ifndef AECL_TEST_GEMM_FIXTURE_H
 #define AECL_TEST_GEMM_FIXTURE_H
 
@@ -12,7 +14,7 @@
 #include <stddef.h>
 
 /* Offsets of the operands inside their buffers: odd, so nothing is aligned. */
-enum { GF_A_OFF = 5, GF_B_OFF = 7, GF_C_OFF = 11, GF_Y_OFF = 9, GF_BIAS_OFF = 3, GF_TAIL = 13 };
+enum { GF_A_OFF = 5, GF_B_OFF = 7, GF_C_OFF = 11, GF_Y_OFF = 9, GF_BIAS_OFF = 3, GF_RS_OFF = 6, GF_TAIL = 13 };
 
 typedef struct gf_case {
     int M, N, K, ta, tb;
@@ -24,18 +26,20 @@ typedef struct gf_case {
     aecl_gemm_path path;
     aecl_act grad_act;    /* NONE: a plain GEMM; else the result times act'(Y) */
     float grad_slope;
+    int row_sums;         /* also the row sums of op(A) */
 } gf_case;
 
 /* Host copies of the operands, laid out as in the device buffers (y: NULL for a
  * plain GEMM; it has C's layout at GF_Y_OFF). */
 typedef struct gf_operands {
     int lda, ldb, ldc;
-    size_t na, nb, nc, nbias;
+    size_t na, nb, nc, nbias, nrs;
     float *a, *b, *c0, *y, *bias, *c;
+    float *rs0, *rs;      /* row sums: before (NULL without), after */
 } gf_operands;
 
 typedef struct gf_dev {
-    aecl_buffer *a, *b, *c, *y, *bias;
+    aecl_buffer *a, *b, *c, *y, *bias, *rs;
 } gf_dev;
 
 /* The generator state the operands are drawn from; each test seeds it. */
@@ -52,7 +56,7 @@ void gf_dev_free(gf_dev *d);
 aecl_gemm_desc gf_desc(const gf_case *g, const gf_operands *o);
 
 /* Compares o->c with the reference inside C's region (2 checks: within tolerance,
- * untouched bit for bit outside). */
+ * untouched bit for bit outside), and the row sums likewise when asked for. */
 void gf_check_result(const gf_case *g, const gf_operands *o, const char *what);
 
 /* Makes, uploads, runs (aecl_gemm, or prepare_grad + enqueue), downloads, checks. */

@@ -2,7 +2,7 @@
 /* GEMM against a plain C reference (double accumulation): every transpose
  * combination, odd sizes that are multiples of no tile, bias on/off, every
  * activation, alpha/beta, row strides, nonzero offsets, both forced paths; the rest
- * of C must stay untouched. Also: replay of a prepared launch, argument checks, and
+ * of C must stay untouched; the row sums of op(A) on every kernel variant. Also: replay of a prepared launch, argument checks, and
  * the AUTO choice with its cache file (read, corrupt file rewritten). */
 #include "gemm_fixture.h"
 #include "rt/ctx.h"
@@ -56,6 +56,34 @@ static void test_kernel_variants(aecl_ctx *ctx)
                                   AECL_ACT_NONE, 0, 1, i == 2 ? 3 : 0, AECL_GEMM_OWN);
                 if ((!g.tb && v != 3) || (v == 1 && g.ta)) continue; /* no such variant there */
                 gf_run_case(ctx, &g, variants[v]);
+            }
+    }
+    CHECK_OK(ctx, aecl_ctx_tune(ctx, NULL));
+}
+
+/* The row sums of op(A) (a dense layer's bias gradient beside dW = gz^T x) on
+ * every kernel variant and both paths: every transpose, sizes that leave partial
+ * register blocks and column blocks, bias, gradient epilogue, padded strides.
+ * The sums start poisoned (NaN) and their neighbours must stay untouched. */
+static void test_row_sums(aecl_ctx *ctx, int small)
+{
+    static const char *variants[] = {NULL, "gemm_kernel=outer", "gemm_kernel=dot", "gemm_kernel=packed",
+                                     "gemm_kernel=portable", "gemm_vw=16", "gemm=clblast"};
+    /* small (Oclgrind): the same kinds of edges at a fraction of the work */
+    static const int sz[][3] = {{127, 129, 65}, {33, 17, 40}, {5, 70, 1}, {129, 33, 128}, {1, 3, 7}};
+    static const int sz_small[][3] = {{19, 37, 9}, {33, 17, 40}, {5, 70, 1}, {21, 5, 16}, {1, 3, 7}};
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        CHECK_OK(ctx, aecl_ctx_tune(ctx, variants[v]));
+        for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++)
+            for (int t = 0; t < 4; t++) {
+                const int *z = small ? sz_small[i] : sz[i];
+                gf_case g = plain(z[0], z[1], z[2], t & 1, t >> 1, 1.0f, i == 1 ? 0.5f : 0.0f,
+                                  AECL_ACT_NONE, 0, (int)(i & 1), i == 2 ? 3 : 0,
+                                  variants[v] && !strcmp(variants[v], "gemm=clblast") ? AECL_GEMM_CLBLAST
+                                                                                      : AECL_GEMM_OWN);
+                g.row_sums = 1;
+                if (i == 3) g.grad_act = AECL_ACT_RELU;
+                gf_run_case(ctx, &g, variants[v] ? variants[v] : "row sums");
             }
     }
     CHECK_OK(ctx, aecl_ctx_tune(ctx, NULL));
@@ -153,6 +181,15 @@ static void test_bad_arguments(aecl_ctx *ctx)
     d.K = 0;
     CHECK(aecl_gemm_prepare(ctx, &d, m, 0, m, 0, m, 0, NULL, 0, &l) == AECL_ERR_SHAPE);
     CHECK(strlen(aecl_ctx_last_error(ctx)) > 0);
+    /* row sums need M floats: 10 fit at offset 90, not at 91 */
+    d.K = 10;
+    aecl_gemm_bufs b = {m, m, m, NULL, NULL, m, 0, 0, 0, 0, 0, 90};
+    CHECK_OK(ctx, aecl_gemm_prepare_bufs(ctx, &d, &b, &l));
+    aecl_launch_release(&l);
+    b.row_sums_off = 91;
+    CHECK(aecl_gemm_prepare_bufs(ctx, &d, &b, &l) == AECL_ERR_INVALID_ARG);
+    CHECK(strstr(aecl_ctx_last_error(ctx), "row_sums") != NULL);
+    CHECK(aecl_gemm_prepare_bufs(ctx, &d, NULL, &l) == AECL_ERR_INVALID_ARG);
     aecl_buffer_free(small);
 }
 
@@ -262,13 +299,19 @@ static void test_auto_choice(aecl_ctx *ctx)
     forget(ctx);
 }
 
-int main(void)
+/* "test_gemm row_sums": only the row sums, at small sizes (the Oclgrind test). */
+int main(int argc, char **argv)
 {
     gf_seed = 20240611u;
     aecl_ctx *ctx = test_ctx();
+    if (argc > 1 && !strcmp(argv[1], "row_sums")) {
+        test_row_sums(ctx, 1);
+        return test_finish();
+    }
     test_bad_arguments(ctx);
     test_sizes_and_transposes(ctx);
     test_kernel_variants(ctx);
+    test_row_sums(ctx, 0);
     test_activations(ctx);
     test_alpha_beta(ctx);
     test_replay(ctx);

@@ -1,11 +1,14 @@
-/* GEMM epilogue fusion of activation gradients (lib/graph/fuse_gemm.c): in a small
- * MLP with relu, tanh, leaky_relu and elu layers, each hidden layer's
- * activation_grad folds into the matmul computing its gy, so the plan has one
- * launch less per layer and no act_grad launch; the gradients equal the unfused
- * plan's (pointwise fusion alone, and no fusion at all) and a finite difference;
- * Adam steps with the fused plan give the same weights. Matmuls that are outputs,
- * have another reader, or are y themselves are left alone; no_fuse turns it off.
- * (aecl_plan_compile runs the pass; the last cases call it directly.) */
+/* GEMM epilogue fusion of activation gradients and bias gradients
+ * (lib/compile/fuse_gemm.c): in a small MLP with relu, tanh, leaky_relu and elu
+ * layers, each hidden layer's activation_grad folds into the matmul computing
+ * its gy, and each layer's bias gradient (column sums of gz) into the matmul
+ * computing dW = gz^T x, so the plan has two launches less per layer (one for the
+ * last) and no act_grad or channel_sum launch; the gradients equal the unfused
+ * plan's (no fusion at all) and a finite difference; Adam steps with the fused
+ * plan give the same weights. Matmuls that are outputs, have another reader, or
+ * are y themselves are left alone; column sums without a matmul of gz^T, or of a
+ * 4-D tensor, too; no_fuse turns both off. (aecl_plan_compile runs the passes;
+ * the last cases call them directly.) */
 #include "compile/compile.h"
 #include "check.h"
 #include "compile/passes.h"
@@ -107,13 +110,15 @@ static void test_gradients(aecl_ctx *ctx)
         }
     }
     int la = aecl_plan_get_stats(m[0].p)->n_launches, lb = aecl_plan_get_stats(m[1].p)->n_launches;
-    printf("MLP gradients: %d matmuls folded; launches %d (no fusion %d)\n", m[0].folded, la, lb);
-    /* every hidden layer's gy is the next layer's dX = gz W */
-    CHECK_MSG(m[0].folded == NL - 1, "folded %d, expected %d", m[0].folded, NL - 1);
-    CHECK(la == lb - (NL - 1));
+    printf("MLP gradients: %d folds; launches %d (no fusion %d)\n", m[0].folded, la, lb);
+    /* every hidden layer's gy is the next layer's dX = gz W; every layer's db
+     * rides on its dW */
+    CHECK_MSG(m[0].folded == 2 * NL - 1, "folded %d, expected %d", m[0].folded, 2 * NL - 1);
+    CHECK(la == lb - (2 * NL - 1));
     CHECK(m[1].folded == 0);
     CHECK(count_label(m[0].p, "act_grad") == 0 && count_label(m[0].p, "matmul_act_grad") == NL - 1);
     CHECK(count_label(m[1].p, "act_grad") == NL - 1 && count_label(m[1].p, "matmul_act_grad") == 0);
+    CHECK(count_label(m[0].p, "channel_sum") == 0 && count_label(m[1].p, "channel_sum") == NL);
     for (int k = 1; k < 2; k++)
         for (int l = 0; l < NL; l++) {
             size_t nw = (size_t)width[l] * width[l + 1];
@@ -138,6 +143,22 @@ static void test_gradients(aecl_ctx *ctx)
             CHECK_MSG(fabs(fd - gw[0][l][j]) <= 2e-3 + 2e-2 * fabs(fd), "layer %d weight %d: fd %g, fused grad %g",
                       l, j, fd, gw[0][l][j]);
         }
+    /* and on a bias element of each layer (db from the dW GEMM) */
+    for (int l = 0; l < NL; l++) {
+        int j = (l * 7) % width[l + 1];
+        float b0 = host_b[l][j], h = 1e-3f, lp, lm;
+        host_b[l][j] = b0 + h;
+        CHECK_OK(ctx, aecl_plan_write(m[0].p, m[0].b[l], host_b[l]));
+        lp = loss_of(ctx, &m[0]);
+        host_b[l][j] = b0 - h;
+        CHECK_OK(ctx, aecl_plan_write(m[0].p, m[0].b[l], host_b[l]));
+        lm = loss_of(ctx, &m[0]);
+        host_b[l][j] = b0;
+        CHECK_OK(ctx, aecl_plan_write(m[0].p, m[0].b[l], host_b[l]));
+        double fd = (lp - lm) / (2.0 * h);
+        CHECK_MSG(fabs(fd - gb[0][l][j]) <= 2e-3 + 2e-2 * fabs(fd), "layer %d bias %d: fd %g, fused grad %g", l, j,
+                  fd, gb[0][l][j]);
+    }
     for (int k = 0; k < 2; k++) release(&m[k]);
 }
 
@@ -148,7 +169,7 @@ static void test_training(aecl_ctx *ctx)
     build(ctx, &a, 0, 1);
     build(ctx, &c, 1, 1);
     if (!a.p || !c.p) return;
-    CHECK(a.folded == NL - 1);
+    CHECK(a.folded == 2 * NL - 1);
     for (int s = 0; s < 4; s++) {
         CHECK_OK(ctx, aecl_plan_run(a.p));
         CHECK_OK(ctx, aecl_plan_run(c.p));
@@ -189,6 +210,41 @@ static void test_left_alone(aecl_ctx *ctx)
     }
 }
 
+/* Bias gradients: the pair dW = matmul(gz, x, 1, 0), db = channel_sum(gz) folds
+ * (db's node then launches nothing and sits right after the matmul, reading what
+ * the matmul reads and writes); a column sum of gz beside gz x (no transpose),
+ * beside (gz')^T x for another gz', of a 4-D gz, or under no_fuse does not. */
+static void test_bias_grads(aecl_ctx *ctx)
+{
+    for (int c = 0; c < 5; c++) {
+        aecl_graph *g;
+        CHECK_OK(ctx, aecl_graph_create(ctx, &g));
+        int zs[2] = {6, 5}, xs[2] = {6, 4}, z4[4] = {6, 5, 1, 1}, ws[2] = {5, 4};
+        aecl_tensor *gz = aecl_input(g, "gz", c == 3 ? 4 : 2, c == 3 ? z4 : zs), *x = aecl_input(g, "x", 2, xs);
+        aecl_tensor *other = aecl_input(g, "other", 2, zs), *w = aecl_input(g, "w", 2, ws);
+        aecl_tensor *dw = c == 1 ? aecl_matmul(g, gz, w, 0, 0) : aecl_matmul(g, c == 2 ? other : gz, x, 1, 0);
+        aecl_tensor *mid = aecl_scale(g, x, 2.0f); /* a node between the pair */
+        aecl_tensor *db = aecl_channel_sum(g, gz);
+        aecl_mark(dw, AECL_T_OUTPUT);
+        aecl_mark(mid, AECL_T_OUTPUT);
+        aecl_mark(db, AECL_T_OUTPUT);
+        g->n_forward = 0; /* all of it counts as backward */
+        CHECK_OK(ctx, aecl_graph_status(g));
+        aecl_plan_options off = {.no_fuse = 1};
+        int n = -1, want = c == 0;
+        CHECK_OK(ctx, aecl_fuse_gemm_bias_grad(g, c == 4 ? &off : NULL, &n));
+        CHECK_MSG(n == want, "case %d: folded %d", c, n);
+        if (want) {
+            CHECK(db->id == dw->id + 1 && mid->id == db->id + 1 && !strcmp(db->op->name, "channel_sum_by_gemm"));
+            CHECK(dw->n_extra == 1 && dw->extra[0] == db && db->n_in == 3 && db->in[0] == gz && db->in[1] == x &&
+                  db->in[2] == dw);
+        } else {
+            CHECK(!strcmp(db->op->name, "channel_sum") && dw->n_extra == 0);
+        }
+        aecl_graph_free(g);
+    }
+}
+
 int main(void)
 {
     aecl_ctx *ctx = test_ctx();
@@ -202,5 +258,6 @@ int main(void)
     test_gradients(ctx);
     test_training(ctx);
     test_left_alone(ctx);
+    test_bias_grads(ctx);
     return test_finish();
 }

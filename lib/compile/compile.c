@@ -110,6 +110,8 @@ aecl_status aecl_plan_compile(aecl_graph *g, const aecl_plan_options *opt, aecl_
     aecl_status st = p->opt.no_fuse ? AECL_OK : aecl_fuse_pointwise(g, &p->stats.n_fused);
     if (st == AECL_OK) st = aecl_fuse_gemm_act_grad(g, &p->opt, &n_gemm);
     p->stats.n_fused += n_gemm;
+    if (st == AECL_OK) st = aecl_fuse_gemm_bias_grad(g, &p->opt, &n_gemm);
+    if (st == AECL_OK) p->stats.n_fused += n_gemm;
     if (st == AECL_OK) st = aecl_memplan(p);
     if (st == AECL_OK) st = create_buffers(p);
     if (st == AECL_OK) st = emit_all(p);

@@ -1,5 +1,6 @@
-/* Folds activation_grad(y, matmul(A, B)) into one GEMM with a gradient epilogue:
- * see fuse_gemm.h for the conditions. The rewrite follows fuse.c: the consumer
+/* Folds activation_grad(y, matmul(A, B)) into one GEMM with a gradient epilogue,
+ * and a dense layer's bias gradient into the GEMM of its weight gradient: see
+ * passes.h for the conditions. The first rewrite follows fuse.c: the consumer
  * keeps its pointer and place in the schedule, the folded matmul moves to
  * g->fused_away, and ids and n_forward are renumbered. */
 #include "compile/passes.h"
@@ -56,5 +57,81 @@ aecl_status aecl_fuse_gemm_act_grad(aecl_graph *g, const aecl_plan_options *opt,
     if (st == AECL_OK && n_folded) *n_folded = count;
     free(reader);
     free(folded);
+    return st;
+}
+
+/* ---- bias gradients ------------------------------------------------------------------ */
+
+/* The matmul dW = gz^T x that column sum cs of gz can ride on, or NULL: the
+ * first plain matmul of op(A) = gz^T after gz, before cs, in the backward part,
+ * with no side-effect node between it and cs. */
+static aecl_tensor *bias_host(const aecl_graph *g, const int *side_before, const aecl_tensor *cs)
+{
+    /* an output or loss may: the sum still gets storage of its own */
+    unsigned keep = AECL_FUSE_KEEP_FLAGS & ~(unsigned)(AECL_T_OUTPUT | AECL_T_LOSS);
+    if (!aecl_is_column_sum(cs) || (cs->flags & keep) || cs->view_of || cs->n_extra) return NULL;
+    const aecl_tensor *gz = cs->in[0];
+    for (int i = gz->op ? gz->id + 1 : 0; i < cs->id; i++) {
+        aecl_tensor *p = g->nodes[i];
+        if (i >= g->n_forward && aecl_matmul_can_take_row_sums(p, gz) && side_before[cs->id] == side_before[i + 1])
+            return p;
+    }
+    return NULL;
+}
+
+/* The node order with each moved sum right after its GEMM (host[i]: the id of
+ * node i's GEMM, or -1), ids renumbered. Moving a sum earlier is safe: it reads
+ * only tensors its GEMM reads or writes, and its readers all came after it. */
+static aecl_status reorder(aecl_graph *g, const int *host)
+{
+    int n = g->n_nodes, k = 0;
+    aecl_tensor **order = malloc((size_t)n * sizeof *order);
+    int *after = malloc((size_t)n * sizeof *after);
+    if (!order || !after) {
+        free(order);
+        free(after);
+        return aecl_fail(g->ctx, AECL_ERR_HOST_MEMORY, "out of host memory fusing the graph");
+    }
+    for (int i = 0; i < n; i++) after[i] = -1;
+    for (int i = 0; i < n; i++)
+        if (host[i] >= 0) after[host[i]] = i;
+    for (int i = 0; i < n; i++) {
+        if (host[i] >= 0) continue;
+        order[k++] = g->nodes[i];
+        if (after[i] >= 0) order[k++] = g->nodes[after[i]];
+    }
+    for (int i = 0; i < n; i++) {
+        g->nodes[i] = order[i];
+        g->nodes[i]->id = i;
+    }
+    free(order);
+    free(after);
+    return AECL_OK;
+}
+
+aecl_status aecl_fuse_gemm_bias_grad(aecl_graph *g, const aecl_plan_options *opt, int *n_folded)
+{
+    if (n_folded) *n_folded = 0;
+    if (!g) return AECL_ERR_INVALID_ARG;
+    if (g->status != AECL_OK) return g->status;
+    if (opt && opt->no_fuse) return AECL_OK;
+    int n = g->n_nodes, count = 0;
+    int *side_before = malloc((size_t)(2 * n + 1) * sizeof *side_before);
+    if (!side_before) return aecl_fail(g->ctx, AECL_ERR_HOST_MEMORY, "out of host memory fusing the graph");
+    int *host = side_before + n + 1;
+    aecl_fuse_count_sides(g, side_before);
+    for (int i = 0; i < n; i++) {
+        aecl_tensor *cs = g->nodes[i], *p = bias_host(g, side_before, cs);
+        host[i] = p ? p->id : -1;
+        if (!p) continue;
+        /* a GEMM takes one sum: it has an extra from here on, so no later cs picks it */
+        aecl_matmul_take_row_sums(g, p, cs);
+        aecl_channel_sum_written_by(cs, p);
+        count++;
+    }
+    aecl_status st = g->status;
+    if (st == AECL_OK && count) st = reorder(g, host);
+    if (st == AECL_OK && n_folded) *n_folded = count;
+    free(side_before);
     return st;
 }

@@ -21,6 +21,20 @@
  * opt->no_fuse (opt may be NULL). *n_folded (may be NULL): matmuls folded away. */
 aecl_status aecl_fuse_gemm_act_grad(aecl_graph *g, const aecl_plan_options *opt, int *n_folded);
 
+/* Bias gradients into weight-gradient GEMMs: a dense layer's backward computes
+ *   dW = matmul(gz, x, trans_a)   and   db = channel_sum(gz)  (column sums of gz)
+ * and the GEMM's items of the first column block can add up gz's columns as they
+ * go (lib/ops/gemm.h, row sums of op(A)): the matmul also writes db, and the
+ * channel_sum node launches nothing. It moves to right after the matmul and
+ * reads what the matmul reads and writes, so db's storage is planned from there
+ * on, apart from all of them, and whatever waits for db waits for that GEMM. A
+ * pair qualifies when the channel_sum sums the columns of a 2-D gz into a work
+ * tensor (an output is fine), and the matmul is a plain backward matmul of op(A) = gz^T (no
+ * bias, activation or extras) between gz and the sum with no side-effect node
+ * between it and the sum. Run after aecl_fuse_gemm_act_grad (which may have
+ * produced gz). Does nothing when opt->no_fuse. *n_folded: launches saved. */
+aecl_status aecl_fuse_gemm_bias_grad(aecl_graph *g, const aecl_plan_options *opt, int *n_folded);
+
 /* Folds chains of pointwise nodes (ops with a `pointwise` generator) into single
  * nodes with generated kernels: a node is folded into its consumer when that
  * consumer is its only reader, is pointwise too and has the same element count,

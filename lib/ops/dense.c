@@ -3,7 +3,9 @@
  * kernel or CLBlast, by measurement). Backward:
  *   gz = gy * act'(y);  dx = gz W (NN);  dW = gz^T x (TN);  db = column sums of gz.
  * A later pass (lib/compile/fuse_gemm.c) may fold such a gz = gy * act'(y) into the
- * matmul computing gy: a matmul_act_grad node, one GEMM with a gradient epilogue. */
+ * matmul computing gy: a matmul_act_grad node, one GEMM with a gradient epilogue;
+ * and have the matmul computing dW = gz^T x also write db (row sums of op(A),
+ * its extra[0]; the channel_sum node then launches nothing). */
 #include "ops/gemm.h"
 #include "graph/op.h"
 #include "ops/op_list.h"
@@ -20,6 +22,7 @@ typedef struct matmul_params {
     int has_bias;
     aecl_act grad_act;      /* matmul_act_grad: the activation whose gradient multiplies */
     float grad_slope;
+    int row_sums;           /* also writes the row sums of op(A) into extra[0] */
 } matmul_params;
 AECL_OP_PARAMS(matmul_p, matmul_params)
 
@@ -49,8 +52,10 @@ static aecl_status emit_matmul(aecl_plan *p, aecl_tensor *t)
     aecl_plan_tensor_mem(p, t, &mc, &oc);
     if (mp->has_bias) aecl_plan_tensor_mem(p, t->in[2], &mbias, &obias);
     if (mp->grad_act) aecl_plan_tensor_mem(p, t->in[mp->has_bias ? 3 : 2], &my, &oy);
+    aecl_gemm_bufs b = {ma, mb, mc, mbias, my, NULL, oa, ob, oc, obias, oy, 0};
+    if (mp->row_sums) aecl_plan_tensor_mem(p, t->extra[0], &b.row_sums, &b.row_sums_off);
     aecl_launch l = {0};
-    AECL_TRY(aecl_gemm_prepare_grad(aecl_plan_ctx(p), &d, ma, oa, mb, ob, mc, oc, mbias, obias, my, oy, &l));
+    AECL_TRY(aecl_gemm_prepare_bufs(aecl_plan_ctx(p), &d, &b, &l));
     l.label = mp->grad_act ? "matmul_act_grad" : mp->has_bias || mp->act ? "dense" : "matmul";
     return aecl_plan_push(p, &l);
 }
@@ -92,6 +97,17 @@ void aecl_matmul_take_act_grad(aecl_tensor *r, const aecl_tensor *p, aecl_act ac
     memset(&r->param, 0, sizeof r->param);
     *matmul_p(r) = (matmul_params){.trans_a = matmul_p(p)->trans_a, .trans_b = matmul_p(p)->trans_b,
                                    .act = AECL_ACT_NONE, .grad_act = act, .grad_slope = slope};
+}
+
+int aecl_matmul_can_take_row_sums(const aecl_tensor *p, const aecl_tensor *a)
+{
+    return aecl_matmul_is_plain(p) && matmul_p(p)->trans_a && p->in[0] == a && !p->n_extra;
+}
+
+void aecl_matmul_take_row_sums(aecl_graph *g, aecl_tensor *p, aecl_tensor *sums)
+{
+    aecl_node_add_extra(g, p, sums);
+    matmul_p(p)->row_sums = 1;
 }
 
 static aecl_tensor *matmul_node(aecl_graph *g, aecl_tensor *a, aecl_tensor *b, aecl_tensor *bias, int ta, int tb,

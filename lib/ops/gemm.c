@@ -30,11 +30,7 @@ aecl_gemm_desc aecl_gemm_desc_make(int M, int N, int K, int trans_a, int trans_b
 
 /* ---- checks ----------------------------------------------------------------- */
 
-/* Every buffer of one call, each with its element offset. bias and Y may be NULL. */
-typedef struct gemm_io {
-    cl_mem A, B, C, bias, Y;
-    int a_off, b_off, c_off, bias_off, y_off;
-} gemm_io;
+typedef aecl_gemm_bufs gemm_io;
 
 /* Row strides after defaulting 0 to the packed width. */
 static void strides(const aecl_gemm_desc *d, int *lda, int *ldb, int *ldc)
@@ -95,6 +91,7 @@ static aecl_status check_all(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_
     AECL_RETURN_IF(d->grad_act != AECL_ACT_NONE && !io->Y, AECL_ERR_INVALID_ARG, ctx,
                    "gemm: grad_act needs the matrix Y (aecl_gemm_prepare_grad)");
     if (d->grad_act != AECL_ACT_NONE) AECL_TRY(check_operand(ctx, "Y", io->Y, io->y_off, d->M, d->N, ldc));
+    if (io->row_sums) AECL_TRY(check_operand(ctx, "row_sums", io->row_sums, io->row_sums_off, 1, d->M, d->M));
     return AECL_OK;
 }
 
@@ -231,11 +228,24 @@ static aecl_status set_epilogue_args(aecl_ctx *ctx, cl_kernel k, cl_uint i, cons
     return AECL_OK;
 }
 
-/* GEMM_ARGS' last two arguments: the activation and the activation whose
+/* GEMM_ARGS' arguments 20 and 21: the activation and the activation whose
  * derivative multiplies the result, chosen at run time (-DACT=-1
  * -DGRAD_ACT=-1), so that one program per kernel and transposes serves every
- * epilogue: each program costs PoCL a compile of its kernel on a first run. */
-enum { ACT_CODE_ARG = 20 };
+ * epilogue: each program costs PoCL a compile of its kernel on a first run.
+ * Then the row sums (buffer, offset, on), at run time for the same reason. */
+enum { ACT_CODE_ARG = 20, RSUM_ARG = 22 };
+
+/* The row-sum operands from index i on; without row sums the buffer is C (never
+ * written: rsum_on is 0). */
+static aecl_status set_rsum_args(aecl_ctx *ctx, cl_kernel k, cl_uint i, const gemm_io *io)
+{
+    cl_mem m = io->row_sums ? io->row_sums : io->C;
+    int off = io->row_sums ? io->row_sums_off : 0, on = io->row_sums != NULL;
+    AECL_ARG(ctx, k, i++, m);
+    AECL_ARG(ctx, k, i++, off);
+    AECL_ARG(ctx, k, i++, on);
+    return AECL_OK;
+}
 
 static aecl_status set_gemm_args(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_desc *d, const gemm_io *io)
 {
@@ -262,11 +272,11 @@ static aecl_status set_gemm_args(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_des
     int act = (int)d->act, gact = (int)d->grad_act; /* built with -DACT=-1 -DGRAD_ACT=-1 */
     AECL_ARG(ctx, k, ACT_CODE_ARG, act);
     AECL_ARG(ctx, k, ACT_CODE_ARG + 1, gact);
-    return AECL_OK;
+    return set_rsum_args(ctx, k, RSUM_ARG, io);
 }
 
 /* Index of gemm_packed's MS argument: after GEMM_ARGS. */
-enum { PACKED_MS_ARG = 22 };
+enum { PACKED_MS_ARG = RSUM_ARG + 3 };
 
 static aecl_status prepare_own(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_io *io, aecl_launch *out)
 {
@@ -343,9 +353,9 @@ static aecl_status clblast_fn(aecl_ctx *ctx, const aecl_launch *l, cl_event *ev)
 static aecl_status make_epilogue(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_io *io, int ldc,
                                  aecl_launch *out)
 {
-    char opts[96];
-    snprintf(opts, sizeof opts, "-DGEMM_ONLY=4 -DACT=%d -DHAS_BIAS=%d -DGRAD_ACT=%d", (int)d->act, io->bias != NULL,
-             (int)d->grad_act);
+    char opts[128];
+    snprintf(opts, sizeof opts, "-DGEMM_ONLY=4 -DACT=%d -DHAS_BIAS=%d -DGRAD_ACT=%d -DTRANS_A=%d", (int)d->act,
+             io->bias != NULL, (int)d->grad_act, d->trans_a);
     cl_kernel k;
     AECL_TRY(aecl_kernel_create(ctx, "gemm.cl", opts, "gemm_epilogue", &k));
     out->kernel = k; /* owned by the launch from here on */
@@ -355,6 +365,13 @@ static aecl_status make_epilogue(aecl_ctx *ctx, const aecl_gemm_desc *d, const g
     AECL_ARG(ctx, k, 3, io->c_off);
     AECL_ARG(ctx, k, 4, ldc);
     AECL_TRY(set_epilogue_args(ctx, k, 5, d, io));
+    int lda, ldb, unused;
+    strides(d, &lda, &ldb, &unused);
+    AECL_ARG(ctx, k, 11, d->K);
+    AECL_ARG(ctx, k, 12, io->A);
+    AECL_ARG(ctx, k, 13, io->a_off);
+    AECL_ARG(ctx, k, 14, lda);
+    AECL_TRY(set_rsum_args(ctx, k, 15, io));
     /* One item per element of C; rows of 16-64 items suit CPUs and GPUs alike. */
     size_t wg = aecl_kernel_max_wg(ctx, k);
     size_t lx = pow2_at_most(d->N < 64 ? (size_t)d->N : 64);
@@ -397,7 +414,7 @@ static aecl_status prepare_clblast(aecl_ctx *ctx, const aecl_gemm_desc *d, const
     out->data = c;
     out->dim = 2;
     out->flops = 2.0 * d->M * d->N * d->K;
-    if (io->bias || d->act != AECL_ACT_NONE || d->grad_act != AECL_ACT_NONE) {
+    if (io->bias || d->act != AECL_ACT_NONE || d->grad_act != AECL_ACT_NONE || io->row_sums) {
         aecl_status st = make_epilogue(ctx, d, io, c->ldc, out);
         if (st != AECL_OK) {
             aecl_launch_release(out);
@@ -454,7 +471,7 @@ static aecl_status prepare_io(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm
 aecl_status aecl_gemm_prepare(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B, int b_off,
                               cl_mem C, int c_off, cl_mem bias, int bias_off, aecl_launch *out)
 {
-    gemm_io io = {A, B, C, bias, NULL, a_off, b_off, c_off, bias_off, 0};
+    gemm_io io = {A, B, C, bias, NULL, NULL, a_off, b_off, c_off, bias_off, 0, 0};
     return prepare_io(ctx, d, &io, out);
 }
 
@@ -462,8 +479,17 @@ aecl_status aecl_gemm_prepare_grad(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_me
                                    cl_mem C, int c_off, cl_mem bias, int bias_off, cl_mem Y, int y_off,
                                    aecl_launch *out)
 {
-    gemm_io io = {A, B, C, bias, Y, a_off, b_off, c_off, bias_off, y_off};
+    gemm_io io = {A, B, C, bias, Y, NULL, a_off, b_off, c_off, bias_off, y_off, 0};
     return prepare_io(ctx, d, &io, out);
+}
+
+aecl_status aecl_gemm_prepare_bufs(aecl_ctx *ctx, const aecl_gemm_desc *d, const aecl_gemm_bufs *b, aecl_launch *out)
+{
+    if (!b) {
+        if (out) memset(out, 0, sizeof *out);
+        return aecl_fail(ctx, AECL_ERR_INVALID_ARG, "gemm: buffers are NULL");
+    }
+    return prepare_io(ctx, d, b, out);
 }
 
 aecl_status aecl_gemm(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B, int b_off, cl_mem C,

@@ -64,6 +64,20 @@ aecl_status aecl_gemm_prepare_grad(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_me
                                    cl_mem C, int c_off, cl_mem bias, int bias_off, cl_mem Y, int y_off,
                                    aecl_launch *out);
 
+/* Every buffer of one call, each with its element offset; bias, Y and row_sums
+ * may be NULL. row_sums (M floats from row_sums_off, overlapping no operand):
+ * also write row_sums[m] = sum over k of op(A)[m, k], e.g. a dense layer's bias
+ * gradient db (the column sums of gz) next to dW = gz^T x in the same launch.
+ * aecl's kernels do it in the items of C's first column block; after CLBlast the
+ * epilogue kernel does it. */
+typedef struct aecl_gemm_bufs {
+    cl_mem A, B, C, bias, Y, row_sums;
+    int a_off, b_off, c_off, bias_off, y_off, row_sums_off;
+} aecl_gemm_bufs;
+
+/* aecl_gemm_prepare_grad with every buffer in b (row sums included). */
+aecl_status aecl_gemm_prepare_bufs(aecl_ctx *ctx, const aecl_gemm_desc *d, const aecl_gemm_bufs *b, aecl_launch *out);
+
 /* prepare + enqueue + release: for tests and one-off calls (does not wait). */
 aecl_status aecl_gemm(aecl_ctx *ctx, const aecl_gemm_desc *d,
                       cl_mem A, int a_off, cl_mem B, int b_off,

@@ -15,7 +15,8 @@
     /* fused.c, view.c */                                                                        \
     X(fused) X(reshape)                                                                          \
     /* reduce.c */                                                                               \
-    X(reduce) X(reduce_grad) X(channel_sum) X(channel_add)                                       \
+    X(reduce) X(reduce_grad) X(channel_sum) X(channel_sum_by_gemm)                               \
+    X(channel_add)                                                                               \
     /* loss.c */                                                                                 \
     X(loss_rows) X(loss_grad) X(kl_rows) X(kl_grad) X(loss_mean) X(loss_mean_grad)               \
     /* dense.c */                                                                                \

@@ -84,5 +84,16 @@ void aecl_grad_add(aecl_graph *g, aecl_tensor *x, aecl_tensor *gi);
 int aecl_matmul_is_plain(const aecl_tensor *t);
 int aecl_is_activation_grad(const aecl_tensor *t);
 void aecl_matmul_take_act_grad(aecl_tensor *r, const aecl_tensor *p, aecl_act act, float slope);
+/* Whether matmul p is plain, computes op(A) = a^T and has no extras: it can also
+ * write the row sums of a^T (the column sums of a), e.g. db beside dW = gz^T x;
+ * and makes it do so into `sums` (added as its extra, written, not read). */
+int aecl_matmul_can_take_row_sums(const aecl_tensor *p, const aecl_tensor *a);
+void aecl_matmul_take_row_sums(aecl_graph *g, aecl_tensor *p, aecl_tensor *sums);
+/* Whether t is a channel_sum of a 2-D matrix (its column sums); and turns it into
+ * a node that launches nothing because the matmul `by` writes its value. Its
+ * inputs become the matrix, by's second operand and by itself, so that nothing
+ * by touches is reused for t's storage (see fuse_gemm.c). */
+int aecl_is_column_sum(const aecl_tensor *t);
+void aecl_channel_sum_written_by(aecl_tensor *t, aecl_tensor *by);
 
 #endif

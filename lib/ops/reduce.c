@@ -124,6 +124,35 @@ static void backward_channel_sum(aecl_graph *g, aecl_tensor *t)
 const aecl_op_def aecl_op_channel_sum = {.name = "channel_sum", .emit = emit_channel_sum,
                                          .backward = backward_channel_sum};
 
+/* A channel_sum whose value a GEMM writes (aecl_channel_sum_written_by): no
+ * launch of its own. It keeps its place in the schedule, right after the GEMM,
+ * so that whatever waits for the sum (the data-parallel gradient buckets) waits
+ * for that GEMM. in: [0] the matrix, [1] the GEMM's second operand, [2] the
+ * GEMM's output (read by nothing here: they keep the GEMM's operands alive up to
+ * this node, so the memory plan cannot give their storage to this sum). */
+static aecl_status emit_by_gemm(aecl_plan *p, aecl_tensor *t)
+{
+    (void)p;
+    (void)t;
+    return AECL_OK;
+}
+
+const aecl_op_def aecl_op_channel_sum_by_gemm = {.name = "channel_sum_by_gemm", .emit = emit_by_gemm};
+
+int aecl_is_column_sum(const aecl_tensor *t)
+{
+    return t && t->op == &aecl_op_channel_sum && t->in[0]->ndim == 2 && t->ndim == 1 &&
+           t->size == (size_t)t->in[0]->shape[1];
+}
+
+void aecl_channel_sum_written_by(aecl_tensor *t, aecl_tensor *by)
+{
+    t->op = &aecl_op_channel_sum_by_gemm;
+    t->n_in = 3;
+    t->in[1] = by->in[1];
+    t->in[2] = by;
+}
+
 aecl_tensor *aecl_channel_sum(aecl_graph *g, aecl_tensor *x)
 {
     if (!x) return NULL;
