@@ -1,4 +1,5 @@
 //@require vec.cl
+//@require act.cl
 /* Per-sample losses (a work-group per sample, summing over its features) and
  * their gradients. BCE is computed from logits, stably:
  *   l(z, t) = max(z, 0) - z t + log(1 + exp(-|z|)),  dl/dz = sigmoid(z) - t.
@@ -184,12 +185,18 @@ __kernel void kl_rows_grad(__global const float *mu, int mu_off, __global const 
         g[i] = grow[i / cols] * (which == 0 ? mu[i] : 0.5f * (exp(lv[i]) - 1.0f));
 }
 
+/* act'(y) on a vector of LOSS_VW outputs (act.cl's codes; elu: alpha = slope). */
+inline lossv loss_act_grad_v(int act, lossv y, float slope) { ACT_DERIV_SWITCH(act, lossv, y, slope) }
+
 /* The fused gradient of mean_rows(loss rows) with respect to z: the batch mean's
  * gradient (g * scale / valid rows, 0 past them) and the loss's own in one pass.
- * Element i lies in a valid row when i < used rows * cols. */
+ * Element i lies in a valid row when i < used rows * cols. gact (0: none): also
+ * times act'(z) for that activation code with slope gslope, the output layer's
+ * activation gradient when z is that activation's output (lib/compile/fuse_gemm.c),
+ * which saves its launch and a pass over the gradient. */
 __kernel void loss_mean_grad(__global const float *z, int z_off, __global const float *t, int t_off,
                              __global const float *g, int g_off, __global float *gz, int gz_off, int n, int cols,
-                             int rows, int valid, int kind, float scale)
+                             int rows, int valid, int kind, float scale, int gact, float gslope)
 {
     int c = get_global_id(0), i0 = c * LOSS_VW;
     int used = min(rows, valid), lim = used * cols;
@@ -200,9 +207,14 @@ __kernel void loss_mean_grad(__global const float *z, int z_off, __global const 
     int place = loss_item(c, n);
     if (place < 0) return;
     if (place) {
-        lossv d = f * loss_dterm_v(kind, loss_vload(c, z), loss_vload(c, t));
+        lossv zv = loss_vload(c, z), d = f * loss_dterm_v(kind, zv, loss_vload(c, t));
+        if (gact) d *= loss_act_grad_v(gact, zv, gslope);
         loss_vstore(select((lossv)(0.0f), d, (lossi)(i0) + LOSS_LANES < lim), c, gz);
         return;
     }
-    for (int i = i0; i < n && i < i0 + LOSS_VW; i++) gz[i] = i < lim ? f * loss_dterm(kind, z[i], t[i]) : 0.0f;
+    for (int i = i0; i < n && i < i0 + LOSS_VW; i++) {
+        float d = f * loss_dterm(kind, z[i], t[i]);
+        if (gact) d *= act_grad(gact, z[i], gslope);
+        gz[i] = i < lim ? d : 0.0f;
+    }
 }

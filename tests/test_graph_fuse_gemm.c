@@ -7,8 +7,10 @@
  * plan's (no fusion at all) and a finite difference; Adam steps with the fused
  * plan give the same weights. Matmuls that are outputs, have another reader, or
  * are y themselves are left alone; column sums without a matmul of gz^T, or of a
- * 4-D tensor, too; no_fuse turns both off. (aecl_plan_compile runs the passes;
- * the last cases call them directly.) */
+ * 4-D tensor, too; no_fuse turns both off. The output layer's activation
+ * gradient folds into the batch loss's gradient through the output's reshape:
+ * same gradients as without fusion on each loss kernel variant. (aecl_plan_compile
+ * runs the passes; the last cases call them directly.) */
 #include "compile/compile.h"
 #include "check.h"
 #include "compile/passes.h"
@@ -245,6 +247,63 @@ static void test_bias_grads(aecl_ctx *ctx)
     }
 }
 
+/* dense(act) -> reshape to [B, 3, 2, 2] -> MSE loss_mean: the output layer's
+ * act_grad (gy a reshape of the loss gradient) folds into loss_mean_grad; dW and
+ * db equal the unfused plan's, with and without all rows valid, on the loss
+ * kernels' vector widths. */
+static void test_loss_act_grad(aecl_ctx *ctx)
+{
+    static const char *variants[] = {NULL, "loss_vw=1,loss_wg=16", "loss_vw=4,loss_wg=1"};
+    static const aecl_act out_acts[] = {AECL_ACT_SIGMOID, AECL_ACT_TANH, AECL_ACT_ELU};
+    enum { IN = 6, OUT = 12 };
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++)
+        for (size_t a = 0; a < sizeof out_acts / sizeof out_acts[0]; a++) {
+            CHECK_OK(ctx, aecl_ctx_tune(ctx, variants[v]));
+            float gw[2][OUT * IN], gb[2][OUT], target[B * OUT];
+            for (int i = 0; i < B * OUT; i++) target[i] = 0.5f + 0.4f * host_t[i % (B * NOUT)];
+            int launches[2] = {0, 0}, act_grads[2] = {0, 0};
+            for (int k = 0; k < 2; k++) {
+                aecl_graph *g;
+                CHECK_OK(ctx, aecl_graph_create(ctx, &g));
+                int xs[2] = {B, IN}, ws[2] = {OUT, IN}, bs[1] = {OUT}, ts[4] = {B, 3, 2, 2};
+                aecl_tensor *x = aecl_input(g, "x", 2, xs), *t = aecl_input(g, "t", 4, ts);
+                aecl_tensor *w = aecl_param(g, "w", 2, ws), *b = aecl_param(g, "b", 1, bs);
+                aecl_tensor *y = aecl_reshape(g, aecl_dense(g, x, w, b, out_acts[a], 0.7f), 4, ts);
+                aecl_tensor *loss = aecl_mark(aecl_loss_mean(g, AECL_LOSS_MSE, y, t, 0.5f, NULL), AECL_T_OUTPUT);
+                CHECK_OK(ctx, aecl_backward(g, loss));
+                aecl_mark(w->grad, AECL_T_OUTPUT);
+                aecl_mark(b->grad, AECL_T_OUTPUT);
+                aecl_plan *p = NULL;
+                aecl_plan_options opt = {.seed = 1, .poison = 1, .no_fuse = k};
+                CHECK_OK(ctx, aecl_plan_compile(g, &opt, &p));
+                if (!p) {
+                    aecl_graph_free(g);
+                    continue;
+                }
+                CHECK_OK(ctx, aecl_plan_write(p, x, host_x)); /* B x NIN >= B x IN values */
+                CHECK_OK(ctx, aecl_plan_write(p, t, target));
+                CHECK_OK(ctx, aecl_plan_write(p, w, host_w[0]));
+                CHECK_OK(ctx, aecl_plan_write(p, b, host_b[0]));
+                aecl_plan_set_valid_rows(p, a == 1 ? B - 5 : B); /* a short batch once */
+                CHECK_OK(ctx, aecl_plan_run(p));
+                CHECK_OK(ctx, aecl_plan_read(p, w->grad, gw[k]));
+                CHECK_OK(ctx, aecl_plan_read(p, b->grad, gb[k]));
+                launches[k] = aecl_plan_get_stats(p)->n_launches;
+                act_grads[k] = count_label(p, "act_grad");
+                aecl_plan_free(p);
+                aecl_graph_free(g);
+            }
+            const char *vn = variants[v] ? variants[v] : "device";
+            CHECK_MSG(act_grads[0] == 0 && act_grads[1] == 1 && launches[0] < launches[1],
+                      "%s act %d: act_grad launches %d/%d, launches %d/%d", vn, (int)out_acts[a], act_grads[0],
+                      act_grads[1], launches[0], launches[1]);
+            CHECK_MSG(test_rel_err(gw[0], gw[1], OUT * IN, 1e-7, 1e-5) <= 1, "%s act %d: dW differs", vn,
+                      (int)out_acts[a]);
+            CHECK_MSG(test_rel_err(gb[0], gb[1], OUT, 1e-7, 1e-5) <= 1, "%s act %d: db differs", vn, (int)out_acts[a]);
+        }
+    CHECK_OK(ctx, aecl_ctx_tune(ctx, NULL));
+}
+
 int main(void)
 {
     aecl_ctx *ctx = test_ctx();
@@ -259,5 +318,6 @@ int main(void)
     test_training(ctx);
     test_left_alone(ctx);
     test_bias_grads(ctx);
+    test_loss_act_grad(ctx);
     return test_finish();
 }

@@ -194,19 +194,24 @@ static void test_grads(aecl_ctx *ctx, int vw, shape s)
             double e = worst_err(g, want, n, 1e-6, 1e-5);
             CHECK_MSG(e <= 1, "kl_rows_grad which %d, VW %d, %dx%d: worst error %g", which, vw, s.rows, s.cols, e);
         }
+        /* and times act'(z) (the output layer's activation gradient folded in) */
         const int valid[3] = {s.rows > 1 ? s.rows - 1 : 1, s.rows, s.rows + 5};
+        const aecl_act gacts[3] = {AECL_ACT_NONE, AECL_ACT_SIGMOID, AECL_ACT_ELU};
         for (int kind = 0; kind < 2; kind++)
             for (int v = 0; v < 3; v++) {
-                if (run(ctx, vw, "loss_mean_grad", items, 64, "TTTTiiiiif", &dz, &dt, &dscalar, &dg, n, s.cols, s.rows,
-                        valid[v], kind, 0.5) ||
+                aecl_act ga = gacts[(kind + v) % 3];
+                if (run(ctx, vw, "loss_mean_grad", items, 64, "TTTTiiiiifif", &dz, &dt, &dscalar, &dg, n, s.cols,
+                        s.rows, valid[v], kind, 0.5, (int)ga, 0.7) ||
                     dev_read(ctx, &dg, g, "loss_mean_grad"))
                     continue;
                 int used = valid[v] < s.rows ? valid[v] : s.rows;
                 for (int i = 0; i < n; i++)
-                    want[i] = i / s.cols < used ? gscalar * 0.5 / used * ref_loss_dterm(kind, z[i], t[i]) : 0.0;
+                    want[i] = i / s.cols < used ? gscalar * 0.5 / used * ref_loss_dterm(kind, z[i], t[i]) *
+                                                      (ga ? ref_act_grad(ga, z[i], 0.7f) : 1.0)
+                                                : 0.0;
                 double e = worst_err(g, want, n, 1e-6, 1e-5);
-                CHECK_MSG(e <= 1, "loss_mean_grad kind %d, VW %d, %dx%d, valid %d: worst error %g", kind, vw, s.rows,
-                          s.cols, valid[v], e);
+                CHECK_MSG(e <= 1, "loss_mean_grad kind %d, act %d, VW %d, %dx%d, valid %d: worst error %g", kind,
+                          (int)ga, vw, s.rows, s.cols, valid[v], e);
             }
     }
     aecl_buffer_free(dz.buf);

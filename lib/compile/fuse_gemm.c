@@ -27,6 +27,25 @@ static aecl_tensor *foldable(const aecl_graph *g, const int *reader, const int *
     return side_before[r->id] == side_before[p->id + 1] ? p : NULL;
 }
 
+/* The batch loss gradient p that r = activation_grad(y, gy) can absorb, or NULL:
+ * gy is p, or a view of p (the output layer's reshape) read only by r; p is read
+ * only by gy and its prediction shares y's storage. *view gets gy when it is a
+ * view (folded away with p). */
+static aecl_tensor *loss_foldable(const int *reader, const int *side_before, const aecl_tensor *r,
+                                  aecl_tensor **view)
+{
+    if (!is_act_grad(r) || (r->flags & AECL_T_SIDE)) return NULL;
+    aecl_tensor *gy = r->in[1], *p = gy->view_of ? gy->view_of : gy;
+    *view = gy != p ? gy : NULL;
+    if (!p->op || p->n_extra || (p->flags & AECL_FUSE_KEEP_FLAGS) || reader[p->id] != (*view ? gy : r)->id)
+        return NULL;
+    if (*view && (!gy->op || !gy->op->is_view || gy->n_extra || (gy->flags & AECL_FUSE_KEEP_FLAGS) ||
+                  reader[gy->id] != r->id))
+        return NULL;
+    if (!aecl_loss_grad_can_take_act_grad(p, r->in[0]) || r->size != p->size) return NULL;
+    return side_before[r->id] == side_before[p->id + 1] ? p : NULL;
+}
+
 aecl_status aecl_fuse_gemm_act_grad(aecl_graph *g, const aecl_plan_options *opt, int *n_folded)
 {
     if (n_folded) *n_folded = 0;
@@ -46,14 +65,23 @@ aecl_status aecl_fuse_gemm_act_grad(aecl_graph *g, const aecl_plan_options *opt,
     aecl_fuse_count_sides(g, side_before);
     /* Readers were counted before any rewrite; a rewrite only moves p's reads of
      * A and B to r, which changes no other candidate's reader. */
+    int dropped = 0;
     for (int i = 0; i < n; i++) {
-        aecl_tensor *r = g->nodes[i], *p = foldable(g, reader, side_before, r);
-        if (!p) continue;
-        aecl_matmul_take_act_grad(r, p, aecl_act_p(r)->act, aecl_act_p(r)->slope);
+        aecl_tensor *r = g->nodes[i], *view = NULL, *p = foldable(g, reader, side_before, r);
+        if (p) {
+            aecl_matmul_take_act_grad(r, p, aecl_act_p(r)->act, aecl_act_p(r)->slope);
+        } else if ((p = loss_foldable(reader, side_before, r, &view))) {
+            /* the output layer's activation gradient into the loss gradient */
+            aecl_loss_grad_take_act_grad(r, p, aecl_act_p(r)->act, aecl_act_p(r)->slope);
+            if (view) folded[view->id] = 1, dropped++;
+        } else {
+            continue;
+        }
         folded[p->id] = 1;
+        dropped++;
         count++;
     }
-    aecl_status st = count ? aecl_fuse_drop_folded(g, folded, count) : AECL_OK;
+    aecl_status st = count ? aecl_fuse_drop_folded(g, folded, dropped) : AECL_OK;
     if (st == AECL_OK && n_folded) *n_folded = count;
     free(reader);
     free(folded);

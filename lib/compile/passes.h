@@ -10,7 +10,12 @@
  * no bias and no activation of its own, its only reader is the activation_grad
  * (as gy, not as y), it is a plain work tensor (not an output, loss, input,
  * parameter, state or constant) and no side-effect node (optimizer update) runs
- * between the two, since the GEMM's reads move to the later node's place. */
+ * between the two, since the GEMM's reads move to the later node's place.
+ * The output layer's activation gradient, whose gy is the batch loss's gradient
+ * (loss_mean_grad, or a reshape of it) rather than a GEMM, folds the same way into
+ * that loss gradient when the loss's prediction is the activation's output y:
+ * its kernel multiplies by act'(y) (the loss gradient and the reshape leave the
+ * node list). */
 #ifndef AECL_COMPILE_PASSES_H
 #define AECL_COMPILE_PASSES_H
 
@@ -18,7 +23,8 @@
 
 /* Run by aecl_plan_compile after aecl_fuse_pointwise (which leaves activation_grad
  * nodes whose gy is a matmul alone: a matmul is not pointwise). Does nothing when
- * opt->no_fuse (opt may be NULL). *n_folded (may be NULL): matmuls folded away. */
+ * opt->no_fuse (opt may be NULL). *n_folded (may be NULL): activation gradients
+ * folded (launches saved). */
 aecl_status aecl_fuse_gemm_act_grad(aecl_graph *g, const aecl_plan_options *opt, int *n_folded);
 
 /* Bias gradients into weight-gradient GEMMs: a dense layer's backward computes

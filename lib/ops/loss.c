@@ -7,6 +7,7 @@
 #include "rt/tuning.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* ---- kernels and launches ---------------------------------------------------------- */
 
@@ -46,6 +47,8 @@ static aecl_status launch_elements(aecl_plan *p, cl_kernel k, size_t n, const ch
 typedef struct loss_params {
     aecl_loss_kind kind;
     float scale;            /* loss_mean: the mean's factor */
+    aecl_act grad_act;      /* loss_mean_grad: also times act'(prediction) (NONE: not) */
+    float grad_slope;
 } loss_params;
 AECL_OP_PARAMS(loss_p, loss_params)
 
@@ -175,12 +178,32 @@ static aecl_status emit_loss_mean_grad(aecl_plan *p, aecl_tensor *t)
     const aecl_tensor *z = t->in[0];
     cl_kernel k;
     AECL_TRY(loss_kernel(p, "loss_mean_grad", &k));
-    AECL_TRY(aecl_plan_args(p, k, "TTTTiiiVif", z, t->in[1], t->in[2], t, (int)t->size, aecl_cols(z), aecl_rows(z),
-                            (int)loss_p(t)->kind, (double)loss_p(t)->scale));
+    AECL_TRY(aecl_plan_args(p, k, "TTTTiiiVifif", z, t->in[1], t->in[2], t, (int)t->size, aecl_cols(z),
+                            aecl_rows(z), (int)loss_p(t)->kind, (double)loss_p(t)->scale, (int)loss_p(t)->grad_act,
+                            (double)loss_p(t)->grad_slope));
     return launch_elements(p, k, t->size, "loss_grad");
 }
 
 const aecl_op_def aecl_op_loss_mean_grad = {.name = "loss_mean_grad", .emit = emit_loss_mean_grad};
+
+static const aecl_tensor *storage_of(const aecl_tensor *t) { return t->view_of ? t->view_of : t; }
+
+int aecl_loss_grad_can_take_act_grad(const aecl_tensor *p, const aecl_tensor *y)
+{
+    return p && y && p->op == &aecl_op_loss_mean_grad && loss_p(p)->grad_act == AECL_ACT_NONE &&
+           storage_of(p->in[0]) == storage_of(y) && p->in[0]->size == y->size && p->size == y->size;
+}
+
+void aecl_loss_grad_take_act_grad(aecl_tensor *r, const aecl_tensor *p, aecl_act act, float slope)
+{
+    r->op = &aecl_op_loss_mean_grad;
+    r->n_in = 3;
+    for (int k = 0; k < AECL_MAX_INPUTS; k++) r->in[k] = k < 3 ? p->in[k] : NULL;
+    memset(&r->param, 0, sizeof r->param);
+    *loss_p(r) = *loss_p(p);
+    loss_p(r)->grad_act = act;
+    loss_p(r)->grad_slope = slope;
+}
 
 static void backward_loss_mean(aecl_graph *g, aecl_tensor *t)
 {

@@ -88,6 +88,11 @@ void aecl_matmul_take_act_grad(aecl_tensor *r, const aecl_tensor *p, aecl_act ac
  * write the row sums of a^T (the column sums of a), e.g. db beside dW = gz^T x;
  * and makes it do so into `sums` (added as its extra, written, not read). */
 int aecl_matmul_can_take_row_sums(const aecl_tensor *p, const aecl_tensor *a);
+/* Whether p is a batch loss's gradient (loss_mean_grad) whose prediction shares
+ * its storage with y: it can also multiply by act'(y), the output layer's
+ * activation gradient; and turning activation_grad node r into that node. */
+int aecl_loss_grad_can_take_act_grad(const aecl_tensor *p, const aecl_tensor *y);
+void aecl_loss_grad_take_act_grad(aecl_tensor *r, const aecl_tensor *p, aecl_act act, float slope);
 void aecl_matmul_take_row_sums(aecl_graph *g, aecl_tensor *p, aecl_tensor *sums);
 /* Whether t is a channel_sum of a 2-D matrix (its column sums); and turns it into
  * a node that launches nothing because the matmul `by` writes its value. Its
