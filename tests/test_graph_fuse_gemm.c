@@ -98,6 +98,23 @@ static float loss_of(aecl_ctx *ctx, mlp *m)
     return v;
 }
 
+/* The central difference of the loss in element j of parameter w (host copy
+ * host, written back after) against the plan's gradient got. */
+static void check_fd(aecl_ctx *ctx, mlp *m, aecl_tensor *w, float *host, int j, float got, const char *what, int l)
+{
+    float w0 = host[j], h = 1e-3f, lp, lm;
+    host[j] = w0 + h;
+    CHECK_OK(ctx, aecl_plan_write(m->p, w, host));
+    lp = loss_of(ctx, m);
+    host[j] = w0 - h;
+    CHECK_OK(ctx, aecl_plan_write(m->p, w, host));
+    lm = loss_of(ctx, m);
+    host[j] = w0;
+    CHECK_OK(ctx, aecl_plan_write(m->p, w, host));
+    double fd = (lp - lm) / (2.0 * h);
+    CHECK_MSG(fabs(fd - got) <= 2e-3 + 2e-2 * fabs(fd), "layer %d %s %d: fd %g, fused grad %g", l, what, j, fd, got);
+}
+
 static void test_gradients(aecl_ctx *ctx)
 {
     mlp m[2];
@@ -128,38 +145,15 @@ static void test_gradients(aecl_ctx *ctx)
             CHECK_MSG(test_rel_err(gb[0][l], gb[k][l], (size_t)width[l + 1], 1e-7, 1e-5) <= 1,
                       "db%d differs from plan %d", l, k);
         }
-    /* A central difference of the loss on a few weights of each layer. */
-    for (int l = 0; l < NL; l++)
+    /* A central difference of the loss on a few weights of each layer, and on a
+     * bias element of each (db from the dW GEMM). */
+    for (int l = 0; l < NL; l++) {
         for (int i = 0; i < 3; i++) {
             int j = (i * 37 + l * 11) % (width[l] * width[l + 1]);
-            float w0 = host_w[l][j], h = 1e-3f, lp, lm;
-            host_w[l][j] = w0 + h;
-            CHECK_OK(ctx, aecl_plan_write(m[0].p, m[0].w[l], host_w[l]));
-            lp = loss_of(ctx, &m[0]);
-            host_w[l][j] = w0 - h;
-            CHECK_OK(ctx, aecl_plan_write(m[0].p, m[0].w[l], host_w[l]));
-            lm = loss_of(ctx, &m[0]);
-            host_w[l][j] = w0;
-            CHECK_OK(ctx, aecl_plan_write(m[0].p, m[0].w[l], host_w[l]));
-            double fd = (lp - lm) / (2.0 * h);
-            CHECK_MSG(fabs(fd - gw[0][l][j]) <= 2e-3 + 2e-2 * fabs(fd), "layer %d weight %d: fd %g, fused grad %g",
-                      l, j, fd, gw[0][l][j]);
+            check_fd(ctx, &m[0], m[0].w[l], host_w[l], j, gw[0][l][j], "weight", l);
         }
-    /* and on a bias element of each layer (db from the dW GEMM) */
-    for (int l = 0; l < NL; l++) {
         int j = (l * 7) % width[l + 1];
-        float b0 = host_b[l][j], h = 1e-3f, lp, lm;
-        host_b[l][j] = b0 + h;
-        CHECK_OK(ctx, aecl_plan_write(m[0].p, m[0].b[l], host_b[l]));
-        lp = loss_of(ctx, &m[0]);
-        host_b[l][j] = b0 - h;
-        CHECK_OK(ctx, aecl_plan_write(m[0].p, m[0].b[l], host_b[l]));
-        lm = loss_of(ctx, &m[0]);
-        host_b[l][j] = b0;
-        CHECK_OK(ctx, aecl_plan_write(m[0].p, m[0].b[l], host_b[l]));
-        double fd = (lp - lm) / (2.0 * h);
-        CHECK_MSG(fabs(fd - gb[0][l][j]) <= 2e-3 + 2e-2 * fabs(fd), "layer %d bias %d: fd %g, fused grad %g", l, j,
-                  fd, gb[0][l][j]);
+        check_fd(ctx, &m[0], m[0].b[l], host_b[l], j, gb[0][l][j], "bias", l);
     }
     for (int k = 0; k < 2; k++) release(&m[k]);
 }
