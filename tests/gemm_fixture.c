@@ -173,7 +173,7 @@ aecl_gemm_desc gf_desc(const gf_case *g, const gf_operands *o)
     return d;
 }
 
-/* A gradient GEMM goes through prepare_grad + enqueue (it has no one-call form),
+/* A gradient GEMM goes through aecl_gemm_prepare_bufs + enqueue (it has no one-call form),
  * one with row sums through prepare_bufs. */
 static void run_on_device(aecl_ctx *ctx, const gf_case *g, const aecl_gemm_desc *d, const gf_dev *dv)
 {
@@ -194,8 +194,9 @@ static void run_on_device(aecl_ctx *ctx, const gf_case *g, const aecl_gemm_desc 
         return;
     }
     aecl_launch l;
-    CHECK_OK(ctx, aecl_gemm_prepare_grad(ctx, d, a, GF_A_OFF, b, GF_B_OFF, c, GF_C_OFF, bias, GF_BIAS_OFF,
-                                         aecl_buffer_cl(dv->y), GF_Y_OFF, &l));
+    aecl_gemm_bufs bufs = {.A = a, .B = b, .C = c, .bias = bias, .Y = aecl_buffer_cl(dv->y), .a_off = GF_A_OFF,
+                           .b_off = GF_B_OFF, .c_off = GF_C_OFF, .bias_off = GF_BIAS_OFF, .y_off = GF_Y_OFF};
+    CHECK_OK(ctx, aecl_gemm_prepare_bufs(ctx, d, &bufs, &l));
     CHECK_OK(ctx, aecl_launch_enqueue(ctx, &l, NULL));
     aecl_launch_release(&l);
 }

@@ -1,7 +1,7 @@
 /* The GEMM tests' shared fixture: a case (sizes, transposes, alpha/beta, epilogue,
  * row padding, path), host operands at odd offsets with a tail, a plain C reference
  * with double accumulation, and the device copies. A case with grad_act other than
- * AECL_ACT_NONE is a gradient GEMM (aecl_gemm_prepare_grad): it gets the extra
+ * AECL_ACT_NONE is a gradient GEMM (aecl_gemm_prepare_bufs with Y): it gets the extra
  * matrix Y, and the reference multiplies by act'(Y). A case with row_sums also
  * asks for the row sums of op(A) (aecl_gemm_prepare_bufs) into a vector that
  * starts poisoned (NaN) between random values that must stay untouched. */
@@ -59,7 +59,7 @@ aecl_gemm_desc gf_desc(const gf_case *g, const gf_operands *o);
  * untouched bit for bit outside), and the row sums likewise when asked for. */
 void gf_check_result(const gf_case *g, const gf_operands *o, const char *what);
 
-/* Makes, uploads, runs (aecl_gemm, or prepare_grad + enqueue), downloads, checks. */
+/* Makes, uploads, runs (aecl_gemm, or aecl_gemm_prepare_bufs + enqueue), downloads, checks. */
 void gf_run_case(aecl_ctx *ctx, const gf_case *g, const char *what);
 
 #endif

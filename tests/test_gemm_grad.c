@@ -96,6 +96,13 @@ static void test_auto(aecl_ctx *ctx)
     CHECK_OK(ctx, aecl_ctx_tune(ctx, NULL));
 }
 
+/* The 4x4 products of test_bad_arguments with Y at element y_off of m. */
+static aecl_status prepare_y(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem m, int y_off, aecl_launch *l)
+{
+    aecl_gemm_bufs b = {.A = m, .B = m, .C = m, .Y = m, .b_off = 16, .c_off = 32, .y_off = y_off};
+    return aecl_gemm_prepare_bufs(ctx, d, &b, l);
+}
+
 static void test_bad_arguments(aecl_ctx *ctx)
 {
     aecl_buffer *b;
@@ -107,12 +114,12 @@ static void test_bad_arguments(aecl_ctx *ctx)
     d.grad_act = AECL_ACT_RELU;
     CHECK(aecl_gemm_prepare(ctx, &d, m, 0, m, 16, m, 32, NULL, 0, &l) == AECL_ERR_INVALID_ARG);
     CHECK(strstr(aecl_ctx_last_error(ctx), "Y") != NULL);
-    CHECK(aecl_gemm_prepare_grad(ctx, &d, m, 0, m, 16, m, 32, NULL, 0, m, 90, &l) == AECL_ERR_INVALID_ARG);
-    CHECK(aecl_gemm_prepare_grad(ctx, &d, m, 0, m, 16, m, 32, NULL, 0, m, -1, &l) == AECL_ERR_INVALID_ARG);
+    CHECK(prepare_y(ctx, &d, m, 90, &l) == AECL_ERR_INVALID_ARG);
+    CHECK(prepare_y(ctx, &d, m, -1, &l) == AECL_ERR_INVALID_ARG);
     d.grad_act = (aecl_act)7;
-    CHECK(aecl_gemm_prepare_grad(ctx, &d, m, 0, m, 16, m, 32, NULL, 0, m, 48, &l) == AECL_ERR_INVALID_ARG);
+    CHECK(prepare_y(ctx, &d, m, 48, &l) == AECL_ERR_INVALID_ARG);
     d.grad_act = AECL_ACT_TANH;
-    CHECK_OK(ctx, aecl_gemm_prepare_grad(ctx, &d, m, 0, m, 16, m, 32, NULL, 0, m, 48, &l));
+    CHECK_OK(ctx, prepare_y(ctx, &d, m, 48, &l));
     aecl_launch_release(&l);
     aecl_buffer_free(b);
 }

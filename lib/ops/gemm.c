@@ -89,7 +89,7 @@ static aecl_status check_all(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_
     AECL_TRY(check_operand(ctx, "C", io->C, io->c_off, d->M, d->N, ldc));
     if (io->bias) AECL_TRY(check_operand(ctx, "bias", io->bias, io->bias_off, 1, d->N, d->N));
     AECL_RETURN_IF(d->grad_act != AECL_ACT_NONE && !io->Y, AECL_ERR_INVALID_ARG, ctx,
-                   "gemm: grad_act needs the matrix Y (aecl_gemm_prepare_grad)");
+                   "gemm: grad_act needs the matrix Y (aecl_gemm_prepare_bufs)");
     if (d->grad_act != AECL_ACT_NONE) AECL_TRY(check_operand(ctx, "Y", io->Y, io->y_off, d->M, d->N, ldc));
     if (io->row_sums) AECL_TRY(check_operand(ctx, "row_sums", io->row_sums, io->row_sums_off, 1, d->M, d->M));
     return AECL_OK;
@@ -472,14 +472,6 @@ aecl_status aecl_gemm_prepare(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, 
                               cl_mem C, int c_off, cl_mem bias, int bias_off, aecl_launch *out)
 {
     gemm_io io = {A, B, C, bias, NULL, NULL, a_off, b_off, c_off, bias_off, 0, 0};
-    return prepare_io(ctx, d, &io, out);
-}
-
-aecl_status aecl_gemm_prepare_grad(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B, int b_off,
-                                   cl_mem C, int c_off, cl_mem bias, int bias_off, cl_mem Y, int y_off,
-                                   aecl_launch *out)
-{
-    gemm_io io = {A, B, C, bias, Y, NULL, a_off, b_off, c_off, bias_off, y_off, 0};
     return prepare_io(ctx, d, &io, out);
 }
 

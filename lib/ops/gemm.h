@@ -11,7 +11,7 @@
  * whichever measured faster for this device and shape (gemm_select.c; the choice is
  * cached in a text file beside the kernel binaries).
  *
- * Backward of an activation (aecl_gemm_prepare_grad): the result is further
+ * Backward of an activation (aecl_gemm_prepare_bufs with Y): the result is further
  * multiplied, element by element, by act'(Y[m,n]) for activation grad_act, written
  * from the activation's output Y (as act_grad in cl/act.cl), Y laid out like C:
  *
@@ -40,7 +40,7 @@ typedef struct aecl_gemm_desc {
     float alpha, beta;       /* beta 0: C is not read (may hold NaN) */
     aecl_act act;
     float slope;             /* leaky_relu slope; elu alpha */
-    aecl_act grad_act;       /* NONE, or multiply by act'(Y) (aecl_gemm_prepare_grad) */
+    aecl_act grad_act;       /* NONE, or multiply by act'(Y) (aecl_gemm_prepare_bufs) */
     float grad_slope;        /* grad_act's leaky_relu slope / elu alpha */
     aecl_gemm_path path;
 } aecl_gemm_desc;
@@ -58,14 +58,9 @@ aecl_status aecl_gemm_prepare(aecl_ctx *ctx, const aecl_gemm_desc *d,
                               cl_mem C, int c_off, cl_mem bias, int bias_off,
                               aecl_launch *out);
 
-/* The same with the matrix Y of a gradient epilogue (d->grad_act): M x N, row
- * stride ldc, from element y_off. Y must not overlap C. */
-aecl_status aecl_gemm_prepare_grad(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B, int b_off,
-                                   cl_mem C, int c_off, cl_mem bias, int bias_off, cl_mem Y, int y_off,
-                                   aecl_launch *out);
-
 /* Every buffer of one call, each with its element offset; bias, Y and row_sums
- * may be NULL. row_sums (M floats from row_sums_off, overlapping no operand):
+ * may be NULL. Y: the matrix of a gradient epilogue (d->grad_act), M x N, row
+ * stride ldc; it must not overlap C. row_sums (M floats from row_sums_off, overlapping no operand):
  * also write row_sums[m] = sum over k of op(A)[m, k], e.g. a dense layer's bias
  * gradient db (the column sums of gz) next to dW = gz^T x in the same launch.
  * aecl's kernels do it in the items of C's first column block; after CLBlast the
@@ -75,7 +70,7 @@ typedef struct aecl_gemm_bufs {
     int a_off, b_off, c_off, bias_off, y_off, row_sums_off;
 } aecl_gemm_bufs;
 
-/* aecl_gemm_prepare_grad with every buffer in b (row sums included). */
+/* aecl_gemm_prepare with every buffer in b (Y and row sums included). */
 aecl_status aecl_gemm_prepare_bufs(aecl_ctx *ctx, const aecl_gemm_desc *d, const aecl_gemm_bufs *b, aecl_launch *out);
 
 /* prepare + enqueue + release: for tests and one-off calls (does not wait). */
