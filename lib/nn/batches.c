@@ -137,12 +137,14 @@ static aecl_status check(const aecl_batches *b)
     return AECL_OK;
 }
 
-/* One host block: the input batch (host input) and each host output's chunk. */
+/* One host block: the input batch (host input) and each host output's chunk
+ * (none when the pass streams: its reads go straight to the caller's arrays). */
 static aecl_status alloc_host(aecl_batches *b, float **block, float **stage_buf)
 {
     size_t floats = b->in.host ? (size_t)b->batch * row_floats(b, b->stage[0].in) : 0;
+    int chunks = !streams(b);
     for (int k = 0; k < b->n_out; k++)
-        if (!on_device(&b->out[k])) floats += b->out[k].t->size;
+        if (chunks && !on_device(&b->out[k])) floats += b->out[k].t->size;
     *block = *stage_buf = NULL;
     if (floats == 0) return AECL_OK;
     *block = malloc(floats * sizeof **block);
@@ -150,7 +152,7 @@ static aecl_status alloc_host(aecl_batches *b, float **block, float **stage_buf)
     float *p = *block;
     if (b->in.host) { *stage_buf = p; p += (size_t)b->batch * row_floats(b, b->stage[0].in); }
     for (int k = 0; k < b->n_out; k++)
-        if (!on_device(&b->out[k])) { b->out[k].chunk = p; p += b->out[k].t->size; }
+        if (chunks && !on_device(&b->out[k])) { b->out[k].chunk = p; p += b->out[k].t->size; }
     return AECL_OK;
 }
 
