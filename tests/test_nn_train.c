@@ -226,6 +226,50 @@ static void test_denoising_validation(aecl_ctx *ctx, const aecl_dataset *all)
     aecl_spec_free(s);
 }
 
+/* A training step computes the loss terms only when its loss is read
+ * (aecl_plan_set_reporting): reading every step or every 4th gives, bit for bit,
+ * the same weights, and the same loss at the first step (read in both). The
+ * plan must skip something for this to test it: the VAE's loss, KL and their
+ * means, the MLP's loss rows and mean. */
+typedef struct first_loss {
+    int seen;
+    double loss;
+} first_loss;
+
+static void log_first(void *user, const aecl_train_progress *p)
+{
+    first_loss *f = user;
+    if (!f->seen && p->step == 1 && !p->building) { f->seen = 1; f->loss = p->train_loss; }
+}
+
+static void test_reporting(aecl_ctx *ctx, const char *model, const aecl_dataset *all)
+{
+    aecl_model_spec *s = load_model(ctx, model);
+    if (!s) return;
+    aecl_net *n = NULL;
+    CHECK_OK(ctx, aecl_net_build(ctx, s, 32, AECL_NET_TRAIN, 1, &n));
+    CHECK_MSG(n && aecl_plan_get_stats(n->plan)->n_report_only >= 2, "%s: %d report-only launches", model,
+              n ? aecl_plan_get_stats(n->plan)->n_report_only : -1);
+    size_t nw = n ? aecl_net_param_floats(n) : 0;
+    aecl_net_free(n);
+    aecl_dataset tr = *all;
+    tr.n = 300; /* 10 steps of 32, the last short */
+    float *w[2] = {NULL, NULL};
+    first_loss f[2] = {{0, 0}, {0, 0}};
+    for (int k = 0; k < 2; k++) {
+        aecl_train_opts o = {.epochs = 2, .batch = 32, .seed = 9, .report_every = k ? 4 : 1, .cb = log_first,
+                             .user = &f[k]};
+        CHECK_OK(ctx, aecl_train(ctx, s, &tr, NULL, &o, &w[k]));
+    }
+    CHECK_MSG(w[0] && w[1] && nw && memcmp(w[0], w[1], nw * sizeof *w[0]) == 0,
+              "%s: weights differ between reading the loss every step and every 4th", model);
+    CHECK_MSG(f[0].seen && f[1].seen && f[0].loss == f[1].loss && isfinite(f[0].loss) && f[0].loss > 0,
+              "%s: first step's loss %g vs %g", model, f[0].loss, f[1].loss);
+    free(w[0]);
+    free(w[1]);
+    aecl_spec_free(s);
+}
+
 int main(void)
 {
     aecl_ctx *ctx = test_ctx();
@@ -238,6 +282,8 @@ int main(void)
     struct { const char *model; int epochs; double bar; } kinds[] = {
         {"mlp.model", 3, 0.045}, {"denoising.model", 3, 0.07}, {"conv.model", 2, 0.05}, {"vae.model", 3, 310.0}};
     test_checkpoint_failure(ctx, &tr);
+    test_reporting(ctx, "vae.model", &tr);
+    test_reporting(ctx, "mlp.model", &tr);
     test_validation(ctx, "mlp.model", &tr);
     test_validation(ctx, "vae.model", &tr);
     test_best_weights(ctx, &tr);

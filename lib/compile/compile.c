@@ -78,22 +78,72 @@ static void mark_ready(aecl_plan *p, const aecl_tensor *t)
     }
 }
 
-static aecl_status emit_all(aecl_plan *p)
+/* Node i's launches, then its gradients' readiness and (debug) its poison fills. */
+static aecl_status emit_node(aecl_plan *p, int i)
 {
-    for (int i = 0; i < p->g->n_nodes; i++) {
-        aecl_tensor *t = p->g->nodes[i];
-        if (t->op && t->op->emit) {
-            aecl_status st = t->op->emit(p, t);
-            if (st != AECL_OK) {
-                aecl_error_append(p->ctx, " (compiling node %d '%s', op %s)", i, t->name, t->op->name);
-                return st;
-            }
+    aecl_tensor *t = p->g->nodes[i];
+    if (t->op && t->op->emit) {
+        aecl_status st = t->op->emit(p, t);
+        if (st != AECL_OK) {
+            aecl_error_append(p->ctx, " (compiling node %d '%s', op %s)", i, t->name, t->op->name);
+            return st;
         }
-        mark_ready(p, t);
-        if (p->opt.poison) AECL_TRY(push_poison(p, i));
     }
+    mark_ready(p, t);
+    if (p->opt.poison) AECL_TRY(push_poison(p, i));
     return AECL_OK;
 }
+
+/* Which nodes a step needs whatever it reports: the side-effect nodes (the
+ * optimizer), the outputs not marked AECL_T_REPORT, and everything they read
+ * (inputs, extra operands, the storage a view aliases). Nodes come in execution
+ * order, so one backward sweep finds them. The rest feed only the reported
+ * outputs (a training step's loss and loss terms). NULL when out of memory. */
+static unsigned char *needed_nodes(const aecl_graph *g)
+{
+    unsigned char *need = calloc((size_t)g->n_nodes + 1, 1);
+    if (!need) return NULL;
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        const aecl_tensor *t = g->nodes[i];
+        if ((t->flags & AECL_T_SIDE) || ((t->flags & AECL_T_OUTPUT) && !(t->flags & AECL_T_REPORT))) need[i] = 1;
+        if (!need[i]) continue;
+        for (int k = 0; k < t->n_in; k++)
+            if (t->in[k]) need[t->in[k]->id] = 1;
+        for (int k = 0; k < t->n_extra; k++) need[t->extra[k]->id] = 1;
+        if (t->view_of) need[t->view_of->id] = 1;
+    }
+    return need;
+}
+
+/* Marks launches [from, n_launches) as needed or report-only. */
+static aecl_status mark_launches(aecl_plan *p, int from, int report_only)
+{
+    if ((size_t)p->n_launches > p->cap_report) {
+        size_t cap = p->cap_launches > (size_t)p->n_launches ? p->cap_launches : (size_t)p->n_launches;
+        unsigned char *r = realloc(p->report_only, cap);
+        AECL_RETURN_IF(!r, AECL_ERR_HOST_MEMORY, p->ctx, "out of host memory");
+        p->report_only = r;
+        p->cap_report = cap;
+    }
+    for (int i = from; i < p->n_launches; i++) p->report_only[i] = (unsigned char)report_only;
+    return AECL_OK;
+}
+
+static aecl_status emit_all(aecl_plan *p)
+{
+    unsigned char *need = needed_nodes(p->g);
+    AECL_RETURN_IF(!need, AECL_ERR_HOST_MEMORY, p->ctx, "out of host memory");
+    aecl_status st = AECL_OK;
+    for (int i = 0; i < p->g->n_nodes && st == AECL_OK; i++) {
+        int from = p->n_launches;
+        st = emit_node(p, i);
+        if (st == AECL_OK) st = mark_launches(p, from, !need[i]);
+        if (st == AECL_OK && !need[i]) p->stats.n_report_only += p->n_launches - from;
+    }
+    free(need);
+    return st;
+}
+
 
 aecl_status aecl_plan_compile(aecl_graph *g, const aecl_plan_options *opt, aecl_plan **out)
 {
@@ -106,6 +156,7 @@ aecl_status aecl_plan_compile(aecl_graph *g, const aecl_plan_options *opt, aecl_
     p->g = g;
     if (opt) p->opt = *opt;
     p->valid_rows = 0x7fffffff;
+    p->reporting = 1;
     int n_gemm = 0;
     aecl_status st = p->opt.no_fuse ? AECL_OK : aecl_fuse_pointwise(g, &p->stats.n_fused);
     if (st == AECL_OK) st = aecl_fuse_gemm_act_grad(g, &p->opt, &n_gemm);

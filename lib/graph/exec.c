@@ -21,6 +21,7 @@ aecl_status aecl_plan_run_range(aecl_plan *p, int from, int to)
     if (from == to) return AECL_OK;
     AECL_TRY(set_dynamic(p));
     for (int i = from; i < to; i++) {
+        if (!p->reporting && p->report_only[i]) continue;
         aecl_status st = aecl_launch_enqueue(p->ctx, &p->launches[i], NULL);
         if (st != AECL_OK) {
             aecl_error_append(p->ctx, " (launch %d, %s)", i, p->launches[i].label);
@@ -31,6 +32,8 @@ aecl_status aecl_plan_run_range(aecl_plan *p, int from, int to)
 }
 
 void aecl_plan_end_step(aecl_plan *p) { p->step++; }
+
+void aecl_plan_set_reporting(aecl_plan *p, int on) { p->reporting = on != 0; }
 
 aecl_status aecl_plan_run(aecl_plan *p)
 {

@@ -158,6 +158,7 @@ void aecl_plan_free(aecl_plan *p)
     free(p->kernels);
     free(p->dyn);
     free(p->grads);
+    free(p->report_only);
     if (p->persist) clReleaseMemObject(p->persist);
     if (p->work) clReleaseMemObject(p->work);
     if (p->dummy) clReleaseMemObject(p->dummy);

@@ -26,6 +26,7 @@ typedef struct aecl_plan_stats {
     int n_inplace;            /* tensors that took their input's storage */
     int n_fused;              /* nodes folded into fused kernels (pointwise groups,
                                  activation gradients into GEMM epilogues) */
+    int n_report_only;        /* launches skipped while the plan does not report */
 } aecl_plan_stats;
 
 /* aecl_plan_compile (lib/compile/compile.h) builds a plan. */
@@ -34,6 +35,12 @@ const aecl_plan_stats *aecl_plan_get_stats(const aecl_plan *p);
 
 /* Enqueues one step (no host wait). The step counter then advances by one. */
 aecl_status aecl_plan_run(aecl_plan *p);
+/* Whether the next steps compute the outputs marked AECL_T_REPORT (on by
+ * default). Off, the launches that only those outputs need (a training step's
+ * loss value and per-sample loss terms: the gradients do not read them) are
+ * skipped, and those outputs keep stale values: a training loop turns it on for
+ * the steps whose loss it reads. Profiled runs run every launch. */
+void aecl_plan_set_reporting(aecl_plan *p, int on);
 /* Like aecl_plan_run, then waits and adds each launch's device time (seconds,
  * from event profiling) into times[n_launches] (may be NULL). */
 aecl_status aecl_plan_run_profiled(aecl_plan *p, double *times);

@@ -38,6 +38,9 @@ struct aecl_plan {
     int n_grads;
     size_t grad_off, grad_elems; /* their region of the work arena */
     int update_start;           /* first launch after the last gradient's */
+    unsigned char *report_only; /* per launch: only AECL_T_REPORT outputs need it */
+    size_t cap_report;
+    int reporting;              /* 0: report_only launches are skipped (default 1) */
 };
 
 #endif

@@ -141,16 +141,20 @@ static void objective(aecl_net *n, aecl_tensor *logits)
     aecl_graph *g = n->g;
     aecl_tensor *rows = NULL;
     float scale = s->loss == AECL_LOSS_MSE ? 1.0f / (float)n->features : 1.0f;
+    /* A training step's loss and loss terms are read only on the steps that
+     * report them (train.c): the gradients never read them, so the launches that
+     * compute only these run only then (AECL_T_REPORT). */
+    unsigned out = AECL_T_OUTPUT | (n->mode == AECL_NET_TRAIN ? AECL_T_REPORT : 0u);
     aecl_tensor *loss = aecl_loss_mean(g, s->loss, logits, n->x, scale, &rows);
-    n->rec_rows = aecl_mark(rows, AECL_T_OUTPUT);
+    n->rec_rows = aecl_mark(rows, out);
     if (n->logvar) {
         int one = 1;
-        n->kl_rows = aecl_mark(aecl_kl_rows(g, n->code, n->logvar), AECL_T_OUTPUT);
+        n->kl_rows = aecl_mark(aecl_kl_rows(g, n->code, n->logvar), out);
         n->beta = aecl_mark(aecl_input(g, "beta", 1, &one), AECL_T_CONST);
         loss = aecl_add(g, loss, aecl_mul(g, aecl_masked_mean(g, n->kl_rows, 1.0f), n->beta));
     }
     if (s->train.l1_activity > 0) loss = aecl_add(g, loss, aecl_l1_activity(g, n->code, (float)s->train.l1_activity));
-    n->loss = aecl_mark(loss, AECL_T_OUTPUT);
+    n->loss = aecl_mark(loss, out);
 }
 
 /* The MSE score of each sample, on the device, so that every reader (the host

@@ -292,20 +292,29 @@ static aecl_status run_step(run *r, long st, size_t from, int total, int *rows)
     return aecl_plan_run(r->n->plan);
 }
 
+/* Whether step st's loss is read: every report_every-th step, and the epoch's
+ * first and last, so progress shows from the start (a resumed mid-epoch run reads
+ * where the uninterrupted one did). Only those steps compute the loss terms
+ * (aecl_plan_set_reporting): the gradients do not need them. */
+static int reads_loss(const run *r, long st)
+{
+    int every = r->o->report_every > 0 ? r->o->report_every : 10;
+    return st == 0 || (st + 1) % every == 0 || st + 1 == r->steps;
+}
+
 static aecl_status run_epoch(run *r, int epoch, long first)
 {
     const aecl_dataset *d = r->train;
     size_t batch = (size_t)r->o->batch; /* the global batch */
-    int every = r->o->report_every > 0 ? r->o->report_every : 10;
     double t0 = aecl_now_s();
     shuffle(r->idx, d->n, r->o->seed, epoch);
     for (long st = first; st < r->steps; st++) {
         size_t from = (size_t)st * batch;
         int total = (int)(d->n - from < batch ? d->n - from : batch), rows;
+        int reads = reads_loss(r, st);
+        aecl_plan_set_reporting(r->n->plan, reads);
         AECL_TRY(run_step(r, st, from, total, &rows));
-        /* The epoch's first step is read too, so progress shows from the start
-         * (a resumed mid-epoch run reads where the uninterrupted one did). */
-        if (st == 0 || (st + 1) % every == 0 || st + 1 == r->steps) {
+        if (reads) {
             AECL_TRY(read_loss(r, epoch, st, rows, total, from + (size_t)total - (size_t)first * batch, t0));
             report(r);
         }
