@@ -53,7 +53,8 @@ __kernel void reduce_sum_grad(__global const float *g, int g_off, __global const
     int m = red_count(n, row_len, valid_rows);
     float f = alpha * g[g_off];
     if (per_row_mean) f /= (float)max(1, m / row_len);
-    gx[gx_off + i] = i < m ? f * red_dterm(mode, x[x_off + i]) : 0.0f;
+    /* a plain sum's x is a stand-in buffer: never read */
+    gx[gx_off + i] = i >= m ? 0.0f : mode == MODE_PLAIN ? f : f * red_dterm(mode, x[x_off + i]);
 }
 
 /* y[c] = sum over n < outer, s < inner of x[(n * C + c) * inner + s] */

@@ -31,28 +31,39 @@ static aecl_status emit_reduce(aecl_plan *p, aecl_tensor *t)
     return aecl_plan_launch(p, k, 1, &local, &local, "reduce", 0);
 }
 
+/* in: [0] the gradient of the sum, [1] the forward input x (only for the modes
+ * whose derivative depends on x); parameters: the forward reduce's. */
 static aecl_status emit_reduce_grad(aecl_plan *p, aecl_tensor *t)
 {
-    const reduce_params *rp = reduce_p(t->in[2]); /* the forward reduce node's */
+    const reduce_params *rp = reduce_p(t);
+    /* A plain sum's kernel reads no x: it gets the gradient's buffer in its place. */
+    aecl_tensor *x = t->n_in > 1 ? t->in[1] : t->in[0];
     cl_kernel k;
     AECL_TRY(aecl_plan_kernel(p, "reduce.cl", "", "reduce_sum_grad", &k));
     if (rp->masked)
-        AECL_TRY(aecl_plan_args(p, k, "TTTiiVifi", t->in[0], t->in[1], t, (int)t->size, rp->row_len, rp->mode,
+        AECL_TRY(aecl_plan_args(p, k, "TTTiiVifi", t->in[0], x, t, (int)t->size, rp->row_len, rp->mode,
                                 (double)rp->alpha, rp->per_row_mean));
     else
-        AECL_TRY(aecl_plan_args(p, k, "TTTiiiifi", t->in[0], t->in[1], t, (int)t->size, rp->row_len, 0x7fffffff,
+        AECL_TRY(aecl_plan_args(p, k, "TTTiiiifi", t->in[0], x, t, (int)t->size, rp->row_len, 0x7fffffff,
                                 rp->mode, (double)rp->alpha, rp->per_row_mean));
     return aecl_plan_launch_1d(p, k, t->size, "reduce_grad");
 }
 
 const aecl_op_def aecl_op_reduce_grad = {.name = "reduce_grad", .emit = emit_reduce_grad};
 
+/* The gradient reads x only where the derivative depends on it (|x|, x^2): a
+ * plain sum's or mean's does not keep x, or the nodes computing it, needed (a
+ * training step's loss terms are then computed only when reported, plan.h). */
 static void backward_reduce(aecl_graph *g, aecl_tensor *t)
 {
     aecl_tensor *x = t->in[0];
-    aecl_tensor *in[3] = {t->grad, x, t};
-    aecl_tensor *gx = aecl_node(g, &aecl_op_reduce_grad, NULL, x->ndim, x->shape, 3, in);
-    if (gx) gx->flags &= ~(unsigned)AECL_T_GRAD;
+    aecl_tensor *in[2] = {t->grad, x};
+    int n_in = reduce_p(t)->mode == MODE_PLAIN ? 1 : 2;
+    aecl_tensor *gx = aecl_node(g, &aecl_op_reduce_grad, NULL, x->ndim, x->shape, n_in, in);
+    if (gx) {
+        gx->flags &= ~(unsigned)AECL_T_GRAD;
+        *reduce_p(gx) = *reduce_p(t);
+    }
     aecl_grad_add(g, x, gx);
 }
 
