@@ -72,7 +72,7 @@ static void mark_ready(aecl_plan *p, const aecl_tensor *t)
 {
     for (int k = 0; k < p->n_grads; k++) {
         const aecl_tensor *gr = p->grads[k].param->grad;
-        if ((gr->view_of ? gr->view_of : gr) != t) continue;
+        if (aecl_storage_of(gr) != t) continue;
         p->grads[k].ready = p->n_launches;
         if (p->update_start < p->n_launches) p->update_start = p->n_launches;
     }

@@ -35,7 +35,7 @@ static aecl_tensor *loss_foldable(const int *reader, const int *side_before, con
                                   aecl_tensor **view)
 {
     if (!is_act_grad(r) || (r->flags & AECL_T_SIDE)) return NULL;
-    aecl_tensor *gy = r->in[1], *p = gy->view_of ? gy->view_of : gy;
+    aecl_tensor *gy = r->in[1], *p = aecl_storage_of(gy);
     *view = gy != p ? gy : NULL;
     if (!p->op || p->n_extra || (p->flags & AECL_FUSE_KEEP_FLAGS) || reader[p->id] != (*view ? gy : r)->id)
         return NULL;

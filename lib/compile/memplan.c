@@ -32,18 +32,16 @@ static int persistent(const aecl_tensor *t)
     return (t->flags & (AECL_T_INPUT | AECL_T_PARAM | AECL_T_STATE | AECL_T_CONST)) != 0;
 }
 
-static const aecl_tensor *base_of(const aecl_tensor *t) { return t->view_of ? t->view_of : t; }
-
 static void compute_last_use(aecl_graph *g)
 {
     for (int i = 0; i < g->n_nodes; i++) g->nodes[i]->last_use = i;
     for (int i = 0; i < g->n_nodes; i++) {
         aecl_tensor *t = g->nodes[i];
         for (int k = 0; k < t->n_in + t->n_extra; k++) {
-            aecl_tensor *b = (aecl_tensor *)base_of(k < t->n_in ? t->in[k] : t->extra[k - t->n_in]);
+            aecl_tensor *b = aecl_storage_of(k < t->n_in ? t->in[k] : t->extra[k - t->n_in]);
             if (b->last_use < i) b->last_use = i;
         }
-        if (t->flags & (AECL_T_OUTPUT | AECL_T_LOSS)) ((aecl_tensor *)base_of(t))->last_use = INT_MAX;
+        if (t->flags & (AECL_T_OUTPUT | AECL_T_LOSS)) aecl_storage_of(t)->last_use = INT_MAX;
     }
 }
 
@@ -96,7 +94,7 @@ static int can_take_input(const aecl_tensor *t, const char *fixed)
         return 0;
     if (aligned(x->size) != aligned(t->size)) return 0;
     for (int k = 1; k < t->n_in; k++)
-        if (base_of(t->in[k]) == x) return 0;
+        if (aecl_storage_of(t->in[k]) == x) return 0;
     return 1;
 }
 
@@ -105,7 +103,7 @@ static int can_take_input(const aecl_tensor *t, const char *fixed)
  * (fixed[] marks those taken); else NULL. */
 static aecl_tensor *grad_storage(const aecl_tensor *w, const char *fixed)
 {
-    aecl_tensor *b = (aecl_tensor *)base_of(w->grad);
+    aecl_tensor *b = aecl_storage_of(w->grad);
     return !b->op || persistent(b) || !aecl_plan_has_storage(b) || fixed[b->id] || b->size != w->size ? NULL : b;
 }
 
@@ -181,7 +179,7 @@ aecl_status aecl_memplan(aecl_plan *p)
         if (p->opt.no_reuse || !aecl_plan_has_storage(t)) continue;
         /* Free what dies at this node (after its output was placed). */
         for (int k = 0; k < t->n_in + t->n_extra; k++) {
-            const aecl_tensor *x = base_of(k < t->n_in ? t->in[k] : t->extra[k - t->n_in]);
+            const aecl_tensor *x = aecl_storage_of(k < t->n_in ? t->in[k] : t->extra[k - t->n_in]);
             if (x->storage == AECL_STORE_WORK && x->last_use == i && !taken[x->id]) {
                 taken[x->id] = 1; /* free once even if read twice by this node */
                 if (!fl_free(&f, x->offset, aligned(x->size))) { free(taken); free(fixed); free(f.b); return aecl_fail(p->ctx, AECL_ERR_HOST_MEMORY, "out of host memory"); }
@@ -205,7 +203,7 @@ int aecl_memplan_dying(const aecl_plan *p, int node_id, const aecl_tensor **out,
     const aecl_tensor *t = p->g->nodes[node_id];
     int n = 0;
     for (int k = 0; k < t->n_in + t->n_extra && n < cap; k++) {
-        const aecl_tensor *x = base_of(k < t->n_in ? t->in[k] : t->extra[k - t->n_in]);
+        const aecl_tensor *x = aecl_storage_of(k < t->n_in ? t->in[k] : t->extra[k - t->n_in]);
         int dup = 0;
         for (int j = 0; j < n; j++) dup |= out[j] == x;
         /* In place: the storage lives on in the output, so it is not dead. */

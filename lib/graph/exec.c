@@ -75,7 +75,7 @@ void aecl_plan_set_row_offset(aecl_plan *p, uint32_t rows) { p->row_offset = row
 static aecl_status copy(aecl_plan *p, const aecl_tensor *t, float *host, int write, cl_bool blocking, cl_event *ev)
 {
     AECL_RETURN_IF(!t || !host, AECL_ERR_INVALID_ARG, p->ctx, "plan copy: NULL tensor or host pointer");
-    const aecl_tensor *b = t->view_of ? t->view_of : t;
+    const aecl_tensor *b = aecl_storage_of(t);
     AECL_RETURN_IF(b->storage == AECL_STORE_NONE, AECL_ERR_STATE, p->ctx, "tensor '%s' has no storage", t->name);
     AECL_RETURN_IF(b->storage == AECL_STORE_WORK && b->last_use != 0x7fffffff && !write, AECL_ERR_STATE, p->ctx,
                    "tensor '%s' is not an output: its memory is reused within a step", t->name);

@@ -121,7 +121,7 @@ aecl_tensor *aecl_node(aecl_graph *g, const aecl_op_def *op, const char *name, i
         t->in[i] = in[i];
         t->flags |= in[i]->flags & AECL_T_GRAD; /* differentiable if any input is */
     }
-    if (op->is_view) t->view_of = in[0]->view_of ? in[0]->view_of : in[0];
+    if (op->is_view) t->view_of = aecl_storage_of(in[0]);
     return t;
 }
 

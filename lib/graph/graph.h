@@ -95,6 +95,12 @@ int aecl_same_shape(const aecl_tensor *a, const aecl_tensor *b);
 /* Rows = shape[0], cols = size / rows: how dense and losses see a tensor. */
 static inline int aecl_rows(const aecl_tensor *t) { return t->shape[0]; }
 static inline int aecl_cols(const aecl_tensor *t) { return (int)(t->size / (size_t)t->shape[0]); }
+/* The tensor whose storage t uses: the base of a view, else t itself (like
+ * strchr, it takes a const tensor and hands back a writable one). */
+static inline aecl_tensor *aecl_storage_of(const aecl_tensor *t)
+{
+    return t->view_of ? t->view_of : (aecl_tensor *)(void *)t;
+}
 
 /* Adds x to t's extra inputs (sticky error on failure). */
 void aecl_node_add_extra(aecl_graph *g, aecl_tensor *t, aecl_tensor *x);

@@ -13,7 +13,7 @@ aecl_ctx *aecl_plan_ctx(const aecl_plan *p) { return p->ctx; }
 
 void aecl_plan_tensor_mem(const aecl_plan *p, const aecl_tensor *t, cl_mem *mem, int *off)
 {
-    const aecl_tensor *b = t->view_of ? t->view_of : t;
+    const aecl_tensor *b = aecl_storage_of(t);
     *mem = b->storage == AECL_STORE_PERSIST ? p->persist : b->storage == AECL_STORE_WORK ? p->work : p->dummy;
     *off = b->storage == AECL_STORE_NONE ? 0 : (int)b->offset;
 }

@@ -30,8 +30,6 @@ aecl_gemm_desc aecl_gemm_desc_make(int M, int N, int K, int trans_a, int trans_b
 
 /* ---- checks ----------------------------------------------------------------- */
 
-typedef aecl_gemm_bufs gemm_io;
-
 /* Row strides after defaulting 0 to the packed width. */
 static void strides(const aecl_gemm_desc *d, int *lda, int *ldb, int *ldc)
 {
@@ -79,7 +77,7 @@ static aecl_status check_desc(aecl_ctx *ctx, const aecl_gemm_desc *d)
     return AECL_OK;
 }
 
-static aecl_status check_all(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_io *io)
+static aecl_status check_all(aecl_ctx *ctx, const aecl_gemm_desc *d, const aecl_gemm_bufs *io)
 {
     AECL_TRY(check_desc(ctx, d));
     int lda, ldb, ldc;
@@ -215,7 +213,7 @@ static void grid_packed(aecl_ctx *ctx, const aecl_gemm_desc *d, gemm_cfg *c)
 /* The epilogue's optional operands, bound from index i on: bias, slope, Y, grad
  * slope. The kernels never read an absent one, but each must be a buffer: C. */
 static aecl_status set_epilogue_args(aecl_ctx *ctx, cl_kernel k, cl_uint i, const aecl_gemm_desc *d,
-                                     const gemm_io *io)
+                                     const aecl_gemm_bufs *io)
 {
     cl_mem bm = io->bias ? io->bias : io->C, ym = d->grad_act != AECL_ACT_NONE ? io->Y : io->C;
     int bo = io->bias ? io->bias_off : 0, yo = d->grad_act != AECL_ACT_NONE ? io->y_off : 0;
@@ -237,7 +235,7 @@ enum { ACT_CODE_ARG = 20, RSUM_ARG = 22 };
 
 /* The row-sum operands from index i on; without row sums the buffer is C (never
  * written: rsum_on is 0). */
-static aecl_status set_rsum_args(aecl_ctx *ctx, cl_kernel k, cl_uint i, const gemm_io *io)
+static aecl_status set_rsum_args(aecl_ctx *ctx, cl_kernel k, cl_uint i, const aecl_gemm_bufs *io)
 {
     cl_mem m = io->row_sums ? io->row_sums : io->C;
     int off = io->row_sums ? io->row_sums_off : 0, on = io->row_sums != NULL;
@@ -247,7 +245,7 @@ static aecl_status set_rsum_args(aecl_ctx *ctx, cl_kernel k, cl_uint i, const ge
     return AECL_OK;
 }
 
-static aecl_status set_gemm_args(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_desc *d, const gemm_io *io)
+static aecl_status set_gemm_args(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_desc *d, const aecl_gemm_bufs *io)
 {
     int lda, ldb, ldc;
     strides(d, &lda, &ldb, &ldc);
@@ -278,7 +276,7 @@ static aecl_status set_gemm_args(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_des
 /* Index of gemm_packed's MS argument: after GEMM_ARGS. */
 enum { PACKED_MS_ARG = RSUM_ARG + 3 };
 
-static aecl_status prepare_own(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_io *io, aecl_launch *out)
+static aecl_status prepare_own(aecl_ctx *ctx, const aecl_gemm_desc *d, const aecl_gemm_bufs *io, aecl_launch *out)
 {
     gemm_cfg c = choose_cfg(ctx, d);
     int packed = !strcmp(c.kernel, "gemm_packed"), only = packed ? 2 : !strcmp(c.kernel, "gemm_dot") ? 3 : 1;
@@ -350,7 +348,7 @@ static aecl_status clblast_fn(aecl_ctx *ctx, const aecl_launch *l, cl_event *ev)
     return AECL_OK;
 }
 
-static aecl_status make_epilogue(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_io *io, int ldc,
+static aecl_status make_epilogue(aecl_ctx *ctx, const aecl_gemm_desc *d, const aecl_gemm_bufs *io, int ldc,
                                  aecl_launch *out)
 {
     char opts[128];
@@ -393,7 +391,7 @@ static void clear_clblast(void *unused)
     CLBlastClearCache();
 }
 
-static aecl_status prepare_clblast(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_io *io, aecl_launch *out)
+static aecl_status prepare_clblast(aecl_ctx *ctx, const aecl_gemm_desc *d, const aecl_gemm_bufs *io, aecl_launch *out)
 {
     AECL_RETURN_IF(!aecl_ctx_slot_get(ctx, &clblast_owner) &&
                        !aecl_ctx_slot_set(ctx, &clblast_owner, (void *)&clblast_owner, clear_clblast),
@@ -440,7 +438,7 @@ static int own_without_measuring(aecl_ctx *ctx, const aecl_gemm_desc *d)
 /* The path for AUTO: the choice for this shape with an epilogue. A gradient
  * epilogue costs about what a bias does on either path (one more read per element,
  * or one more in-place kernel after CLBlast), so it shares the bias's choice. */
-static aecl_status resolve_path(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_io *io, aecl_gemm_path *path)
+static aecl_status resolve_path(aecl_ctx *ctx, const aecl_gemm_desc *d, const aecl_gemm_bufs *io, aecl_gemm_path *path)
 {
     *path = d->path;
     /* The table's gemm=own|clblast decides for AUTO: benchmarks compare whole
@@ -458,7 +456,7 @@ static aecl_status resolve_path(aecl_ctx *ctx, const aecl_gemm_desc *d, const ge
     return aecl_gemm_select(ctx, &plain, io->bias != NULL || d->grad_act != AECL_ACT_NONE, path);
 }
 
-static aecl_status prepare_io(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm_io *io, aecl_launch *out)
+static aecl_status prepare_io(aecl_ctx *ctx, const aecl_gemm_desc *d, const aecl_gemm_bufs *io, aecl_launch *out)
 {
     AECL_RETURN_IF(!out, AECL_ERR_INVALID_ARG, ctx, "gemm: output launch is NULL");
     memset(out, 0, sizeof *out);
@@ -471,7 +469,7 @@ static aecl_status prepare_io(aecl_ctx *ctx, const aecl_gemm_desc *d, const gemm
 aecl_status aecl_gemm_prepare(aecl_ctx *ctx, const aecl_gemm_desc *d, cl_mem A, int a_off, cl_mem B, int b_off,
                               cl_mem C, int c_off, cl_mem bias, int bias_off, aecl_launch *out)
 {
-    gemm_io io = {A, B, C, bias, NULL, NULL, a_off, b_off, c_off, bias_off, 0, 0};
+    aecl_gemm_bufs io = {A, B, C, bias, NULL, NULL, a_off, b_off, c_off, bias_off, 0, 0};
     return prepare_io(ctx, d, &io, out);
 }
 

@@ -186,15 +186,13 @@ static aecl_status emit_loss_mean_grad(aecl_plan *p, aecl_tensor *t)
 
 const aecl_op_def aecl_op_loss_mean_grad = {.name = "loss_mean_grad", .emit = emit_loss_mean_grad};
 
-static const aecl_tensor *storage_of(const aecl_tensor *t) { return t->view_of ? t->view_of : t; }
-
 int aecl_loss_grad_can_take_act_grad(const aecl_tensor *p, const aecl_tensor *y)
 {
     /* views alias the whole of their base, in order: equal storage and sizes
      * mean element i of the prediction is element i of y */
     return p && y && p->op == &aecl_op_loss_mean_grad && loss_p(p)->grad_act == AECL_ACT_NONE &&
-           storage_of(p->in[0]) == storage_of(y) && storage_of(y)->size == y->size && p->in[0]->size == y->size &&
-           p->size == y->size;
+           aecl_storage_of(p->in[0]) == aecl_storage_of(y) && aecl_storage_of(y)->size == y->size &&
+           p->in[0]->size == y->size && p->size == y->size;
 }
 
 void aecl_loss_grad_take_act_grad(aecl_tensor *r, const aecl_tensor *p, aecl_act act, float slope)
