@@ -1,9 +1,9 @@
 /* Optimizer updates, run in place on the parameters and their state. The
  * learning rate is read from a 1-float device tensor (so a schedule can change it
  * between steps without recompiling); Adam's bias corrections for the plan's
- * step counter come from the host with each launch (lib/ops/optim.c). Global-norm clipping: the optim_sumsq kernels add the squared
- * gradients of every parameter into one scalar, which the update turns into its
- * scale. */
+ * step counter come from the host with each launch (lib/ops/optim.c).
+ * Global-norm clipping: the optim_sumsq kernels add the squared gradients of
+ * every parameter into one scalar, which the update turns into its scale. */
 #ifndef OPT_WG
 #define OPT_WG 256  /* >= the local size of the optim_sumsq kernels; a power of two */
 #endif
@@ -175,7 +175,8 @@ __kernel void optim_sgd_all(__global float *restrict P, int p_unused, __global c
  * w -= a * m / (sqrt(v) + e) with a = lr * corr_a, e = eps * corr_e, where the
  * host passes corr_a = sqrt(bc2) / bc1 and corr_e = sqrt(bc2) for each step (the
  * same value; one division and one root per element instead of three divisions
- * and a root, and nothing that depends on t). L2: wd * w joins the gradient; AdamW: w -= lr * wd * w. */
+ * and a root, and nothing that depends on t). L2: wd * w joins the gradient;
+ * AdamW: w -= lr * wd * w. */
 #define ADAM_STEP(j) adam_one(P, w0 + (j), G[g0 + (j)], m0 + (j), v0 + (j), rate, a, e, scale, beta1, beta2, weight_decay)
 
 void adam_one(__global float *restrict P, int w, float g, int m, int v, float rate, float a, float e, float scale,
