@@ -94,23 +94,33 @@ static aecl_status emit_node(aecl_plan *p, int i)
     return AECL_OK;
 }
 
-/* Which nodes a step needs whatever it reports: the side-effect nodes (the
- * optimizer), the outputs not marked AECL_T_REPORT, and everything they read
- * (inputs, extra operands, the storage a view aliases). Nodes come in execution
- * order, so one backward sweep finds them. The rest feed only the reported
- * outputs (a training step's loss and loss terms). NULL when out of memory. */
+/* What a step needs of each node: NODE_ALWAYS for the side-effect nodes (the
+ * optimizer), the outputs not marked AECL_T_REPORT and everything they read
+ * (inputs, extra operands, the storage a view aliases); NODE_REPORT for what
+ * feeds only the reported outputs (a training step's loss and loss terms);
+ * NODE_DEAD for what feeds no output (a reconstruction net's VAE logvar head),
+ * which is not compiled at all. Nodes come in execution order, so one backward
+ * sweep finds them. NULL when out of memory. */
+enum { NODE_DEAD = 0, NODE_REPORT = 1, NODE_ALWAYS = 2 };
+
+static void need_at_least(unsigned char *need, int id, unsigned char level)
+{
+    if (need[id] < level) need[id] = level;
+}
+
 static unsigned char *needed_nodes(const aecl_graph *g)
 {
     unsigned char *need = calloc((size_t)g->n_nodes + 1, 1);
     if (!need) return NULL;
     for (int i = g->n_nodes - 1; i >= 0; i--) {
         const aecl_tensor *t = g->nodes[i];
-        if ((t->flags & AECL_T_SIDE) || ((t->flags & AECL_T_OUTPUT) && !(t->flags & AECL_T_REPORT))) need[i] = 1;
-        if (!need[i]) continue;
+        if (t->flags & AECL_T_SIDE) need[i] = NODE_ALWAYS;
+        if (t->flags & AECL_T_OUTPUT) need_at_least(need, i, t->flags & AECL_T_REPORT ? NODE_REPORT : NODE_ALWAYS);
+        if (need[i] == NODE_DEAD) continue;
         for (int k = 0; k < t->n_in; k++)
-            if (t->in[k]) need[t->in[k]->id] = 1;
-        for (int k = 0; k < t->n_extra; k++) need[t->extra[k]->id] = 1;
-        if (t->view_of) need[t->view_of->id] = 1;
+            if (t->in[k]) need_at_least(need, t->in[k]->id, need[i]);
+        for (int k = 0; k < t->n_extra; k++) need_at_least(need, t->extra[k]->id, need[i]);
+        if (t->view_of) need_at_least(need, t->view_of->id, need[i]);
     }
     return need;
 }
@@ -135,10 +145,12 @@ static aecl_status emit_all(aecl_plan *p)
     AECL_RETURN_IF(!need, AECL_ERR_HOST_MEMORY, p->ctx, "out of host memory");
     aecl_status st = AECL_OK;
     for (int i = 0; i < p->g->n_nodes && st == AECL_OK; i++) {
+        if (need[i] == NODE_DEAD) continue;
         int from = p->n_launches;
         st = emit_node(p, i);
-        if (st == AECL_OK) st = mark_launches(p, from, !need[i]);
-        if (st == AECL_OK && !need[i]) p->stats.n_report_only += p->n_launches - from;
+        int report_only = need[i] == NODE_REPORT;
+        if (st == AECL_OK) st = mark_launches(p, from, report_only);
+        if (st == AECL_OK && report_only) p->stats.n_report_only += p->n_launches - from;
     }
     free(need);
     return st;

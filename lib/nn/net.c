@@ -209,9 +209,11 @@ static aecl_status build_graph(aecl_net *n)
         in = aecl_noise(g, in, noise_kind(s->train.noise), (float)s->train.noise_level, s->train.noise_clip);
     aecl_tensor *logits;
     n->recon = aecl_mark(decoder(n, latent(n, encoder(n, in)), &logits), AECL_T_OUTPUT);
+    /* A reconstruction net reads back only recon: a VAE's logvar head, unused
+     * at the mean code, is left out of its plan. */
+    if (n->mode == AECL_NET_RECON) return aecl_graph_status(g);
     aecl_mark(n->code, AECL_T_OUTPUT);
     if (n->logvar) aecl_mark(n->logvar, AECL_T_OUTPUT);
-    if (n->mode == AECL_NET_RECON) return aecl_graph_status(g);
     objective(n, logits);
     if (n->mode == AECL_NET_EVAL || n->mode == AECL_NET_INFER) mse_rows(n);
     if (n->mode == AECL_NET_TRAIN && aecl_backward(g, n->loss) == AECL_OK) {

@@ -18,8 +18,8 @@ typedef enum aecl_net_mode {
     AECL_NET_DECODE = 4,  /* decoder only: the input x is the code [B, L] -> recon */
     AECL_NET_VALIDATE = 5, /* as EVAL, plus a denoising model's training noise on the input: the
                              training objective (clean target from noisy input) on held-out data */
-    AECL_NET_RECON = 6    /* as INFER without the losses: x -> reconstruction (and code) only, the
-                             forward pass a caller who reads no scores needs */
+    AECL_NET_RECON = 6    /* as INFER without the losses: x -> reconstruction only (code and logvar
+                             are not outputs), the forward pass a caller who reads no scores needs */
 } aecl_net_mode;
 
 #define AECL_NET_MAX_PARAMS 64
