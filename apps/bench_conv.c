@@ -96,7 +96,11 @@ static int plan_make(aecl_ctx *ctx, int batch, int steps, step_plan *sp)
     h = aecl_conv_transpose2d(g, h, w[2], b[2], 2, 1, 1, AECL_ACT_RELU, 0);
     aecl_tensor *y = aecl_conv_transpose2d(g, h, w[3], b[3], 2, 1, 1, AECL_ACT_SIGMOID, 0);
     aecl_tensor *loss = aecl_mean(g, aecl_loss_rows(g, AECL_LOSS_MSE, y, x));
-    if (aecl_backward(g, loss) != AECL_OK || aecl_plan_compile(g, NULL, &sp->p) != AECL_OK) {
+    int ok = aecl_backward(g, loss) == AECL_OK;
+    /* The gradients are what a training step makes: outputs, so the plan keeps
+     * the backward pass (it compiles only what outputs need). */
+    for (int i = 0; ok && i < 4; i++) aecl_mark(w[i]->grad, AECL_T_OUTPUT), aecl_mark(b[i]->grad, AECL_T_OUTPUT);
+    if (!ok || aecl_plan_compile(g, NULL, &sp->p) != AECL_OK) {
         fprintf(stderr, "%s\n", aecl_ctx_last_error(ctx));
         return 0;
     }

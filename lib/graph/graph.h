@@ -13,7 +13,8 @@
 
 enum {
     AECL_T_INPUT = 1 << 0,     /* uploaded by the caller before a step */
-    AECL_T_OUTPUT = 1 << 1,    /* kept alive to the end of a step, readable */
+    AECL_T_OUTPUT = 1 << 1,    /* kept alive to the end of a step, readable; a plan compiles
+                                  only what outputs and side-effect nodes need */
     AECL_T_PARAM = 1 << 2,     /* trainable weights: persistent */
     AECL_T_LOSS = 1 << 3,      /* a scalar loss */
     AECL_T_STATE = 1 << 4,     /* optimizer state: persistent, zero-initialised */
