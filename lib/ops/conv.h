@@ -82,6 +82,13 @@ aecl_status aecl_conv_layout_kernel(aecl_plan *p, const char *name, cl_kernel *k
 /* A 1-D launch of n work-items with a work-group size that leaves every compute
  * unit some groups; flops for profiles. */
 aecl_status aecl_conv_launch(aecl_plan *p, cl_kernel k, size_t n, const char *label, double flops);
+/* As aecl_conv_launch, but on a CPU always the group size cpu_local (capped by
+ * the kernel's limit), whatever n: PoCL compiles a kernel once per group size it
+ * meets (0.3-0.5 s each on a first run), and the shape-driven choice gave the
+ * layout kernels two or three sizes in one conv net. For kernels whose items
+ * are light enough that a few big groups still keep the cores busy. */
+aecl_status aecl_conv_launch_fixed(aecl_plan *p, cl_kernel k, size_t n, size_t cpu_local, const char *label,
+                                   double flops);
 /* Marks a copy or a gradient node: no gradient of its own. */
 aecl_tensor *aecl_conv_internal(aecl_tensor *t);
 

@@ -30,22 +30,6 @@ static int batch_chunk(const aecl_ctx *ctx, int N, size_t items, size_t per_cu_c
     return ceil_div(N, (int)S);
 }
 
-/* A 1-D launch of n items that, on a CPU, always takes the group size cpu_local
- * (capped by the kernel's limit), whatever n: PoCL compiles a kernel once per
- * group size it meets (0.3-0.5 s each on a first run), and the shape-driven
- * choice of aecl_conv_launch gave the chunk sums three sizes (1, 16 and 256) in
- * one conv net. Other devices keep aecl_conv_launch's choice. */
-static aecl_status launch_cpu_fixed(aecl_plan *p, cl_kernel k, size_t n, size_t cpu_local, const char *label,
-                                    double flops)
-{
-    aecl_ctx *ctx = aecl_plan_ctx(p);
-    if (!aecl_ctx_tuning(ctx)->cpu) return aecl_conv_launch(p, k, n, label, flops);
-    size_t l = aecl_kernel_max_wg(ctx, k);
-    if (l > cpu_local) l = cpu_local;
-    size_t g = aecl_round_up(n ? n : 1, l);
-    return aecl_plan_launch(p, k, 1, &g, &l, label, flops);
-}
-
 static aecl_status emit_sum_parts(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *part = t->in[0];
@@ -53,7 +37,7 @@ static aecl_status emit_sum_parts(aecl_plan *p, aecl_tensor *t)
     AECL_TRY(aecl_conv_layout_kernel(p, "conv_sum_parts", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTii", part, t, part->shape[0], (int)t->size));
     /* light items (S adds each): big groups; the items past t->size return */
-    return launch_cpu_fixed(p, k, t->size, 256, "conv_sum_parts", 0);
+    return aecl_conv_launch_fixed(p, k, t->size, 256, "conv_sum_parts", 0);
 }
 
 const aecl_op_def aecl_op_conv_sum_parts = {.name = "conv_sum_parts", .emit = emit_sum_parts};

@@ -97,6 +97,17 @@ aecl_status aecl_conv_launch(aecl_plan *p, cl_kernel k, size_t n, const char *la
     return aecl_plan_launch(p, k, 1, &g, &l, label, flops);
 }
 
+aecl_status aecl_conv_launch_fixed(aecl_plan *p, cl_kernel k, size_t n, size_t cpu_local, const char *label,
+                                   double flops)
+{
+    aecl_ctx *ctx = aecl_plan_ctx(p);
+    if (!aecl_ctx_tuning(ctx)->cpu) return aecl_conv_launch(p, k, n, label, flops);
+    size_t l = aecl_kernel_max_wg(ctx, k);
+    if (l > cpu_local) l = cpu_local;
+    size_t g = aecl_round_up(n ? n : 1, l);
+    return aecl_plan_launch(p, k, 1, &g, &l, label, flops);
+}
+
 aecl_tensor *aecl_conv_internal(aecl_tensor *t)
 {
     if (t) t->flags &= ~(unsigned)AECL_T_GRAD;
@@ -116,7 +127,8 @@ static aecl_status emit_relayout(aecl_plan *p, aecl_tensor *t)
     AECL_TRY(aecl_conv_layout_kernel(p, "conv_relayout", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTiiiiii", t->in[0], t, rp->a, rp->b, rp->taps, t->shape[1], rp->mode,
                             t->shape[0]));
-    return aecl_conv_launch(p, k, (size_t)t->shape[0], "conv_relayout", 0);
+    /* a few hundred rows at most: one size for all */
+    return aecl_conv_launch_fixed(p, k, (size_t)t->shape[0], 16, "conv_relayout", 0);
 }
 
 const aecl_op_def aecl_op_conv_relayout = {.name = "conv_relayout", .emit = emit_relayout};
@@ -154,13 +166,15 @@ static aecl_status emit_pad(aecl_plan *p, aecl_tensor *t)
         AECL_TRY(aecl_conv_layout_kernel(p, "conv_pad_nhwc", &k));
         AECL_TRY(aecl_plan_args(p, k, "T_Tiiiiiiiiifi", x, y, t, x->shape[1], H, W, Cs, Hp, Wp, pp->top, pp->left,
                                 (int)pp->act, (double)pp->slope, items));
-        return aecl_conv_launch(p, k, (size_t)items, "conv_pad", 0);
+        /* heavy items (4 channels of a whole image), a few thousand */
+        return aecl_conv_launch_fixed(p, k, (size_t)items, 16, "conv_pad", 0);
     }
     int rows = N * Cs * Hp;
     AECL_TRY(aecl_conv_layout_kernel(p, "conv_pad", &k));
     AECL_TRY(aecl_plan_args(p, k, "T_Tiiiiiiifi", x, y, t, H, W, Hp, Wp, pp->top, pp->left, (int)pp->act,
                             (double)pp->slope, rows));
-    return aecl_conv_launch(p, k, (size_t)rows, "conv_pad", 0);
+    /* light items (a row each), thousands or more */
+    return aecl_conv_launch_fixed(p, k, (size_t)rows, 256, "conv_pad", 0);
 }
 
 const aecl_op_def aecl_op_conv_pad = {.name = "conv_pad", .emit = emit_pad};
