@@ -30,23 +30,37 @@ __kernel void conv_fwd_px(CONV_FWD_ARGS)
     for (int h = 0; h < CONV_CH; h++)
 #pragma unroll
         for (int u = 0; u < CONV_KB; u++) acc[h][u] = (pvec)0.0f;
-    for (int i = 0; i < kh; i++)
-        for (int j = 0; j < kw; j++) {
-            __global const float *xr = xb + i * Wp + j, *wr = wk + (i * kw + j) * C * Kp;
-            int c = 0;
-            for (; c + CONV_CH <= C; c += CONV_CH)
+    if (kh == 3 && kw == 3) {
+        /* 3x3 taps unrolled (a fifth to a third faster than the loops below on
+         * PoCL): the nine row loads and their weight broadcasts schedule freely */
+        for (int c = 0; c < C; c++) {
+            __global const float *xc = xb + c * sc, *wc = wk + c * Kp;
 #pragma unroll
-                for (int h = 0; h < CONV_CH; h++) {
-                    pvec xv = conv_xrow(xr + (c + h) * sc, stride);
+            for (int t = 0; t < 9; t++) {
+                pvec xv = conv_xrow(xc + (t / 3) * Wp + t % 3, stride);
 #pragma unroll
-                    for (int u = 0; u < CONV_KB; u++) acc[h][u] = fma(xv, (pvec)wr[(c + h) * Kp + u], acc[h][u]);
-                }
-            for (; c < C; c++) {
-                pvec xv = conv_xrow(xr + c * sc, stride);
-#pragma unroll
-                for (int u = 0; u < CONV_KB; u++) acc[0][u] = fma(xv, (pvec)wr[c * Kp + u], acc[0][u]);
+                for (int u = 0; u < CONV_KB; u++) acc[0][u] = fma(xv, (pvec)wc[t * C * Kp + u], acc[0][u]);
             }
         }
+    } else {
+        for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++) {
+                __global const float *xr = xb + i * Wp + j, *wr = wk + (i * kw + j) * C * Kp;
+                int c = 0;
+                for (; c + CONV_CH <= C; c += CONV_CH)
+#pragma unroll
+                    for (int h = 0; h < CONV_CH; h++) {
+                        pvec xv = conv_xrow(xr + (c + h) * sc, stride);
+#pragma unroll
+                        for (int u = 0; u < CONV_KB; u++) acc[h][u] = fma(xv, (pvec)wr[(c + h) * Kp + u], acc[h][u]);
+                    }
+                for (; c < C; c++) {
+                    pvec xv = conv_xrow(xr + c * sc, stride);
+#pragma unroll
+                    for (int u = 0; u < CONV_KB; u++) acc[0][u] = fma(xv, (pvec)wr[c * Kp + u], acc[0][u]);
+                }
+            }
+    }
     int nv = min(CONV_P, Wo - ow0);
     for (int u = 0; u < CONV_KB && k0 + u < K; u++) {
         pvec v = acc[0][u];

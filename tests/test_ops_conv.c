@@ -177,7 +177,8 @@ static void run_all(aecl_ctx *ctx)
     /* few input channels (pixel-vector kernels): stride 2 rows of 19 (vectors of
      * 16 and an overlapping last block), stride 3 (gathered inputs), stride 1
      * with 20 output channels (a partial channel block); the first layer of the
-     * autoencoder; and with x an input (no dx) the weight gradient's
+     * autoencoder; a 5x5 kernel (the loops, not the unrolled 3x3 taps); and
+     * with x an input (no dx) the weight gradient's
      * pixel-vector form, a transposed convolution's for comparison */
     const cfg px[] = {
         {0, 2, 1, 40, 38, 5, 3, 3, 2, 1, 0, 1, AECL_ACT_RELU},
@@ -185,6 +186,7 @@ static void run_all(aecl_ctx *ctx)
         {0, 3, 3, 9, 12, 20, 3, 3, 1, 1, 0, 1, AECL_ACT_NONE},
         {0, 2, 1, 28, 28, 32, 3, 3, 2, 1, 0, 1, AECL_ACT_RELU},
         {1, 2, 3, 7, 5, 5, 3, 3, 2, 1, 1, 1, AECL_ACT_RELU},
+        {0, 2, 2, 13, 12, 6, 5, 5, 2, 2, 0, 1, AECL_ACT_RELU},
     };
     /* the Fashion-MNIST conv autoencoder: 1x28x28 -> 32x14x14 -> 64x7x7 -> 32x14x14 -> 1x28x28 */
     const cfg ae[] = {
