@@ -23,10 +23,15 @@ ok 'grep -q "epoch 1/1  train loss [0-9.]*  val loss" <<<"$out" && ! grep -q $'"
 ok 'grep -q "on 270 samples of" <<<"$out" && grep -q "validating on 30 samples held out from the training data" <<<"$out"'
 ok 'grep -q "^building kernels\.\.\.$" <<<"$out" && grep -q "^epoch 1/1 step 1/5  loss [0-9.]*  [0-9]* samples/s  ETA" <<<"$out"'
 ok '[ "$(grep -n "^building" <<<"$out" | cut -d: -f1)" -lt "$(grep -n "step 1/5" <<<"$out" | cut -d: -f1)" ]'
+# ... and, once the first step has run every kind of kernel (compiled then on PoCL), one line
+ok '[ "$(grep -n "^kernels ready: [1-9][0-9]* in [0-9.]* s$" <<<"$out" | cut -d: -f1)" -lt "$(grep -n "step 1/5" <<<"$out" | cut -d: -f1)" ]'
 # On a terminal: a bar redrawn in place (\r) with the ETA.
 if command -v script >/dev/null; then
     out=$(script -qec "'$aecl' train '$mlp' $small --epochs=1 --report-every=1 --out '$dir/tty.st'" /dev/null 2>&1)
     ok 'grep -q $'"'"'\r'"'"' <<<"$out" && grep -q "\[#*  *\] step 1/5 .*ETA" <<<"$out" && grep -q "building kernels" <<<"$out"'
+    # the build counted up in place: building kernels... 1/N, ..., N/N
+    n=$(tr '\r' '\n' <<<"$out" | grep -o "building kernels\.\.\. [0-9]*/[0-9]*" | tail -n 1 | cut -d/ -f2)
+    ok '[ -n "$n" ] && tr "\r" "\n" <<<"$out" | grep -q "building kernels\.\.\. 1/$n" && tr "\r" "\n" <<<"$out" | grep -q "building kernels\.\.\. $n/$n"'
 fi
 # --val-data test: the folder's test files, named as such; --val-limit 0: no validation.
 out=$("$aecl" train "$mlp" $small --epochs 1 --val-data test --out "$dir/w2.st" 2>&1); rc=$?

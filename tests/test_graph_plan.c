@@ -1,6 +1,7 @@
 /* The memory plan and replay: no two live tensors share memory (checked on the
  * plan and by poisoning dead regions), reuse actually saves memory, a replayed
- * step equals a freshly compiled one, and a small net trains to a low loss. */
+ * step equals a freshly compiled one, the first step's launches of each kind
+ * can be watched, and a small net trains to a low loss. */
 #include "compile/compile.h"
 #include "check.h"
 #include "graph/plan.h"
@@ -79,6 +80,41 @@ static float loss_after(aecl_ctx *ctx, mlp *m, int steps)
     return l;
 }
 
+/* Watching the first launch of each kind: the calls count 1..total in order
+ * during the first step, total no more than the launches (and fewer here: the
+ * four dense layers share kernels), nothing on later steps, and a watched step
+ * computes what an unwatched one does (the watch only waits). */
+typedef struct watch_log { int calls, last_done, total, in_order; } watch_log;
+
+static void on_first(void *user, int done, int total)
+{
+    watch_log *w = user;
+    w->in_order &= done == w->last_done + 1 && (!w->total || total == w->total);
+    w->calls++, w->last_done = done, w->total = total;
+}
+
+static void check_watch(aecl_ctx *ctx, float unwatched_loss_after_1)
+{
+    mlp m;
+    build(ctx, &m, 0, 0);
+    watch_log w = {.in_order = 1};
+    CHECK_OK(ctx, aecl_plan_watch_first_launches(m.p, on_first, &w));
+    float l1 = loss_after(ctx, &m, 1);
+    int launches = aecl_plan_launch_count(m.p), after_first = w.calls;
+    loss_after(ctx, &m, 2);
+    CHECK_MSG(w.in_order && w.total >= 3 && w.total < launches && w.calls == w.total && after_first == w.total,
+              "watch: %d calls (%d in the first step) of %d kinds, %d launches, %s", w.calls, after_first, w.total,
+              launches, w.in_order ? "in order" : "out of order");
+    CHECK_MSG(l1 == unwatched_loss_after_1, "watched step's loss %g, unwatched %g", l1, unwatched_loss_after_1);
+    /* Set again, then ended before a step: no call. */
+    w = (watch_log){.in_order = 1};
+    CHECK_OK(ctx, aecl_plan_watch_first_launches(m.p, on_first, &w));
+    CHECK_OK(ctx, aecl_plan_watch_first_launches(m.p, NULL, NULL));
+    loss_after(ctx, &m, 1);
+    CHECK_MSG(w.calls == 0, "ended watch: %d calls", w.calls);
+    destroy(&m);
+}
+
 /* aecl_plan_args binds exactly the arguments a kernel declares: selftest_axpb
  * takes 7 (x, x_off, y, y_off, a, b, n); a format one short or one long is an
  * error naming the kernel, not a launch that fails later. */
@@ -123,6 +159,10 @@ int main(void)
     float la = loss_after(ctx, &fresh, 5);
     CHECK(la == a);
     CHECK(loss_after(ctx, &fresh, 1) == loss_after(ctx, &plain, 1));
+    mlp once;
+    build(ctx, &once, 0, 0);
+    check_watch(ctx, loss_after(ctx, &once, 1));
+    destroy(&once);
 
     /* A few hundred steps reach a low loss (initial ~0.2). */
     float first = loss_after(ctx, &plain, 0);

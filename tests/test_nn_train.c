@@ -135,7 +135,7 @@ static void log_best(void *user, const aecl_train_progress *p)
 {
     best_log *l = user;
     if (l->reports++ == 0) l->building_first = p->building;
-    if (l->reports == 2) l->first_step = (int)p->step;
+    if (!p->building && !l->first_step) l->first_step = (int)p->step; /* after the first step's compiles */
     if (p->epoch_done && l->n < 16) l->val[l->n++] = p->val_loss;
 }
 

@@ -77,6 +77,21 @@ static void add_epoch(train_progress *s, const aecl_training_progress *p)
                 aecl_ctx_last_error(s->ctx));
 }
 
+/* The build: a line before it, then (on a terminal, redrawn in place) the first
+ * step's count of kinds of kernel run so far, which is when a driver such as
+ * PoCL compiles each; off a terminal one line when they all ran. */
+static void print_building(train_progress *s, const aecl_training_progress *p)
+{
+    if (!p->kernels_total) {
+        s->build_start = cli_now();
+        printf(s->tty ? "building kernels..." : "building kernels...\n");
+    } else if (s->tty) {
+        printf("\r\033[Kbuilding kernels... %d/%d", p->kernels_done, p->kernels_total);
+    } else if (p->kernels_done == p->kernels_total) {
+        printf("kernels ready: %d in %.1f s\n", p->kernels_total, cli_now() - s->build_start);
+    }
+}
+
 int train_on_progress(void *user, const aecl_training_progress *p)
 {
     train_progress *s = user;
@@ -84,7 +99,7 @@ int train_on_progress(void *user, const aecl_training_progress *p)
         fprintf(stderr, "%swarning: a checkpoint file was not written (%s); training goes on and --out will still be "
                 "written\n", s->tty ? "\r\033[K" : "", p->checkpoint_error);
     if (p->building) {
-        printf(s->tty ? "building kernels..." : "building kernels...\n");
+        print_building(s, p);
     } else if (p->epoch_done) {
         add_epoch(s, p);
         print_epoch(s, p);

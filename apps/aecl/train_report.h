@@ -19,6 +19,7 @@ typedef struct train_progress {
     int tty;                  /* stdout is a terminal: a bar redrawn in place */
     double plain_every;       /* otherwise: seconds between plain progress lines */
     double last_line;         /* when the last plain line was printed */
+    double build_start;       /* when the kernel build began (the first building report) */
     const char *val_label;    /* "val loss" (what validation measures is in the header) */
     train_history hist;       /* the epochs so far */
     const char *history_path; /* rewritten after each epoch (NULL: none) */

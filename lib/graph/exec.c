@@ -2,6 +2,7 @@
 #include "graph/plan_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static aecl_status set_dynamic(aecl_plan *p)
 {
@@ -14,6 +15,64 @@ static aecl_status set_dynamic(aecl_plan *p)
     return AECL_OK;
 }
 
+/* ---- watching the first launch of each kind ------------------------------------------ */
+
+/* What a driver compiles once: a kernel function of a program at a group size. */
+typedef struct kind_key {
+    cl_program prog;
+    char name[64];
+    size_t local[3];
+} kind_key;
+
+static int kind_of(const aecl_launch *l, kind_key *k)
+{
+    memset(k, 0, sizeof *k);
+    if (!l->kernel || clGetKernelInfo(l->kernel, CL_KERNEL_PROGRAM, sizeof k->prog, &k->prog, NULL) != CL_SUCCESS ||
+        clGetKernelInfo(l->kernel, CL_KERNEL_FUNCTION_NAME, sizeof k->name, k->name, NULL) != CL_SUCCESS)
+        return 0;
+    for (cl_uint d = 0; d < l->dim && d < 3; d++) k->local[d] = l->local[d];
+    return 1;
+}
+
+aecl_status aecl_plan_watch_first_launches(aecl_plan *p, aecl_plan_first_fn fn, void *user)
+{
+    p->watch = NULL;
+    free(p->first_kind);
+    p->first_kind = NULL;
+    p->n_kinds = p->kinds_done = 0;
+    if (!fn || !p->n_launches) return AECL_OK;
+    kind_key *keys = calloc((size_t)p->n_launches, sizeof *keys);
+    p->first_kind = calloc((size_t)p->n_launches, 1);
+    if (!keys || !p->first_kind) {
+        free(keys);
+        return aecl_fail(p->ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    }
+    for (int i = 0; i < p->n_launches; i++) {
+        if (!kind_of(&p->launches[i], &keys[i])) continue;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) seen = p->first_kind[j] && !memcmp(&keys[i], &keys[j], sizeof keys[i]);
+        p->first_kind[i] = (unsigned char)!seen;
+        p->n_kinds += !seen;
+    }
+    free(keys);
+    if (p->n_kinds) p->watch = fn, p->watch_user = user;
+    return AECL_OK;
+}
+
+/* After launch i: when it is a watched first of its kind, wait for it and tell. */
+static aecl_status watch_launch(aecl_plan *p, int i)
+{
+    if (!p->watch || !p->first_kind[i]) return AECL_OK;
+    p->first_kind[i] = 0;
+    AECL_CL_TRY(p->ctx, clFinish(p->ctx->queue));
+    aecl_plan_first_fn fn = p->watch;
+    if (++p->kinds_done == p->n_kinds) p->watch = NULL;
+    fn(p->watch_user, p->kinds_done, p->n_kinds);
+    return AECL_OK;
+}
+
+/* ---- replay ---------------------------------------------------------------------------- */
+
 aecl_status aecl_plan_run_range(aecl_plan *p, int from, int to)
 {
     AECL_RETURN_IF(from < 0 || to > p->n_launches || from > to, AECL_ERR_INVALID_ARG, p->ctx,
@@ -23,6 +82,7 @@ aecl_status aecl_plan_run_range(aecl_plan *p, int from, int to)
     for (int i = from; i < to; i++) {
         if (!p->reporting && p->report_only[i]) continue;
         aecl_status st = aecl_launch_enqueue(p->ctx, &p->launches[i], NULL);
+        if (st == AECL_OK) st = watch_launch(p, i);
         if (st != AECL_OK) {
             aecl_error_append(p->ctx, " (launch %d, %s)", i, p->launches[i].label);
             return st;

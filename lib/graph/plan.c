@@ -159,6 +159,7 @@ void aecl_plan_free(aecl_plan *p)
     free(p->dyn);
     free(p->grads);
     free(p->report_only);
+    free(p->first_kind);
     if (p->persist) clReleaseMemObject(p->persist);
     if (p->work) clReleaseMemObject(p->work);
     if (p->dummy) clReleaseMemObject(p->dummy);

@@ -49,6 +49,17 @@ int aecl_plan_launch_count(const aecl_plan *p);
 const char *aecl_plan_launch_label(const aecl_plan *p, int i);
 double aecl_plan_launch_flops(const aecl_plan *p, int i);
 
+/* Watching a first run's kernel compiles. A driver may compile a kernel when it
+ * is first launched (PoCL: once per kernel and work-group size, 0.3-0.5 s each),
+ * which makes a plan's first step take seconds. With a watch set, each launch
+ * that is the first of its kind in the plan (its kernel function, from its
+ * program, at its work-group size) is waited for, and then fn(user, done,
+ * total) is called: done of the plan's total kinds have run. The watch ends
+ * after the last kind (one step for a plan that runs every launch); later
+ * steps run unwatched. fn NULL ends it. Host memory runs out: AECL_ERR_HOST_MEMORY. */
+typedef void (*aecl_plan_first_fn)(void *user, int done, int total);
+aecl_status aecl_plan_watch_first_launches(aecl_plan *p, aecl_plan_first_fn fn, void *user);
+
 /* A step in parts (data-parallel training works on the gradients between the
  * backward pass and the optimizer): enqueues launches [from, to) with the
  * dynamic arguments of the current step; aecl_plan_end_step then advances the

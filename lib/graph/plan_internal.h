@@ -41,6 +41,10 @@ struct aecl_plan {
     unsigned char *report_only; /* per launch: only AECL_T_REPORT outputs need it */
     size_t cap_report;
     int reporting;              /* 0: report_only launches are skipped (default 1) */
+    aecl_plan_first_fn watch;   /* aecl_plan_watch_first_launches: NULL when off */
+    void *watch_user;
+    unsigned char *first_kind;  /* per launch: the first of its kind (while watched) */
+    int n_kinds, kinds_done;
 };
 
 #endif

@@ -256,8 +256,11 @@ typedef struct aecl_training aecl_training;
 struct aecl_model;             /* aecl_model, below: a trained model */
 
 /* What the progress callback gets: once before the kernels are built
- * (building = 1, nothing else set), after each loss read (every report_every
- * steps, and each epoch's first step), and at each epoch's end (epoch_done). */
+ * (building = 1, nothing else set); during the first step, once after each kind
+ * of kernel first runs, which is when a driver such as PoCL compiles it
+ * (building = 1, kernels_done of kernels_total kinds; a first run on an empty
+ * kernel cache spends seconds there); after each loss read (every report_every
+ * steps, and each epoch's first step); and at each epoch's end (epoch_done). */
 typedef struct aecl_training_progress {
     int building;
     int epoch, epochs;          /* 1-based */
@@ -274,7 +277,8 @@ typedef struct aecl_training_progress {
     double epoch_seconds;       /* at epoch end: the epoch's wall time */
     int epoch_done, improved, stopping, checkpointed, best_written;
     const char *checkpoint_error; /* a checkpoint write failed (training goes on): why; else NULL */
-    unsigned char reserved[128];  /* zero; new fields take this room within a soname */
+    int kernels_done, kernels_total; /* building reports of the first step (0 elsewhere) */
+    unsigned char reserved[120];  /* zero; new fields take this room within a soname */
 } aecl_training_progress;
 
 /* Returns 0 to go on; nonzero cancels the run: it stops before its next step

@@ -247,7 +247,8 @@ static void on_progress(void *user, const aecl_train_progress *p)
         .val_seconds = p->val_seconds, .samples_per_s = p->samples_per_s, .lr = p->lr,
         .epoch_seconds = p->epoch_seconds, .epoch_done = p->epoch_done, .improved = p->improved,
         .stopping = p->stopping, .checkpointed = p->checkpointed, .best_written = p->best_written,
-        .checkpoint_error = p->checkpoint_error};
+        .checkpoint_error = p->checkpoint_error, .kernels_done = p->kernels_done,
+        .kernels_total = p->kernels_total};
     if (t->progress(t->user, &q)) t->cancel = 1;
 }
 

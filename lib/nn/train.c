@@ -217,6 +217,15 @@ static void report(run *r)
     r->pr.checkpoint_error = NULL;
 }
 
+/* The first step's kernel compiles, one report per kind of kernel run. */
+static void on_first_kernels(void *user, int done, int total)
+{
+    run *r = user;
+    r->pr.building = 1, r->pr.kernels_done = done, r->pr.kernels_total = total;
+    report(r);
+    r->pr.building = r->pr.kernels_done = r->pr.kernels_total = 0;
+}
+
 /* 1 when a step-count checkpoint falls after the step just run. */
 static int checkpoint_due(const run *r)
 {
@@ -592,6 +601,8 @@ aecl_status aecl_train(aecl_ctx *ctx, const aecl_model_spec *spec, const aecl_da
     if (st == AECL_OK && validating && root(&r))
         st = aecl_eval_net_build_mode(ctx, spec, o->batch, AECL_NET_VALIDATE, &r.eval);
     if (st == AECL_OK && o->resume) snprintf(r.saved, sizeof r.saved, "; %s is unchanged", o->resume);
+    /* The first step compiles what the driver compiles on first use: tell as it goes. */
+    if (st == AECL_OK && o->cb) st = aecl_plan_watch_first_launches(r.n->plan, on_first_kernels, &r);
     if (r.dist) st = aecl_dist_sum(r.dist, NULL, 0, st); /* every rank is ready, or none starts */
     if (st == AECL_OK) st = train_loop(&r);
     if (st == AECL_OK) finish(&r, t0);

@@ -115,8 +115,12 @@ int aecl_monitor_update(aecl_train_monitor *m, const aecl_schedule *s, int patie
 
 /* ---- training (train.c) ------------------------------------------------------ */
 typedef struct aecl_train_progress {
-    int building;             /* 1 in the one report made before the kernels are built and
-                                 compiled (a first build takes seconds); nothing else is set */
+    int building;             /* 1 in the report made before the kernels are built (nothing
+                                 else is set), and in one report after each kind of kernel
+                                 first runs in the first step, where a driver may compile it
+                                 (a first run takes seconds; the other fields as they stand) */
+    int kernels_done, kernels_total; /* in those: kinds of kernel run so far, of the training
+                                 step's (aecl_plan_watch_first_launches); 0 elsewhere */
     int epoch, epochs;        /* 1-based */
     long step, steps_per_epoch;
     int batch;

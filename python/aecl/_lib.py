@@ -67,7 +67,8 @@ class TrainingProgress(Structure):
                 ("train_kl", c_double), ("val_loss", c_double), ("val_rows", c_size_t), ("val_seconds", c_double),
                 ("samples_per_s", c_double), ("lr", c_double), ("epoch_seconds", c_double), ("epoch_done", c_int),
                 ("improved", c_int), ("stopping", c_int), ("checkpointed", c_int), ("best_written", c_int),
-                ("checkpoint_error", c_char_p), ("reserved", c_ubyte * 128)]
+                ("checkpoint_error", c_char_p), ("kernels_done", c_int), ("kernels_total", c_int),
+                ("reserved", c_ubyte * 120)]
 
 
 PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, POINTER(TrainingProgress))

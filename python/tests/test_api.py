@@ -159,13 +159,17 @@ def test_cancel_from_the_progress_callback():
     seen = []
 
     def stop(p):
-        seen.append(p["epoch"])
+        seen.append((p["building"], p["epoch"], p["kernels_done"], p["kernels_total"]))
         return not p["building"]          # the first report after the build stops the run
 
     with pytest.raises(aecl.AeclCanceled) as e:
         aecl.AutoEncoder(model=MODEL, epochs=50, progress=stop).fit(data(300))
     assert e.value.status == 13 and "canceled" in str(e.value)
-    assert seen == [0, 1]
+    # before the build; one per kind of kernel the first step ran; then epoch 1's first loss
+    total = seen[1][3]
+    assert seen[0] == (1, 0, 0, 0) and total > 0
+    assert seen[1:-1] == [(1, 1, k, total) for k in range(1, total + 1)]
+    assert seen[-1][:2] == (0, 1)
 
     def boom(p):
         raise KeyError("from the callback")
