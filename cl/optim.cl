@@ -12,9 +12,12 @@
  * table (8 ints as float bits: offsets of its first element in w, g and the two
  * state tensors, and its length). P holds parameters and state, G gradients.
  *
- * Specialised at build time (-D, from the plan) so no item branches on the
- * configuration: OPT_CLIP (global-norm clipping), OPT_WD (weight decay > 0),
- * SGD: OPT_MOMENTUM, OPT_NESTEROV; Adam: OPT_DECOUPLED (AdamW).
+ * The configuration is kernel arguments, not build options, so that every
+ * configuration shares one program (the common program, cl/common.cl): a
+ * program costs PoCL a front end on a first run and a preprocessing on every
+ * later one. Clipping, weight decay and AdamW's decoupled decay are written
+ * without branches (a scale of 1 and decays of 0 leave the values exactly as
+ * they were); SGD's momentum, which has state to read, is a uniform branch.
  *
  * Speed on CPUs (PoCL) rests on two things. `restrict`: the table row, the
  * rate and the scale are then known not to change under the stores to P, so
@@ -27,21 +30,6 @@
  * chunk of a parameter takes that path. */
 #ifndef OPT_CHUNK
 #define OPT_CHUNK 256   /* the table's chunk length (CHUNK in optim.c) */
-#endif
-#ifndef OPT_CLIP
-#define OPT_CLIP 0
-#endif
-#ifndef OPT_WD
-#define OPT_WD 0
-#endif
-#ifndef OPT_MOMENTUM
-#define OPT_MOMENTUM 0
-#endif
-#ifndef OPT_NESTEROV
-#define OPT_NESTEROV 0
-#endif
-#ifndef OPT_DECOUPLED
-#define OPT_DECOUPLED 0
 #endif
 #define TAB_W 0
 #define TAB_G 1
@@ -144,29 +132,28 @@ float opt_clip_scale(__global const float *ss, int ss_off, float clip)
 
 /* SGD: d = scale * g + wd * w; with momentum, buf = momentum * buf + d and the
  * step is buf (or d + momentum * buf for Nesterov); w -= lr * step. */
-#define SGD_STEP(j) sgd_one(P, w0 + (j), G[g0 + (j)], s0 + (j), rate, scale, momentum, weight_decay)
+#define SGD_STEP(j) sgd_one(P, w0 + (j), G[g0 + (j)], s0 + (j), rate, scale, momentum, nesterov, weight_decay)
 
-void sgd_one(__global float *restrict P, int w, float g, int s, float rate, float scale, float momentum,
+void sgd_one(__global float *restrict P, int w, float g, int s, float rate, float scale, float momentum, int nesterov,
              float weight_decay)
 {
-    float wi = P[w], d = OPT_CLIP ? scale * g : g;
-    if (OPT_WD) d += weight_decay * wi;
-    if (OPT_MOMENTUM) {
+    float wi = P[w], d = scale * g + weight_decay * wi;
+    if (momentum > 0.0f) {
         float b = momentum * P[s] + d;
         P[s] = b;
-        d = OPT_NESTEROV ? d + momentum * b : b;
+        d = nesterov ? d + momentum * b : b;
     }
     P[w] = wi - rate * d;
 }
 
 __kernel void optim_sgd_all(__global float *restrict P, int p_unused, __global const float *restrict G, int g_unused,
                             __global const float *restrict tab, int tab_off, __global const float *restrict lr,
-                            int lr_off, __global const float *restrict ss, int ss_off, float momentum,
+                            int lr_off, __global const float *restrict ss, int ss_off, float momentum, int nesterov,
                             float weight_decay, float clip)
 {
     __global const float *row = tab + tab_off + get_group_id(0) * TAB_STRIDE;
     int w0 = as_int(row[TAB_W]), g0 = as_int(row[TAB_G]), s0 = as_int(row[TAB_S0]), n = as_int(row[TAB_N]);
-    float rate = lr[lr_off], scale = OPT_CLIP ? opt_clip_scale(ss, ss_off, clip) : 1.0f;
+    float rate = lr[lr_off], scale = opt_clip_scale(ss, ss_off, clip);
     OPT_FOR_CHUNK(n, SGD_STEP)
 }
 
@@ -175,16 +162,16 @@ __kernel void optim_sgd_all(__global float *restrict P, int p_unused, __global c
  * w -= a * m / (sqrt(v) + e) with a = lr * corr_a, e = eps * corr_e, where the
  * host passes corr_a = sqrt(bc2) / bc1 and corr_e = sqrt(bc2) for each step (the
  * same value; one division and one root per element instead of three divisions
- * and a root, and nothing that depends on t). L2: wd * w joins the gradient;
- * AdamW: w -= lr * wd * w. */
-#define ADAM_STEP(j) adam_one(P, w0 + (j), G[g0 + (j)], m0 + (j), v0 + (j), rate, a, e, scale, beta1, beta2, weight_decay)
+ * and a root, and nothing that depends on t). Weight decay: wd_l2 * w joins the
+ * gradient (Adam's L2), w -= lr * wd_decoupled * w (AdamW); the host passes 0
+ * for the other. */
+#define ADAM_STEP(j) adam_one(P, w0 + (j), G[g0 + (j)], m0 + (j), v0 + (j), rate, a, e, scale, beta1, beta2, wd_l2, wd_dec)
 
 void adam_one(__global float *restrict P, int w, float g, int m, int v, float rate, float a, float e, float scale,
-              float beta1, float beta2, float weight_decay)
+              float beta1, float beta2, float wd_l2, float wd_dec)
 {
-    float wi = P[w], d = OPT_CLIP ? scale * g : g;
-    if (OPT_WD && OPT_DECOUPLED) wi -= rate * weight_decay * wi;
-    else if (OPT_WD) d += weight_decay * wi;
+    float wi = P[w], d = scale * g + wd_l2 * wi;
+    wi -= rate * wd_dec * wi;
     float mi = beta1 * P[m] + (1.0f - beta1) * d;
     float vi = beta2 * P[v] + (1.0f - beta2) * d * d;
     P[m] = mi;
@@ -195,13 +182,13 @@ void adam_one(__global float *restrict P, int w, float g, int m, int v, float ra
 __kernel void optim_adam_all(__global float *restrict P, int p_unused, __global const float *restrict G, int g_unused,
                              __global const float *restrict tab, int tab_off, __global const float *restrict lr,
                              int lr_off, __global const float *restrict ss, int ss_off,
-                             float corr_a, float corr_e, float beta1, float beta2, float eps, float weight_decay,
-                             float clip)
+                             float corr_a, float corr_e, float beta1, float beta2, float eps, float wd_l2,
+                             float wd_dec, float clip)
 {
     __global const float *row = tab + tab_off + get_group_id(0) * TAB_STRIDE;
     int w0 = as_int(row[TAB_W]), g0 = as_int(row[TAB_G]), m0 = as_int(row[TAB_S0]), v0 = as_int(row[TAB_S1]);
     int n = as_int(row[TAB_N]);
-    float rate = lr[lr_off], scale = OPT_CLIP ? opt_clip_scale(ss, ss_off, clip) : 1.0f;
+    float rate = lr[lr_off], scale = opt_clip_scale(ss, ss_off, clip);
     float a = rate * corr_a, e = eps * corr_e;
     OPT_FOR_CHUNK(n, ADAM_STEP)
 }

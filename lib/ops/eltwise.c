@@ -1,5 +1,6 @@
 /* Same-shape elementwise ops: add/sub/mul, affine, activations, fill. */
 #include "graph/op.h"
+#include "ops/common_kernels.h"
 #include "ops/op_list.h"
 #include "ops/ops.h"
 
@@ -20,7 +21,7 @@ AECL_OP_PARAMS(binary_p, binary_params)
 static aecl_status emit_binary(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "eltwise.cl", "", "elt_binary", &k));
+    AECL_TRY(aecl_common_kernel(p, "elt_binary", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTiif", t->in[0], t->in[1], t, (int)t->size, binary_p(t)->code, 1.0));
     return aecl_plan_launch_1d(p, k, t->size, t->op->name);
 }
@@ -77,7 +78,7 @@ AECL_OP_PARAMS(affine_p, affine_params)
 static aecl_status emit_affine(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "eltwise.cl", "", "elt_affine", &k));
+    AECL_TRY(aecl_common_kernel(p, "elt_affine", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTiff", t->in[0], t, (int)t->size, (double)affine_p(t)->alpha,
                             (double)affine_p(t)->beta));
     return aecl_plan_launch_1d(p, k, t->size, "affine");
@@ -117,7 +118,7 @@ static size_t div_up_w(size_t n) { return (n + 15) / 16; }
 static aecl_status emit_act(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "eltwise.cl", "", "elt_act", &k));
+    AECL_TRY(aecl_common_kernel(p, "elt_act", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTiif", t->in[0], t, (int)t->size, (int)aecl_act_p(t)->act,
                             (double)aecl_act_p(t)->slope));
     return aecl_plan_launch_1d(p, k, div_up_w(t->size), aecl_act_name(aecl_act_p(t)->act));
@@ -131,7 +132,7 @@ static void backward_act(aecl_graph *g, aecl_tensor *t)
 static aecl_status emit_act_grad(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "eltwise.cl", "", "elt_act_grad", &k));
+    AECL_TRY(aecl_common_kernel(p, "elt_act_grad", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTiif", t->in[0], t->in[1], t, (int)t->size, (int)aecl_act_p(t)->act,
                             (double)aecl_act_p(t)->slope));
     return aecl_plan_launch_1d(p, k, div_up_w(t->size), "act_grad");

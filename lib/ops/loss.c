@@ -2,6 +2,7 @@
  * A per-sample vector [N] is both the anomaly score and, through masked_mean,
  * the training loss. */
 #include "graph/op.h"
+#include "ops/common_kernels.h"
 #include "ops/op_list.h"
 #include "ops/ops.h"
 #include "rt/tuning.h"
@@ -11,15 +12,8 @@
 
 /* ---- kernels and launches ---------------------------------------------------------- */
 
-/* Floats per vector in cl/loss.cl (LOSS_VW): the device table's loss_vw. */
+/* Floats per vector in cl/loss.cl (LOSS_VW, the common program's option): the device table's loss_vw. */
 static int loss_vw(aecl_ctx *ctx) { return aecl_ctx_tuning(ctx)->loss_vw; }
-
-static aecl_status loss_kernel(aecl_plan *p, const char *name, cl_kernel *k)
-{
-    char opt[32];
-    snprintf(opt, sizeof opt, "-DLOSS_VW=%d", loss_vw(aecl_plan_ctx(p)));
-    return aecl_plan_kernel(p, "loss.cl", opt, name, k);
-}
 
 /* A work-group per row: a power of two up to the table's loss_wg (at most the
  * kernel's LOSS_WG, 64), and no more items than the row has vectors. */
@@ -56,7 +50,7 @@ static aecl_status emit_loss_rows(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *z = t->in[0];
     cl_kernel k;
-    AECL_TRY(loss_kernel(p, "loss_rows", &k));
+    AECL_TRY(aecl_common_kernel(p, "loss_rows", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTiii", z, t->in[1], t, aecl_rows(z), aecl_cols(z),
                             (int)loss_p(t)->kind));
     return launch_rows(p, k, aecl_rows(z), aecl_cols(z), "loss");
@@ -65,7 +59,7 @@ static aecl_status emit_loss_rows(aecl_plan *p, aecl_tensor *t)
 static aecl_status emit_loss_grad(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
-    AECL_TRY(loss_kernel(p, "loss_rows_grad", &k));
+    AECL_TRY(aecl_common_kernel(p, "loss_rows_grad", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTTiii", t->in[0], t->in[1], t->in[2], t, (int)t->size, aecl_cols(t),
                             (int)loss_p(t)->kind));
     return launch_elements(p, k, t->size, "loss_grad");
@@ -113,7 +107,7 @@ static aecl_status emit_kl_rows(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *mu = t->in[0];
     cl_kernel k;
-    AECL_TRY(loss_kernel(p, "kl_rows", &k));
+    AECL_TRY(aecl_common_kernel(p, "kl_rows", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTii", mu, t->in[1], t, aecl_rows(mu), aecl_cols(mu)));
     return launch_rows(p, k, aecl_rows(mu), aecl_cols(mu), "kl");
 }
@@ -121,7 +115,7 @@ static aecl_status emit_kl_rows(aecl_plan *p, aecl_tensor *t)
 static aecl_status emit_kl_grad(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
-    AECL_TRY(loss_kernel(p, "kl_rows_grad", &k));
+    AECL_TRY(aecl_common_kernel(p, "kl_rows_grad", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTTiii", t->in[0], t->in[1], t->in[2], t, (int)t->size, aecl_cols(t),
                             kl_grad_p(t)->which));
     return launch_elements(p, k, t->size, "kl_grad");
@@ -177,7 +171,7 @@ static aecl_status emit_loss_mean_grad(aecl_plan *p, aecl_tensor *t)
 {
     const aecl_tensor *z = t->in[0];
     cl_kernel k;
-    AECL_TRY(loss_kernel(p, "loss_mean_grad", &k));
+    AECL_TRY(aecl_common_kernel(p, "loss_mean_grad", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTTiiiVifif", z, t->in[1], t->in[2], t, (int)t->size, aecl_cols(z),
                             aecl_rows(z), (int)loss_p(t)->kind, (double)loss_p(t)->scale, (int)loss_p(t)->grad_act,
                             (double)loss_p(t)->grad_slope));

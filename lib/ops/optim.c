@@ -2,6 +2,7 @@
  * gradient clipping, and the learning-rate tensor. See optim.h. */
 #include "ops/optim.h"
 #include "graph/op.h"
+#include "ops/common_kernels.h"
 #include "ops/op_list.h"
 
 #include <math.h>
@@ -15,20 +16,6 @@
 static const char *const kind_names[] = {"sgd", "adam", "adamw"};
 
 static int trainable(const aecl_tensor *t) { return (t->flags & AECL_T_PARAM) && t->grad; }
-
-/* The kernels are compiled for the configuration (cl/optim.cl's OPT_* flags).
- * Every optimizer node that launches keeps the flags in its parameters and
- * builds the same options from them, so a plan compiles optim.cl once. */
-enum { F_CLIP = 1, F_WD = 2, F_MOMENTUM = 4, F_NESTEROV = 8, F_DECOUPLED = 16 };
-
-static int config_flags(const aecl_optimizer_config *c)
-{
-    return (c->clip_norm > 0 ? F_CLIP : 0) | (c->weight_decay > 0 ? F_WD : 0) |
-           (c->kind == AECL_OPT_SGD && c->momentum > 0 ? F_MOMENTUM : 0) | (c->nesterov ? F_NESTEROV : 0) |
-           (c->kind == AECL_OPT_ADAMW ? F_DECOUPLED : 0);
-}
-
-static void kernel_options(int flags, char *buf, size_t n);
 
 /* ---- learning rate ------------------------------------------------------------- */
 
@@ -65,8 +52,8 @@ static aecl_tensor *lr_tensor(aecl_graph *g, float lr)
  *   in:    [0] lr, [1] table, then the sum of squares (clipping)
  *   extra: per parameter: w, g, then its n_state state tensors */
 typedef struct update_params {
-    int flags;              /* the kernels' F_* */
     aecl_opt_kind kind;
+    int nesterov;           /* SGD */
     int clip;               /* input 2 is the sum of squares */
     int n_state, n_params, n_chunks;
     float momentum;         /* SGD */
@@ -75,7 +62,7 @@ typedef struct update_params {
 } update_params;
 AECL_OP_PARAMS(update_p, update_params)
 
-enum { TAB_W = 0, TAB_G, TAB_S0, TAB_S1, TAB_N, TAB_STRIDE = 8, CHUNK = 256 };
+enum { TAB_W = 0, TAB_G, TAB_S0, TAB_S1, TAB_N, TAB_STRIDE = 8, CHUNK = AECL_OPT_CHUNK };
 
 static int chunks_of(size_t n) { return (int)((n + CHUNK - 1) / CHUNK); }
 
@@ -133,21 +120,12 @@ static size_t group_size(aecl_plan *p, cl_kernel k, size_t cap)
  *          bits, 1 or 0 for padding), then `tails` tail rows (offset, length)
  *   extra: the gradients
  *   out:   [0] the sum, [1 + q] group q's part */
-enum { SQ_K = 16, SQ_WG = 256 }; /* the kernels' OPT_SQ_K, OPT_WG */
+enum { SQ_K = AECL_OPT_SQ_K, SQ_WG = 256 }; /* the kernels' OPT_SQ_K, OPT_WG */
 typedef struct sumsq_params {
-    int flags;              /* the kernels' F_* */
     int groups, tails;
     float clip_norm;        /* the clip threshold (read by the update) */
 } sumsq_params;
 AECL_OP_PARAMS(sumsq_p, sumsq_params)
-
-static void kernel_options(int f, char *buf, size_t n)
-{
-    snprintf(buf, n,
-             "-DOPT_CHUNK=%d -DOPT_SQ_K=%d -DOPT_CLIP=%d -DOPT_WD=%d -DOPT_MOMENTUM=%d -DOPT_NESTEROV=%d "
-             "-DOPT_DECOUPLED=%d",
-             CHUNK, SQ_K, !!(f & F_CLIP), !!(f & F_WD), !!(f & F_MOMENTUM), !!(f & F_NESTEROV), !!(f & F_DECOUPLED));
-}
 
 static aecl_status fill_sumsq_table(aecl_plan *p, const aecl_tensor *t, float *tab)
 {
@@ -185,17 +163,15 @@ static aecl_status emit_sumsq(aecl_plan *p, aecl_tensor *t)
     if (st == AECL_OK) st = aecl_plan_write(p, t->in[0], tab);
     free(tab);
     AECL_TRY(st);
-    char opts[192];
-    kernel_options(sumsq_p(t)->flags, opts, sizeof opts);
     cl_kernel k;
     size_t lsz, gsz;
     if (groups > 0) {
-        AECL_TRY(aecl_plan_kernel(p, "optim.cl", opts, "optim_sumsq_parts", &k));
+        AECL_TRY(aecl_common_kernel(p, "optim_sumsq_parts", &k));
         AECL_TRY(aecl_plan_args(p, k, "TTT", t->extra[0], t->in[0], t));
         lsz = group_size(p, k, SQ_WG), gsz = (size_t)groups * lsz;
         AECL_TRY(aecl_plan_launch(p, k, 1, &gsz, &lsz, "grad_sumsq", 2.0 * groups * SQ_K * CHUNK));
     }
-    AECL_TRY(aecl_plan_kernel(p, "optim.cl", opts, "optim_sumsq_total", &k));
+    AECL_TRY(aecl_common_kernel(p, "optim_sumsq_total", &k));
     AECL_TRY(aecl_plan_args(p, k, "TiTiiT", t, groups, t->in[0], 2 * SQ_K * groups, tails, t->extra[0]));
     lsz = group_size(p, k, SQ_WG);
     return aecl_plan_launch(p, k, 1, &lsz, &lsz, "grad_sumsq", (double)groups + 2.0 * tails * CHUNK);
@@ -220,7 +196,7 @@ static aecl_tensor *sumsq_node(aecl_graph *g, const aecl_optimizer_config *cfg, 
     aecl_tensor *t = aecl_node(g, &aecl_op_grad_sumsq, "grad_sumsq", 1, &size, 1, &tab);
     if (!t) return NULL;
     t->flags &= ~(unsigned)AECL_T_GRAD;
-    *sumsq_p(t) = (sumsq_params){.flags = config_flags(cfg), .groups = groups, .tails = tails,
+    *sumsq_p(t) = (sumsq_params){.groups = groups, .tails = tails,
                                  .clip_norm = cfg->clip_norm};
     for (int i = 0; i < n0; i++)
         if (trainable(g->nodes[i])) aecl_node_add_extra(g, t, g->nodes[i]->grad);
@@ -281,18 +257,19 @@ static aecl_status emit_update(aecl_plan *p, aecl_tensor *t)
     if (st == AECL_OK) st = aecl_plan_write(p, tab, bits); /* ints carried as float bits */
     free(bits);
     AECL_TRY(st);
-    char opts[192];
-    kernel_options(up->flags, opts, sizeof opts);
     cl_kernel k;
     if (kind == AECL_OPT_SGD) {
-        AECL_TRY(aecl_plan_kernel(p, "optim.cl", opts, "optim_sgd_all", &k));
-        AECL_TRY(aecl_plan_args(p, k, "TTTT_fff", t->extra[0], t->extra[1], tab, lr, ss, (double)up->momentum, wd,
-                                clip));
+        AECL_TRY(aecl_common_kernel(p, "optim_sgd_all", &k));
+        AECL_TRY(aecl_plan_args(p, k, "TTTT_fiff", t->extra[0], t->extra[1], tab, lr, ss, (double)up->momentum,
+                                up->nesterov, wd, clip));
     } else {
-        AECL_TRY(aecl_plan_kernel(p, "optim.cl", opts, "optim_adam_all", &k));
+        /* Adam's L2 decay joins the gradient, AdamW's decays the weight: the
+         * kernel takes both, one of them 0. */
+        double wd_dec = kind == AECL_OPT_ADAMW ? wd : 0.0;
+        AECL_TRY(aecl_common_kernel(p, "optim_adam_all", &k));
         /* corr_a, corr_e (0 here) are set by adam_enqueue at every replay */
-        AECL_TRY(aecl_plan_args(p, k, "TTTT_fffffff", t->extra[0], t->extra[1], tab, lr, ss, 0.0, 0.0,
-                                (double)up->beta1, (double)up->beta2, (double)up->eps, wd, clip));
+        AECL_TRY(aecl_plan_args(p, k, "TTTT_ffffffff", t->extra[0], t->extra[1], tab, lr, ss, 0.0, 0.0,
+                                (double)up->beta1, (double)up->beta2, (double)up->eps, wd - wd_dec, wd_dec, clip));
     }
     /* One work-group per chunk, an item per element; a device allowing fewer
      * than CHUNK items per group has each item loop over several elements. */
@@ -329,7 +306,7 @@ static aecl_tensor *update_node(aecl_graph *g, const aecl_optimizer_config *cfg,
     aecl_tensor *t = aecl_node(g, &aecl_op_optim_update, "optim.update", 1, &one, n, in);
     if (!t) return NULL;
     t->flags = AECL_T_SIDE; /* no storage, not differentiable */
-    *update_p(t) = (update_params){.flags = config_flags(cfg), .kind = cfg->kind, .clip = ss != NULL,
+    *update_p(t) = (update_params){.kind = cfg->kind, .nesterov = cfg->nesterov, .clip = ss != NULL,
                                    .n_state = n_state(cfg), .n_params = n_params, .n_chunks = n_chunks,
                                    .momentum = cfg->momentum, .beta1 = cfg->beta1, .beta2 = cfg->beta2,
                                    .eps = cfg->eps, .weight_decay = cfg->weight_decay};

@@ -5,6 +5,7 @@
  * the forward's id so their kernels regenerate the very numbers the forward
  * pass used. */
 #include "graph/op.h"
+#include "ops/common_kernels.h"
 #include "ops/op_list.h"
 #include "ops/ops.h"
 #include "ops/philox.h"
@@ -30,14 +31,6 @@ static int size_ok(aecl_graph *g, const char *op, const aecl_tensor *x)
  * rng_blocks (a block per SIMD lane on CPUs, one per item on GPUs). */
 static int rng_blocks(aecl_ctx *ctx) { return aecl_ctx_tuning(ctx)->rng_blocks; }
 
-/* A kernel of cl/random.cl built for this device's blocks per item. */
-static aecl_status rng_kernel(aecl_plan *p, const char *name, cl_kernel *k)
-{
-    char opt[32];
-    snprintf(opt, sizeof opt, "-DRNG_K=%d", rng_blocks(aecl_plan_ctx(p)));
-    return aecl_plan_kernel(p, "random.cl", opt, name, k);
-}
-
 /* One work-item per RNG_K Philox blocks of four elements; one block more for a
  * row offset that shifts the elements within blocks (cl/random.cl). */
 static aecl_status launch_blocks(aecl_plan *p, cl_kernel k, const aecl_tensor *t)
@@ -60,7 +53,7 @@ static aecl_status emit_dropout(aecl_plan *p, aecl_tensor *t)
     cl_kernel k;
     const dropout_params *dp = dropout_p(t);
     double prob = dp->p, scale = 1.0f / (1.0f - dp->p);
-    AECL_TRY(rng_kernel(p, "dropout", &k));
+    AECL_TRY(aecl_common_kernel(p, "dropout", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTiffRuSuOi", t->in[0], t, (int)t->size, prob, scale,
                             (unsigned)AECL_RNG_STREAM_DROPOUT, (unsigned)dp->stream, aecl_cols(t)));
     return launch_blocks(p, k, t);
@@ -109,7 +102,7 @@ static aecl_status emit_noise(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
     const noise_params *np = noise_p(t);
-    AECL_TRY(rng_kernel(p, "noise", &k));
+    AECL_TRY(aecl_common_kernel(p, "noise", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTiifiRuSuOi", t->in[0], t, (int)t->size, (int)np->kind, (double)np->param,
                             np->clip, (unsigned)AECL_RNG_STREAM_NOISE, (unsigned)np->stream, aecl_cols(t)));
     return launch_blocks(p, k, t);
@@ -120,7 +113,7 @@ static aecl_status emit_noise_grad(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
     const noise_params *np = noise_p(t);
-    AECL_TRY(rng_kernel(p, "noise_grad", &k));
+    AECL_TRY(aecl_common_kernel(p, "noise_grad", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTiifiRuSuOi", t->in[0], t->in[1], t, (int)t->size, (int)np->kind,
                             (double)np->param, np->clip, (unsigned)AECL_RNG_STREAM_NOISE, (unsigned)np->stream,
                             aecl_cols(t)));
@@ -173,7 +166,7 @@ AECL_OP_PARAMS(reparam_p, reparam_params)
 static aecl_status emit_reparam(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
-    AECL_TRY(rng_kernel(p, "reparam", &k));
+    AECL_TRY(aecl_common_kernel(p, "reparam", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTiRuSuOi", t->in[0], t->in[1], t, (int)t->size,
                             (unsigned)AECL_RNG_STREAM_REPARAM, (unsigned)reparam_p(t)->stream, aecl_cols(t)));
     return launch_blocks(p, k, t);
@@ -183,7 +176,7 @@ static aecl_status emit_reparam(aecl_plan *p, aecl_tensor *t)
 static aecl_status emit_reparam_grad(aecl_plan *p, aecl_tensor *t)
 {
     cl_kernel k;
-    AECL_TRY(rng_kernel(p, "reparam_grad", &k));
+    AECL_TRY(aecl_common_kernel(p, "reparam_grad", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTTiRuSuOi", t->in[0], t->in[1], t, (int)t->size,
                             (unsigned)AECL_RNG_STREAM_REPARAM, (unsigned)reparam_p(t)->stream, aecl_cols(t)));
     return launch_blocks(p, k, t);

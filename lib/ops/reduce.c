@@ -1,6 +1,7 @@
 /* Reductions: sum/mean to a scalar, per-channel sums, channel broadcasts, the L1
  * activity penalty, and the masked batch mean of per-sample losses. */
 #include "graph/op.h"
+#include "ops/common_kernels.h"
 #include "ops/op_list.h"
 #include "ops/ops.h"
 
@@ -19,7 +20,7 @@ static aecl_status emit_reduce(aecl_plan *p, aecl_tensor *t)
     cl_kernel k;
     const aecl_tensor *x = t->in[0];
     const reduce_params *rp = reduce_p(t);
-    AECL_TRY(aecl_plan_kernel(p, "reduce.cl", "", "reduce_sum", &k));
+    AECL_TRY(aecl_common_kernel(p, "reduce_sum", &k));
     if (rp->masked)
         AECL_TRY(aecl_plan_args(p, k, "TTiiVifii", x, t, (int)x->size, rp->row_len, rp->mode, (double)rp->alpha,
                                 rp->per_row_mean, 0));
@@ -39,7 +40,7 @@ static aecl_status emit_reduce_grad(aecl_plan *p, aecl_tensor *t)
     /* A plain sum's kernel reads no x: it gets the gradient's buffer in its place. */
     aecl_tensor *x = t->n_in > 1 ? t->in[1] : t->in[0];
     cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "reduce.cl", "", "reduce_sum_grad", &k));
+    AECL_TRY(aecl_common_kernel(p, "reduce_sum_grad", &k));
     if (rp->masked)
         AECL_TRY(aecl_plan_args(p, k, "TTTiiVifi", t->in[0], x, t, (int)t->size, rp->row_len, rp->mode,
                                 (double)rp->alpha, rp->per_row_mean));
@@ -118,11 +119,11 @@ static aecl_status emit_channel_sum(aecl_plan *p, aecl_tensor *t)
     channel_geometry(t->in[0], &outer, &C, &inner);
     cl_kernel k;
     if (inner == 1) { /* rows of C channels: 16 channels per item (cl/reduce.cl) */
-        AECL_TRY(aecl_plan_kernel(p, "reduce.cl", "", "channel_sum_rows", &k));
+        AECL_TRY(aecl_common_kernel(p, "channel_sum_rows", &k));
         AECL_TRY(aecl_plan_args(p, k, "TTii", t->in[0], t, outer, C));
         return aecl_plan_launch_1d(p, k, ((size_t)C + 15) / 16, "channel_sum");
     }
-    AECL_TRY(aecl_plan_kernel(p, "reduce.cl", "", "channel_sum", &k));
+    AECL_TRY(aecl_common_kernel(p, "channel_sum", &k));
     AECL_TRY(aecl_plan_args(p, k, "TTiii", t->in[0], t, outer, C, inner));
     return aecl_plan_launch_1d(p, k, (size_t)C, "channel_sum");
 }
@@ -178,7 +179,7 @@ static aecl_status emit_channel_add(aecl_plan *p, aecl_tensor *t)
     channel_geometry(t, &outer, &C, &inner);
     int has_x = t->n_in == 2;
     cl_kernel k;
-    AECL_TRY(aecl_plan_kernel(p, "reduce.cl", "", "channel_add", &k));
+    AECL_TRY(aecl_common_kernel(p, "channel_add", &k));
     AECL_TRY(aecl_plan_args(p, k, "_TTiiii", has_x ? t->in[1] : NULL, t->in[0], t, (int)t->size, C, inner, has_x));
     return aecl_plan_launch_1d(p, k, t->size, "channel_add");
 }

@@ -1,0 +1,7 @@
+//@require eltwise.cl
+//@require reduce.cl
+//@require loss.cl
+//@require random.cl
+//@require optim.cl
+/* The common program (lib/ops/common_kernels.c): the files above as one
+ * program, built once per device with LOSS_VW, RNG_K, OPT_CHUNK and OPT_SQ_K. */
