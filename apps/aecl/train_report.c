@@ -56,7 +56,10 @@ static void print_step(const train_progress *s, const aecl_training_progress *p)
     } else {
         printf("epoch %d/%d ", p->epoch, p->epochs);
     }
-    printf("step %ld/%ld  loss %.5f  %.0f samples/s  ", p->step, p->steps_per_epoch, p->train_loss, p->samples_per_s);
+    printf("step %ld/%ld  loss %.5f  ", p->step, p->steps_per_epoch, p->train_loss);
+    /* No rate yet at the run's first step (it builds the kernels). */
+    if (isnan(p->samples_per_s)) printf("-- samples/s  ");
+    else printf("%.0f samples/s  ", p->samples_per_s);
     print_eta(eta_seconds(p));
     if (!s->tty) printf("\n");
 }

@@ -272,7 +272,8 @@ typedef struct aecl_training_progress {
     double val_loss;            /* at epoch end with validation; NaN else */
     size_t val_rows;            /* validation samples (0: none) */
     double val_seconds;         /* the last validation's wall time; NaN before the first */
-    double samples_per_s;
+    double samples_per_s;       /* this epoch's rate so far, from the end of the run's first step
+                                   (which builds the kernels): NaN at that step */
     double lr;                  /* this epoch's learning rate */
     double epoch_seconds;       /* at epoch end: the epoch's wall time */
     int epoch_done, improved, stopping, checkpointed, best_written;

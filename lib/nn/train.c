@@ -138,6 +138,7 @@ typedef struct run {
     float *rows_buf;           /* batch floats: a step's per-sample loss terms, read back */
     int keep_best;             /* the best epoch's weights are handed back */
     int best_held;             /* ck.best holds the weights of epoch ck.monitor.best_epoch */
+    int stepped;               /* a step has run (the first builds the kernels) */
     double base_lr;
     long steps;                /* per epoch */
     aecl_checkpoint_info ck;   /* current position, monitor, running loss and best weights */
@@ -281,7 +282,7 @@ static aecl_status read_loss(run *r, int epoch, long st, int rows, int total, si
     r->pr.train_loss = r->ck.loss_sum / r->ck.loss_reads;
     r->pr.train_recon = r->ck.recon_sum / r->ck.loss_reads;
     r->pr.train_kl = r->n->kl_rows ? r->ck.kl_sum / r->ck.loss_reads : NAN;
-    r->pr.samples_per_s = (double)samples / (aecl_now_s() - t0);
+    r->pr.samples_per_s = samples ? (double)samples / (aecl_now_s() - t0) : NAN;
     return AECL_OK;
 }
 
@@ -316,16 +317,26 @@ static aecl_status run_epoch(run *r, int epoch, long first)
     const aecl_dataset *d = r->train;
     size_t batch = (size_t)r->o->batch; /* the global batch */
     double t0 = aecl_now_s();
+    size_t rate_from = (size_t)first * batch; /* the samples before the rate's start */
     shuffle(r->idx, d->n, r->o->seed, epoch);
     for (long st = first; st < r->steps; st++) {
         size_t from = (size_t)st * batch;
         int total = (int)(d->n - from < batch ? d->n - from : batch), rows;
         int reads = reads_loss(r, st);
+        /* The run's first step is where a driver such as PoCL compiles the
+         * kernels (seconds on a first run): the rate, and the time left with
+         * it, start after it (NaN until then), unless it is the epoch's only
+         * step. The epoch's seconds still count it. */
+        int building = !r->stepped++ && st + 1 < r->steps;
         aecl_plan_set_reporting(r->n->plan, reads);
         AECL_TRY(run_step(r, st, from, total, &rows));
         if (reads) {
-            AECL_TRY(read_loss(r, epoch, st, rows, total, from + (size_t)total - (size_t)first * batch, t0));
+            AECL_TRY(read_loss(r, epoch, st, rows, total, building ? 0 : from + (size_t)total - rate_from, t0));
             report(r);
+        }
+        if (building) {
+            t0 = aecl_now_s();
+            rate_from = from + (size_t)total;
         }
         /* A step checkpoint on an epoch's last step is written after validation. */
         if (st + 1 < r->steps && checkpoint_due(r)) {
