@@ -156,7 +156,6 @@ static aecl_status emit_all(aecl_plan *p)
     return st;
 }
 
-
 aecl_status aecl_plan_compile(aecl_graph *g, const aecl_plan_options *opt, aecl_plan **out)
 {
     if (!g || !out) return aecl_fail(g ? g->ctx : NULL, AECL_ERR_INVALID_ARG, "aecl_plan_compile: NULL argument");

@@ -327,7 +327,8 @@ static aecl_status run_epoch(run *r, int epoch, long first)
          * kernels (seconds on a first run): the rate, and the time left with
          * it, start after it (NaN until then), unless it is the epoch's only
          * step. The epoch's seconds still count it. */
-        int building = !r->stepped++ && st + 1 < r->steps;
+        int building = !r->stepped && st + 1 < r->steps;
+        r->stepped = 1;
         aecl_plan_set_reporting(r->n->plan, reads);
         AECL_TRY(run_step(r, st, from, total, &rows));
         if (reads) {
