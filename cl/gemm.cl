@@ -1,7 +1,8 @@
 //@require act.cl
 /* SGEMM with a fused epilogue, row-major:
  *   C[M,N] = act(alpha * op(A) * op(B) + beta * C + bias[N])
- * op(A) is A[M,K] (TRANS_A 0) or A^T with A stored [K,M] (TRANS_A 1);
+ * op(A) is A[M,K] (TRANS_A 0) or A^T with A stored [K,M] (TRANS_A 1); for
+ * gemm_outer, TRANS_A -1 leaves the choice to its trans_a argument;
  * op(B) is B[K,N] (TRANS_B 0) or B^T with B stored [N,K] (TRANS_B 1).
  * Each buffer comes with an element offset (operands may sit in one arena).
  *
@@ -128,16 +129,13 @@ typedef float16 vec_t;
 #endif
 
 /* Element (m, k) of op(A) and (k, n) of op(B); A_ROW(m) points at row m of
- * op(A), whose element k is A_ROW_AT(p, k). */
-#if TRANS_A
-#define A_AT(m, k) A[(k) * lda + (m)]
-#define A_ROW(m) (A + (m))
-#define A_ROW_AT(p, k) (p)[(k) * lda]
-#else
-#define A_AT(m, k) A[(m) * lda + (k)]
-#define A_ROW(m) (A + (m) * lda)
-#define A_ROW_AT(p, k) (p)[k]
-#endif
+ * op(A), whose element k is A_ROW_AT(p, k). op(A) is A^T where `ta`, an int in
+ * scope, is nonzero: a constant after inlining (the kernels pass TRANS_A, or,
+ * in a gemm_outer built with TRANS_A = -1, branch once on their trans_a
+ * argument into two inlined copies, so that one program serves A and A^T). */
+#define A_AT(m, k) (ta ? A[(k) * lda + (m)] : A[(m) * lda + (k)])
+#define A_ROW(m) (ta ? A + (m) : A + (m) * lda)
+#define A_ROW_AT(p, k) (ta ? (p)[(k) * lda] : (p)[k])
 #if TRANS_B
 #define B_AT(k, n) B[(n) * ldb + (k)]
 #else
@@ -232,7 +230,7 @@ inline __attribute__((always_inline)) void store_rows(const float *s, int ld, in
  * k in order from 0 (the order of reduce.cl's column sums). RM rows at a time,
  * so that with TRANS_A the loads of one k are consecutive; rows past M repeat
  * row M-1 (never stored). */
-#if TRANS_A && (RM == 4 || RM == 8 || RM == 16)
+#if TRANS_A != 0 && (RM == 4 || RM == 8 || RM == 16)
 /* With TRANS_A the RM rows at one k are RM consecutive floats: one vector load
  * per k for a full block (scalar loads made the sums cost as much as the
  * product where C has one column block, e.g. dW of a 32 -> 128 layer). */
@@ -254,10 +252,11 @@ typedef float16 rsum_t;
 #define RSUM_VEC 0
 #endif
 
-inline void row_sums(__global const float *A, int lda, int m0, int M, int K, __global float *rsum)
+inline __attribute__((always_inline)) void row_sums(int ta, __global const float *A, int lda, int m0, int M, int K,
+                                                    __global float *rsum)
 {
 #if RSUM_VEC
-    if (m0 + RM <= M) {
+    if (ta && m0 + RM <= M) {
         rsum_t v = (rsum_t)0.0f;
         for (int k = 0; k < K; k++) v += RSUM_LOAD(A + k * lda + m0);
         RSUM_STORE(v, rsum + m0);
@@ -286,6 +285,9 @@ inline void row_sums(__global const float *A, int lda, int m0, int M, int K, __g
 #define GEMM_WANT(n) (GEMM_ONLY == (n))
 #else
 #define GEMM_WANT(n) 1
+#endif
+#if TRANS_A < 0 && !(defined(GEMM_ONLY) && GEMM_ONLY == 1)
+#error "TRANS_A = -1 (chosen at run time) is for gemm_outer alone: build it with GEMM_ONLY=1"
 #endif
 
 #define GEMM_ARGS                                                              \
@@ -360,7 +362,7 @@ inline void row_sums(__global const float *A, int lda, int m0, int M, int K, __g
 
 #if GEMM_WANT(1)
 /* A full block: every load and store is in range. */
-inline void outer_full(int m0, int n0, int K, float alpha, float beta,
+inline __attribute__((always_inline)) void outer_full(int ta, int m0, int n0, int K, float alpha, float beta,
                        __global const float *A, int lda, __global const float *B, int ldb,
                        __global float *C, int ldc, __global const float *bias, float slope,
                        __global const float *Y, float gslope, int act_code, int gact_code)
@@ -421,7 +423,7 @@ inline void outer_full(int m0, int n0, int K, float alpha, float beta,
  * fewer columns get scalar accumulators. So an edge costs about what a full block
  * costs, instead of a fully scalar path (N = 784 = 24 * 32 + 16 would otherwise
  * spend more time in its last 2% of columns than in the rest). */
-inline void outer_edge(int m0, int n0, int M, int N, int K, float alpha, float beta,
+inline __attribute__((always_inline)) void outer_edge(int ta, int m0, int n0, int M, int N, int K, float alpha, float beta,
                        __global const float *A, int lda, __global const float *B, int ldb,
                        __global float *C, int ldc, __global const float *bias, float slope,
                        __global const float *Y, float gslope, int act_code, int gact_code)
@@ -466,16 +468,54 @@ inline void outer_edge(int m0, int n0, int M, int N, int K, float alpha, float b
     store_rows(s, NB, min(RM, M - m0), nc, m0, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
 }
 
-__kernel void gemm_outer(GEMM_ARGS)
+/* One register block of C, for op(A) = A^T when ta (a constant at each call). */
+inline __attribute__((always_inline)) void outer_block(int ta, int m0, int n0, int M, int N, int K, float alpha,
+                                                       float beta, __global const float *A, int lda,
+                                                       __global const float *B, int ldb, __global float *C, int ldc,
+                                                       __global const float *bias, float slope,
+                                                       __global const float *Y, float gslope, int act_code,
+                                                       int gact_code, __global float *rsum, int rsum_on)
+{
+    if (m0 + RM <= M && n0 + NB <= N)
+        outer_full(ta, m0, n0, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
+    else
+        outer_edge(ta, m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope, act_code,
+                   gact_code);
+    if (rsum_on && n0 == 0) row_sums(ta, A, lda, m0, M, K, rsum);
+}
+
+/* outer_block for A and for A^T as functions of their own, called from the
+ * kernel: PoCL emits three versions of a kernel's body (one per launch path),
+ * so a block inlined into it would be compiled three times over (a third more
+ * of a first run's compile for the MLP's gemm_outer). */
+#define OUTER_BLOCK_FN(NAME, TA)                                                            \
+    __attribute__((noinline)) void NAME(int m0, int n0, int M, int N, int K, float alpha, float beta, \
+                                        __global const float *A, int lda, __global const float *B, int ldb, \
+                                        __global float *C, int ldc, __global const float *bias, float slope, \
+                                        __global const float *Y, float gslope, int act_code, int gact_code, \
+                                        __global float *rsum, int rsum_on)                                  \
+    {                                                                                                        \
+        outer_block(TA, m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope,       \
+                    act_code, gact_code, rsum, rsum_on);                                                     \
+    }
+OUTER_BLOCK_FN(outer_block_a, 0)
+OUTER_BLOCK_FN(outer_block_at, 1)
+
+/* trans_a: whether op(A) = A^T, read only when built with TRANS_A = -1. */
+__kernel void gemm_outer(GEMM_ARGS, int trans_a)
 {
     int n0 = get_global_id(0) * NB, m0 = get_global_id(1) * RM;
     if (n0 >= N || m0 >= M) return;
     GEMM_OFFSETS();
-    if (m0 + RM <= M && n0 + NB <= N)
-        outer_full(m0, n0, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
+#if TRANS_A >= 0
+    trans_a = TRANS_A;
+#endif
+    if (trans_a)
+        outer_block_at(m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope, act_code,
+                       gact_code, rsum, rsum_on);
     else
-        outer_edge(m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
-    if (rsum_on && n0 == 0) row_sums(A, lda, m0, M, K, rsum);
+        outer_block_a(m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope, act_code,
+                      gact_code, rsum, rsum_on);
 }
 
 #endif /* GEMM_WANT(1) */
@@ -517,6 +557,7 @@ inline void packed_panel(__local float *bt, int n0, int N, int K, __global const
 
 __kernel void gemm_packed(GEMM_ARGS, int MS)
 {
+    const int ta = TRANS_A;
     __local float bt[KMAX * NB];
     int n0 = get_group_id(0) * NB;
     GEMM_OFFSETS();
@@ -550,7 +591,7 @@ __kernel void gemm_packed(GEMM_ARGS, int MS)
             store_rows(s, NB, min(RM, M - m0), nc, m0, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code,
                        gact_code);
         }
-        if (rsum_on && n0 == 0) row_sums(A, lda, m0, M, K, rsum);
+        if (rsum_on && n0 == 0) row_sums(ta, A, lda, m0, M, K, rsum);
     }
 }
 
@@ -606,7 +647,7 @@ __kernel void gemm_dot(GEMM_ARGS)
 
     store_rows(s, RN, min(RM, M - m0), min(RN, N - n0), m0, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code,
                gact_code);
-    if (rsum_on && n0 == 0) row_sums(A, lda, m0, M, K, rsum);
+    if (rsum_on && n0 == 0) row_sums(0, A, lda, m0, M, K, rsum);
 }
 
 #endif /* GEMM_WANT(3) */
@@ -623,7 +664,8 @@ __kernel void gemm_epilogue(int M, int N, __global float *C, int c_off, int ldc,
     int n = get_global_id(0), m = get_global_id(1);
     if (n >= N || m >= M) return;
     if (rsum_on && n == 0) {
-        __global const float *p = A + a_off + (TRANS_A ? m : m * lda);
+        const int ta = TRANS_A;
+        __global const float *p = A + a_off + (ta ? m : m * lda);
         float s = 0.0f;
         for (int k = 0; k < K; k++) s += A_ROW_AT(p, k);
         rsum[rsum_off + m] = s;

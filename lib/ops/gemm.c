@@ -273,8 +273,8 @@ static aecl_status set_gemm_args(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_des
     return set_rsum_args(ctx, k, RSUM_ARG, io);
 }
 
-/* Index of gemm_packed's MS argument: after GEMM_ARGS. */
-enum { PACKED_MS_ARG = RSUM_ARG + 3 };
+/* The argument after GEMM_ARGS: gemm_packed's MS, gemm_outer's trans_a. */
+enum { LAST_ARG = RSUM_ARG + 3 };
 
 static aecl_status prepare_own(aecl_ctx *ctx, const aecl_gemm_desc *d, const aecl_gemm_bufs *io, aecl_launch *out)
 {
@@ -282,18 +282,22 @@ static aecl_status prepare_own(aecl_ctx *ctx, const aecl_gemm_desc *d, const aec
     int packed = !strcmp(c.kernel, "gemm_packed"), only = packed ? 2 : !strcmp(c.kernel, "gemm_dot") ? 3 : 1;
     char opts[256], kmax[32] = "";
     if (packed) snprintf(kmax, sizeof kmax, " -DKMAX=%d", c.kmax);
+    /* gemm_outer takes the transpose of A at run time (-DTRANS_A=-1): a dense
+     * layer's dX (A) and dW (A^T) share one program, one front end less on a
+     * first run and one preprocessing less on every later one. */
     snprintf(opts, sizeof opts,
              "-DGEMM_ONLY=%d -DTRANS_A=%d -DTRANS_B=%d -DACT=%d -DHAS_BIAS=%d -DGRAD_ACT=%d -DVW=%d -DRM=%d -DRNV=%d "
              "-DRN=%d%s",
-             only, d->trans_a, d->trans_b, -1, io->bias != NULL, -1, c.vw, c.rm, c.rnv, c.rn,
+             only, only == 1 ? -1 : d->trans_a, d->trans_b, -1, io->bias != NULL, -1, c.vw, c.rm, c.rnv, c.rn,
              kmax);
     cl_kernel k;
     AECL_TRY(aecl_kernel_create(ctx, "gemm.cl", opts, c.kernel, &k));
     if (packed) grid_packed(ctx, d, &c);
     else grid_blocks(ctx, k, d, &c);
     aecl_status st = set_gemm_args(ctx, k, d, io);
-    cl_int err = packed ? clSetKernelArg(k, PACKED_MS_ARG, sizeof c.block_m, &c.block_m) : CL_SUCCESS;
-    if (st == AECL_OK && err != CL_SUCCESS) st = aecl_fail_cl(ctx, err, "clSetKernelArg(MS)", __FILE__, __LINE__);
+    cl_int err = packed ? clSetKernelArg(k, LAST_ARG, sizeof c.block_m, &c.block_m)
+                 : only == 1 ? clSetKernelArg(k, LAST_ARG, sizeof d->trans_a, &d->trans_a) : CL_SUCCESS;
+    if (st == AECL_OK && err != CL_SUCCESS) st = aecl_fail_cl(ctx, err, "clSetKernelArg", __FILE__, __LINE__);
     if (st != AECL_OK) {
         clReleaseKernel(k);
         return st;
