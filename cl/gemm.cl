@@ -555,17 +555,18 @@ inline void packed_panel(__local float *bt, int n0, int N, int K, __global const
     }
 }
 
-__kernel void gemm_packed(GEMM_ARGS, int MS)
+/* Rows [m_begin, m_end) of C's column block n0 from the panel bt: an item's
+ * work. A function of its own, not inlined into the kernel, which PoCL emits in
+ * three versions (see outer_block_a): compiled once, not three times. */
+__attribute__((noinline)) void packed_rows(__local const float *bt, int n0, int m_begin, int m_end, int M, int N,
+                                           int K, float alpha, float beta, __global const float *A, int lda,
+                                           __global float *C, int ldc, __global const float *bias, float slope,
+                                           __global const float *Y, float gslope, int act_code, int gact_code,
+                                           __global float *rsum, int rsum_on)
 {
     const int ta = TRANS_A;
-    __local float bt[KMAX * NB];
-    int n0 = get_group_id(0) * NB;
-    GEMM_OFFSETS();
-    packed_panel(bt, n0, N, K, B, ldb);
-    barrier(CLK_LOCAL_MEM_FENCE);
-
-    int nc = min(NB, N - n0), m_end = min(M, (int)get_global_id(1) * MS + MS);
-    for (int m0 = get_global_id(1) * MS; m0 < m_end; m0 += RM) {
+    int nc = min(NB, N - n0);
+    for (int m0 = m_begin; m0 < m_end; m0 += RM) {
         vec_t acc[RM][RNV];
 #pragma unroll
         for (int i = 0; i < RM; i++)
@@ -593,6 +594,17 @@ __kernel void gemm_packed(GEMM_ARGS, int MS)
         }
         if (rsum_on && n0 == 0) row_sums(ta, A, lda, m0, M, K, rsum);
     }
+}
+
+__kernel void gemm_packed(GEMM_ARGS, int MS)
+{
+    __local float bt[KMAX * NB];
+    int n0 = get_group_id(0) * NB, m_begin = get_global_id(1) * MS;
+    GEMM_OFFSETS();
+    packed_panel(bt, n0, N, K, B, ldb);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    packed_rows(bt, n0, m_begin, min(M, m_begin + MS), M, N, K, alpha, beta, A, lda, C, ldc, bias, slope, Y, gslope,
+                act_code, gact_code, rsum, rsum_on);
 }
 
 #endif /* GEMM_WANT(2) */
