@@ -4,9 +4,8 @@
 
 /* Work-items: channel block kb (fastest: neighbours share input pixels), pixel
  * block, oh, n. */
-__kernel void conv_fwd(CONV_FWD_ARGS)
+CONV_ITEM_FN conv_fwd_item(int id, CONV_FWD_ARGS)
 {
-    int id = get_global_id(0);
     int nkb = Kp / (CONV_VW * CONV_KV), nwb = (Wo + CONV_P - 1) / CONV_P;
     int kb = id % nkb;
     id /= nkb;
@@ -42,6 +41,8 @@ __kernel void conv_fwd(CONV_FWD_ARGS)
         conv_store(acc[u], bias + b_off, has_bias, y + y_off, K, Ho, Wo, n, oh, ow0, 1, k0 + u * CONV_VW, act,
                    slope);
 }
+
+__kernel void conv_fwd(CONV_FWD_ARGS) { conv_fwd_item(get_global_id(0), CONV_FWD_NAMES); }
 
 /* Work-items: kb, (phase r, block of same-phase columns), oh, n. Output columns
  * ow = r + s m for m = qb*CONV_P + q; input column iw feeds ow through tap j iff

@@ -183,6 +183,27 @@ CONV_INLINE void conv_store_dot(cvec *acc, __global const float *bias, int has_b
     __global const float *xp, int x_off, __global const float *wt, int wt_off, __global const float *bias,      \
         int b_off, __global float *y, int y_off, int N, int C, int Cs, int sw, int sc, int Hp, int Wp, int K,   \
         int Kp, int Ho, int Wo, int kh, int kw, int stride, int pad, int PL, int has_bias, int act, float slope
+#define CONV_FWD_NAMES                                                                                           \
+    xp, x_off, wt, wt_off, bias, b_off, y, y_off, N, C, Cs, sw, sc, Hp, Wp, K, Kp, Ho, Wo, kh, kw, stride, pad, PL, \
+        has_bias, act, slope
+
+/* The weight-gradient kernels' arguments (conv_wgrad.cl, conv_px.cl). */
+#define CONV_WGRAD_ARGS                                                                                          \
+    __global const float *xp, int x_off, __global const float *dy, int d_off, __global float *part, int p_off,  \
+        int N, int C, int Cs, int sw, int sc, int Hp, int Wp, int K, int Kp, int Hd, int Wd, int PT, int PL,    \
+        int Ho, int Wo, int kh, int kw, int stride, int n_chunk
+#define CONV_WGRAD_NAMES                                                                                         \
+    xp, x_off, dy, d_off, part, p_off, N, C, Cs, sw, sc, Hp, Wp, K, Kp, Hd, Wd, PT, PL, Ho, Wo, kh, kw, stride,  \
+        n_chunk
+
+/* A kernel that is a call of its item function, NAME_item(id, ...), not
+ * inlined: PoCL emits three versions of a kernel's body (one per launch path),
+ * and an item's unrolled register block inlined there is compiled three times
+ * over (the conv AE's cold start: 0.9 s more). conv_fwd_px and conv_tr_fwd keep
+ * their bodies in the kernel: as calls they ran 25% and 3-5% slower
+ * (bench_conv --ab), the work-item loop around an inlined body lifting what
+ * the items share. */
+#define CONV_ITEM_FN __attribute__((noinline)) void
 
 #ifdef CONV_HAVE_PX
 /* CONV_P inputs s apart from p: a vector load, or for s = 2 the even lanes of

@@ -6,9 +6,8 @@
  * would be mostly padding: one channel per work-item, vectors over input
  * channels (xp and wt are padded to Cs channels with zeros). Work-items: k
  * (fastest), pixel block, oh, n. */
-__kernel void conv_fwd_dot(CONV_FWD_ARGS)
+CONV_ITEM_FN conv_fwd_dot_item(int id, CONV_FWD_ARGS)
 {
-    int id = get_global_id(0);
     int nwb = (Wo + CONV_P - 1) / CONV_P;
     int k = id % K;
     id /= K;
@@ -35,11 +34,12 @@ __kernel void conv_fwd_dot(CONV_FWD_ARGS)
     conv_store_dot(acc, bias + b_off, has_bias, y + y_off, K, Ho, Wo, n, oh, ow0, 1, k, act, slope);
 }
 
+__kernel void conv_fwd_dot(CONV_FWD_ARGS) { conv_fwd_dot_item(get_global_id(0), CONV_FWD_NAMES); }
+
 /* conv_tr_fwd for few output channels: one channel per work-item, vectors over
  * input channels. Work-items: k (fastest), (phase, pixel block), oh, n. */
-__kernel void conv_tr_fwd_dot(CONV_FWD_ARGS)
+CONV_ITEM_FN conv_tr_fwd_dot_item(int id, CONV_FWD_ARGS)
 {
-    int id = get_global_id(0);
     int nq = (Wo + stride - 1) / stride, nqb = (nq + CONV_P - 1) / CONV_P;
     int k = id % K;
     id /= K;
@@ -69,4 +69,6 @@ __kernel void conv_tr_fwd_dot(CONV_FWD_ARGS)
     conv_store_dot(acc, bias + b_off, has_bias, y + y_off, K, Ho, Wo, n, oh, r + stride * m0, stride, k, act,
                    slope);
 }
+
+__kernel void conv_tr_fwd_dot(CONV_FWD_ARGS) { conv_tr_fwd_dot_item(get_global_id(0), CONV_FWD_NAMES); }
 

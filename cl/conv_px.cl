@@ -87,12 +87,8 @@ __kernel void conv_fwd_px(CONV_FWD_ARGS)
  * conv_xrow's reads): no masks. CONV_KB output-gradient channels x CONV_WJ taps
  * per work-item; taps in (c, i, j) order. Same arguments as conv_wgrad (dy
  * NCHW: Kp = K channels). */
-__kernel void conv_wgrad_px(__global const float *xp, int x_off, __global const float *dy, int d_off,
-                            __global float *part, int p_off, int N, int C, int Cs, int sw, int sc, int Hp, int Wp,
-                            int K, int Kp, int Hd, int Wd, int PT, int PL, int Ho, int Wo, int kh, int kw,
-                            int stride, int n_chunk)
+CONV_ITEM_FN conv_wgrad_px_item(int id, CONV_WGRAD_ARGS)
 {
-    int id = get_global_id(0);
     int R = C * kh * kw, nkb = (K + CONV_KB - 1) / CONV_KB, nrb = (R + CONV_WJ - 1) / CONV_WJ;
     int kb = id % nkb;
     id /= nkb;
@@ -134,5 +130,7 @@ __kernel void conv_wgrad_px(__global const float *xp, int x_off, __global const 
         for (int b = 0; b < CONV_WJ && r0 + b < R; b++)
             part[(k0 + u) * R + r0 + b] = VEC_SUM(CONV_P, acc[u][b]);
 }
+
+__kernel void conv_wgrad_px(CONV_WGRAD_ARGS) { conv_wgrad_px_item(get_global_id(0), CONV_WGRAD_NAMES); }
 #endif
 

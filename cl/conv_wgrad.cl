@@ -9,12 +9,8 @@
  * (fastest), tap block, s. A block is CONV_WJ consecutive taps in (i, j, c)
  * order, c fastest: with NHWC input, one run of channels of one pixel. Taps
  * past R are clamped (computed twice, not stored). */
-__kernel void conv_wgrad(__global const float *xp, int x_off, __global const float *dy, int d_off,
-                         __global float *part, int p_off, int N, int C, int Cs, int sw, int sc, int Hp, int Wp,
-                         int K, int Kp, int Hd, int Wd, int PT, int PL, int Ho, int Wo, int kh, int kw, int stride,
-                         int n_chunk)
+CONV_ITEM_FN conv_wgrad_item(int id, CONV_WGRAD_ARGS)
 {
-    int id = get_global_id(0);
     int R = C * kh * kw, nkb = Kp / (CONV_VW * CONV_KV), nrb = (R + CONV_WJ - 1) / CONV_WJ;
     int kb = id % nkb;
     id /= nkb;
@@ -62,4 +58,6 @@ __kernel void conv_wgrad(__global const float *xp, int x_off, __global const flo
         }
     }
 }
+
+__kernel void conv_wgrad(CONV_WGRAD_ARGS) { conv_wgrad_item(get_global_id(0), CONV_WGRAD_NAMES); }
 
