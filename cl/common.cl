@@ -1,7 +1,10 @@
+//@require gemm.cl
 //@require eltwise.cl
 //@require reduce.cl
 //@require loss.cl
 //@require random.cl
 //@require optim.cl
 /* The common program (lib/ops/common_kernels.c): the files above as one
- * program, built once per device with LOSS_VW, RNG_K, OPT_CHUNK and OPT_SQ_K. */
+ * program, built once per device with LOSS_VW, RNG_K, OPT_CHUNK and OPT_SQ_K,
+ * and with gemm.cl's options for gemm_outer and, on CPUs, gemm_packed (the
+ * dense layers' products, transposes and bias at run time). */

@@ -2,8 +2,10 @@
 /* SGEMM with a fused epilogue, row-major:
  *   C[M,N] = act(alpha * op(A) * op(B) + beta * C + bias[N])
  * op(A) is A[M,K] (TRANS_A 0) or A^T with A stored [K,M] (TRANS_A 1); for
- * gemm_outer, TRANS_A -1 leaves the choice to its trans_a argument;
+ * gemm_outer, TRANS_A -1 leaves the choice to its trans_a argument (and
+ * gemm_packed, built next to it, takes op(A) = A);
  * op(B) is B[K,N] (TRANS_B 0) or B^T with B stored [N,K] (TRANS_B 1).
+ * HAS_BIAS -1: gemm_outer's and gemm_packed's has_bias argument decides.
  * Each buffer comes with an element offset (operands may sit in one arena).
  *
  * Kernels (the host picks one from the transposes, K and the device):
@@ -54,6 +56,9 @@
 #endif
 #ifndef HAS_BIAS
 #define HAS_BIAS 0
+#endif
+#if HAS_BIAS < -1 || HAS_BIAS > 1
+#error "HAS_BIAS is 0, 1 or -1 (a run-time argument)"
 #endif
 /* Activation whose derivative (from its output Y) multiplies the result; 0: none;
  * -1: the gact_code argument picks it at run time. */
@@ -142,30 +147,26 @@ typedef float16 vec_t;
 #define B_AT(k, n) B[(k) * ldb + (n)]
 #endif
 
-/* The bias at column n, as a float or as the vector from n (0 without HAS_BIAS:
- * the bias argument is then unset). */
-#if HAS_BIAS
-#define BIAS1(n) bias[n]
-#define BIASV(n) VLOAD(bias + (n))
-#else
-#define BIAS1(n) 0.0f
-#define BIASV(n) ((vec_t)0.0f)
-#endif
+/* The bias at column n, as a float or as the vector from n, where `hb`, an int
+ * in scope, is nonzero (HAS_BIAS, or the kernel's has_bias argument); 0 and no
+ * read otherwise (the host then binds C as the bias, never read). */
+#define BIAS1(n) (hb ? bias[n] : 0.0f)
+#define BIASV(n) (hb ? VLOAD(bias + (n)) : (vec_t)0.0f)
 #define LOAD1(p) (*(p))
 
 /* The store epilogue, written once for one value (finish1: T float, LD LOAD1)
  * and one vector (finishv: T vec_t, LD VLOAD): alpha*acc + beta*C + b (b the
- * bias, see BIAS1/BIASV), the activation, then times act'(y). c and y point at
+ * bias where hb, see BIAS1/BIASV), the activation, then times act'(y). c and y point at
  * the output's place in C and in Y; C is read only when beta != 0, Y only with
  * GRAD_ACT. */
 #define GEMM_FINISH(NAME, T, LD, F, G)                                         \
-    inline __attribute__((always_inline)) T NAME(T acc, float alpha, float beta, __global const float *c, T b, \
-                                                 float slope, __global const float *y, float gslope, int act_code, \
-                                                 int gact_code)                \
+    inline __attribute__((always_inline)) T NAME(T acc, float alpha, float beta, __global const float *c, int hb, \
+                                                 T b, float slope, __global const float *y, float gslope, \
+                                                 int act_code, int gact_code)  \
     {                                                                          \
         T v = alpha * acc;                                                     \
         if (beta != 0.0f) v = MAD((T)beta, LD(c), v);                          \
-        if (HAS_BIAS) v += b;                                                  \
+        if (hb) v += b;                                                        \
         v = ACTIVATE(F, v, slope, act_code);                                   \
         if (GRAD_WANTED(gact_code)) v = GRAD_MUL(G, T, v, LD(y), gslope, gact_code); \
         return v;                                                              \
@@ -192,7 +193,7 @@ GEMM_FINISH(finishv, vec_t, VLOAD, act_apply_vec, act_grad_vec)
  * of RM * RNV, which halves PoCL's compile of these kernels (gemm_packed 2.4 ->
  * 1.2 s); the loop runs once per block, after the K loop. */
 inline __attribute__((always_inline)) void store_block(vec_t acc[RM][RNV], int m0, int n0, float alpha,
-                                                       float beta, __global float *C, int ldc,
+                                                       float beta, __global float *C, int ldc, int hb,
                                                        __global const float *bias, float slope,
                                                        __global const float *Y, float gslope, int act_code, int gact_code)
 {
@@ -204,7 +205,7 @@ inline __attribute__((always_inline)) void store_block(vec_t acc[RM][RNV], int m
 #pragma unroll 1
     for (int t = 0; t < RM * RNV; t++) {
         int n = n0 + t % RNV * VW, at = (m0 + t / RNV) * ldc + n;
-        VSTORE(finishv(v[t], alpha, beta, C + at, BIASV(n), slope, Y + at, gslope, act_code, gact_code), C + at);
+        VSTORE(finishv(v[t], alpha, beta, C + at, hb, BIASV(n), slope, Y + at, gslope, act_code, gact_code), C + at);
     }
 }
 
@@ -212,7 +213,7 @@ inline __attribute__((always_inline)) void store_block(vec_t acc[RM][RNV], int m
  * one into rows m0.. of C from column n0: the edge blocks of gemm_outer and
  * gemm_packed, and gemm_dot. Not unrolled, for the reason given at store_block. */
 inline __attribute__((always_inline)) void store_rows(const float *s, int ld, int mr, int nc, int m0, int n0,
-                                                      float alpha, float beta, __global float *C, int ldc,
+                                                      float alpha, float beta, __global float *C, int ldc, int hb,
                                                       __global const float *bias, float slope,
                                                       __global const float *Y, float gslope, int act_code,
                                                       int gact_code)
@@ -221,7 +222,7 @@ inline __attribute__((always_inline)) void store_rows(const float *s, int ld, in
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < nc; j++) {
             int at = (m0 + i) * ldc + n0 + j;
-            C[at] = finish1(s[i * ld + j], alpha, beta, C + at, BIAS1(n0 + j), slope, Y + at, gslope, act_code,
+            C[at] = finish1(s[i * ld + j], alpha, beta, C + at, hb, BIAS1(n0 + j), slope, Y + at, gslope, act_code,
                             gact_code);
         }
 }
@@ -278,16 +279,20 @@ inline __attribute__((always_inline)) void row_sums(int ta, __global const float
         if (m0 + i < M) rsum[m0 + i] = s[i];
 }
 
-/* GEMM_ONLY=n keeps only kernel n (1 gemm_outer, 2 gemm_packed, 3 gemm_dot,
- * 4 gemm_epilogue): the host builds just the one it launches, which saves
- * compile time. Unset: all of them. */
-#ifdef GEMM_ONLY
-#define GEMM_WANT(n) (GEMM_ONLY == (n))
+/* GEMM_KERNELS, a bit mask, keeps only these kernels: 1 gemm_outer, 2
+ * gemm_packed, 4 gemm_dot, 8 gemm_epilogue. The host builds just those it
+ * launches, which saves compile time. Unset: all of them. */
+#ifdef GEMM_KERNELS
+#define GEMM_WANT(bit) ((GEMM_KERNELS & (bit)) != 0)
 #else
-#define GEMM_WANT(n) 1
+#define GEMM_WANT(bit) 1
 #endif
-#if TRANS_A < 0 && !(defined(GEMM_ONLY) && GEMM_ONLY == 1)
-#error "TRANS_A = -1 (chosen at run time) is for gemm_outer alone: build it with GEMM_ONLY=1"
+#define GEMM_OUTER 1
+#define GEMM_PACKED 2
+#define GEMM_DOT 4
+#define GEMM_EPILOGUE 8
+#if (TRANS_A < 0 || HAS_BIAS < 0) && (GEMM_WANT(GEMM_DOT) || GEMM_WANT(GEMM_EPILOGUE))
+#error "TRANS_A = -1 and HAS_BIAS = -1 (chosen at run time) are for gemm_outer and gemm_packed: set GEMM_KERNELS"
 #endif
 
 #define GEMM_ARGS                                                              \
@@ -306,7 +311,7 @@ inline __attribute__((always_inline)) void row_sums(int ta, __global const float
         B += b_off;                                                            \
         C += c_off;                                                            \
         Y += y_off;                                                            \
-        if (HAS_BIAS) bias += bias_off;                                        \
+        bias += bias_off;                                                      \
         rsum += rsum_off;                                                      \
     } while (0)
 
@@ -360,11 +365,11 @@ inline __attribute__((always_inline)) void row_sums(int ta, __global const float
 #define TRANSPOSE_VW(t) ((void)0)
 #endif
 
-#if GEMM_WANT(1)
+#if GEMM_WANT(GEMM_OUTER)
 /* A full block: every load and store is in range. */
 inline __attribute__((always_inline)) void outer_full(int ta, int m0, int n0, int K, float alpha, float beta,
                        __global const float *A, int lda, __global const float *B, int ldb,
-                       __global float *C, int ldc, __global const float *bias, float slope,
+                       __global float *C, int ldc, int hb, __global const float *bias, float slope,
                        __global const float *Y, float gslope, int act_code, int gact_code)
 {
     vec_t acc[RM][RNV];
@@ -415,7 +420,7 @@ inline __attribute__((always_inline)) void outer_full(int ta, int m0, int n0, in
     }
 #endif
 
-    store_block(acc, m0, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
+    store_block(acc, m0, n0, alpha, beta, C, ldc, hb, bias, slope, Y, gslope, act_code, gact_code);
 }
 
 /* An edge block. Rows past M repeat row M-1 (computed, not stored); the complete
@@ -425,7 +430,7 @@ inline __attribute__((always_inline)) void outer_full(int ta, int m0, int n0, in
  * spend more time in its last 2% of columns than in the rest). */
 inline __attribute__((always_inline)) void outer_edge(int ta, int m0, int n0, int M, int N, int K, float alpha, float beta,
                        __global const float *A, int lda, __global const float *B, int ldb,
-                       __global float *C, int ldc, __global const float *bias, float slope,
+                       __global float *C, int ldc, int hb, __global const float *bias, float slope,
                        __global const float *Y, float gslope, int act_code, int gact_code)
 {
     int nc = min(NB, N - n0), nvf = nc / VW, nrem = nc - nvf * VW, nr0 = n0 + nvf * VW;
@@ -465,21 +470,23 @@ inline __attribute__((always_inline)) void outer_edge(int ta, int m0, int n0, in
         for (int j = 0; j < RNV; j++) VSTORE(acc[i][j], s + i * NB + j * VW);
         for (int r = 0; r < nrem; r++) s[i * NB + nvf * VW + r] = accr[i][r];
     }
-    store_rows(s, NB, min(RM, M - m0), nc, m0, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
+    store_rows(s, NB, min(RM, M - m0), nc, m0, n0, alpha, beta, C, ldc, hb, bias, slope, Y, gslope, act_code,
+               gact_code);
 }
 
 /* One register block of C, for op(A) = A^T when ta (a constant at each call). */
 inline __attribute__((always_inline)) void outer_block(int ta, int m0, int n0, int M, int N, int K, float alpha,
                                                        float beta, __global const float *A, int lda,
                                                        __global const float *B, int ldb, __global float *C, int ldc,
-                                                       __global const float *bias, float slope,
+                                                       int hb, __global const float *bias, float slope,
                                                        __global const float *Y, float gslope, int act_code,
                                                        int gact_code, __global float *rsum, int rsum_on)
 {
     if (m0 + RM <= M && n0 + NB <= N)
-        outer_full(ta, m0, n0, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
+        outer_full(ta, m0, n0, K, alpha, beta, A, lda, B, ldb, C, ldc, hb, bias, slope, Y, gslope, act_code,
+                   gact_code);
     else
-        outer_edge(ta, m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope, act_code,
+        outer_edge(ta, m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, hb, bias, slope, Y, gslope, act_code,
                    gact_code);
     if (rsum_on && n0 == 0) row_sums(ta, A, lda, m0, M, K, rsum);
 }
@@ -491,18 +498,19 @@ inline __attribute__((always_inline)) void outer_block(int ta, int m0, int n0, i
 #define OUTER_BLOCK_FN(NAME, TA)                                                            \
     __attribute__((noinline)) void NAME(int m0, int n0, int M, int N, int K, float alpha, float beta, \
                                         __global const float *A, int lda, __global const float *B, int ldb, \
-                                        __global float *C, int ldc, __global const float *bias, float slope, \
-                                        __global const float *Y, float gslope, int act_code, int gact_code, \
-                                        __global float *rsum, int rsum_on)                                  \
+                                        __global float *C, int ldc, int hb, __global const float *bias,     \
+                                        float slope, __global const float *Y, float gslope, int act_code,   \
+                                        int gact_code, __global float *rsum, int rsum_on)                   \
     {                                                                                                        \
-        outer_block(TA, m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope,       \
+        outer_block(TA, m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, hb, bias, slope, Y, gslope,   \
                     act_code, gact_code, rsum, rsum_on);                                                     \
     }
 OUTER_BLOCK_FN(outer_block_a, 0)
 OUTER_BLOCK_FN(outer_block_at, 1)
 
-/* trans_a: whether op(A) = A^T, read only when built with TRANS_A = -1. */
-__kernel void gemm_outer(GEMM_ARGS, int trans_a)
+/* trans_a: whether op(A) = A^T, read only when built with TRANS_A = -1;
+ * has_bias likewise with HAS_BIAS = -1. */
+__kernel void gemm_outer(GEMM_ARGS, int trans_a, int has_bias)
 {
     int n0 = get_global_id(0) * NB, m0 = get_global_id(1) * RM;
     if (n0 >= N || m0 >= M) return;
@@ -510,15 +518,18 @@ __kernel void gemm_outer(GEMM_ARGS, int trans_a)
 #if TRANS_A >= 0
     trans_a = TRANS_A;
 #endif
+#if HAS_BIAS >= 0
+    has_bias = HAS_BIAS;
+#endif
     if (trans_a)
-        outer_block_at(m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope, act_code,
-                       gact_code, rsum, rsum_on);
+        outer_block_at(m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, has_bias, bias, slope, Y, gslope,
+                       act_code, gact_code, rsum, rsum_on);
     else
-        outer_block_a(m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias, slope, Y, gslope, act_code,
-                      gact_code, rsum, rsum_on);
+        outer_block_a(m0, n0, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, has_bias, bias, slope, Y, gslope,
+                      act_code, gact_code, rsum, rsum_on);
 }
 
-#endif /* GEMM_WANT(1) */
+#endif /* GEMM_WANT(GEMM_OUTER) */
 
 /* ---- gemm_packed: op(B) = B^T with B stored [N,K], panel in local memory -------
  * A work-group owns NB columns of C: its items first transpose the B panel
@@ -527,7 +538,7 @@ __kernel void gemm_outer(GEMM_ARGS, int trans_a)
  * from the panel. The transposition is paid once per group instead of once per
  * register block. Needs K <= KMAX (the host checks); meant for CPUs, where local
  * memory is ordinary cached memory. */
-#if GEMM_WANT(2)
+#if GEMM_WANT(GEMM_PACKED)
 #ifndef KMAX
 #define KMAX 1024
 #endif
@@ -560,11 +571,11 @@ inline void packed_panel(__local float *bt, int n0, int N, int K, __global const
  * three versions (see outer_block_a): compiled once, not three times. */
 __attribute__((noinline)) void packed_rows(__local const float *bt, int n0, int m_begin, int m_end, int M, int N,
                                            int K, float alpha, float beta, __global const float *A, int lda,
-                                           __global float *C, int ldc, __global const float *bias, float slope,
-                                           __global const float *Y, float gslope, int act_code, int gact_code,
-                                           __global float *rsum, int rsum_on)
+                                           __global float *C, int ldc, int hb, __global const float *bias,
+                                           float slope, __global const float *Y, float gslope, int act_code,
+                                           int gact_code, __global float *rsum, int rsum_on)
 {
-    const int ta = TRANS_A;
+    const int ta = TRANS_A > 0; /* TRANS_A = -1 is gemm_outer's: op(A) = A here */
     int nc = min(NB, N - n0);
     for (int m0 = m_begin; m0 < m_end; m0 += RM) {
         vec_t acc[RM][RNV];
@@ -581,7 +592,7 @@ __attribute__((noinline)) void packed_rows(__local const float *bt, int n0, int 
             OUTER_STEP(k, b);
         }
         if (m0 + RM <= M && nc == NB) {
-            store_block(acc, m0, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code, gact_code);
+            store_block(acc, m0, n0, alpha, beta, C, ldc, hb, bias, slope, Y, gslope, act_code, gact_code);
         } else {
             /* (the copy is unrolled so acc stays in registers) */
             float s[RM * NB];
@@ -589,29 +600,33 @@ __attribute__((noinline)) void packed_rows(__local const float *bt, int n0, int 
             for (int i = 0; i < RM; i++)
 #pragma unroll
                 for (int j = 0; j < RNV; j++) VSTORE(acc[i][j], s + i * NB + j * VW);
-            store_rows(s, NB, min(RM, M - m0), nc, m0, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code,
-                       gact_code);
+            store_rows(s, NB, min(RM, M - m0), nc, m0, n0, alpha, beta, C, ldc, hb, bias, slope, Y, gslope,
+                       act_code, gact_code);
         }
         if (rsum_on && n0 == 0) row_sums(ta, A, lda, m0, M, K, rsum);
     }
 }
 
-__kernel void gemm_packed(GEMM_ARGS, int MS)
+/* MS: rows of C per item; has_bias as gemm_outer's. */
+__kernel void gemm_packed(GEMM_ARGS, int MS, int has_bias)
 {
     __local float bt[KMAX * NB];
     int n0 = get_group_id(0) * NB, m_begin = get_global_id(1) * MS;
     GEMM_OFFSETS();
+#if HAS_BIAS >= 0
+    has_bias = HAS_BIAS;
+#endif
     packed_panel(bt, n0, N, K, B, ldb);
     barrier(CLK_LOCAL_MEM_FENCE);
-    packed_rows(bt, n0, m_begin, min(M, m_begin + MS), M, N, K, alpha, beta, A, lda, C, ldc, bias, slope, Y, gslope,
-                act_code, gact_code, rsum, rsum_on);
+    packed_rows(bt, n0, m_begin, min(M, m_begin + MS), M, N, K, alpha, beta, A, lda, C, ldc, has_bias, bias, slope,
+                Y, gslope, act_code, gact_code, rsum, rsum_on);
 }
 
-#endif /* GEMM_WANT(2) */
+#endif /* GEMM_WANT(GEMM_PACKED) */
 
 /* ---- gemm_dot: op(A) = A[M,K], op(B) = B^T with B stored [N,K] ------------- */
 
-#if GEMM_WANT(3)
+#if GEMM_WANT(GEMM_DOT)
 /* RM x RN dot products of rows of A and B, vectorised along K; rows past M or N
  * are clamped to the last valid row (computed twice, stored once). */
 __kernel void gemm_dot(GEMM_ARGS)
@@ -657,16 +672,17 @@ __kernel void gemm_dot(GEMM_ARGS)
             for (int j = 0; j < RN; j++) s[i * RN + j] = MAD(ap[i][k], bp[j][k], s[i * RN + j]);
     }
 
-    store_rows(s, RN, min(RM, M - m0), min(RN, N - n0), m0, n0, alpha, beta, C, ldc, bias, slope, Y, gslope, act_code,
-               gact_code);
+    const int hb = HAS_BIAS;
+    store_rows(s, RN, min(RM, M - m0), min(RN, N - n0), m0, n0, alpha, beta, C, ldc, hb, bias, slope, Y, gslope,
+               act_code, gact_code);
     if (rsum_on && n0 == 0) row_sums(0, A, lda, m0, M, K, rsum);
 }
 
-#endif /* GEMM_WANT(3) */
+#endif /* GEMM_WANT(GEMM_DOT) */
 
 /* ---- gemm_epilogue: C = act(C + bias) * act'(Y) in place, after CLBlast -------
  * and the row sums of op(A) (rsum_on: one row per item of column 0). */
-#if GEMM_WANT(4)
+#if GEMM_WANT(GEMM_EPILOGUE)
 __kernel void gemm_epilogue(int M, int N, __global float *C, int c_off, int ldc,
                             __global const float *bias, int bias_off, float slope,
                             __global const float *Y, int y_off, float gslope,
@@ -683,9 +699,8 @@ __kernel void gemm_epilogue(int M, int N, __global float *C, int c_off, int ldc,
         rsum[rsum_off + m] = s;
     }
     __global float *cp = C + c_off + m * ldc + n;
-#if HAS_BIAS
+    const int hb = HAS_BIAS;
     bias += bias_off;
-#endif
-    *cp = finish1(*cp, 1.0f, 0.0f, cp, BIAS1(n), slope, Y + y_off + m * ldc + n, gslope, ACT, GRAD_ACT);
+    *cp = finish1(*cp, 1.0f, 0.0f, cp, hb, BIAS1(n), slope, Y + y_off + m * ldc + n, gslope, ACT, GRAD_ACT);
 }
-#endif /* GEMM_WANT(4) */
+#endif /* GEMM_WANT(GEMM_EPILOGUE) */

@@ -1,6 +1,7 @@
 /* GEMM launches: aecl's kernels (cl/gemm.cl) specialised by -D options, or CLBlast
  * followed by the epilogue kernel. The path for AUTO comes from gemm_select.c. */
 #include "ops/gemm.h"
+#include "ops/common_kernels.h"
 #include "rt/tuning.h"
 
 #include <clblast_c.h>
@@ -273,30 +274,108 @@ static aecl_status set_gemm_args(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_des
     return set_rsum_args(ctx, k, RSUM_ARG, io);
 }
 
-/* The argument after GEMM_ARGS: gemm_packed's MS, gemm_outer's trans_a. */
-enum { LAST_ARG = RSUM_ARG + 3 };
+/* The arguments after GEMM_ARGS: gemm_packed's MS or gemm_outer's trans_a, then
+ * has_bias for both (read in a program built with HAS_BIAS = -1). */
+enum { LAST_ARG = RSUM_ARG + 3, HAS_BIAS_ARG = LAST_ARG + 1 };
+
+/* cl/gemm.cl's GEMM_KERNELS bits */
+enum { K_OUTER = 1, K_PACKED = 2, K_DOT = 4, K_EPILOGUE = 8 };
+
+static int kernel_bit(const gemm_cfg *c)
+{
+    return !strcmp(c->kernel, "gemm_packed") ? K_PACKED : !strcmp(c->kernel, "gemm_dot") ? K_DOT : K_OUTER;
+}
+
+/* The -D options of cl/gemm.cl for the kernels in mask with configuration c's
+ * register block, these transposes (-1: gemm_outer's argument) and bias (-1:
+ * the kernels' argument). */
+static void format_options(char *opts, size_t cap, const gemm_cfg *c, int mask, int trans_a, int trans_b,
+                           int has_bias)
+{
+    char kmax[32] = "";
+    if (mask & K_PACKED) snprintf(kmax, sizeof kmax, " -DKMAX=%d", c->kmax);
+    snprintf(opts, cap,
+             "-DGEMM_KERNELS=%d -DTRANS_A=%d -DTRANS_B=%d -DACT=%d -DHAS_BIAS=%d -DGRAD_ACT=%d -DVW=%d -DRM=%d "
+             "-DRNV=%d -DRN=%d%s",
+             mask, trans_a, trans_b, -1, has_bias, -1, c->vw, c->rm, c->rnv, c->rn, kmax);
+}
+
+/* The configuration of a product with B transposed or not (x W^T with K = 1:
+ * gemm_packed where the device takes it, with its KMAX). */
+static gemm_cfg cfg_for(aecl_ctx *ctx, int trans_b)
+{
+    aecl_gemm_desc d = aecl_gemm_desc_make(1, 1, 1, 0, trans_b);
+    return choose_cfg(ctx, &d);
+}
+
+static int same_block(const gemm_cfg *a, const gemm_cfg *b)
+{
+    return a->vw == b->vw && a->rm == b->rm && a->rnv == b->rnv && a->rn == b->rn;
+}
+
+/* gemm_outer's configuration, and whether gemm_packed (f) shares its register
+ * block and so the common program too. */
+static gemm_cfg common_cfg(aecl_ctx *ctx, gemm_cfg *f, int *with_packed)
+{
+    gemm_cfg o = cfg_for(ctx, 0);
+    *f = cfg_for(ctx, 1);
+    *with_packed = kernel_bit(f) == K_PACKED && same_block(f, &o);
+    return o;
+}
+
+/* The common program's gemm kernels: gemm_outer with the transpose of A and
+ * the bias at run time (a dense layer's backward products, and any product
+ * with B not transposed), and, where the dense forward takes it (CPUs),
+ * gemm_packed for op(A) = A with the bias at run time. A dense net's GEMMs then
+ * need no program of their own: on PoCL each program costs a first run a
+ * front end and every later run a preprocessing of its headers (25-40 ms). */
+void aecl_gemm_common_options(aecl_ctx *ctx, char *opts, size_t cap)
+{
+    gemm_cfg f;
+    int with_packed;
+    gemm_cfg o = common_cfg(ctx, &f, &with_packed);
+    o.kmax = f.kmax;
+    format_options(opts, cap, &o, K_OUTER | (with_packed ? K_PACKED : 0), -1, 0, -1);
+}
+
+/* Whether the common program holds the kernel of configuration c for d. */
+static int in_common(aecl_ctx *ctx, const gemm_cfg *c, const aecl_gemm_desc *d)
+{
+    gemm_cfg f;
+    int with_packed, bit = kernel_bit(c);
+    gemm_cfg o = common_cfg(ctx, &f, &with_packed);
+    if (!same_block(c, &o)) return 0;
+    if (bit == K_OUTER) return !d->trans_b;
+    return bit == K_PACKED && !d->trans_a && with_packed && c->kmax == f.kmax;
+}
+
+static aecl_status own_kernel(aecl_ctx *ctx, const gemm_cfg *c, const aecl_gemm_desc *d, int has_bias,
+                              cl_kernel *k)
+{
+    char opts[256];
+    if (in_common(ctx, c, d)) {
+        aecl_common_options(ctx, opts, sizeof opts);
+        return aecl_kernel_create(ctx, AECL_COMMON_FILE, opts, c->kernel, k);
+    }
+    int bit = kernel_bit(c);
+    format_options(opts, sizeof opts, c, bit, bit == K_OUTER ? -1 : d->trans_a, d->trans_b, has_bias);
+    return aecl_kernel_create(ctx, "gemm.cl", opts, c->kernel, k);
+}
 
 static aecl_status prepare_own(aecl_ctx *ctx, const aecl_gemm_desc *d, const aecl_gemm_bufs *io, aecl_launch *out)
 {
     gemm_cfg c = choose_cfg(ctx, d);
-    int packed = !strcmp(c.kernel, "gemm_packed"), only = packed ? 2 : !strcmp(c.kernel, "gemm_dot") ? 3 : 1;
-    char opts[256], kmax[32] = "";
-    if (packed) snprintf(kmax, sizeof kmax, " -DKMAX=%d", c.kmax);
-    /* gemm_outer takes the transpose of A at run time (-DTRANS_A=-1): a dense
-     * layer's dX (A) and dW (A^T) share one program, one front end less on a
-     * first run and one preprocessing less on every later one. */
-    snprintf(opts, sizeof opts,
-             "-DGEMM_ONLY=%d -DTRANS_A=%d -DTRANS_B=%d -DACT=%d -DHAS_BIAS=%d -DGRAD_ACT=%d -DVW=%d -DRM=%d -DRNV=%d "
-             "-DRN=%d%s",
-             only, only == 1 ? -1 : d->trans_a, d->trans_b, -1, io->bias != NULL, -1, c.vw, c.rm, c.rnv, c.rn,
-             kmax);
+    int bit = kernel_bit(&c), has_bias = io->bias != NULL;
     cl_kernel k;
-    AECL_TRY(aecl_kernel_create(ctx, "gemm.cl", opts, c.kernel, &k));
-    if (packed) grid_packed(ctx, d, &c);
+    AECL_TRY(own_kernel(ctx, &c, d, has_bias, &k));
+    if (bit == K_PACKED) grid_packed(ctx, d, &c);
     else grid_blocks(ctx, k, d, &c);
     aecl_status st = set_gemm_args(ctx, k, d, io);
-    cl_int err = packed ? clSetKernelArg(k, LAST_ARG, sizeof c.block_m, &c.block_m)
-                 : only == 1 ? clSetKernelArg(k, LAST_ARG, sizeof d->trans_a, &d->trans_a) : CL_SUCCESS;
+    cl_int err = CL_SUCCESS;
+    if (bit != K_DOT) {
+        err = clSetKernelArg(k, LAST_ARG, sizeof(int), bit == K_PACKED ? &c.block_m : &d->trans_a);
+        if (err == CL_SUCCESS) err = clSetKernelArg(k, HAS_BIAS_ARG, sizeof has_bias, &has_bias);
+    }
     if (st == AECL_OK && err != CL_SUCCESS) st = aecl_fail_cl(ctx, err, "clSetKernelArg", __FILE__, __LINE__);
     if (st != AECL_OK) {
         clReleaseKernel(k);
@@ -356,7 +435,7 @@ static aecl_status make_epilogue(aecl_ctx *ctx, const aecl_gemm_desc *d, const a
                                  aecl_launch *out)
 {
     char opts[128];
-    snprintf(opts, sizeof opts, "-DGEMM_ONLY=4 -DACT=%d -DHAS_BIAS=%d -DGRAD_ACT=%d -DTRANS_A=%d", (int)d->act,
+    snprintf(opts, sizeof opts, "-DGEMM_KERNELS=8 -DACT=%d -DHAS_BIAS=%d -DGRAD_ACT=%d -DTRANS_A=%d", (int)d->act,
              io->bias != NULL, (int)d->grad_act, d->trans_a);
     cl_kernel k;
     AECL_TRY(aecl_kernel_create(ctx, "gemm.cl", opts, "gemm_epilogue", &k));

@@ -97,6 +97,11 @@ typedef struct aecl_gemm_timing {
 aecl_status aecl_gemm_measure(aecl_ctx *ctx, const aecl_gemm_desc *d, int has_bias, int rounds,
                               aecl_gemm_timing *out);
 
+/* The -D options of cl/gemm.cl's kernels in the common program on ctx's device
+ * (ops/common_kernels.h): gemm_outer for B not transposed and, where the dense
+ * forward takes it (CPUs), gemm_packed, with transposes and bias at run time. */
+void aecl_gemm_common_options(aecl_ctx *ctx, char *opts, size_t cap);
+
 /* Name of the cache file of path choices (in the aecl cache folder). */
 #define AECL_GEMM_CHOICE_FILE "gemm_choice.txt"
 
