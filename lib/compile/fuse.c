@@ -89,10 +89,10 @@ static void operand_name(const group *G, const aecl_tensor *x, char *buf, size_t
         if (G->ext[e] == x) snprintf(buf, cap, "x%d", e);
 }
 
-static char *generate(const group *G)
+static char *generate(const group *G, int id)
 {
     aecl_strbuf b = {0};
-    aecl_strbuf_printf(&b, "__kernel void fused(");
+    aecl_strbuf_printf(&b, "__kernel void fused_%d(", id);
     for (int e = 0; e < G->n_ext; e++) aecl_strbuf_printf(&b, "__global const float *p%d, int p%d_off, ", e, e);
     aecl_strbuf_printf(&b, "__global float *y, int y_off, int n)\n{\n    int i = get_global_id(0);\n    if (i >= n) return;\n");
     /* Every load comes before the store: y may share storage with an input. A
@@ -121,10 +121,10 @@ static char *generate(const group *G)
 
 /* ---- rewriting the graph ---------------------------------------------------------- */
 
-/* Turns root r into the fused node of group G. */
-static aecl_status rewrite_root(aecl_graph *g, group *G, aecl_tensor *r)
+/* Turns root r into the fused node of group G, kernel fused_<id>. */
+static aecl_status rewrite_root(aecl_graph *g, group *G, aecl_tensor *r, int id)
 {
-    char *code = generate(G);
+    char *code = generate(G, id);
     AECL_RETURN_IF(!code, AECL_ERR_HOST_MEMORY, g->ctx,
                    "cannot generate the fused kernel of node '%s' (out of host memory, or an op's expression "
                    "longer than its buffer)", r->name);
@@ -132,6 +132,7 @@ static aecl_status rewrite_root(aecl_graph *g, group *G, aecl_tensor *r)
     r->n_in = G->n_ext;
     for (int k = 0; k < AECL_MAX_INPUTS; k++) r->in[k] = k < G->n_ext ? G->ext[k] : NULL;
     r->code = code;
+    aecl_fused_p(r)->id = id;
     return AECL_OK;
 }
 
@@ -167,10 +168,13 @@ aecl_status aecl_fuse_pointwise(aecl_graph *g, int *n_folded)
         aecl_fuse_find_readers(g, reader);
         choose_folds(g, reader, folded, reader + n);
     }
+    /* Kernel ids after those of an earlier fusion of this graph. */
+    int id = 0;
+    for (int i = 0; i < n; i++) id += g->nodes[i]->op == &aecl_op_fused;
     /* Roots from the last node back: a root's members all have smaller ids. */
     for (int r = n - 1; r >= 0 && st == AECL_OK; r--)
         if (!folded[r] && pointwise(g->nodes[r]) && build_group(g, reader, folded, r, G))
-            st = rewrite_root(g, G, g->nodes[r]);
+            st = rewrite_root(g, G, g->nodes[r], id++);
     int count = 0;
     for (int i = 0; i < n && st == AECL_OK; i++) count += folded[i];
     if (st == AECL_OK && count) st = aecl_fuse_drop_folded(g, folded, count);

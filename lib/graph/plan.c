@@ -10,6 +10,7 @@
 #include <string.h>
 
 aecl_ctx *aecl_plan_ctx(const aecl_plan *p) { return p->ctx; }
+const aecl_graph *aecl_plan_graph(const aecl_plan *p) { return p->g; }
 
 void aecl_plan_tensor_mem(const aecl_plan *p, const aecl_tensor *t, cl_mem *mem, int *off)
 {

@@ -129,5 +129,7 @@ aecl_status aecl_plan_launch_1d(aecl_plan *p, cl_kernel k, size_t n, const char 
 /* Appends a prepared launch; the plan takes ownership of its kernel and data. */
 aecl_status aecl_plan_push(aecl_plan *p, aecl_launch *l);
 aecl_ctx *aecl_plan_ctx(const aecl_plan *p);
+/* The graph the plan was compiled from. */
+const aecl_graph *aecl_plan_graph(const aecl_plan *p);
 
 #endif

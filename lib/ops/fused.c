@@ -4,6 +4,7 @@
 #include "graph/op.h"
 #include "ops/op_list.h"
 #include "ops/ops.h"
+#include "base/buf.h"
 #include "rt/program.h"
 
 #include <stdio.h>
@@ -17,17 +18,37 @@ void aecl_cl_float(float f, char *buf, size_t cap)
     snprintf(buf, cap, "as_float(0x%08xu)", u);
 }
 
-static aecl_status fused_kernel(aecl_plan *p, const aecl_tensor *t, cl_kernel *k)
+/* The kernels of every fused node of the plan's graph, after the activation
+ * helpers: one program however many groups were fused (each program costs PoCL
+ * a front end on a first run and a preprocessing of its headers, 25-40 ms, on
+ * every later one; the VAE's training net has four groups). Dead nodes' kernels
+ * come along unlaunched. The same text for every node of the plan, so the
+ * context's table builds it once. */
+static aecl_status fused_source(aecl_plan *p, char **out)
 {
     aecl_ctx *ctx = aecl_plan_ctx(p);
+    const aecl_graph *g = aecl_plan_graph(p);
+    aecl_strbuf b = {0};
     char *helpers = NULL;
     AECL_TRY(aecl_kernel_source(ctx, "act.cl", &helpers));
-    size_t n = strlen(helpers) + strlen(t->code) + 2;
-    char *src = malloc(n);
-    if (!src) { free(helpers); return aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory"); }
-    snprintf(src, n, "%s\n%s", helpers, t->code);
+    aecl_strbuf_str(&b, helpers);
     free(helpers);
-    aecl_status st = aecl_plan_kernel_text(p, "fused", src, "fused", k);
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i]->op == &aecl_op_fused) {
+            aecl_strbuf_str(&b, "\n");
+            aecl_strbuf_str(&b, g->nodes[i]->code);
+        }
+    *out = aecl_strbuf_take(&b);
+    AECL_RETURN_IF(!*out, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
+    return AECL_OK;
+}
+
+static aecl_status fused_kernel(aecl_plan *p, const aecl_tensor *t, cl_kernel *k)
+{
+    char *src, name[32];
+    AECL_TRY(fused_source(p, &src));
+    snprintf(name, sizeof name, "fused_%d", aecl_fused_p(t)->id);
+    aecl_status st = aecl_plan_kernel_text(p, "fused", src, name, k);
     free(src);
     return st;
 }

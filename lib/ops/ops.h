@@ -32,7 +32,13 @@ aecl_tensor *aecl_fill(aecl_graph *g, int ndim, const int *shape, float value);
 
 /* fused.c: aecl_op_fused (declared in ops/op_list.h) is the node that
  * aecl_fuse_pointwise makes of a group of pointwise nodes; its kernel is the
- * group's generated code (t->code). */
+ * group's generated code (t->code), the kernel fused_<id> with an id unique in
+ * the graph: a plan builds the kernels of all its graph's fused nodes as one
+ * program. */
+typedef struct aecl_fused_params {
+    int id;
+} aecl_fused_params;
+AECL_OP_PARAMS(aecl_fused_p, aecl_fused_params)
 /* An exact OpenCL C literal of f, "as_float(0x3f800000u)", for generated code. */
 void aecl_cl_float(float f, char *buf, size_t cap);
 
