@@ -1,6 +1,6 @@
-/* The common program's options: its GEMM kernels' register block for the device, the
- * device table's vector widths and the optimizer's table sizes, so that one
- * program serves every model on a device. */
+/* The common program's options: its GEMM kernels' register block for the
+ * device, the device table's vector widths and the optimizer's table sizes, so
+ * that one program serves every model on a device. */
 #include "ops/common_kernels.h"
 #include "ops/gemm.h"
 #include "rt/tuning.h"

@@ -1,10 +1,11 @@
 /* The common program: the small kernels of cl/eltwise.cl, reduce.cl, loss.cl,
  * random.cl and optim.cl, and gemm.cl's gemm_outer and (CPUs) gemm_packed with
- * their transposes and bias at run time (ops/gemm.h), built as one program (cl/common.cl requires them all) with
- * one set of options that depends only on the device. Every model uses
- * several of these files; as separate programs each cost PoCL a front end on a
- * first run (0.1-0.15 s) and a preprocessing of its headers to hash the source
- * on every later run (25-40 ms), which is most of a warm start. */
+ * their transposes and bias at run time (ops/gemm.h), built as one program
+ * (cl/common.cl requires them all) with one set of options that depends only
+ * on the device. Every model uses several of these files; as separate
+ * programs each cost PoCL a front end on a first run (0.1-0.15 s) and a
+ * preprocessing of its headers to hash the source on every later run (25-40
+ * ms), which is most of a warm start. */
 #ifndef AECL_OPS_COMMON_KERNELS_H
 #define AECL_OPS_COMMON_KERNELS_H
 

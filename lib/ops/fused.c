@@ -1,10 +1,10 @@
-/* The fused pointwise op: one launch of the kernel that lib/graph/fuse.c
+/* The fused pointwise op: one launch of the kernel that lib/compile/fuse.c
  * generated for a group of pointwise nodes. The activation helpers (act.cl) are
  * prepended, so generators may call act_apply / act_grad. */
+#include "base/buf.h"
 #include "graph/op.h"
 #include "ops/op_list.h"
 #include "ops/ops.h"
-#include "base/buf.h"
 #include "rt/program.h"
 
 #include <stdio.h>
