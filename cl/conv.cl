@@ -38,8 +38,8 @@ CONV_ITEM_FN conv_fwd_item(int id, CONV_FWD_ARGS)
             }
         }
     for (int u = 0; u < CONV_KV; u++)
-        conv_store(acc[u], bias + b_off, has_bias, y + y_off, K, Ho, Wo, n, oh, ow0, 1, k0 + u * CONV_VW, act,
-                   slope);
+        conv_store(acc[u], bias + b_off, has_bias, CONV_OUT_ROW(n, oh), ysk, ysw, K, Wo, ow0, 1, k0 + u * CONV_VW,
+                   act, slope);
 }
 
 __kernel void conv_fwd(CONV_FWD_ARGS) { conv_fwd_item(get_global_id(0), CONV_FWD_NAMES); }
@@ -88,7 +88,7 @@ __kernel void conv_tr_fwd(CONV_FWD_ARGS)
         }
     }
     for (int u = 0; u < CONV_KV; u++)
-        conv_store(acc[u], bias + b_off, has_bias, y + y_off, K, Ho, Wo, n, oh, r + stride * m0, stride,
+        conv_store(acc[u], bias + b_off, has_bias, CONV_OUT_ROW(n, oh), ysk, ysw, K, Wo, r + stride * m0, stride,
                    k0 + u * CONV_VW, act, slope);
 }
 

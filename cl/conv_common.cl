@@ -70,6 +70,7 @@
 #if CONV_VW == 1
 typedef float cvec;
 #define CVLOAD(p) (*(p))
+#define CVSTORE(v, p) (*(p) = (v))
 #else
 typedef VEC_CAT(float, CONV_VW) cvec;
 #define CVLOAD(p) VEC_CAT(vload, CONV_VW)(0, (p))
@@ -94,11 +95,7 @@ typedef VEC_CAT(float, CONV_P) pvec;
  * vector components in OpenCL C 1.2). */
 CONV_INLINE void cvec_lanes(cvec v, float *out)
 {
-#if CONV_VW == 1
-    out[0] = v;
-#else
     CVSTORE(v, out);
-#endif
 }
 
 /* act'(y) on four values (elu: alpha = slope). */
@@ -110,30 +107,42 @@ CONV_INLINE cvec conv_act(int act, cvec x, float slope) { ACT_APPLY_SWITCH(act, 
 CONV_INLINE pvec conv_act_p(int act, pvec x, float slope) { ACT_APPLY_SWITCH(act, x, slope) }
 #endif
 
-/* The epilogue: bias and activation on whole vectors, then the scatter of a
- * block of CONV_P pixels x CONV_VW channels from k0 into NCHW y (channel planes
- * are Ho*Wo apart). ow(q) = ow0 + q * dq. */
-CONV_INLINE void conv_store(cvec *acc, __global const float *bias, int has_bias, __global float *y, int K, int Ho,
-                       int Wo, int n, int oh, int ow0, int dq, int k0, int act, float slope)
+/* Where the forward kernels' output (n, k, oh, ow) goes: y[y_off + yo + n*ysn +
+ * k*ysk + oh*ysh + ow*ysw]. NCHW: (K*Ho*Wo, Ho*Wo, Wo, 1), yo 0; or the padded
+ * copy that the conv's one reader, a conv_pad node, would have made (its NCHW
+ * planes or its channels-last pixels, yo the offset of x's first pixel in it):
+ * lib/compile/pad_fold.c. CONV_OUT_ROW is row oh of image n, channel 0. */
+#define CONV_OUT_ROW(n, oh) (y + y_off + yo + (n) * ysn + (oh) * ysh)
+
+/* The epilogue: bias and activation on whole vectors, then the block of CONV_P
+ * pixels x CONV_VW channels from k0 into the row yr (see CONV_OUT_ROW): one
+ * vector per pixel where channels are consecutive (ysk 1), else a scatter.
+ * ow(q) = ow0 + q * dq. */
+CONV_INLINE void conv_store(cvec *acc, __global const float *bias, int has_bias, __global float *yr, int ysk,
+                            int ysw, int K, int Wo, int ow0, int dq, int k0, int act, float slope)
 {
     int nv = min(CONV_VW, K - k0);
     if (nv <= 0) return;
     float bl[CONV_VW];
     for (int v = 0; v < CONV_VW; v++) bl[v] = has_bias && v < nv ? bias[k0 + v] : 0.0f;
     cvec bv = CVLOAD(bl);
-    int plane = Ho * Wo;
-    __global float *yb = y + ((n * K + k0) * Ho + oh) * Wo;
+    __global float *yb = yr + k0 * ysk;
     for (int q = 0; q < CONV_P; q++) {
         int ow = ow0 + q * dq;
         if (ow >= Wo) break;
+        cvec v = conv_act(act, acc[q] + bv, slope);
+        __global float *yp = yb + ow * ysw;
+        if (ysk == 1 && nv == CONV_VW) {
+            CVSTORE(v, yp);
+            continue;
+        }
         float a[CONV_VW];
-        cvec_lanes(conv_act(act, acc[q] + bv, slope), a);
-        __global float *yp = yb + ow;
+        cvec_lanes(v, a);
         if (nv == CONV_VW) {
 #pragma unroll
-            for (int v = 0; v < CONV_VW; v++) yp[v * plane] = a[v];
+            for (int c = 0; c < CONV_VW; c++) yp[c * ysk] = a[c];
         } else {
-            for (int v = 0; v < nv; v++) yp[v * plane] = a[v];
+            for (int c = 0; c < nv; c++) yp[c * ysk] = a[c];
         }
     }
 }
@@ -141,11 +150,11 @@ CONV_INLINE void conv_store(cvec *acc, __global const float *bias, int has_bias,
 /* The epilogue of the _dot kernels: one channel k, pixel q's value the lane sum
  * of acc[q]; ow(q) = ow0 + q * dq. The activation runs on a vector of the
  * pixels' sums when they fit in one. */
-CONV_INLINE void conv_store_dot(cvec *acc, __global const float *bias, int has_bias, __global float *y, int K,
-                                int Ho, int Wo, int n, int oh, int ow0, int dq, int k, int act, float slope)
+CONV_INLINE void conv_store_dot(cvec *acc, __global const float *bias, int has_bias, __global float *yr, int ysk,
+                                int ysw, int Wo, int ow0, int dq, int k, int act, float slope)
 {
     float b = has_bias ? bias[k] : 0.0f;
-    __global float *yp = y + ((n * K + k) * Ho + oh) * Wo;
+    __global float *yp = yr + k * ysk;
 #if CONV_P <= CONV_VW
     float a[CONV_VW];
     for (int q = 0; q < CONV_P; q++) a[q] = VEC_SUM(CONV_VW, acc[q]);
@@ -158,13 +167,13 @@ CONV_INLINE void conv_store_dot(cvec *acc, __global const float *bias, int has_b
     for (int q = 0; q < CONV_P; q++) {
         int ow = ow0 + q * dq;
         if (ow >= Wo) break;
-        yp[ow] = a[q];
+        yp[ow * ysw] = a[q];
     }
 #else
     for (int q = 0; q < CONV_P; q++) {
         int ow = ow0 + q * dq;
         if (ow >= Wo) break;
-        yp[ow] = act_apply(act, VEC_SUM(CONV_VW, acc[q]) + b, slope);
+        yp[ow * ysw] = act_apply(act, VEC_SUM(CONV_VW, acc[q]) + b, slope);
     }
 #endif
 }
@@ -182,10 +191,11 @@ CONV_INLINE void conv_store_dot(cvec *acc, __global const float *bias, int has_b
 #define CONV_FWD_ARGS                                                                                            \
     __global const float *xp, int x_off, __global const float *wt, int wt_off, __global const float *bias,      \
         int b_off, __global float *y, int y_off, int N, int C, int Cs, int sw, int sc, int Hp, int Wp, int K,   \
-        int Kp, int Ho, int Wo, int kh, int kw, int stride, int pad, int PL, int has_bias, int act, float slope
+        int Kp, int Ho, int Wo, int kh, int kw, int stride, int pad, int PL, int has_bias, int act, float slope, \
+        int yo, int ysn, int ysk, int ysh, int ysw
 #define CONV_FWD_NAMES                                                                                           \
     xp, x_off, wt, wt_off, bias, b_off, y, y_off, N, C, Cs, sw, sc, Hp, Wp, K, Kp, Ho, Wo, kh, kw, stride, pad, PL, \
-        has_bias, act, slope
+        has_bias, act, slope, yo, ysn, ysk, ysh, ysw
 
 /* The weight-gradient kernels' arguments (conv_wgrad.cl, conv_px.cl). */
 #define CONV_WGRAD_ARGS                                                                                          \

@@ -31,7 +31,7 @@ CONV_ITEM_FN conv_fwd_dot_item(int id, CONV_FWD_ARGS)
                 for (int q = 0; q < CONV_P; q++) acc[q] = fma(CVLOAD(xr + q * xs + c), wv, acc[q]);
             }
         }
-    conv_store_dot(acc, bias + b_off, has_bias, y + y_off, K, Ho, Wo, n, oh, ow0, 1, k, act, slope);
+    conv_store_dot(acc, bias + b_off, has_bias, CONV_OUT_ROW(n, oh), ysk, ysw, Wo, ow0, 1, k, act, slope);
 }
 
 __kernel void conv_fwd_dot(CONV_FWD_ARGS) { conv_fwd_dot_item(get_global_id(0), CONV_FWD_NAMES); }
@@ -66,7 +66,7 @@ CONV_ITEM_FN conv_tr_fwd_dot_item(int id, CONV_FWD_ARGS)
             }
         }
     }
-    conv_store_dot(acc, bias + b_off, has_bias, y + y_off, K, Ho, Wo, n, oh, r + stride * m0, stride, k, act,
+    conv_store_dot(acc, bias + b_off, has_bias, CONV_OUT_ROW(n, oh), ysk, ysw, Wo, r + stride * m0, stride, k, act,
                    slope);
 }
 

@@ -67,13 +67,13 @@ __kernel void conv_fwd_px(CONV_FWD_ARGS)
 #pragma unroll
         for (int h = 1; h < CONV_CH; h++) v += acc[h][u];
         v = conv_act_p(act, v + (has_bias ? bias[b_off + k0 + u] : 0.0f), slope);
-        __global float *yp = y + y_off + ((n * K + k0 + u) * Ho + oh) * Wo + ow0;
-        if (nv == CONV_P) {
+        __global float *yp = CONV_OUT_ROW(n, oh) + (k0 + u) * ysk + ow0 * ysw;
+        if (nv == CONV_P && ysw == 1) {
             PVSTORE(v, yp);
         } else {
             float a[CONV_P];
             PVSTORE(v, a);
-            for (int q = 0; q < nv; q++) yp[q] = a[q];
+            for (int q = 0; q < nv; q++) yp[q * ysw] = a[q];
         }
     }
 }

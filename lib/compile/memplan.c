@@ -29,7 +29,7 @@ int aecl_plan_has_storage(const aecl_tensor *t)
 
 static int persistent(const aecl_tensor *t)
 {
-    return (t->flags & (AECL_T_INPUT | AECL_T_PARAM | AECL_T_STATE | AECL_T_CONST)) != 0;
+    return (t->flags & (AECL_T_INPUT | AECL_T_PARAM | AECL_T_STATE | AECL_T_CONST | AECL_T_ZEROED)) != 0;
 }
 
 static void compute_last_use(aecl_graph *g)

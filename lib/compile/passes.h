@@ -49,6 +49,15 @@ aecl_status aecl_fuse_gemm_bias_grad(aecl_graph *g, const aecl_plan_options *opt
  * marked AECL_T_OUTPUT. Returns the number of nodes folded away in *n_folded. */
 aecl_status aecl_fuse_pointwise(aecl_graph *g, int *n_folded);
 
+/* Padded copies made by their producer (pad_fold.c): a conv_pad node without an
+ * activation gradient whose input is a convolution's output that nothing else
+ * reads (a plain work tensor) takes the AECL_T_ZEROED flag (persistent memory,
+ * zeroed once), and the convolution's output becomes a view of it: the
+ * convolution's kernel writes the copy's interior in its layout and the copy
+ * launches nothing. Run after the fusion passes; does nothing when
+ * opt->no_fuse. *n_folded (may be NULL): copies folded (launches saved). */
+aecl_status aecl_fold_pads(aecl_graph *g, const aecl_plan_options *opt, int *n_folded);
+
 /* Assigns storage and offsets to every tensor of the graph (memplan.c). */
 aecl_status aecl_memplan(aecl_plan *p);
 

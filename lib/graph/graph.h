@@ -21,9 +21,11 @@ enum {
     AECL_T_GRAD = 1 << 5,      /* needs (or is) a gradient */
     AECL_T_SIDE = 1 << 6,      /* a side-effect node (optimizer update): no storage */
     AECL_T_CONST = 1 << 7,     /* persistent, written once by the caller (host constants) */
-    AECL_T_REPORT = 1 << 8     /* an output read only on some steps (a training step's losses):
+    AECL_T_REPORT = 1 << 8,    /* an output read only on some steps (a training step's losses):
                                   the launches that nothing else needs are skipped while
                                   the plan does not report (aecl_plan_set_reporting) */
+    AECL_T_ZEROED = 1 << 9     /* persistent, zeroed when the plan is made, then written in
+                                  part (a padded copy its producer writes: compile/pad_fold.c) */
 };
 
 typedef struct aecl_op_def aecl_op_def;

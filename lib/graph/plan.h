@@ -25,7 +25,8 @@ typedef struct aecl_plan_stats {
     int n_launches;           /* launches per step (poison fills excluded) */
     int n_inplace;            /* tensors that took their input's storage */
     int n_fused;              /* nodes folded into fused kernels (pointwise groups,
-                                 activation gradients into GEMM epilogues) */
+                                 activation gradients into GEMM epilogues) and padded
+                                 copies their producer writes */
     int n_report_only;        /* launches skipped while the plan does not report */
 } aecl_plan_stats;
 
