@@ -112,36 +112,51 @@ static void check_backward(aecl_ctx *ctx, const cfg *c, int x_input)
     free(x), free(w), free(b), free(r), free(gx), free(gw), free(rx), free(rw);
 }
 
-/* Two convolutions in a row, forward only: the first one's output has no other
- * reader, so it writes the second one's padded input itself (compile/pad_fold.c).
- * Against the same graph compiled without folding (no_fuse: the copy is a launch
- * of its own; one launch more, bit for bit the same result) and against the host
+/* Two convolutions in a row: where the first one's output has no other reader
+ * (forward only; in training, a first conv without activation, whose output
+ * gradient's copy the second one's input gradient then writes too), it writes
+ * the second one's padded input itself (compile/pad_fold.c). Against the same graph
+ * compiled without folding (no_fuse: the copy is a launch of its own; one
+ * copy launched more, bit for bit the same result) and, forward, against the host
  * reference. Work memory starts as NaN (poison): an output element the folded
- * kernel missed, or a border it overwrote, shows. */
-static int chain_run(aecl_ctx *ctx, const cfg *c1, const cfg *c2, float *const in[4], int no_fuse, float *y,
-                     size_t ny, int *launches)
+ * kernel missed, or a border it overwrote, shows. train: the result is the
+ * gradients of sum(y * r) for both weights, else y. */
+static int chain_run(aecl_ctx *ctx, const cfg *c1, const cfg *c2, float *const in[5], int train, int no_fuse,
+                     float *res, int *launches)
 {
     aecl_graph *g;
     aecl_graph_create(ctx, &g);
     int xs[4] = {c1->N, c1->C, c1->H, c1->W}, w1s[4] = {c1->K, c1->C, c1->kh, c1->kw};
-    int w2s[4] = {c2->K, c2->C, c2->kh, c2->kw};
+    int w2s[4] = {c2->K, c2->C, c2->kh, c2->kw}, Ho, Wo;
     if (c1->transposed) w1s[0] = c1->C, w1s[1] = c1->K;
     if (c2->transposed) w2s[0] = c2->C, w2s[1] = c2->K;
-    aecl_tensor *x = aecl_input(g, "x", 4, xs), *w1 = aecl_input(g, "w1", 4, w1s), *w2 = aecl_input(g, "w2", 4, w2s);
-    aecl_tensor *b1 = aecl_input(g, "b1", 1, &c1->K), *b2 = aecl_input(g, "b2", 1, &c2->K);
+    ref_conv_out_size(c2, &Ho, &Wo);
+    int ys[4] = {c2->N, c2->K, Ho, Wo};
+    aecl_tensor *(*weight)(aecl_graph *, const char *, int, const int *) = train ? aecl_param : aecl_input;
+    aecl_tensor *x = aecl_input(g, "x", 4, xs), *w1 = weight(g, "w1", 4, w1s), *w2 = weight(g, "w2", 4, w2s);
+    aecl_tensor *b1 = weight(g, "b1", 1, &c1->K), *b2 = weight(g, "b2", 1, &c2->K), *r = aecl_input(g, "r", 4, ys);
     aecl_tensor *t[3] = {x, w1, b1};
     aecl_tensor *h = build(g, t, (void *)c1);
     t[0] = h, t[1] = w2, t[2] = b2;
-    aecl_tensor *out = aecl_mark(build(g, t, (void *)c2), AECL_T_OUTPUT);
+    aecl_tensor *out = build(g, t, (void *)c2);
+    if (train) {
+        aecl_backward(g, aecl_sum(g, aecl_mul(g, out, r)));
+        aecl_mark(w1->grad, AECL_T_OUTPUT), aecl_mark(w2->grad, AECL_T_OUTPUT);
+    } else {
+        aecl_mark(out, AECL_T_OUTPUT);
+    }
     aecl_plan *p = NULL;
     aecl_plan_options opt = {.seed = 1, .poison = 1, .no_fuse = no_fuse};
     int ok = aecl_graph_status(g) == AECL_OK && aecl_plan_compile(g, &opt, &p) == AECL_OK;
-    aecl_tensor *ins[4] = {x, w1, w2, b1};
-    for (int i = 0; ok && i < 4; i++) aecl_plan_write(p, ins[i], in[i]);
+    aecl_tensor *ins[5] = {x, w1, w2, b1, r};
+    for (int i = 0; ok && i < 5; i++) aecl_plan_write(p, ins[i], in[i]);
     if (ok) aecl_plan_write(p, b2, in[3] + c1->K);
-    ok = ok && aecl_plan_run(p) == AECL_OK && aecl_plan_read(p, out, y) == AECL_OK;
-    if (ok) *launches = aecl_plan_get_stats(p)->n_launches;
-    (void)ny;
+    ok = ok && aecl_plan_run(p) == AECL_OK;
+    if (ok && train) ok = aecl_plan_read(p, w1->grad, res) == AECL_OK &&
+                          aecl_plan_read(p, w2->grad, res + ref_conv_wsize(c1)) == AECL_OK;
+    else if (ok) ok = aecl_plan_read(p, out, res) == AECL_OK;
+    *launches = 0; /* padded copies */
+    for (int i = 0; ok && i < aecl_plan_launch_count(p); i++) *launches += !strcmp(aecl_plan_launch_label(p, i), "conv_pad");
     aecl_plan_free(p);
     aecl_graph_free(g);
     return ok;
@@ -150,28 +165,36 @@ static int chain_run(aecl_ctx *ctx, const cfg *c1, const cfg *c2, float *const i
 static void check_chain(aecl_ctx *ctx, const cfg *c1, const cfg *c2)
 {
     size_t nx = ref_conv_xsize(c1), nw1 = ref_conv_wsize(c1), nw2 = ref_conv_wsize(c2), nh = ref_conv_ysize(c1);
-    size_t ny = ref_conv_ysize(c2);
+    size_t ny = ref_conv_ysize(c2), nr = ny > nw1 + nw2 ? ny : nw1 + nw2;
     float *x = malloc(nx * sizeof *x), *w1 = malloc(nw1 * sizeof *w1), *w2 = malloc(nw2 * sizeof *w2);
-    float *b = malloc((size_t)(c1->K + c2->K) * sizeof *b), *h = malloc(nh * sizeof *h);
-    float *ref = malloc(ny * sizeof *ref), *y = malloc(ny * sizeof *y), *yu = malloc(ny * sizeof *yu);
+    float *b = malloc((size_t)(c1->K + c2->K) * sizeof *b), *h = malloc(nh * sizeof *h), *r = malloc(ny * sizeof *r);
+    float *ref = malloc(ny * sizeof *ref), *y = malloc(nr * sizeof *y), *yu = malloc(nr * sizeof *yu);
     test_fill_uniform(x, nx, -1, 1, &seed);
     test_fill_uniform(w1, nw1, -0.5f, 0.5f, &seed);
     test_fill_uniform(w2, nw2, -0.5f, 0.5f, &seed);
     test_fill_uniform(b, (size_t)(c1->K + c2->K), -0.5f, 0.5f, &seed);
-    float *in[4] = {x, w1, w2, b};
-    int lf = 0, lu = 0;
+    test_fill_uniform(r, ny, -1, 1, &seed);
+    float *in[5] = {x, w1, w2, b, r};
     char d1[160], d2[160];
     describe(c1, d1, sizeof d1), describe(c2, d2, sizeof d2);
-    int ok = chain_run(ctx, c1, c2, in, 0, y, ny, &lf) && chain_run(ctx, c1, c2, in, 1, yu, ny, &lu);
-    CHECK_MSG(ok, "chain %s -> %s: %s", d1, d2, aecl_ctx_last_error(ctx));
-    if (ok) {
+    for (int train = 0; train < 2; train++) {
+        /* training folds two copies where conv 1 has no activation: its output's
+         * and its output gradient's (which conv 2's input gradient writes) */
+        int lf = 0, lu = 0, want = train ? 2 * (c1->act == AECL_ACT_NONE) : 1;
+        size_t n = train ? nw1 + nw2 : ny;
+        int ok = chain_run(ctx, c1, c2, in, train, 0, y, &lf) && chain_run(ctx, c1, c2, in, train, 1, yu, &lu);
+        CHECK_MSG(ok, "chain %s -> %s (train %d): %s", d1, d2, train, aecl_ctx_last_error(ctx));
+        if (!ok) continue;
+        CHECK_MSG(lf == lu - want, "chain %s -> %s (train %d): %d copies launched folded, %d not", d1, d2, train, lf,
+                  lu);
+        CHECK_MSG(!memcmp(y, yu, n * sizeof *y), "chain %s -> %s (train %d): folded and unfolded differ", d1, d2,
+                  train);
+        if (train) continue;
         ref_conv_forward(c1, x, w1, b, 0.1f, h);
         ref_conv_forward(c2, h, w2, b + c1->K, 0.1f, ref);
-        CHECK_MSG(lf == lu - 1, "chain %s -> %s: %d launches folded, %d not (the copy not folded?)", d1, d2, lf, lu);
-        CHECK_MSG(!memcmp(y, yu, ny * sizeof *y), "chain %s -> %s: folded and unfolded differ", d1, d2);
         CHECK_MSG(test_rel_err(y, ref, ny, 1e-4, 1e-4) <= 1, "chain %s -> %s: against the reference", d1, d2);
     }
-    free(x), free(w1), free(w2), free(b), free(h), free(ref), free(y), free(yu);
+    free(x), free(w1), free(w2), free(b), free(h), free(r), free(ref), free(y), free(yu);
 }
 
 static void check_grad(aecl_ctx *ctx, const cfg *c)

@@ -174,8 +174,9 @@ aecl_status aecl_plan_compile(aecl_graph *g, const aecl_plan_options *opt, aecl_
     p->stats.n_fused += n_gemm;
     if (st == AECL_OK) st = aecl_fuse_gemm_bias_grad(g, &p->opt, &n_gemm);
     if (st == AECL_OK) p->stats.n_fused += n_gemm;
-    if (st == AECL_OK) st = aecl_fold_pads(g, &p->opt, &n_gemm);
-    if (st == AECL_OK) p->stats.n_fused += n_gemm;
+    int n_pads = 0;
+    if (st == AECL_OK) st = aecl_fold_pads(g, &p->opt, &n_pads);
+    p->stats.n_fused += n_pads;
     if (st == AECL_OK) st = aecl_memplan(p);
     if (st == AECL_OK) st = create_buffers(p);
     if (st == AECL_OK) st = emit_all(p);

@@ -2,20 +2,22 @@
  *
  * A convolution reads its input from a zero-padded copy (a conv_pad node,
  * lib/ops/conv_layout.c). Where that input is another convolution's output and
- * the copy is its only reader (an inference net: training also reads the
- * output for the activation's gradient), the producing kernel can write the
- * copy's layout itself (cl/conv_common.cl, CONV_OUT_ROW): the output becomes a
+ * the copy is its only reader, the producing kernel can write the copy's
+ * layout itself (cl/conv_common.cl, CONV_OUT_ROW): the output becomes a
  * view of the copy, which moves to persistent memory, zeroed once when the
  * plan is made, so its border stays zero (the producer writes only the
  * interior, and no other tensor shares that memory); the copy launches
- * nothing. In the conv autoencoder's inference net that is the copies after
- * the first convolution and the first transposed convolution: a pass over
- * 3.2 MB read and 3.7 MB written, twice, less per step. */
+ * nothing. In an inference net that is every conv-to-conv copy: in the conv
+ * autoencoder's, the copies after the first convolution and the first
+ * transposed convolution, a pass over 3.2 MB read and 3.7 MB written, twice,
+ * less per step. Training also reads a conv's output for its activation's
+ * gradient, so there only a convolution without activation qualifies, and then
+ * also the copy of its output gradient (the next layer's input gradient, a
+ * convolution too). */
 #include "compile/fuse_util.h"
 #include "compile/passes.h"
 #include "ops/conv.h"
 #include "ops/op_list.h"
-
 
 static int is_conv(const aecl_tensor *t) { return t->op == &aecl_op_conv2d || t->op == &aecl_op_conv_transpose2d; }
 

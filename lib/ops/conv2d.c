@@ -25,7 +25,7 @@ static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 static void out_geometry(const aecl_tensor *t, int g[5])
 {
     const aecl_tensor *xp = t->view_of;
-    if (!xp) {
+    if (!xp || xp->op != &aecl_op_conv_pad) {
         int K = t->shape[1], Ho = t->shape[2], Wo = t->shape[3];
         g[0] = 0, g[1] = K * Ho * Wo, g[2] = Ho * Wo, g[3] = Wo, g[4] = 1;
         return;
