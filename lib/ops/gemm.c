@@ -438,8 +438,8 @@ static aecl_status make_epilogue(aecl_ctx *ctx, const aecl_gemm_desc *d, const a
                                  aecl_launch *out)
 {
     char opts[128];
-    snprintf(opts, sizeof opts, "-DGEMM_KERNELS=8 -DACT=%d -DHAS_BIAS=%d -DGRAD_ACT=%d -DTRANS_A=%d", (int)d->act,
-             io->bias != NULL, (int)d->grad_act, d->trans_a);
+    snprintf(opts, sizeof opts, "-DGEMM_KERNELS=%d -DACT=%d -DHAS_BIAS=%d -DGRAD_ACT=%d -DTRANS_A=%d", K_EPILOGUE,
+             (int)d->act, io->bias != NULL, (int)d->grad_act, d->trans_a);
     cl_kernel k;
     AECL_TRY(aecl_kernel_create(ctx, "gemm.cl", opts, "gemm_epilogue", &k));
     out->kernel = k; /* owned by the launch from here on */
