@@ -1,6 +1,7 @@
 /* What the conv ops share: device tuning of cl/conv.cl, launches, and the layout
  * nodes (the zero-padded channels-last input copies and the weight relayout). */
 #include "ops/conv.h"
+#include "ops/common_kernels.h"
 #include "graph/op.h"
 #include "ops/op_list.h"
 #include "ops/ops.h"
@@ -69,12 +70,11 @@ aecl_status aecl_conv_kernel(aecl_plan *p, const char *file, const char *name, i
     return aecl_plan_kernel(p, file, opt, name, k);
 }
 
-/* The layout kernels (cl/conv_layout.cl) use only the vector width: one
- * program for all of them. */
+/* The layout kernels (cl/conv_layout.cl) use only the vector width, which
+ * depends on the device alone: they are in the common program. */
 aecl_status aecl_conv_layout_kernel(aecl_plan *p, const char *name, cl_kernel *k)
 {
-    aecl_conv_tuning t = aecl_conv_tuning_for(aecl_plan_ctx(p));
-    return aecl_conv_kernel(p, "conv_layout.cl", name, t.p, 1, t.wj, 4, k);
+    return aecl_common_kernel(p, name, k);
 }
 
 aecl_status aecl_conv_launch(aecl_plan *p, cl_kernel k, size_t n, const char *label, double flops)
