@@ -24,9 +24,12 @@ __kernel void conv_relayout(__global const float *w, int w_off, __global float *
 /* xp[nc, hp, wp] = x[nc, hp - PT, wp - PL], 0 outside x (NCHW, padded). With act
  * set, x is an output gradient and y the activation's output (same shape): the
  * copy is then x * act'(y), the pre-activation gradient, so no separate pass
- * makes it. One work-item per padded row (rows = NC * Hp), four values at a time. */
+ * makes it. y's element (n, c, h, w) is at yo + n ysn + c ysc + h ysh + w ysw:
+ * NCHW, or the padded copy its convolution wrote in place (compile/pad_fold.c).
+ * One work-item per padded row (rows = NC * Hp), four values at a time. */
 __kernel void conv_pad(__global const float *x, int x_off, __global const float *y, int y_off, __global float *xp,
-                       int xp_off, int H, int W, int Hp, int Wp, int PT, int PL, int act, float slope, int rows)
+                       int xp_off, int C, int H, int W, int Hp, int Wp, int PT, int PL, int act, float slope, int rows,
+                       int yo, int ysn, int ysc, int ysh, int ysw)
 {
     int row = get_global_id(0);
     if (row >= rows) return;
@@ -37,14 +40,16 @@ __kernel void conv_pad(__global const float *x, int x_off, __global const float 
         return;
     }
     __global const float *s = x + x_off + (nc * H + h) * W;
-    __global const float *ys = y + y_off + (nc * H + h) * W;
+    __global const float *ys = y + y_off + yo + nc / C * ysn + nc % C * ysc + h * ysh;
     int w0 = min(PL, Wp), n = min(PL + W, Wp) - w0, n4 = n - n % 4;
     for (int w = 0; w < w0; w++) d[w] = 0.0f;
     __global float *dd = d + w0;
-    if (act) {
+    if (act && ysw == 1) {
         for (int w = 0; w < n4; w += 4)
             vstore4(vload4(0, s + w) * conv_act_grad4(act, vload4(0, ys + w), slope), 0, dd + w);
         for (int w = n4; w < n; w++) dd[w] = s[w] * act_grad(act, ys[w], slope);
+    } else if (act) {
+        for (int w = 0; w < n; w++) dd[w] = s[w] * act_grad(act, ys[w * ysw], slope);
     } else {
         for (int w = 0; w < n4; w += 4) vstore4(vload4(0, s + w), 0, dd + w);
         for (int w = n4; w < n; w++) dd[w] = s[w];
@@ -66,16 +71,20 @@ CONV_INLINE void conv_store_lanes(float4 v, __global float *d, int n)
 }
 
 /* Four consecutive values of x from x[i], times act'(y) when act is set (x is
- * then an output gradient and y the activation's output). */
-CONV_INLINE float4 conv_row4(__global const float *x, __global const float *y, int i, int act, float slope)
+ * then an output gradient and y the activation's output, its four values from
+ * y[j] ysw apart). */
+CONV_INLINE float4 conv_row4(__global const float *x, __global const float *y, int i, int j, int ysw, int act,
+                             float slope)
 {
     float4 v = vload4(0, x + i);
-    return act ? v * conv_act_grad4(act, vload4(0, y + i), slope) : v;
+    if (!act) return v;
+    float4 a = ysw == 1 ? vload4(0, y + j) : (float4)(y[j], y[j + ysw], y[j + 2 * ysw], y[j + 3 * ysw]);
+    return v * conv_act_grad4(act, a, slope);
 }
 
 /* xp[n, hp, wp, c] = x[n, c, hp - PT, wp - PL] for c < C inside x, 0 elsewhere
- * (the border, and channels C..Cs-1): NCHW -> zero-padded NHWC, with act as
- * conv_pad. Work-items: a block of 4 channels (fastest) of one image; an
+ * (the border, and channels C..Cs-1): NCHW -> zero-padded NHWC, with act and
+ * y's geometry as conv_pad. Work-items: a block of 4 channels (fastest) of one image; an
  * item reads its 4 channel planes front to back (4 sequential streams), 4
  * columns at a time, transposes them in registers and stores a 4-channel
  * vector per pixel. Rows take whole 4-column blocks, the last one overlapping
@@ -85,7 +94,7 @@ CONV_INLINE float4 conv_row4(__global const float *x, __global const float *y, i
  * channels, which read 32-64 planes at once and stalled on their loads. */
 __kernel void conv_pad_nhwc(__global const float *x, int x_off, __global const float *y, int y_off,
                             __global float *xp, int xp_off, int C, int H, int W, int Cs, int Hp, int Wp, int PT,
-                            int PL, int act, float slope, int n_items)
+                            int PL, int act, float slope, int n_items, int yo, int ysn, int ysc, int ysh, int ysw)
 {
     int id = get_global_id(0);
     if (id >= n_items) return;
@@ -93,11 +102,12 @@ __kernel void conv_pad_nhwc(__global const float *x, int x_off, __global const f
     __global float *d = xp + xp_off + n * Hp * Wp * Cs + c0;
     int4 ch = c0 + (int4)(0, 1, 2, 3), ok = ch < (int4)C;
     int4 at = (n * C + min(ch, (int4)(C - 1))) * (H * W) - PT * W - PL;
+    int4 ya = yo + n * ysn + min(ch, (int4)(C - 1)) * ysc - PT * ysh - PL * ysw; /* y as at, in y's geometry */
     int w0 = min(PL, Wp), w1 = min(PL + W, Wp), vec = w1 - w0 >= 4;
     float4 z = (float4)0.0f;
     x += x_off;
     y += y_off;
-    for (int hp = 0; hp < Hp; hp++, d += Wp * Cs, at += W) {
+    for (int hp = 0; hp < Hp; hp++, d += Wp * Cs, at += W, ya += ysh) {
         int h = hp - PT;
         if (h < 0 || h >= H || c0 >= C) {
             for (int wp = 0; wp < Wp; wp++) conv_store_lanes(z, d + wp * Cs, nc);
@@ -106,8 +116,11 @@ __kernel void conv_pad_nhwc(__global const float *x, int x_off, __global const f
         for (int wp = 0; wp < w0; wp++) conv_store_lanes(z, d + wp * Cs, nc);
         for (int wp = w0; wp < w1 && vec; wp += 4) {
             int wq = min(wp, w1 - 4);
-            float4 r0 = conv_row4(x, y, at.s0 + wq, act, slope), r1 = conv_row4(x, y, at.s1 + wq, act, slope);
-            float4 r2 = conv_row4(x, y, at.s2 + wq, act, slope), r3 = conv_row4(x, y, at.s3 + wq, act, slope);
+            int4 yq = ya + wq * ysw;
+            float4 r0 = conv_row4(x, y, at.s0 + wq, yq.s0, ysw, act, slope);
+            float4 r1 = conv_row4(x, y, at.s1 + wq, yq.s1, ysw, act, slope);
+            float4 r2 = conv_row4(x, y, at.s2 + wq, yq.s2, ysw, act, slope);
+            float4 r3 = conv_row4(x, y, at.s3 + wq, yq.s3, ysw, act, slope);
             __global float *dw = d + wq * Cs;
             conv_store_lanes(select(z, (float4)(r0.s0, r1.s0, r2.s0, r3.s0), ok), dw, nc);
             conv_store_lanes(select(z, (float4)(r0.s1, r1.s1, r2.s1, r3.s1), ok), dw + Cs, nc);
@@ -115,9 +128,9 @@ __kernel void conv_pad_nhwc(__global const float *x, int x_off, __global const f
             conv_store_lanes(select(z, (float4)(r0.s3, r1.s3, r2.s3, r3.s3), ok), dw + 3 * Cs, nc);
         }
         for (int wp = vec ? w1 : w0; wp < w1; wp++) {
-            int4 i = at + wp;
+            int4 i = at + wp, j = ya + wp * ysw;
             float4 v = (float4)(x[i.s0], x[i.s1], x[i.s2], x[i.s3]);
-            if (act) v *= conv_act_grad4(act, (float4)(y[i.s0], y[i.s1], y[i.s2], y[i.s3]), slope);
+            if (act) v *= conv_act_grad4(act, (float4)(y[j.s0], y[j.s1], y[j.s2], y[j.s3]), slope);
             conv_store_lanes(select(z, v, ok), d + wp * Cs, nc);
         }
         for (int wp = w1; wp < Wp; wp++) conv_store_lanes(z, d + wp * Cs, nc);

@@ -178,9 +178,11 @@ static void check_chain(aecl_ctx *ctx, const cfg *c1, const cfg *c2)
     char d1[160], d2[160];
     describe(c1, d1, sizeof d1), describe(c2, d2, sizeof d2);
     for (int train = 0; train < 2; train++) {
-        /* training folds two copies where conv 1 has no activation: its output's
-         * and its output gradient's (which conv 2's input gradient writes) */
-        int lf = 0, lu = 0, want = train ? 2 * (c1->act == AECL_ACT_NONE) : 1;
+        /* training folds conv 1's output copy (its gradient's copy then reads
+         * conv 1's output there for the activation's derivative) and, where
+         * conv 1 has no activation, its output gradient's copy too (which conv
+         * 2's input gradient writes) */
+        int lf = 0, lu = 0, want = 1 + (train && c1->act == AECL_ACT_NONE);
         size_t n = train ? nw1 + nw2 : ny;
         int ok = chain_run(ctx, c1, c2, in, train, 0, y, &lf) && chain_run(ctx, c1, c2, in, train, 1, yu, &lu);
         CHECK_MSG(ok, "chain %s -> %s (train %d): %s", d1, d2, train, aecl_ctx_last_error(ctx));
@@ -312,13 +314,16 @@ static void run_all(aecl_ctx *ctx)
     }
     /* every forward kernel writing the next one's padded copy, NCHW or channels
      * last (with channels past C: 20 of a 16-channel vector pair), as the
-     * autoencoder's inference net has them and on odd shapes */
+     * autoencoder has them and on odd shapes; in training, the gradient copies
+     * (NCHW and channels last) reading an activation's output from either */
     const cfg chains[][2] = {
         {{0, 2, 1, 28, 28, 32, 3, 3, 2, 1, 0, 1, AECL_ACT_RELU}, {0, 2, 32, 14, 14, 64, 3, 3, 2, 1, 0, 1, AECL_ACT_RELU}},
         {{1, 2, 64, 7, 7, 32, 3, 3, 2, 1, 1, 1, AECL_ACT_RELU}, {1, 2, 32, 14, 14, 1, 3, 3, 2, 1, 1, 1, AECL_ACT_SIGMOID}},
         {{0, 2, 3, 7, 5, 20, 3, 3, 1, 1, 0, 1, AECL_ACT_TANH}, {0, 2, 20, 7, 5, 1, 3, 3, 1, 1, 0, 1, AECL_ACT_NONE}},
         {{0, 2, 3, 9, 9, 1, 3, 3, 1, 1, 0, 1, AECL_ACT_NONE}, {0, 2, 1, 9, 9, 5, 3, 3, 2, 1, 0, 1, AECL_ACT_RELU}},
         {{1, 2, 3, 5, 4, 1, 3, 3, 2, 1, 1, 0, AECL_ACT_NONE}, {0, 2, 1, 10, 8, 6, 3, 3, 1, 1, 0, 1, AECL_ACT_ELU}},
+        {{0, 2, 8, 7, 6, 20, 3, 3, 1, 1, 0, 1, AECL_ACT_RELU}, {0, 2, 20, 7, 6, 16, 3, 3, 1, 1, 0, 1, AECL_ACT_NONE}},
+        {{0, 2, 8, 6, 7, 20, 3, 3, 2, 1, 0, 1, AECL_ACT_ELU}, {0, 2, 20, 3, 4, 1, 3, 3, 1, 1, 0, 1, AECL_ACT_NONE}},
     };
     for (size_t i = 0; i < sizeof chains / sizeof chains[0]; i++) check_chain(ctx, &chains[i][0], &chains[i][1]);
 }

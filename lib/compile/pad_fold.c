@@ -10,10 +10,11 @@
  * nothing. In an inference net that is every conv-to-conv copy: in the conv
  * autoencoder's, the copies after the first convolution and the first
  * transposed convolution, a pass over 3.2 MB read and 3.7 MB written, twice,
- * less per step. Training also reads a conv's output for its activation's
- * gradient, so there only a convolution without activation qualifies, and then
- * also the copy of its output gradient (the next layer's input gradient, a
- * convolution too). */
+ * less per step. Training folds them too: the copy of a convolution's output
+ * gradient reads the output for its activation's derivative, and reads it in
+ * the padded copy (cl/conv_layout.cl takes y's geometry). The copy of an output
+ * gradient is folded as well where it applies no activation (the producer, the
+ * next layer's input gradient, is a convolution too). */
 #include "compile/fuse_util.h"
 #include "compile/passes.h"
 #include "ops/conv.h"
@@ -21,15 +22,19 @@
 
 static int is_conv(const aecl_tensor *t) { return t->op == &aecl_op_conv2d || t->op == &aecl_op_conv_transpose2d; }
 
-/* Whether t's reads of x are all fine once x is a view of the copy p: p's own,
- * and a convolution's that reads p as its padded input and x only for its
- * shape (in[0]: the conv nodes keep their unpadded input there). */
+/* Whether t's reads of x are all fine once x is a view of the copy p: p's own;
+ * a convolution's that reads p as its padded input and x only for its shape
+ * (in[0]: the conv nodes keep their unpadded input there); and the copy of x's
+ * gradient, which reads x for its activation's derivative in x's geometry
+ * (aecl_conv_geometry). */
 static int reads_ok(const aecl_tensor *t, const aecl_tensor *x, const aecl_tensor *p)
 {
     if (t == p) return 1;
     for (int k = 0; k < t->n_in + t->n_extra; k++) {
         const aecl_tensor *in = k < t->n_in ? t->in[k] : t->extra[k - t->n_in];
-        if (in == x && !(k == 0 && is_conv(t) && t->n_in > 3 && t->in[3] == p)) return 0;
+        int shape_only = k == 0 && is_conv(t) && t->n_in > 3 && t->in[3] == p;
+        int act_grad = k == 1 && t->op == &aecl_op_conv_pad;
+        if (in == x && !shape_only && !act_grad) return 0;
     }
     return 1;
 }

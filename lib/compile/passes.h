@@ -51,7 +51,8 @@ aecl_status aecl_fuse_pointwise(aecl_graph *g, int *n_folded);
 
 /* Padded copies made by their producer (pad_fold.c): a conv_pad node without an
  * activation gradient whose input is a convolution's output that nothing else
- * reads (a plain work tensor) takes the AECL_T_ZEROED flag (persistent memory,
+ * reads (a plain work tensor; the copy of its gradient may read it for the
+ * activation's derivative) takes the AECL_T_ZEROED flag (persistent memory,
  * zeroed once), and the convolution's output becomes a view of it: the
  * convolution's kernel writes the copy's interior in its layout and the copy
  * launches nothing. Run after the fusion passes; does nothing when

@@ -114,6 +114,12 @@ AECL_OP_PARAMS(aecl_pad_p, aecl_pad_params)
  * output: xp is then x * act'(y), the gradient before the activation. */
 aecl_tensor *aecl_conv_pad(aecl_graph *g, aecl_tensor *x, aecl_tensor *y, aecl_act act, float slope, int PT, int PL,
                            int Hp, int Wp, int vec);
+/* Where element (n, c, h, w) of a convolution's output t lies in its buffer:
+ * at g[0] + n g[1] + c g[2] + h g[3] + w g[4] from t's offset. NCHW, or, when
+ * t is a view of the padded copy its one reader makes (compile/pad_fold.c),
+ * that copy's interior; the forward kernels write t there (CONV_OUT_ROW in
+ * cl/conv_common.cl), and the copies of its gradient read it there. */
+void aecl_conv_geometry(const aecl_tensor *t, int g[5]);
 /* Where pixel (h, w), channel c of image n of a padded copy xp lies:
  * n*Hp*Wp*Cs + (h*Wp + w)*sw + c*sc. */
 void aecl_conv_pad_strides(const aecl_tensor *xp, int *sw, int *sc);

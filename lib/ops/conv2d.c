@@ -19,23 +19,6 @@ static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 /* ---- the conv nodes --------------------------------------------------------------------- */
 
-/* Where t's output (n, k, oh, ow) goes (CONV_OUT_ROW in cl/conv_common.cl):
- * g = {yo, ysn, ysk, ysh, ysw}. NCHW, or the padded copy of its one reader when
- * t writes that copy itself (a view of it: compile/pad_fold.c). */
-static void out_geometry(const aecl_tensor *t, int g[5])
-{
-    const aecl_tensor *xp = t->view_of;
-    if (!xp || xp->op != &aecl_op_conv_pad) {
-        int K = t->shape[1], Ho = t->shape[2], Wo = t->shape[3];
-        g[0] = 0, g[1] = K * Ho * Wo, g[2] = Ho * Wo, g[3] = Wo, g[4] = 1;
-        return;
-    }
-    const aecl_pad_params *pp = aecl_pad_p(xp);
-    int Hp = xp->shape[1], Wp = xp->shape[2], Cs = xp->shape[3], sw, sc;
-    aecl_conv_pad_strides(xp, &sw, &sc);
-    g[0] = (pp->top * Wp + pp->left) * sw, g[1] = Hp * Wp * Cs, g[2] = sc, g[3] = Wp * sw, g[4] = sw;
-}
-
 aecl_status aecl_conv_emit(aecl_plan *p, aecl_tensor *t, const char *kernel, int P, int kv, int kb, size_t items,
                            double flops)
 {
@@ -49,7 +32,7 @@ aecl_status aecl_conv_emit(aecl_plan *p, aecl_tensor *t, const char *kernel, int
     int sw, sc;
     aecl_conv_pad_strides(xp, &sw, &sc);
     int g[5];
-    out_geometry(t, g);
+    aecl_conv_geometry(t, g);
     AECL_TRY(aecl_plan_args(p, k, "TT_Tiiiiiiiiiiiiiiiiiifiiiii", xp, wt, b, t, t->shape[0], x->shape[1],
                             xp->shape[3], sw, sc, xp->shape[1], xp->shape[2], t->shape[1], wt->shape[1], t->shape[2],
                             t->shape[3], cp->kh, cp->kw, cp->stride, cp->pad, cp->pl, b != NULL, (int)cp->act,

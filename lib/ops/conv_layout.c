@@ -153,6 +153,20 @@ void aecl_conv_pad_strides(const aecl_tensor *xp, int *sw, int *sc)
     *sc = nhwc ? 1 : xp->shape[1] * xp->shape[2];
 }
 
+void aecl_conv_geometry(const aecl_tensor *t, int g[5])
+{
+    const aecl_tensor *xp = t->view_of;
+    if (!xp || xp->op != &aecl_op_conv_pad) {
+        int K = t->shape[1], Ho = t->shape[2], Wo = t->shape[3];
+        g[0] = 0, g[1] = K * Ho * Wo, g[2] = Ho * Wo, g[3] = Wo, g[4] = 1;
+        return;
+    }
+    const aecl_pad_params *pp = aecl_pad_p(xp);
+    int Hp = xp->shape[1], Wp = xp->shape[2], Cs = xp->shape[3], sw, sc;
+    aecl_conv_pad_strides(xp, &sw, &sc);
+    g[0] = (pp->top * Wp + pp->left) * sw, g[1] = Hp * Wp * Cs, g[2] = sc, g[3] = Wp * sw, g[4] = sw;
+}
+
 /* in {x, [y]}; parameters aecl_pad_params. Output [N, Hp, Wp, Cs] (NHWC) or
  * [N, Hp, Wp, C] holding NCHW planes. */
 static aecl_status emit_pad(aecl_plan *p, aecl_tensor *t)
@@ -161,19 +175,21 @@ static aecl_status emit_pad(aecl_plan *p, aecl_tensor *t)
     const aecl_pad_params *pp = aecl_pad_p(t);
     int N = t->shape[0], Hp = t->shape[1], Wp = t->shape[2], Cs = t->shape[3], H = x->shape[2], W = x->shape[3];
     if (x->view_of == t) return AECL_OK; /* x's kernel wrote this copy (compile/pad_fold.c) */
+    int g[5];
+    aecl_conv_geometry(y ? y : x, g); /* where y lies; only read with an activation */
     cl_kernel k;
     if (pp->nhwc) {
         int items = N * ceil_div(Cs, 4);
         AECL_TRY(aecl_conv_layout_kernel(p, "conv_pad_nhwc", &k));
-        AECL_TRY(aecl_plan_args(p, k, "T_Tiiiiiiiiifi", x, y, t, x->shape[1], H, W, Cs, Hp, Wp, pp->top, pp->left,
-                                (int)pp->act, (double)pp->slope, items));
+        AECL_TRY(aecl_plan_args(p, k, "T_Tiiiiiiiiifiiiiii", x, y, t, x->shape[1], H, W, Cs, Hp, Wp, pp->top,
+                                pp->left, (int)pp->act, (double)pp->slope, items, g[0], g[1], g[2], g[3], g[4]));
         /* heavy items (4 channels of a whole image), a few thousand */
         return aecl_conv_launch_fixed(p, k, (size_t)items, 16, "conv_pad", 0);
     }
     int rows = N * Cs * Hp;
     AECL_TRY(aecl_conv_layout_kernel(p, "conv_pad", &k));
-    AECL_TRY(aecl_plan_args(p, k, "T_Tiiiiiiifi", x, y, t, H, W, Hp, Wp, pp->top, pp->left, (int)pp->act,
-                            (double)pp->slope, rows));
+    AECL_TRY(aecl_plan_args(p, k, "T_Tiiiiiiiifiiiiii", x, y, t, x->shape[1], H, W, Hp, Wp, pp->top, pp->left,
+                            (int)pp->act, (double)pp->slope, rows, g[0], g[1], g[2], g[3], g[4]));
     /* light items (a row each), thousands or more */
     return aecl_conv_launch_fixed(p, k, (size_t)rows, 256, "conv_pad", 0);
 }
