@@ -21,6 +21,12 @@ __kernel void conv_relayout(__global const float *w, int w_off, __global float *
     for (int v = lim; v < Vp; v++) d[v] = 0.0f;
 }
 
+/* p[0], p[s], p[2s], p[3s]: one vector load where s is 1. */
+CONV_INLINE float4 conv_load4s(__global const float *p, int s)
+{
+    return s == 1 ? vload4(0, p) : (float4)(p[0], p[s], p[2 * s], p[3 * s]);
+}
+
 /* xp[nc, hp, wp] = x[nc, hp - PT, wp - PL], 0 outside x (NCHW, padded). With act
  * set, x is an output gradient and y the activation's output (same shape): the
  * copy is then x * act'(y), the pre-activation gradient, so no separate pass
@@ -44,12 +50,10 @@ __kernel void conv_pad(__global const float *x, int x_off, __global const float 
     int w0 = min(PL, Wp), n = min(PL + W, Wp) - w0, n4 = n - n % 4;
     for (int w = 0; w < w0; w++) d[w] = 0.0f;
     __global float *dd = d + w0;
-    if (act && ysw == 1) {
+    if (act) {
         for (int w = 0; w < n4; w += 4)
-            vstore4(vload4(0, s + w) * conv_act_grad4(act, vload4(0, ys + w), slope), 0, dd + w);
-        for (int w = n4; w < n; w++) dd[w] = s[w] * act_grad(act, ys[w], slope);
-    } else if (act) {
-        for (int w = 0; w < n; w++) dd[w] = s[w] * act_grad(act, ys[w * ysw], slope);
+            vstore4(vload4(0, s + w) * conv_act_grad4(act, conv_load4s(ys + w * ysw, ysw), slope), 0, dd + w);
+        for (int w = n4; w < n; w++) dd[w] = s[w] * act_grad(act, ys[w * ysw], slope);
     } else {
         for (int w = 0; w < n4; w += 4) vstore4(vload4(0, s + w), 0, dd + w);
         for (int w = n4; w < n; w++) dd[w] = s[w];
@@ -78,8 +82,7 @@ CONV_INLINE float4 conv_row4(__global const float *x, __global const float *y, i
 {
     float4 v = vload4(0, x + i);
     if (!act) return v;
-    float4 a = ysw == 1 ? vload4(0, y + j) : (float4)(y[j], y[j + ysw], y[j + 2 * ysw], y[j + 3 * ysw]);
-    return v * conv_act_grad4(act, a, slope);
+    return v * conv_act_grad4(act, conv_load4s(y + j, ysw), slope);
 }
 
 /* xp[n, hp, wp, c] = x[n, c, hp - PT, wp - PL] for c < C inside x, 0 elsewhere
