@@ -209,22 +209,33 @@ inline __attribute__((always_inline)) void store_block(vec_t acc[RM][RNV], int m
     }
 }
 
-/* Rows [0, mr) of s (row stride ld), nc values each, through the epilogue one by
- * one into rows m0.. of C from column n0: the edge blocks of gemm_outer and
- * gemm_packed, and gemm_dot. Not unrolled, for the reason given at store_block. */
+/* Rows [0, mr) of s (row stride ld), nc values each, through the epilogue into
+ * rows m0.. of C from column n0: the edge blocks of gemm_outer and
+ * gemm_packed, and gemm_dot. Whole vectors of a row as vectors (an edge block
+ * of N = 784 or 400 is one: a scalar activation per value cost its item more
+ * than its multiply-adds), the rest one by one. Not unrolled, for the reason
+ * given at store_block. */
 inline __attribute__((always_inline)) void store_rows(const float *s, int ld, int mr, int nc, int m0, int n0,
                                                       float alpha, float beta, __global float *C, int ldc, int hb,
                                                       __global const float *bias, float slope,
                                                       __global const float *Y, float gslope, int act_code,
                                                       int gact_code)
 {
+    int nv = ld % VW ? 0 : nc - nc % VW; /* vector loads of s need rows of whole vectors */
 #pragma unroll 1
-    for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nc; j++) {
+    for (int i = 0; i < mr; i++) {
+        for (int j = 0; j < nv; j += VW) {
+            int at = (m0 + i) * ldc + n0 + j;
+            VSTORE(finishv(VLOAD(s + i * ld + j), alpha, beta, C + at, hb, BIASV(n0 + j), slope, Y + at, gslope,
+                           act_code, gact_code),
+                   C + at);
+        }
+        for (int j = nv; j < nc; j++) {
             int at = (m0 + i) * ldc + n0 + j;
             C[at] = finish1(s[i * ld + j], alpha, beta, C + at, hb, BIAS1(n0 + j), slope, Y + at, gslope, act_code,
                             gact_code);
         }
+    }
 }
 
 /* rsum[m] = sum over k of op(A)[m, k] for the RM rows from m0 that are below M,
