@@ -5,7 +5,8 @@
  * gemm_outer, TRANS_A -1 leaves the choice to its trans_a argument (and
  * gemm_packed, built next to it, takes op(A) = A);
  * op(B) is B[K,N] (TRANS_B 0) or B^T with B stored [N,K] (TRANS_B 1).
- * HAS_BIAS -1: gemm_outer's and gemm_packed's has_bias argument decides.
+ * HAS_BIAS -1: the has_bias argument of gemm_outer, gemm_packed and gemm_dot
+ * decides.
  * Each buffer comes with an element offset (operands may sit in one arena).
  *
  * Kernels (the host picks one from the transposes, K and the device):
@@ -17,9 +18,10 @@
  *   gemm_packed TRANS_B 1 (x W^T, the dense forward), K <= KMAX. A work-group
  *               transposes its panel of B once into local memory, then its items
  *               run the gemm_outer register block over their rows of C. For CPUs.
- *   gemm_dot    TRANS_A 0, TRANS_B 1, any K. Rows of A and of B are both
- *               contiguous along K: each work-item keeps RM x RN vector partial
- *               sums along K and adds their lanes at the end. Good for long K.
+ *   gemm_dot    op(A) = A, op(B) = B^T (whatever TRANS_A and TRANS_B say), any
+ *               K. Rows of A and of B are both contiguous along K: each
+ *               work-item keeps DOT_RM x DOT_RN vector partial sums along K and
+ *               adds their lanes at the end. Good for long K.
  *   gemm_epilogue  bias + activation in place (after CLBlast's SGEMM).
  *
  * Row sums (rsum_on, a run-time argument): the kernels also write
@@ -77,6 +79,14 @@
 #endif
 #ifndef RN
 #define RN 4
+#endif
+/* gemm_dot's block, DOT_RM x DOT_RN dot products: the common program builds
+ * gemm_dot next to gemm_outer, whose block differs on CPUs. */
+#ifndef DOT_RM
+#define DOT_RM RM
+#endif
+#ifndef DOT_RN
+#define DOT_RN RN
 #endif
 
 #if VW == 1
@@ -302,8 +312,8 @@ inline __attribute__((always_inline)) void row_sums(int ta, __global const float
 #define GEMM_PACKED 2
 #define GEMM_DOT 4
 #define GEMM_EPILOGUE 8
-#if (TRANS_A < 0 || HAS_BIAS < 0) && (GEMM_WANT(GEMM_DOT) || GEMM_WANT(GEMM_EPILOGUE))
-#error "TRANS_A = -1 and HAS_BIAS = -1 (chosen at run time) are for gemm_outer and gemm_packed: set GEMM_KERNELS"
+#if (TRANS_A < 0 || HAS_BIAS < 0) && GEMM_WANT(GEMM_EPILOGUE)
+#error "TRANS_A = -1 and HAS_BIAS = -1 (chosen at run time) are for gemm_outer, gemm_packed and gemm_dot: set GEMM_KERNELS"
 #endif
 
 #define GEMM_ARGS                                                              \
@@ -642,55 +652,70 @@ __kernel void gemm_packed(GEMM_ARGS, int MS, int has_bias)
 /* ---- gemm_dot: op(A) = A[M,K], op(B) = B^T with B stored [N,K] ------------- */
 
 #if GEMM_WANT(GEMM_DOT)
-/* RM x RN dot products of rows of A and B, vectorised along K; rows past M or N
- * are clamped to the last valid row (computed twice, stored once). */
-__kernel void gemm_dot(GEMM_ARGS)
+/* The row sums of a gemm_dot item's DOT_RM rows, RM at a time (both powers of
+ * two: one divides the other). */
+inline __attribute__((always_inline)) void dot_row_sums(__global const float *A, int lda, int m0, int M, int K,
+                                                        __global float *rsum)
 {
-    int n0 = get_global_id(0) * RN, m0 = get_global_id(1) * RM;
+#if DOT_RM >= RM
+    for (int r = 0; r < DOT_RM; r += RM) row_sums(0, A, lda, m0 + r, M, K, rsum);
+#else
+    if (m0 % RM == 0) row_sums(0, A, lda, m0, M, K, rsum);
+#endif
+}
+
+/* DOT_RM x DOT_RN dot products of rows of A and B, vectorised along K; rows past
+ * M or N are clamped to the last valid row (computed twice, stored once).
+ * has_bias as gemm_outer's. */
+__kernel void gemm_dot(GEMM_ARGS, int has_bias)
+{
+    int n0 = get_global_id(0) * DOT_RN, m0 = get_global_id(1) * DOT_RM;
     if (n0 >= N || m0 >= M) return;
     GEMM_OFFSETS();
+#if HAS_BIAS >= 0
+    has_bias = HAS_BIAS;
+#endif
 
-    __global const float *ap[RM], *bp[RN];
+    __global const float *ap[DOT_RM], *bp[DOT_RN];
 #pragma unroll
-    for (int i = 0; i < RM; i++) ap[i] = A + min(m0 + i, M - 1) * lda;
+    for (int i = 0; i < DOT_RM; i++) ap[i] = A + min(m0 + i, M - 1) * lda;
 #pragma unroll
-    for (int j = 0; j < RN; j++) bp[j] = B + min(n0 + j, N - 1) * ldb;
+    for (int j = 0; j < DOT_RN; j++) bp[j] = B + min(n0 + j, N - 1) * ldb;
 
-    vec_t acc[RM][RN];
+    vec_t acc[DOT_RM][DOT_RN];
 #pragma unroll
-    for (int i = 0; i < RM; i++)
+    for (int i = 0; i < DOT_RM; i++)
 #pragma unroll
-        for (int j = 0; j < RN; j++) acc[i][j] = (vec_t)0.0f;
+        for (int j = 0; j < DOT_RN; j++) acc[i][j] = (vec_t)0.0f;
 
     int kv = K - K % VW;
     for (int k = 0; k < kv; k += VW) {
-        vec_t a[RM], b[RN];
+        vec_t a[DOT_RM], b[DOT_RN];
 #pragma unroll
-        for (int i = 0; i < RM; i++) a[i] = VLOAD(ap[i] + k);
+        for (int i = 0; i < DOT_RM; i++) a[i] = VLOAD(ap[i] + k);
 #pragma unroll
-        for (int j = 0; j < RN; j++) b[j] = VLOAD(bp[j] + k);
+        for (int j = 0; j < DOT_RN; j++) b[j] = VLOAD(bp[j] + k);
 #pragma unroll
-        for (int i = 0; i < RM; i++)
+        for (int i = 0; i < DOT_RM; i++)
 #pragma unroll
-            for (int j = 0; j < RN; j++) acc[i][j] = MAD(a[i], b[j], acc[i][j]);
+            for (int j = 0; j < DOT_RN; j++) acc[i][j] = MAD(a[i], b[j], acc[i][j]);
     }
 
-    float s[RM * RN];
+    float s[DOT_RM * DOT_RN];
 #pragma unroll
-    for (int i = 0; i < RM; i++)
+    for (int i = 0; i < DOT_RM; i++)
 #pragma unroll
-        for (int j = 0; j < RN; j++) s[i * RN + j] = VEC_SUM(VW, acc[i][j]);
+        for (int j = 0; j < DOT_RN; j++) s[i * DOT_RN + j] = VEC_SUM(VW, acc[i][j]);
     for (int k = kv; k < K; k++) {
 #pragma unroll
-        for (int i = 0; i < RM; i++)
+        for (int i = 0; i < DOT_RM; i++)
 #pragma unroll
-            for (int j = 0; j < RN; j++) s[i * RN + j] = MAD(ap[i][k], bp[j][k], s[i * RN + j]);
+            for (int j = 0; j < DOT_RN; j++) s[i * DOT_RN + j] = MAD(ap[i][k], bp[j][k], s[i * DOT_RN + j]);
     }
 
-    const int hb = HAS_BIAS;
-    store_rows(s, RN, min(RM, M - m0), min(RN, N - n0), m0, n0, alpha, beta, C, ldc, hb, bias, slope, Y, gslope,
-               act_code, gact_code);
-    if (rsum_on && n0 == 0) row_sums(0, A, lda, m0, M, K, rsum);
+    store_rows(s, DOT_RN, min(DOT_RM, M - m0), min(DOT_RN, N - n0), m0, n0, alpha, beta, C, ldc, has_bias, bias,
+               slope, Y, gslope, act_code, gact_code);
+    if (rsum_on && n0 == 0) dot_row_sums(A, lda, m0, M, K, rsum);
 }
 
 #endif /* GEMM_WANT(GEMM_DOT) */

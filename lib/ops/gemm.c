@@ -278,7 +278,8 @@ static aecl_status set_gemm_args(aecl_ctx *ctx, cl_kernel k, const aecl_gemm_des
 }
 
 /* The arguments after GEMM_ARGS: gemm_packed's MS or gemm_outer's trans_a, then
- * has_bias for both (read in a program built with HAS_BIAS = -1). */
+ * has_bias for both (read in a program built with HAS_BIAS = -1); gemm_dot's
+ * has_bias comes first (LAST_ARG). */
 enum { LAST_ARG = RSUM_ARG + 3, HAS_BIAS_ARG = LAST_ARG + 1 };
 
 /* cl/gemm.cl's GEMM_KERNELS bits */
@@ -290,24 +291,26 @@ static int kernel_bit(const gemm_cfg *c)
 }
 
 /* The -D options of cl/gemm.cl for the kernels in mask with configuration c's
- * register block, these transposes (-1: gemm_outer's argument) and bias (-1:
- * the kernels' argument). */
-static void format_options(char *opts, size_t cap, const gemm_cfg *c, int mask, int trans_a, int trans_b,
-                           int has_bias)
+ * register block (gemm_dot's dot's, where given), these transposes (-1:
+ * gemm_outer's argument) and bias (-1: the kernels' argument). */
+static void format_options(char *opts, size_t cap, const gemm_cfg *c, const gemm_cfg *dot, int mask, int trans_a,
+                           int trans_b, int has_bias)
 {
-    char kmax[32] = "";
+    char kmax[32] = "", dblock[48] = "";
     if (mask & K_PACKED) snprintf(kmax, sizeof kmax, " -DKMAX=%d", c->kmax);
+    if (dot) snprintf(dblock, sizeof dblock, " -DDOT_RM=%d -DDOT_RN=%d", dot->rm, dot->rn);
     snprintf(opts, cap,
              "-DGEMM_KERNELS=%d -DTRANS_A=%d -DTRANS_B=%d -DACT=%d -DHAS_BIAS=%d -DGRAD_ACT=%d -DVW=%d -DRM=%d "
-             "-DRNV=%d -DRN=%d%s",
-             mask, trans_a, trans_b, -1, has_bias, -1, c->vw, c->rm, c->rnv, c->rn, kmax);
+             "-DRNV=%d -DRN=%d%s%s",
+             mask, trans_a, trans_b, -1, has_bias, -1, c->vw, c->rm, c->rnv, c->rn, kmax, dblock);
 }
 
-/* The configuration of a product with B transposed or not (x W^T with K = 1:
- * gemm_packed where the device takes it, with its KMAX). */
-static gemm_cfg cfg_for(aecl_ctx *ctx, int trans_b)
+/* The configuration of a product with B transposed or not, with K (x W^T with
+ * K = 1: gemm_packed where the device takes it, with its KMAX; with a long K:
+ * gemm_dot where the device takes it). */
+static gemm_cfg cfg_for(aecl_ctx *ctx, int trans_b, int K)
 {
-    aecl_gemm_desc d = aecl_gemm_desc_make(1, 1, 1, 0, trans_b);
+    aecl_gemm_desc d = aecl_gemm_desc_make(1, 1, K, 0, trans_b);
     return choose_cfg(ctx, &d);
 }
 
@@ -316,13 +319,16 @@ static int same_block(const gemm_cfg *a, const gemm_cfg *b)
     return a->vw == b->vw && a->rm == b->rm && a->rnv == b->rnv && a->rn == b->rn;
 }
 
-/* gemm_outer's configuration, and whether gemm_packed (f) shares its register
- * block and so the common program too. */
-static gemm_cfg common_cfg(aecl_ctx *ctx, gemm_cfg *f, int *with_packed)
+/* gemm_outer's configuration; whether gemm_packed (f) shares its register
+ * block and so the common program too; and whether gemm_dot (dot, its own
+ * block: DOT_RM, DOT_RN) shares its vector width and joins it. */
+static gemm_cfg common_cfg(aecl_ctx *ctx, gemm_cfg *f, int *with_packed, gemm_cfg *dot, int *with_dot)
 {
-    gemm_cfg o = cfg_for(ctx, 0);
-    *f = cfg_for(ctx, 1);
+    gemm_cfg o = cfg_for(ctx, 0, 1);
+    *f = cfg_for(ctx, 1, 1);
     *with_packed = kernel_bit(f) == K_PACKED && same_block(f, &o);
+    *dot = cfg_for(ctx, 1, 1 << 20);
+    *with_dot = kernel_bit(dot) == K_DOT && dot->vw == o.vw;
     return o;
 }
 
@@ -334,19 +340,21 @@ static gemm_cfg common_cfg(aecl_ctx *ctx, gemm_cfg *f, int *with_packed)
  * front end and every later run a preprocessing of its headers (25-40 ms). */
 void aecl_gemm_common_options(aecl_ctx *ctx, char *opts, size_t cap)
 {
-    gemm_cfg f;
-    int with_packed;
-    gemm_cfg o = common_cfg(ctx, &f, &with_packed);
+    gemm_cfg f, dot;
+    int with_packed, with_dot;
+    gemm_cfg o = common_cfg(ctx, &f, &with_packed, &dot, &with_dot);
     o.kmax = f.kmax;
-    format_options(opts, cap, &o, K_OUTER | (with_packed ? K_PACKED : 0), -1, 0, -1);
+    int mask = K_OUTER | (with_packed ? K_PACKED : 0) | (with_dot ? K_DOT : 0);
+    format_options(opts, cap, &o, with_dot ? &dot : NULL, mask, -1, 0, -1);
 }
 
 /* Whether the common program holds the kernel of configuration c for d. */
 static int in_common(aecl_ctx *ctx, const gemm_cfg *c, const aecl_gemm_desc *d)
 {
-    gemm_cfg f;
-    int with_packed, bit = kernel_bit(c);
-    gemm_cfg o = common_cfg(ctx, &f, &with_packed);
+    gemm_cfg f, dot;
+    int with_packed, with_dot, bit = kernel_bit(c);
+    gemm_cfg o = common_cfg(ctx, &f, &with_packed, &dot, &with_dot);
+    if (bit == K_DOT) return with_dot && c->vw == dot.vw && c->rm == dot.rm && c->rn == dot.rn && !d->trans_a;
     if (!same_block(c, &o)) return 0;
     if (bit == K_OUTER) return !d->trans_b;
     return bit == K_PACKED && !d->trans_a && with_packed && c->kmax == f.kmax;
@@ -361,7 +369,7 @@ static aecl_status own_kernel(aecl_ctx *ctx, const gemm_cfg *c, const aecl_gemm_
         return aecl_kernel_create(ctx, AECL_COMMON_FILE, opts, c->kernel, k);
     }
     int bit = kernel_bit(c);
-    format_options(opts, sizeof opts, c, bit, bit == K_OUTER ? -1 : d->trans_a, d->trans_b, has_bias);
+    format_options(opts, sizeof opts, c, NULL, bit, bit == K_OUTER ? -1 : d->trans_a, d->trans_b, has_bias);
     return aecl_kernel_create(ctx, "gemm.cl", opts, c->kernel, k);
 }
 
@@ -375,10 +383,8 @@ static aecl_status prepare_own(aecl_ctx *ctx, const aecl_gemm_desc *d, const aec
     else grid_blocks(ctx, k, d, &c);
     aecl_status st = set_gemm_args(ctx, k, d, io);
     cl_int err = CL_SUCCESS;
-    if (bit != K_DOT) {
-        err = clSetKernelArg(k, LAST_ARG, sizeof(int), bit == K_PACKED ? &c.block_m : &d->trans_a);
-        if (err == CL_SUCCESS) err = clSetKernelArg(k, HAS_BIAS_ARG, sizeof has_bias, &has_bias);
-    }
+    if (bit != K_DOT) err = clSetKernelArg(k, LAST_ARG, sizeof(int), bit == K_PACKED ? &c.block_m : &d->trans_a);
+    if (err == CL_SUCCESS) err = clSetKernelArg(k, bit == K_DOT ? LAST_ARG : HAS_BIAS_ARG, sizeof has_bias, &has_bias);
     if (st == AECL_OK && err != CL_SUCCESS) st = aecl_fail_cl(ctx, err, "clSetKernelArg", __FILE__, __LINE__);
     if (st != AECL_OK) {
         clReleaseKernel(k);
