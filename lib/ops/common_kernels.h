@@ -1,6 +1,7 @@
 /* The common program: the small kernels of cl/eltwise.cl, reduce.cl, loss.cl,
- * random.cl, optim.cl and conv_layout.cl, and gemm.cl's gemm_outer and (CPUs) gemm_packed with
- * their transposes and bias at run time (ops/gemm.h), built as one program
+ * random.cl, optim.cl and conv_layout.cl, and gemm.cl's gemm_outer, gemm_dot
+ * and (CPUs) gemm_packed with their transposes and bias at run time
+ * (ops/gemm.h), built as one program
  * (cl/common.cl requires them all) with one set of options that depends only
  * on the device. Every model uses several of these files; as separate
  * programs each cost PoCL a front end on a first run (0.1-0.15 s) and a

@@ -98,8 +98,9 @@ aecl_status aecl_gemm_measure(aecl_ctx *ctx, const aecl_gemm_desc *d, int has_bi
                               aecl_gemm_timing *out);
 
 /* The -D options of cl/gemm.cl's kernels in the common program on ctx's device
- * (ops/common_kernels.h): gemm_outer for B not transposed and, where the dense
- * forward takes it (CPUs), gemm_packed, with transposes and bias at run time. */
+ * (ops/common_kernels.h): gemm_outer for B not transposed, gemm_packed where the
+ * dense forward takes it (CPUs) and gemm_dot where a long K takes it, with
+ * transposes and bias at run time. */
 void aecl_gemm_common_options(aecl_ctx *ctx, char *opts, size_t cap);
 
 /* Name of the cache file of path choices (in the aecl cache folder). */
