@@ -260,6 +260,14 @@ static void run_all(aecl_ctx *ctx)
         {0, 2, 6, 6, 7, 2, 3, 3, 1, 1, 0, 1, AECL_ACT_ELU},
         {1, 2, 6, 4, 5, 1, 3, 3, 2, 1, 1, 1, AECL_ACT_TANH},
         {1, 1, 9, 3, 6, 3, 2, 2, 1, 0, 0, 0, AECL_ACT_NONE},
+        /* few output channels on rows of exactly two pixel blocks, which a _dot
+         * item takes whole: rows of 16 and 14 (blocks of 8 and 7 on CPUs), 8
+         * (blocks of 4 on GPUs), of the gather and of the transposed conv */
+        {0, 2, 20, 5, 16, 2, 3, 3, 1, 1, 0, 1, AECL_ACT_RELU},
+        {0, 2, 20, 4, 14, 3, 3, 3, 1, 1, 0, 1, AECL_ACT_TANH},
+        {0, 2, 20, 4, 8, 2, 3, 3, 1, 1, 0, 1, AECL_ACT_NONE},
+        {1, 2, 20, 3, 16, 1, 3, 3, 2, 1, 1, 1, AECL_ACT_SIGMOID},
+        {1, 2, 20, 3, 8, 2, 3, 3, 2, 1, 1, 1, AECL_ACT_NONE},
     };
     /* few input channels (pixel-vector kernels): stride 2 rows of 19 (vectors of
      * 16 and an overlapping last block), stride 3 (gathered inputs), stride 1

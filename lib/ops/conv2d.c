@@ -66,8 +66,10 @@ static aecl_status emit_gather(aecl_plan *p, aecl_tensor *t)
         size_t items = rows * (size_t)ceil_div(Wo, pw) * (size_t)ceil_div(K, kb);
         return aecl_conv_emit(p, t, "conv_fwd_px", pw, 1, kb, items, flops);
     }
-    case AECL_CONV_DOT:
-        return aecl_conv_emit(p, t, "conv_fwd_dot", P, 1, 4, rows * (size_t)ceil_div(Wo, P) * (size_t)K, flops);
+    case AECL_CONV_DOT: {
+        int pd = aecl_conv_kind_p(&tu, AECL_CONV_DOT, Wo);
+        return aecl_conv_emit(p, t, "conv_fwd_dot", pd, 1, 4, rows * (size_t)ceil_div(Wo, pd) * (size_t)K, flops);
+    }
     default:
         return aecl_conv_emit(p, t, "conv_fwd", P, kv, 4,
                               rows * (size_t)ceil_div(Wo, P) * (size_t)(wt->shape[1] / (tu.vw * kv)), flops);
