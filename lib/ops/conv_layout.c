@@ -58,7 +58,7 @@ aecl_conv_kind aecl_conv_scatter_kind(const aecl_conv_tuning *t, int K)
 
 /* A _dot item owns one output channel, so it is light and its index arithmetic
  * a large part of it: a row of exactly two blocks is one item's (the conv AE's
- * last layer, rows of 14: 0.48-0.54 -> 0.38-0.42 ms). The padded copies, sized
+ * last layer, rows of 14: 0.45-0.54 -> 0.37-0.42 ms). The padded copies, sized
  * in whole blocks, keep their geometry. */
 int aecl_conv_kind_p(const aecl_conv_tuning *t, aecl_conv_kind kind, int n)
 {
