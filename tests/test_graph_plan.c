@@ -1,7 +1,8 @@
 /* The memory plan and replay: no two live tensors share memory (checked on the
  * plan and by poisoning dead regions), reuse actually saves memory, a replayed
  * step equals a freshly compiled one, the first step's launches of each kind
- * can be watched, and a small net trains to a low loss. */
+ * can be watched, a launch can be timed alone, and a small net trains to a low
+ * loss. */
 #include "compile/compile.h"
 #include "check.h"
 #include "graph/plan.h"
@@ -136,6 +137,24 @@ static void check_arg_count(aecl_ctx *ctx, mlp *m)
     }
 }
 
+/* aecl_plan_run_launch_profiled (apps/bench_alone.c): every launch of the step
+ * alone gives a device time, and an index outside the plan is an error that
+ * says so. */
+static void check_launch_alone(aecl_ctx *ctx, mlp *m)
+{
+    int n = aecl_plan_launch_count(m->p), timed = 0;
+    for (int i = 0; i < n; i++) {
+        double t = -1;
+        CHECK_OK(ctx, aecl_plan_run_launch_profiled(m->p, i, &t));
+        CHECK_MSG(t >= 0 && t < 1, "launch %d (%s) alone: %g s", i, aecl_plan_launch_label(m->p, i), t);
+        timed += t > 0;
+    }
+    CHECK_MSG(timed > n / 2, "%d of %d launches timed above 0", timed, n);
+    double t;
+    CHECK(aecl_plan_run_launch_profiled(m->p, n, &t) == AECL_ERR_INVALID_ARG);
+    CHECK_MSG(strstr(aecl_ctx_last_error(ctx), "launch"), "%s", aecl_ctx_last_error(ctx));
+}
+
 int main(void)
 {
     aecl_ctx *ctx = test_ctx();
@@ -145,6 +164,10 @@ int main(void)
     build(ctx, &unplanned, 0, 1);
     check_no_overlap(plain.g);
     check_arg_count(ctx, &plain);
+    mlp alone; /* its own plan: the optimizer's launch updates the weights again */
+    build(ctx, &alone, 0, 0);
+    check_launch_alone(ctx, &alone);
+    destroy(&alone);
     const aecl_plan_stats *s = aecl_plan_get_stats(plain.p), *u = aecl_plan_get_stats(unplanned.p);
     CHECK(s->work_bytes < u->work_bytes && s->unplanned_bytes == u->unplanned_bytes);
     printf("work arena: planned %zu bytes, unplanned %zu; %d launches\n", s->work_bytes, u->work_bytes, s->n_launches);

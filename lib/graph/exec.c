@@ -126,6 +126,27 @@ aecl_status aecl_plan_run_profiled(aecl_plan *p, double *times)
     return st;
 }
 
+aecl_status aecl_plan_run_launch_profiled(aecl_plan *p, int i, double *seconds)
+{
+    AECL_RETURN_IF(!p->ctx->profiling, AECL_ERR_UNSUPPORTED, p->ctx,
+                   "profiling needs a queue created with CL_QUEUE_PROFILING_ENABLE");
+    AECL_RETURN_IF(i < 0 || i >= p->n_launches, AECL_ERR_INVALID_ARG, p->ctx, "launch %d of a plan of %d", i,
+                   p->n_launches);
+    cl_event ev = NULL;
+    AECL_TRY(aecl_launch_enqueue(p->ctx, &p->launches[i], &ev));
+    *seconds = 0;
+    if (!ev) /* a host-side launch that made no event */
+        return clFinish(p->ctx->queue) == CL_SUCCESS ? AECL_OK : aecl_fail(p->ctx, AECL_ERR_OPENCL, "clFinish failed");
+    cl_ulong t0 = 0, t1 = 0;
+    cl_int err = clWaitForEvents(1, &ev);
+    if (err == CL_SUCCESS) err = clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
+    if (err == CL_SUCCESS) err = clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
+    if (ev) clReleaseEvent(ev);
+    if (err != CL_SUCCESS) return aecl_fail_cl(p->ctx, err, "clGetEventProfilingInfo", __FILE__, __LINE__);
+    *seconds = (double)(t1 - t0) * 1e-9;
+    return AECL_OK;
+}
+
 int aecl_plan_launch_count(const aecl_plan *p) { return p->n_launches; }
 void aecl_plan_set_step(aecl_plan *p, uint64_t step) { p->step = step; }
 uint64_t aecl_plan_step(const aecl_plan *p) { return p->step; }

@@ -45,6 +45,11 @@ void aecl_plan_set_reporting(aecl_plan *p, int on);
 /* Like aecl_plan_run, then waits and adds each launch's device time (seconds,
  * from event profiling) into times[n_launches] (may be NULL). */
 aecl_status aecl_plan_run_profiled(aecl_plan *p, double *times);
+/* Launch i alone (its arguments as the last step left them), then waits: its
+ * device time in *seconds. For comparing a launch with its time inside a step
+ * (apps/bench_alone.c). It writes what it writes in a step: an optimizer
+ * launch updates the parameters once more. */
+aecl_status aecl_plan_run_launch_profiled(aecl_plan *p, int i, double *seconds);
 /* All launches, poison fills included: the length of run_profiled's times. */
 int aecl_plan_launch_count(const aecl_plan *p);
 const char *aecl_plan_launch_label(const aecl_plan *p, int i);
