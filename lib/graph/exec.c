@@ -102,6 +102,16 @@ aecl_status aecl_plan_run(aecl_plan *p)
     return AECL_OK;
 }
 
+/* A finished command's device time (start to end), in seconds. */
+static cl_int event_seconds(cl_event ev, double *seconds)
+{
+    cl_ulong t0 = 0, t1 = 0;
+    cl_int err = clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
+    if (err == CL_SUCCESS) err = clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
+    if (err == CL_SUCCESS) *seconds = (double)(t1 - t0) * 1e-9;
+    return err;
+}
+
 aecl_status aecl_plan_run_profiled(aecl_plan *p, double *times)
 {
     AECL_RETURN_IF(!p->ctx->profiling, AECL_ERR_UNSUPPORTED, p->ctx,
@@ -114,11 +124,8 @@ aecl_status aecl_plan_run_profiled(aecl_plan *p, double *times)
     for (; n < p->n_launches && st == AECL_OK; n++) st = aecl_launch_enqueue(p->ctx, &p->launches[n], &ev[n]);
     if (st == AECL_OK) st = clFinish(p->ctx->queue) == CL_SUCCESS ? AECL_OK : aecl_fail(p->ctx, AECL_ERR_OPENCL, "clFinish failed");
     for (int i = 0; i < n; i++) {
-        cl_ulong t0 = 0, t1 = 0;
-        if (ev[i] && times && st == AECL_OK &&
-            clGetEventProfilingInfo(ev[i], CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) == CL_SUCCESS &&
-            clGetEventProfilingInfo(ev[i], CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) == CL_SUCCESS)
-            times[i] += (double)(t1 - t0) * 1e-9;
+        double t;
+        if (ev[i] && times && st == AECL_OK && event_seconds(ev[i], &t) == CL_SUCCESS) times[i] += t;
         if (ev[i]) clReleaseEvent(ev[i]);
     }
     free(ev);
@@ -137,14 +144,10 @@ aecl_status aecl_plan_run_launch_profiled(aecl_plan *p, int i, double *seconds)
     *seconds = 0;
     if (!ev) /* a host-side launch that made no event */
         return clFinish(p->ctx->queue) == CL_SUCCESS ? AECL_OK : aecl_fail(p->ctx, AECL_ERR_OPENCL, "clFinish failed");
-    cl_ulong t0 = 0, t1 = 0;
     cl_int err = clWaitForEvents(1, &ev);
-    if (err == CL_SUCCESS) err = clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
-    if (err == CL_SUCCESS) err = clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
-    if (ev) clReleaseEvent(ev);
-    if (err != CL_SUCCESS) return aecl_fail_cl(p->ctx, err, "clGetEventProfilingInfo", __FILE__, __LINE__);
-    *seconds = (double)(t1 - t0) * 1e-9;
-    return AECL_OK;
+    if (err == CL_SUCCESS) err = event_seconds(ev, seconds);
+    clReleaseEvent(ev);
+    return err == CL_SUCCESS ? AECL_OK : aecl_fail_cl(p->ctx, err, "clGetEventProfilingInfo", __FILE__, __LINE__);
 }
 
 int aecl_plan_launch_count(const aecl_plan *p) { return p->n_launches; }

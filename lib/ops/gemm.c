@@ -336,9 +336,10 @@ static gemm_cfg common_cfg(aecl_ctx *ctx, gemm_cfg *f, int *with_packed, gemm_cf
  * the bias at run time (a dense layer's backward products, and any product
  * with B not transposed), where the dense forward takes it (CPUs),
  * gemm_packed for op(A) = A with the bias at run time, and gemm_dot with the
- * bias at run time (x W^T with a long K; on GPUs every dense forward). A dense net's GEMMs then
- * need no program of their own: on PoCL each program costs a first run a
- * front end and every later run a preprocessing of its headers (25-40 ms). */
+ * bias at run time (x W^T with a long K; on GPUs every dense forward). A
+ * dense net's GEMMs then need no program of their own: on PoCL each program
+ * costs a first run a front end and every later run a preprocessing of its
+ * headers (25-40 ms). */
 void aecl_gemm_common_options(aecl_ctx *ctx, char *opts, size_t cap)
 {
     gemm_cfg f, dot;
