@@ -54,7 +54,7 @@ static aecl_status create_buffers(aecl_plan *p)
         AECL_RETURN_IF(bytes[i] > p->ctx->info.max_alloc_bytes, AECL_ERR_DEVICE_MEMORY, p->ctx,
                        "the plan needs a buffer of %zu bytes; %s allows at most %llu per allocation", bytes[i],
                        p->ctx->info.name, (unsigned long long)p->ctx->info.max_alloc_bytes);
-        *mems[i] = clCreateBuffer(p->ctx->context, CL_MEM_READ_WRITE, bytes[i], NULL, &err);
+        *mems[i] = aecl_mem_create(p->ctx, bytes[i], &err);
         if (err != CL_SUCCESS) return aecl_fail_cl(p->ctx, err, "clCreateBuffer", __FILE__, __LINE__);
         /* Zeroed: optimizer state starts at 0, and touching forces allocation now.
          * With poison the work arena starts as NaN instead: a kernel that reads

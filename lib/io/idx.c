@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "io/io.h"
+#include "base/bigmem.h"
 #include "base/error.h"
 
 #include <errno.h>
@@ -192,7 +193,7 @@ static aecl_status to_float(aecl_ctx *ctx, const char *path, const uint8_t *raw,
     if (x->count == 0) return AECL_OK;   /* no items: data stays NULL */
     AECL_RETURN_IF(!aecl_mul_size(x->count, sizeof(float), &bytes), AECL_ERR_HOST_MEMORY, ctx,
                    "%s: %zu floats overflow", path, x->count);
-    x->data = malloc(bytes);
+    x->data = aecl_malloc_big(bytes);
     AECL_RETURN_IF(!x->data, AECL_ERR_HOST_MEMORY, ctx, "%s: cannot allocate %zu bytes", path,
                    bytes);
     if (x->dtype == AECL_IDX_UBYTE && scale01) {

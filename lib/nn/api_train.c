@@ -3,6 +3,7 @@
  * internal loop (train.c) run with a progress bridge that keeps the history and
  * turns a callback's nonzero return into a cancel, and the result saved or
  * handed over as a model. */
+#include "base/bigmem.h"
 #include "nn/api.h"
 
 #include <math.h>
@@ -108,7 +109,7 @@ static aecl_status load_start(aecl_training *t, const aecl_training_options *p, 
 static aecl_status copy_dataset(aecl_ctx *ctx, const aecl_dataset *src, aecl_dataset *dst)
 {
     *dst = (aecl_dataset){.n = src->n, .features = src->features};
-    dst->x = malloc(src->n * src->features * sizeof *dst->x);
+    dst->x = aecl_malloc_big(src->n * src->features * sizeof *dst->x);
     AECL_RETURN_IF(!dst->x, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
     memcpy(dst->x, src->x, src->n * src->features * sizeof *dst->x);
     return AECL_OK;

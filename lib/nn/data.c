@@ -1,5 +1,6 @@
 /* Data sets: IDX images, CSV rows and .npy arrays as float samples (labels from
  * IDX or .npy files), validation splits. */
+#include "base/bigmem.h"
 #include "io/io.h"
 #include "nn/train.h"
 #include "rt/error.h"
@@ -124,22 +125,24 @@ static void pick(unsigned char *is_val, size_t n, size_t n_val, uint64_t seed)
 
 static aecl_status alloc_part(aecl_ctx *ctx, const aecl_dataset *all, size_t n, aecl_dataset *d)
 {
-    d->n = n;
     d->features = all->features;
-    d->x = malloc(n * all->features * sizeof *d->x);
+    d->x = aecl_malloc_big(n * all->features * sizeof *d->x);
     d->labels = all->labels ? malloc(n * sizeof *d->labels) : NULL;
     AECL_RETURN_IF(!d->x || (all->labels && !d->labels), AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
-    d->n = 0;
     return AECL_OK;
 }
 
-static void append(aecl_dataset *d, const aecl_dataset *all, size_t i)
+/* Sample i of `from` becomes sample `to` of d (d may be `from` itself, to <= i). */
+static void put_row(aecl_dataset *d, size_t to, const aecl_dataset *from, size_t i)
 {
-    memcpy(d->x + d->n * d->features, all->x + i * all->features, all->features * sizeof *d->x);
-    if (d->labels) d->labels[d->n] = all->labels[i];
-    d->n++;
+    if (d == from && to == i) return;
+    memcpy(d->x + to * d->features, from->x + i * from->features, from->features * sizeof *d->x);
+    if (d->labels) d->labels[to] = from->labels[i];
 }
 
+/* The validation samples are copied out; the training samples move down in
+ * place, so the training part keeps all's memory (and its unused tail): copying
+ * 90% of a 60,000-image set into new memory took 0.6 s, nearly all page faults. */
 aecl_status aecl_dataset_split(aecl_ctx *ctx, aecl_dataset *all, double fraction, uint64_t seed, aecl_dataset *train,
                                aecl_dataset *val)
 {
@@ -154,12 +157,21 @@ aecl_status aecl_dataset_split(aecl_ctx *ctx, aecl_dataset *all, double fraction
     unsigned char *is_val = malloc(all->n);
     AECL_RETURN_IF(!is_val, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
     pick(is_val, all->n, n_val, seed);
-    aecl_status st = alloc_part(ctx, all, all->n - n_val, train);
-    if (st == AECL_OK) st = alloc_part(ctx, all, n_val, val);
-    for (size_t i = 0; st == AECL_OK && i < all->n; i++) append(is_val[i] ? val : train, all, i);
+    aecl_status st = alloc_part(ctx, all, n_val, val);
+    if (st != AECL_OK) {
+        free(is_val);
+        aecl_dataset_free(val);
+        return st;
+    }
+    size_t nt = 0;
+    for (size_t i = 0; i < all->n; i++) {
+        if (is_val[i]) put_row(val, val->n++, all, i);
+        else put_row(all, nt++, all, i);
+    }
     free(is_val);
-    if (st != AECL_OK) { aecl_dataset_free(train); aecl_dataset_free(val); return st; }
-    aecl_dataset_free(all);
+    *train = *all;
+    train->n = nt;
+    memset(all, 0, sizeof *all);
     return AECL_OK;
 }
 

@@ -23,7 +23,7 @@ aecl_status aecl_buffer_create(aecl_ctx *ctx, size_t count, size_t elem_size, ae
     aecl_buffer *b = calloc(1, sizeof *b);
     AECL_RETURN_IF(!b, AECL_ERR_HOST_MEMORY, ctx, "out of host memory");
     cl_int err;
-    b->mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+    b->mem = aecl_mem_create(ctx, bytes, &err);
     if (err == CL_SUCCESS) {
         /* Drivers allocate lazily; touching the buffer now turns a late
          * CL_MEM_OBJECT_ALLOCATION_FAILURE into an error here, and zeroes it. */

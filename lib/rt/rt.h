@@ -46,6 +46,10 @@ typedef struct aecl_peak {
 } aecl_peak;
 aecl_status aecl_device_peak(aecl_ctx *ctx, const aecl_peak_opts *o, aecl_peak *out);
 
+/* clCreateBuffer(CL_MEM_READ_WRITE) of bytes; on a CPU device, where the system
+ * allows, in memory backed by 2 MiB pages (rt/hostmem.c says why). */
+cl_mem aecl_mem_create(aecl_ctx *ctx, size_t bytes, cl_int *err);
+
 /* Seconds on a monotonic clock. */
 double aecl_now_s(void);
 
