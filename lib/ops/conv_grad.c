@@ -10,13 +10,15 @@
 
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
-/* Taps per work-item: taps run (i, j, c) with c fastest, so a block of taps is
- * a run of channels of one input pixel (one cache line) when C is a multiple of
- * it; 3x3 kernels of other channel counts take 9 (R = 9 C: no clamped taps). */
-static int wgrad_wj(const aecl_conv_tuning *t, int C, int R)
+/* Taps per work-item: 3x3 kernels take 9 whatever C (R = 9 C: no clamped taps),
+ * so every 3x3 layer's weight gradient shares one program: the conv AE builds
+ * one fewer (31 ms of a warm start, a front end and a kernel compile of a cold
+ * one), and its C = 32 and 64 layers, which took 8 (a block of taps then being
+ * a run of channels of one pixel), ran 0.91-0.98 -> 0.87-0.93 ms. Other kernels
+ * take the device's value. */
+static int wgrad_wj(const aecl_conv_tuning *t, int R)
 {
-    if (t->wj >= 8 && C % t->wj != 0 && R % 9 == 0) return 9;
-    return t->wj;
+    return t->wj >= 8 && R % 9 == 0 ? 9 : t->wj;
 }
 
 /* Chunks of the batch that give the device enough work-items. Small chunks
@@ -65,7 +67,7 @@ static aecl_status emit_wgrad(aecl_plan *p, aecl_tensor *t)
     const aecl_pad_params *dp = aecl_pad_p(dyp);
     aecl_conv_tuning tu = aecl_conv_tuning_for(aecl_plan_ctx(p));
     int N = xp->shape[0], C = xp->in[0]->shape[1], K = wp->k, Kp = dyp->shape[3], px = wp->px;
-    int R = C * wp->kh * wp->kw, S = ceil_div(N, wp->chunk), kv = aecl_conv_kv(&tu, K), wj = wgrad_wj(&tu, C, R);
+    int R = C * wp->kh * wp->kw, S = ceil_div(N, wp->chunk), kv = aecl_conv_kv(&tu, K), wj = wgrad_wj(&tu, R);
     int sw, sc;
     aecl_conv_pad_strides(xp, &sw, &sc);
     cl_kernel k;
@@ -95,7 +97,7 @@ aecl_tensor *aecl_conv_weight_grad(aecl_graph *g, aecl_tensor *xp, aecl_tensor *
     int N = xp->shape[0], C = xp->in[0]->shape[1], R = C * kh * kw;
     size_t kblocks = px ? (size_t)ceil_div(K, WGRAD_PX_KB)
                         : (size_t)(aecl_conv_chan(&tu, K) / (tu.vw * aecl_conv_kv(&tu, K)));
-    size_t items = (size_t)ceil_div(R, wgrad_wj(&tu, C, R)) * kblocks;
+    size_t items = (size_t)ceil_div(R, wgrad_wj(&tu, R)) * kblocks;
     int chunk = batch_chunk(g->ctx, N, items, 256, 256), S = ceil_div(N, chunk);
     int wshape[4] = {K, C, kh, kw}, pshape[3] = {S, K, R};
     aecl_tensor *in[2] = {xp, dyp};
