@@ -1,10 +1,11 @@
-//@require conv_common.cl
+//@require conv_tile.cl
+//@variants
 /* conv_fwd and conv_tr_fwd: vectors of output channels x blocks of pixels
  * (conv_common.cl describes the family). */
 
 /* Work-items: channel block kb (fastest: neighbours share input pixels), pixel
  * block, oh, n. */
-CONV_ITEM_FN conv_fwd_item(int id, CONV_FWD_ARGS)
+CONV_ITEM_FN CONV_FN(conv_fwd_item)(int id, CONV_FWD_ARGS)
 {
     int nkb = Kp / (CONV_VW * CONV_KV), nwb = (Wo + CONV_P - 1) / CONV_P;
     int kb = id % nkb;
@@ -38,18 +39,18 @@ CONV_ITEM_FN conv_fwd_item(int id, CONV_FWD_ARGS)
             }
         }
     for (int u = 0; u < CONV_KV; u++)
-        conv_store(acc[u], bias + b_off, has_bias, CONV_OUT_ROW(n, oh), ysk, ysw, K, Wo, ow0, 1, k0 + u * CONV_VW,
-                   act, slope);
+        CONV_FN(conv_store)(acc[u], bias + b_off, has_bias, CONV_OUT_ROW(n, oh), ysk, ysw, K, Wo, ow0, 1,
+                            k0 + u * CONV_VW, act, slope);
 }
 
-__kernel void conv_fwd(CONV_FWD_ARGS) { conv_fwd_item(get_global_id(0), CONV_FWD_NAMES); }
+__kernel void CONV_FN(conv_fwd)(CONV_FWD_ARGS) { CONV_FN(conv_fwd_item)(get_global_id(0), CONV_FWD_NAMES); }
 
 /* Work-items: kb, (phase r, block of same-phase columns), oh, n. Output columns
  * ow = r + s m for m = qb*CONV_P + q; input column iw feeds ow through tap j iff
  * ow = iw*s - p + j, i.e. j = (r + p) mod s (+ s t) and iw = m + (r + p - j) / s.
  * Hp is the input's height (no row padding). The tap loops are outside the
  * channel loop: their integer divisions run once per tap. */
-__kernel void conv_tr_fwd(CONV_FWD_ARGS)
+__kernel void CONV_FN(conv_tr_fwd)(CONV_FWD_ARGS)
 {
     int id = get_global_id(0);
     int nkb = Kp / (CONV_VW * CONV_KV), nq = (Wo + stride - 1) / stride, nqb = (nq + CONV_P - 1) / CONV_P;
@@ -88,7 +89,7 @@ __kernel void conv_tr_fwd(CONV_FWD_ARGS)
         }
     }
     for (int u = 0; u < CONV_KV; u++)
-        conv_store(acc[u], bias + b_off, has_bias, CONV_OUT_ROW(n, oh), ysk, ysw, K, Wo, r + stride * m0, stride,
-                   k0 + u * CONV_VW, act, slope);
+        CONV_FN(conv_store)(acc[u], bias + b_off, has_bias, CONV_OUT_ROW(n, oh), ysk, ysw, K, Wo, r + stride * m0,
+                            stride, k0 + u * CONV_VW, act, slope);
 }
 

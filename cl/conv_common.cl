@@ -38,31 +38,15 @@
  * the host picks smaller blocks through -D options.
  */
 
-/* conv_common.cl: the blocking macros, vector types and helpers shared by the
- * conv kernel files (conv_layout.cl, conv.cl, conv_dot.cl, conv_px.cl,
- * conv_wgrad.cl). The kernels live in several files because a program is
- * built per blocking (-D options) and PoCL compiles every kernel of a program
- * it builds: one file per kernel family keeps each build to what is used. */
+/* conv_common.cl: what the conv kernel files share that depends on the device
+ * alone (the channel vector width): the vector type, the activation, the
+ * argument lists. The blocking (CONV_P, CONV_KV, CONV_WJ, CONV_KB) and what
+ * depends on it are in conv_tile.cl, which a program that holds several
+ * blockings includes once per blocking. */
 
 #ifndef CONV_VW
 #define CONV_VW 8      /* channels per vector: 1, 2, 4, 8 or 16 */
 #endif
-#ifndef CONV_KV
-#define CONV_KV 1      /* channel vectors per work-item */
-#endif
-#ifndef CONV_P
-#define CONV_P 8       /* output pixels per work-item (along a row), any count >= 1;
-                          the _px kernels need a vector width */
-#endif
-#ifndef CONV_WJ
-#define CONV_WJ 8      /* weight gradient: (c, i, j) taps per work-item */
-#endif
-#ifndef CONV_KB
-#define CONV_KB 4      /* _px kernels: output channels per work-item */
-#endif
-/* _px kernels: independent sums over input channels (FMA latency) */
-#define CONV_CH (CONV_KB >= 4 ? 1 : 4 / CONV_KB)
-
 /* PoCL does not always inline helpers into the work-item loop: a call per
  * pixel or per row cost more than the work in it. */
 #define CONV_INLINE inline __attribute__((always_inline))
@@ -77,20 +61,6 @@ typedef VEC_CAT(float, CONV_VW) cvec;
 #define CVSTORE(v, p) VEC_CAT(vstore, CONV_VW)((v), 0, (p))
 #endif
 
-/* Pixel vectors (the _px kernels, built with CONV_P a vector width). */
-#if CONV_P == 1 || CONV_P == 2 || CONV_P == 4 || CONV_P == 8 || CONV_P == 16
-#define CONV_HAVE_PX 1
-#if CONV_P == 1
-typedef float pvec;
-#define PVLOAD(p) (*(p))
-#define PVSTORE(v, p) (*(p) = (v))
-#else
-typedef VEC_CAT(float, CONV_P) pvec;
-#define PVLOAD(p) VEC_CAT(vload, CONV_P)(0, (p))
-#define PVSTORE(v, p) VEC_CAT(vstore, CONV_P)((v), 0, (p))
-#endif
-#endif
-
 /* Lane v of a channel vector, through a private copy (no dynamic indexing of
  * vector components in OpenCL C 1.2). */
 CONV_INLINE void cvec_lanes(cvec v, float *out)
@@ -101,11 +71,8 @@ CONV_INLINE void cvec_lanes(cvec v, float *out)
 /* act'(y) on four values (elu: alpha = slope). */
 CONV_INLINE float4 conv_act_grad4(int act, float4 y, float slope) { ACT_DERIV_SWITCH(act, float4, y, slope) }
 
-/* The activation on a vector of channels (cvec) or pixels (pvec). */
+/* The activation on a vector of channels. */
 CONV_INLINE cvec conv_act(int act, cvec x, float slope) { ACT_APPLY_SWITCH(act, x, slope) }
-#ifdef CONV_HAVE_PX
-CONV_INLINE pvec conv_act_p(int act, pvec x, float slope) { ACT_APPLY_SWITCH(act, x, slope) }
-#endif
 
 /* Where the forward kernels' output (n, k, oh, ow) goes: y[y_off + yo + n*ysn +
  * k*ysk + oh*ysh + ow*ysw]. NCHW: (K*Ho*Wo, Ho*Wo, Wo, 1), yo 0; or the padded
@@ -113,70 +80,6 @@ CONV_INLINE pvec conv_act_p(int act, pvec x, float slope) { ACT_APPLY_SWITCH(act
  * planes or its channels-last pixels, yo the offset of x's first pixel in it):
  * lib/compile/pad_fold.c. CONV_OUT_ROW is row oh of image n, channel 0. */
 #define CONV_OUT_ROW(n, oh) (y + y_off + yo + (n) * ysn + (oh) * ysh)
-
-/* The epilogue: bias and activation on whole vectors, then the block of CONV_P
- * pixels x CONV_VW channels from k0 into the row yr (see CONV_OUT_ROW): one
- * vector per pixel where channels are consecutive (ysk 1), else a scatter.
- * ow(q) = ow0 + q * dq. */
-CONV_INLINE void conv_store(cvec *acc, __global const float *bias, int has_bias, __global float *yr, int ysk,
-                            int ysw, int K, int Wo, int ow0, int dq, int k0, int act, float slope)
-{
-    int nv = min(CONV_VW, K - k0);
-    if (nv <= 0) return;
-    float bl[CONV_VW];
-    for (int v = 0; v < CONV_VW; v++) bl[v] = has_bias && v < nv ? bias[k0 + v] : 0.0f;
-    cvec bv = CVLOAD(bl);
-    __global float *yb = yr + k0 * ysk;
-    for (int q = 0; q < CONV_P; q++) {
-        int ow = ow0 + q * dq;
-        if (ow >= Wo) break;
-        cvec v = conv_act(act, acc[q] + bv, slope);
-        __global float *yp = yb + ow * ysw;
-        if (ysk == 1 && nv == CONV_VW) {
-            CVSTORE(v, yp);
-            continue;
-        }
-        float a[CONV_VW];
-        cvec_lanes(v, a);
-        if (nv == CONV_VW) {
-#pragma unroll
-            for (int c = 0; c < CONV_VW; c++) yp[c * ysk] = a[c];
-        } else {
-            for (int c = 0; c < nv; c++) yp[c * ysk] = a[c];
-        }
-    }
-}
-
-/* The epilogue of the _dot kernels: one channel k, pixel q's value the lane sum
- * of acc[q]; ow(q) = ow0 + q * dq. The activation runs on a vector of the
- * pixels' sums when they fit in one. */
-CONV_INLINE void conv_store_dot(cvec *acc, __global const float *bias, int has_bias, __global float *yr, int ysk,
-                                int ysw, int Wo, int ow0, int dq, int k, int act, float slope)
-{
-    float b = has_bias ? bias[k] : 0.0f;
-    __global float *yp = yr + k * ysk;
-#if CONV_P <= CONV_VW
-    float a[CONV_VW];
-    for (int q = 0; q < CONV_P; q++) a[q] = VEC_SUM(CONV_VW, acc[q]);
-    for (int q = CONV_P; q < CONV_VW; q++) a[q] = 0.0f;
-#if CONV_VW == 1
-    a[0] = conv_act(act, a[0] + b, slope);
-#else
-    CVSTORE(conv_act(act, CVLOAD(a) + b, slope), a);
-#endif
-    for (int q = 0; q < CONV_P; q++) {
-        int ow = ow0 + q * dq;
-        if (ow >= Wo) break;
-        yp[ow * ysw] = a[q];
-    }
-#else
-    for (int q = 0; q < CONV_P; q++) {
-        int ow = ow0 + q * dq;
-        if (ow >= Wo) break;
-        yp[ow * ysw] = act_apply(act, VEC_SUM(CONV_VW, acc[q]) + b, slope);
-    }
-#endif
-}
 
 /* Arguments shared by the forward kernels (one emitter binds them all):
  * xp the padded input, Cs >= C channels (C real ones) of Hp x Wp pixels, pixel
@@ -214,24 +117,3 @@ CONV_INLINE void conv_store_dot(cvec *acc, __global const float *bias, int has_b
  * (bench_conv --ab), the work-item loop around an inlined body lifting what
  * the items share. */
 #define CONV_ITEM_FN __attribute__((noinline)) void
-
-#ifdef CONV_HAVE_PX
-/* CONV_P inputs s apart from p: a vector load, or for s = 2 the even lanes of
- * one twice as long (reads p[2 CONV_P - 1], past the last one used). */
-CONV_INLINE pvec conv_xrow(__global const float *p, int s)
-{
-    if (s == 1) return PVLOAD(p);
-#if CONV_P == 16
-    if (s == 2) return (float16)(vload16(0, p).even, vload16(0, p + 16).even);
-#elif CONV_P == 8
-    if (s == 2) return vload16(0, p).even;
-#elif CONV_P == 4
-    if (s == 2) return vload8(0, p).even;
-#elif CONV_P == 2
-    if (s == 2) return vload4(0, p).even;
-#endif
-    float a[CONV_P];
-    for (int q = 0; q < CONV_P; q++) a[q] = p[q * s];
-    return PVLOAD(a);
-}
-#endif

@@ -1,4 +1,5 @@
-//@require conv_common.cl
+//@require conv_tile.cl
+//@variants
 /* The kernels for few output channels: vectors of input channels, NHWC input
  * (conv_common.cl describes the family). */
 
@@ -6,7 +7,7 @@
  * would be mostly padding: one channel per work-item, vectors over input
  * channels (xp and wt are padded to Cs channels with zeros). Work-items: k
  * (fastest), pixel block, oh, n. */
-CONV_ITEM_FN conv_fwd_dot_item(int id, CONV_FWD_ARGS)
+CONV_ITEM_FN CONV_FN(conv_fwd_dot_item)(int id, CONV_FWD_ARGS)
 {
     int nwb = (Wo + CONV_P - 1) / CONV_P;
     int k = id % K;
@@ -31,14 +32,14 @@ CONV_ITEM_FN conv_fwd_dot_item(int id, CONV_FWD_ARGS)
                 for (int q = 0; q < CONV_P; q++) acc[q] = fma(CVLOAD(xr + q * xs + c), wv, acc[q]);
             }
         }
-    conv_store_dot(acc, bias + b_off, has_bias, CONV_OUT_ROW(n, oh), ysk, ysw, Wo, ow0, 1, k, act, slope);
+    CONV_FN(conv_store_dot)(acc, bias + b_off, has_bias, CONV_OUT_ROW(n, oh), ysk, ysw, Wo, ow0, 1, k, act, slope);
 }
 
-__kernel void conv_fwd_dot(CONV_FWD_ARGS) { conv_fwd_dot_item(get_global_id(0), CONV_FWD_NAMES); }
+__kernel void CONV_FN(conv_fwd_dot)(CONV_FWD_ARGS) { CONV_FN(conv_fwd_dot_item)(get_global_id(0), CONV_FWD_NAMES); }
 
 /* conv_tr_fwd for few output channels: one channel per work-item, vectors over
  * input channels. Work-items: k (fastest), (phase, pixel block), oh, n. */
-CONV_ITEM_FN conv_tr_fwd_dot_item(int id, CONV_FWD_ARGS)
+CONV_ITEM_FN CONV_FN(conv_tr_fwd_dot_item)(int id, CONV_FWD_ARGS)
 {
     int nq = (Wo + stride - 1) / stride, nqb = (nq + CONV_P - 1) / CONV_P;
     int k = id % K;
@@ -66,9 +67,12 @@ CONV_ITEM_FN conv_tr_fwd_dot_item(int id, CONV_FWD_ARGS)
             }
         }
     }
-    conv_store_dot(acc, bias + b_off, has_bias, CONV_OUT_ROW(n, oh), ysk, ysw, Wo, r + stride * m0, stride, k, act,
-                   slope);
+    CONV_FN(conv_store_dot)(acc, bias + b_off, has_bias, CONV_OUT_ROW(n, oh), ysk, ysw, Wo, r + stride * m0, stride,
+                            k, act, slope);
 }
 
-__kernel void conv_tr_fwd_dot(CONV_FWD_ARGS) { conv_tr_fwd_dot_item(get_global_id(0), CONV_FWD_NAMES); }
+__kernel void CONV_FN(conv_tr_fwd_dot)(CONV_FWD_ARGS)
+{
+    CONV_FN(conv_tr_fwd_dot_item)(get_global_id(0), CONV_FWD_NAMES);
+}
 

@@ -1,4 +1,5 @@
-//@require conv_common.cl
+//@require conv_tile.cl
+//@variants
 /* The kernels for gathers from few input channels: vectors of output pixels,
  * NCHW copies; built with CONV_P a vector width (conv_common.cl describes the
  * family). */
@@ -11,7 +12,7 @@
  * s - 1 columns more for conv_xrow). Stores are whole pixel vectors: a row's
  * last block overlaps its neighbour (the same values written twice) rather than
  * run past the row. Work-items: channel block (fastest), pixel block, oh, n. */
-__kernel void conv_fwd_px(CONV_FWD_ARGS)
+__kernel void CONV_FN(conv_fwd_px)(CONV_FWD_ARGS)
 {
     int id = get_global_id(0);
     int nkb = (K + CONV_KB - 1) / CONV_KB, nwb = (Wo + CONV_P - 1) / CONV_P;
@@ -37,7 +38,7 @@ __kernel void conv_fwd_px(CONV_FWD_ARGS)
             __global const float *xc = xb + c * sc, *wc = wk + c * Kp;
 #pragma unroll
             for (int t = 0; t < 9; t++) {
-                pvec xv = conv_xrow(xc + (t / 3) * Wp + t % 3, stride);
+                pvec xv = CONV_FN(conv_xrow)(xc + (t / 3) * Wp + t % 3, stride);
 #pragma unroll
                 for (int u = 0; u < CONV_KB; u++) acc[0][u] = fma(xv, (pvec)wc[t * C * Kp + u], acc[0][u]);
             }
@@ -50,12 +51,12 @@ __kernel void conv_fwd_px(CONV_FWD_ARGS)
                 for (; c + CONV_CH <= C; c += CONV_CH)
 #pragma unroll
                     for (int h = 0; h < CONV_CH; h++) {
-                        pvec xv = conv_xrow(xr + (c + h) * sc, stride);
+                        pvec xv = CONV_FN(conv_xrow)(xr + (c + h) * sc, stride);
 #pragma unroll
                         for (int u = 0; u < CONV_KB; u++) acc[h][u] = fma(xv, (pvec)wr[(c + h) * Kp + u], acc[h][u]);
                     }
                 for (; c < C; c++) {
-                    pvec xv = conv_xrow(xr + c * sc, stride);
+                    pvec xv = CONV_FN(conv_xrow)(xr + c * sc, stride);
 #pragma unroll
                     for (int u = 0; u < CONV_KB; u++) acc[0][u] = fma(xv, (pvec)wr[c * Kp + u], acc[0][u]);
                 }
@@ -66,7 +67,7 @@ __kernel void conv_fwd_px(CONV_FWD_ARGS)
         pvec v = acc[0][u];
 #pragma unroll
         for (int h = 1; h < CONV_CH; h++) v += acc[h][u];
-        v = conv_act_p(act, v + (has_bias ? bias[b_off + k0 + u] : 0.0f), slope);
+        v = CONV_FN(conv_act_p)(act, v + (has_bias ? bias[b_off + k0 + u] : 0.0f), slope);
         __global float *yp = CONV_OUT_ROW(n, oh) + (k0 + u) * ysk + ow0 * ysw;
         if (nv == CONV_P && ysw == 1) {
             PVSTORE(v, yp);
@@ -87,7 +88,7 @@ __kernel void conv_fwd_px(CONV_FWD_ARGS)
  * conv_xrow's reads): no masks. CONV_KB output-gradient channels x CONV_WJ taps
  * per work-item; taps in (c, i, j) order. Same arguments as conv_wgrad (dy
  * NCHW: Kp = K channels). */
-CONV_ITEM_FN conv_wgrad_px_item(int id, CONV_WGRAD_ARGS)
+CONV_ITEM_FN CONV_FN(conv_wgrad_px_item)(int id, CONV_WGRAD_ARGS)
 {
     int R = C * kh * kw, nkb = (K + CONV_KB - 1) / CONV_KB, nrb = (R + CONV_WJ - 1) / CONV_WJ;
     int kb = id % nkb;
@@ -119,7 +120,7 @@ CONV_ITEM_FN conv_wgrad_px_item(int id, CONV_WGRAD_ARGS)
                 for (int u = 0; u < CONV_KB; u++) dv[u] = PVLOAD(dr + kd[u]);
 #pragma unroll
                 for (int b = 0; b < CONV_WJ; b++) {
-                    pvec xv = conv_xrow(xr + off[b], stride);
+                    pvec xv = CONV_FN(conv_xrow)(xr + off[b], stride);
 #pragma unroll
                     for (int u = 0; u < CONV_KB; u++) acc[u][b] = fma(xv, dv[u], acc[u][b]);
                 }
@@ -131,6 +132,9 @@ CONV_ITEM_FN conv_wgrad_px_item(int id, CONV_WGRAD_ARGS)
             part[(k0 + u) * R + r0 + b] = VEC_SUM(CONV_P, acc[u][b]);
 }
 
-__kernel void conv_wgrad_px(CONV_WGRAD_ARGS) { conv_wgrad_px_item(get_global_id(0), CONV_WGRAD_NAMES); }
+__kernel void CONV_FN(conv_wgrad_px)(CONV_WGRAD_ARGS)
+{
+    CONV_FN(conv_wgrad_px_item)(get_global_id(0), CONV_WGRAD_NAMES);
+}
 #endif
 

@@ -1,4 +1,5 @@
-//@require conv_common.cl
+//@require conv_tile.cl
+//@variants
 /* The weight gradient: vectors of output-gradient channels (conv_common.cl
  * describes the family). */
 
@@ -9,7 +10,7 @@
  * (fastest), tap block, s. A block is CONV_WJ consecutive taps in (i, j, c)
  * order, c fastest: with NHWC input, one run of channels of one pixel. Taps
  * past R are clamped (computed twice, not stored). */
-CONV_ITEM_FN conv_wgrad_item(int id, CONV_WGRAD_ARGS)
+CONV_ITEM_FN CONV_FN(conv_wgrad_item)(int id, CONV_WGRAD_ARGS)
 {
     int R = C * kh * kw, nkb = Kp / (CONV_VW * CONV_KV), nrb = (R + CONV_WJ - 1) / CONV_WJ;
     int kb = id % nkb;
@@ -59,5 +60,5 @@ CONV_ITEM_FN conv_wgrad_item(int id, CONV_WGRAD_ARGS)
     }
 }
 
-__kernel void conv_wgrad(CONV_WGRAD_ARGS) { conv_wgrad_item(get_global_id(0), CONV_WGRAD_NAMES); }
+__kernel void CONV_FN(conv_wgrad)(CONV_WGRAD_ARGS) { CONV_FN(conv_wgrad_item)(get_global_id(0), CONV_WGRAD_NAMES); }
 

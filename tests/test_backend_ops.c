@@ -818,6 +818,14 @@ static void note(const char *name)
     if (k == n_seen && n_seen < 96) snprintf(seen[n_seen++], sizeof seen[0], "%s", name);
 }
 
+/* A kernel's name without the suffix "_vN" that a variant sharing a program
+ * with others carries (lib/rt/variants.c). */
+static void strip_variant(char *name)
+{
+    char *u = strrchr(name, '_');
+    if (u && u[1] == 'v' && u[2] && strspn(u + 2, "0123456789") == strlen(u + 2)) *u = 0;
+}
+
 static void note_kernels(const aecl_plan *p)
 {
     for (int i = 0; p && i < p->n_launches; i++) {
@@ -828,6 +836,7 @@ static void note_kernels(const aecl_plan *p)
         /* Adam's update is a host-side launch too: it sets its step's bias corrections */
         int adam = named && !strcmp(name, "optim_adam_all");
         if (l->fn && !adam) note(l->label && !strcmp(l->label, "poison") ? "poison" : "clblast");
+        if (named) strip_variant(name);
         if (named) note(name);
     }
 }

@@ -238,8 +238,27 @@ static void test_errors(aecl_ctx *ctx)
     }
 }
 
+static void run_chains(aecl_ctx *ctx)
+{
+    /* every forward kernel writing the next one's padded copy, NCHW or channels
+     * last (with channels past C: 20 of a 16-channel vector pair), as the
+     * autoencoder has them and on odd shapes; in training, the gradient copies
+     * (NCHW and channels last) reading an activation's output from either */
+    const cfg chains[][2] = {
+        {{0, 2, 1, 28, 28, 32, 3, 3, 2, 1, 0, 1, AECL_ACT_RELU}, {0, 2, 32, 14, 14, 64, 3, 3, 2, 1, 0, 1, AECL_ACT_RELU}},
+        {{1, 2, 64, 7, 7, 32, 3, 3, 2, 1, 1, 1, AECL_ACT_RELU}, {1, 2, 32, 14, 14, 1, 3, 3, 2, 1, 1, 1, AECL_ACT_SIGMOID}},
+        {{0, 2, 3, 7, 5, 20, 3, 3, 1, 1, 0, 1, AECL_ACT_TANH}, {0, 2, 20, 7, 5, 1, 3, 3, 1, 1, 0, 1, AECL_ACT_NONE}},
+        {{0, 2, 3, 9, 9, 1, 3, 3, 1, 1, 0, 1, AECL_ACT_NONE}, {0, 2, 1, 9, 9, 5, 3, 3, 2, 1, 0, 1, AECL_ACT_RELU}},
+        {{1, 2, 3, 5, 4, 1, 3, 3, 2, 1, 1, 0, AECL_ACT_NONE}, {0, 2, 1, 10, 8, 6, 3, 3, 1, 1, 0, 1, AECL_ACT_ELU}},
+        {{0, 2, 8, 7, 6, 20, 3, 3, 1, 1, 0, 1, AECL_ACT_RELU}, {0, 2, 20, 7, 6, 16, 3, 3, 1, 1, 0, 1, AECL_ACT_NONE}},
+        {{0, 2, 8, 6, 7, 20, 3, 3, 2, 1, 0, 1, AECL_ACT_ELU}, {0, 2, 20, 3, 4, 1, 3, 3, 1, 1, 0, 1, AECL_ACT_NONE}},
+    };
+    for (size_t i = 0; i < sizeof chains / sizeof chains[0]; i++) check_chain(ctx, &chains[i][0], &chains[i][1]);
+}
+
 static void run_all(aecl_ctx *ctx)
 {
+    run_chains(ctx); /* first: their plans gather every blocking they use (see main) */
     /* odd sizes: 7x5 images, 3 channels, strides 1 and 2, padding 0/1, out_pad 0/1,
      * batch 1 and 3, kernels 3x3, 2x3, 1x1, every output channel count class */
     const cfg fwd[] = {
@@ -320,26 +339,17 @@ static void run_all(aecl_ctx *ctx)
         check_backward(ctx, &px[i], 0);
         check_backward(ctx, &px[i], 1);
     }
-    /* every forward kernel writing the next one's padded copy, NCHW or channels
-     * last (with channels past C: 20 of a 16-channel vector pair), as the
-     * autoencoder has them and on odd shapes; in training, the gradient copies
-     * (NCHW and channels last) reading an activation's output from either */
-    const cfg chains[][2] = {
-        {{0, 2, 1, 28, 28, 32, 3, 3, 2, 1, 0, 1, AECL_ACT_RELU}, {0, 2, 32, 14, 14, 64, 3, 3, 2, 1, 0, 1, AECL_ACT_RELU}},
-        {{1, 2, 64, 7, 7, 32, 3, 3, 2, 1, 1, 1, AECL_ACT_RELU}, {1, 2, 32, 14, 14, 1, 3, 3, 2, 1, 1, 1, AECL_ACT_SIGMOID}},
-        {{0, 2, 3, 7, 5, 20, 3, 3, 1, 1, 0, 1, AECL_ACT_TANH}, {0, 2, 20, 7, 5, 1, 3, 3, 1, 1, 0, 1, AECL_ACT_NONE}},
-        {{0, 2, 3, 9, 9, 1, 3, 3, 1, 1, 0, 1, AECL_ACT_NONE}, {0, 2, 1, 9, 9, 5, 3, 3, 2, 1, 0, 1, AECL_ACT_RELU}},
-        {{1, 2, 3, 5, 4, 1, 3, 3, 2, 1, 1, 0, AECL_ACT_NONE}, {0, 2, 1, 10, 8, 6, 3, 3, 1, 1, 0, 1, AECL_ACT_ELU}},
-        {{0, 2, 8, 7, 6, 20, 3, 3, 1, 1, 0, 1, AECL_ACT_RELU}, {0, 2, 20, 7, 6, 16, 3, 3, 1, 1, 0, 1, AECL_ACT_NONE}},
-        {{0, 2, 8, 6, 7, 20, 3, 3, 2, 1, 0, 1, AECL_ACT_ELU}, {0, 2, 20, 3, 4, 1, 3, 3, 1, 1, 0, 1, AECL_ACT_NONE}},
-    };
-    for (size_t i = 0; i < sizeof chains / sizeof chains[0]; i++) check_chain(ctx, &chains[i][0], &chains[i][1]);
 }
 
 int main(void)
 {
     aecl_ctx *ctx = test_ctx();
     run_all(ctx);
+    /* The plans' blockings came in shared programs (the gathering pass,
+     * lib/compile/compile.c): every result above was computed by them. */
+    aecl_program_stats ps;
+    aecl_ctx_program_stats(ctx, &ps);
+    CHECK_MSG(ps.variants_shared >= 2, "%u conv blockings in shared programs", ps.variants_shared);
     CHECK_OK(ctx, aecl_ctx_tune(ctx, "conv_vw=4,conv_p=4,conv_kv=1,conv_wj=4"));
     run_all(ctx);
     CHECK_OK(ctx, aecl_ctx_tune(ctx, NULL));

@@ -1,5 +1,5 @@
 /* Kernel programs: a known result, build logs, the in-memory and disk caches,
- * corrupt cache entries, and AECL_KERNEL_DIR. */
+ * corrupt cache entries, AECL_KERNEL_DIR, and variants sharing a program. */
 #include "check.h"
 #include "rt/program.h"
 #include "rt/rt.h"
@@ -188,6 +188,79 @@ static void test_kernel_dir(void)
     unsetenv("AECL_KERNEL_DIR");
 }
 
+/* o[0] of kernel `name` (one float argument) of file built with options; -1e30 on failure. */
+static float run_one(aecl_ctx *ctx, const char *file, const char *options, const char *name)
+{
+    cl_kernel k;
+    if (aecl_kernel_create(ctx, file, options, name, &k) != AECL_OK) {
+        fprintf(stderr, "%s\n", aecl_ctx_last_error(ctx));
+        return -1e30f;
+    }
+    float o = -1e30f;
+    aecl_buffer *b;
+    aecl_buffer_create(ctx, 1, 4, &b);
+    aecl_buffer_upload(b, 0, &o, sizeof o); /* poisoned: a kernel that does not run leaves it */
+    cl_mem m = aecl_buffer_cl(b);
+    clSetKernelArg(k, 0, sizeof m, &m);
+    size_t one = 1;
+    clEnqueueNDRangeKernel(aecl_ctx_cl_queue(ctx), k, 1, NULL, &one, &one, 0, NULL, NULL);
+    aecl_buffer_download(b, 0, &o, sizeof o);
+    clReleaseKernel(k);
+    aecl_buffer_free(b);
+    return o;
+}
+
+/* Option sets of a `//@variants` file in one program (rt/variants.c): each
+ * kernel sees its own -D values (V, W) and the shared ones (SCALE), the shared
+ * file is put once (a second copy would not compile: vb_twice defined twice),
+ * the `//@variant` helper once per variant; other files, sets already built and
+ * sets with other options are left to their own programs. */
+static void test_variants(void)
+{
+    char dir[300], path[400];
+    snprintf(dir, sizeof dir, "%s/variants", tmpdir);
+    CHECK(mkdir(dir, 0755) == 0);
+    snprintf(path, sizeof path, "%s/vbase.cl", dir);
+    test_write_text(path, "float vb_twice(float v) { return 2.0f * v; }\n");
+    snprintf(path, sizeof path, "%s/vtile.cl", dir);
+    test_write_text(path, "//@require vbase.cl\n//@variant\n#ifndef AECL_VARIANT\n#define AECL_VARIANT\n#endif\n"
+                          "#define VCAT_(a, b) a##b\n#define VCAT(a, b) VCAT_(a, b)\n"
+                          "#define VFN(n) VCAT(n, AECL_VARIANT)\n"
+                          "#undef VSCALED\n#define VSCALED (V * SCALE)\n"
+                          "float VFN(vt_value)(void) { return vb_twice((float)VSCALED); }\n");
+    snprintf(path, sizeof path, "%s/vk.cl", dir);
+    test_write_text(path, "//@require vtile.cl\n//@variants\n"
+                          "__kernel void VFN(vk)(__global float *o) { o[0] = VFN(vt_value)() + W; }\n");
+    snprintf(path, sizeof path, "%s/vplain.cl", dir);
+    test_write_text(path, "__kernel void vp(__global float *o) { o[0] = V; }\n");
+    setenv("AECL_KERNEL_DIR", dir, 1);
+    aecl_ctx *ctx;
+    CHECK_OK(NULL, aecl_ctx_create(NULL, &ctx));
+    const char *files[] = {"vk.cl", "vk.cl", "vk.cl", "vplain.cl", "vk.cl", "vk.cl"};
+    const char *opts[] = {"-DV=1 -DSCALE=10 -DW=5", "-DV=2 -DSCALE=10 -DW=5", "-DV=3 -DSCALE=10 -DW=7", "-DV=4",
+                          "-DV=1 -DSCALE=10 -DW=5", "-DV=6 -DSCALE=10 -DW=5 -cl-fast-relaxed-math"};
+    aecl_program_stats s0, s1, s2;
+    aecl_ctx_program_stats(ctx, &s0);
+    CHECK_OK(ctx, aecl_program_variants(ctx, 6, files, opts));
+    aecl_ctx_program_stats(ctx, &s1);
+    CHECK_MSG(s1.variants_shared == 3 && s1.builds_from_source == s0.builds_from_source + 1,
+              "%u variants shared, %u programs built", s1.variants_shared,
+              s1.builds_from_source - s0.builds_from_source);
+    CHECK_NEAR(run_one(ctx, "vk.cl", opts[0], "vk"), 25.0, 0);
+    CHECK_NEAR(run_one(ctx, "vk.cl", opts[1], "vk"), 45.0, 0);
+    CHECK_NEAR(run_one(ctx, "vk.cl", opts[2], "vk"), 67.0, 0);
+    CHECK_NEAR(run_one(ctx, "vplain.cl", opts[3], "vp"), 4.0, 0);
+    CHECK_NEAR(run_one(ctx, "vk.cl", opts[5], "vk"), 125.0, 0);
+    /* One new set among known ones: nothing to share, built alone when asked. */
+    const char *more_files[] = {"vk.cl", "vk.cl"}, *more_opts[] = {opts[1], "-DV=8 -DSCALE=10 -DW=5"};
+    CHECK_OK(ctx, aecl_program_variants(ctx, 2, more_files, more_opts));
+    aecl_ctx_program_stats(ctx, &s2);
+    CHECK(s2.variants_shared == 3);
+    CHECK_NEAR(run_one(ctx, "vk.cl", more_opts[1], "vk"), 165.0, 0);
+    aecl_ctx_free(ctx);
+    unsetenv("AECL_KERNEL_DIR");
+}
+
 /* Log locations that count lines of the whole text map back into the file. */
 static void test_log_locate(void)
 {
@@ -224,6 +297,7 @@ int main(void)
     test_cache_off();
     test_driver_caches_itself();
     test_kernel_dir();
+    test_variants();
     test_log_locate();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);

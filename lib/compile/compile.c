@@ -7,6 +7,7 @@
 #include "graph/plan_internal.h"
 #include "rt/ctx.h"
 #include "rt/error.h"
+#include "rt/program.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -139,11 +140,38 @@ static aecl_status mark_launches(aecl_plan *p, int from, int report_only)
     return AECL_OK;
 }
 
+/* The gathering pass: the nodes whose emit asks first for a kernel variant (op
+ * gathers_variant) run until that request, and the variants noted are built as
+ * one program where they can share one (lib/rt/variants.c). Nothing else is
+ * kept: the emits run again for real afterwards. */
+static aecl_status gather_variants(aecl_plan *p, const unsigned char *need)
+{
+    aecl_variant_list v = {0};
+    aecl_status st = AECL_OK;
+    p->gather = &v;
+    for (int i = 0; i < p->g->n_nodes && st == AECL_OK; i++) {
+        aecl_tensor *t = p->g->nodes[i];
+        if (need[i] == NODE_DEAD || !t->op || !t->op->gathers_variant) continue;
+        st = t->op->emit(p, t);
+        st = st == AECL_GATHERED ? AECL_OK : st;
+        if (st == AECL_OK && (p->n_launches || p->n_kernels || p->n_dyn))
+            st = aecl_fail(p->ctx, AECL_ERR_STATE, "op %s did not ask for its kernel first (gathers_variant)",
+                           t->op->name);
+    }
+    p->gather = NULL;
+    if (st == AECL_OK && v.n > 1)
+        st = aecl_program_variants(p->ctx, v.n, (const char *const *)v.files, (const char *const *)v.options);
+    for (int i = 0; i < v.n; i++) { free(v.files[i]); free(v.options[i]); }
+    free(v.files);
+    free(v.options);
+    return st;
+}
+
 static aecl_status emit_all(aecl_plan *p)
 {
     unsigned char *need = needed_nodes(p->g);
     AECL_RETURN_IF(!need, AECL_ERR_HOST_MEMORY, p->ctx, "out of host memory");
-    aecl_status st = AECL_OK;
+    aecl_status st = gather_variants(p, need);
     for (int i = 0; i < p->g->n_nodes && st == AECL_OK; i++) {
         if (need[i] == NODE_DEAD) continue;
         int from = p->n_launches;

@@ -29,6 +29,12 @@ struct aecl_op_def {
      * the expressions of the inputs' values in[k]. Returns 0 when it does not fit
      * in cap. NULL: not fusable. See lib/graph/fuse.c. */
     int (*pointwise)(const aecl_tensor *t, const char *const *in, char *buf, size_t cap);
+    /* 1 when emit's first call to the plan is aecl_plan_kernel for a kernel file
+     * whose -D options depend on the node's shapes (the conv blockings): the
+     * compiler first runs such emits in a gathering pass that stops at that
+     * call, so that the plan's option sets of one file share a program
+     * (lib/rt/variants.c). */
+    int gathers_variant;
 };
 
 #endif

@@ -30,8 +30,27 @@ static aecl_status keep_kernel(aecl_plan *p, cl_kernel k)
     return AECL_OK;
 }
 
+/* Notes (file, options) in the gathering pass's list, once. */
+static aecl_status note_variant(aecl_plan *p, const char *file, const char *options)
+{
+    aecl_variant_list *v = p->gather;
+    for (int i = 0; i < v->n; i++)
+        if (!strcmp(v->files[i], file) && !strcmp(v->options[i], options)) return AECL_GATHERED;
+    char *f = strdup(file), *o = strdup(options);
+    if (!f || !o || !aecl_grow((void **)&v->files, &v->cap_files, (size_t)v->n + 1, sizeof(char *), 16) ||
+        !aecl_grow((void **)&v->options, &v->cap_options, (size_t)v->n + 1, sizeof(char *), 16)) {
+        free(f);
+        free(o);
+        return aecl_fail(p->ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    }
+    v->files[v->n] = f;
+    v->options[v->n++] = o;
+    return AECL_GATHERED;
+}
+
 aecl_status aecl_plan_kernel(aecl_plan *p, const char *file, const char *options, const char *name, cl_kernel *out)
 {
+    if (p->gather) return note_variant(p, file, options ? options : "");
     AECL_TRY(aecl_kernel_create(p->ctx, file, options, name, out));
     return keep_kernel(p, *out);
 }

@@ -15,6 +15,16 @@ typedef struct aecl_dyn_arg {
     char kind;                  /* 'S' step, 'V' valid rows, 'O' row offset */
 } aecl_dyn_arg;
 
+/* The kernel files and options the gathering pass met (lib/compile/compile.c). */
+typedef struct aecl_variant_list {
+    char **files, **options;
+    int n;
+    size_t cap_files, cap_options;
+} aecl_variant_list;
+
+/* aecl_plan_kernel's answer while gathering: the request is noted, the emit stops. */
+#define AECL_GATHERED ((aecl_status)1000)
+
 struct aecl_plan {
     aecl_ctx *ctx;
     aecl_graph *g;
@@ -45,6 +55,7 @@ struct aecl_plan {
     void *watch_user;
     unsigned char *first_kind;  /* per launch: the first of its kind (while watched) */
     int n_kinds, kinds_done;
+    aecl_variant_list *gather;  /* non-NULL during the gathering pass */
 };
 
 #endif

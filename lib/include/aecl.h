@@ -142,7 +142,9 @@ typedef struct aecl_program_stats {
     unsigned loads_from_disk;      /* created from a cached binary */
     unsigned memory_hits;          /* served from this context's table */
     unsigned cache_rejects;        /* disk entries found bad and rebuilt */
-    unsigned reserved[12];         /* zero; room for new counters within a soname */
+    unsigned variants_shared;      /* option sets of a kernel file served from a program
+                                      shared with its other option sets */
+    unsigned reserved[11];         /* zero; room for new counters within a soname */
 } aecl_program_stats;
 AECL_API void aecl_ctx_program_stats(const aecl_ctx *ctx, aecl_program_stats *out);
 

@@ -99,7 +99,8 @@ static void backward_gather(aecl_graph *g, aecl_tensor *t)
     if (b && (b->flags & AECL_T_GRAD)) aecl_grad_add(g, b, aecl_conv_bias_grad(g, dzp));
 }
 
-const aecl_op_def aecl_op_conv2d = {.name = "conv2d", .emit = emit_gather, .backward = backward_gather};
+const aecl_op_def aecl_op_conv2d = {.name = "conv2d", .emit = emit_gather, .backward = backward_gather,
+                                    .gathers_variant = 1};
 
 aecl_tensor *aecl_conv_gather(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, aecl_tensor *w, aecl_tensor *b,
                               int stride, int pad, aecl_act act, float slope)

@@ -85,7 +85,7 @@ static aecl_status emit_wgrad(aecl_plan *p, aecl_tensor *t)
     return aecl_conv_launch(p, k, items, "conv_wgrad", 2.0 * N * K * (double)R * wp->ho * wp->wo);
 }
 
-const aecl_op_def aecl_op_conv_wgrad = {.name = "conv_wgrad", .emit = emit_wgrad};
+const aecl_op_def aecl_op_conv_wgrad = {.name = "conv_wgrad", .emit = emit_wgrad, .gathers_variant = 1};
 
 aecl_tensor *aecl_conv_weight_grad(aecl_graph *g, aecl_tensor *xp, aecl_tensor *dyp, int K, int kh, int kw,
                                    int stride, int Ho, int Wo, int px)

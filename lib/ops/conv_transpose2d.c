@@ -49,7 +49,7 @@ static void backward_scatter(aecl_graph *g, aecl_tensor *t)
 }
 
 const aecl_op_def aecl_op_conv_transpose2d = {.name = "conv_transpose2d", .emit = emit_scatter,
-                                              .backward = backward_scatter};
+                                              .backward = backward_scatter, .gathers_variant = 1};
 
 aecl_tensor *aecl_conv_scatter(aecl_graph *g, aecl_tensor *x, aecl_tensor *xp, aecl_tensor *w, aecl_tensor *b,
                                int stride, int pad, int Ho, int Wo, aecl_act act, float slope)

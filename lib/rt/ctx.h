@@ -21,7 +21,9 @@ typedef struct aecl_ctx_slot {
 typedef struct aecl_prog_entry {
     char *file;
     char *options;
-    cl_program program;
+    cl_program program;                /* NULL in an alias */
+    struct aecl_prog_entry *alias_of;  /* a variant in a shared program (rt/variants.c): that program's entry */
+    char suffix[12];                   /* an alias's suffix of kernel names, e.g. "_v2" */
     struct aecl_prog_entry *next;
 } aecl_prog_entry;
 

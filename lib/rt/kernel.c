@@ -26,9 +26,13 @@ aecl_status aecl_kernel_create(aecl_ctx *ctx, const char *file, const char *opti
 {
     cl_program p;
     AECL_TRY(aecl_program_get(ctx, file, options, &p));
-    char where[300];
+    char where[300], full[160];
     snprintf(where, sizeof where, "cl/%s", file);
-    return kernel_of(ctx, p, where, name, out);
+    /* a variant in a program shared with others: its kernels carry a suffix */
+    int len = snprintf(full, sizeof full, "%s%s", name, aecl_program_suffix(ctx, file, options));
+    AECL_RETURN_IF(len < 0 || (size_t)len >= sizeof full, AECL_ERR_INVALID_ARG, ctx, "kernel name '%s' is too long",
+                   name);
+    return kernel_of(ctx, p, where, full, out);
 }
 
 aecl_status aecl_kernel_create_text(aecl_ctx *ctx, const char *name, const char *src, const char *kernel,

@@ -193,14 +193,50 @@ static void slot_free(prog_slot *s)
 }
 
 /* The table entry for (name, options), or NULL. */
-static cl_program find_program(aecl_ctx *ctx, const char *name, const char *options)
+static aecl_prog_entry *find_entry(aecl_ctx *ctx, const char *name, const char *options)
 {
     for (aecl_prog_entry *e = ctx->programs; e; e = e->next)
-        if (!strcmp(e->file, name) && !strcmp(e->options, options)) {
-            ctx->prog_stats.memory_hits++;
-            return e->program;
-        }
+        if (!strcmp(e->file, name) && !strcmp(e->options, options)) return e;
     return NULL;
+}
+
+static cl_program find_program(aecl_ctx *ctx, const char *name, const char *options)
+{
+    aecl_prog_entry *e = find_entry(ctx, name, options);
+    if (!e) return NULL;
+    ctx->prog_stats.memory_hits++;
+    return e->alias_of ? e->alias_of->program : e->program;
+}
+
+int aecl_program_known(aecl_ctx *ctx, const char *file, const char *options)
+{
+    return find_entry(ctx, file, options) != NULL;
+}
+
+const char *aecl_program_suffix(aecl_ctx *ctx, const char *file, const char *options)
+{
+    aecl_prog_entry *e = find_entry(ctx, file, options ? options : "");
+    return e && e->alias_of ? e->suffix : "";
+}
+
+aecl_status aecl_program_alias(aecl_ctx *ctx, const char *file, const char *options, cl_program target,
+                               const char *suffix)
+{
+    aecl_prog_entry *to = ctx->programs;
+    while (to && (to->alias_of || to->program != target)) to = to->next;
+    AECL_RETURN_IF(!to || strlen(suffix) >= sizeof to->suffix, AECL_ERR_INVALID_ARG, ctx,
+                   "aecl_program_alias: no program to alias, or a long suffix");
+    prog_slot *s = calloc(1, sizeof *s);
+    if (s) { s->e.file = strdup(file); s->e.options = strdup(options); }
+    if (!s || !s->e.file || !s->e.options) {
+        slot_free(s);
+        return aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    }
+    s->e.alias_of = to;
+    strcpy(s->e.suffix, suffix);
+    s->e.next = ctx->programs;
+    ctx->programs = &s->e;
+    return AECL_OK;
 }
 
 /* Builds (or loads) src and adds it to the context's table under (name, options). */
@@ -295,7 +331,7 @@ void aecl_programs_release(aecl_ctx *ctx)
     aecl_prog_entry *e = ctx->programs;
     while (e) {
         aecl_prog_entry *next = e->next;
-        clReleaseProgram(e->program);
+        if (!e->alias_of) clReleaseProgram(e->program);
         slot_free((prog_slot *)e);
         e = next;
     }

@@ -8,6 +8,17 @@
 /* The source text of cl/<file> with its //@require files prepended (malloc'd). */
 aecl_status aecl_kernel_source(aecl_ctx *ctx, const char *file, char **out);
 
+/* 1 when cl/<file> declares `//@variants`: its kernels and functions carry the
+ * suffix AECL_VARIANT, so blockings of it can share a program. */
+int aecl_kernel_file_has_variants(aecl_ctx *ctx, const char *file);
+
+/* The text of one program holding n variants: variant i is files[i] with the
+ * #define lines defines[i] before it and the #undef lines undefines[i] after
+ * it; the files they require are put once, before any, except those declaring
+ * `//@variant` (repeated in every variant, after its #defines). malloc'd. */
+aecl_status aecl_kernel_source_variants(aecl_ctx *ctx, int n, const char *const *files, const char *const *defines,
+                                        const char *const *undefines, char **out);
+
 /* The build log `log` of the program made from `src`, with every
  * "NAME:LINE:COL:" location that counts lines of the whole text (a compiler that
  * ignores #line) turned into the kernel file and line it comes from (malloc'd;
@@ -24,6 +35,20 @@ void aecl_kernel_names_free(char **names, size_t count);
 aecl_status aecl_program_from_text(aecl_ctx *ctx, const char *name, const char *src, cl_program *out);
 
 void aecl_programs_release(aecl_ctx *ctx);
+
+/* 1 when the context's table has a program for (file, options). */
+int aecl_program_known(aecl_ctx *ctx, const char *file, const char *options);
+/* Puts (file, options) in the table as an alias of the program `target` (in the
+ * table already), whose kernels for it are named with `suffix` appended. */
+aecl_status aecl_program_alias(aecl_ctx *ctx, const char *file, const char *options, cl_program target,
+                               const char *suffix);
+/* The suffix of (file, options)'s kernel names: "" unless it is an alias. */
+const char *aecl_program_suffix(aecl_ctx *ctx, const char *file, const char *options);
+
+/* Builds the n (files[i], options[i]) not in the table yet as one program, where
+ * at least two of them can share one (rt/variants.c): each then enters the
+ * table as an alias. The others are left to aecl_program_get. */
+aecl_status aecl_program_variants(aecl_ctx *ctx, int n, const char *const *files, const char *const *options);
 
 /* For a caller that could not create a kernel from *p: when *p is the disk cache's
  * binary (which may be another program's), rebuilds it from source, replaces it in

@@ -111,6 +111,82 @@ aecl_status aecl_kernel_source(aecl_ctx *ctx, const char *file, char **out)
     return st;
 }
 
+/* 1 when a file's leading directives include `//@<word>` (a whole line). */
+static int has_directive(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = text; !strncmp(p, "//@", 3); p = strchr(p, '\n') + 1) {
+        if (!strncmp(p + 3, word, n) && (p[3 + n] == '\n' || p[3 + n] == '\r' || !p[3 + n])) return 1;
+        if (!strchr(p, '\n')) break;
+    }
+    return 0;
+}
+
+int aecl_kernel_file_has_variants(aecl_ctx *ctx, const char *file)
+{
+    char *text = NULL;
+    int yes = raw_source(ctx, file, &text) == AECL_OK && has_directive(text, "variants");
+    free(text);
+    return yes;
+}
+
+static void put_part(aecl_strbuf *b, const char *name, const char *text)
+{
+    aecl_strbuf_printf(b, "#line 1 \"%s\"\n", name);
+    aecl_strbuf_str(b, text);
+    aecl_strbuf_str(b, "\n");
+}
+
+/* Variant i's parts: its own file and the `//@variant` files it requires, each
+ * after its #defines; the other requirements were put once, before any. */
+static aecl_status put_variant(aecl_ctx *ctx, aecl_strbuf *b, const char *file, const char *defines, char **shared,
+                               int *n_shared)
+{
+    char *names[MAX_PARTS], *texts[MAX_PARTS];
+    int n = 0;
+    AECL_TRY(collect(ctx, file, names, texts, &n, 0));
+    aecl_strbuf v = {0};
+    for (int i = 0; i < n; i++) {
+        int per_variant = i == n - 1 || has_directive(texts[i], "variant"), seen = 0;
+        for (int j = 0; j < *n_shared && !per_variant && !seen; j++) seen = !strcmp(shared[j], names[i]);
+        if (per_variant) put_part(&v, names[i], texts[i]);
+        else if (!seen) {
+            put_part(b, names[i], texts[i]);
+            shared[(*n_shared)++] = names[i];
+            names[i] = NULL;
+        }
+        free(names[i]);
+        free(texts[i]);
+    }
+    aecl_strbuf_str(b, defines);
+    aecl_strbuf_put(b, v.s ? v.s : "", v.len);
+    aecl_strbuf_free(&v);
+    return AECL_OK;
+}
+
+aecl_status aecl_kernel_source_variants(aecl_ctx *ctx, int n, const char *const *files, const char *const *defines,
+                                        const char *const *undefines, char **out)
+{
+    char *shared[MAX_PARTS * 4];
+    int n_shared = 0;
+    aecl_strbuf b = {0};
+    aecl_status st = AECL_OK;
+    for (int i = 0; i < n && st == AECL_OK; i++) {
+        if (n_shared + MAX_PARTS > MAX_PARTS * 4) { /* room for every part of one more variant */
+            st = aecl_fail(ctx, AECL_ERR_FORMAT, "too many kernel files in one program");
+            break;
+        }
+        st = put_variant(ctx, &b, files[i], defines[i], shared, &n_shared);
+        aecl_strbuf_str(&b, undefines[i]);
+    }
+    for (int i = 0; i < n_shared; i++) free(shared[i]);
+    char *text = aecl_strbuf_take(&b);
+    if (st == AECL_OK && !text) st = aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory");
+    if (st != AECL_OK) { free(text); return st; }
+    *out = text;
+    return AECL_OK;
+}
+
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 aecl_status aecl_kernel_names(aecl_ctx *ctx, char ***names, size_t *count)
