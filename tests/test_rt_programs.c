@@ -257,6 +257,17 @@ static void test_variants(void)
     aecl_ctx_program_stats(ctx, &s2);
     CHECK(s2.variants_shared == 3);
     CHECK_NEAR(run_one(ctx, "vk.cl", more_opts[1], "vk"), 165.0, 0);
+    /* A file that declares //@variants but names its kernel without the suffix:
+     * two variants in one program clash (a build error), so each is built
+     * apart, with a warning and nothing shared. */
+    snprintf(path, sizeof path, "%s/vbad.cl", dir);
+    test_write_text(path, "//@variants\n__kernel void vbad(__global float *o) { o[0] = V; }\n");
+    const char *bad_files[] = {"vbad.cl", "vbad.cl"}, *bad_opts[] = {"-DV=1", "-DV=2"};
+    CHECK_OK(ctx, aecl_program_variants(ctx, 2, bad_files, bad_opts));
+    aecl_ctx_program_stats(ctx, &s2);
+    CHECK(s2.variants_shared == 3);
+    CHECK_NEAR(run_one(ctx, "vbad.cl", bad_opts[0], "vbad"), 1.0, 0);
+    CHECK_NEAR(run_one(ctx, "vbad.cl", bad_opts[1], "vbad"), 2.0, 0);
     aecl_ctx_free(ctx);
     unsetenv("AECL_KERNEL_DIR");
 }

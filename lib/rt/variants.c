@@ -9,7 +9,8 @@
  * variant's own become #defines around its copy of the file, with AECL_VARIANT
  * set to the suffix "_vI" that the file's kernel names carry (the file declares
  * `//@variants`). Each (file, options) then enters the context's table as an
- * alias of that program, and aecl_kernel_create appends its suffix. */
+ * alias of that program, and aecl_kernel_create appends its suffix. Where the
+ * shared program does not build, each variant is left to its own. */
 #include "base/buf.h"
 #include "rt/error.h"
 #include "rt/program.h"
@@ -130,6 +131,14 @@ aecl_status aecl_program_variants(aecl_ctx *ctx, int n, const char *const *files
     cl_program prog;
     st = aecl_program_from_text(ctx, name, text, &prog);
     free(text);
+    /* Each variant built alone may still succeed (a driver's limit on a
+     * program's size, a file that breaks the naming contract): the shared
+     * program is an optimisation, so its failure is a warning. */
+    if (st == AECL_ERR_BUILD || st == AECL_ERR_OPENCL) {
+        aecl_log(ctx, AECL_LOG_WARN, "kernel variants could not share a program, built apart instead: %s",
+                 aecl_ctx_last_error(ctx));
+        return AECL_OK;
+    }
     for (int k = 0; k < m && st == AECL_OK; k++) {
         char suffix[12];
         snprintf(suffix, sizeof suffix, "_v%d", k);
