@@ -269,6 +269,15 @@ static void test_variants(void)
     CHECK_NEAR(run_one(ctx, "vbad.cl", bad_opts[0], "vbad"), 1.0, 0);
     CHECK_NEAR(run_one(ctx, "vbad.cl", bad_opts[1], "vbad"), 2.0, 0);
     aecl_ctx_free(ctx);
+    /* A new context (a later run) that needs one variant of the set shared
+     * above builds that whole set again, from the record in the cache folder:
+     * the same program, which the driver's cache holds. */
+    CHECK_OK(NULL, aecl_ctx_create(NULL, &ctx));
+    CHECK_OK(ctx, aecl_program_variants(ctx, 1, files, opts));
+    aecl_ctx_program_stats(ctx, &s2);
+    CHECK_MSG(s2.variants_shared == 3, "%u variants shared from the record", s2.variants_shared);
+    CHECK_NEAR(run_one(ctx, "vk.cl", opts[2], "vk"), 67.0, 0);
+    aecl_ctx_free(ctx);
     unsetenv("AECL_KERNEL_DIR");
 }
 
