@@ -158,10 +158,11 @@ static aecl_status put_variant(aecl_ctx *ctx, aecl_strbuf *b, const char *file, 
         free(names[i]);
         free(texts[i]);
     }
+    int failed = v.failed;
     aecl_strbuf_str(b, defines);
     aecl_strbuf_put(b, v.s ? v.s : "", v.len);
     aecl_strbuf_free(&v);
-    return AECL_OK;
+    return failed ? aecl_fail(ctx, AECL_ERR_HOST_MEMORY, "out of host memory") : AECL_OK;
 }
 
 aecl_status aecl_kernel_source_variants(aecl_ctx *ctx, int n, const char *const *files, const char *const *defines,
