@@ -67,24 +67,23 @@ typedef struct vset {
     defs d[MAX_VARIANTS];
 } vset;
 
-/* Adds (file, options) to s unless it is there or cannot share a program (not
- * a `//@variants` file, options other than -D tokens); 1 when it is in s. */
-static int add_variant(aecl_ctx *ctx, vset *s, const char *file, const char *options)
-{
-    for (int j = 0; j < s->n; j++)
-        if (!strcmp(s->file[j], file) && !strcmp(s->options[j], options)) return 1;
-    if (s->n == MAX_VARIANTS || !parse_defs(options, &s->d[s->n]) || !aecl_kernel_file_has_variants(ctx, file))
-        return 0;
-    s->file[s->n] = file;
-    s->options[s->n++] = options;
-    return 1;
-}
-
 static int has_variant(const vset *s, const char *file, const char *options)
 {
     for (int j = 0; j < s->n; j++)
         if (!strcmp(s->file[j], file) && !strcmp(s->options[j], options)) return 1;
     return 0;
+}
+
+/* Adds (file, options) to s unless it is there or cannot share a program (not
+ * a `//@variants` file, options other than -D tokens); 1 when it is in s. */
+static int add_variant(aecl_ctx *ctx, vset *s, const char *file, const char *options)
+{
+    if (has_variant(s, file, options)) return 1;
+    if (s->n == MAX_VARIANTS || !parse_defs(options, &s->d[s->n]) || !aecl_kernel_file_has_variants(ctx, file))
+        return 0;
+    s->file[s->n] = file;
+    s->options[s->n++] = options;
+    return 1;
 }
 
 /* One order for a set, whatever order a plan's nodes met it in: the same set
@@ -102,6 +101,14 @@ static void sort_set(vset *s)
         }
 }
 
+/* 1 when every variant of s has the token t. */
+static int in_every(const vset *s, const char *t)
+{
+    for (int k = 0; k < s->n; k++)
+        if (!has_token(&s->d[k], t)) return 0;
+    return 1;
+}
+
 /* The shared program's text: the tokens every variant has, then the variants. */
 static aecl_status variants_text(aecl_ctx *ctx, const vset *s, char **out)
 {
@@ -109,18 +116,13 @@ static aecl_status variants_text(aecl_ctx *ctx, const vset *s, char **out)
     const defs *d = s->d;
     aecl_strbuf top = {0}, def[MAX_VARIANTS] = {{0}}, undef[MAX_VARIANTS] = {{0}};
     const char *vd[MAX_VARIANTS], *vu[MAX_VARIANTS];
-    for (int t = 0; t < d[0].n; t++) {
-        int everywhere = 1;
-        for (int k = 1; k < m && everywhere; k++) everywhere = has_token(&d[k], d[0].tok[t]);
-        if (everywhere) put_define(&top, d[0].tok[t], 0);
-    }
+    for (int t = 0; t < d[0].n; t++)
+        if (in_every(s, d[0].tok[t])) put_define(&top, d[0].tok[t], 0);
     for (int k = 0; k < m; k++) {
         aecl_strbuf_printf(&def[k], "#define AECL_VARIANT _v%d\n", k);
         aecl_strbuf_str(&undef[k], "#undef AECL_VARIANT\n");
         for (int t = 0; t < d[k].n; t++) {
-            int everywhere = 1;
-            for (int j = 0; j < m && everywhere; j++) everywhere = has_token(&d[j], d[k].tok[t]);
-            if (everywhere) continue;
+            if (in_every(s, d[k].tok[t])) continue;
             put_define(&def[k], d[k].tok[t], 0);
             put_define(&undef[k], d[k].tok[t], 1);
         }
